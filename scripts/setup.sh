@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
+# Java + Maven (Kafka jars), PostgreSQL server binaries, a Python 3.11 virtualenv with pinned packages,
+# and the Apache Kafka jars from Maven Central.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need_apt[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=.venv/.requirements.sha
+if [ ! -f "$stamp" ] || [ "$(sha256sum requirements.txt pyproject.toml | sha256sum)" != "$(cat "$stamp")" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q --no-deps -e .
+  sha256sum requirements.txt pyproject.toml | sha256sum >"$stamp"
+fi
+
+bash deploy/kafka/kafka.sh fetch

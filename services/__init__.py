@@ -1,0 +1,1 @@
+"""The four OTOP Mobile services; each imports only `shared`, never another service."""

@@ -1,0 +1,1 @@
+"""Monitoring service: committees, evaluations, and the report to the department."""

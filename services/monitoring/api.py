@@ -1,0 +1,45 @@
+"""Monitoring HTTP API."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from services.monitoring import handlers
+from shared.auth import province_access
+from shared.service import Database, database
+
+router = APIRouter(prefix="/provinces/{province_code}", tags=["products"])
+Db = Annotated[Database, Depends(database)]
+
+
+class ProductView(BaseModel):
+    id: UUID
+    name: str
+    category: str
+    star_level: int
+    quadrant: str
+    nawatwithi: bool
+    price_thb: Decimal
+    unit: str
+    registered_at: datetime
+
+
+class ProductPage(BaseModel):
+    total: int
+    items: list[ProductView]
+
+
+@router.get("/products", response_model=ProductPage)
+async def list_products(
+    db: Db,
+    province_code: str = province_access(),
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict:
+    async with db.sessions() as session:
+        total, items = await handlers.list_products(session, province_code, limit, offset)
+    return {"total": total, "items": items}

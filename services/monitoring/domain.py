@@ -1,0 +1,1 @@
+"""Monitoring rules: no I/O here. (Report aggregation lands here.)"""

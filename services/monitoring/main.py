@@ -1,0 +1,21 @@
+"""Monitoring service process: `uvicorn --factory services.monitoring.main:app`."""
+
+from fastapi import FastAPI
+
+from services.monitoring import api, consumers, tables
+from shared import topics
+from shared.service import ServiceSpec, create_app
+
+spec = ServiceSpec(
+    name="monitoring",
+    metadata=tables.metadata,
+    outbox=tables.outbox,
+    inbox=tables.inbox,
+    routers=[api.router],
+    produces=[topics.MONITORING_EVALUATIONS],
+    consumers=consumers.consumers,
+)
+
+
+def app() -> FastAPI:
+    return create_app(spec)

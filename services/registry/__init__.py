@@ -1,0 +1,1 @@
+"""Registry service: OTOP producers and products, the database the programme selects from."""

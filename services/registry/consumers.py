@@ -1,0 +1,9 @@
+"""Registry's Kafka subscribers: none yet (the registry is the source of product data)."""
+
+from shared.consumer import EventConsumer
+from shared.service import Database
+from shared.settings import ServiceSettings
+
+
+def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer]:
+    return []

@@ -1,0 +1,23 @@
+"""The registry's own database tables."""
+
+from sqlalchemy import Boolean, Column, DateTime, MetaData, Numeric, SmallInteger, String, Table, Uuid, func
+
+from shared.db import add_reliability_tables
+
+metadata = MetaData()
+outbox, inbox = add_reliability_tables(metadata)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("province_code", String(2), nullable=False, index=True),
+    Column("name", String, nullable=False),
+    Column("category", String, nullable=False),
+    Column("star_level", SmallInteger, nullable=False),
+    Column("quadrant", String(1), nullable=False),
+    Column("nawatwithi", Boolean, nullable=False),
+    Column("price_thb", Numeric(12, 2), nullable=False),
+    Column("unit", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

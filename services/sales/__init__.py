@@ -1,0 +1,1 @@
+"""Sales service: sales captured from officers and from external POS integrations."""

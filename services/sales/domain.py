@@ -1,0 +1,1 @@
+"""Sales rules: no I/O here."""

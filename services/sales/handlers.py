@@ -1,0 +1,1 @@
+"""Sales use cases: change state and stage the matching event in one transaction."""

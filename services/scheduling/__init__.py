@@ -1,0 +1,1 @@
+"""Scheduling service: venues, monthly plans, market days and product selection."""

@@ -1,0 +1,5 @@
+"""Scheduling HTTP API."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"])

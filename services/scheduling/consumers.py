@@ -1,0 +1,9 @@
+"""Scheduling's Kafka subscribers: none yet."""
+
+from shared.consumer import EventConsumer
+from shared.service import Database
+from shared.settings import ServiceSettings
+
+
+def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer]:
+    return []

@@ -1,0 +1,1 @@
+"""Scheduling rules: no I/O here."""

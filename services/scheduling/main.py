@@ -1,0 +1,21 @@
+"""Scheduling service process: `uvicorn --factory services.scheduling.main:app`."""
+
+from fastapi import FastAPI
+
+from services.scheduling import api, consumers, tables
+from shared import topics
+from shared.service import ServiceSpec, create_app
+
+spec = ServiceSpec(
+    name="scheduling",
+    metadata=tables.metadata,
+    outbox=tables.outbox,
+    inbox=tables.inbox,
+    routers=[api.router],
+    produces=[topics.SCHEDULING_MARKET_DAYS],
+    consumers=consumers.consumers,
+)
+
+
+def app() -> FastAPI:
+    return create_app(spec)

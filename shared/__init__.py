@@ -1,0 +1,1 @@
+"""Contracts and reliability plumbing shared by every OTOP Mobile service."""

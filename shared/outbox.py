@@ -1,0 +1,132 @@
+"""Transactional outbox: events are written in the same transaction as the state change, and a
+relay publishes them to Kafka (acks=all) and deletes them only after the broker acknowledged."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from shared.events import Envelope, Payload, envelope_for
+
+log = logging.getLogger(__name__)
+
+# Only one relay per database publishes at a time (transaction-scoped advisory lock): replicas
+# stand by instead of racing, and each aggregate's events reach Kafka in commit order.
+RELAY_LOCK_ID = 7202
+
+
+async def add_event(
+    session: AsyncSession | AsyncConnection,
+    outbox: Table,
+    payload: Payload,
+    *,
+    province_code: str,
+    source: str,
+    correlation_id=None,
+) -> Envelope:
+    """Stage an event in the caller's transaction; it is published only if that transaction commits."""
+    envelope = envelope_for(payload, province_code=province_code, source=source, correlation_id=correlation_id)
+    await session.execute(
+        insert(outbox).values(
+            event_id=envelope.event_id,
+            topic=payload.topic,
+            key=payload.key(),
+            value=envelope.model_dump_json().encode(),
+        )
+    )
+    return envelope
+
+
+def kafka_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        request_timeout_ms=15000,
+    )
+
+
+class OutboxRelay:
+    def __init__(self, engine: AsyncEngine, outbox: Table, new_producer: Callable[[], AIOKafkaProducer], *,
+                 batch_size: int = 500, idle_poll_s: float = 0.1, max_backoff_s: float = 5.0) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._new_producer = new_producer
+        self._producer: AIOKafkaProducer | None = None
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that staged events, so they go out without waiting for the poll."""
+        self._wake.set()
+
+    async def backlog(self) -> int:
+        async with self._engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(self._outbox))
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch; returns how many events were published (0: none waiting or not our turn)."""
+        producer = await self._connected_producer()
+        async with self._engine.begin() as conn:
+            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID))):
+                return 0
+            rows = (
+                await conn.execute(
+                    select(self._outbox.c.id, self._outbox.c.topic, self._outbox.c.key, self._outbox.c.value)
+                    .order_by(self._outbox.c.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            sent = [
+                await producer.send(row.topic, value=row.value, key=row.key.encode()) for row in rows
+            ]
+            await asyncio.gather(*sent)  # every one acknowledged by all in-sync replicas
+            await conn.execute(delete(self._outbox).where(self._outbox.c.id.in_([row.id for row in rows])))
+            return len(rows)
+
+    async def _connected_producer(self) -> AIOKafkaProducer:
+        # Started lazily so a service comes up, and takes writes, while Kafka is down.
+        if self._producer is None:
+            producer = self._new_producer()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def run(self) -> None:
+        backoff = self._idle_poll_s
+        while True:
+            try:
+                published = await self.publish_batch()
+                backoff = self._idle_poll_s
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Kafka or the database is away: the events stay in the outbox; try again later.
+                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+                continue
+            if published == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+                except TimeoutError:
+                    pass

@@ -1,0 +1,147 @@
+"""One floor plan for every service process: FastAPI for HTTP, FastStream subscribers for Kafka,
+the outbox relay, and the lifecycle that ties them to one database of the service's own.
+
+A service module builds a `ServiceSpec` and exposes `app = create_app(spec)` for uvicorn.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared import contracts  # noqa: F401  (registers every event contract)
+from shared.consumer import EventConsumer
+from shared.db import create_schema, make_engine
+from shared.events import Envelope, Payload
+from shared.kafka_admin import ensure_topics
+from shared.logging import configure_logging
+from shared.outbox import OutboxRelay, add_event, kafka_producer
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Database:
+    """The service's own database, and the way to change it: one transaction, events included."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Table
+    inbox: Table
+    source: str
+    relay: OutboxRelay
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions.begin() as session:
+            yield session
+        self.relay.wake()
+
+    async def add_event(
+        self, session: AsyncSession, payload: Payload, *, province_code: str, correlation_id: UUID | None = None
+    ) -> Envelope:
+        return await add_event(
+            session, self.outbox, payload, province_code=province_code, source=self.source,
+            correlation_id=correlation_id,
+        )
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    routers: list[APIRouter]
+    produces: list[str] = field(default_factory=list)  # topics this service publishes to
+    consumers: Callable[[Database, ServiceSettings], list[EventConsumer]] = lambda db, settings: []
+
+
+def database(request: Request) -> Database:
+    """FastAPI dependency: the service's database."""
+    return request.app.state.db
+
+
+def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or ServiceSettings(service_name=spec.name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level)
+        engine = make_engine(settings.database_url)
+        await create_schema(engine, spec.metadata)
+        relay = OutboxRelay(
+            engine, spec.outbox, lambda: kafka_producer(settings.kafka_bootstrap, f"{spec.name}-relay"),
+            batch_size=settings.outbox_batch_size, idle_poll_s=settings.outbox_idle_poll_s,
+        )
+        db = Database(engine, async_sessionmaker(engine, expire_on_commit=False), spec.outbox, spec.inbox,
+                      spec.name, relay)
+        broker = KafkaBroker(settings.kafka_bootstrap, acks="all", client_id=spec.name, logger=log)
+        consumers = spec.consumers(db, settings)
+        for consumer in consumers:
+            consumer.subscribe(broker)
+        app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
+        topics = spec.produces + [c.topic for c in consumers]
+
+        async def start_kafka() -> None:
+            # HTTP is served (and writes land in the outbox) even while Kafka is unreachable.
+            delay = 0.5
+            while True:
+                try:
+                    await ensure_topics(settings.kafka_bootstrap, topics, settings.topic_partitions,
+                                        settings.topic_replication_factor)
+                    await broker.start()
+                    app.state.kafka_ready = True
+                    log.info("kafka consumers started", extra={"topics": topics})
+                    return
+                except Exception:
+                    log.warning("kafka not ready; retrying in %.1fs", delay, exc_info=True)
+                    with contextlib.suppress(Exception):
+                        await broker.stop()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10)
+
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
+                 asyncio.create_task(start_kafka(), name="kafka-start")]
+        try:
+            yield
+        finally:
+            # Stop consuming first: a handler interrupted here has not committed its offset.
+            await broker.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await relay.close()
+            await engine.dispose()
+
+    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan)
+    for router in spec.routers:
+        app.include_router(router)
+
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready(request: Request) -> JSONResponse:
+        db: Database = request.app.state.db
+        try:
+            async with db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            database_ok = True
+        except Exception:
+            database_ok = False
+        ok = database_ok and request.app.state.kafka_ready
+        body = {"database": database_ok, "kafka": request.app.state.kafka_ready}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return app

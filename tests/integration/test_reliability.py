@@ -1,0 +1,221 @@
+"""The reliability plumbing in shared/, against a real Kafka broker and a real PostgreSQL."""
+
+import asyncio
+import json
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlalchemy import Column, Identity, Integer, MetaData, Table, Uuid, func, insert, select
+
+from shared.consumer import EventConsumer
+from shared.contracts.registry import ProductRegistered
+from shared.db import add_reliability_tables, create_schema, make_engine
+from shared.events import envelope_for
+from shared.kafka_admin import ensure_topics
+from shared.outbox import OutboxRelay, add_event, kafka_producer
+from shared.topics import dead_letter_topic
+from tests import harness
+from tests.conftest import eventually, unique_topic
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+outbox, inbox = add_reliability_tables(metadata)
+# A deliberately non-idempotent effect: every application of an event adds a row.
+effects = Table("effects", metadata, Column("id", Integer, Identity(), primary_key=True),
+                Column("event_id", Uuid, nullable=False))
+
+
+def product(name: str = "ผ้าขาวม้าทอมือ", star_level: int = 2) -> ProductRegistered:
+    return ProductRegistered(product_id=uuid4(), name=name, category="textile", star_level=star_level,
+                             quadrant="D", nawatwithi=True, price_thb=Decimal("250"), unit="ผืน")
+
+
+def event_bytes(payload: ProductRegistered) -> tuple[UUID, bytes]:
+    envelope = envelope_for(payload, province_code="72", source="test")
+    return envelope.event_id, envelope.model_dump_json().encode()
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = make_engine(database_url)
+    await create_schema(engine, metadata)
+    yield engine
+    await engine.dispose()
+
+
+async def read_topic(bootstrap: str, topic: str, count: int, key: bytes | None = None, timeout: float = 30.0):
+    """The first `count` records of `topic` (only those with `key`, if given), from the beginning."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=f"reader-{uuid4().hex[:6]}")
+    await consumer.start()
+    records = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(records) < count:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(r for r in batch if key is None or r.key == key)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"k")
+    finally:
+        await producer.stop()
+
+
+async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_back(engine):
+    """The state change commits with Kafka unreachable; the same relay publishes it after the broker starts."""
+    port = harness.free_port()
+    bootstrap = f"127.0.0.1:{port}"
+    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(bootstrap, "test-relay"), idle_poll_s=0.05,
+                        max_backoff_s=1.0)
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        async with engine.begin() as conn:
+            envelope = await add_event(conn, outbox, product(), province_code="72", source="test")
+        await asyncio.sleep(3)  # the relay keeps failing against the absent broker...
+        assert await relay.backlog() == 1  # ...and keeps the event
+
+        from deploy.kafka.kafka_runner import LocalKafka
+
+        broker = LocalKafka(harness.scratch_dir("otop-kafka-down-"), port)
+        broker.start()
+        try:
+            await eventually(lambda: _backlog_is_zero(relay), timeout=60)
+            [record] = await read_topic(bootstrap, ProductRegistered.topic, 1)
+            assert json.loads(record.value)["event_id"] == str(envelope.event_id)
+        finally:
+            await relay.close()
+            broker.stop()
+    finally:
+        relay_task.cancel()
+        await asyncio.gather(relay_task, return_exceptions=True)
+
+
+async def _backlog_is_zero(relay: OutboxRelay) -> bool:
+    return await relay.backlog() == 0
+
+
+async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, kafka_bootstrap):
+    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka_bootstrap, "test-relay"), batch_size=7)
+    payloads = [product(name=f"สินค้า {i}") for i in range(20)]
+    same_key = payloads[0].product_id  # one aggregate: its events must arrive in commit order
+    async with engine.begin() as conn:
+        for p in payloads:
+            await add_event(conn, outbox, p.model_copy(update={"product_id": same_key}),
+                            province_code="72", source="test")
+    published = 0
+    while (n := await relay.publish_batch()) > 0:
+        published += n
+    await relay.close()
+    assert published == 20 and await relay.backlog() == 0
+    records = await read_topic(kafka_bootstrap, ProductRegistered.topic, 20, key=str(same_key).encode())
+    names = [json.loads(r.value)["payload"]["name"] for r in records]
+    assert names == [f"สินค้า {i}" for i in range(20)]
+
+
+def make_consumer(engine, topic: str, handler) -> EventConsumer:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    return EventConsumer(group_id=f"test-{topic}", topic=topic, handlers={ProductRegistered: handler},
+                         sessions=async_sessionmaker(engine), inbox=inbox, max_attempts=3, retry_backoff_s=0.05)
+
+
+async def record_effect(session, envelope, payload) -> None:
+    if payload.name == "always fails":
+        raise RuntimeError("handler cannot apply this")
+    await session.execute(insert(effects).values(event_id=envelope.event_id))
+
+
+async def effect_count(engine, event_id: UUID) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(effects).where(effects.c.event_id == event_id))
+
+
+async def running_broker(bootstrap: str, consumer: EventConsumer) -> KafkaBroker:
+    await ensure_topics(bootstrap, [consumer.topic], partitions=3)
+    broker = KafkaBroker(bootstrap)
+    consumer.subscribe(broker)
+    await broker.start()
+    return broker
+
+
+async def test_redelivered_event_changes_nothing(engine, kafka_bootstrap):
+    topic = unique_topic()
+    consumer = make_consumer(engine, topic, record_effect)
+    broker = await running_broker(kafka_bootstrap, consumer)
+    try:
+        duplicate_id, duplicate = event_bytes(product())
+        marker_id, marker = event_bytes(product())
+        await publish_raw(kafka_bootstrap, topic, [duplicate, duplicate, duplicate, marker])
+        await eventually(lambda: effect_count(engine, marker_id))
+        assert await effect_count(engine, duplicate_id) == 1
+    finally:
+        await broker.stop()
+    # A new consumer instance in the same group, handed the same event again, still changes nothing.
+    broker = await running_broker(kafka_bootstrap, make_consumer(engine, topic, record_effect))
+    try:
+        marker2_id, marker2 = event_bytes(product())
+        await publish_raw(kafka_bootstrap, topic, [duplicate, marker2])
+        await eventually(lambda: effect_count(engine, marker2_id))
+        assert await effect_count(engine, duplicate_id) == 1
+    finally:
+        await broker.stop()
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_keeps_going(engine, kafka_bootstrap):
+    topic = unique_topic()
+    consumer = make_consumer(engine, topic, record_effect)
+    broker = await running_broker(kafka_bootstrap, consumer)
+    try:
+        bad_payload = json.loads(event_bytes(product())[1])
+        bad_payload["payload"]["star_level"] = 9
+        failing_id, failing = event_bytes(product(name="always fails"))
+        good_id, good = event_bytes(product())
+        await publish_raw(kafka_bootstrap, topic, [b"{not json", json.dumps(bad_payload).encode(), failing, good])
+        await eventually(lambda: effect_count(engine, good_id))
+        dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), 3)
+    finally:
+        await broker.stop()
+    by_value = {record.value: dict((k, v.decode()) for k, v in record.headers) for record in dead}
+    assert by_value[b"{not json"]["dlq-reason"].startswith("envelope:")
+    assert "star_level" in by_value[json.dumps(bad_payload).encode()]["dlq-reason"]
+    failed = by_value[failing]
+    assert failed["dlq-reason"] == "failed after retries: RuntimeError: handler cannot apply this"
+    assert failed["dlq-attempts"] == "3" and failed["dlq-original-topic"] == topic
+    assert failed["dlq-consumer-group"] == consumer.group_id
+    assert await effect_count(engine, failing_id) == 0
+
+
+async def test_offset_is_not_committed_for_work_interrupted_by_shutdown(engine, kafka_bootstrap):
+    topic = unique_topic()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_effect(session, envelope, payload):
+        await session.execute(insert(effects).values(event_id=envelope.event_id))
+        started.set()
+        await release.wait()  # never set: shutdown arrives mid-work
+
+    broker = await running_broker(kafka_bootstrap, make_consumer(engine, topic, slow_effect))
+    event_id, value = event_bytes(product())
+    await publish_raw(kafka_bootstrap, topic, [value])
+    await asyncio.wait_for(started.wait(), 30)
+    await asyncio.wait_for(broker.stop(), 30)
+    assert await effect_count(engine, event_id) == 0  # the interrupted transaction rolled back
+
+    broker = await running_broker(kafka_bootstrap, make_consumer(engine, topic, record_effect))
+    try:
+        await eventually(lambda: effect_count(engine, event_id))  # delivered again after restart
+    finally:
+        await broker.stop()
+    assert await effect_count(engine, event_id) == 1
