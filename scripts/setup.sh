@@ -25,7 +25,6 @@ stamp=.venv/.requirements.sha
 if [ ! -f "$stamp" ] || [ "$(sha256sum requirements.txt pyproject.toml | sha256sum)" != "$(cat "$stamp")" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r requirements.txt
-  .venv/bin/pip install -q --no-deps -e .
   sha256sum requirements.txt pyproject.toml | sha256sum >"$stamp"
 fi
 

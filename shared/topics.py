@@ -1,11 +1,13 @@
 """Kafka topic names: one topic per stream, keyed by aggregate id."""
 
-REGISTRY_PRODUCERS = "otop.registry.producers"
-REGISTRY_PRODUCTS = "otop.registry.products"
-SCHEDULING_MARKET_DAYS = "otop.scheduling.market-days"
-SALES_RECORDED = "otop.sales.recorded"
-SALES_INGRESS = "otop.sales.ingress"  # external POS integrations publish here
-MONITORING_EVALUATIONS = "otop.monitoring.evaluations"
+REGISTRY_PRODUCERS = "otop.registry.producers"  # key: producer_id
+REGISTRY_PRODUCTS = "otop.registry.products"  # key: product_id
+SCHEDULING_VENUES = "otop.scheduling.venues"  # key: venue_id
+SCHEDULING_PLANS = "otop.scheduling.plans"  # key: plan_id
+SCHEDULING_MARKET_DAYS = "otop.scheduling.market-days"  # key: market_day_id (lineup, invitations, attendance too)
+SALES_RECORDED = "otop.sales.recorded"  # key: sale_id; canonical sales
+SALES_INGRESS = "otop.sales.ingress"  # external POS integrations publish here (signed messages)
+MONITORING_EVALUATIONS = "otop.monitoring.evaluations"  # key: evaluation_id
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -1,8 +1,10 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import asyncpg
+import httpx
 import pytest
 
 from shared import contracts  # noqa: F401  (registers event contracts)
@@ -47,3 +49,36 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.1):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
         await asyncio.sleep(interval)
+
+
+TEST_JWT_SECRET = "test-signing-key-0123456789abcdef-0123456789"
+
+
+def bearer(role: str, province_code: str | None = None, secret: str = TEST_JWT_SECRET) -> dict[str, str]:
+    """Authorization header for a caller with `role` in `province_code` (None for the department)."""
+    from shared.auth import Principal, Role, issue_token
+
+    principal = Principal(subject=f"{role}-{province_code}", role=Role(role), province_code=province_code)
+    return {"Authorization": f"Bearer {issue_token(secret, principal)}"}
+
+
+@asynccontextmanager
+async def running_service(spec, database_url: str, kafka_bootstrap: str, **settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A service in this process (FastAPI app with its lifespan: schema, outbox relay, Kafka consumers),
+    against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run."""
+    from shared.service import create_app
+    from shared.settings import ServiceSettings
+
+    config = ServiceSettings(service_name=spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap,
+                             jwt_secret=TEST_JWT_SECRET, outbox_idle_poll_s=0.05, consumer_retry_backoff_s=0.05,
+                             **settings)
+    app = create_app(spec, config)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            await eventually(lambda: _ready(client), timeout=60)
+            yield client
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/health/ready")).status_code == 200

@@ -6,6 +6,7 @@ Maven by deploy/kafka/kafka.sh, PostgreSQL from the machine's binaries by deploy
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -57,6 +58,7 @@ def kafka() -> Iterator[str]:
             yield broker.start()
         finally:
             broker.stop()
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
 
 
 @contextmanager
@@ -78,3 +80,4 @@ def postgres() -> Iterator[str]:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:
             subprocess.run([script, "stop", "--data-dir", data_dir], check=False, capture_output=True)
+            shutil.rmtree(data_dir, ignore_errors=True)

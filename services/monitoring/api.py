@@ -25,6 +25,7 @@ class ProductView(BaseModel):
     nawatwithi: bool
     price_thb: Decimal
     unit: str
+    status: str
     registered_at: datetime
 
 

@@ -3,7 +3,7 @@
 from services.monitoring import handlers
 from shared import topics
 from shared.consumer import EventConsumer
-from shared.contracts.registry import ProductRegistered
+from shared.contracts.registry import ProductRegistered, ProductUpdated
 from shared.service import Database
 from shared.settings import ServiceSettings
 
@@ -13,7 +13,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer]:
         EventConsumer(
             group_id="monitoring.products",
             topic=topics.REGISTRY_PRODUCTS,
-            handlers={ProductRegistered: handlers.product_registered},
+            handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},
             sessions=db.sessions,
             inbox=db.inbox,
             max_attempts=settings.consumer_max_attempts,

@@ -5,18 +5,23 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from shared.contracts.registry import ProductRegistered
+from shared.contracts.registry import ProductState
 from shared.events import Envelope
 
 
-async def product_registered(session: AsyncSession, envelope: Envelope, event: ProductRegistered) -> None:
+async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
+    """Keep the newest revision of each product (events may come again, or out of order)."""
     row = {
         "id": event.product_id,
         "province_code": envelope.province_code,
         "registered_at": envelope.occurred_at,
-        **event.model_dump(exclude={"product_id"}),
+        **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
+                                    "nawatwithi", "price_thb", "unit", "status"}),
     }
-    await session.execute(insert(tables.products).values(row).on_conflict_do_nothing(index_elements=["id"]))
+    stmt = insert(tables.products).values(row)
+    newer = {k: stmt.excluded[k] for k in row if k not in ("id", "registered_at")}
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["id"], set_=newer, where=tables.products.c.revision < stmt.excluded.revision))
 
 
 async def list_products(session: AsyncSession, province_code: str, limit: int, offset: int) -> tuple[int, list[dict]]:

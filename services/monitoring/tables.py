@@ -1,6 +1,6 @@
 """The monitoring service's own database tables, including read models of other services' events."""
 
-from sqlalchemy import Boolean, Column, DateTime, MetaData, Numeric, SmallInteger, String, Table, Uuid
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, Numeric, SmallInteger, String, Table, Uuid
 
 from shared.db import add_reliability_tables
 
@@ -12,7 +12,9 @@ products = Table(
     "products",
     metadata,
     Column("id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
     Column("province_code", String(2), nullable=False, index=True),
+    Column("producer_id", Uuid),
     Column("name", String, nullable=False),
     Column("category", String, nullable=False),
     Column("star_level", SmallInteger, nullable=False),
@@ -20,5 +22,6 @@ products = Table(
     Column("nawatwithi", Boolean, nullable=False),
     Column("price_thb", Numeric(12, 2), nullable=False),
     Column("unit", String, nullable=False),
+    Column("status", String, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import shutil
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -97,6 +98,7 @@ async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_ba
         finally:
             await relay.close()
             broker.stop()
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
     finally:
         relay_task.cancel()
         await asyncio.gather(relay_task, return_exceptions=True)

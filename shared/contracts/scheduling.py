@@ -1,0 +1,131 @@
+"""Events published by the scheduling service. Market-day events share one topic keyed by the
+market day, so a market day's lineup, invitations and attendance arrive in order."""
+
+from datetime import date, time
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field
+
+from shared import topics
+from shared.events import Payload, contract
+
+
+class VenueKind(StrEnum):
+    PRACHARAT_MARKET = "pracharat_market"  # ตลาดประชารัฐ คนไทยยิ้มได้
+    TOURIST_SPOT = "tourist_spot"  # แหล่งท่องเที่ยว / ชุมชนท่องเที่ยว
+
+
+class DeclineReason(StrEnum):
+    BUSY = "busy"  # ติดภารกิจ
+    HAS_MARKET = "has_market"  # มีตลาดที่จำหน่ายเป็นประจำแล้ว
+    WORRIED_ABOUT_SALES = "worried_about_sales"  # กังวลว่าจะจำหน่ายสินค้าไม่ได้
+    NO_RAW_MATERIAL = "no_raw_material"  # ขาดวัตถุดิบ
+    OTHER = "other"
+
+
+@contract("scheduling.venue.registered", 1, topics.SCHEDULING_VENUES)
+class VenueRegistered(Payload):
+    venue_id: UUID
+    name: str = Field(min_length=1)
+    kind: VenueKind
+    amphoe_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+
+    def key(self) -> str:
+        return str(self.venue_id)
+
+
+@contract("scheduling.plan.set", 1, topics.SCHEDULING_PLANS)
+class PlanSet(Payload):
+    """A province's plan for a period: its target market days a month and products a market day."""
+
+    plan_id: UUID
+    revision: int = Field(ge=1)
+    name: str = Field(min_length=1, description="e.g. โครงการ OTOP เคลื่อนที่ (OTOP Mobile)")
+    first_month: date = Field(description="First day of the first month")
+    last_month: date = Field(description="First day of the last month")
+    market_days_per_month: int = Field(ge=1)
+    products_per_market_day: int = Field(ge=1)
+    target_group: str | None = None  # e.g. ๒๐ ผลิตภัณฑ์/ตลาด
+    budget_source: str | None = None  # e.g. งบบุคลากรฯ
+
+    def key(self) -> str:
+        return str(self.plan_id)
+
+
+class MarketDayStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class MarketDayState(Payload):
+    market_day_id: UUID
+    revision: int = Field(ge=1)
+    plan_id: UUID | None = None
+    venue_id: UUID
+    venue_name: str
+    venue_kind: VenueKind
+    day: date
+    starts_at: time | None = None
+    ends_at: time | None = None
+    status: MarketDayStatus
+    cancel_reason: str | None = None
+
+    def key(self) -> str:
+        return str(self.market_day_id)
+
+
+@contract("scheduling.market_day.scheduled", 1, topics.SCHEDULING_MARKET_DAYS)
+class MarketDayScheduled(MarketDayState):
+    pass
+
+
+@contract("scheduling.market_day.rescheduled", 1, topics.SCHEDULING_MARKET_DAYS)
+class MarketDayRescheduled(MarketDayState):
+    pass
+
+
+@contract("scheduling.market_day.cancelled", 1, topics.SCHEDULING_MARKET_DAYS)
+class MarketDayCancelled(MarketDayState):
+    pass
+
+
+@contract("scheduling.market_day.held", 1, topics.SCHEDULING_MARKET_DAYS)
+class MarketDayHeld(MarketDayState):
+    pass
+
+
+@contract("scheduling.invitation.sent", 1, topics.SCHEDULING_MARKET_DAYS)
+class InvitationSent(Payload):
+    invitation_id: UUID
+    market_day_id: UUID
+    product_id: UUID
+    producer_id: UUID | None = None
+
+    def key(self) -> str:
+        return str(self.market_day_id)
+
+
+@contract("scheduling.invitation.accepted", 1, topics.SCHEDULING_MARKET_DAYS)
+class InvitationAccepted(InvitationSent):
+    pass
+
+
+@contract("scheduling.invitation.declined", 1, topics.SCHEDULING_MARKET_DAYS)
+class InvitationDeclined(InvitationSent):
+    reason: DeclineReason
+    note: str | None = None
+
+
+@contract("scheduling.attendance.recorded", 1, topics.SCHEDULING_MARKET_DAYS)
+class AttendanceRecorded(Payload):
+    """Who came with what on the day (replaces any earlier record for the market day)."""
+
+    market_day_id: UUID
+    revision: int = Field(ge=1)
+    product_ids: list[UUID]
+    producer_ids: list[UUID]
+
+    def key(self) -> str:
+        return str(self.market_day_id)
