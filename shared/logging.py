@@ -5,9 +5,12 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from shared.observability import CorrelationFilter
+
 
 def configure_logging(service_name: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(CorrelationFilter())
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",

@@ -4,12 +4,14 @@ relay publishes them to Kafka (acks=all) and deletes them only after the broker 
 import asyncio
 import logging
 from collections.abc import Callable
+from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.events import Envelope, Payload, envelope_for
+from shared.observability import correlation_id as current_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,12 @@ async def add_event(
     *,
     province_code: str,
     source: str,
-    correlation_id=None,
+    correlation_id: UUID | None = None,
 ) -> Envelope:
-    """Stage an event in the caller's transaction; it is published only if that transaction commits."""
-    envelope = envelope_for(payload, province_code=province_code, source=source, correlation_id=correlation_id)
+    """Stage an event in the caller's transaction; it is published only if that transaction commits.
+    The correlation id defaults to the one of the request or event being handled."""
+    envelope = envelope_for(payload, province_code=province_code, source=source,
+                            correlation_id=correlation_id or current_correlation_id.get())
     await session.execute(
         insert(outbox).values(
             event_id=envelope.event_id,

@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import contracts  # noqa: F401  (registers every event contract)
+from shared.asyncapi import asyncapi_document
 from shared.consumer import EventConsumer
 from shared.db import create_schema, make_engine
 from shared.events import Envelope, Payload
 from shared.kafka_admin import ensure_topics
 from shared.logging import configure_logging
+from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
 from shared.outbox import OutboxRelay, add_event, kafka_producer
 from shared.settings import ServiceSettings
 
@@ -90,6 +93,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         for consumer in consumers:
             consumer.subscribe(broker)
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
+        app.state.broker, app.state.consumers = broker, consumers
         topics = spec.produces + [c.topic for c in consumers]
 
         async def start_kafka() -> None:
@@ -124,8 +128,30 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             await engine.dispose()
 
     app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan)
+    app.add_middleware(RequestObservability, service=spec.name)
     for router in spec.routers:
         app.include_router(router)
+
+    @app.get("/asyncapi.json", tags=["docs"])
+    async def asyncapi(request: Request) -> dict:
+        """The events this service publishes and consumes (AsyncAPI 3.0, generated from shared/contracts)."""
+        consumed = [consumer.topic for consumer in request.app.state.consumers]
+        return asyncapi_document(f"OTOP Mobile {spec.name} service events", spec.produces, consumed)
+
+    @app.get("/metrics", tags=["health"])
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics; outbox backlog and consumer lag are measured at scrape time."""
+        OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        for subscriber in request.app.state.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    lag = highwater - await consumer.position(tp)
+                    CONSUMER_LAG.labels(spec.name, getattr(consumer, "_group_id", ""), tp.topic).set(lag)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict:

@@ -1,0 +1,36 @@
+"""Correlation ids and metrics, on a real service with real Kafka and PostgreSQL."""
+
+import json
+from uuid import uuid4
+
+import pytest
+
+from services.registry.main import spec as registry_spec
+from shared.topics import REGISTRY_PRODUCTS
+from tests.conftest import bearer, running_service
+from tests.integration.test_reliability import read_topic
+
+pytestmark = pytest.mark.integration
+
+PRODUCT = {"name": "น้ำตาลโตนด", "category": "food", "star_level": 2, "quadrant": "D",
+           "nawatwithi": False, "price_thb": "80.00", "unit": "กระปุก"}
+
+
+async def test_correlation_id_flows_from_request_to_event_and_metrics_are_exposed(database_url, kafka_bootstrap):
+    correlation_id = str(uuid4())
+    async with running_service(registry_spec, database_url, kafka_bootstrap) as http:
+        created = await http.post("/provinces/72/products", json=PRODUCT,
+                                  headers={**bearer("province_officer", "72"), "X-Correlation-ID": correlation_id})
+        assert created.status_code == 201, created.text
+        assert created.headers["x-correlation-id"] == correlation_id
+        [record] = await read_topic(kafka_bootstrap, REGISTRY_PRODUCTS, 1, key=created.json()["id"].encode())
+        assert json.loads(record.value)["correlation_id"] == correlation_id
+
+        metrics = (await http.get("/metrics")).text
+        assert 'otop_http_request_seconds_count{method="POST",route="/provinces/{province_code}/products",' \
+               'service="registry",status="201"}' in metrics
+        assert 'otop_outbox_backlog{service="registry"}' in metrics
+
+        document = (await http.get("/asyncapi.json")).json()
+        assert document["asyncapi"] == "3.0.0"
+        assert any(ch["address"] == REGISTRY_PRODUCTS for ch in document["channels"].values())
