@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import asyncpg
 
@@ -19,12 +20,7 @@ from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.processes import REPO, ServiceProcess
 from shared.auth import Principal, Role, issue_token
 
-SERVICES = {"registry": 8001, "scheduling": 8002, "sales": 8003, "monitoring": 8004}
-STATE = REPO / ".local"
-
-
-def existing_services() -> dict[str, int]:
-    return {name: port for name, port in SERVICES.items() if (REPO / "services" / name / "main.py").exists()}
+SERVICES = ["registry", "scheduling", "sales", "monitoring"]  # HTTP ports: --http-port, +1, +2, +3
 
 
 async def create_databases(server_url: str, names: list[str]) -> None:
@@ -40,14 +36,17 @@ async def create_databases(server_url: str, names: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
+    parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
     parser.add_argument("--kafka-port", type=int, default=19092)
     parser.add_argument("--pg-port", type=int, default=15432)
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
     parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
     args = parser.parse_args()
-    (STATE / "logs").mkdir(parents=True, exist_ok=True)
-    STATE.chmod(0o755)
-    secret_file = STATE / "jwt_secret"
+    state = args.state_dir.resolve()
+    (state / "logs").mkdir(parents=True, exist_ok=True)
+    state.chmod(0o755)
+    secret_file = state / "jwt_secret"
     if not secret_file.exists():
         from shared.auth import new_secret
 
@@ -55,20 +54,20 @@ def main() -> None:
     secret = secret_file.read_text().strip()
 
     print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
-    kafka = LocalKafka(STATE / "kafka", args.kafka_port)
+    kafka = LocalKafka(state / "kafka", args.kafka_port)
     bootstrap = kafka.start()
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
     print("[2/4] starting PostgreSQL ...", flush=True)
-    subprocess.run([pg_script, "start", "--data-dir", STATE / "pg", "--port", str(args.pg_port)], check=True,
+    subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
                    stdout=subprocess.DEVNULL)
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
-    services = existing_services()
+    services = {name: args.http_port + i for i, name in enumerate(SERVICES)}
     asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in services]))
 
     print(f"[3/4] starting services: {', '.join(services)} ...", flush=True)
     processes = [
         ServiceProcess(name, port, {"OTOP_DATABASE_URL": f"{server}/otop_{name}", "OTOP_KAFKA_BOOTSTRAP": bootstrap,
-                                    "OTOP_JWT_SECRET": secret}, STATE / "logs" / f"{name}.log")
+                                    "OTOP_JWT_SECRET": secret}, state / "logs" / f"{name}.log")
         for name, port in services.items()
     ]
     stopping = False
@@ -82,7 +81,7 @@ def main() -> None:
         for process in reversed(processes):
             process.stop()
         kafka.stop()
-        subprocess.run([pg_script, "stop", "--data-dir", STATE / "pg"], check=False)
+        subprocess.run([pg_script, "stop", "--data-dir", state / "pg"], check=False)
         print("stopped.", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
@@ -94,7 +93,7 @@ def main() -> None:
         department = issue_token(secret, Principal(subject="demo-department", role=Role.DEPARTMENT))
         officer = issue_token(secret, Principal(subject="demo-officer", role=Role.PROVINCE_OFFICER,
                                                 province_code=DEMO_PROVINCE))
-        demo_marker = STATE / "demo-loaded"
+        demo_marker = state / "demo-loaded"
         if not args.no_demo and not demo_marker.exists():
             print(f"[4/4] loading the demo province ({DEMO_PROVINCE} Suphanburi) ...", flush=True)
             load_demo(f"http://127.0.0.1:{services['registry']}", officer)
@@ -102,7 +101,7 @@ def main() -> None:
         print("\nOTOP Mobile is running:")
         for process in processes:
             print(f"  {process.name:<11} {process.url}/docs")
-        print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {STATE / 'logs'}")
+        print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {state / 'logs'}")
         print(f"\nprovince officer token (province {DEMO_PROVINCE}):\n  {officer}")
         print(f"department token:\n  {department}")
         print(f"\ntry: curl -H 'Authorization: Bearer <officer token>' "
