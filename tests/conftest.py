@@ -63,9 +63,11 @@ def bearer(role: str, province_code: str | None = None, secret: str = TEST_JWT_S
 
 
 @asynccontextmanager
-async def running_service(spec, database_url: str, kafka_bootstrap: str, **settings) -> AsyncIterator[httpx.AsyncClient]:
+async def running_service(spec, database_url: str, kafka_bootstrap: str, wait_ready: bool = True,
+                          **settings) -> AsyncIterator[httpx.AsyncClient]:
     """A service in this process (FastAPI app with its lifespan: schema, outbox relay, Kafka consumers),
-    against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run."""
+    against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run
+    (or at once, with wait_ready=False)."""
     from shared.service import create_app
     from shared.settings import ServiceSettings
 
@@ -76,7 +78,8 @@ async def running_service(spec, database_url: str, kafka_bootstrap: str, **setti
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
-            await eventually(lambda: _ready(client), timeout=60)
+            if wait_ready:
+                await eventually(lambda: _ready(client), timeout=60)
             yield client
 
 

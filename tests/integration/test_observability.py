@@ -34,3 +34,41 @@ async def test_correlation_id_flows_from_request_to_event_and_metrics_are_expose
         document = (await http.get("/asyncapi.json")).json()
         assert document["asyncapi"] == "3.0.0"
         assert any(ch["address"] == REGISTRY_PRODUCTS for ch in document["channels"].values())
+
+
+async def test_service_takes_writes_while_kafka_is_down_and_delivers_them_after(database_url):
+    """The service starts with no broker at its bootstrap address: HTTP writes are accepted; once a
+    broker appears there, consumers start and the staged events are published."""
+    import shutil
+
+    from deploy.kafka.kafka_runner import LocalKafka
+    from tests import harness
+    from tests.conftest import eventually
+
+    port = harness.free_port()
+    bootstrap = f"127.0.0.1:{port}"
+    async with running_service(registry_spec, database_url, bootstrap, wait_ready=False) as http:
+        officer = bearer("province_officer", "72")
+        ids = []
+        for i in range(3):
+            created = await http.post("/provinces/72/products", json={**PRODUCT, "name": f"สินค้า {i}"},
+                                      headers=officer)
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+        ready = await http.get("/health/ready")
+        assert ready.status_code == 503 and ready.json() == {"database": True, "kafka": False}
+
+        broker = LocalKafka(harness.scratch_dir("otop-kafka-late-"), port)
+        broker.start()
+        try:
+            await eventually(lambda: _is_ready(http), timeout=90)
+            for product_id in ids:
+                [record] = await read_topic(bootstrap, REGISTRY_PRODUCTS, 1, key=product_id.encode(), timeout=60)
+                assert json.loads(record.value)["payload"]["product_id"] == product_id
+        finally:
+            broker.stop()
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
+
+
+async def _is_ready(http) -> bool:
+    return (await http.get("/health/ready")).status_code == 200
