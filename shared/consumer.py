@@ -7,12 +7,16 @@
   so a redelivered event changes nothing.
 - Poison messages (unreadable, or still failing after bounded retries with backoff) go to
   `<topic>.dlq` with the reason in headers, and the consumer goes on with the next message.
+
+`EventConsumer` handles one event at a time; `shared.batch.BatchConsumer` takes many records at a
+time for throughput. Both dead-letter through `dead_letter` and retry through `with_retries`.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 from uuid import UUID
 
 from faststream import AckPolicy
@@ -32,6 +36,70 @@ Handler = Callable[[AsyncSession, Envelope, Payload], Awaitable[None]]
 
 class RejectEvent(Exception):
     """A handler's verdict that an event can never be applied (retrying will not help)."""
+
+
+class Record(Protocol):
+    """A message as read from Kafka (aiokafka's ConsumerRecord), or kept aside to be dead-lettered later
+    (partition and offset None when it did not come from Kafka)."""
+
+    topic: str
+    partition: int | None
+    offset: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code: str, group_id: str,
+                      attempts: int) -> None:
+    """Park `record` on `<topic>.dlq`: its value, key and headers unchanged, plus the reason (text in
+    `dlq-reason`, a stable word in `dlq-reason-code`) and where it came from.
+
+    If this publish fails the exception propagates: the caller's offset is not committed and the
+    message comes again, so nothing is lost."""
+    log.error("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+    headers = {name: value.decode(errors="replace") for name, value in (record.headers or ())}
+    headers.update(
+        {
+            "dlq-reason": reason[:2000],
+            "dlq-reason-code": code,
+            "dlq-consumer-group": group_id,
+            "dlq-original-topic": record.topic,
+            "dlq-attempts": str(attempts),
+            "dlq-failed-at": datetime.now(UTC).isoformat(),
+        }
+    )
+    if record.partition is not None:
+        headers["dlq-original-partition"] = str(record.partition)
+    if record.offset is not None:
+        headers["dlq-original-offset"] = str(record.offset)
+    await broker.publish(record.value, dead_letter_topic(record.topic), key=record.key, headers=headers)
+
+
+async def with_retries(work: Callable[[], Awaitable[None]], *, max_attempts: int, backoff_s: float,
+                       label: str) -> tuple[int, Exception | None]:
+    """Run `work` until it succeeds, at most `max_attempts` times with exponential backoff. A
+    RejectEvent is final at once. Returns the number of attempts and the last error (None: done)."""
+    error: Exception | None = None
+    for attempt in range(1, max_attempts + 1):
+        try:
+            await work()
+            return attempt, None
+        except RejectEvent as exc:
+            return attempt, exc
+        except Exception as exc:
+            error = exc
+            log.warning("%s failed (attempt %d): %s: %s", label, attempt, type(exc).__name__, exc)
+            if attempt < max_attempts:
+                await asyncio.sleep(backoff_s * 2 ** (attempt - 1))
+    return max_attempts, error
+
+
+def failure_reason(error: Exception) -> tuple[str, str]:
+    """The dead-letter reason text and code for what `with_retries` gave up on."""
+    if isinstance(error, RejectEvent):
+        return f"rejected: {error}", "rejected"
+    return f"failed after retries: {type(error).__name__}: {error}", "failed"
 
 
 async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: UUID) -> bool:
@@ -73,46 +141,24 @@ class EventConsumer:
         )(self.handle)
 
     async def handle(self, message: KafkaMessage) -> None:
+        record = message.raw_message
         try:
             envelope, payload = parse_event(message.body)
         except InvalidEvent as exc:
-            await self._dead_letter(message, str(exc), attempts=0)
+            await dead_letter(self._broker, record, str(exc), code="malformed", group_id=self.group_id, attempts=0)
             return
         handler = self._handlers.get((envelope.type, envelope.version))
         if handler is None:
             return  # an event type this consumer does not need
-        failure = ""
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                async with self._sessions.begin() as session:
-                    if await claim(session, self._inbox, self.group_id, envelope.event_id):
-                        await handler(session, envelope, payload)
-                return
-            except RejectEvent as exc:
-                await self._dead_letter(message, f"rejected: {exc}", attempts=attempt)
-                return
-            except Exception as exc:
-                failure = f"{type(exc).__name__}: {exc}"
-                log.warning("%s failed on %s (attempt %d): %s", self.group_id, envelope.event_id, attempt, failure)
-                if attempt < self._max_attempts:
-                    await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
-        await self._dead_letter(message, f"failed after retries: {failure}", attempts=self._max_attempts)
 
-    async def _dead_letter(self, message: KafkaMessage, reason: str, *, attempts: int) -> None:
-        record = message.raw_message
-        log.error("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
-        headers = {name: value.decode(errors="replace") for name, value in (record.headers or ())}
-        headers.update(
-            {
-                "dlq-reason": reason[:2000],
-                "dlq-consumer-group": self.group_id,
-                "dlq-original-topic": record.topic,
-                "dlq-original-partition": str(record.partition),
-                "dlq-original-offset": str(record.offset),
-                "dlq-attempts": str(attempts),
-                "dlq-failed-at": datetime.now(UTC).isoformat(),
-            }
-        )
-        # If this publish fails the exception propagates: the offset is not committed and the
-        # message comes again, so nothing is lost.
-        await self._broker.publish(record.value, dead_letter_topic(record.topic), key=record.key, headers=headers)
+        async def apply() -> None:
+            async with self._sessions.begin() as session:
+                if await claim(session, self._inbox, self.group_id, envelope.event_id):
+                    await handler(session, envelope, payload)
+
+        attempts, error = await with_retries(apply, max_attempts=self._max_attempts,
+                                             backoff_s=self._retry_backoff_s,
+                                             label=f"{self.group_id} on {envelope.event_id}")
+        if error is not None:
+            reason, code = failure_reason(error)
+            await dead_letter(self._broker, record, reason, code=code, group_id=self.group_id, attempts=attempts)

@@ -1,5 +1,340 @@
-"""Sales HTTP API."""
+"""Sales HTTP API: officers record, correct and void sales; integrations post signed POS batches."""
 
-from fastapi import APIRouter
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
+
+from services.sales import handlers
+from services.sales.config import SalesSettings, sales_settings
+from services.sales.domain import (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    Correction,
+    CorrectionRefused,
+    CsvInvalid,
+    NewSale,
+    Refusal,
+    SaleBatch,
+    TotalsBy,
+    Void,
+    parse_csv,
+)
+from shared.auth import Principal, Role, current_principal, province_access
+from shared.contracts.sales import SaleChannel
+from shared.service import Database, database
 
 router = APIRouter(prefix="/provinces/{province_code}", tags=["sales"])
+Db = Annotated[Database, Depends(database)]
+Settings = Annotated[SalesSettings, Depends(sales_settings)]
+Caller = Annotated[Principal, Depends(current_principal)]
+WRITE = (Role.PROVINCE_OFFICER, Role.DEPARTMENT)
+READ = (Role.DEPARTMENT, Role.PROVINCE_OFFICER, Role.COMMITTEE_MEMBER)
+MAX_UPLOAD_BYTES = 4_000_000
+
+
+class Sale(BaseModel):
+    sale_id: UUID
+    province_code: str
+    revision: int
+    market_day_id: UUID
+    product_id: UUID
+    producer_id: UUID | None
+    quantity: Decimal
+    unit_price_thb: Decimal
+    amount_thb: Decimal
+    sold_at: datetime
+    channel: SaleChannel
+    voided: bool
+    integration_id: UUID | None
+    integration_sale_id: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Sales(BaseModel):
+    sales: list[Sale]
+
+
+class SalePage(BaseModel):
+    total: int
+    items: list[Sale]
+
+
+class AuditEntry(BaseModel):
+    revision: int
+    action: str
+    reason: str
+    actor: str
+    at: datetime
+    before: dict
+    after: dict
+
+
+class Total(BaseModel):
+    key: str | None = Field(description="Product, market day, producer or venue id; month YYYY-MM; category")
+    label: str | None = Field(description="Product name; market day date and venue; venue name")
+    sales: int
+    quantity: Decimal
+    amount_thb: Decimal
+
+
+class Totals(BaseModel):
+    by: TotalsBy
+    items: list[Total]
+
+
+# --- officers: record, correct, void, read
+
+
+async def _record(db: Database, province_code: str, caller: Principal, sales: Sequence[NewSale],
+                  locate: Callable[[int], list]) -> list[dict]:
+    try:
+        async with db.transaction() as session:
+            return await handlers.record_officer_sales(db, session, province_code, caller.subject, sales)
+    except handlers.SalesRefused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+            {"loc": locate(index), "msg": refused.reason, "type": refused.code} for index, refused in exc.errors
+        ]) from exc
+
+
+@router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=Sale)
+async def record_sale(new: NewSale, db: Db, caller: Caller, province_code: str = province_access(*WRITE)) -> dict:
+    [sale] = await _record(db, province_code, caller, [new], lambda _: ["body"])
+    return sale
+
+
+@router.post("/sales/batch", status_code=status.HTTP_201_CREATED, response_model=Sales)
+async def record_sales(batch: SaleBatch, db: Db, caller: Caller, province_code: str = province_access(*WRITE)) -> dict:
+    """Up to 1000 sales: all are recorded, or none (422 naming each refused one)."""
+    return {"sales": await _record(db, province_code, caller, batch.sales, lambda i: ["body", "sales", i])}
+
+
+@router.post("/sales/csv", status_code=status.HTTP_201_CREATED, response_model=Sales, max_body_size=MAX_UPLOAD_BYTES,
+             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def upload_sales_csv(request: Request, db: Db, caller: Caller, province_code: str = province_access(*WRITE)) -> dict:
+    """A CSV file (UTF-8, `Content-Type: text/csv`) with the header
+    `product_id,market_day_id,quantity,unit_price_thb,sold_at` (the last two may be empty): every row is
+    recorded, or none (422 naming each bad row by its line)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the file as text/csv")
+    try:
+        sales, lines = parse_csv(await request.body())
+    except CsvInvalid as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    return {"sales": await _record(db, province_code, caller, sales, lambda i: ["csv", lines[i]])}
+
+
+@router.get("/sales/totals", response_model=Totals)
+async def sales_totals(
+    db: Db,
+    by: TotalsBy,
+    first_day: Annotated[date | None, Query(alias="from", description="Market days on or after")] = None,
+    last_day: Annotated[date | None, Query(alias="to", description="Market days on or before")] = None,
+    province_code: str = province_access(*READ),
+) -> dict:
+    """Sales totals of the province (voided sales excluded, corrections applied)."""
+    async with db.sessions() as session:
+        return {"by": by, "items": await handlers.totals(session, province_code, by, first_day, last_day)}
+
+
+@router.get("/sales", response_model=SalePage)
+async def list_sales(
+    db: Db,
+    market_day_id: UUID | None = None,
+    product_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    province_code: str = province_access(*READ),
+) -> dict:
+    async with db.sessions() as session:
+        total, items = await handlers.list_sales(session, province_code, market_day_id, product_id, limit, offset)
+    return {"total": total, "items": items}
+
+
+@router.get("/sales/{sale_id}", response_model=Sale)
+async def get_sale(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    async with db.sessions() as session:
+        return _found(await handlers.get_sale(session, province_code, sale_id))
+
+
+@router.get("/sales/{sale_id}/audit", response_model=list[AuditEntry])
+async def sale_audit(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> list[dict]:
+    """Every correction and void of the sale: who, when, why, and the state before and after."""
+    async with db.sessions() as session:
+        _found(await handlers.get_sale(session, province_code, sale_id))
+        return await handlers.audit_trail(session, province_code, sale_id)
+
+
+@router.post("/sales/{sale_id}/corrections", response_model=Sale)
+async def correct_sale(sale_id: UUID, correction: Correction, db: Db, caller: Caller,
+                       province_code: str = province_access(*WRITE)) -> dict:
+    """A new quantity and/or unit price, with the reason: the sale's revision goes up by one."""
+    try:
+        async with db.transaction() as session:
+            return _found(await handlers.correct_sale(db, session, province_code, sale_id, caller.subject, correction))
+    except CorrectionRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+
+@router.post("/sales/{sale_id}/void", response_model=Sale)
+async def void_sale(sale_id: UUID, void: Void, db: Db, caller: Caller,
+                    province_code: str = province_access(*WRITE)) -> dict:
+    """The sale no longer counts in any total; it stays, with the reason, in the audit trail."""
+    try:
+        async with db.transaction() as session:
+            return _found(await handlers.void_sale(db, session, province_code, sale_id, caller.subject, void.reason))
+    except CorrectionRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+
+def _found(sale: dict | None) -> dict:
+    if sale is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such sale in this province")
+    return sale
+
+
+# --- POS integrations: registration, keys, signed batches
+
+
+class NewIntegration(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="e.g. the POS vendor and site")
+
+
+class IssuedKey(BaseModel):
+    integration_id: UUID
+    key_id: str
+    signing_key: str = Field(description="Shown only now: the service keeps a hash of it, not the key")
+
+
+class RegisteredIntegration(IssuedKey):
+    name: str
+
+
+class KeyView(BaseModel):
+    key_id: str
+    active: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IntegrationView(BaseModel):
+    id: UUID
+    name: str
+    created_by: str
+    created_at: datetime
+    keys: list[KeyView]
+
+
+def _master_key(settings: SalesSettings) -> str:
+    if settings.master_key() is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration signing is not configured")
+    return settings.master_key()
+
+
+@router.post("/integrations", status_code=status.HTTP_201_CREATED, response_model=RegisteredIntegration,
+             tags=["integrations"])
+async def register_integration(new: NewIntegration, db: Db, settings: Settings, caller: Caller,
+                               province_code: str = province_access(*WRITE)) -> dict:
+    """Register a POS integration of the province; the response carries its first signing key, once."""
+    async with db.transaction() as session:
+        return await handlers.register_integration(session, province_code, new.name, caller.subject,
+                                                   _master_key(settings))
+
+
+@router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
+async def list_integrations(db: Db, province_code: str = province_access(*WRITE)) -> list[dict]:
+    async with db.sessions() as session:
+        return await handlers.list_integrations(session, province_code)
+
+
+@router.post("/integrations/{integration_id}/keys", status_code=status.HTTP_201_CREATED, response_model=IssuedKey,
+             tags=["integrations"])
+async def add_key(integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)) -> dict:
+    """A new key (rotation): both keys work until the old one is revoked."""
+    async with db.transaction() as session:
+        key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
+    if key is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
+    return key
+
+
+@router.post("/integrations/{integration_id}/keys/{key_id}/revoke", status_code=status.HTTP_204_NO_CONTENT,
+             tags=["integrations"])
+async def revoke_key(integration_id: UUID, key_id: str, db: Db, province_code: str = province_access(*WRITE)) -> None:
+    """Messages signed with this key are refused from now on (dead-lettered as inactive_key)."""
+    async with db.transaction() as session:
+        if not await handlers.revoke_key(session, province_code, integration_id, key_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such key of this integration")
+
+
+class IngestOutcome(BaseModel):
+    integration_sale_id: str
+    sale_id: UUID
+    status: str = Field(description="recorded, duplicate (counted before) or held (product or market day "
+                                    "not known yet: recorded when it arrives)")
+
+
+class IngestResult(BaseModel):
+    results: list[IngestOutcome]
+
+
+SIGNATURE_REFUSALS = {Refusal.PROVINCE_MISMATCH: status.HTTP_403_FORBIDDEN,
+                      Refusal.MALFORMED: status.HTTP_422_UNPROCESSABLE_CONTENT}
+
+
+@router.post("/integration/sales", response_model=IngestResult, tags=["integrations"], max_body_size=MAX_UPLOAD_BYTES,
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "array", "items": {"$ref": "https://otop.example/schemas/sales.pos.sale.v1.json"}}}}}})
+async def ingest_sales(
+    request: Request,
+    db: Db,
+    settings: Settings,
+    key_id: Annotated[str | None, Header(alias=KEY_ID_HEADER)] = None,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+    province_code: str = province_access(Role.INTEGRATION),
+) -> dict:
+    """The HTTP form of the ingress topic: a JSON array of the same signed envelopes
+    (docs/schemas/sales.pos.sale.v1.json), the signature computed over the whole body. Needs the
+    integration's bearer token too. All items are recorded (or held), or none (422 naming each)."""
+    _master_key(settings)
+    body = await request.body()
+    try:
+        async with db.transaction() as session:
+            results = await handlers.ingest_http(db, settings, session, province_code, key_id, signature, body)
+    except handlers.IngressRefused as exc:
+        if exc.refused:
+            raise HTTPException(SIGNATURE_REFUSALS.get(exc.refused.code, status.HTTP_401_UNAUTHORIZED),
+                                {"code": exc.refused.code, "msg": exc.refused.reason}) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+            {"loc": ["body", index], "msg": refused.reason, "type": refused.code} for index, refused in exc.items
+        ]) from exc
+    return {"results": results}
+
+
+class HeldSale(BaseModel):
+    integration_sale_id: str
+    key_id: str
+    product_id: UUID
+    market_day_id: UUID
+    product_known: bool
+    market_day_known: bool
+    held_at: datetime
+    attempts: int
+    next_retry_at: datetime
+
+
+@router.get("/integration/held-sales", response_model=list[HeldSale], tags=["integrations"])
+async def held_sales(
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    province_code: str = province_access(*READ, Role.INTEGRATION),
+) -> list[dict]:
+    """POS sales waiting for their product or market day to become known."""
+    async with db.sessions() as session:
+        return await handlers.list_held(session, province_code, limit, offset)

@@ -51,14 +51,20 @@ class SaleVoided(SaleState):
 
 @contract("sales.pos.sale", 1, topics.SALES_INGRESS)
 class PosSale(Payload):
-    """One sale as an external POS integration reports it. `integration_sale_id` is the idempotency key."""
+    """One sale as an external POS integration reports it. `integration_sale_id` is the idempotency key.
 
-    integration_sale_id: str = Field(min_length=1, max_length=100)
-    market_day_id: UUID
-    product_id: UUID
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
-    unit_price_thb: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    sold_at: AwareDatetime
+    Published on the ingress topic inside the standard envelope (whose `province_code` is the
+    integration's province), signed with the integration's key: see README, "POS integration contract".
+    """
+
+    integration_sale_id: str = Field(min_length=1, max_length=100, description=(
+        "The integration's own id for this sale, unique within the integration: the idempotency key "
+        "(the same id sent again is counted once)"))
+    market_day_id: UUID = Field(description="The market day (from the scheduling service's events)")
+    product_id: UUID = Field(description="The product (from the registry service's events)")
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3, description="Units sold, in the product's unit")
+    unit_price_thb: Decimal = Field(ge=0, max_digits=12, decimal_places=2, description="Price of one unit, in baht")
+    sold_at: AwareDatetime = Field(description="When the sale was made, with its UTC offset (e.g. +07:00)")
 
     def key(self) -> str:
         return self.integration_sale_id

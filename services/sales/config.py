@@ -1,0 +1,32 @@
+"""The sales service's own settings, from the environment like the shared ones (prefix OTOP_)."""
+
+from fastapi import Request
+from pydantic import Field, SecretStr
+
+from shared.settings import ServiceSettings
+
+
+class SalesSettings(ServiceSettings):
+    sales_signing_master_key: SecretStr | None = Field(default=None, min_length=32, description=(
+        "Key from which each integration's signing key is derived (HMAC-SHA256(master, key id)); "
+        "without it, integrations cannot be registered and the ingress topic is not consumed"))
+    sales_hold_max_s: float = Field(default=3 * 24 * 3600, gt=0, description=(
+        "How long a POS sale naming a product or market day not known yet is held before it is dead-lettered"))
+    sales_hold_retry_s: float = Field(default=60, gt=0, description="Interval between re-evaluations of a held sale")
+    sales_ingest_max_records: int = Field(default=500, ge=1, description="Ingress records consumed per batch")
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> "SalesSettings":
+        """These settings as given, or the shared ones completed from the environment."""
+        return settings if isinstance(settings, cls) else cls(**settings.model_dump())
+
+    def master_key(self) -> str | None:
+        return self.sales_signing_master_key.get_secret_value() if self.sales_signing_master_key else None
+
+
+def sales_settings(request: Request) -> SalesSettings:
+    """FastAPI dependency: the sales settings of the running app."""
+    state = request.app.state
+    if not isinstance(getattr(state, "sales_settings", None), SalesSettings):
+        state.sales_settings = SalesSettings.of(state.settings)
+    return state.sales_settings

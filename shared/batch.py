@@ -1,0 +1,119 @@
+"""Batch consumption for high-volume topics: many records, one transaction, bulk writes.
+
+The guarantees are those of shared/consumer.py: offsets are committed only after the batch's writes
+committed (and its refused records were dead-lettered); a batch interrupted by shutdown commits
+nothing and comes again. Because a batch can come again, the handler is idempotent by its own
+business keys (e.g. `INSERT ... ON CONFLICT DO NOTHING`), not by the inbox.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.consumer import Record, dead_letter, failure_reason, with_retries
+from shared.events import Envelope, Payload, envelope_for
+from shared.observability import correlation_id as current_correlation_id
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record the batch handler refuses: it goes to the dead-letter topic with this reason."""
+
+    record: Record
+    code: str
+    reason: str
+
+
+BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord]], Awaitable[list[Rejection]]]
+
+
+class BatchConsumer:
+    """Consumes up to `max_records` records at a time. `handler` applies a whole batch in one
+    transaction and returns the records it refuses; those are dead-lettered after the commit, and
+    only then are the offsets committed. A batch that still fails after retries is applied record by
+    record, so a poison record is dead-lettered alone and the others still apply."""
+
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        topic: str,
+        handler: BatchHandler,
+        sessions: async_sessionmaker[AsyncSession],
+        max_records: int = 500,
+        batch_timeout_ms: int = 200,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.group_id = group_id
+        self.topic = topic
+        self._handler = handler
+        self._sessions = sessions
+        self._max_records = max_records
+        self._batch_timeout_ms = batch_timeout_ms
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._broker: KafkaBroker | None = None
+
+    def subscribe(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+        broker.subscriber(
+            self.topic,
+            group_id=self.group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            batch=True,
+            max_records=self._max_records,
+            batch_timeout_ms=self._batch_timeout_ms,
+        )(self.handle)
+
+    async def handle(self, message: KafkaMessage) -> None:
+        records = tuple(message.raw_message)
+        if await self._failed(records) and len(records) > 1:
+            # One poison record must not hold the others back: apply them one by one.
+            for record in records:
+                await self._failed((record,))
+
+    async def _failed(self, records: tuple[ConsumerRecord, ...]) -> bool:
+        """Apply `records` with retries; False once applied. A single record that still fails is
+        dead-lettered (and True returned)."""
+
+        async def apply() -> None:
+            async with self._sessions.begin() as session:
+                rejections = await self._handler(session, records)
+            for rejection in rejections:
+                await dead_letter(self._broker, rejection.record, rejection.reason, code=rejection.code,
+                                  group_id=self.group_id, attempts=1)
+
+        first = records[0]
+        attempts, error = await with_retries(
+            apply, max_attempts=self._max_attempts, backoff_s=self._retry_backoff_s,
+            label=f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}",
+        )
+        if error is not None and len(records) == 1:
+            reason, code = failure_reason(error)
+            await dead_letter(self._broker, first, reason, code=code, group_id=self.group_id, attempts=attempts)
+        return error is not None
+
+
+async def add_events(session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *,
+                     source: str) -> list[Envelope]:
+    """The bulk form of shared.outbox.add_event: stage many events, each (payload, province_code,
+    correlation_id), in the caller's transaction with one statement."""
+    envelopes = [envelope_for(payload, province_code=province, source=source,
+                              correlation_id=correlation or current_correlation_id.get())
+                 for payload, province, correlation in events]
+    if envelopes:
+        await session.execute(insert(outbox), [
+            {"event_id": envelope.event_id, "topic": payload.topic, "key": payload.key(),
+             "value": envelope.model_dump_json().encode()}
+            for envelope, (payload, _, _) in zip(envelopes, events, strict=True)
+        ])
+    return envelopes
