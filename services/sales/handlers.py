@@ -121,18 +121,17 @@ def _sale_row(*, sale_id: UUID, province_code: str, product: Mapping, market_day
             "recorded_at": datetime.now(UTC)}
 
 
-async def _store(db: Database, session: AsyncSession, rows: Sequence[tuple[dict, UUID | None]]) -> set[UUID]:
+async def _store(db: Database, session: AsyncSession, rows: Sequence[tuple[dict, UUID | None]]) -> dict[UUID, dict]:
     """Insert sales in bulk, each (row, correlation id), skipping an integration's sale already stored,
-    and stage a SaleRecorded for each one inserted. Returns the inserted sale ids."""
-    unique = {row["sale_id"]: (row, correlation) for row, correlation in rows}
+    and stage a SaleRecorded for each one inserted. Returns the inserted sales as stored, by id."""
+    unique = {row["sale_id"]: correlation for row, correlation in rows}
     if not unique:
-        return set()
-    inserted = {sale_id for (sale_id,) in await session.execute(
-        insert(tables.sales).on_conflict_do_nothing().returning(tables.sales.c.sale_id),
-        [row for row, _ in unique.values()])}
-    await add_events(session, db.outbox, [
-        (SaleRecorded.model_validate(row), row["province_code"], correlation)
-        for sale_id, (row, correlation) in unique.items() if sale_id in inserted], source=db.source)
+        return {}
+    inserted = {row["sale_id"]: dict(row) for row in (await session.execute(
+        insert(tables.sales).on_conflict_do_nothing().returning(tables.sales),
+        list({row["sale_id"]: row for row, _ in rows}.values()))).mappings()}
+    await add_events(session, db.outbox, [(SaleRecorded.model_validate(row), row["province_code"], unique[sale_id])
+                                          for sale_id, row in inserted.items()], source=db.source)
     return inserted
 
 
@@ -164,8 +163,8 @@ async def record_officer_sales(db: Database, session: AsyncSession, province_cod
                       unit_price_thb=s.unit_price_thb if s.unit_price_thb is not None else j.product["price_thb"],
                       sold_at=s.sold_at or now, channel=SaleChannel.OFFICER, recorded_by=actor)
             for s, j in zip(new_sales, judged, strict=True)]
-    await _store(db, session, [(row, None) for row in rows])
-    return rows
+    stored = await _store(db, session, [(row, None) for row in rows])
+    return [stored[row["sale_id"]] for row in rows]
 
 
 # --- corrections and voids
@@ -198,8 +197,10 @@ async def _sale_for_update(session: AsyncSession, province_code: str, sale_id: U
 async def _change(db: Database, session: AsyncSession, before: dict, after: dict, action: str, reason: str,
                   actor: str, event_type: type[SaleCorrected] | type[SaleVoided]) -> dict:
     """Apply a new revision of a sale, with its audit row and event."""
-    await session.execute(update(tables.sales).where(tables.sales.c.sale_id == before["sale_id"]).values(
-        {k: after[k] for k in ("revision", "quantity", "unit_price_thb", "amount_thb", "voided")}))
+    changed = await session.execute(update(tables.sales).where(tables.sales.c.sale_id == before["sale_id"]).values(
+        {k: after[k] for k in ("revision", "quantity", "unit_price_thb", "amount_thb", "voided")}
+    ).returning(tables.sales))
+    after = dict(changed.mappings().one())  # as stored (numeric scale applied)
     await session.execute(insert(tables.sale_audit).values(
         sale_id=before["sale_id"], province_code=before["province_code"], revision=after["revision"], action=action,
         reason=reason, actor=actor, before=_state_json(before), after=_state_json(after)))
@@ -403,8 +404,7 @@ async def _settle(db: Database, session: AsyncSession, settings: SalesSettings, 
         elif j.verdict is Verdict.HOLD:
             outcomes.append("held")
         else:
-            outcomes.append("recorded" if i.sale_id in inserted else "duplicate")
-            inserted.discard(i.sale_id)
+            outcomes.append("recorded" if inserted.pop(i.sale_id, None) else "duplicate")
     return outcomes
 
 

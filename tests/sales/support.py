@@ -75,14 +75,15 @@ def signed(body: bytes, key_id: str, key: str) -> list[tuple[str, bytes]]:
             ("x-otop-signature", hmac.new(key.encode(), body, hashlib.sha256).hexdigest().encode())]
 
 
-async def publish_pos(bootstrap: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-    """POS messages (kafka key, value, headers) on the ingress topic, as an integration would send them."""
+async def publish_pos(bootstrap: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> list:
+    """POS messages (kafka key, value, headers) on the ingress topic, as an integration would send them;
+    returns where each landed (RecordMetadata)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
         sent = [await producer.send("otop.sales.ingress", value, key=key, headers=headers)
                 for key, value, headers in messages]
-        await asyncio.gather(*sent)
+        return list(await asyncio.gather(*sent))
     finally:
         await producer.stop()
 

@@ -1,0 +1,107 @@
+"""shared.batch.BatchConsumer (the machinery under the sales ingress) against real Kafka and PostgreSQL:
+bulk and idempotent, refused records dead-lettered, a poison record isolated, offsets committed only
+after the writes."""
+
+import asyncio
+
+import pytest
+from faststream.kafka import KafkaBroker
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from shared.batch import BatchConsumer, Rejection
+from shared.db import create_schema, make_engine
+from shared.kafka_admin import ensure_topics
+from shared.topics import dead_letter_topic
+from tests.conftest import eventually, unique_topic
+from tests.sales.support import headers_of, read_until
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+effects = Table("effects", metadata, Column("key", String, primary_key=True), Column("batch_size", Integer))
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = make_engine(database_url)
+    await create_schema(engine, metadata)
+    yield engine
+    await engine.dispose()
+
+
+async def apply_batch(session, records):
+    """Idempotent by key; refuses b"refuse"; cannot apply b"poison" (which fails the whole batch)."""
+    if any(r.value == b"poison" for r in records):
+        raise RuntimeError("cannot apply poison")
+    good = [r for r in records if r.value != b"refuse"]
+    if good:
+        await session.execute(insert(effects).on_conflict_do_nothing(),
+                              [{"key": r.key.decode(), "batch_size": len(records)} for r in good])
+    return [Rejection(r, "refused", "value says refuse") for r in records if r.value == b"refuse"]
+
+
+async def started(bootstrap: str, topic: str, engine, handler=apply_batch) -> KafkaBroker:
+    await ensure_topics(bootstrap, [topic], partitions=3)
+    broker = KafkaBroker(bootstrap)
+    BatchConsumer(group_id=f"test-{topic}", topic=topic, handler=handler, sessions=async_sessionmaker(engine),
+                  max_records=100, max_attempts=2, retry_backoff_s=0.05).subscribe(broker)
+    await broker.start()
+    return broker
+
+
+async def send(broker: KafkaBroker, topic: str, messages: list[tuple[str, bytes]]) -> None:
+    await asyncio.gather(*(broker.publish(value, topic, key=key.encode()) for key, value in messages))
+
+
+async def count(engine, *where) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(effects).where(*where))
+
+
+async def test_batches_apply_once_and_refused_or_poison_records_are_dead_lettered_alone(engine, kafka_bootstrap):
+    topic = unique_topic()
+    broker = await started(kafka_bootstrap, topic, engine)
+    try:
+        goods = [(f"good-{i}", b"ok") for i in range(300)]
+        await send(broker, topic, goods + goods[:50] + [("refuse-1", b"refuse"), ("poison-1", b"poison")])
+        await eventually(lambda: _at_least(engine, 300))
+        dead = await read_until(kafka_bootstrap, dead_letter_topic(topic), keep=lambda r: True,
+                                done=lambda rs: len(rs) >= 2)
+    finally:
+        await broker.stop()
+    assert await count(engine) == 300  # duplicates applied once; refused and poison not at all
+    assert await count(engine, effects.c.batch_size > 1) > 0  # applied in batches, not one by one
+    reasons = {r.key: headers_of(r) for r in dead}
+    assert reasons[b"refuse-1"]["dlq-reason-code"] == "refused"
+    assert reasons[b"poison-1"]["dlq-reason"] == "failed after retries: RuntimeError: cannot apply poison"
+    assert reasons[b"poison-1"]["dlq-attempts"] == "2"
+
+
+async def _at_least(engine, n: int) -> bool:
+    return await count(engine) >= n
+
+
+async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offsets(engine, kafka_bootstrap):
+    topic = unique_topic()
+    started_work, never = asyncio.Event(), asyncio.Event()
+
+    async def slow(session, records):
+        await apply_batch(session, records)
+        started_work.set()
+        await never.wait()  # shutdown arrives mid-batch
+        return []
+
+    broker = await started(kafka_bootstrap, topic, engine, slow)
+    await send(broker, topic, [(f"k-{i}", b"ok") for i in range(20)])
+    await asyncio.wait_for(started_work.wait(), 30)
+    await asyncio.wait_for(broker.stop(), 30)
+    assert await count(engine) == 0  # the interrupted transaction rolled back
+
+    broker = await started(kafka_bootstrap, topic, engine)
+    try:
+        await eventually(lambda: _at_least(engine, 20))  # delivered again after the restart
+    finally:
+        await broker.stop()
+    assert await count(engine) == 20
