@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.consumer import Record, dead_letter, failure_reason, with_retries
+from shared.consumer import Record, ReliableConsumer, failure_reason
 from shared.events import Envelope, Payload, envelope_for
 from shared.observability import correlation_id as current_correlation_id
 
@@ -34,7 +32,7 @@ class Rejection:
 BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord]], Awaitable[list[Rejection]]]
 
 
-class BatchConsumer:
+class BatchConsumer(ReliableConsumer):
     """Consumes up to `max_records` records at a time. `handler` applies a whole batch in one
     transaction and returns the records it refuses; those are dead-lettered after the commit, and
     only then are the offsets committed. A batch that still fails after retries is applied record by
@@ -52,27 +50,14 @@ class BatchConsumer:
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
     ) -> None:
-        self.group_id = group_id
-        self.topic = topic
+        super().__init__(group_id=group_id, topic=topic, sessions=sessions, max_attempts=max_attempts,
+                         retry_backoff_s=retry_backoff_s)
         self._handler = handler
-        self._sessions = sessions
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
-        self._max_attempts = max_attempts
-        self._retry_backoff_s = retry_backoff_s
-        self._broker: KafkaBroker | None = None
 
-    def subscribe(self, broker: KafkaBroker) -> None:
-        self._broker = broker
-        broker.subscriber(
-            self.topic,
-            group_id=self.group_id,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            batch=True,
-            max_records=self._max_records,
-            batch_timeout_ms=self._batch_timeout_ms,
-        )(self.handle)
+    def subscriber_options(self) -> dict:
+        return {"batch": True, "max_records": self._max_records, "batch_timeout_ms": self._batch_timeout_ms}
 
     async def handle(self, message: KafkaMessage) -> None:
         records = tuple(message.raw_message)
@@ -89,17 +74,14 @@ class BatchConsumer:
             async with self._sessions.begin() as session:
                 rejections = await self._handler(session, records)
             for rejection in rejections:
-                await dead_letter(self._broker, rejection.record, rejection.reason, code=rejection.code,
-                                  group_id=self.group_id, attempts=1)
+                await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1)
 
         first = records[0]
-        attempts, error = await with_retries(
-            apply, max_attempts=self._max_attempts, backoff_s=self._retry_backoff_s,
-            label=f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}",
-        )
+        attempts, error = await self._retrying(
+            apply, f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}")
         if error is not None and len(records) == 1:
             reason, code = failure_reason(error)
-            await dead_letter(self._broker, first, reason, code=code, group_id=self.group_id, attempts=attempts)
+            await self._dead_letter(first, reason, code=code, attempts=attempts)
         return error is not None
 
 

@@ -110,23 +110,15 @@ async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: UU
     return claimed.first() is not None
 
 
-class EventConsumer:
-    def __init__(
-        self,
-        *,
-        group_id: str,
-        topic: str,
-        handlers: dict[type[Payload], Handler],
-        sessions: async_sessionmaker[AsyncSession],
-        inbox: Table,
-        max_attempts: int = 3,
-        retry_backoff_s: float = 0.2,
-    ) -> None:
+class ReliableConsumer:
+    """What every consumer here shares: a group and a topic, bounded retries, and a subscription that
+    commits offsets only after the handler returned (a new group starts from the earliest offset)."""
+
+    def __init__(self, *, group_id: str, topic: str, sessions: async_sessionmaker[AsyncSession],
+                 max_attempts: int = 3, retry_backoff_s: float = 0.2) -> None:
         self.group_id = group_id
         self.topic = topic
-        self._handlers = {(model.event_type, model.event_version): handler for model, handler in handlers.items()}
         self._sessions = sessions
-        self._inbox = inbox
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
         self._broker: KafkaBroker | None = None
@@ -138,14 +130,45 @@ class EventConsumer:
             group_id=self.group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            **self.subscriber_options(),
         )(self.handle)
+
+    def subscriber_options(self) -> dict:
+        return {}
+
+    async def handle(self, message: KafkaMessage) -> None:
+        raise NotImplementedError
+
+    async def _retrying(self, work: Callable[[], Awaitable[None]], label: str) -> tuple[int, Exception | None]:
+        return await with_retries(work, max_attempts=self._max_attempts, backoff_s=self._retry_backoff_s, label=label)
+
+    async def _dead_letter(self, record: Record, reason: str, *, code: str, attempts: int) -> None:
+        await dead_letter(self._broker, record, reason, code=code, group_id=self.group_id, attempts=attempts)
+
+
+class EventConsumer(ReliableConsumer):
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        topic: str,
+        handlers: dict[type[Payload], Handler],
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        super().__init__(group_id=group_id, topic=topic, sessions=sessions, max_attempts=max_attempts,
+                         retry_backoff_s=retry_backoff_s)
+        self._handlers = {(model.event_type, model.event_version): handler for model, handler in handlers.items()}
+        self._inbox = inbox
 
     async def handle(self, message: KafkaMessage) -> None:
         record = message.raw_message
         try:
             envelope, payload = parse_event(message.body)
         except InvalidEvent as exc:
-            await dead_letter(self._broker, record, str(exc), code="malformed", group_id=self.group_id, attempts=0)
+            await self._dead_letter(record, str(exc), code="malformed", attempts=0)
             return
         handler = self._handlers.get((envelope.type, envelope.version))
         if handler is None:
@@ -156,9 +179,7 @@ class EventConsumer:
                 if await claim(session, self._inbox, self.group_id, envelope.event_id):
                     await handler(session, envelope, payload)
 
-        attempts, error = await with_retries(apply, max_attempts=self._max_attempts,
-                                             backoff_s=self._retry_backoff_s,
-                                             label=f"{self.group_id} on {envelope.event_id}")
+        attempts, error = await self._retrying(apply, f"{self.group_id} on {envelope.event_id}")
         if error is not None:
             reason, code = failure_reason(error)
-            await dead_letter(self._broker, record, reason, code=code, group_id=self.group_id, attempts=attempts)
+            await self._dead_letter(record, reason, code=code, attempts=attempts)
