@@ -13,12 +13,14 @@ time for throughput. Both dead-letter through `dead_letter` and retry through `w
 """
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
 
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -110,6 +112,25 @@ async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: UU
     return claimed.first() is not None
 
 
+def _readable_headers(record: ConsumerRecord) -> ConsumerRecord:
+    try:
+        for _, value in record.headers or ():
+            value.decode()
+        return record
+    except (UnicodeDecodeError, AttributeError):
+        return dataclasses.replace(record, headers=tuple(
+            (name, (value or b"").decode(errors="replace").encode()) for name, value in record.headers))
+
+
+async def _parse_with_readable_headers(message, parse):
+    """FastStream's parser decodes every header as UTF-8 and, when that fails, the record comes again
+    and again: one record with other bytes in a header would stop its partition. Such values are
+    replaced (U+FFFD) before parsing; the record is otherwise unchanged."""
+    if isinstance(message, tuple):
+        return await parse(tuple(_readable_headers(record) for record in message))
+    return await parse(_readable_headers(message))
+
+
 class ReliableConsumer:
     """What every consumer here shares: a group and a topic, bounded retries, and a subscription that
     commits offsets only after the handler returned (a new group starts from the earliest offset)."""
@@ -130,6 +151,7 @@ class ReliableConsumer:
             group_id=self.group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            parser=_parse_with_readable_headers,
             **self.subscriber_options(),
         )(self.handle)
 

@@ -104,6 +104,7 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
         cases = {
             "unsigned": (body("unsigned"), []),
             "unknown_key": (body("unknown-key"), signed(body("unknown-key"), "sk_72_nosuchkey", key)),
+            "unknown_key-not-utf8": (body("binary"), [("x-otop-key-id", b"\xff\xfe"), ("x-otop-signature", b"00")]),
             "bad_signature": (body("forged"), signed(body("forged"), key_id, "not-the-key")),
             "inactive_key": (body("revoked"), signed(body("revoked"), revoked["key_id"], revoked["signing_key"])),
             "province_mismatch": (body("province", province="10"), None),
@@ -131,8 +132,8 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
         assert "quantity" in headers_of(by_case["malformed-schema"])["dlq-reason"]
         unknown = headers_of(by_case["unknown_reference"])
         assert unknown["dlq-consumer-group"] == "sales.held" and "still unknown after 2s" in unknown["dlq-reason"]
-        sent = {key: dict((name, value.decode()) for name, value in headers) for key, _, headers in messages}
-        assert unknown["x-otop-signature"] == sent[f"{run}-unknown_reference".encode()]["x-otop-signature"]
+        [sent] = [headers for key, _, headers in messages if key == f"{run}-unknown_reference".encode()]
+        assert unknown["x-otop-signature"] == dict(sent)["x-otop-signature"].decode()
         assert "dlq-original-offset" in unknown  # a held message keeps where it came from
 
         # Only the good one counts; nothing is left held.

@@ -1,17 +1,24 @@
-"""shared.batch.BatchConsumer (the machinery under the sales ingress) against real Kafka and PostgreSQL:
-bulk and idempotent, refused records dead-lettered, a poison record isolated, offsets committed only
-after the writes."""
+"""The shared consumers under the sales service, against real Kafka and PostgreSQL.
+shared.batch.BatchConsumer (the ingress): bulk and idempotent, refused records dead-lettered, a poison
+record isolated, offsets committed only after the writes. Both it and shared.consumer.EventConsumer
+(the read models): a header that is not UTF-8 does not stop a partition."""
 
 import asyncio
+from decimal import Decimal
+from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.batch import BatchConsumer, Rejection
-from shared.db import create_schema, make_engine
+from shared.consumer import EventConsumer
+from shared.contracts.registry import ProductRegistered
+from shared.db import add_reliability_tables, create_schema, make_engine
+from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
 from shared.topics import dead_letter_topic
 from tests.conftest import eventually, unique_topic
@@ -20,6 +27,7 @@ from tests.sales.support import headers_of, read_until
 pytestmark = pytest.mark.integration
 
 metadata = MetaData()
+outbox, inbox = add_reliability_tables(metadata)
 effects = Table("effects", metadata, Column("key", String, primary_key=True), Column("batch_size", Integer))
 
 
@@ -105,3 +113,36 @@ async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offset
     finally:
         await broker.stop()
     assert await count(engine) == 20
+
+
+async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka_bootstrap):
+    batch_topic, event_topic = unique_topic(), unique_topic()
+
+    async def apply_event(session, envelope, payload):
+        await session.execute(insert(effects).values(key=payload.name, batch_size=1))
+
+    broker = await started(kafka_bootstrap, batch_topic, engine)
+    await ensure_topics(kafka_bootstrap, [event_topic], partitions=1)
+    events = KafkaBroker(kafka_bootstrap)
+    EventConsumer(group_id=f"test-{event_topic}", topic=event_topic, handlers={ProductRegistered: apply_event},
+                  sessions=async_sessionmaker(engine), inbox=inbox).subscribe(events)
+    await events.start()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        odd = [("x-odd", b"\xff\xfe")]
+        for name in ("event-odd-header", "event-after"):
+            product = ProductRegistered(product_id=uuid4(), name=name, category="food", star_level=1, quadrant="D",
+                                        nawatwithi=False, price_thb=Decimal(1), unit="ชิ้น")
+            value = envelope_for(product, province_code="72", source="test").model_dump_json().encode()
+            await producer.send_and_wait(event_topic, value, key=b"same", headers=odd if name.endswith("header") else [])
+        await producer.send_and_wait(batch_topic, b"ok", key=b"batch-odd-header", partition=0, headers=odd)
+        await producer.send_and_wait(batch_topic, b"ok", key=b"batch-after", partition=0)
+        await eventually(lambda: _at_least(engine, 4))
+    finally:
+        await producer.stop()
+        await events.stop()
+        await broker.stop()
+    async with engine.connect() as conn:
+        keys = set(await conn.scalars(select(effects.c.key)))
+    assert keys == {"event-odd-header", "event-after", "batch-odd-header", "batch-after"}
