@@ -78,7 +78,7 @@ def verify_signature(master_key: str, key_id: str | None, given: str | None, key
     derived = signing_key(master_key, key_id)
     if not secret_matches(derived, key["key_hash"]):
         raise Refused(Refusal.UNKNOWN_KEY, f"integration key {key_id!r} was issued under another master key")
-    if not hmac.compare_digest(signature(derived, body), given.strip().lower()):
+    if not hmac.compare_digest(signature(derived, body).encode(), given.strip().lower().encode()):
         raise Refused(Refusal.BAD_SIGNATURE, "the signature does not match the message body")
 
 

@@ -68,6 +68,7 @@ def test_signatures_are_checked_against_the_derived_key():
     assert refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key_row("sk_72_a", master="o" * 32),
                                             body)) is Refusal.UNKNOWN_KEY
     assert refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key, body + b" ")) is Refusal.BAD_SIGNATURE
+    assert refusal(lambda: verify_signature(MASTER, "sk_72_a", "\ufffdไทย", key, body)) is Refusal.BAD_SIGNATURE
     assert signing_key(MASTER, "sk_72_a") != signing_key(MASTER, "sk_72_b")
 
 
