@@ -2,6 +2,7 @@
 
 REGISTRY_PRODUCERS = "otop.registry.producers"  # key: producer_id
 REGISTRY_PRODUCTS = "otop.registry.products"  # key: product_id
+REGISTRY_MENTORING = "otop.registry.mentoring-groups"  # key: group_id
 SCHEDULING_VENUES = "otop.scheduling.venues"  # key: venue_id
 SCHEDULING_PLANS = "otop.scheduling.plans"  # key: plan_id
 SCHEDULING_MARKET_DAYS = "otop.scheduling.market-days"  # key: market_day_id (lineup, invitations, attendance too)

@@ -1,38 +1,275 @@
-"""Registry HTTP API."""
+"""Registry HTTP API: producers, products (search, import, export) and mentoring groups.
 
+Roles: the department everywhere; a province officer reads and writes its province; a committee
+member reads its province; an integration (e.g. a POS) reads only its province's products (ids,
+names, prices), not producers' contacts nor mentoring groups.
+"""
+
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict
 
 from services.registry import handlers
-from services.registry.domain import NewProduct
-from shared.auth import Role, province_access
+from services.registry.domain import sheet
+from services.registry.domain.catalogue import (
+    Availability,
+    NewProduct,
+    NotFound,
+    ProducerFields,
+    Refused,
+    province_exists,
+)
+from services.registry.domain.mentoring import MentoringGroup
+from services.registry.domain.search import (
+    MentoringSearch,
+    NationalProductSearch,
+    ProducerSearch,
+    ProductFilter,
+    ProductSearch,
+)
+from shared.auth import Principal, Role, current_principal, province_access
+from shared.contracts.registry import ProductCategory
 from shared.service import Database, database
 
-router = APIRouter(prefix="/provinces/{province_code}", tags=["products"])
+
+async def _problems_as_http() -> AsyncIterator[None]:
+    """Rule violations answer 422 with every problem; unknown ids 404."""
+    try:
+        yield
+    except Refused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [p.as_dict() for p in exc.problems]) from exc
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+
+router = APIRouter(prefix="/provinces/{province_code}", dependencies=[Depends(_problems_as_http)])
+national = APIRouter(tags=["products"], dependencies=[Depends(_problems_as_http)])
 Db = Annotated[Database, Depends(database)]
+WRITE = (Role.DEPARTMENT, Role.PROVINCE_OFFICER)
+READ = (*WRITE, Role.COMMITTEE_MEMBER)
+MAX_UPLOAD_BYTES = 8_000_000
 
 
-class Product(NewProduct):
+def _known_province(province_code: str = province_access(*WRITE)) -> str:
+    if not province_exists(province_code):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no province {province_code} in the DOPA codes")
+    return province_code
+
+
+Writer = Annotated[str, Depends(_known_province)]
+
+
+async def _write(db: Database, use_case, *args):
+    async with db.transaction() as session:
+        return await use_case(db, session, *args)
+
+
+async def _read(db: Database, query, *args):
+    async with db.sessions() as session:
+        return await query(session, *args)
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     id: UUID
     province_code: str
-    created_at: datetime | None = None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
 
 
-@router.post("/products", status_code=status.HTTP_201_CREATED, response_model=Product)
-async def register_product(
-    new: NewProduct, db: Db, province_code: str = province_access(Role.PROVINCE_OFFICER, Role.DEPARTMENT)
-) -> dict:
-    async with db.transaction() as session:
-        return await handlers.register_product(db, session, province_code, new)
+class Producer(View, ProducerFields, Availability):
+    model_config = ConfigDict(extra="ignore")
 
 
-@router.get("/products/{product_id}", response_model=Product)
-async def get_product(product_id: UUID, db: Db, province_code: str = province_access()) -> dict:
-    async with db.sessions() as session:
-        product = await handlers.get_product(session, province_code, product_id)
-    if product is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such product in this province")
-    return product
+class Product(View, NewProduct):
+    model_config = ConfigDict(extra="ignore")
+
+    producer_name: str | None = None
+    producer_available: bool = True
+
+
+class Group(View, MentoringGroup):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ProducerPage(BaseModel):
+    total: int
+    items: list[Producer]
+
+
+class ProductPage(BaseModel):
+    total: int
+    items: list[Product]
+
+
+class GroupPage(BaseModel):
+    total: int
+    items: list[Group]
+
+
+class Unmatched(BaseModel):
+    producer_id: UUID
+    category: ProductCategory
+
+
+class Suggestions(BaseModel):
+    groups: list[MentoringGroup]
+    unmatched: list[Unmatched]
+
+
+class RowOutcome(BaseModel):
+    row: int
+    product_id: UUID
+    outcome: Literal["created", "updated", "unchanged"]
+
+
+class ImportResult(BaseModel):
+    dry_run: bool
+    producers_created: int
+    producers_updated: int
+    products_created: int
+    products_updated: int
+    products_unchanged: int
+    rows: list[RowOutcome]
+
+
+class ExportQuery(ProductFilter):
+    format: Literal["csv", "xlsx"] = "csv"
+    lang: sheet.Lang = sheet.Lang.EN
+
+
+# --- producers
+
+
+@router.post("/producers", status_code=status.HTTP_201_CREATED, response_model=Producer, tags=["producers"])
+async def register_producer(fields: ProducerFields, db: Db, province_code: Writer) -> dict:
+    """A new producer (available). A tambon's amphoe is filled in when left out."""
+    return await _write(db, handlers.register_producer, province_code, fields)
+
+
+@router.get("/producers", response_model=ProducerPage, tags=["producers"])
+async def list_producers(db: Db, search: Annotated[ProducerSearch, Query()],
+                         province_code: str = province_access(*READ)) -> dict:
+    return await _read(db, handlers.list_producers, province_code, search)
+
+
+@router.get("/producers/{producer_id}", response_model=Producer, tags=["producers"])
+async def get_producer(producer_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    return await _read(db, handlers.get_producer, province_code, producer_id)
+
+
+@router.put("/producers/{producer_id}", response_model=Producer, tags=["producers"])
+async def replace_producer(producer_id: UUID, fields: ProducerFields, db: Db, province_code: Writer) -> dict:
+    """Replace the producer's details (availability aside)."""
+    return await _write(db, handlers.replace_producer, province_code, producer_id, fields)
+
+
+@router.put("/producers/{producer_id}/availability", response_model=Producer, tags=["producers"])
+async def set_availability(producer_id: UUID, availability: Availability, db: Db, province_code: Writer) -> dict:
+    """Pause a producer (e.g. `{"available": false, "unavailable_reason": "ขาดวัตถุดิบ",
+    "unavailable_until": "2019-08-01"}`), or make it available again."""
+    return await _write(db, handlers.set_availability, province_code, producer_id, availability)
+
+
+# --- products
+
+
+@router.post("/products", status_code=status.HTTP_201_CREATED, response_model=Product, tags=["products"])
+async def register_product(new: NewProduct, db: Db, province_code: Writer) -> dict:
+    return await _write(db, handlers.register_product, province_code, new)
+
+
+@router.get("/products", response_model=ProductPage, tags=["products"])
+async def list_products(db: Db, search: Annotated[ProductSearch, Query()],
+                        province_code: str = province_access(*READ, Role.INTEGRATION)) -> dict:
+    """Search the province's products; filters combine (all must hold), a repeated one matches any value."""
+    return await _read(db, handlers.list_products, [province_code], search)
+
+
+@router.get("/products/export", tags=["products"], response_class=Response,
+            responses={200: {"content": {"text/csv": {}, sheet.XLSX_TYPE: {}}}})
+async def export_products(db: Db, query: Annotated[ExportQuery, Query()],
+                          province_code: str = province_access(*READ)) -> Response:
+    """The province's products (filtered as in the search) in the import layout: CSV or XLSX, English
+    or Thai headers and labels. The file imports back unchanged."""
+    table = await _read(db, handlers.export_products, province_code, query, query.lang)
+    body, media = (sheet.to_xlsx(table), sheet.XLSX_TYPE) if query.format == "xlsx" else (sheet.to_csv(table), "text/csv")
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="otop-products-{province_code}.{query.format}"'})
+
+
+@router.post("/products/import", response_model=ImportResult, tags=["products"], max_body_size=MAX_UPLOAD_BYTES,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string"}}, sheet.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
+async def import_products(request: Request, db: Db, province_code: Writer, dry_run: bool = False) -> dict:
+    """A CSV (`text/csv`) or XLSX file in the layout of `services/registry/domain/sheet.py` (up to
+    5000 rows): every row is imported, or none (422 naming each problem by `row` and `field`).
+    `dry_run=true` checks the file and reports what it would do, writing nothing."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("text/csv", sheet.XLSX_TYPE):
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send text/csv or {sheet.XLSX_TYPE}")
+    rows = sheet.sheet_rows(sheet.read_table(await request.body(), content_type))
+    async with db.sessions() as session, session.begin() as transaction:
+        result = await handlers.import_products(db, session, province_code, rows)
+        if dry_run:
+            await transaction.rollback()
+    db.relay.wake()
+    return {"dry_run": dry_run, **result}
+
+
+@router.get("/products/{product_id}", response_model=Product, tags=["products"])
+async def get_product(product_id: UUID, db: Db, province_code: str = province_access(*READ, Role.INTEGRATION)) -> dict:
+    return await _read(db, handlers.get_product, province_code, product_id)
+
+
+@router.put("/products/{product_id}", response_model=Product, tags=["products"])
+async def replace_product(product_id: UUID, new: NewProduct, db: Db, province_code: Writer) -> dict:
+    """Replace the product (withdraw it with `"status": "withdrawn"`)."""
+    return await _write(db, handlers.replace_product, province_code, product_id, new)
+
+
+@national.get("/products", response_model=ProductPage)
+async def search_all_products(db: Db, search: Annotated[NationalProductSearch, Query()],
+                              principal: Annotated[Principal, Depends(current_principal)]) -> dict:
+    """The department's search across provinces (`province` narrows it)."""
+    if principal.role is not Role.DEPARTMENT:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "national search is for the department")
+    return await _read(db, handlers.list_products, search.province, search)
+
+
+# --- mentoring groups
+
+
+@router.get("/mentoring-groups/suggestions", response_model=Suggestions, tags=["mentoring"])
+async def suggest_groups(db: Db, province_code: str = province_access(*READ)) -> dict:
+    """Pairings of the new producers not yet mentored with experienced producers of the same category
+    (of their own amphoe first); each suggested group can be posted as it is to form it."""
+    return await _read(db, handlers.suggest, province_code)
+
+
+@router.post("/mentoring-groups", status_code=status.HTTP_201_CREATED, response_model=Group, tags=["mentoring"])
+async def form_group(group: MentoringGroup, db: Db, province_code: Writer) -> dict:
+    return await _write(db, handlers.form_group, province_code, group)
+
+
+@router.get("/mentoring-groups", response_model=GroupPage, tags=["mentoring"])
+async def list_groups(db: Db, search: Annotated[MentoringSearch, Query()],
+                      province_code: str = province_access(*READ)) -> dict:
+    return await _read(db, handlers.list_groups, province_code, search)
+
+
+@router.get("/mentoring-groups/{group_id}", response_model=Group, tags=["mentoring"])
+async def get_group(group_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    return await _read(db, handlers.get_group, province_code, group_id)
+
+
+@router.put("/mentoring-groups/{group_id}", response_model=Group, tags=["mentoring"])
+async def replace_group(group_id: UUID, group: MentoringGroup, db: Db, province_code: Writer) -> dict:
+    """Replace the name, members or status (close with `"status": "closed"`)."""
+    return await _write(db, handlers.replace_group, province_code, group_id, group)

@@ -11,8 +11,8 @@ spec = ServiceSpec(
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router],
-    produces=[topics.REGISTRY_PRODUCTS],
+    routers=[api.router, api.national],
+    produces=[topics.REGISTRY_PRODUCERS, topics.REGISTRY_PRODUCTS, topics.REGISTRY_MENTORING],
     consumers=consumers.consumers,
 )
 

@@ -53,6 +53,9 @@ class ProducerState(Payload):
     available: bool = True
     unavailable_reason: str | None = Field(default=None, description="e.g. raw-material shortage")
     unavailable_until: date | None = None
+    unavailable_from: date | None = None
+    contact_name: str | None = None
+    phone: str | None = None
 
     def key(self) -> str:
         return str(self.producer_id)
@@ -94,3 +97,34 @@ class ProductRegistered(ProductState):
 @contract("registry.product.updated", 1, topics.REGISTRY_PRODUCTS)
 class ProductUpdated(ProductState):
     """Any change, withdrawal included: the full new state."""
+
+
+class MentoringGroupStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class MentoringGroupState(Payload):
+    """A group in which experienced producers mentor new ones of the same province and category
+    (the seed's recommendation: กลุ่มแลกเปลี่ยนเรียนรู้ระหว่างผู้ประกอบการรายเก่าและรายใหม่)."""
+
+    group_id: UUID
+    revision: int = Field(ge=1)
+    name: str = Field(min_length=1)
+    category: ProductCategory
+    mentor_ids: list[UUID] = Field(min_length=1, description="Experienced producers")
+    mentee_ids: list[UUID] = Field(min_length=1, description="New producers")
+    status: MentoringGroupStatus = MentoringGroupStatus.ACTIVE
+
+    def key(self) -> str:
+        return str(self.group_id)
+
+
+@contract("registry.mentoring_group.formed", 1, topics.REGISTRY_MENTORING)
+class MentoringGroupFormed(MentoringGroupState):
+    pass
+
+
+@contract("registry.mentoring_group.updated", 1, topics.REGISTRY_MENTORING)
+class MentoringGroupUpdated(MentoringGroupState):
+    """Any change, membership and closing included: the full new state."""
