@@ -1,5 +1,410 @@
-"""Scheduling HTTP API."""
+"""Scheduling HTTP API: venues, plans and plan-versus-actual, market days and their calendar, the lineup of
+each market day (proposal, invitations, replacements) and attendance.
 
-from fastapi import APIRouter
+Roles: the department (every province) and province officers (their own) change things; committee
+members read their own province. The iCalendar feed `GET /provinces/{code}/calendar.ics` is public on
+purpose: it is publicity (the seed asks for more channels), subscribed to by calendar apps that cannot
+send a bearer token, and carries only what is published anyway (venue, day, hours, product names)."""
 
-router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"])
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import geothai
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, Field
+
+from services.scheduling import handlers
+from services.scheduling.domain import (
+    AttendanceIn,
+    CancelIn,
+    DeclineIn,
+    Invalid,
+    LineupAdd,
+    MarketDayIn,
+    Month,
+    NotFound,
+    PlanIn,
+    Proposal,
+    Refused,
+    RescheduleIn,
+    VenueIn,
+    month_end,
+)
+from services.scheduling.ical import market_days_ics
+from shared.auth import Principal, Role, current_principal, province_access
+from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.events import ProvinceCode
+from shared.service import Database, database
+
+
+async def _answers() -> AsyncIterator[None]:
+    """Domain verdicts as HTTP answers: 404 unknown, 409 conflicting with the current state, 422 bad fields."""
+    try:
+        yield
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except Refused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except Invalid as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+            {"loc": list(loc), "msg": msg, "type": "value_error"} for loc, msg in exc.errors]) from exc
+
+
+router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"], dependencies=[Depends(_answers)])
+Db = Annotated[Database, Depends(database)]
+Caller = Annotated[Principal, Depends(current_principal)]
+WRITE = (Role.PROVINCE_OFFICER, Role.DEPARTMENT)
+READ = (Role.DEPARTMENT, Role.PROVINCE_OFFICER, Role.COMMITTEE_MEMBER)
+CALENDAR_PAST_DAYS = 400  # the feed shows market days from about a year back
+
+
+# --- answers
+
+
+class Venue(VenueIn):
+    id: UUID
+    province_code: str
+    revision: int
+    updated_at: datetime
+
+
+class Plan(PlanIn):
+    id: UUID
+    province_code: str
+    revision: int
+    updated_at: datetime
+
+
+class MarketDay(BaseModel):
+    id: UUID
+    province_code: str
+    revision: int
+    plan_id: UUID | None
+    venue_id: UUID
+    venue_name: str
+    venue_kind: VenueKind
+    day: date
+    starts_at: time | None
+    ends_at: time | None
+    status: MarketDayStatus
+    cancel_reason: str | None
+    products_target: int = Field(description="Products wanted at this market day (its plan's target, else 20)")
+    updated_at: datetime
+
+
+class Invitation(BaseModel):
+    id: UUID
+    market_day_id: UUID
+    product_id: UUID
+    product_name: str | None
+    producer_id: UUID | None
+    producer_name: str | None
+    revision: int
+    status: str
+    decline_reason: DeclineReason | None
+    note: str | None
+    sent_at: datetime
+    updated_at: datetime
+
+
+class Lineup(BaseModel):
+    market_day_id: UUID
+    products_target: int
+    in_lineup: int = Field(description="Invitations sent or accepted")
+    accepted: int
+    shortfall: int = Field(description="Products missing to reach the target")
+    invitations: list[Invitation]
+
+
+class CandidateView(BaseModel):
+    rank: int
+    product_id: UUID
+    name: str
+    producer_id: UUID | None
+    producer_name: str | None
+    quadrant: str
+    star_level: int
+    nawatwithi: bool
+    recent_sales_thb: Decimal
+    producer_recent_invitations: int
+    proposed: bool = Field(description="Among those to invite to reach the target")
+
+
+class ProposalView(BaseModel):
+    products_target: int
+    in_lineup: int
+    shortfall: int = Field(description="Products still missing after inviting every proposed one")
+    message: str | None = Field(description="Says plainly when the pool of eligible products is too small")
+    candidates: list[CandidateView]
+
+
+class Filled(ProposalView):
+    invited: list[Invitation]
+
+
+class Declined(BaseModel):
+    invitation: Invitation
+    replacements: ProposalView = Field(description="Next-ranked products that bring the lineup back to target")
+
+
+class Attendance(BaseModel):
+    market_day_id: UUID
+    revision: int
+    product_ids: list[UUID]
+    producer_ids: list[UUID]
+    recorded_by: str
+    updated_at: datetime
+
+
+class MonthRow(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    planned: int
+    scheduled: int
+    held: int
+    cancelled: int
+    missing: int = Field(description="Planned market days neither scheduled nor held")
+    products_target: int
+    days_meeting_target: int
+    market_days: list[dict]
+
+
+class Progress(BaseModel):
+    plan: Plan
+    months: list[MonthRow]
+
+
+def _proposal(proposal: Proposal, *, limit: int | None = None, only_proposed: bool = False) -> dict:
+    proposed = {c.product_id for c in proposal.proposed}
+    ranked = proposal.proposed if only_proposed else proposal.ranked[:limit]
+    return {"products_target": proposal.target, "in_lineup": proposal.in_lineup, "shortfall": proposal.shortfall,
+            "message": proposal.message, "candidates": [
+                {**vars(c), "rank": proposal.ranked.index(c) + 1, "proposed": c.product_id in proposed}
+                for c in ranked]}
+
+
+# --- venues
+
+
+@router.post("/venues", status_code=status.HTTP_201_CREATED, response_model=Venue)
+async def register_venue(new: VenueIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    async with db.transaction() as session:
+        return await handlers.register_venue(db, session, province_code, new)
+
+
+@router.put("/venues/{venue_id}", response_model=Venue)
+async def update_venue(venue_id: UUID, changed: VenueIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """The venue's full new state (set `active` false to stop scheduling there)."""
+    async with db.transaction() as session:
+        return await handlers.update_venue(db, session, province_code, venue_id, changed)
+
+
+@router.get("/venues", response_model=list[Venue])
+async def list_venues(db: Db, province_code: str = province_access(*READ)) -> list[dict]:
+    async with db.sessions() as session:
+        return await handlers.venues(session, province_code)
+
+
+@router.get("/venues/{venue_id}", response_model=Venue)
+async def get_venue(venue_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    async with db.sessions() as session:
+        found = await handlers.venues(session, province_code, venue_id)
+    if not found:
+        raise NotFound("no such venue in this province")
+    return found[0]
+
+
+# --- plans
+
+
+@router.post("/plans", status_code=status.HTTP_201_CREATED, response_model=Plan)
+async def create_plan(plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """A plan for a period, e.g. `{"first_month": "2019-06", "last_month": "2019-09"}`: 4 market days a month
+    and 20 products a market day unless said otherwise. Plans of a province may not overlap."""
+    async with db.transaction() as session:
+        return await handlers.set_plan(db, session, province_code, plan)
+
+
+@router.put("/plans/{plan_id}", response_model=Plan)
+async def replace_plan(plan_id: UUID, plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    async with db.transaction() as session:
+        return await handlers.set_plan(db, session, province_code, plan, plan_id)
+
+
+@router.get("/plans", response_model=list[Plan])
+async def list_plans(db: Db, province_code: str = province_access(*READ)) -> list[dict]:
+    async with db.sessions() as session:
+        return await handlers.plans(session, province_code)
+
+
+@router.get("/plans/{plan_id}", response_model=Plan)
+async def get_plan(plan_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    async with db.sessions() as session:
+        found = await handlers.plans(session, province_code, plan_id)
+    if not found:
+        raise NotFound("no such plan in this province")
+    return found[0]
+
+
+@router.get("/plans/{plan_id}/progress", response_model=Progress)
+async def plan_progress(plan_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    """Plan against actual, month by month: market days planned, scheduled, held, cancelled and missing, and
+    each market day's products (attended once recorded, else the lineup) against the target."""
+    async with db.sessions() as session:
+        plan, months = await handlers.progress(session, province_code, plan_id)
+    return {"plan": plan, "months": [
+        {**vars(m), "month": m.month.strftime("%Y-%m"),
+         "market_days": [{**vars(d), "products": d.products} for d in m.market_days]} for m in months]}
+
+
+# --- market days
+
+
+@router.post("/market-days", status_code=status.HTTP_201_CREATED, response_model=MarketDay)
+async def schedule(new: MarketDayIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """Schedule a market day at a venue; it counts towards the province's plan for its month, if any."""
+    async with db.transaction() as session:
+        return await handlers.schedule(db, session, province_code, new)
+
+
+@router.get("/market-days", response_model=list[MarketDay])
+async def list_market_days(
+    db: Db,
+    month: Annotated[Month | None, Query(description="YYYY-MM: the calendar of one month")] = None,
+    first_day: Annotated[date | None, Query(alias="from")] = None,
+    last_day: Annotated[date | None, Query(alias="to")] = None,
+    status_: Annotated[MarketDayStatus | None, Query(alias="status")] = None,
+    province_code: str = province_access(*READ),
+) -> list[dict]:
+    """The province's market days by day (a month's calendar with `month`, or a `from`/`to` range)."""
+    if month is not None:
+        first_day, last_day = max(month, first_day or month), min(month_end(month), last_day or month_end(month))
+    async with db.sessions() as session:
+        return await handlers.market_days(session, province_code, first_day, last_day, status_)
+
+
+@router.get("/market-days/{market_day_id}", response_model=MarketDay)
+async def get_market_day(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    async with db.sessions() as session:
+        return await handlers.market_day(session, province_code, market_day_id)
+
+
+@router.post("/market-days/{market_day_id}/reschedule", response_model=MarketDay)
+async def reschedule(market_day_id: UUID, new: RescheduleIn, db: Db,
+                     province_code: str = province_access(*WRITE)) -> dict:
+    async with db.transaction() as session:
+        return await handlers.reschedule(db, session, province_code, market_day_id, new)
+
+
+@router.post("/market-days/{market_day_id}/cancel", response_model=MarketDay)
+async def cancel(market_day_id: UUID, body: CancelIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    async with db.transaction() as session:
+        return await handlers.cancel(db, session, province_code, market_day_id, body.reason)
+
+
+@router.post("/market-days/{market_day_id}/held", response_model=MarketDay)
+async def held(market_day_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """The market day took place (on or after its day)."""
+    async with db.transaction() as session:
+        return await handlers.hold(db, session, province_code, market_day_id)
+
+
+# --- lineup and invitations
+
+
+@router.get("/market-days/{market_day_id}/lineup", response_model=Lineup)
+async def get_lineup(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    """Every invitation of the market day (sent, accepted, declined, withdrawn) and the count against target."""
+    async with db.sessions() as session:
+        return await handlers.lineup(session, province_code, market_day_id)
+
+
+@router.get("/market-days/{market_day_id}/proposal", response_model=ProposalView)
+async def get_proposal(market_day_id: UUID, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                       province_code: str = province_access(*READ)) -> dict:
+    """The ranked pool of products not yet in the lineup, best first, marking those to invite to reach the
+    target (the rule: domain.propose)."""
+    async with db.sessions() as session:
+        return _proposal(await handlers.proposal(session, province_code, market_day_id), limit=limit)
+
+
+@router.post("/market-days/{market_day_id}/lineup/fill", response_model=Filled)
+async def fill_lineup(market_day_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """Invite the proposed products: the lineup reaches the target, or `shortfall` says by how much it cannot."""
+    async with db.transaction() as session:
+        invited, proposal = await handlers.fill_lineup(db, session, province_code, market_day_id)
+    return {**_proposal(proposal, only_proposed=True), "invited": invited}
+
+
+@router.post("/market-days/{market_day_id}/lineup", status_code=status.HTTP_201_CREATED, response_model=Invitation)
+async def add_to_lineup(market_day_id: UUID, body: LineupAdd, db: Db,
+                        province_code: str = province_access(*WRITE)) -> dict:
+    """An officer adds a product by hand (its producer is invited)."""
+    async with db.transaction() as session:
+        return await handlers.add_to_lineup(db, session, province_code, market_day_id, body.product_id)
+
+
+@router.delete("/market-days/{market_day_id}/lineup/{product_id}", response_model=Invitation)
+async def remove_from_lineup(market_day_id: UUID, product_id: UUID, db: Db,
+                             note: Annotated[str | None, Query(max_length=500)] = None,
+                             province_code: str = province_access(*WRITE)) -> dict:
+    """An officer takes a product out (its invitation is withdrawn; it is not proposed again for this day)."""
+    async with db.transaction() as session:
+        return await handlers.withdraw(db, session, province_code, market_day_id, product_id, note)
+
+
+@router.post("/invitations/{invitation_id}/accept", response_model=Invitation)
+async def accept(invitation_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """The producer's yes, as an officer records it."""
+    async with db.transaction() as session:
+        return await handlers.accept(db, session, province_code, invitation_id)
+
+
+@router.post("/invitations/{invitation_id}/decline", response_model=Declined)
+async def decline(invitation_id: UUID, answer: DeclineIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+    """The producer's no and why (busy, already has a market, worried about sales, no raw material, other);
+    the answer proposes replacements to keep the lineup at target (invite them with .../lineup/fill)."""
+    async with db.transaction() as session:
+        invitation, proposal = await handlers.decline(db, session, province_code, invitation_id, answer)
+    return {"invitation": invitation, "replacements": _proposal(proposal, only_proposed=True)}
+
+
+# --- attendance
+
+
+@router.put("/market-days/{market_day_id}/attendance", response_model=Attendance)
+async def record_attendance(market_day_id: UUID, present: AttendanceIn, db: Db, caller: Caller,
+                            province_code: str = province_access(*WRITE)) -> dict:
+    """Who came with what, on or after the day (replaces an earlier record)."""
+    async with db.transaction() as session:
+        return await handlers.record_attendance(db, session, province_code, market_day_id, present, caller.subject)
+
+
+@router.get("/market-days/{market_day_id}/attendance", response_model=Attendance)
+async def get_attendance(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
+    async with db.sessions() as session:
+        found = await handlers.attendance(session, province_code, market_day_id)
+    if found is None:
+        raise NotFound("no attendance recorded for this market day yet")
+    return found
+
+
+# --- publicity
+
+
+@router.get("/calendar.ics", response_class=Response, tags=["publicity"],
+            responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar (RFC 5545)"}})
+async def calendar_feed(province_code: Annotated[ProvinceCode, Path(description="DOPA province code, e.g. 72")],
+                        db: Db) -> Response:
+    """Public, no token: the province's market days (about a year back and all ahead) for calendar apps,
+    websites and local media. Cancelled ones stay in the feed as cancelled."""
+    now = datetime.now(UTC)
+    async with db.sessions() as session:
+        days = await handlers.calendar(session, province_code, now.date() - timedelta(days=CALENDAR_PAST_DAYS))
+    province = geothai.province(province_code)
+    body = market_days_ics(province_code, province.name_th if province else province_code, days, now)
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300",
+                             "Content-Disposition": f'inline; filename="otop-mobile-{province_code}.ics"'})

@@ -1,9 +1,23 @@
-"""Scheduling's Kafka subscribers: none yet."""
+"""Scheduling's Kafka subscribers: read models of the registry's producers and products and of the sales
+service's sales (selection ranks from them; no synchronous calls to other services)."""
 
+from services.scheduling import handlers
+from shared import topics
 from shared.consumer import EventConsumer
+from shared.contracts.registry import ProducerRegistered, ProducerUpdated, ProductRegistered, ProductUpdated
+from shared.contracts.sales import SaleCorrected, SaleRecorded, SaleVoided
 from shared.service import Database
 from shared.settings import ServiceSettings
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer]:
-    return []
+    def consumer(purpose: str, topic: str, handler, *events) -> EventConsumer:
+        return EventConsumer(group_id=f"scheduling.{purpose}", topic=topic, handlers=dict.fromkeys(events, handler),
+                             sessions=db.sessions, inbox=db.inbox, max_attempts=settings.consumer_max_attempts,
+                             retry_backoff_s=settings.consumer_retry_backoff_s)
+
+    return [
+        consumer("producers", topics.REGISTRY_PRODUCERS, handlers.producer_changed, ProducerRegistered, ProducerUpdated),
+        consumer("products", topics.REGISTRY_PRODUCTS, handlers.product_changed, ProductRegistered, ProductUpdated),
+        consumer("sales", topics.SALES_RECORDED, handlers.sale_changed, SaleRecorded, SaleCorrected, SaleVoided),
+    ]

@@ -1,1 +1,422 @@
-"""Scheduling rules: no I/O here."""
+"""Scheduling rules and value objects: no I/O here.
+
+What officers submit (venues, plans, market days, lineup changes, answers, attendance), the life of a
+market day and of an invitation, which products are proposed for a market day (`propose`), and the
+arithmetic of plan against actual (`plan_progress`).
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from shared.contracts.registry import ProductStatus, Quadrant
+from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+
+THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
+DEFAULT_PLAN_NAME = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
+DEFAULT_MARKET_DAYS_PER_MONTH = 4  # the programme: four times a month
+DEFAULT_PRODUCTS_PER_MARKET_DAY = 20  # the programme: at least 20 products a market
+RECENT_DAYS = 90  # how far back sales count, and how far either way earlier invitations count
+MAX_PRODUCTS_PER_PRODUCER = 3  # per market day, when products are proposed
+
+
+def thai_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(THAILAND).date()
+
+
+class NotFound(Exception):
+    """Nothing of that id in this province (the HTTP layer answers 404)."""
+
+
+class Refused(Exception):
+    """A request that conflicts with the current state (the HTTP layer answers 409)."""
+
+
+class Invalid(Exception):
+    """Input that is well-formed but wrong, by field (the HTTP layer answers 422)."""
+
+    def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
+        self.errors = errors
+
+
+# --- what officers submit
+
+
+def _first_of_month(value: object) -> object:
+    """A month as `YYYY-MM` or any ISO date in it: the first day of that month."""
+    if isinstance(value, str) and len(value) == 7:
+        value = f"{value}-01"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return value.replace(day=1) if isinstance(value, date) else value
+
+
+Month = Annotated[date, BeforeValidator(_first_of_month), Field(description="YYYY-MM (or a date in the month)")]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_times(starts_at: time | None, ends_at: time | None) -> None:
+    if (starts_at is None) != (ends_at is None):
+        raise ValueError("give both starts_at and ends_at, or neither")
+    if starts_at is not None and ends_at <= starts_at:
+        raise ValueError("ends_at must be after starts_at")
+
+
+class VenueIn(Input):
+    """A Pracharat market (ตลาดประชารัฐ คนไทยยิ้มได้) or a tourist spot, and whom to contact there."""
+
+    name: Text
+    kind: VenueKind
+    amphoe_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$", description="DOPA district code")
+    tambon_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="DOPA subdistrict code")
+    address: str | None = Field(default=None, max_length=500)
+    contact_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{6,20}$")
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _tambon_in_amphoe(self) -> Self:
+        if self.tambon_code and self.amphoe_code and not self.tambon_code.startswith(self.amphoe_code):
+            raise ValueError("tambon_code is not in amphoe_code")
+        if self.tambon_code and not self.amphoe_code:
+            raise ValueError("give the amphoe_code of the tambon_code")
+        return self
+
+    def check_province(self, province_code: str) -> None:
+        """DOPA codes nest: a district code starts with its province code."""
+        if self.amphoe_code and not self.amphoe_code.startswith(province_code):
+            raise Invalid([(("body", "amphoe_code"), f"not a district of province {province_code}")])
+
+
+class PlanIn(Input):
+    """A province's plan for a period, e.g. June to September 2562 BE (2019): market days a month and
+    products a market day."""
+
+    name: Text = DEFAULT_PLAN_NAME
+    first_month: Month
+    last_month: Month
+    market_days_per_month: int = Field(default=DEFAULT_MARKET_DAYS_PER_MONTH, ge=1, le=31)
+    products_per_market_day: int = Field(default=DEFAULT_PRODUCTS_PER_MARKET_DAY, ge=1, le=1000)
+    target_group: str | None = Field(default=None, max_length=300, description="e.g. ๒๐ ผลิตภัณฑ์/ตลาด")
+    budget_source: str | None = Field(default=None, max_length=300, description="e.g. งบบุคลากรฯ")
+
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        if self.last_month < self.first_month:
+            raise ValueError("last_month is before first_month")
+        if len(months(self.first_month, self.last_month)) > 24:
+            raise ValueError("a plan spans at most 24 months")
+        return self
+
+
+class MarketDayIn(Input):
+    venue_id: UUID
+    day: date
+    starts_at: time | None = Field(default=None, description="Local time (Asia/Bangkok)")
+    ends_at: time | None = None
+
+    @model_validator(mode="after")
+    def _times(self) -> Self:
+        _check_times(self.starts_at, self.ends_at)
+        return self
+
+
+class RescheduleIn(Input):
+    """A new day and times; the venue too, if it changes."""
+
+    day: date
+    starts_at: time | None = None
+    ends_at: time | None = None
+    venue_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _times(self) -> Self:
+        _check_times(self.starts_at, self.ends_at)
+        return self
+
+
+class CancelIn(Input):
+    reason: Text
+
+
+class LineupAdd(Input):
+    product_id: UUID
+
+
+class WithdrawIn(Input):
+    note: str | None = Field(default=None, max_length=500)
+
+
+class DeclineIn(Input):
+    reason: DeclineReason
+    note: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _other_says_why(self) -> Self:
+        if self.reason is DeclineReason.OTHER and not self.note:
+            raise ValueError("say why in note when the reason is other")
+        return self
+
+
+class AttendanceIn(Input):
+    """The products that came to the market day (their producers follow from the registry's events)."""
+
+    product_ids: list[UUID] = Field(max_length=1000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        if len(set(self.product_ids)) != len(self.product_ids):
+            raise ValueError("a product is named twice")
+        return self
+
+
+# --- the life of a market day
+
+
+class Change(StrEnum):
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+    HOLD = "hold"
+    LINEUP = "change the lineup of"
+    ATTENDANCE = "record attendance of"
+
+
+def check_change(status: MarketDayStatus, day: date, change: Change, today: date) -> None:
+    """Raise Refused unless a market day in `status` on `day` may undergo `change` today.
+
+    A scheduled market day may be rescheduled, cancelled, and its lineup changed; once its day has come
+    it may be marked held and its attendance recorded. A held one takes attendance only; a cancelled
+    one nothing."""
+    allowed = {
+        MarketDayStatus.SCHEDULED: set(Change),
+        MarketDayStatus.HELD: {Change.ATTENDANCE},
+        MarketDayStatus.CANCELLED: set(),
+    }[status]
+    if change not in allowed:
+        raise Refused(f"cannot {change.value} a {status.value} market day")
+    if change in (Change.HOLD, Change.ATTENDANCE) and day > today:
+        raise Refused(f"the market day ({day.isoformat()}) has not come yet")
+
+
+# --- invitations: one per product in a market day's lineup, sent to its producer
+
+
+class InvitationStatus(StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # an officer took the product out of the lineup
+
+
+IN_LINEUP = (InvitationStatus.SENT, InvitationStatus.ACCEPTED)
+_NEXT = {
+    InvitationStatus.SENT: {InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN},
+    InvitationStatus.ACCEPTED: {InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN},  # a producer may back out
+}
+
+
+def check_answer(current: InvitationStatus, new: InvitationStatus) -> None:
+    if new not in _NEXT.get(current, set()):
+        raise Refused(f"an invitation that is {current.value} cannot become {new.value}")
+
+
+# --- product selection
+
+
+def producer_available(available: bool | None, unavailable_from: date | None, unavailable_until: date | None,
+                       day: date) -> bool:
+    """Whether a producer can come on `day`. An unavailable producer (e.g. ขาดวัตถุดิบ) is away from
+    `unavailable_from` (or already) until `unavailable_until`, its expected return (or indefinitely).
+    A producer the registry has not told us about (None) counts as available."""
+    if available is None or available:
+        return True
+    return not ((unavailable_from is None or unavailable_from <= day)
+                and (unavailable_until is None or day < unavailable_until))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A product of the province as the read models know it, with what ranking needs."""
+
+    product_id: UUID
+    name: str
+    quadrant: Quadrant
+    star_level: int
+    nawatwithi: bool
+    status: ProductStatus = ProductStatus.ACTIVE
+    producer_id: UUID | None = None
+    producer_name: str | None = None
+    producer_available: bool | None = None  # None: producer unknown
+    unavailable_from: date | None = None
+    unavailable_until: date | None = None
+    recent_sales_thb: Decimal = Decimal(0)
+    producer_recent_invitations: int = 0
+
+    @property
+    def producer_key(self) -> UUID:
+        """Whom the per-producer cap counts against (the product itself when it names no producer)."""
+        return self.producer_id or self.product_id
+
+    def eligible(self, day: date) -> bool:
+        return self.status == ProductStatus.ACTIVE and producer_available(
+            self.producer_available, self.unavailable_from, self.unavailable_until, day)
+
+    def priority(self) -> tuple:
+        """Smaller first: see `propose`."""
+        return (self.quadrant != Quadrant.D, self.star_level > 3, not self.nawatwithi, self.recent_sales_thb,
+                self.producer_recent_invitations, str(self.product_id))
+
+
+@dataclass(frozen=True)
+class LineupEntry:
+    """An invitation of the market day, as far as selection cares."""
+
+    product_id: UUID
+    producer_id: UUID | None
+    status: InvitationStatus
+
+    @property
+    def producer_key(self) -> UUID:
+        return self.producer_id or self.product_id
+
+
+@dataclass(frozen=True)
+class Proposal:
+    target: int
+    in_lineup: int
+    ranked: list[Candidate]  # every candidate still open, best first
+    proposed: list[Candidate]  # the ones to invite to reach the target
+    shortfall: int  # products still missing after inviting all proposed ones
+
+    @property
+    def message(self) -> str | None:
+        if not self.shortfall:
+            return None
+        return (f"the lineup has {self.in_lineup} of the {self.target} products wanted and only "
+                f"{len(self.proposed)} more can be proposed: {self.shortfall} short")
+
+
+def propose(candidates: Iterable[Candidate], lineup: Sequence[LineupEntry], day: date, target: int,
+            max_per_producer: int = MAX_PRODUCTS_PER_PRODUCER) -> Proposal:
+    """Which products to invite so the market day's lineup reaches `target` products.
+
+    Open candidates: active (not withdrawn) products whose producer is available on `day`, leaving out
+    products already in the lineup (invitation sent or accepted), products an officer took out of this
+    lineup, and every product of a producer who declined this market day.
+
+    Ranking, lexicographic, smaller first (the programme's priority, then fairness, then a fixed tie-break):
+      1. Quadrant D (กลุ่มปรับตัวสู่การพัฒนา) before A/B/C;
+      2. 1-3 stars before 4-5 stars;
+      3. OTOP Nawatwithi community products before others;
+      4. lowest sales in the RECENT_DAYS days before the market day first (no sales = 0);
+      5. the producer invited to fewer other market days within RECENT_DAYS either side first;
+      6. product id (so the same inputs always give the same answer).
+
+    Spreading across producers: candidates are taken in ranked order in rounds; in round r a product is
+    taken only if its producer has fewer than r products in the lineup (those already there included),
+    so every producer gets a first product before any gets a second, and none gets more than
+    `max_per_producer`. Taking stops at `target` products in the lineup; if the open candidates run out
+    first, the rest is the shortfall."""
+    in_lineup = [entry for entry in lineup if entry.status in IN_LINEUP]
+    closed = {entry.product_id for entry in lineup}
+    declined = {entry.producer_key for entry in lineup if entry.status == InvitationStatus.DECLINED}
+    ranked = sorted((c for c in candidates if c.product_id not in closed and c.producer_key not in declined
+                     and c.eligible(day)), key=Candidate.priority)
+    wanted = max(0, target - len(in_lineup))
+    per_producer = Counter(entry.producer_key for entry in in_lineup)
+    proposed: dict[UUID, Candidate] = {}
+    for round_ in range(1, max_per_producer + 1):
+        for candidate in ranked:
+            if len(proposed) < wanted and candidate.product_id not in proposed \
+                    and per_producer[candidate.producer_key] < round_:
+                proposed[candidate.product_id] = candidate
+                per_producer[candidate.producer_key] += 1
+    return Proposal(target, len(in_lineup), ranked, list(proposed.values()), wanted - len(proposed))
+
+
+def recent_sales_period(day: date) -> tuple[datetime, datetime]:
+    """Sales made in this period (from, before; Thai days) count as a product's recent sales: the
+    RECENT_DAYS days before the market day."""
+    return (datetime.combine(day - timedelta(days=RECENT_DAYS), time(), THAILAND),
+            datetime.combine(day, time(), THAILAND))
+
+
+def recent_invitation_days(day: date) -> tuple[date, date]:
+    """Invitations to market days in this range (inclusive) count as a producer's recent chances."""
+    return day - timedelta(days=RECENT_DAYS), day + timedelta(days=RECENT_DAYS)
+
+
+# --- plans against what happened
+
+
+def months(first_month: date, last_month: date) -> list[date]:
+    """First days of the months from first_month to last_month."""
+    count = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
+    return [date(first_month.year + (first_month.month - 1 + i) // 12, (first_month.month - 1 + i) % 12 + 1, 1)
+            for i in range(max(count, 0))]
+
+
+def month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    """A market day as plan-versus-actual needs it."""
+
+    market_day_id: UUID
+    day: date
+    venue_name: str
+    status: MarketDayStatus
+    in_lineup: int  # invitations sent or accepted
+    accepted: int
+    attended: int | None  # products recorded as present, None before attendance was recorded
+
+    @property
+    def products(self) -> int:
+        """Products of the market day: those that came once recorded, else the lineup."""
+        return self.attended if self.attended is not None else self.in_lineup
+
+
+@dataclass(frozen=True)
+class MonthProgress:
+    month: date
+    planned: int
+    scheduled: int
+    held: int
+    cancelled: int
+    missing: int  # planned market days neither scheduled nor held
+    products_target: int
+    days_meeting_target: int  # scheduled or held market days with at least products_target products
+    market_days: list[DayFacts] = field(default_factory=list)
+
+
+def plan_progress(first_month: date, last_month: date, market_days_per_month: int, products_per_market_day: int,
+                  days: Iterable[DayFacts]) -> list[MonthProgress]:
+    """For each month of the plan: market days planned against scheduled, held and cancelled, and how many
+    of the market days that go ahead reach the products target. Days outside the plan are ignored."""
+    by_month: dict[date, list[DayFacts]] = {month: [] for month in months(first_month, last_month)}
+    for facts in sorted(days, key=lambda f: (f.day, str(f.market_day_id))):
+        by_month.get(facts.day.replace(day=1), []).append(facts)
+    progress = []
+    for month, facts in by_month.items():
+        count = Counter(f.status for f in facts)
+        going_ahead = [f for f in facts if f.status != MarketDayStatus.CANCELLED]
+        progress.append(MonthProgress(
+            month=month, planned=market_days_per_month, scheduled=count[MarketDayStatus.SCHEDULED],
+            held=count[MarketDayStatus.HELD], cancelled=count[MarketDayStatus.CANCELLED],
+            missing=max(0, market_days_per_month - len(going_ahead)), products_target=products_per_market_day,
+            days_meeting_target=sum(f.products >= products_per_market_day for f in going_ahead), market_days=facts))
+    return progress

@@ -12,7 +12,7 @@ spec = ServiceSpec(
     outbox=tables.outbox,
     inbox=tables.inbox,
     routers=[api.router],
-    produces=[topics.SCHEDULING_MARKET_DAYS],
+    produces=[topics.SCHEDULING_VENUES, topics.SCHEDULING_PLANS, topics.SCHEDULING_MARKET_DAYS],
     consumers=consumers.consumers,
 )
 

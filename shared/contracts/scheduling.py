@@ -30,9 +30,21 @@ class VenueRegistered(Payload):
     name: str = Field(min_length=1)
     kind: VenueKind
     amphoe_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    # Optional since the first version: a venue's full state and its revision (1 when registered).
+    revision: int = Field(default=1, ge=1)
+    tambon_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    address: str | None = Field(default=None, description="Where it is, e.g. หน้าศาลากลางจังหวัด")
+    contact_name: str | None = Field(default=None, description="Who runs the venue, e.g. the market's manager")
+    phone: str | None = None
+    active: bool = Field(default=True, description="False once no market day may be scheduled there")
 
     def key(self) -> str:
         return str(self.venue_id)
+
+
+@contract("scheduling.venue.updated", 1, topics.SCHEDULING_VENUES)
+class VenueUpdated(VenueRegistered):
+    """Any change, deactivation included: the full new state."""
 
 
 @contract("scheduling.plan.set", 1, topics.SCHEDULING_PLANS)
@@ -102,6 +114,8 @@ class InvitationSent(Payload):
     market_day_id: UUID
     product_id: UUID
     producer_id: UUID | None = None
+    revision: int | None = Field(default=None, ge=1, description="The invitation's revision: 1 when sent, "
+                                 "one more for each answer or withdrawal (absent from early events)")
 
     def key(self) -> str:
         return str(self.market_day_id)
@@ -129,3 +143,10 @@ class AttendanceRecorded(Payload):
 
     def key(self) -> str:
         return str(self.market_day_id)
+
+
+@contract("scheduling.invitation.withdrawn", 1, topics.SCHEDULING_MARKET_DAYS)
+class InvitationWithdrawn(InvitationSent):
+    """An officer took the product out of the market day's lineup."""
+
+    note: str | None = None
