@@ -212,7 +212,7 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
         given = {c: row.cells[c] for c in PRODUCER_COLUMNS if c in row.cells}
         first_row, known = details.setdefault(key, (row.number, {}))
         for column, value in given.items():
-            if known.setdefault(column, value) != value:
+            if normalized_name(known.setdefault(column, value)) != normalized_name(value):
                 problems.append(Problem(("row", row.number, column), f"differs from row {first_row} for the same producer",
                                         "conflict"))
 

@@ -1,0 +1,35 @@
+"""Helpers for the registry's service tests: a running registry, callers, and the events it publishes."""
+
+import json
+
+import asyncpg
+import httpx
+
+from tests.conftest import bearer
+from tests.integration.test_reliability import read_topic
+
+OFFICER = bearer("province_officer", "72")
+PRODUCER = {"name": "กลุ่มแม่บ้านเกษตรกรบ้านโพธิ์", "producer_type": "community_group", "experienced": True,
+            "tambon_code": "720101", "contact_name": "นางสมศรี ใจดี", "phone": "081-234-5678"}
+PRODUCT = {"name": "ข้าวตังหน้าธัญพืช", "category": "food", "star_level": 3, "star_year": 2562, "quadrant": "D",
+           "nawatwithi": True, "price_thb": "45.00", "unit": "กล่อง"}
+
+
+async def create(http: httpx.AsyncClient, what: str, body: dict, province: str = "72", headers=None) -> dict:
+    created = await http.post(f"/provinces/{province}/{what}", json=body, headers=headers or OFFICER)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def events(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:
+    """The first `count` envelopes published for one aggregate, in order."""
+    records = await read_topic(bootstrap, topic, count, key=key.encode(), timeout=60)
+    return [json.loads(record.value) for record in records[:count]]
+
+
+async def count_rows(database_url: str, table: str) -> int:
+    db = await asyncpg.connect(database_url)
+    try:
+        return await db.fetchval(f"SELECT count(*) FROM {table}")
+    finally:
+        await db.close()
