@@ -1,1 +1,320 @@
-"""Monitoring rules: no I/O here. (Report aggregation lands here.)"""
+"""Monitoring rules and value objects: no I/O here. What officers and committee members submit, report
+periods, and the rules of evaluation completeness and of counting market days and products."""
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from services.monitoring import thai
+from shared.contracts.registry import ProductCategory
+from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+
+THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
+DEFAULT_PRODUCTS_PER_MARKET = 20  # the programme's floor when no plan says otherwise
+DEFAULT_COMMITTEE_NAME = "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile) ระดับจังหวัด"
+
+
+def thai_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(THAILAND).date()
+
+
+def _year(value: int) -> int:
+    """A year as CE, given as CE (2000-2100) or BE (2543-2643)."""
+    if 2000 <= value <= 2100 or 2543 <= value <= 2643:
+        return thai.ce_year(value)
+    raise ValueError("give a year CE (2000-2100) or BE (2543-2643)")
+
+
+Year = Annotated[int, AfterValidator(_year)]
+Month = Annotated[int, Field(ge=1, le=12)]
+Quarter = Annotated[int, Field(ge=1, le=4, description="Quarter of the Thai fiscal year (1: Oct-Dec ... 4: Jul-Sep)")]
+Score = Annotated[int, Field(ge=1, le=5)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class CommitteeRole(StrEnum):
+    OTOP_NETWORK = "otop_network"  # คณะกรรมการเครือข่าย OTOP
+    PRACHARAT_WORKING_GROUP = "pracharat_working_group"  # คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้
+    DISTRICT_CDD_OFFICER = "district_cdd_officer"  # เจ้าหน้าที่พัฒนาชุมชนอำเภอ
+    PROVINCIAL_CDD_OFFICER = "provincial_cdd_officer"  # เจ้าหน้าที่พัฒนาชุมชนจังหวัด
+
+
+ROLE_LABELS = {
+    CommitteeRole.OTOP_NETWORK: "คณะกรรมการเครือข่าย OTOP",
+    CommitteeRole.PRACHARAT_WORKING_GROUP: "คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้",
+    CommitteeRole.DISTRICT_CDD_OFFICER: "เจ้าหน้าที่พัฒนาชุมชนอำเภอ",
+    CommitteeRole.PROVINCIAL_CDD_OFFICER: "เจ้าหน้าที่พัฒนาชุมชนจังหวัด",
+}
+
+
+class IssueKind(StrEnum):
+    PROBLEM = "problem"  # ปัญหา / อุปสรรค
+    RECOMMENDATION = "recommendation"  # ข้อเสนอแนะ
+
+
+class ProblemCategory(StrEnum):
+    PRODUCERS_BUSY = "producers_busy"
+    HAS_MARKET = "has_market"
+    WORRIED_ABOUT_SALES = "worried_about_sales"
+    RAW_MATERIAL_SHORTAGE = "raw_material_shortage"
+    NEW_PRODUCER = "new_producer"
+    OTHER = "other"
+
+
+class RecommendationCategory(StrEnum):
+    PUBLICITY = "publicity"
+    MENTORING = "mentoring"
+    OTHER = "other"
+
+
+CATEGORY_LABELS = {
+    IssueKind.PROBLEM: {
+        ProblemCategory.PRODUCERS_BUSY: "ผู้ผลิตติดภารกิจ",
+        ProblemCategory.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
+        ProblemCategory.WORRIED_ABOUT_SALES: "กังวลว่าจะจำหน่ายสินค้าไม่ได้",
+        ProblemCategory.RAW_MATERIAL_SHORTAGE: "ขาดวัตถุดิบ การผลิตไม่ต่อเนื่อง",
+        ProblemCategory.NEW_PRODUCER: "ผู้ประกอบการรายใหม่หรือขาดประสบการณ์",
+        ProblemCategory.OTHER: "อื่น ๆ",
+    },
+    IssueKind.RECOMMENDATION: {
+        RecommendationCategory.PUBLICITY: "ประชาสัมพันธ์หลากหลายช่องทาง",
+        RecommendationCategory.MENTORING: "กลุ่มแลกเปลี่ยนเรียนรู้ระหว่างผู้ประกอบการรายเก่าและรายใหม่",
+        RecommendationCategory.OTHER: "อื่น ๆ",
+    },
+}
+
+PRODUCT_CATEGORY_LABELS = {
+    ProductCategory.FOOD: "อาหาร",
+    ProductCategory.BEVERAGE: "เครื่องดื่ม",
+    ProductCategory.TEXTILE: "ผ้าและเครื่องแต่งกาย",
+    ProductCategory.HOUSEWARE: "ของใช้ ของตกแต่ง ของที่ระลึก",
+    ProductCategory.HERBAL: "สมุนไพรที่ไม่ใช่อาหาร",
+}
+
+DECLINE_LABELS = {
+    DeclineReason.BUSY: "ติดภารกิจ",
+    DeclineReason.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
+    DeclineReason.WORRIED_ABOUT_SALES: "กังวลว่าจะจำหน่ายสินค้าไม่ได้",
+    DeclineReason.NO_RAW_MATERIAL: "ขาดวัตถุดิบ",
+    DeclineReason.OTHER: "อื่น ๆ",
+}
+
+
+def place_of(venue_kinds: set[str], province_name: str) -> str:
+    """Where a plan's markets are held, as the plan table says it."""
+    if venue_kinds == {VenueKind.PRACHARAT_MARKET}:
+        return f"ตลาดประชารัฐ คนไทยยิ้มได้ จังหวัด{province_name}"
+    if venue_kinds == {VenueKind.TOURIST_SPOT}:
+        return f"แหล่งท่องเที่ยวจังหวัด{province_name}"
+    return f"ตลาดประชารัฐและแหล่งท่องเที่ยวจังหวัด{province_name}"
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- what officers submit
+
+
+class CommitteeIn(Input):
+    name: Name = DEFAULT_COMMITTEE_NAME
+    appointed_on: date = Field(description="Date of the appointment order")
+    order_ref: str | None = Field(default=None, max_length=200, description="e.g. คำสั่งจังหวัดสุพรรณบุรี ที่ ...")
+
+
+class MemberIn(Input):
+    name: Name
+    role: CommitteeRole
+    position: str | None = Field(default=None, max_length=200, description="e.g. ประธาน, เลขานุการ")
+    account: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "Subject of the member's access token (role committee_member), so their evaluations are theirs"))
+
+
+class ActivityIn(Input):
+    """A meeting or other activity of the programme (the report's section ๑)."""
+
+    title: Text = Field(description="e.g. การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP ...")
+    held_on: date
+    venue: Text = Field(description="e.g. โรงแรมเลิศธานี อ.เมืองฯ จ.สุพรรณบุรี")
+    starts_at: time | None = None
+    ends_at: time | None = None
+    target_group: Text
+    participants: int = Field(ge=0, le=100_000)
+    purpose: Text = Field(description="e.g. เพื่อสร้างความเข้าใจ ...")
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: time | None, info: ValidationInfo) -> time | None:
+        starts_at = info.data.get("starts_at")
+        if (starts_at is None) != (ends_at is None):
+            raise ValueError("give both starts_at and ends_at, or neither")
+        if starts_at is not None and ends_at <= starts_at:
+            raise ValueError("must be after starts_at")
+        return ends_at
+
+
+class IssueIn(Input):
+    """A problem/obstacle or a recommendation an officer adds to a month's report."""
+
+    kind: IssueKind
+    category: str = Field(description="A ProblemCategory for a problem, a RecommendationCategory for a recommendation")
+    text: Text
+    year: Year
+    month: Month
+
+    @field_validator("category")
+    @classmethod
+    def _category_of_kind(cls, category: str, info: ValidationInfo) -> str:
+        allowed = CATEGORY_LABELS.get(info.data.get("kind"))
+        if allowed is not None and category not in allowed:
+            raise ValueError(f"for a {info.data['kind']}, one of: {', '.join(allowed)}")
+        return category
+
+
+# --- what committee members submit
+
+
+class Scores(Input):
+    display: Score = Field(description="การจัดแสดงสินค้า")
+    variety: Score = Field(description="ความหลากหลายของผลิตภัณฑ์")
+    customer_interest: Score = Field(description="ความสนใจของลูกค้า")
+    organisation: Score = Field(description="การบริหารจัดการตลาด")
+
+
+class ProblemNote(Input):
+    category: ProblemCategory
+    text: Text
+
+
+class RecommendationNote(Input):
+    category: RecommendationCategory
+    text: Text
+
+
+class EvaluationIn(Input):
+    """A committee member's evaluation of one market day."""
+
+    market_day_id: UUID
+    member_id: UUID | None = Field(default=None, description=(
+        "The evaluating member: required when an officer enters it; a committee member's own otherwise"))
+    producers_attending: int = Field(ge=0, le=10_000)
+    products_shown: int = Field(ge=0, le=100_000)
+    customers_estimate: int = Field(ge=0, le=10_000_000, description="Customer turnout (estimate)")
+    sales_observed_thb: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    scores: Scores
+    overall_score: Score
+    problems: list[ProblemNote] = Field(default_factory=list, max_length=20)
+    suggestions: list[RecommendationNote] = Field(default_factory=list, max_length=20)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+def evaluation_issues(evaluation: EvaluationIn) -> list[tuple[IssueKind, str, str]]:
+    """The problems and suggestions of an evaluation as issue entries (kind, category, text)."""
+    return ([(IssueKind.PROBLEM, n.category, n.text) for n in evaluation.problems]
+            + [(IssueKind.RECOMMENDATION, n.category, n.text) for n in evaluation.suggestions])
+
+
+# --- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month, or a quarter of the Thai fiscal year, reported on (or any span of days)."""
+
+    kind: Literal["month", "quarter", "days"]
+    first_day: date
+    last_day: date
+    quarter: int | None = None
+
+    @classmethod
+    def month(cls, year: int, month: int) -> "Period":
+        """`year` CE or BE."""
+        year = thai.ce_year(year)
+        return cls("month", date(year, month, 1), date(year, month, monthrange(year, month)[1]))
+
+    @classmethod
+    def fiscal_quarter(cls, fiscal_year: int, quarter: int) -> "Period":
+        """`fiscal_year` CE or BE (2562 = 2019: October 2018 to September 2019)."""
+        first, last = thai.fiscal_quarter_months(thai.be_year(thai.ce_year(fiscal_year)), quarter)
+        return cls("quarter", first, date(last.year, last.month, monthrange(last.year, last.month)[1]), quarter)
+
+    @property
+    def months(self) -> list[date]:
+        """First days of the months of the period."""
+        first, count = self.first_day, (self.last_day.year - self.first_day.year) * 12 + \
+            self.last_day.month - self.first_day.month + 1
+        return [date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(count)]
+
+    def label(self, thai_digits: bool) -> str:
+        """e.g. เดือนมิถุนายน ๒๕๖๒, or ไตรมาส ๓ ปีงบประมาณ ๒๕๖๒ (เมษายน ๒๕๖๒ - มิถุนายน ๒๕๖๒)."""
+        if self.kind == "month":
+            return "เดือน" + thai.month_year(self.first_day.year, self.first_day.month, thai_digits)
+        if self.kind == "days":
+            return f"{thai.long_date(self.first_day, thai_digits)} - {thai.long_date(self.last_day, thai_digits)}"
+        fiscal = thai.digits(f"ไตรมาส {self.quarter} ปีงบประมาณ {thai.fiscal_year(self.first_day)}", thai_digits)
+        return f"{fiscal} ({thai.month_span(self.first_day, self.last_day, thai_digits)})"
+
+
+def planned_market_days(market_days_per_month: int, first_month: date, last_month: date, period: Period) -> int:
+    """How many market days a plan sets for the months it shares with `period`."""
+    return market_days_per_month * sum(first_month <= month <= last_month for month in period.months)
+
+
+# --- completeness and timeliness of evaluations
+
+
+class EvaluationState(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"  # none, and the time for it is over
+    PENDING = "pending"  # none yet, still within the time for it
+    NOT_EXPECTED = "not_expected"  # cancelled, or not held yet
+
+
+def evaluation_due(day: date, due_days: int) -> date:
+    return day + timedelta(days=due_days)
+
+
+def evaluation_state(status: str, day: date, first_submitted_on: date | None, today: date,
+                     due_days: int) -> EvaluationState:
+    """Every market day that was held (or was scheduled for a day now past) expects an evaluation
+    within `due_days` days after it; one submitted after that is late."""
+    if status == MarketDayStatus.CANCELLED or (
+            first_submitted_on is None and status != MarketDayStatus.HELD and day >= today):
+        return EvaluationState.NOT_EXPECTED
+    due = evaluation_due(day, due_days)
+    if first_submitted_on is not None:
+        return EvaluationState.ON_TIME if first_submitted_on <= due else EvaluationState.LATE
+    return EvaluationState.MISSING if today > due else EvaluationState.PENDING
+
+
+class EvaluationRefused(Exception):
+    """An evaluation that cannot be taken for this market day (the HTTP layer answers 409)."""
+
+
+def check_evaluable(status: str, day: date, today: date) -> None:
+    if status == MarketDayStatus.CANCELLED:
+        raise EvaluationRefused("the market day was cancelled")
+    if status != MarketDayStatus.HELD and day > today:
+        raise EvaluationRefused(f"the market day ({day.isoformat()}) has not been held yet")
+
+
+def products_shown(attended: int | None, evaluated: int | None) -> int | None:
+    """Products at a market day: the attendance record when there is one, else the committee's count."""
+    return attended if attended is not None else evaluated
+
+
+def ratio(total: int | Decimal, count: int) -> Decimal | None:
+    """total / count to the satang (two places); None for nothing counted."""
+    return (Decimal(total) / count).quantize(Decimal("0.01")) if count else None
+
+
+def mean(values: list[int]) -> Decimal | None:
+    return ratio(sum(values), len(values))

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.monitoring import api, consumers, tables
+from services.monitoring.config import MonitoringSettings
 from shared import topics
 from shared.service import ServiceSpec, create_app
 
@@ -18,4 +19,4 @@ spec = ServiceSpec(
 
 
 def app() -> FastAPI:
-    return create_app(spec)
+    return create_app(spec, MonitoringSettings(service_name=spec.name))

@@ -1,14 +1,45 @@
-"""The monitoring service's own database tables, including read models of other services' events."""
+"""The monitoring service's own database tables: read models of other services' events (each row the
+newest revision of its aggregate), and what the monitoring committee records here."""
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, Numeric, SmallInteger, String, Table, Uuid
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
 
 from shared.db import add_reliability_tables
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
 
-# Read model of registry.product.* events.
-products = Table(
+
+def _province() -> Column:
+    return Column("province_code", String(2), nullable=False)
+
+
+def _created_at() -> Column:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+# --- read models of other services' events
+
+products = Table(  # registry.product.*
     "products",
     metadata,
     Column("id", Uuid, primary_key=True),
@@ -24,4 +55,188 @@ products = Table(
     Column("unit", String, nullable=False),
     Column("status", String, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+producers = Table(  # registry.producer.*
+    "producers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    _province(),
+    Column("name", String, nullable=False),
+    Column("producer_type", String, nullable=False),
+    Column("experienced", Boolean, nullable=False),
+    Column("available", Boolean, nullable=False),
+    Column("unavailable_reason", String),
+)
+
+venues = Table(  # scheduling.venue.registered
+    "venues",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _province(),
+    Column("name", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("amphoe_code", String(4)),
+    Column("as_of", DateTime(timezone=True), nullable=False),  # no revision: the newest event wins
+)
+
+plans = Table(  # scheduling.plan.set
+    "plans",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("province_code", String(2), nullable=False, index=True),
+    Column("name", String, nullable=False),
+    Column("first_month", Date, nullable=False),
+    Column("last_month", Date, nullable=False),
+    Column("market_days_per_month", Integer, nullable=False),
+    Column("products_per_market_day", Integer, nullable=False),
+    Column("target_group", String),
+    Column("budget_source", String),
+)
+
+market_days = Table(  # scheduling.market_day.*
+    "market_days",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    _province(),
+    Column("plan_id", Uuid),
+    Column("venue_id", Uuid, nullable=False),
+    Column("venue_name", String, nullable=False),
+    Column("venue_kind", String, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("starts_at", Time),
+    Column("ends_at", Time),
+    Column("status", String, nullable=False),
+    Column("cancel_reason", String),
+    Index("market_days_by_day", "day", "province_code"),
+    Index("market_days_by_province", "province_code", "day"),
+)
+
+attendance = Table(  # scheduling.attendance.recorded: who came with what (the newest record)
+    "attendance",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    _province(),
+    Column("product_ids", ARRAY(Uuid), nullable=False),
+    Column("producer_ids", ARRAY(Uuid), nullable=False),
+)
+
+invitations = Table(  # scheduling.invitation.*: no revision, so the newest event time wins
+    "invitations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _province(),
+    Column("market_day_id", Uuid, nullable=False, index=True),
+    Column("product_id", Uuid, nullable=False),
+    Column("producer_id", Uuid),
+    Column("status", String, nullable=False),  # sent, accepted, declined
+    Column("reason", String),
+    Column("note", String),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
+sales = Table(  # sales.sale.*: one row per sale, its newest revision, so corrections and voids are exact
+    "sales",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    _province(),
+    Column("market_day_id", Uuid, nullable=False),
+    Column("product_id", Uuid, nullable=False),
+    Column("producer_id", Uuid),
+    Column("quantity", Numeric(15, 3), nullable=False),
+    Column("unit_price_thb", Numeric(12, 2), nullable=False),
+    Column("amount_thb", Numeric(14, 2), nullable=False),
+    Column("voided", Boolean, nullable=False),
+    Column("sold_at", DateTime(timezone=True), nullable=False),
+    # Report totals read only this index (GROUP BY market day / product, voided sales left out).
+    Index("sales_counted", "market_day_id", "product_id", postgresql_include=["amount_thb", "quantity"],
+          postgresql_where=text("NOT voided")),
+)
+
+# --- the committee's own records
+
+committees = Table(
+    "committees",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("province_code", String(2), nullable=False, index=True),
+    Column("name", String, nullable=False),
+    Column("appointed_on", Date, nullable=False),
+    Column("order_ref", String),
+    _created_at(),
+)
+
+committee_members = Table(
+    "committee_members",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("committee_id", Uuid, ForeignKey("committees.id", ondelete="CASCADE"), nullable=False, index=True),
+    _province(),
+    Column("name", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("position", String),
+    Column("account", String),  # the subject of the member's access token, if they submit evaluations
+    _created_at(),
+    UniqueConstraint("committee_id", "account"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _province(),
+    Column("title", String, nullable=False),
+    Column("held_on", Date, nullable=False),
+    Column("venue", String, nullable=False),
+    Column("starts_at", Time),
+    Column("ends_at", Time),
+    Column("target_group", String, nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("purpose", String, nullable=False),
+    _created_at(),
+    Index("activities_by_day", "province_code", "held_on"),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _province(),
+    Column("market_day_id", Uuid, nullable=False, index=True),
+    Column("member_id", Uuid, ForeignKey("committee_members.id", ondelete="SET NULL")),
+    Column("member_name", String, nullable=False),
+    Column("member_role", String, nullable=False),
+    Column("submitted_by", String, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("producers_attending", Integer, nullable=False),
+    Column("products_shown", Integer, nullable=False),
+    Column("customers_estimate", Integer, nullable=False),
+    Column("sales_observed_thb", Numeric(14, 2), nullable=False),
+    Column("score_display", SmallInteger, nullable=False),
+    Column("score_variety", SmallInteger, nullable=False),
+    Column("score_customer_interest", SmallInteger, nullable=False),
+    Column("score_organisation", SmallInteger, nullable=False),
+    Column("overall_score", SmallInteger, nullable=False),
+    Column("note", Text),
+    UniqueConstraint("market_day_id", "member_id"),
+)
+
+issues = Table(  # problems/obstacles and recommendations: an officer's entries and those of evaluations
+    "issues",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _province(),
+    Column("kind", String, nullable=False),  # problem, recommendation
+    Column("category", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("month", Date, nullable=False),  # first day of the month it belongs to
+    Column("evaluation_id", Uuid, ForeignKey("evaluations.id", ondelete="CASCADE")),
+    Column("created_by", String, nullable=False),
+    _created_at(),
+    Index("issues_by_month", "province_code", "month"),
 )

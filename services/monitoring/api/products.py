@@ -1,19 +1,18 @@
-"""Monitoring HTTP API."""
+"""Products as monitoring knows them (read model of the registry's events)."""
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.monitoring import handlers
+from services.monitoring.api.common import Db
+from services.monitoring.handlers import read_models
 from shared.auth import province_access
-from shared.service import Database, database
 
 router = APIRouter(prefix="/provinces/{province_code}", tags=["products"])
-Db = Annotated[Database, Depends(database)]
 
 
 class ProductView(BaseModel):
@@ -42,5 +41,5 @@ async def list_products(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     async with db.sessions() as session:
-        total, items = await handlers.list_products(session, province_code, limit, offset)
+        total, items = await read_models.list_products(session, province_code, limit, offset)
     return {"total": total, "items": items}

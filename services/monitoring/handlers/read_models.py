@@ -1,0 +1,110 @@
+"""Read models of other services' events. Each row holds the newest state of its aggregate: an event
+applies only if its revision (or, for aggregates without one, its time) is newer than the row's, so
+redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
+transaction (shared.consumer.EventConsumer), which makes them idempotent."""
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.monitoring import tables
+from shared.consumer import RejectEvent
+from shared.contracts.registry import ProducerState, ProductState
+from shared.contracts.sales import SaleState, SaleVoided
+from shared.contracts.scheduling import (
+    AttendanceRecorded,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationSent,
+    MarketDayState,
+    PlanSet,
+    VenueRegistered,
+)
+from shared.events import Envelope
+
+
+async def _keep_newest(session: AsyncSession, table: Table, row: dict, *, key: str = "id",
+                       version: str = "revision", insert_only: tuple[str, ...] = ()) -> None:
+    stmt = insert(table).values(row)
+    newer = {k: stmt.excluded[k] for k in row if k != key and k not in insert_only}
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[key], set_=newer, where=table.c[version] < stmt.excluded[version]))
+
+
+async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
+    await _keep_newest(session, tables.products, {
+        "id": event.product_id, "province_code": envelope.province_code, "registered_at": envelope.occurred_at,
+        **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
+                                    "nawatwithi", "price_thb", "unit", "status"}),
+    }, insert_only=("registered_at",))
+
+
+async def producer_changed(session: AsyncSession, envelope: Envelope, event: ProducerState) -> None:
+    await _keep_newest(session, tables.producers, {
+        "id": event.producer_id, "province_code": envelope.province_code,
+        **event.model_dump(include={"revision", "name", "producer_type", "experienced", "available",
+                                    "unavailable_reason"}),
+    })
+
+
+async def venue_changed(session: AsyncSession, envelope: Envelope, event: VenueRegistered) -> None:
+    await _keep_newest(session, tables.venues, {
+        "id": event.venue_id, "province_code": envelope.province_code, "as_of": envelope.occurred_at,
+        **event.model_dump(include={"name", "kind", "amphoe_code"}),
+    }, version="as_of")
+
+
+async def plan_set(session: AsyncSession, envelope: Envelope, event: PlanSet) -> None:
+    if event.last_month < event.first_month:
+        raise RejectEvent(f"plan {event.plan_id}: last_month {event.last_month} is before first_month")
+    await _keep_newest(session, tables.plans, {
+        "id": event.plan_id, "province_code": envelope.province_code,
+        **event.model_dump(include={"revision", "name", "first_month", "last_month", "market_days_per_month",
+                                    "products_per_market_day", "target_group", "budget_source"}),
+    })
+
+
+async def market_day_changed(session: AsyncSession, envelope: Envelope, event: MarketDayState) -> None:
+    await _keep_newest(session, tables.market_days, {
+        "id": event.market_day_id, "province_code": envelope.province_code,
+        **event.model_dump(include={"revision", "plan_id", "venue_id", "venue_name", "venue_kind", "day", "starts_at",
+                                    "ends_at", "status", "cancel_reason"}),
+    })
+
+
+async def attendance_recorded(session: AsyncSession, envelope: Envelope, event: AttendanceRecorded) -> None:
+    await _keep_newest(session, tables.attendance, {
+        "market_day_id": event.market_day_id, "province_code": envelope.province_code, "revision": event.revision,
+        "product_ids": list(dict.fromkeys(event.product_ids)), "producer_ids": list(dict.fromkeys(event.producer_ids)),
+    }, key="market_day_id")
+
+
+INVITATION_STATUS = {InvitationAccepted: "accepted", InvitationDeclined: "declined", InvitationSent: "sent"}
+
+
+async def invitation_changed(session: AsyncSession, envelope: Envelope, event: InvitationSent) -> None:
+    await _keep_newest(session, tables.invitations, {
+        "id": event.invitation_id, "province_code": envelope.province_code, "as_of": envelope.occurred_at,
+        "market_day_id": event.market_day_id, "product_id": event.product_id, "producer_id": event.producer_id,
+        "status": INVITATION_STATUS[type(event)], "reason": getattr(event, "reason", None),
+        "note": getattr(event, "note", None),
+    }, version="as_of")
+
+
+async def sale_changed(session: AsyncSession, envelope: Envelope, event: SaleState) -> None:
+    await _keep_newest(session, tables.sales, {
+        "id": event.sale_id, "province_code": envelope.province_code,
+        "voided": event.voided or isinstance(event, SaleVoided),
+        **event.model_dump(include={"revision", "market_day_id", "product_id", "producer_id", "quantity",
+                                    "unit_price_thb", "amount_thb", "sold_at"}),
+    })
+
+
+async def list_products(session: AsyncSession, province_code: str, limit: int, offset: int) -> tuple[int, list[dict]]:
+    where = tables.products.c.province_code == province_code
+    total = await session.scalar(select(func.count()).select_from(tables.products).where(where))
+    rows = await session.execute(
+        select(tables.products).where(where).order_by(tables.products.c.registered_at, tables.products.c.id)
+        .limit(limit).offset(offset)
+    )
+    return total, [dict(r) for r in rows.mappings()]
