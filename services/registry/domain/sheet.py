@@ -220,8 +220,11 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
     producer_ids: dict[UUID | str, UUID] = {}
     for key, (first_row, given) in details.items():
         current = producers.get(key) if isinstance(key, UUID) else None
-        fields = _validated(ProducerFields, current, {PRODUCER_COLUMNS[c]: v for c, v in given.items()},
-                            first_row, {f: c for c, f in PRODUCER_COLUMNS.items()}, problems)
+        values = {PRODUCER_COLUMNS[c]: v for c, v in given.items()}
+        if "tambon_code" in values:
+            values.setdefault("amphoe_code", None)  # a new tambon brings its own amphoe
+        fields = _validated(ProducerFields, current, values, first_row, {f: c for c, f in PRODUCER_COLUMNS.items()},
+                            problems)
         if fields is not None:
             problems += location_problems(province_code, fields["amphoe_code"], fields["tambon_code"],
                                           at=("row", first_row))
