@@ -56,6 +56,7 @@ from services.monitoring.report.model import (
 from shared.contracts.scheduling import MarketDayStatus
 
 BEST_SELLERS = 5
+NAMES_LISTED = 10  # in a sentence; the model lists them all
 SCORE_COLUMNS = {"display": "score_display", "variety": "score_variety",
                  "customer_interest": "score_customer_interest", "organisation": "score_organisation",
                  "overall": "overall_score"}
@@ -287,7 +288,7 @@ def _market(md: MarketDayFacts, target: int, as_of: date, due_days: int) -> Mark
 
 def _product_ref(product_id: UUID, products: Mapping[UUID, Mapping]) -> dict:
     product = products.get(product_id, {})
-    return {"product_id": product_id, "name": product.get("name", str(product_id)),
+    return {"product_id": product_id, "name": product.get("name", "ผลิตภัณฑ์ที่ยังไม่มีข้อมูล"),
             "category": product.get("category", "unknown"), "producer_name": product.get("producer_name")}
 
 
@@ -352,8 +353,10 @@ def _results_text(s: MarketSummary, new_producers: int, best: list[ProductSales]
     if best:
         lines.append("สินค้าขายดี: " + ", ".join(f"{p.name} ({w.n(p.amount_thb, 2)} บาท)" for p in best))
     if non_selling:
+        more = len(non_selling) - NAMES_LISTED
         lines.append(f"ผลิตภัณฑ์ที่ยังจำหน่ายไม่ได้ {w.n(len(non_selling))} รายการ: "
-                     + ", ".join(p.name for p in non_selling))
+                     + ", ".join(p.name for p in non_selling[:NAMES_LISTED])
+                     + (f" และอีก {w.n(more)} รายการ" if more > 0 else ""))
     if declines:
         lines.append(f"ผู้ผลิตไม่สามารถเข้าร่วม {w.n(sum(d.invitations for d in declines))} ราย: "
                      + ", ".join(f"{d.label} {w.n(d.invitations)} ราย" for d in declines))

@@ -41,7 +41,7 @@ def province_markdown(report: ProvinceReport) -> str:
     lines += [f"- {line}" for line in results.text] + [""]
     if results.markets:
         lines += _table(["วันที่", "สถานที่", "สถานะ", "ผลิตภัณฑ์", "ผู้ผลิต", "ยอดจำหน่าย (บาท)", "การประเมิน"], [
-            [thai.short_date(m.day, t), m.venue_name, STATUS_LABELS.get(m.status, m.status),
+            [thai.short_date(m.day, t), thai.digits(m.venue_name, t), STATUS_LABELS.get(m.status, m.status),
              "-" if m.products_shown is None else n(m.products_shown), "-" if m.producers is None else n(m.producers),
              n(m.sales_thb, 2), EVALUATION_LABELS.get(m.evaluation, m.evaluation)] for m in results.markets]) + [""]
     if results.sales_by_category:
@@ -51,7 +51,7 @@ def province_markdown(report: ProvinceReport) -> str:
     if results.sales_by_product:
         lines += ["ยอดจำหน่ายตามผลิตภัณฑ์", ""]
         lines += _table(["ผลิตภัณฑ์", "ผู้ผลิต", "จำนวน", "ยอดจำหน่าย (บาท)"],
-                        [[p.name, p.producer_name or "-", f"{n(p.quantity)} {p.unit}".strip(), n(p.amount_thb, 2)]
+                        [[thai.digits(p.name, t), thai.digits(p.producer_name or "-", t), f"{n(p.quantity)} {p.unit}".strip(), n(p.amount_thb, 2)]
                          for p in results.sales_by_product]) + [""]
 
     lines += [f"## {issues.number} {issues.heading}", "", f"- {issues.problems_heading}", ""]
@@ -89,5 +89,5 @@ def national_markdown(report: NationalReport) -> str:
 
     header = ["จังหวัด", "ตลาดตามแผน", "จัดแล้ว", "ผลิตภัณฑ์/ตลาด", "ตลาดถึงเป้า", "ผู้ผลิต", "ยอดจำหน่าย (บาท)",
               "ประเมินแล้ว/ที่ต้องประเมิน"]
-    rows = [[row.province_name, *cells(row)] for row in report.provinces] + [["รวม", *cells(report.totals)]]
+    rows = [[f"{row.province_name} ({row.province_code})", *cells(row)] for row in report.provinces] + [["รวม", *cells(report.totals)]]
     return "\n".join([f"# {report.title}", "", *_table(header, rows)]) + "\n"
