@@ -397,12 +397,13 @@ async def get_attendance(market_day_id: UUID, db: Db, province_code: str = provi
 @router.get("/calendar.ics", response_class=Response, tags=["publicity"],
             responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar (RFC 5545)"}})
 async def calendar_feed(province_code: Annotated[ProvinceCode, Path(description="DOPA province code, e.g. 72")],
-                        db: Db) -> Response:
-    """Public, no token: the province's market days (about a year back and all ahead) for calendar apps,
-    websites and local media. Cancelled ones stay in the feed as cancelled."""
+                        db: Db, since: Annotated[date | None, Query(alias="from")] = None) -> Response:
+    """Public, no token: the province's market days (from `from`, by default about a year back, and all
+    ahead) for calendar apps, websites and local media. Cancelled ones stay in the feed as cancelled."""
     now = datetime.now(UTC)
     async with db.sessions() as session:
-        days = await handlers.calendar(session, province_code, now.date() - timedelta(days=CALENDAR_PAST_DAYS))
+        days = await handlers.calendar(session, province_code,
+                                       since or now.date() - timedelta(days=CALENDAR_PAST_DAYS))
     province = geothai.province(province_code)
     body = market_days_ics(province_code, province.name_th if province else province_code, days, now)
     return Response(body, media_type="text/calendar; charset=utf-8",

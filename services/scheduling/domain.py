@@ -199,6 +199,7 @@ def check_change(status: MarketDayStatus, day: date, change: Change, today: date
     A scheduled market day may be rescheduled, cancelled, and its lineup changed; once its day has come
     it may be marked held and its attendance recorded. A held one takes attendance only; a cancelled
     one nothing."""
+    status = MarketDayStatus(status)
     allowed = {
         MarketDayStatus.SCHEDULED: set(Change),
         MarketDayStatus.HELD: {Change.ATTENDANCE},

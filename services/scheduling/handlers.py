@@ -196,8 +196,8 @@ async def progress(session: AsyncSession, province_code: str, plan_id: UUID) -> 
         .where(M.c.province_code == province_code, M.c.day >= plan["first_month"],
                M.c.day <= month_end(plan["last_month"]))
         .group_by(M.c.id, V.c.name, tables.attendance.c.product_ids))
-    days = [DayFacts(row.id, row.day, MarketDayStatus(row.status), row.name, row.in_lineup, row.accepted,
-                     row.attended) for row in rows]
+    days = [DayFacts(market_day_id=row.id, day=row.day, venue_name=row.name, status=MarketDayStatus(row.status),
+                     in_lineup=row.in_lineup, accepted=row.accepted, attended=row.attended) for row in rows]
     return plan, plan_progress(plan["first_month"], plan["last_month"], plan["market_days_per_month"],
                                plan["products_per_market_day"], days)
 
@@ -226,10 +226,12 @@ async def market_day(session: AsyncSession, province_code: str, market_day_id: U
 async def market_days(session: AsyncSession, province_code: str, first_day: date | None, last_day: date | None,
                       status: MarketDayStatus | None = None) -> list[dict]:
     query = _market_day_query(province_code).order_by(M.c.day, M.c.starts_at, V.c.name, M.c.id)
-    for condition, wanted in ((M.c.day >= first_day, first_day), (M.c.day <= last_day, last_day),
-                              (M.c.status == status, status)):
-        if wanted is not None:
-            query = query.where(condition)
+    if first_day is not None:
+        query = query.where(M.c.day >= first_day)
+    if last_day is not None:
+        query = query.where(M.c.day <= last_day)
+    if status is not None:
+        query = query.where(M.c.status == status)
     return [dict(row) for row in (await session.execute(query)).mappings()]
 
 
