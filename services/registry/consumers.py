@@ -1,4 +1,4 @@
-"""Registry's Kafka subscribers: none yet (the registry is the source of product data)."""
+"""Registry's Kafka subscribers: none (the registry is the source of producer and product data)."""
 
 from shared.consumer import EventConsumer
 from shared.service import Database

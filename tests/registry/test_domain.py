@@ -115,6 +115,13 @@ def test_an_unreadable_file_is_refused_not_crashed_on(data, content_type):
     assert caught.value.problems[0].loc == ("file",)
 
 
+def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_read(monkeypatch):
+    monkeypatch.setattr(sheet, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    with pytest.raises(Refused) as caught:
+        sheet.read_table(sheet.to_xlsx([["name"], *[["ข้าวตัง" * 10]] * 50]), sheet.XLSX_TYPE)
+    assert [p.type for p in caught.value.problems] == ["too_large"]
+
+
 def test_an_xlsx_file_reads_like_the_csv_and_export_writes_the_same_layout():
     product = {"product_id": uuid4(), "name": "น้ำพริกเผา", "category": "food", "star_level": 2, "star_year": 2562,
                "quadrant": "D", "nawatwithi": False, "price_thb": Decimal("60.00"), "unit": "กระปุก",

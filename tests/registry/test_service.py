@@ -90,6 +90,10 @@ async def test_bad_input_gets_a_clear_4xx_with_fields_and_writes_nothing(registr
     assert await status_and_locs("GET", f"{P72}/products/not-a-uuid") == (422, [("path", "product_id")])
     assert await status_and_locs("GET", f"{P72}/products", params={"star_min": 9, "colour": "red"}) == (
         422, [("query", "colour"), ("query", "star_min")])
+    assert await status_and_locs("GET", f"{P72}/products", params={"q": "a\x00b", "offset": 10**30}) == (
+        422, [("query", "offset"), ("query", "q")])  # neither reaches PostgreSQL
+    assert await status_and_locs("POST", f"{P72}/products", json={**PRODUCT, "name": "a\x00b"}) == (
+        422, [("body", "name")])
     assert await status_and_locs("PUT", f"{P72}/producers/{uuid4()}/availability", json={"available": False}) == (
         422, [("body", "unavailable_reason")])
     assert (await status_and_locs("POST", "/provinces/99/products", json=PRODUCT))[0] == 403  # no such officer...

@@ -61,7 +61,16 @@ class NotFound(Exception):
 
 
 class Form(BaseModel):
+    """Input from a caller: unknown fields refused, text stripped and storable."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class ProducerFields(Form):

@@ -2,23 +2,19 @@
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from services.registry.domain.catalogue import AmphoeCode, TambonCode
+from services.registry.domain.catalogue import AmphoeCode, Form, TambonCode
 from shared.contracts.registry import MentoringGroupStatus, ProducerType, ProductCategory, ProductStatus, Quadrant
 from shared.events import ProvinceCode
 
 
-class Query(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Paged(Query):
+class Paged(Form):
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
-class ProductFilter(Query):
+class ProductFilter(Form):
     q: str | None = Field(default=None, min_length=1, max_length=100, description="Part of the product or producer name")
     category: list[ProductCategory] = []
     star_min: int | None = Field(default=None, ge=1, le=5)

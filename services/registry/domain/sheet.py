@@ -34,6 +34,7 @@ written; one bad row and nothing is imported.
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,6 +62,7 @@ from shared.contracts.registry import ProductStatus
 
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
+MAX_XLSX_UNPACKED_BYTES = 200_000_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -125,6 +127,9 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # an XLSX file is a zip: refuse a decompression bomb
+        if sum(member.file_size for member in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
+            raise Refused([Problem(("file",), "the workbook unpacks to too much data", "too_large")])
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
