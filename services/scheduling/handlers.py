@@ -40,7 +40,7 @@ from services.scheduling.domain import (
     thai_today,
 )
 from shared.contracts.registry import ProducerState, ProductState
-from shared.contracts.sales import SaleState
+from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
     AttendanceRecorded,
     InvitationAccepted,
@@ -90,8 +90,9 @@ async def product_changed(session: AsyncSession, envelope: Envelope, event: Prod
 async def sale_changed(session: AsyncSession, envelope: Envelope, event: SaleState) -> None:
     """Each sale's newest revision (corrections and voids replace it), so recent totals stay exact."""
     await _keep_newest(session, tables.sales, {
-        "id": event.sale_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "product_id", "market_day_id", "amount_thb", "sold_at", "voided"})})
+        "id": event.sale_id, "province_code": envelope.province_code, "voided": event.voided or isinstance(
+            event, SaleVoided), **event.model_dump(include={"revision", "product_id", "market_day_id", "amount_thb",
+                                                            "sold_at"})})
 
 
 # --- venues
