@@ -178,11 +178,11 @@ class Progress(BaseModel):
 
 def _proposal(proposal: Proposal, *, limit: int | None = None, only_proposed: bool = False) -> dict:
     proposed = {c.product_id for c in proposal.proposed}
-    ranked = proposal.proposed if only_proposed else proposal.ranked[:limit]
+    rank = {c.product_id: n for n, c in enumerate(proposal.ranked, start=1)}
+    shown = proposal.proposed if only_proposed else proposal.ranked[:limit]
     return {"products_target": proposal.target, "in_lineup": proposal.in_lineup, "shortfall": proposal.shortfall,
             "message": proposal.message, "candidates": [
-                {**vars(c), "rank": proposal.ranked.index(c) + 1, "proposed": c.product_id in proposed}
-                for c in ranked]}
+                {**vars(c), "rank": rank[c.product_id], "proposed": c.product_id in proposed} for c in shown]}
 
 
 # --- venues
@@ -210,10 +210,8 @@ async def list_venues(db: Db, province_code: str = province_access(*READ)) -> li
 @router.get("/venues/{venue_id}", response_model=Venue)
 async def get_venue(venue_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        found = await handlers.venues(session, province_code, venue_id)
-    if not found:
-        raise NotFound("no such venue in this province")
-    return found[0]
+        [venue] = await handlers.venues(session, province_code, venue_id)
+    return venue
 
 
 # --- plans
@@ -242,10 +240,8 @@ async def list_plans(db: Db, province_code: str = province_access(*READ)) -> lis
 @router.get("/plans/{plan_id}", response_model=Plan)
 async def get_plan(plan_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        found = await handlers.plans(session, province_code, plan_id)
-    if not found:
-        raise NotFound("no such plan in this province")
-    return found[0]
+        [plan] = await handlers.plans(session, province_code, plan_id)
+    return plan
 
 
 @router.get("/plans/{plan_id}/progress", response_model=Progress)
@@ -385,10 +381,7 @@ async def record_attendance(market_day_id: UUID, present: AttendanceIn, db: Db, 
 @router.get("/market-days/{market_day_id}/attendance", response_model=Attendance)
 async def get_attendance(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        found = await handlers.attendance(session, province_code, market_day_id)
-    if found is None:
-        raise NotFound("no attendance recorded for this market day yet")
-    return found
+        return await handlers.attendance(session, province_code, market_day_id)
 
 
 # --- publicity

@@ -67,13 +67,6 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _check_times(starts_at: time | None, ends_at: time | None) -> None:
-    if (starts_at is None) != (ends_at is None):
-        raise ValueError("give both starts_at and ends_at, or neither")
-    if starts_at is not None and ends_at <= starts_at:
-        raise ValueError("ends_at must be after starts_at")
-
-
 class VenueIn(Input):
     """A Pracharat market (ตลาดประชารัฐ คนไทยยิ้มได้) or a tourist spot, and whom to contact there."""
 
@@ -121,30 +114,29 @@ class PlanIn(Input):
         return self
 
 
-class MarketDayIn(Input):
-    venue_id: UUID
-    day: date
+class _Hours(Input):
     starts_at: time | None = Field(default=None, description="Local time (Asia/Bangkok)")
     ends_at: time | None = None
 
     @model_validator(mode="after")
-    def _times(self) -> Self:
-        _check_times(self.starts_at, self.ends_at)
+    def _in_order(self) -> Self:
+        if (self.starts_at is None) != (self.ends_at is None):
+            raise ValueError("give both starts_at and ends_at, or neither")
+        if self.starts_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
         return self
 
 
-class RescheduleIn(Input):
-    """A new day and times; the venue too, if it changes."""
+class MarketDayIn(_Hours):
+    venue_id: UUID
+    day: date
+
+
+class RescheduleIn(_Hours):
+    """A new day and hours; the venue too, if it changes."""
 
     day: date
-    starts_at: time | None = None
-    ends_at: time | None = None
     venue_id: UUID | None = None
-
-    @model_validator(mode="after")
-    def _times(self) -> Self:
-        _check_times(self.starts_at, self.ends_at)
-        return self
 
 
 class CancelIn(Input):

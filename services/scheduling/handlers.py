@@ -121,19 +121,29 @@ async def update_venue(db: Database, session: AsyncSession, province_code: str, 
     return dict(row)
 
 
+async def _listed(session: AsyncSession, table, province_code: str, *order_by, item_id: UUID | None = None,
+                  missing: str = "") -> list[dict]:
+    """A province's rows of `table`; with `item_id`, that one row (NotFound(missing) if there is none)."""
+    query = select(table).where(table.c.province_code == province_code).order_by(*order_by)
+    found = [dict(row) for row in (await session.execute(
+        query if item_id is None else query.where(table.c.id == item_id))).mappings()]
+    if item_id is not None and not found:
+        raise NotFound(missing)
+    return found
+
+
 async def venues(session: AsyncSession, province_code: str, venue_id: UUID | None = None) -> list[dict]:
-    query = select(V).where(V.c.province_code == province_code).order_by(V.c.name, V.c.id)
-    if venue_id is not None:
-        query = query.where(V.c.id == venue_id)
-    return [dict(row) for row in (await session.execute(query)).mappings()]
+    return await _listed(session, V, province_code, V.c.name, V.c.id, item_id=venue_id,
+                         missing="no such venue in this province")
 
 
 async def _usable_venue(session: AsyncSession, province_code: str, venue_id: UUID) -> None:
-    found = await venues(session, province_code, venue_id)
-    if not found:
-        raise Invalid([(("body", "venue_id"), "no such venue in this province")])
-    if not found[0]["active"]:
-        raise Refused(f"the venue {found[0]['name']} is no longer in use")
+    try:
+        [venue] = await venues(session, province_code, venue_id)
+    except NotFound as exc:
+        raise Invalid([(("body", "venue_id"), str(exc))]) from exc
+    if not venue["active"]:
+        raise Refused(f"the venue {venue['name']} is no longer in use")
 
 
 # --- plans
@@ -169,10 +179,8 @@ async def set_plan(db: Database, session: AsyncSession, province_code: str, plan
 
 
 async def plans(session: AsyncSession, province_code: str, plan_id: UUID | None = None) -> list[dict]:
-    query = select(P).where(P.c.province_code == province_code).order_by(P.c.first_month)
-    if plan_id is not None:
-        query = query.where(P.c.id == plan_id)
-    return [dict(row) for row in (await session.execute(query)).mappings()]
+    return await _listed(session, P, province_code, P.c.first_month, item_id=plan_id,
+                         missing="no such plan in this province")
 
 
 async def _plan_covering(session: AsyncSession, province_code: str, day: date) -> UUID | None:
@@ -183,10 +191,7 @@ async def _plan_covering(session: AsyncSession, province_code: str, day: date) -
 
 async def progress(session: AsyncSession, province_code: str, plan_id: UUID) -> tuple[dict, list[MonthProgress]]:
     """Plan against actual, month by month (every market day of the province in the plan's months)."""
-    found = await plans(session, province_code, plan_id)
-    if not found:
-        raise NotFound("no such plan in this province")
-    plan = found[0]
+    [plan] = await plans(session, province_code, plan_id)
     in_lineup = func.count(I.c.id).filter(I.c.status.in_(IN_LINEUP))
     accepted = func.count(I.c.id).filter(I.c.status == InvitationStatus.ACCEPTED)
     rows = await session.execute(
@@ -463,11 +468,13 @@ async def record_attendance(db: Database, session: AsyncSession, province_code: 
     return dict(row)
 
 
-async def attendance(session: AsyncSession, province_code: str, market_day_id: UUID) -> dict | None:
+async def attendance(session: AsyncSession, province_code: str, market_day_id: UUID) -> dict:
     await market_day(session, province_code, market_day_id)
     row = (await session.execute(select(tables.attendance).where(
         tables.attendance.c.market_day_id == market_day_id))).mappings().first()
-    return dict(row) if row else None
+    if row is None:
+        raise NotFound("no attendance recorded for this market day yet")
+    return dict(row)
 
 
 # --- the public calendar
