@@ -171,8 +171,8 @@ async def register_product(db: Database, session: AsyncSession, province_code: s
 
 async def replace_product(db: Database, session: AsyncSession, province_code: str, product_id: UUID,
                           new: NewProduct) -> dict:
-    await _check_producer(session, province_code, new)
     current = await _locked(session, products, province_code, product_id)
+    await _check_producer(session, province_code, new)
     await _change(db, session, products, ProductUpdated, current, new.model_dump())
     return await get_product(session, province_code, product_id)
 
