@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
+from shared.topics import REGISTRY_MENTORING, REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
 from tests.conftest import bearer
 from tests.registry.support import OFFICER, PRODUCER, PRODUCT, count_rows, create, events
 
@@ -189,3 +189,11 @@ async def test_search_filters_combine_and_page(registry):
     assert sorted(item["province_code"] for item in national["items"]) == ["72", "73"]
     narrowed = (await registry.get("/products", params={"q": "ข้าว", "province": "73"}, headers=bearer("department"))).json()
     assert [item["name"] for item in narrowed["items"]] == ["ข้าวหลาม"]
+
+
+async def test_the_services_event_document_names_the_three_topics_it_publishes(registry):
+    document = (await registry.get("/asyncapi.json")).json()
+    sent = {document["channels"][operation["channel"]["$ref"].rsplit("/", 1)[1]]["address"]
+            for operation in document["operations"].values() if operation["action"] == "send"}
+    assert sent == {REGISTRY_PRODUCERS, REGISTRY_PRODUCTS, REGISTRY_MENTORING}
+    assert "registry.mentoring_group.formed.v1" in document["components"]["messages"]
