@@ -256,6 +256,8 @@ class Candidate:
     unavailable_until: date | None = None
     recent_sales_thb: Decimal = Decimal(0)
     producer_recent_invitations: int = 0
+    producer_booked_that_day: bool = False  # in the lineup of another market day on the same day
+
 
     @property
     def producer_key(self) -> UUID:
@@ -263,7 +265,7 @@ class Candidate:
         return self.producer_id or self.product_id
 
     def eligible(self, day: date) -> bool:
-        return self.status == ProductStatus.ACTIVE and producer_available(
+        return self.status == ProductStatus.ACTIVE and not self.producer_booked_that_day and producer_available(
             self.producer_available, self.unavailable_from, self.unavailable_until, day)
 
     def priority(self) -> tuple:
@@ -305,9 +307,10 @@ def propose(candidates: Iterable[Candidate], lineup: Sequence[LineupEntry], day:
             max_per_producer: int = MAX_PRODUCTS_PER_PRODUCER) -> Proposal:
     """Which products to invite so the market day's lineup reaches `target` products.
 
-    Open candidates: active (not withdrawn) products whose producer is available on `day`, leaving out
-    products already in the lineup (invitation sent or accepted), products an officer took out of this
-    lineup, and every product of a producer who declined this market day.
+    Open candidates: active (not withdrawn) products whose producer is available on `day` and not already
+    in the lineup of another market day that day, leaving out products already in this lineup (invitation
+    sent or accepted), products an officer took out of it, and every product of a producer who declined
+    this market day.
 
     Ranking, lexicographic, smaller first (the programme's priority, then fairness, then a fixed tie-break):
       1. Quadrant D (กลุ่มปรับตัวสู่การพัฒนา) before A/B/C;

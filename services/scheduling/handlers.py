@@ -314,7 +314,8 @@ async def lineup(session: AsyncSession, province_code: str, market_day_id: UUID)
 
 
 async def _candidates(session: AsyncSession, province_code: str, day: dict) -> list[Candidate]:
-    """Every product of the province with its producer, recent sales and its producer's recent invitations."""
+    """Every product of the province with its producer, its recent sales, its producer's recent invitations and
+    whether its producer is in the lineup of another market day that day."""
     pr, pd, s = tables.products, tables.producers, tables.sales
     sold_from, sold_before = recent_sales_period(day["day"])
     sold = (select(s.c.product_id, func.sum(s.c.amount_thb).label("amount"))
@@ -325,18 +326,24 @@ async def _candidates(session: AsyncSession, province_code: str, day: dict) -> l
                .where(I.c.province_code == province_code, I.c.status != InvitationStatus.WITHDRAWN,
                       M.c.id != day["id"], M.c.status != MarketDayStatus.CANCELLED, M.c.day.between(first, last))
                .group_by(I.c.producer_id).subquery())
+    booked = (select(I.c.producer_id).join(M, M.c.id == I.c.market_day_id)
+              .where(I.c.province_code == province_code, I.c.status.in_(IN_LINEUP), M.c.id != day["id"],
+                     M.c.status != MarketDayStatus.CANCELLED, M.c.day == day["day"]).distinct().subquery())
     rows = await session.execute(
         select(pr.c.id, pr.c.name, pr.c.quadrant, pr.c.star_level, pr.c.nawatwithi, pr.c.status, pr.c.producer_id,
                pd.c.name.label("producer_name"), pd.c.available, pd.c.unavailable_from, pd.c.unavailable_until,
-               func.coalesce(sold.c.amount, 0).label("sales"), func.coalesce(invited.c.times, 0).label("times"))
+               func.coalesce(sold.c.amount, 0).label("sales"), func.coalesce(invited.c.times, 0).label("times"),
+               booked.c.producer_id.is_not(None).label("booked"))
         .outerjoin(pd, pd.c.id == pr.c.producer_id).outerjoin(sold, sold.c.product_id == pr.c.id)
         .outerjoin(invited, invited.c.producer_id == pr.c.producer_id)
+        .outerjoin(booked, booked.c.producer_id == pr.c.producer_id)
         .where(pr.c.province_code == province_code))
     return [Candidate(product_id=r.id, name=r.name, quadrant=r.quadrant, star_level=r.star_level,
                       nawatwithi=r.nawatwithi, status=r.status, producer_id=r.producer_id,
                       producer_name=r.producer_name, producer_available=r.available,
                       unavailable_from=r.unavailable_from, unavailable_until=r.unavailable_until,
-                      recent_sales_thb=r.sales, producer_recent_invitations=r.times) for r in rows]
+                      recent_sales_thb=r.sales, producer_recent_invitations=r.times, producer_booked_that_day=r.booked)
+            for r in rows]
 
 
 async def proposal(session: AsyncSession, province_code: str, market_day_id: UUID, day: dict | None = None) -> Proposal:

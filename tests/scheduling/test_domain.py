@@ -94,6 +94,7 @@ def test_withdrawn_products_and_unavailable_producers_are_left_out():
         product("back on the day", producer_available=False, unavailable_until=DAY),
         product("away only from next week", producer_available=False, unavailable_from=date(2019, 6, 20)),
         product("producer not heard of yet", producer_available=None),
+        product("at another market that day", producer_booked_that_day=True),
         product("available", producer_available=True),
     ]
     assert sorted(names(propose(pool, [], DAY, 10).ranked)) == [

@@ -188,11 +188,15 @@ async def test_a_small_pool_reports_its_shortfall_and_producers_invited_less_com
     assert (len(filled["invited"]), filled["shortfall"]) == (22, 8)
     assert filled["message"] == "the lineup has 0 of the 30 products wanted and only 22 more can be proposed: 8 short"
 
-    # A week later, with a target of 5: producers invited on the 15th rank after equally placed ones not invited.
+    # A week later the producers invited on the 15th carry that chance (ranking after equals who had none).
     later = await market_day(http, refs["day"]["venue_id"], date(2019, 6, 22))
     ranked = (await http.get(f"{P}/market-days/{later['id']}/proposal", headers=OFFICER)).json()["candidates"]
     counts = {c["name"]: c["producer_recent_invitations"] for c in ranked}
     assert counts["many 0"] == 3 and counts["single 05"] == 1
+    # The same day at another venue: every producer already in the lineup of the 15th is left out.
+    elsewhere = await market_day(http, (await venue(http, name="ตลาดน้ำสามชุก"))["id"], DAY)
+    same_day = (await http.get(f"{P}/market-days/{elsewhere['id']}/proposal", headers=OFFICER)).json()
+    assert (same_day["candidates"], same_day["shortfall"]) == ([], 30)  # the plan now wants 30
 
 
 async def test_attendance_on_the_day_and_plan_against_actual(province, kafka_bootstrap):

@@ -66,6 +66,13 @@ async def test_venues_with_contact_and_their_events(http, kafka_bootstrap, datab
     assert (await http.get(f"/provinces/10/venues/{market['id']}", headers=DEPARTMENT)).status_code == 404
     assert len(await rows(database_url, "SELECT * FROM venues")) == 1  # nothing half-written
 
+    # The service documents what it serves and publishes.
+    assert "/provinces/{province_code}/market-days/{market_day_id}/lineup/fill" in (
+        await http.get("/openapi.json")).json()["paths"]
+    asyncapi = (await http.get("/asyncapi.json")).json()
+    assert {"scheduling.venue.updated.v1", "scheduling.invitation.withdrawn.v1", "sales.sale.voided.v1"} <= set(
+        asyncapi["components"]["messages"])
+
 
 async def test_market_day_life_events_and_calendar_views(http, kafka_bootstrap):
     plan = await http.post(f"{P}/plans", json=PLAN, headers=OFFICER)
