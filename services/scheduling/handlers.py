@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from uuid import UUID, uuid4
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Date, Select, and_, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +75,7 @@ async def _keep_newest(session: AsyncSession, table, row: dict) -> None:
 
 async def producer_changed(session: AsyncSession, envelope: Envelope, event: ProducerState) -> None:
     await _keep_newest(session, tables.producers, {
-        "id": event.producer_id, "province_code": envelope.province_code, "unavailable_from": None,
+        "id": event.producer_id, "province_code": envelope.province_code,
         **event.model_dump(include={"revision", "name", "available", "unavailable_reason", "unavailable_from",
                                     "unavailable_until"})})
 
@@ -89,10 +89,10 @@ async def product_changed(session: AsyncSession, envelope: Envelope, event: Prod
 
 async def sale_changed(session: AsyncSession, envelope: Envelope, event: SaleState) -> None:
     """Each sale's newest revision (corrections and voids replace it), so recent totals stay exact."""
+    voided = event.voided or isinstance(event, SaleVoided)
     await _keep_newest(session, tables.sales, {
-        "id": event.sale_id, "province_code": envelope.province_code, "voided": event.voided or isinstance(
-            event, SaleVoided), **event.model_dump(include={"revision", "product_id", "market_day_id", "amount_thb",
-                                                            "sold_at"})})
+        "id": event.sale_id, "province_code": envelope.province_code, "voided": voided,
+        **event.model_dump(include={"revision", "product_id", "market_day_id", "amount_thb", "sold_at"})})
 
 
 # --- venues
@@ -151,28 +151,28 @@ async def _usable_venue(session: AsyncSession, province_code: str, venue_id: UUI
 
 async def set_plan(db: Database, session: AsyncSession, province_code: str, plan: PlanIn,
                    plan_id: UUID | None = None) -> dict:
-    """Create a plan (plan_id None) or replace one; plans of a province may not overlap, and a plan keeps
-    covering the market days that count towards it."""
+    """Create a plan (plan_id None) or replace one. Plans of a province may not overlap (a market day counts
+    towards the plan covering its month), and a new period may not leave out market days the plan has."""
     await session.execute(select(func.pg_advisory_xact_lock(7203, func.hashtext(province_code))))
     others = select(P.c.name).where(P.c.province_code == province_code, P.c.first_month <= plan.last_month,
                                     P.c.last_month >= plan.first_month)
-    overlapping = await session.scalar(others.where(P.c.id != plan_id) if plan_id else others)
-    if overlapping is not None:
-        raise Refused(f"the period overlaps the plan {overlapping!r}")
     values = plan.model_dump()
     if plan_id is None:
         stmt = insert(P).values(id=uuid4(), province_code=province_code, revision=1, **values)
     else:
-        stmt = update(P).where(P.c.province_code == province_code, P.c.id == plan_id).values(
-            revision=P.c.revision + 1, **values)
+        [before] = await plans(session, province_code, plan_id)
+        others = others.where(P.c.id != plan_id)
+        stmt = update(P).where(P.c.id == plan_id).values(revision=P.c.revision + 1, **values)
         stranded = await session.scalar(select(func.count()).where(
-            M.c.plan_id == plan_id, M.c.status != MarketDayStatus.CANCELLED,
+            M.c.province_code == province_code, M.c.status != MarketDayStatus.CANCELLED,
+            M.c.day.between(before["first_month"], month_end(before["last_month"])),
             or_(M.c.day < plan.first_month, M.c.day > month_end(plan.last_month))))
         if stranded:
             raise Refused(f"{stranded} market day(s) of this plan would fall outside the new period")
-    row = (await session.execute(stmt.returning(P))).mappings().first()
-    if row is None:
-        raise NotFound("no such plan in this province")
+    overlapping = await session.scalar(others)
+    if overlapping is not None:
+        raise Refused(f"the period overlaps the plan {overlapping!r}")
+    row = (await session.execute(stmt.returning(P))).mappings().one()
     await db.add_event(session, PlanSet(plan_id=row["id"], revision=row["revision"], **values),
                        province_code=province_code)
     return dict(row)
@@ -181,12 +181,6 @@ async def set_plan(db: Database, session: AsyncSession, province_code: str, plan
 async def plans(session: AsyncSession, province_code: str, plan_id: UUID | None = None) -> list[dict]:
     return await _listed(session, P, province_code, P.c.first_month, item_id=plan_id,
                          missing="no such plan in this province")
-
-
-async def _plan_covering(session: AsyncSession, province_code: str, day: date) -> UUID | None:
-    month = day.replace(day=1)
-    return await session.scalar(select(P.c.id).where(
-        P.c.province_code == province_code, P.c.first_month <= month, P.c.last_month >= month))
 
 
 async def progress(session: AsyncSession, province_code: str, plan_id: UUID) -> tuple[dict, list[MonthProgress]]:
@@ -210,14 +204,18 @@ async def progress(session: AsyncSession, province_code: str, plan_id: UUID) -> 
 
 # --- market days
 
-_STATE = (M.c.id, M.c.province_code, M.c.revision, M.c.plan_id, M.c.venue_id, V.c.name.label("venue_name"),
-          V.c.kind.label("venue_kind"), V.c.address.label("venue_address"), M.c.day, M.c.starts_at, M.c.ends_at, M.c.status, M.c.cancel_reason,
+_STATE = (M.c.id, M.c.province_code, M.c.revision, P.c.id.label("plan_id"), M.c.venue_id,
+          V.c.name.label("venue_name"), V.c.kind.label("venue_kind"), V.c.address.label("venue_address"), M.c.day,
+          M.c.starts_at, M.c.ends_at, M.c.status, M.c.cancel_reason,
           func.coalesce(P.c.products_per_market_day, DEFAULT_PRODUCTS_PER_MARKET_DAY).label("products_target"),
           M.c.updated_at)
+_MONTH = cast(func.date_trunc("month", M.c.day), Date)
 
 
 def _market_day_query(province_code: str) -> Select:
-    return (select(*_STATE).join(V, V.c.id == M.c.venue_id).outerjoin(P, P.c.id == M.c.plan_id)
+    """Market days with their venue and the plan covering their month (if any)."""
+    return (select(*_STATE).join(V, V.c.id == M.c.venue_id)
+            .outerjoin(P, and_(P.c.province_code == M.c.province_code, _MONTH.between(P.c.first_month, P.c.last_month)))
             .where(M.c.province_code == province_code))
 
 
@@ -258,8 +256,8 @@ async def schedule(db: Database, session: AsyncSession, province_code: str, new:
     """A new market day, counted towards the province's plan for its month (if there is one)."""
     await _usable_venue(session, province_code, new.venue_id)
     return await _write_market_day(db, session, province_code, insert(M).values(
-        id=uuid4(), province_code=province_code, revision=1, status=MarketDayStatus.SCHEDULED,
-        plan_id=await _plan_covering(session, province_code, new.day), **new.model_dump()), MarketDayScheduled)
+        id=uuid4(), province_code=province_code, revision=1, status=MarketDayStatus.SCHEDULED, **new.model_dump()),
+        MarketDayScheduled)
 
 
 async def _change(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, change: Change,
@@ -275,8 +273,7 @@ async def reschedule(db: Database, session: AsyncSession, province_code: str, ma
     venue_id = new.venue_id or (await market_day(session, province_code, market_day_id))["venue_id"]
     await _usable_venue(session, province_code, venue_id)
     return await _change(db, session, province_code, market_day_id, Change.RESCHEDULE, MarketDayRescheduled,
-                         day=new.day, starts_at=new.starts_at, ends_at=new.ends_at, venue_id=venue_id,
-                         plan_id=await _plan_covering(session, province_code, new.day))
+                         day=new.day, starts_at=new.starts_at, ends_at=new.ends_at, venue_id=venue_id)
 
 
 async def cancel(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, reason: str) -> dict:

@@ -77,8 +77,7 @@ market_days = Table(
     Column("id", Uuid, primary_key=True),
     Column("province_code", String(2), nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("plan_id", Uuid, ForeignKey("plans.id")),
-    Column("venue_id", Uuid, ForeignKey("venues.id"), nullable=False),
+    Column("venue_id", Uuid, ForeignKey("venues.id"), nullable=False),  # its plan: the one covering its month
     Column("day", Date, nullable=False),
     Column("starts_at", Time),
     Column("ends_at", Time),

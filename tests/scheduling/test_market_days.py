@@ -2,6 +2,7 @@
 the answers, the events that land on Kafka, roles and provinces, and plan against actual."""
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 from icalendar import Calendar
@@ -170,4 +171,17 @@ async def test_plans_do_not_overlap_and_keep_their_market_days(http, kafka_boots
     revisions = await events(kafka_bootstrap, SCHEDULING_PLANS, about("plan_id", plan["id"]), 2)
     assert [e["payload"]["products_per_market_day"] for e in revisions] == [20, 25]
     [day] = (await http.get(f"{P}/market-days", headers=OFFICER)).json()
-    assert day["products_target"] == 25
+    assert (day["plan_id"], day["products_target"]) == (plan["id"], 25)
+
+    # A market day scheduled before its plan existed counts towards the plan once there is one.
+    early = await market_day(http, market["id"], date(2020, 1, 11))
+    assert (early["plan_id"], early["products_target"]) == (None, 20)
+    later_plan = (await http.post(f"{P}/plans", json={"first_month": "2020-01", "last_month": "2020-03",
+                                                      "products_per_market_day": 22}, headers=OFFICER)).json()
+    early = (await http.get(f"{P}/market-days/{early['id']}", headers=COMMITTEE)).json()
+    assert (early["plan_id"], early["products_target"]) == (later_plan["id"], 22)
+    progress = (await http.get(f"{P}/plans/{later_plan['id']}/progress", headers=COMMITTEE)).json()
+    assert [m["scheduled"] for m in progress["months"]] == [1, 0, 0]
+    assert (await http.get(f"{P}/plans/{uuid4()}/progress", headers=COMMITTEE)).status_code == 404
+    missing = await http.put(f"{P}/plans/{uuid4()}", json=PLAN, headers=OFFICER)
+    assert missing.status_code == 404
