@@ -33,6 +33,11 @@ def _province() -> Column:
     return Column("province_code", String(2), nullable=False)
 
 
+def _newest_state() -> list[Column]:
+    """The key of a read-model row: the aggregate's id, the revision held, its province."""
+    return [Column("id", Uuid, primary_key=True), Column("revision", Integer, nullable=False), _province()]
+
+
 def _created_at() -> Column:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -60,9 +65,7 @@ products = Table(  # registry.product.*
 producers = Table(  # registry.producer.*
     "producers",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("revision", Integer, nullable=False),
-    _province(),
+    *_newest_state(),
     Column("name", String, nullable=False),
     Column("producer_type", String, nullable=False),
     Column("experienced", Boolean, nullable=False),
@@ -99,9 +102,7 @@ plans = Table(  # scheduling.plan.set
 market_days = Table(  # scheduling.market_day.*
     "market_days",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("revision", Integer, nullable=False),
-    _province(),
+    *_newest_state(),
     Column("plan_id", Uuid),
     Column("venue_id", Uuid, nullable=False),
     Column("venue_name", String, nullable=False),
@@ -142,9 +143,7 @@ invitations = Table(  # scheduling.invitation.*: no revision, so the newest even
 sales = Table(  # sales.sale.*: one row per sale, its newest revision, so corrections and voids are exact
     "sales",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("revision", Integer, nullable=False),
-    _province(),
+    *_newest_state(),
     Column("market_day_id", Uuid, nullable=False),
     Column("product_id", Uuid, nullable=False),
     Column("producer_id", Uuid),

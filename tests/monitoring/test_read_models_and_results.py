@@ -25,7 +25,7 @@ from shared.contracts.scheduling import (
 from shared.topics import SCHEDULING_PLANS, dead_letter_topic
 from tests.conftest import bearer, running_service
 from tests.integration.test_reliability import read_topic
-from tests.monitoring.support import DEPARTMENT, OFFICER, envelope, publish, report, report_shows, skip_earlier_events
+from tests.monitoring.support import DEPARTMENT, OFFICER, envelope, publish, report_shows, skip_earlier_events
 
 pytestmark = pytest.mark.integration
 
