@@ -17,7 +17,8 @@ def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer]:
                              retry_backoff_s=settings.consumer_retry_backoff_s)
 
     return [
-        consumer("producers", topics.REGISTRY_PRODUCERS, handlers.producer_changed, ProducerRegistered, ProducerUpdated),
+        consumer("producers", topics.REGISTRY_PRODUCERS, handlers.producer_changed,
+                 ProducerRegistered, ProducerUpdated),
         consumer("products", topics.REGISTRY_PRODUCTS, handlers.product_changed, ProductRegistered, ProductUpdated),
         consumer("sales", topics.SALES_RECORDED, handlers.sale_changed, SaleRecorded, SaleCorrected, SaleVoided),
     ]

@@ -39,6 +39,7 @@ from services.scheduling.domain import (
     recent_sales_period,
     thai_today,
 )
+from shared.batch import add_events
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
@@ -365,8 +366,8 @@ async def _invite(db: Database, session: AsyncSession, province_code: str, marke
              "producer_id": producer, "revision": 1, "status": InvitationStatus.SENT} for product, producer in products]
     if rows:
         await session.execute(insert(I), rows)
-    for row in rows:
-        await db.add_event(session, _invitation_event(InvitationSent, row), province_code=province_code)
+    await add_events(session, db.outbox, [(_invitation_event(InvitationSent, row), province_code, None)
+                                          for row in rows], source=db.source)
     return await _invitations(session, province_code, I.c.id.in_([row["id"] for row in rows]))
 
 
@@ -489,7 +490,8 @@ async def calendar(session: AsyncSession, province_code: str, since: date) -> li
     days = await market_days(session, province_code, since, None)
     confirmed: dict[UUID, list[str]] = {}
     for row in await session.execute(
-            select(I.c.market_day_id, tables.products.c.name).join(tables.products, tables.products.c.id == I.c.product_id)
+            select(I.c.market_day_id, tables.products.c.name)
+            .join(tables.products, tables.products.c.id == I.c.product_id)
             .where(I.c.province_code == province_code, I.c.status == InvitationStatus.ACCEPTED,
                    I.c.market_day_id.in_([d["id"] for d in days])).order_by(tables.products.c.name)):
         confirmed.setdefault(row.market_day_id, []).append(row.name)

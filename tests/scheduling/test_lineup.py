@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+from icalendar import Calendar
 
 from services.scheduling.main import spec
 from shared.contracts.registry import ProducerUpdated, ProductStatus, ProductUpdated
@@ -18,7 +19,6 @@ from tests.scheduling.support import (
     OFFICER,
     OTHER_OFFICER,
     PLAN,
-    about,
     applied,
     envelope,
     events,
@@ -65,7 +65,8 @@ async def province(database_url, kafka_bootstrap):
         ]
         foreign = product("another province's product", uuid4())
         await publish(kafka_bootstrap, many, short, *singles, *products.values(),
-                      (withdrawn, late_rev1), withdrawn.model_copy(update={"revision": 2, "status": ProductStatus.WITHDRAWN}),
+                      (withdrawn, late_rev1),
+                      withdrawn.model_copy(update={"revision": 2, "status": ProductStatus.WITHDRAWN}),
                       *sales)
         # Redelivered and out of order: an old revision of the product, the sale's first revision again.
         await publish(kafka_bootstrap, (withdrawn, late_rev1), stale_sale)
@@ -124,7 +125,7 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bo
     assert all(e["payload"]["revision"] == 1 and e["province_code"] == "72" for e in sent)
 
     # A producer declines (busy): the answer proposes the next-ranked product not in the lineup.
-    declining = next(i for i in invited if i["product_name"].startswith("single"))
+    declining = next(i for i in invited if i["product_name"] == "single 05")
     declined = await http.post(f"{P}/invitations/{declining['id']}/decline", json={"reason": "busy"}, headers=OFFICER)
     assert declined.status_code == 200, declined.text
     assert (declined.json()["invitation"]["status"], declined.json()["invitation"]["decline_reason"]) == (
@@ -166,7 +167,8 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bo
     lineup = (await http.get(f"{P}/market-days/{day_id}/lineup", headers=COMMITTEE)).json()
     assert (lineup["in_lineup"], lineup["accepted"], lineup["shortfall"], lineup["products_target"]) == (20, 1, 0, 20)
     assert sorted(i["status"] for i in lineup["invitations"]).count("declined") == 1
-    assert out["product_id"] not in {i["product_id"] for i in lineup["invitations"] if i["status"] in ("sent", "accepted")}
+    assert out["product_id"] not in {i["product_id"] for i in lineup["invitations"]
+                                     if i["status"] in ("sent", "accepted")}
 
     answers = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS,
                            lambda e: e["payload"].get("market_day_id") == day_id and e["type"] in (
@@ -176,6 +178,13 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bo
         ("scheduling.invitation.declined", declining["id"], 2), ("scheduling.invitation.accepted", others[0]["id"], 2),
         ("scheduling.invitation.withdrawn", out["id"], 2)}
     assert next(e for e in answers if e["type"].endswith("declined"))["payload"]["reason"] == "busy"
+
+    # The public feed names the products confirmed to come, and no producer.
+    [event] = Calendar.from_ical((await http.get(f"{P}/calendar.ics", params={"from": "2019-06-01"})).content
+                                 ).walk("VEVENT")
+    description = str(event["description"])
+    assert "ผลิตภัณฑ์ที่ยืนยันแล้ว 1 รายการ: " + others[0]["product_name"] in description
+    assert others[0]["producer_name"] not in description
 
 
 async def test_a_small_pool_reports_its_shortfall_and_producers_invited_less_come_first(province):

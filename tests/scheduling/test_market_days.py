@@ -44,7 +44,8 @@ async def test_venues_with_contact_and_their_events(http, kafka_bootstrap, datab
     assert (changed.json()["revision"], changed.json()["phone"]) == (2, "081-234-5678")
 
     registered, updated = await events(kafka_bootstrap, SCHEDULING_VENUES, about("venue_id", market["id"]), 2)
-    assert (registered["type"], registered["payload"]["contact_name"]) == ("scheduling.venue.registered", "นางสมศรี ใจดี")
+    assert (registered["type"], registered["payload"]["contact_name"]) == (
+        "scheduling.venue.registered", "นางสมศรี ใจดี")
     assert (updated["type"], updated["payload"]["revision"], updated["payload"]["active"]) == (
         "scheduling.venue.updated", 2, False)
     assert registered["province_code"] == "72"
@@ -120,7 +121,8 @@ async def test_market_day_life_events_and_calendar_views(http, kafka_bootstrap):
         ("scheduling.market_day.scheduled", 1, "2019-06-15"), ("scheduling.market_day.rescheduled", 2, "2019-06-22"),
         ("scheduling.market_day.held", 3, "2019-06-22")]
     [_, gone] = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS, about("market_day_id", second["id"]), 2)
-    assert (gone["type"], gone["payload"]["cancel_reason"]) == ("scheduling.market_day.cancelled", "ฝนตกหนัก น้ำท่วมตลาด")
+    assert (gone["type"], gone["payload"]["cancel_reason"]) == (
+        "scheduling.market_day.cancelled", "ฝนตกหนัก น้ำท่วมตลาด")
 
     june = await http.get(f"{P}/market-days", params={"month": "2019-06"}, headers=COMMITTEE)
     assert [(d["day"], d["status"]) for d in june.json()] == [("2019-06-08", "cancelled"), ("2019-06-22", "held")]
