@@ -1,8 +1,9 @@
 """Reports and evaluation completeness: the queries that feed the pure builder (report.build).
 
-Sales are many, so they are totalled in SQL (GROUP BY market day or product over the latest revision
-of each sale, voided ones left out, read from the `sales_counted` index); everything else of a
-period is a few rows per market day."""
+Sales are many, so they are totalled in SQL: GROUP BY market day or product over the latest revision
+of each sale, voided ones left out (`NOT voided`, the predicate of the partial covering index
+`sales_counted`: a province's month is an index-only scan from its market days; the national month
+a parallel scan of the month's sales). Everything else of a period is a few rows per market day."""
 
 from collections.abc import Sequence
 from datetime import date
@@ -40,7 +41,7 @@ def _first(column: ColumnElement) -> ColumnElement:
 async def market_day_facts(session: AsyncSession, period: Period, province_code: str | None) -> list[MarketDayFacts]:
     where = _in_period(period, province_code)
     sales = (select(s.c.market_day_id, func.count().label("sales"), func.sum(s.c.amount_thb).label("sales_thb"))
-             .select_from(s.join(md, md.c.id == s.c.market_day_id)).where(s.c.voided.is_(False), *where)
+             .select_from(s.join(md, md.c.id == s.c.market_day_id)).where(~s.c.voided, *where)
              .group_by(s.c.market_day_id).subquery())
     evaluated = (select(e.c.market_day_id, func.count().label("evaluations"),
                         func.min(e.c.submitted_at).label("first_evaluated_at"),
@@ -84,7 +85,7 @@ async def _product_sales(session: AsyncSession, period: Period, province_code: s
     query = (select(s.c.product_id, func.count().label("sales"), func.sum(s.c.quantity).label("quantity"),
                     func.sum(s.c.amount_thb).label("amount_thb"))
              .select_from(s.join(md, md.c.id == s.c.market_day_id))
-             .where(s.c.voided.is_(False), *_in_period(period, province_code)).group_by(s.c.product_id))
+             .where(~s.c.voided, *_in_period(period, province_code)).group_by(s.c.product_id))
     return [dict(r) for r in (await session.execute(query)).mappings()]
 
 
