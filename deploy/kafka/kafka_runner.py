@@ -1,35 +1,135 @@
-"""Python handle on deploy/kafka/kafka.sh, for tests and the local stack (stdlib only)."""
+"""Python handle on deploy/kafka/kafka.sh (a single-node KRaft broker from the Maven Central jars),
+for the test harness and the local stack. Standard library only.
+
+    from deploy.kafka.kafka_runner import LocalKafka, free_port
+
+    broker = LocalKafka(Path("/tmp/otop-kafka"), free_port())
+    bootstrap = broker.start()   # "127.0.0.1:<port>"; fetches the jars on first use
+    ...
+    broker.kill()                # SIGKILL, for fault tests; start() again recovers the same data
+    broker.stop()
+"""
+
+from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
-SCRIPT = Path(__file__).with_name("kafka.sh")
+SCRIPT = Path(__file__).resolve().with_name("kafka.sh")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (the kernel's pick for bind(0))."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class LocalKafka:
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = Path(data_dir), port
+    """One broker (KRaft, broker and controller in one JVM) with its state in `data_dir`.
 
-    def _run(self, *args: str) -> str:
-        done = subprocess.run(["bash", str(SCRIPT), *args, "--data-dir", str(self.data_dir)],
-                              capture_output=True, text=True)
+    The data directory is formatted on the first start only: stop()/kill() then start() keeps
+    topics, records and committed offsets.
+
+    The controller listener gets its own free port (`controller_port`), not kafka.sh's default P+1:
+    Linux gives outgoing connections even source ports first, so with P from bind(0) (odd), P+1 is
+    often taken by some client's connection, e.g. one retrying against this very broker before it starts.
+    The controller port may differ from one start to the next (the quorum's voters come from the config).
+    """
+
+    def __init__(self, data_dir: Path, port: int, controller_port: int | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self._fixed_controller_port = controller_port is not None
+        self.controller_port = controller_port if controller_port is not None else self._other_free_port()
+
+    def _other_free_port(self) -> int:
+        while (port := free_port()) == self.port:
+            pass
+        return port
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id from its pid file, or None."""
+        try:
+            return int((self.data_dir / "kafka.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _run(self, command: str, *args: str, timeout: float) -> str:
+        try:
+            done = subprocess.run(
+                ["bash", str(SCRIPT), command, "--data-dir", str(self.data_dir), *args],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"kafka.sh {command} timed out after {timeout:.0f}s:\n"
+                               f"{exc.stdout or ''}\n{exc.stderr or ''}") from exc
         if done.returncode != 0:
-            raise RuntimeError(f"kafka.sh {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(f"kafka.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
     def start(self) -> str:
-        """Starts the broker (or finds it running) and returns its bootstrap address."""
-        self._run("start", "--port", str(self.port))
-        return f"127.0.0.1:{self.port}"
+        """Starts the broker, or finds it already running, and returns its bootstrap address once it
+        accepts connections. The first call on a machine also downloads the jars (Maven)."""
+        for attempt in range(3):
+            try:
+                self._run("start", "--port", str(self.port), "--controller-port", str(self.controller_port),
+                          timeout=900)
+                return self.bootstrap
+            except RuntimeError as exc:
+                taken = (f"controller port {self.controller_port} on 127.0.0.1 is in use" in str(exc)
+                         or f"failed to bind to 127.0.0.1:{self.controller_port}" in str(exc))
+                if self._fixed_controller_port or not taken or attempt == 2:
+                    raise
+                self.controller_port = self._other_free_port()
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
-        self._run("stop")
+        """Graceful stop (SIGTERM; SIGKILL after 30 s). No error if it is not running."""
+        self._run("stop", timeout=60)
+
+    def running(self) -> bool:
+        return subprocess.run(["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
+                              stdin=subprocess.DEVNULL, capture_output=True).returncode == 0
 
     def kill(self) -> None:
-        """SIGKILL, for fault tests."""
-        pid_file = self.data_dir / "kafka.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            pid_file.unlink()
+        """SIGKILL the broker (a crash, for fault tests) and wait until it is gone."""
+        pid = self.pid
+        if pid is None or not self.running():
+            return
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        (self.data_dir / "kafka.pid").unlink(missing_ok=True)
+
+    def __enter__(self) -> LocalKafka:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
