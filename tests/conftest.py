@@ -35,6 +35,33 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
     yield pg_server.rsplit("/", 1)[0] + f"/{name}"
 
 
+async def consume_from_now(bootstrap: str, groups: dict[str, str]) -> None:
+    """Moves each consumer group (group id -> topic) to the current end of its topic, as for a service
+    deployed now: its read models then hold only what a test publishes, not other tests' events."""
+    from aiokafka import AIOKafkaConsumer
+
+    from shared.kafka_admin import ensure_topics
+
+    await ensure_topics(bootstrap, list(groups.values()), partitions=6)
+    # Given topics and no group, start() loads their partitions and assigns all of them.
+    reader = AIOKafkaConsumer(*set(groups.values()), bootstrap_servers=bootstrap)
+    await reader.start()
+    try:
+        ends = await reader.end_offsets(list(reader.assignment()))
+    finally:
+        await reader.stop()
+    for group_id, topic in groups.items():
+        committer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+        await committer.start()
+        try:
+            offsets = {tp: end for tp, end in ends.items() if tp.topic == topic}
+            assert offsets, f"no partitions of {topic}"
+            committer.assign(list(offsets))
+            await committer.commit(offsets)
+        finally:
+            await committer.stop()
+
+
 def unique_topic(prefix: str = "t") -> str:
     return f"{prefix}.{uuid.uuid4().hex[:10]}"
 

@@ -11,8 +11,8 @@ from icalendar import Calendar
 from services.scheduling.main import spec
 from shared.contracts.registry import ProducerUpdated, ProductStatus, ProductUpdated
 from shared.contracts.sales import SaleCorrected, SaleVoided
-from shared.topics import SCHEDULING_MARKET_DAYS
-from tests.conftest import running_service
+from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS, SALES_RECORDED, SCHEDULING_MARKET_DAYS
+from tests.conftest import consume_from_now, running_service
 from tests.scheduling.support import (
     COMMITTEE,
     DEPARTMENT,
@@ -40,6 +40,10 @@ DAY = date(2019, 6, 15)
 async def province(database_url, kafka_bootstrap):
     """A scheduling service whose read models know Suphanburi's producers, products and sales (and one
     product of another province), with a plan for June-September 2562 and a market day on 15 June."""
+    # Other tests publish Suphanburi products too: the read models start from now, so they hold this test's.
+    await consume_from_now(kafka_bootstrap, {"scheduling.producers": REGISTRY_PRODUCERS,
+                                             "scheduling.products": REGISTRY_PRODUCTS,
+                                             "scheduling.sales": SALES_RECORDED})
     async with running_service(spec, database_url, kafka_bootstrap) as http:
         many = producer("วิสาหกิจชุมชนทอผ้า")  # five products: the per-producer spreading shows
         short = producer("กลุ่มขาดวัตถุดิบ", available=False, unavailable_reason="ขาดวัตถุดิบ",
