@@ -51,7 +51,8 @@ def add_reliability_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 
 async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Create missing tables; an advisory lock keeps replicas starting together from racing."""
+    """Create missing tables of `metadata` (tables outside any service's migrations, e.g. in tests; a
+    service's own database is created by its migrations: shared.migrations)."""
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
         await conn.run_sync(metadata.create_all)

@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
 from shared.consumer import EventConsumer
-from shared.db import create_schema, make_engine
+from shared.db import make_engine
 from shared.events import Envelope, Payload
 from shared.kafka_admin import ensure_topics
 from shared.logging import configure_logging
+from shared.migrations import upgrade
 from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
 from shared.outbox import OutboxRelay, add_event, kafka_producer
 from shared.settings import ServiceSettings
@@ -81,7 +82,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
         engine = make_engine(settings.database_url)
-        await create_schema(engine, spec.metadata)
+        await upgrade(engine, spec.name, spec.metadata)
         relay = OutboxRelay(
             engine, spec.outbox, lambda: kafka_producer(settings.kafka_bootstrap, f"{spec.name}-relay"),
             batch_size=settings.outbox_batch_size, idle_poll_s=settings.outbox_idle_poll_s,

@@ -1,44 +1,20 @@
 """Helpers for the monitoring service tests: other services' events published exactly as those services
 would, and a clean start for the service's consumer groups."""
 
-import asyncio
-
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from services.monitoring.consumers import SUBSCRIPTIONS
 from shared.events import Envelope, Payload, envelope_for
-from shared.kafka_admin import ensure_topics
-from tests.conftest import bearer, eventually
+from tests.conftest import bearer, consume_from_now, eventually
 
 OFFICER = bearer("province_officer", "72")
 DEPARTMENT = bearer("department")
 
 
 async def skip_earlier_events(bootstrap: str) -> None:
-    """Moves the monitoring consumer groups to the end of their topics, so a test's service reads only
-    the events that test publishes (other tests publish to the same topics)."""
-    await ensure_topics(bootstrap, sorted({topic for topic, _ in SUBSCRIPTIONS.values()}), partitions=6)
-    for group_id, (topic, _) in SUBSCRIPTIONS.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)
-                          or (await _partitions(consumer, topic))]
-            consumer.assign(partitions)
-            await consumer.seek_to_end(*partitions)
-            await consumer.commit({tp: await consumer.position(tp) for tp in partitions})
-        finally:
-            await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    for _ in range(50):
-        await consumer._client.force_metadata_update()
-        if found := consumer.partitions_for_topic(topic):
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no partitions for {topic}")
+    """The monitoring consumer groups start from now: a test's service reads only the events it publishes."""
+    await consume_from_now(bootstrap, {group_id: topic for group_id, (topic, _) in SUBSCRIPTIONS.items()})
 
 
 def envelope(payload: Payload, province: str = "72") -> Envelope:

@@ -16,7 +16,8 @@ import pytest
 
 from services.monitoring import tables
 from services.monitoring.main import spec
-from shared.db import create_schema, make_engine
+from shared.db import make_engine
+from shared.migrations import upgrade
 from tests.conftest import running_service
 from tests.monitoring.support import DEPARTMENT, OFFICER, report, skip_earlier_events
 
@@ -61,7 +62,7 @@ async def expected_total(database_url: str, province_code: str | None = None) ->
 
 async def measure(database_url: str, kafka_bootstrap: str, sales: int) -> dict[str, float]:
     engine = make_engine(database_url)
-    await create_schema(engine, tables.metadata)
+    await upgrade(engine, "monitoring", tables.metadata)
     await engine.dispose()
     await fill(database_url, sales)
     await skip_earlier_events(kafka_bootstrap)  # only the rows written here
