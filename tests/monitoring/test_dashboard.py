@@ -109,6 +109,7 @@ def chrome() -> webdriver.Chrome:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      "--window-size=1280,900", "--lang=th-TH"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})  # script errors, CSP violations
     # A driver path given: Selenium Manager stays out of it (it would download one).
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
 
@@ -144,84 +145,97 @@ def token_of(headers: dict) -> str:
     return headers["Authorization"].removeprefix("Bearer ")
 
 
-def check_in_browser(base_url: str, screenshots: Path) -> None:
-    driver = chrome()
-    try:
-        # The province officer's link, as the local stack prints it.
-        assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(OFFICER)}") == "ready"
-        assert "token" not in driver.execute_script("return location.hash")  # kept out of history
-        amounts = expected_amounts()
-        assert figure(driver, "sales") == baht(sum(amounts))
-        assert figure(driver, "market-days") == "2 / 4"
-        assert figure(driver, "products") == "16.50"  # (21 + 12) / 2, against the target of 20
-        assert figure(driver, "evaluations") == "1 / 3"
-        assert "เลยกำหนด 2" in driver.find_element(By.CSS_SELECTOR, '[data-figure="evaluations"] .detail').text
+def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
+    # The province officer's link, as the local stack prints it.
+    assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(OFFICER)}") == "ready"
+    assert driver.get_log("browser") == []
+    assert "token" not in driver.execute_script("return location.hash")  # kept out of history
+    amounts = expected_amounts()
+    assert figure(driver, "sales") == baht(sum(amounts))
+    assert figure(driver, "market-days") == "2 / 4"
+    assert figure(driver, "products") == "16.50"  # (21 + 12) / 2, against the target of 20
+    assert figure(driver, "evaluations") == "1 / 3"
+    assert "เลยกำหนด 2" in driver.find_element(By.CSS_SELECTOR, '[data-figure="evaluations"] .detail').text
 
-        assert values(driver, "#chart-market-days rect.bar") == amounts
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-market-days rect.bar.cancelled")) == 1
-        sold = [p for day in SOLD.values() for p, _ in day]
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-categories rect.bar")) == len(
-            {p.category for p in sold})
-        best = sorted((q * p.price_thb for day in SOLD.values() for p, q in day), reverse=True)[:5]
-        assert values(driver, "#chart-best-sellers rect.bar") == best
-        assert len(texts(driver, "#non-selling li")) == 21 - len(sold)
-        assert values(driver, "#chart-plan rect.bar") == [4, 3, 2, 1]  # planned, scheduled, held, cancelled
-        assert values(driver, "#chart-products rect.bar") == [21, 12]
-        assert [e.get_attribute("class") for e in driver.find_elements(By.CSS_SELECTOR, "#chart-products rect.bar")
-                ] == ["bar met", "bar short"]
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-products line.target")) == 1
-        assert {e.get_attribute("class").split()[-1]: e.get_attribute("data-value") for e in
-                driver.find_elements(By.CSS_SELECTOR, "#chart-evaluations rect.segment")} == {"late": "1", "missing": "2"}
-        states = [e.get_attribute("data-state") for e in driver.find_elements(By.CSS_SELECTOR, "#evaluation-table tbody tr")]
-        assert states == ["late", "missing", "missing", "not_expected"]
-        assert texts(driver, "#evaluation-table tbody tr td:first-child")[0] == "8 มิ.ย. 2562"  # Buddhist Era
+    assert values(driver, "#chart-market-days rect.bar") == amounts
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-market-days rect.bar.cancelled")) == 1
+    sold = [p for day in SOLD.values() for p, _ in day]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-categories rect.bar")) == len(
+        {p.category for p in sold})
+    best = sorted((q * p.price_thb for day in SOLD.values() for p, q in day), reverse=True)[:5]
+    assert values(driver, "#chart-best-sellers rect.bar") == best
+    assert len(texts(driver, "#non-selling li")) == 21 - len(sold)
+    assert values(driver, "#chart-plan rect.bar") == [4, 3, 2, 1]  # planned, scheduled, held, cancelled
+    assert values(driver, "#chart-products rect.bar") == [21, 12]
+    assert [e.get_attribute("class") for e in driver.find_elements(By.CSS_SELECTOR, "#chart-products rect.bar")
+            ] == ["bar met", "bar short"]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-products line.target")) == 1
+    assert {e.get_attribute("class").split()[-1]: e.get_attribute("data-value") for e in
+            driver.find_elements(By.CSS_SELECTOR, "#chart-evaluations rect.segment")} == {"late": "1", "missing": "2"}
+    states = [e.get_attribute("data-state") for e in driver.find_elements(By.CSS_SELECTOR, "#evaluation-table tbody tr")]
+    assert states == ["late", "missing", "missing", "not_expected"]
+    assert texts(driver, "#evaluation-table tbody tr td:first-child")[0] == "8 มิ.ย. 2562"  # Buddhist Era
 
-        titles = texts(driver, "#report h4")
-        assert titles[:2] == ["เดือนมิถุนายน ๒๕๖๒", "๑ ผลความก้าวหน้าในการดำเนินงาน OTOP Mobile"]
-        assert "๒ แผนการดำเนินงานตามโครงการไตรมาส ๓ - ๔ (มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒)" in titles
-        assert titles[-1] == "๓ ปัญหา / อุปสรรค / ข้อเสนอแนะ"
-        assert texts(driver, "#report ol li")[:3] == [f"{n}) {text}" for n, (_, text) in zip("๑๒๓", PROBLEMS)]
-        assert not driver.find_element(By.ID, "province-control").is_displayed()
-        assert driver.find_element(By.ID, "heading").text.startswith("จังหวัดสุพรรณบุรี (72) · เดือนมิถุนายน ๒๕๖๒")
-        screenshot(driver, screenshots / "dashboard-officer.png")
+    titles = texts(driver, "#report h4")
+    assert titles[:2] == ["เดือนมิถุนายน ๒๕๖๒", "๑ ผลความก้าวหน้าในการดำเนินงาน OTOP Mobile"]
+    assert "๒ แผนการดำเนินงานตามโครงการไตรมาส ๓ - ๔ (มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒)" in titles
+    assert titles[-1] == "๓ ปัญหา / อุปสรรค / ข้อเสนอแนะ"
+    assert texts(driver, "#report ol li")[:3] == [f"{n}) {text}" for n, (_, text) in zip("๑๒๓", PROBLEMS)]
+    assert not driver.find_element(By.ID, "province-control").is_displayed()
+    assert driver.find_element(By.ID, "heading").text.startswith("จังหวัดสุพรรณบุรี (72) · เดือนมิถุนายน ๒๕๖๒")
+    screenshot(driver, screenshots / "dashboard-officer.png")
 
-        # A token of another province, and a token not signed by the service: a clear message, no data.
-        other = bearer("province_officer", "10")
-        assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(other)}") == "error"
-        message = driver.find_element(By.ID, "message").text
-        assert "ไม่มีสิทธิ์ดูข้อมูลนี้ (403)" in message and "no access to this province" in message
-        assert not driver.find_element(By.ID, "province-view").is_displayed()
-        screenshot(driver, screenshots / "dashboard-forbidden.png")
-        forged = bearer("province_officer", "72", secret=TEST_JWT_SECRET[::-1])
-        assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(forged)}") == "error"
-        assert "โทเค็นไม่ถูกต้องหรือหมดอายุ (401)" in driver.find_element(By.ID, "message").text
+    # A token of another province, and a token not signed by the service: a clear message, no data.
+    other = bearer("province_officer", "10")
+    assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(other)}") == "error"
+    message = driver.find_element(By.ID, "message").text
+    assert "ไม่มีสิทธิ์ดูข้อมูลนี้ (403)" in message and "no access to this province" in message
+    assert not driver.find_element(By.ID, "province-view").is_displayed()
+    screenshot(driver, screenshots / "dashboard-forbidden.png")
+    forged = bearer("province_officer", "72", secret=TEST_JWT_SECRET[::-1])
+    assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(forged)}") == "error"
+    assert "โทเค็นไม่ถูกต้องหรือหมดอายุ (401)" in driver.find_element(By.ID, "message").text
+    driver.execute_script("sessionStorage.clear()")
+    assert open_dashboard(driver, base_url, "province=72&year=2562&month=6") == "error"
+    assert "ไม่พบโทเค็นสำหรับเข้าใช้งาน" in driver.find_element(By.ID, "message").text
 
-        # The department: the national roll-up, then a province chosen from it.
-        assert open_dashboard(driver, base_url, f"year=2562&month=6&token={token_of(DEPARTMENT)}") == "ready"
-        assert not driver.find_element(By.ID, "province-view").is_displayed()
-        rows = driver.find_elements(By.CSS_SELECTOR, "#national-table tbody tr")
-        assert [row.get_attribute("data-province") for row in rows] == ["10", "72"]
-        assert values(driver, "#chart-national rect.bar") == [10 * PRODUCTS[0].price_thb, sum(amounts)]
-        Select(driver.find_element(By.ID, "province")).select_by_value("72")
-        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "province-view").is_displayed()
-                                        and d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready")
-        assert figure(driver, "sales") == baht(sum(amounts))
-        assert driver.find_element(By.ID, "national-view").is_displayed()
-        screenshot(driver, screenshots / "dashboard-department.png")
-    finally:
-        driver.quit()
+    # The department: the national roll-up, then a province chosen from it.
+    assert open_dashboard(driver, base_url, f"year=2562&month=6&token={token_of(DEPARTMENT)}") == "ready"
+    assert not driver.find_element(By.ID, "province-view").is_displayed()
+    rows = driver.find_elements(By.CSS_SELECTOR, "#national-table tbody tr")
+    assert [row.get_attribute("data-province") for row in rows] == ["10", "72"]
+    assert values(driver, "#chart-national rect.bar") == [10 * PRODUCTS[0].price_thb, sum(amounts)]
+    Select(driver.find_element(By.ID, "province")).select_by_value("72")
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "province-view").is_displayed()
+                                    and d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready")
+    assert figure(driver, "sales") == baht(sum(amounts))
+    assert driver.find_element(By.ID, "national-view").is_displayed()
+    screenshot(driver, screenshots / "dashboard-department.png")
+
+
+def check_service_gone(driver) -> None:
+    """Another month chosen once the service has stopped: the page says it cannot reach it."""
+    Select(driver.find_element(By.ID, "period")).select_by_value("month-7")
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "error")
+    assert "month=7" in driver.execute_script("return location.hash")
+    assert "ติดต่อบริการติดตามผลไม่ได้" in driver.find_element(By.ID, "message").text
 
 
 async def test_the_dashboard_shows_june_2562_in_a_browser(database_url, kafka_bootstrap, tmp_path):
+    screenshots = Path(os.environ.get("OTOP_SCREENSHOT_DIR") or tmp_path)
+    screenshots.mkdir(parents=True, exist_ok=True)
     await skip_earlier_events(kafka_bootstrap)
-    async with serving_over_http(spec, database_url, kafka_bootstrap) as http:
-        page = await http.get("/dashboard")
-        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert "script-src 'self'" in page.headers["content-security-policy"]
-        await enter_june(http, kafka_bootstrap)
-        await report_shows(http, "/provinces/72/reports/2562/6", settled)
-        await report_shows(http, "/national/reports/2562/6", lambda r: len(r["provinces"]) == 2, headers=DEPARTMENT)
-
-        screenshots = Path(os.environ.get("OTOP_SCREENSHOT_DIR") or tmp_path)
-        screenshots.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(check_in_browser, str(http.base_url).rstrip("/"), screenshots)
+    driver = await asyncio.to_thread(chrome)
+    try:
+        async with serving_over_http(spec, database_url, kafka_bootstrap) as http:
+            page = await http.get("/dashboard")
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+            await enter_june(http, kafka_bootstrap)
+            await report_shows(http, "/provinces/72/reports/2562/6", settled)
+            await report_shows(http, "/national/reports/2562/6", lambda r: len(r["provinces"]) == 2,
+                               headers=DEPARTMENT)
+            await asyncio.to_thread(check_in_browser, driver, str(http.base_url).rstrip("/"), screenshots)
+        await asyncio.to_thread(check_service_gone, driver)
+    finally:
+        await asyncio.to_thread(driver.quit)
