@@ -184,6 +184,9 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     assert not driver.find_element(By.ID, "province-control").is_displayed()
     assert driver.find_element(By.ID, "heading").text.startswith("จังหวัดสุพรรณบุรี (72) · เดือนมิถุนายน ๒๕๖๒")
     screenshot(driver, screenshots / "dashboard-officer.png")
+    driver.find_element(By.ID, "english").click()  # Thai only
+    assert not any(e.is_displayed() for e in driver.find_elements(By.CSS_SELECTOR, ".en"))
+    driver.find_element(By.ID, "english").click()
 
     # A token of another province, and a token not signed by the service: a clear message, no data.
     other = bearer("province_officer", "10")
@@ -211,6 +214,12 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     assert figure(driver, "sales") == baht(sum(amounts))
     assert driver.find_element(By.ID, "national-view").is_displayed()
     screenshot(driver, screenshots / "dashboard-department.png")
+    # The fiscal quarter holding June (Q3 2562, April-June): the same market days, evaluations of three months.
+    Select(driver.find_element(By.ID, "period")).select_by_value("quarter-3")
+    WebDriverWait(driver, 20).until(lambda d: "ไตรมาส ๓ ปีงบประมาณ ๒๕๖๒" in d.find_element(By.ID, "heading").text
+                                    and d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready")
+    assert (figure(driver, "sales"), figure(driver, "evaluations")) == (baht(sum(amounts)), "1 / 3")
+    assert values(driver, "#chart-national rect.bar") == [10 * PRODUCTS[0].price_thb, sum(amounts)]
 
 
 def check_service_gone(driver) -> None:
