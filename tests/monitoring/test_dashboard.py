@@ -114,12 +114,15 @@ def chrome() -> webdriver.Chrome:
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
 
 
+def state(driver) -> str:
+    """loading, ready (everything drawn) or error (a message shown)."""
+    return driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+
+
 def open_dashboard(driver, base_url: str, fragment: str) -> str:
     driver.get("about:blank")  # a new document: only a fragment changing would not reload the page
     driver.get(f"{base_url}/dashboard#{fragment}")
-    return WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state")
-                                           if d.find_element(By.TAG_NAME, "body").get_attribute("data-state")
-                                           in ("ready", "error") else None)
+    return WebDriverWait(driver, 20).until(lambda d: state(d) if state(d) in ("ready", "error") else None)
 
 
 def texts(driver, selector: str) -> list[str]:
@@ -172,7 +175,8 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-products line.target")) == 1
     assert {e.get_attribute("class").split()[-1]: e.get_attribute("data-value") for e in
             driver.find_elements(By.CSS_SELECTOR, "#chart-evaluations rect.segment")} == {"late": "1", "missing": "2"}
-    states = [e.get_attribute("data-state") for e in driver.find_elements(By.CSS_SELECTOR, "#evaluation-table tbody tr")]
+    states = [e.get_attribute("data-state") for e in
+              driver.find_elements(By.CSS_SELECTOR, "#evaluation-table tbody tr")]
     assert states == ["late", "missing", "missing", "not_expected"]
     assert texts(driver, "#evaluation-table tbody tr td:first-child")[0] == "8 มิ.ย. 2562"  # Buddhist Era
 
@@ -210,14 +214,14 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     assert values(driver, "#chart-national rect.bar") == [10 * PRODUCTS[0].price_thb, sum(amounts)]
     Select(driver.find_element(By.ID, "province")).select_by_value("72")
     WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "province-view").is_displayed()
-                                    and d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready")
+                                    and state(d) == "ready")
     assert figure(driver, "sales") == baht(sum(amounts))
     assert driver.find_element(By.ID, "national-view").is_displayed()
     screenshot(driver, screenshots / "dashboard-department.png")
     # The fiscal quarter holding June (Q3 2562, April-June): the same market days, evaluations of three months.
     Select(driver.find_element(By.ID, "period")).select_by_value("quarter-3")
     WebDriverWait(driver, 20).until(lambda d: "ไตรมาส ๓ ปีงบประมาณ ๒๕๖๒" in d.find_element(By.ID, "heading").text
-                                    and d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready")
+                                    and state(d) == "ready")
     assert (figure(driver, "sales"), figure(driver, "evaluations")) == (baht(sum(amounts)), "1 / 3")
     assert values(driver, "#chart-national rect.bar") == [10 * PRODUCTS[0].price_thb, sum(amounts)]
 
@@ -225,7 +229,7 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
 def check_service_gone(driver) -> None:
     """Another month chosen once the service has stopped: the page says it cannot reach it."""
     Select(driver.find_element(By.ID, "period")).select_by_value("month-7")
-    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "error")
+    WebDriverWait(driver, 20).until(lambda d: state(d) == "error")
     assert "month=7" in driver.execute_script("return location.hash")
     assert "ติดต่อบริการติดตามผลไม่ได้" in driver.find_element(By.ID, "message").text
 

@@ -58,8 +58,8 @@ export function barChart(rows, {title, format = String, target = null, targetLab
 /** segments: [{label, en, value, kind}]; one bar of their shares, and a legend with each count. */
 export function stackedBar(segments, {title}) {
   const total = segments.reduce((sum, s) => sum + s.value, 0);
-  const chart = svg("svg", {viewBox: `0 0 ${WIDTH} 28`, preserveAspectRatio: "none", class: "stacked-chart", role: "img",
-    "aria-label": title});
+  const chart = svg("svg", {viewBox: `0 0 ${WIDTH} 28`, preserveAspectRatio: "none", class: "stacked-chart",
+    role: "img", "aria-label": title});
   let x = 0;
   for (const segment of segments.filter((s) => s.value > 0)) {
     const width = (segment.value / total) * WIDTH;

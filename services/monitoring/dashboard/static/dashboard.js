@@ -16,7 +16,7 @@ const EVALUATION = {
 };
 const CATEGORY_EN = {food: "food", beverage: "beverages", textile: "textiles, clothing",
   houseware: "housewares, souvenirs", herbal: "herbal, non-food", unknown: "unknown"};
-const QUARTERS = [["ต.ค.-ธ.ค.", "Oct-Dec"], ["ม.ค.-มี.ค.", "Jan-Mar"], ["เม.ย.-มิ.ย.", "Apr-Jun"], ["ก.ค.-ก.ย.", "Jul-Sep"]];
+const QUARTERS = ["ต.ค.-ธ.ค.", "ม.ค.-มี.ค.", "เม.ย.-มิ.ย.", "ก.ค.-ก.ย."]; // of the fiscal year
 
 /** h("p", {class: "x"}, "text", node, [more]) */
 function h(tag, attributes = {}, ...children) {
@@ -99,7 +99,7 @@ async function call(path, token) {
 // --- loading
 
 let loads = 0; // a newer load makes an older one's answers stale
-let shown = null; // the view on screen: {province, year, month, quarter, department}
+let shown = null; // the view asked for last: {province, year, month, quarter, department}
 
 async function load() {
   const token = takeToken();
@@ -114,6 +114,7 @@ async function load() {
     const department = claims.role === "department";
     const period = view.quarter ? `${view.year}/quarters/${view.quarter}` : `${view.year}/${view.month}`;
     const province = encodeURIComponent(view.province);
+    shown = {...view, department};
     showControls(view, department);
     const [report, national] = await Promise.all([
       view.province ? call(`provinces/${province}/reports/${period}?digits=thai`, token) : null,
@@ -121,9 +122,8 @@ async function load() {
     ]);
     const evaluations = report ? await completeness(province, report.period, token) : null;
     if (mine !== loads) return;
-    shown = {...view, department};
     if (department) showProvinces(view, report, national);
-    $("#heading").replaceChildren(...heading(report ?? national));
+    $("#heading").replaceChildren(...headingOf(report ?? national));
     $("#province-view").hidden = !report;
     if (report) showProvince(report, evaluations);
     $("#national-view").hidden = !national;
@@ -180,8 +180,8 @@ function showControls(view, department) {
   $("#year").value = view.year;
   $("#period").replaceChildren(
     ...MONTHS.map((name, i) => h("option", {value: `month-${i + 1}`}, `${name} · ${MONTHS_EN[i]}`)),
-    ...QUARTERS.map(([thai, english], i) =>
-      h("option", {value: `quarter-${i + 1}`}, `ไตรมาส ${i + 1} ปีงบฯ (${thai}) · FY Q${i + 1}`)));
+    ...QUARTERS.map((months, i) =>
+      h("option", {value: `quarter-${i + 1}`}, `ไตรมาส ${i + 1} ปีงบฯ (${months}) · FY Q${i + 1}`)));
   $("#period").value = view.quarter ? `quarter-${view.quarter}` : `month-${view.month}`;
 }
 
@@ -207,17 +207,19 @@ function controlsChanged(event) {
   location.hash = fragmentOf(view);
 }
 
-function heading(report) {
-  const place = report.province_name ? `จังหวัด${report.province_name} (${report.province_code})` : "ภาพรวมทุกจังหวัด";
-  return [`${place} · ${report.period.label} `, h("span", {class: "as-of"},
-    ...bi(`ข้อมูล ณ วันที่ ${shortDate(report.as_of)}`, `as of ${report.as_of}`))];
+/** Whose report (a province's, or the national roll-up), which period, as of when. */
+function headingOf(answer) {
+  const place = answer.province_name ? `จังหวัด${answer.province_name} (${answer.province_code})` : "ภาพรวมทุกจังหวัด";
+  return [`${place} · ${answer.period.label} `, h("span", {class: "as-of"},
+    ...bi(`ข้อมูล ณ วันที่ ${shortDate(answer.as_of)}`, `as of ${answer.as_of}`))];
 }
 
 // --- a province
 
 function figure(key, label, value, detail) {
   return h("div", {class: "figure", "data-figure": key},
-    h("span", {class: "label"}, ...label), h("strong", {class: "value"}, value), h("span", {class: "detail"}, ...detail));
+    h("span", {class: "label"}, ...label), h("strong", {class: "value"}, value),
+    h("span", {class: "detail"}, ...detail));
 }
 
 function showProvince(report, evaluations) {
@@ -290,7 +292,8 @@ function place(selector, ...nodes) {
 }
 
 function chart(selector, rows, options) {
-  place(selector, rows.length ? barChart(rows, options) : h("p", {class: "empty"}, ...bi("ยังไม่มีข้อมูล", "no data yet")));
+  place(selector, rows.length ? barChart(rows, options)
+    : h("p", {class: "empty"}, ...bi("ยังไม่มีข้อมูล", "no data yet")));
 }
 
 // --- the report's sections, as the department receives them (services/monitoring/report/text.py)
