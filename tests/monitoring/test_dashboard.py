@@ -197,6 +197,7 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(other)}") == "error"
     message = driver.find_element(By.ID, "message").text
     assert "ไม่มีสิทธิ์ดูข้อมูลนี้ (403)" in message and "no access to this province" in message
+    assert driver.find_element(By.ID, "heading").text == "จังหวัด 72 · มิถุนายน 2562"
     assert not driver.find_element(By.ID, "province-view").is_displayed()
     screenshot(driver, screenshots / "dashboard-forbidden.png")
     forged = bearer("province_officer", "72", secret=TEST_JWT_SECRET[::-1])

@@ -116,6 +116,7 @@ async function load() {
     const province = encodeURIComponent(view.province);
     shown = {...view, department};
     showControls(view, department);
+    $("#heading").textContent = askedFor(view); // until the answer names it
     const [report, national] = await Promise.all([
       view.province ? call(`provinces/${province}/reports/${period}?digits=thai`, token) : null,
       department ? call(`national/reports/${period}`, token) : null,
@@ -205,6 +206,12 @@ function controlsChanged(event) {
     year: Number($("#year").value), month: null, quarter: null};
   view[kind] = Number(number);
   location.hash = fragmentOf(view);
+}
+
+function askedFor(view) {
+  const place = view.province ? `จังหวัด ${view.province}` : "ภาพรวมทุกจังหวัด";
+  const period = view.quarter ? `ไตรมาส ${view.quarter} ปีงบประมาณ ${view.year}` : `${MONTHS[view.month - 1]} ${view.year}`;
+  return `${place} · ${period}`;
 }
 
 /** Whose report (a province's, or the national roll-up), which period, as of when. */
