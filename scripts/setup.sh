@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
-# Java + Maven (Kafka jars), PostgreSQL server binaries, a Python 3.11 virtualenv with pinned packages,
+# Java + Maven (Kafka jars), PostgreSQL server binaries, chromium + chromedriver + Thai fonts (the
+# dashboard's browser test), a Python 3.11 virtualenv with pinned packages,
 # and the Apache Kafka jars from Maven Central.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,9 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+# The dashboard's browser test: Debian's chromium with its matching driver, and Thai fonts to render the page.
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
+[ -d /usr/share/fonts/truetype/tlwg ] || need_apt+=(fonts-thai-tlwg)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi

@@ -89,19 +89,23 @@ def bearer(role: str, province_code: str | None = None, secret: str = TEST_JWT_S
     return {"Authorization": f"Bearer {issue_token(secret, principal)}"}
 
 
-@asynccontextmanager
-async def running_service(spec, database_url: str, kafka_bootstrap: str, wait_ready: bool = True,
-                          **settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A service in this process (FastAPI app with its lifespan: schema, outbox relay, Kafka consumers),
-    against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run
-    (or at once, with wait_ready=False)."""
+def _service_app(spec, database_url: str, kafka_bootstrap: str, **settings):
     from shared.service import create_app
     from shared.settings import ServiceSettings
 
     config = ServiceSettings(service_name=spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap,
                              jwt_secret=TEST_JWT_SECRET, outbox_idle_poll_s=0.05, consumer_retry_backoff_s=0.05,
                              **settings)
-    app = create_app(spec, config)
+    return create_app(spec, config)
+
+
+@asynccontextmanager
+async def running_service(spec, database_url: str, kafka_bootstrap: str, wait_ready: bool = True,
+                          **settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A service in this process (FastAPI app with its lifespan: schema, outbox relay, Kafka consumers),
+    against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run
+    (or at once, with wait_ready=False)."""
+    app = _service_app(spec, database_url, kafka_bootstrap, **settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
@@ -112,3 +116,35 @@ async def running_service(spec, database_url: str, kafka_bootstrap: str, wait_re
 
 async def _ready(client: httpx.AsyncClient) -> bool:
     return (await client.get("/health/ready")).status_code == 200
+
+
+@asynccontextmanager
+async def serving_over_http(spec, database_url: str, kafka_bootstrap: str,
+                            **settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The service as `running_service` runs it, but served by uvicorn on a free loopback port, for a
+    real browser; yields an HTTP client whose base_url is that address, once the service is ready."""
+    import socket
+
+    import uvicorn
+
+    app = _service_app(spec, database_url, kafka_bootstrap, **settings)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+
+    async def started() -> bool:
+        if serving.done():
+            serving.result()  # raises what stopped it
+            raise AssertionError("uvicorn stopped before it started")
+        return server.started
+
+    try:
+        await eventually(started, timeout=60)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{listener.getsockname()[1]}") as client:
+            await eventually(lambda: _ready(client), timeout=60)
+            yield client
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
