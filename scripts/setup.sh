@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
-# Java + Maven (Kafka jars), PostgreSQL server binaries, a Python 3.11 virtualenv with pinned packages,
-# and the Apache Kafka jars from Maven Central.
+# Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), a Python 3.11
+# virtualenv with pinned packages, and the Apache Kafka jars from Maven Central.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+# The monitoring report's PDF: Pango for WeasyPrint, and the Thai font it embeds (services/monitoring/report/pdf.py).
+ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -f /usr/share/fonts/truetype/arundina/ArundinaSans.ttf ] || need_apt+=(fonts-arundina)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
