@@ -17,7 +17,7 @@ FONT_FILES = {"normal": "ArundinaSans.ttf", "bold": "ArundinaSans-Bold.ttf"}
 # keeps its own character in the PDF's text map, and copied or extracted text reads right (NFKC-equal).
 SARA_AM = re.compile("([\u0e48-\u0e4b]?)\u0e33")
 STYLE = """
-@page { size: A4; margin: 2cm; @bottom-center { content: counter(page); font-size: 10pt; } }
+@page { size: A4; margin: 2cm; @bottom-center { content: counter(page); font: 10pt ThaiReport; } }
 body { font-family: ThaiReport; font-size: 12pt; line-height: 1.5; }
 h1 { font-size: 18pt; text-align: center; margin: 0; }
 h2 { font-size: 14pt; margin: 0.8em 0 0.3em; }
