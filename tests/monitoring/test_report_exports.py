@@ -81,7 +81,8 @@ async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_boot
         rows = list(csv.reader(io.StringIO(national.decode("utf-8-sig"))))
         assert rows[1][:4] == ["สุพรรณบุรี", "72", "4", "1"] and rows[-1][0] == "รวม"
         book = openpyxl.load_workbook(io.BytesIO(await get_file(
-            http, "/national/reports/2562/quarters/4", "xlsx", "otop-report-national-2562-q4.xlsx", headers=DEPARTMENT)))
+            http, "/national/reports/2562/quarters/4", "xlsx", "otop-report-national-2562-q4.xlsx",
+            headers=DEPARTMENT)))
         assert book.sheetnames == ["provinces"]
 
         # Refusals: another province's officer, the national report to a province, bad values (before any work).
@@ -98,5 +99,6 @@ async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_boot
             assert answer.status_code == 422, answer.text
             [error] = answer.json()["detail"]
             assert error["loc"] == ["query", "table"] and "sales_by_product" in error["msg"] and "plan" in error["msg"]
-        answer = await http.get("/national/reports/2562/6", params={"format": "csv", "table": "plan"}, headers=DEPARTMENT)
+        answer = await http.get("/national/reports/2562/6", params={"format": "csv", "table": "plan"},
+                                headers=DEPARTMENT)
         assert answer.status_code == 422 and "provinces" in answer.json()["detail"][0]["msg"]

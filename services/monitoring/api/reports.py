@@ -16,9 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from services.monitoring.api.common import READ, Caller, Db, Settings
 from services.monitoring.domain import Month, Period, Quarter, Year, thai_today
 from services.monitoring.handlers import reports
-from services.monitoring.report import NationalReport, ProvinceReport, national_markdown, province_markdown
+from services.monitoring.report import NationalReport, ProvinceReport, document, to_markdown
 from services.monitoring.report.docx import to_docx
-from services.monitoring.report.layout import document
 from services.monitoring.report.pdf import ThaiFontMissing, to_pdf
 from services.monitoring.report.sheets import csv_bytes, xlsx
 from services.monitoring.report.tables import report_table, report_tables, table_names
@@ -97,8 +96,7 @@ async def _answer(report: ProvinceReport | NationalReport, answer_as: Format,
     if answer_as is Format.JSON:
         return report
     if answer_as in (Format.TEXT, Format.MARKDOWN):
-        render = national_markdown if isinstance(report, NationalReport) else province_markdown
-        return PlainTextResponse(render(report), media_type="text/markdown; charset=utf-8")
+        return PlainTextResponse(to_markdown(document(report)), media_type="text/markdown; charset=utf-8")
     try:
         content = await run_in_threadpool(_file, report, answer_as, table)  # CPU work, off the event loop
     except ThaiFontMissing as exc:

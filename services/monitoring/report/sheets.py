@@ -54,5 +54,6 @@ def csv_bytes(table: Table, thai_digits: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(table.headers)
-    writer.writerows([["" if value is None else sheet_value(value, thai_digits) for value in row] for row in table.rows])
+    for row in table.rows:
+        writer.writerow(["" if value is None else sheet_value(value, thai_digits) for value in row])
     return out.getvalue().encode("utf-8-sig")

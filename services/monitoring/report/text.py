@@ -1,8 +1,7 @@
 """The report as Markdown (plain text that reads well as is): the document outline of `layout`, which the
 DOCX and PDF renderers print too."""
 
-from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph, document
-from services.monitoring.report.model import NationalReport, ProvinceReport
+from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph
 from services.monitoring.report.tables import Table, cell_text
 
 
@@ -14,7 +13,7 @@ def _table(table: Table, thai_digits: bool) -> list[str]:
             *(line([cell_text(cell, thai_digits) for cell in row]) for row in table.rows)]
 
 
-def markdown(doc: Document) -> str:
+def to_markdown(doc: Document) -> str:
     lines: list[str] = []
     for block in doc.blocks:
         match block:
@@ -28,11 +27,3 @@ def markdown(doc: Document) -> str:
                 lines += _table(block, doc.thai_digits)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def province_markdown(report: ProvinceReport) -> str:
-    return markdown(document(report))
-
-
-def national_markdown(report: NationalReport) -> str:
-    return markdown(document(report))
