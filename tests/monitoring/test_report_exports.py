@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from services.monitoring.main import spec
+from services.monitoring.report import pdf
 from shared.contracts.sales import SaleRecorded
 from shared.contracts.scheduling import MarketDayHeld
 from tests.conftest import bearer, running_service
@@ -36,7 +37,7 @@ async def get_file(http, path: str, format: str, name: str, headers=OFFICER, **p
     return answer.content
 
 
-async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_bootstrap):
+async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_bootstrap, monkeypatch, tmp_path):
     await skip_earlier_events(kafka_bootstrap)
     cloth = product("ผ้าขาวม้าทอมือ", "textile", OLD)
     held = market_day(date(2019, 6, 8), MarketDayHeld, "held", 2, plan_id=PLAN.plan_id)
@@ -102,3 +103,9 @@ async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_boot
         answer = await http.get("/national/reports/2562/6", params={"format": "csv", "table": "plan"},
                                 headers=DEPARTMENT)
         assert answer.status_code == 422 and "provinces" in answer.json()["detail"][0]["msg"]
+
+        # A machine without the Thai font: the PDF is refused, saying what to install; the rest still works.
+        monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
+        answer = await http.get(MONTH, params={"format": "pdf"}, headers=OFFICER)
+        assert answer.status_code == 503 and "fonts-arundina" in answer.json()["detail"]
+        assert (await http.get(MONTH, params={"format": "docx"}, headers=OFFICER)).status_code == 200
