@@ -4,6 +4,7 @@ installed by scripts/setup.sh)."""
 
 import html
 import re
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,10 @@ th { background: #e8e8e8; }
 td.number { text-align: right; white-space: nowrap; }
 td.date { white-space: nowrap; }
 """
+
+
+# The API renders off the event loop, in threads; WeasyPrint does not promise thread safety.
+_one_at_a_time = threading.Lock()
 
 
 class ThaiFontMissing(RuntimeError):
@@ -81,4 +86,6 @@ def to_html(doc: Document) -> str:
 def to_pdf(doc: Document) -> bytes:
     from weasyprint import HTML  # loads Pango: only when a PDF is asked for
 
-    return HTML(string=to_html(doc)).write_pdf()
+    page = to_html(doc)
+    with _one_at_a_time:
+        return HTML(string=page).write_pdf()
