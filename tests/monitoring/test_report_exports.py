@@ -6,6 +6,7 @@ import csv
 import io
 import unicodedata
 from datetime import date
+from uuid import uuid4
 
 import docx
 import openpyxl
@@ -44,7 +45,7 @@ async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_boot
     async with running_service(spec, database_url, kafka_bootstrap) as http:
         await enter_the_seed(http, kafka_bootstrap)
         await publish(kafka_bootstrap, producer(OLD, True), cloth, VENUE, held,
-                      sale(SaleRecorded, PLAN.plan_id, 1, held.market_day_id, cloth, "2"))  # 2 x 380.00
+                      sale(SaleRecorded, uuid4(), 1, held.market_day_id, cloth, "2"))  # 2 x 380.00
         model = await report_shows(http, MONTH, lambda r: r["plan"]["rows"] and r["results"]["summary"]["sales_thb"] ==
                                    "760.00" and r["results"]["sales_by_product"][0]["producer_name"], digits="thai")
 
