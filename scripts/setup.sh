@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
-# Java + Maven (Kafka jars), PostgreSQL server binaries, chromium + chromedriver + Thai fonts (the
-# dashboard's browser test), a Python 3.11 virtualenv with pinned packages,
+# Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
+# chromedriver + Thai fonts (the dashboard's browser test), a Python 3.11 virtualenv with pinned packages,
 # and the Apache Kafka jars from Maven Central.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,9 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 # The dashboard's browser test: Debian's chromium with its matching driver, and Thai fonts to render the page.
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 [ -d /usr/share/fonts/truetype/tlwg ] || need_apt+=(fonts-thai-tlwg)
+# The monitoring report's PDF: Pango for WeasyPrint, and the Thai font it embeds (services/monitoring/report/pdf.py).
+ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -f /usr/share/fonts/truetype/arundina/ArundinaSans.ttf ] || need_apt+=(fonts-arundina)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi

@@ -9,7 +9,8 @@
 - The report (report/: typed model, pure builder, Markdown; api/reports.py):
   GET /provinces/{code}/reports/{year}/{month}, .../reports/{fiscal_year}/quarters/{q},
   GET /national/reports/{year}/{month} and .../quarters/{q} (department only);
-  ?format=text for Markdown, ?digits=thai for ๐-๙. Years CE or BE (2019 or 2562).
+  ?format=text for Markdown, docx|pdf|xlsx for files, csv&table=<name> for one table (docs/report-files.md),
+  ?digits=thai for ๐-๙. Years CE or BE (2019 or 2562).
 - The dashboard (api/dashboard.py, dashboard/): GET /dashboard, a static page that calls the APIs above
   with the token from its URL fragment (docs/dashboard.md).
 """

@@ -136,7 +136,7 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
             "1655.00", 4, 3)
         text = await http.get("/national/reports/2562/6", params={"format": "text", "digits": "thai"},
                               headers=DEPARTMENT)
-        assert "| สุพรรณบุรี (72) | ๔ | ๒ |" in text.text and "| รวม |" in text.text
+        assert "| สุพรรณบุรี | 72 | ๔ | ๒ |" in text.text and "| รวม | - | ๔ | ๓ |" in text.text
         for caller in (OFFICER, bearer("committee_member", "72")):
             assert (await http.get("/national/reports/2562/6", headers=caller)).status_code == 403
         assert (await http.get("/national/reports/2562/6")).status_code == 401

@@ -5,7 +5,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from services.monitoring.domain import Period
-from services.monitoring.report import MarketDayFacts, ReportData, build_national, build_report, province_markdown
+from services.monitoring.report import MarketDayFacts, ReportData, build_national, build_report, document, to_markdown
 
 PLAN = {"id": uuid4(), "province_code": "72", "name": "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
         "first_month": date(2019, 6, 1), "last_month": date(2019, 9, 1), "market_days_per_month": 4,
@@ -18,6 +18,10 @@ PRODUCTS = {
     CLOTH: {"name": "ผ้าขาวม้าทอมือ", "category": "textile", "unit": "ผืน", "producer_name": "กลุ่มทอผ้า"},
     HONEY: {"name": "น้ำผึ้งดอกลำไย", "category": "food", "unit": "ขวด", "producer_name": None},
 }
+
+
+def markdown(report) -> str:
+    return to_markdown(document(report))
 
 
 def market_day(day: int, status: str = "held", **facts) -> MarketDayFacts:
@@ -122,11 +126,11 @@ def test_arabic_digits_when_not_asked_for_thai():
     report = build_report(data(thai_digits=False))
     assert report.subheading == "เดือนมิถุนายน 2562"
     assert report.plan.rows[0].period == "ไตรมาส 3-4 (มิ.ย.-ก.ย.62)"
-    assert "๒" not in province_markdown(report) and "๑" not in province_markdown(report)
+    assert "๒" not in markdown(report) and "๑" not in markdown(report)
 
 
 def test_markdown_has_the_seed_sections_in_order():
-    text = province_markdown(build_report(data()))
+    text = markdown(build_report(data()))
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == [
         "# สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)", "## เดือนมิถุนายน ๒๕๖๒",
@@ -146,7 +150,7 @@ def test_an_empty_month_still_has_every_section():
                                      due_days=3, thai_digits=False))
     assert report.results.summary.market_days_planned == 0 and report.results.summary.average_products_per_market is None
     assert report.plan.rows == [] and report.issues.problems == []
-    text = province_markdown(report)
+    text = markdown(report)
     assert "## 3 ปัญหา / อุปสรรค / ข้อเสนอแนะ" in text and "- ไม่มี" in text
 
 

@@ -2,19 +2,25 @@
 
 Years may be given CE or BE (2019 or 2562). Quarters are those of the Thai government's fiscal year
 (Q1 October-December ... Q4 July-September), named by the fiscal year: /reports/2562/quarters/3 is
-April-June 2019. `?format=text` (or `markdown`) answers the report as Markdown; `?digits=thai` writes
-its numbers and dates with Thai digits (๐-๙)."""
+April-June 2019. `?format=text` (or `markdown`) answers the report as Markdown, `docx`, `pdf` and `xlsx`
+as a file, `csv` one of its tables (`?table=`); `?digits=thai` writes its numbers and dates with Thai
+digits (๐-๙)."""
 
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from services.monitoring.api.common import READ, Caller, Db, Settings
 from services.monitoring.domain import Month, Period, Quarter, Year, thai_today
 from services.monitoring.handlers import reports
-from services.monitoring.report import NationalReport, ProvinceReport, national_markdown, province_markdown
+from services.monitoring.report import NationalReport, ProvinceReport, document, to_markdown
+from services.monitoring.report.docx import to_docx
+from services.monitoring.report.pdf import ThaiFontMissing, to_pdf
+from services.monitoring.report.sheets import csv_bytes, xlsx
+from services.monitoring.report.tables import report_table, report_tables, table_names
 from shared.auth import Role, province_access
 
 router = APIRouter(tags=["reports"])
@@ -27,6 +33,18 @@ class Format(StrEnum):
     JSON = "json"
     TEXT = "text"
     MARKDOWN = "markdown"
+    DOCX = "docx"
+    PDF = "pdf"
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+FILES = {  # media type of each file format (its name ends with the format)
+    Format.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    Format.PDF: "application/pdf",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.CSV: "text/csv; charset=utf-8",
+}
 
 
 class Digits(StrEnum):
@@ -34,59 +52,107 @@ class Digits(StrEnum):
     THAI = "thai"
 
 
-FormatQuery = Annotated[Format, Query(description="json (the typed model), text or markdown (the same, as Markdown)")]
+FormatQuery = Annotated[Format, Query(description="json (the typed model), text or markdown (the same, as Markdown), "
+                                                  "docx, pdf, xlsx (every table a sheet), csv (one table: ?table=)")]
 DigitsQuery = Annotated[Digits, Query(description="thai: numbers and dates written with ๐-๙")]
-TEXT_RESPONSE = {200: {"content": {"text/markdown": {}}, "description": "The report (JSON, or Markdown with ?format=text)"}}
+TableQuery = Annotated[str | None, Query(description="with format=csv: which table, e.g. sales_by_product "
+                                                     "(province: " + ", ".join(table_names(False)) + "; national: "
+                                                     + ", ".join(table_names(True)) + ")")]
+TEXT_RESPONSE = {200: {"content": {"text/markdown": {}, **{media: {} for media in FILES.values()}},
+                       "description": "The report (JSON, Markdown with ?format=text, or a file)"}}
 
 
-def _answer(report: ProvinceReport | NationalReport, answer_as: Format, render) -> ProvinceReport | NationalReport | Response:
+def _check_table(answer_as: Format, table: str | None, national: bool) -> None:
+    """Before any work: a CSV names one of the report's tables."""
+    if answer_as is Format.CSV and table not in table_names(national):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
+            "loc": ["query", "table"], "input": table, "type": "enum",
+            "msg": f"format=csv needs table, one of: {', '.join(table_names(national))}"}])
+
+
+def _file(report: ProvinceReport | NationalReport, answer_as: Format, table: str | None) -> bytes:
+    match answer_as:
+        case Format.DOCX:
+            return to_docx(document(report))
+        case Format.PDF:
+            return to_pdf(document(report))
+        case Format.XLSX:
+            return xlsx(report_tables(report), report.title, report.thai_digits)
+        case Format.CSV:
+            return csv_bytes(report_table(report, table), report.thai_digits)
+    raise ValueError(answer_as)
+
+
+def file_name(report: ProvinceReport | NationalReport, answer_as: Format, table: str | None) -> str:
+    """e.g. otop-report-72-2562-06.docx, otop-report-national-2562-q3-provinces.csv (Buddhist-Era periods)."""
+    where = report.province_code if isinstance(report, ProvinceReport) else "national"
+    p = report.period
+    when = f"{p.year_be}-{p.month:02d}" if p.kind == "month" else f"{p.fiscal_year_be}-q{p.quarter}"
+    return "-".join(["otop-report", where, when, *([table] if answer_as is Format.CSV else [])]) + f".{answer_as}"
+
+
+async def _answer(report: ProvinceReport | NationalReport, answer_as: Format,
+                  table: str | None) -> ProvinceReport | NationalReport | Response:
     if answer_as is Format.JSON:
         return report
-    return PlainTextResponse(render(report), media_type="text/markdown; charset=utf-8")
+    if answer_as in (Format.TEXT, Format.MARKDOWN):
+        return PlainTextResponse(to_markdown(document(report)), media_type="text/markdown; charset=utf-8")
+    try:
+        content = await run_in_threadpool(_file, report, answer_as, table)  # CPU work, off the event loop
+    except ThaiFontMissing as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    return Response(content, media_type=FILES[answer_as], headers={
+        "Content-Disposition": f'attachment; filename="{file_name(report, answer_as, table)}"'})
 
 
 async def _province(db: Db, settings: Settings, province_code: str, period: Period, answer_as: Format,
-                    digits: Digits):
+                    digits: Digits, table: str | None):
+    _check_table(answer_as, table, national=False)
     async with db.sessions() as session:
         report = await reports.province_report(session, province_code, period, thai_today(),
                                                settings.monitoring_evaluation_due_days, digits is Digits.THAI)
-    return _answer(report, answer_as, province_markdown)
+    return await _answer(report, answer_as, table)
 
 
 @router.get("/provinces/{province_code}/reports/{year}/{month}", response_model=ProvinceReport, responses=TEXT_RESPONSE)
 async def month_report(year: YearPath, month: MonthPath, db: Db, settings: Settings, format: FormatQuery = Format.JSON,
-                       digits: DigitsQuery = Digits.ARABIC, province_code: str = province_access(*READ)):
+                       digits: DigitsQuery = Digits.ARABIC, table: TableQuery = None,
+                       province_code: str = province_access(*READ)):
     """สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP) of the province for one month."""
-    return await _province(db, settings, province_code, Period.month(year, month), format, digits)
+    return await _province(db, settings, province_code, Period.month(year, month), format, digits, table)
 
 
 @router.get("/provinces/{province_code}/reports/{year}/quarters/{quarter}", response_model=ProvinceReport,
             responses=TEXT_RESPONSE)
 async def quarter_report(year: YearPath, quarter: QuarterPath, db: Db, settings: Settings,
                          format: FormatQuery = Format.JSON, digits: DigitsQuery = Digits.ARABIC,
-                         province_code: str = province_access(*READ)):
+                         table: TableQuery = None, province_code: str = province_access(*READ)):
     """The province's report for a quarter of the fiscal year (`year` is the fiscal year)."""
-    return await _province(db, settings, province_code, Period.fiscal_quarter(year, quarter), format, digits)
+    return await _province(db, settings, province_code, Period.fiscal_quarter(year, quarter), format, digits, table)
 
 
-async def _national(db: Db, settings: Settings, caller: Caller, period: Period, answer_as: Format, digits: Digits):
+async def _national(db: Db, settings: Settings, caller: Caller, period: Period, answer_as: Format, digits: Digits,
+                    table: str | None):
     if caller.role is not Role.DEPARTMENT:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the national report is for the department only")
+    _check_table(answer_as, table, national=True)
     async with db.sessions() as session:
         report = await reports.national_report(session, period, thai_today(), settings.monitoring_evaluation_due_days,
                                                digits is Digits.THAI)
-    return _answer(report, answer_as, national_markdown)
+    return await _answer(report, answer_as, table)
 
 
 @router.get("/national/reports/{year}/{month}", response_model=NationalReport, responses=TEXT_RESPONSE)
 async def national_month_report(year: YearPath, month: MonthPath, db: Db, settings: Settings, caller: Caller,
-                                format: FormatQuery = Format.JSON, digits: DigitsQuery = Digits.ARABIC):
+                                format: FormatQuery = Format.JSON, digits: DigitsQuery = Digits.ARABIC,
+                                table: TableQuery = None):
     """Every province's results of the month in one table, with the totals (department only)."""
-    return await _national(db, settings, caller, Period.month(year, month), format, digits)
+    return await _national(db, settings, caller, Period.month(year, month), format, digits, table)
 
 
 @router.get("/national/reports/{year}/quarters/{quarter}", response_model=NationalReport, responses=TEXT_RESPONSE)
 async def national_quarter_report(year: YearPath, quarter: QuarterPath, db: Db, settings: Settings, caller: Caller,
-                                  format: FormatQuery = Format.JSON, digits: DigitsQuery = Digits.ARABIC):
+                                  format: FormatQuery = Format.JSON, digits: DigitsQuery = Digits.ARABIC,
+                                  table: TableQuery = None):
     """Every province's results of a quarter of the fiscal year (department only)."""
-    return await _national(db, settings, caller, Period.fiscal_quarter(year, quarter), format, digits)
+    return await _national(db, settings, caller, Period.fiscal_quarter(year, quarter), format, digits, table)

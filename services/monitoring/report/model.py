@@ -1,5 +1,5 @@
 """The report to the department, typed: the shape of the seed document (the monthly report of
-Suphanburi, June 2562). JSON, text and the later DOCX/PDF/XLSX renderers all read this model.
+Suphanburi, June 2562). JSON, Markdown, DOCX, PDF, XLSX and CSV are all made from this model.
 
 Facts are typed (dates, counts, baht); what the report prints as sentences is given ready in `text`
 fields, written with Thai digits when the report was asked for them (`thai_digits`)."""

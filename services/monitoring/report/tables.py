@@ -1,0 +1,160 @@
+"""The report's tables, defined once: the documents (Markdown, DOCX, PDF) print them, the sheets (XLSX,
+CSV) export them. Cells are typed (str, int, Decimal, date, None); each renderer writes them its way
+(`cell_text` for documents: grouped numbers, Buddhist-Era dates, the report's digits)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from services.monitoring import thai
+from services.monitoring.domain import PRODUCT_CATEGORY_LABELS
+from services.monitoring.report.model import MarketSummary, NationalReport, ProvinceReport
+
+
+class Code(str):
+    """Text written as is, whatever the digit style (a province code)."""
+
+
+Cell = str | int | Decimal | date | None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # machine name: the sheet's name, `?table=` of the CSV export
+    title: str
+    headers: list[str]
+    rows: list[list[Cell]]
+
+
+STATUS_LABELS = {"held": "จัดแล้ว", "scheduled": "กำหนดจัด", "cancelled": "ยกเลิก"}
+EVALUATION_LABELS = {"on_time": "ประเมินแล้ว", "late": "ประเมินล่าช้า", "missing": "ยังไม่ประเมิน",
+                     "pending": "รอประเมิน", "not_expected": "-"}
+MEETS_TARGET = {True: "ถึง", False: "ไม่ถึง", None: None}
+ISSUE_KINDS = {"problem": "ปัญหา / อุปสรรค", "recommendation": "ข้อเสนอแนะ"}
+
+
+def cell_text(value: Cell, thai_digits: bool) -> str:
+    """A cell as the documents print it."""
+    if value is None:
+        return "-"
+    if isinstance(value, Code):
+        return str(value)
+    if isinstance(value, str):
+        return thai.digits(value, thai_digits)
+    if isinstance(value, date):
+        return thai.short_date(value, thai_digits)
+    return thai.number(value, thai_digits, 2 if isinstance(value, Decimal) else 0)
+
+
+def _amount(quantity: Decimal) -> int | Decimal:
+    """A quantity as a whole number when it is one (4 กล่อง, not 4.00 กล่อง)."""
+    return int(quantity) if quantity == quantity.to_integral_value() else quantity
+
+
+def _summary(report: ProvinceReport) -> Table:
+    s, r = report.results.summary, report.results
+    rows = [
+        ["ตลาดที่จัดแล้ว", s.market_days_held, s.market_days_planned, "ครั้ง"],
+        ["ตลาดที่ยกเลิก", s.market_days_cancelled, None, "ครั้ง"],
+        ["ผลิตภัณฑ์เฉลี่ยต่อตลาด (เป้าหมายอย่างน้อย)", s.average_products_per_market, s.products_target_per_market,
+         "ผลิตภัณฑ์/ตลาด"],
+        ["ตลาดที่ผลิตภัณฑ์ถึงเป้าหมาย", s.markets_meeting_target, s.markets_counted, "ตลาด"],
+        ["ผู้ผลิต/ผู้ประกอบการเข้าร่วม", s.producers_taking_part, None, "ราย"],
+        ["ผู้ผลิต/ผู้ประกอบการรายใหม่", r.new_producers_taking_part, None, "ราย"],
+        ["ผลิตภัณฑ์เข้าร่วม", s.products_taking_part, None, "รายการ"],
+        ["ลูกค้า (ประมาณ)", s.customers_estimate, None, "คน"],
+        ["รายการขาย", s.sales, None, "รายการ"],
+        ["ยอดจำหน่ายรวม", s.sales_thb, None, "บาท"],
+        ["ประเมินผลตลาดแล้ว", s.evaluations_on_time + s.evaluations_late, s.evaluations_expected, "ครั้ง"],
+    ]
+    return Table("summary", "สรุปผลการดำเนินงาน", ["รายการ", "ผล", "แผน/เป้าหมาย", "หน่วย"], rows)
+
+
+def _plan(report: ProvinceReport) -> Table:
+    return Table("plan", "แผนการดำเนินงาน", report.plan.columns, [
+        [row.number, row.project_name, row.target_group, row.period, row.place, row.budget_source]
+        for row in report.plan.rows])
+
+
+def _markets(report: ProvinceReport) -> Table:
+    return Table("markets", "ผลการจัดตลาดแต่ละครั้ง", [
+        "วันที่", "สถานที่", "สถานะ", "ผลิตภัณฑ์", "ถึงเป้าหมาย", "ผู้ผลิต", "ลูกค้า (ประมาณ)", "รายการขาย",
+        "ยอดจำหน่าย (บาท)", "การประเมิน"], [
+        [m.day, m.venue_name, STATUS_LABELS.get(m.status, m.status), m.products_shown, MEETS_TARGET[m.meets_target],
+         m.producers, m.customers_estimate, m.sales, m.sales_thb, EVALUATION_LABELS.get(m.evaluation, m.evaluation)]
+        for m in report.results.markets])
+
+
+def _sales_by_category(report: ProvinceReport) -> Table:
+    return Table("sales_by_category", "ยอดจำหน่ายตามประเภทผลิตภัณฑ์", ["ประเภท", "รายการขาย", "ยอดจำหน่าย (บาท)"],
+                 [[c.label, c.sales, c.amount_thb] for c in report.results.sales_by_category])
+
+
+PRODUCT_HEADERS = ["ผลิตภัณฑ์", "ผู้ผลิต", "ประเภท"]
+
+
+def _category(category: str) -> str | None:
+    return PRODUCT_CATEGORY_LABELS.get(category)  # None ("-") for a product not heard of yet
+
+
+def _sales_by_product(report: ProvinceReport) -> Table:
+    return Table("sales_by_product", "ยอดจำหน่ายตามผลิตภัณฑ์",
+                 [*PRODUCT_HEADERS, "จำนวน", "หน่วย", "รายการขาย", "ยอดจำหน่าย (บาท)"],
+                 [[p.name, p.producer_name, _category(p.category), _amount(p.quantity), p.unit or None, p.sales,
+                   p.amount_thb] for p in report.results.sales_by_product])
+
+
+def _best_sellers(report: ProvinceReport) -> Table:
+    return Table("best_sellers", "สินค้าขายดี", ["อันดับ", *PRODUCT_HEADERS, "ยอดจำหน่าย (บาท)"],
+                 [[n, p.name, p.producer_name, _category(p.category), p.amount_thb]
+                  for n, p in enumerate(report.results.best_sellers, start=1)])
+
+
+def _non_selling(report: ProvinceReport) -> Table:
+    return Table("non_selling_products", "ผลิตภัณฑ์ที่ยังจำหน่ายไม่ได้", PRODUCT_HEADERS,
+                 [[p.name, p.producer_name, _category(p.category)] for p in report.results.non_selling_products])
+
+
+def _issues(report: ProvinceReport) -> Table:
+    issues = report.issues
+    return Table("issues", "ปัญหา / อุปสรรค / ข้อเสนอแนะ", ["ประเภท", "ที่", "หมวด", "รายละเอียด", "จำนวนที่บันทึก"], [
+        [ISSUE_KINDS[kind], n, item.category_label, item.text, item.entries]
+        for kind, items in (("problem", issues.problems), ("recommendation", issues.recommendations))
+        for n, item in enumerate(items, start=1)])
+
+
+PROVINCE_TABLES: dict[str, Callable[[ProvinceReport], Table]] = {
+    "summary": _summary, "plan": _plan, "markets": _markets, "sales_by_category": _sales_by_category,
+    "sales_by_product": _sales_by_product, "best_sellers": _best_sellers, "non_selling_products": _non_selling,
+    "issues": _issues}
+
+
+def _national_cells(s: MarketSummary) -> list[Cell]:
+    return [s.market_days_planned, s.market_days_held, s.average_products_per_market, s.markets_meeting_target,
+            s.producers_taking_part, s.sales, s.sales_thb, s.evaluations_on_time + s.evaluations_late,
+            s.evaluations_expected]
+
+
+def _provinces(report: NationalReport) -> Table:
+    return Table("provinces", "ผลการดำเนินงานรายจังหวัด", [
+        "จังหวัด", "รหัสจังหวัด", "ตลาดตามแผน", "จัดแล้ว", "ผลิตภัณฑ์เฉลี่ย/ตลาด", "ตลาดถึงเป้า", "ผู้ผลิต",
+        "รายการขาย", "ยอดจำหน่าย (บาท)", "ประเมินแล้ว", "ที่ต้องประเมิน"],
+        [[row.province_name, Code(row.province_code), *_national_cells(row)] for row in report.provinces]
+        + [["รวม", None, *_national_cells(report.totals)]])
+
+
+NATIONAL_TABLES: dict[str, Callable[[NationalReport], Table]] = {"provinces": _provinces}
+
+
+def table_names(national: bool) -> list[str]:
+    return list(NATIONAL_TABLES if national else PROVINCE_TABLES)
+
+
+def report_table(report: ProvinceReport | NationalReport, name: str) -> Table:
+    tables = NATIONAL_TABLES if isinstance(report, NationalReport) else PROVINCE_TABLES
+    return tables[name](report)
+
+
+def report_tables(report: ProvinceReport | NationalReport) -> list[Table]:
+    return [report_table(report, name) for name in table_names(isinstance(report, NationalReport))]
