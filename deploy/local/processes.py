@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+SERVICES = ["registry", "scheduling", "sales", "monitoring"]  # local HTTP ports: the first one, +1, +2, +3
+
+
+def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:
+    """Each service's base URL on this machine, as the local stack runs them."""
+    return {name: f"http://{host}:{first_port + i}" for i, name in enumerate(SERVICES)}
 
 
 @dataclass
