@@ -127,7 +127,7 @@ def import_products(args: argparse.Namespace) -> None:
     say(f"producers: {result['producers_created']} new, {result['producers_updated']} updated; products: "
         f"{result['products_created']} new, {result['products_updated']} updated, "
         f"{result['products_unchanged']} unchanged{' (dry run)' if result['dry_run'] else ''}")
-    print(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
 
 
 def report(args: argparse.Namespace) -> None:

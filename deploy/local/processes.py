@@ -36,6 +36,7 @@ class ServiceProcess:
             [sys.executable, "-m", "uvicorn", "--factory", f"services.{self.name}.main:app",
              "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
             cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the terminal reaches the caller only, which stops it in order
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
