@@ -198,50 +198,61 @@ def _paused(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
 
 
 def _market_days() -> list[MarketDay]:
-    """Four a month, on weekends through the month, taking the venues in turn."""
+    """Four a month, on Saturdays (mornings or evenings), taking the venues in turn."""
     days = []
     for month in MONTHS:
-        weekends = [date(YEAR, month, d) for d in range(1, 31) if date(YEAR, month, d).weekday() == 5]
-        for week, day in enumerate(weekends[:4]):
+        saturdays = [date(YEAR, month, d) for d in range(1, 31) if date(YEAR, month, d).weekday() == 5]
+        for day in saturdays[:4]:
             evening = day.day % 2 == 0
             days.append(MarketDay(len(days) % len(VENUES), day, time(16) if evening else time(8),
                                   time(21) if evening else time(15)))
     return days
 
 
-def demo_province(seed: int = SEED) -> DemoProvince:
-    rng = random.Random(seed)
-    producers = _producers(rng)
-    first = date(YEAR, MONTHS[0], 1)
-    meetings = [{
-        "title": "การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP ภายใต้โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+def _meetings(rng: random.Random) -> list[dict]:
+    """The seed document's meeting of 24 June, then a follow-up at the end of each later month."""
+    first = {
+        "title": "การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP "
+                 "ภายใต้โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
         "held_on": f"{YEAR}-06-24", "venue": MEETING_PLACE, "starts_at": "08:30", "ends_at": "16:30",
         "target_group": "คณะกรรมการเครือข่าย OTOP, คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้ จังหวัดสุพรรณบุรี, "
                         "เจ้าหน้าที่พัฒนาชุมชนอำเภอที่รับผิดชอบงานตลาดฯ",
-        "participants": 40, "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile) "
-                                       "และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ"}] + [{
+        "participants": 40,
+        "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile) "
+                   "และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ"}
+    return [first] + [{
         "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
         "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}", "venue": "สำนักงานพัฒนาชุมชนจังหวัดสุพรรณบุรี",
-        "starts_at": "09:00", "ends_at": "12:00", "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด",
-        "participants": rng.randrange(12, 25), "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์"}
-        for month in MONTHS[1:]]
+        "starts_at": "09:00", "ends_at": "12:00",
+        "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด", "participants": rng.randrange(12, 25),
+        "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์"} for month in MONTHS[1:]]
+
+
+def _issues(rng: random.Random) -> list[dict]:
+    """Each month: three of the seed's problems and both its recommendations."""
     issues = []
     for month in MONTHS:
         for category in rng.sample(list(PROBLEMS), 3):
             issues.append({"kind": "problem", "category": category, "text": PROBLEMS[category],
                            "year": YEAR_BE, "month": month})
-        for category in RECOMMENDATIONS:
-            issues.append({"kind": "recommendation", "category": category, "text": RECOMMENDATIONS[category],
+        for category, text in RECOMMENDATIONS.items():
+            issues.append({"kind": "recommendation", "category": category, "text": text,
                            "year": YEAR_BE, "month": month})
+    return issues
+
+
+def demo_province(seed: int = SEED) -> DemoProvince:
+    rng = random.Random(seed)
+    producers = _producers(rng)
     return DemoProvince(
         products=_products(rng, producers), paused=_paused(rng, producers), market_days=_market_days(),
         plan={"first_month": f"{YEAR}-{MONTHS[0]:02d}", "last_month": f"{YEAR}-{MONTHS[-1]:02d}",
               "market_days_per_month": 4, "products_per_market_day": 20, "target_group": "๒๐ ผลิตภัณฑ์/ตลาด",
               "budget_source": "งบบุคลากรฯ"},
-        committee={"appointed_on": (first - timedelta(days=10)).isoformat(),
+        committee={"appointed_on": (date(YEAR, MONTHS[0], 1) - timedelta(days=10)).isoformat(),
                    "order_ref": f"คำสั่งจังหวัดสุพรรณบุรี ที่ 1520/{YEAR_BE}",
                    "members": [{"name": n, "role": r, "position": p} for n, r, p in COMMITTEE]},
-        activities=meetings, issues=issues,
+        activities=_meetings(rng), issues=_issues(rng),
         venues=[{"name": n, "kind": k, "amphoe_code": a, "tambon_code": t, "contact_name": rng.choice(FIRST_NAMES),
                  "phone": f"035-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"} for n, k, a, t in VENUES],
     )

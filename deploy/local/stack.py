@@ -120,7 +120,7 @@ def main() -> None:
         print(f"department token (valid 12 h):\n  {department}")
         print(f"\ntry: curl -H 'Authorization: Bearer <officer token>' "
               f"'{urls['monitoring']}/provinces/{DEMO_PROVINCE}/reports/{YEAR_BE}/6?format=markdown'")
-        print(f"     python -m deploy.local.cli --help   (demo load, registry import, report export)")
+        print("     python -m deploy.local.cli --help   (demo load, registry import, report export)")
         if args.exit_after_start:
             return
         print("\nCtrl-C stops everything.", flush=True)
