@@ -131,8 +131,8 @@ def import_products(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace) -> None:
-    periods = [(f"quarters/{q}", f"{args.year}-q{q}") for q in args.quarter] + \
-              [(str(m), f"{args.year}-{m:02d}") for m in args.month]
+    periods = [(str(m), f"{args.year}-{m:02d}") for m in args.month] + \
+              [(f"quarters/{q}", f"{args.year}-q{q}") for q in args.quarter]
     if not periods:
         raise SystemExit("give --month or --quarter")
     args.out.mkdir(parents=True, exist_ok=True)

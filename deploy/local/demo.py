@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
+from uuid import uuid4
 
 import httpx
 
@@ -64,11 +65,14 @@ def _checked(response: httpx.Response) -> object:
 
 
 class Api:
-    """One client per service, on the demo province's routes, with the officer's token."""
+    """One client per service, on the demo province's routes, with the officer's token and one correlation
+    id for the whole load (the events it causes carry it)."""
 
     def __init__(self, urls: dict[str, str], token: str) -> None:
-        self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60,
-                                           headers={"Authorization": f"Bearer {token}"}) for name, url in urls.items()}
+        self.correlation_id = str(uuid4())
+        headers = {"Authorization": f"Bearer {token}", "X-Correlation-Id": self.correlation_id}
+        self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers)
+                        for name, url in urls.items()}
 
     def __call__(self, service: str, method: str, path: str, **kwargs) -> object:
         return _checked(self.clients[service].request(method, path, **kwargs))
@@ -326,7 +330,8 @@ class DemoLoad:
         return "every month's report counts all market days, sales and evaluations sent"
 
     def summary(self, seconds: float) -> dict:
-        return {"province_code": PROVINCE, "seconds": round(seconds, 1), **self.counts,
+        return {"province_code": PROVINCE, "correlation_id": self.api.correlation_id, "seconds": round(seconds, 1),
+                **self.counts,
                 "market_days": len(self.market_days),
                 "months": {m: {**v, "amount_thb": str(v["amount_thb"])} for m, v in self.months().items()}}
 
