@@ -110,7 +110,11 @@ def main() -> None:
         else:
             print(f"[4/4] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
                   flush=True)
-            demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
+            try:
+                demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
+            except Exception:
+                print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
+                raise
         print(f"\nOTOP Mobile is running:\n  dashboard   {dashboard_link(urls['monitoring'], officer)}\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
