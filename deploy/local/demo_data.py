@@ -10,7 +10,7 @@ service proposes, hence sales and evaluations) is drawn while loading, from `rng
 import csv
 import io
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -111,12 +111,12 @@ class MarketDay:
 class DemoProvince:
     products: list[Product]
     paused: dict[str, dict]  # producer name -> availability
-    market_days: list[MarketDay]
+    venues: list[dict]
     plan: dict
+    market_days: list[MarketDay]
     committee: dict
     activities: list[dict]
     issues: list[dict]
-    venues: list[dict] = field(default_factory=list)
 
     def sheet_csv(self) -> bytes:
         """The registry's import file of every producer and product (services/registry/domain/sheet.py)."""
