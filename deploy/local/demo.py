@@ -1,44 +1,346 @@
-"""Demo province data: Suphanburi (72) OTOP products, loaded through the services' own HTTP APIs."""
+"""Load the demo province (deploy/local/demo_data.py) into running services, only through their HTTP APIs,
+as officers and the committee would enter it, with a line of progress per step.
 
-import random
+Order matters where the services react to each other through Kafka: the registry's products must reach
+the scheduling service before it proposes a lineup, a market day and its products the sales service
+before officers' sales are accepted, and market days the monitoring service before evaluations. Each
+wait polls the API that shows it (never a blind sleep). Months are run in order, each month's lineups
+before its market days are held, so a lineup is proposed knowing the earlier months' sales ("lowest sales
+first") and the invitations so far.
+
+    load_demo(local_urls(8001), officer_token)  # -> summary: counts, and sales per month as sent
+"""
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
+from uuid import uuid4
 
 import httpx
 
-DEMO_PROVINCE = "72"  # Suphanburi
+from deploy.local.demo_data import (
+    DECLINE_REASONS,
+    PROBLEMS,
+    PROVINCE,
+    RECOMMENDATIONS,
+    THAILAND,
+    YEAR_BE,
+    DemoProvince,
+    MarketDay,
+    demo_province,
+    rng_for,
+)
 
-_PRODUCTS = {
-    "food": (["ข้าวเกรียบ", "กล้วยตาก", "ปลาร้าบอง", "น้ำพริกเผา", "ขนมสาลี่", "ข้าวตัง", "หมูแผ่น", "ไข่เค็ม"], "ถุง"),
-    "beverage": (["น้ำตาลสด", "ชาตะไคร้", "น้ำกระเจี๊ยบ", "กาแฟคั่ว", "น้ำมะพร้าว"], "ขวด"),
-    "textile": (["ผ้าขาวม้าทอมือ", "ผ้าซิ่นลาวครั่ง", "เสื้อผ้าฝ้าย", "กระเป๋าผ้า", "ผ้าพันคอมัดย้อม"], "ผืน"),
-    "houseware": (["ตะกร้าสาน", "โคมไฟไม้ไผ่", "กระติบข้าว", "พวงกุญแจงานปั้น", "ของที่ระลึกดินเผา"], "ชิ้น"),
-    "herbal": (["ยาหม่องสมุนไพร", "สบู่สมุนไพร", "ลูกประคบ", "น้ำมันไพล", "แชมพูมะกรูด"], "ชิ้น"),
-}
-_PLACES = ["อู่ทอง", "สองพี่น้อง", "บางปลาม้า", "ศรีประจันต์", "ดอนเจดีย์", "สามชุก", "เดิมบางนางบวช", "ด่านช้าง"]
-
-
-def demo_products(count: int, seed: int = 2562) -> list[dict]:
-    rng = random.Random(seed)
-    products = []
-    for i in range(count):
-        category = rng.choice(list(_PRODUCTS))
-        names, unit = _PRODUCTS[category]
-        products.append({
-            "name": f"{rng.choice(names)} {rng.choice(_PLACES)} #{i + 1}",
-            "category": category,
-            "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 1, 1])[0],
-            "quadrant": rng.choices(["A", "B", "C", "D"], weights=[1, 1, 2, 5])[0],
-            "nawatwithi": rng.random() < 0.4,
-            "price_thb": f"{rng.choice([20, 35, 45, 60, 89, 120, 150, 250, 390]):.2f}",
-            "unit": unit,
-        })
-    return products
+DEMO_PROVINCE = PROVINCE
+RECENT_DAYS = 90  # scheduling ranks by sales in the 90 days before a market day (services/scheduling/domain.py)
+WAIT_S = 60.0
 
 
-def load_demo(registry_url: str, token: str, count: int = 60, progress=print) -> int:
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=registry_url, headers=headers, timeout=30) as http:
-        for done, product in enumerate(demo_products(count), start=1):
-            http.post(f"/provinces/{DEMO_PROVINCE}/products", json=product).raise_for_status()
-            if done % 20 == 0 or done == count:
-                progress(f"  demo products registered: {done}/{count}")
-    return count
+class NotYet(Exception):
+    """A service has not heard of something yet (its read model lags): ask again shortly."""
+
+
+def poll(what: str, attempt: Callable[[], object], timeout: float = WAIT_S) -> object:
+    """attempt() until it returns without NotYet; TimeoutError naming `what` after `timeout` seconds."""
+    deadline, pause = time.monotonic() + timeout, 0.05
+    while True:
+        try:
+            return attempt()
+        except NotYet as exc:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what}: still not there after {timeout:.0f} s ({exc})") from exc
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.5)  # soon at first, then without loading the service
+
+
+def _checked(response: httpx.Response) -> object:
+    if response.is_error:
+        raise RuntimeError(f"{response.request.method} {response.request.url} -> {response.status_code}: "
+                           f"{response.text[:1000]}")
+    return response.json() if response.content else None
+
+
+class Api:
+    """One client per service, on the demo province's routes, with the officer's token and one correlation
+    id for the whole load (the events it causes carry it)."""
+
+    def __init__(self, urls: dict[str, str], token: str) -> None:
+        self.correlation_id = str(uuid4())
+        headers = {"Authorization": f"Bearer {token}", "X-Correlation-Id": self.correlation_id}
+        self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers)
+                        for name, url in urls.items()}
+
+    def __call__(self, service: str, method: str, path: str, **kwargs) -> object:
+        return _checked(self.clients[service].request(method, path, **kwargs))
+
+    def raw(self, service: str, method: str, path: str, **kwargs) -> httpx.Response:
+        return self.clients[service].request(method, path, **kwargs)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def _amount(quantity: int, price: Decimal) -> Decimal:
+    return (quantity * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+class DemoLoad:
+    def __init__(self, api: Api, demo: DemoProvince, progress: Callable[[str], None]) -> None:
+        self.api, self.demo, self.progress = api, demo, progress
+        self.product_ids: dict[str, str] = {}  # product name -> id
+        self.products = {p.name: p for p in demo.products}
+        self.market_days: list[tuple[MarketDay, str]] = []  # with their ids
+        self.members: list[str] = []
+        self.sold: list[tuple[str, datetime, Decimal]] = []  # product id, sold at, amount
+        self.per_day: dict[str, dict] = {}  # market day id -> what happened there
+        self.counts = Counter()
+
+    def step(self, number: int, title: str, run: Callable[[], str]) -> None:
+        started = time.monotonic()
+        said = run()
+        self.progress(f"  [{number}/6] {title}: {said} ({time.monotonic() - started:.1f} s)")
+
+    def run(self) -> dict:
+        started = time.monotonic()
+        self.step(1, "registry", self.registry)
+        self.step(2, "scheduling", self.scheduling)
+        self.step(3, "monitoring records", self.records)
+        self.step(4, "market days", self.run_market_days)
+        self.step(5, "monitoring caught up", self.wait_for_reports)
+        summary = self.summary(time.monotonic() - started)
+        self.progress(f"  [6/6] demo loaded in {summary['seconds']:.1f} s")
+        return summary
+
+    # --- 1. producers and products, paused producers, mentoring groups
+
+    def registry(self) -> str:
+        imported = self.api("registry", "POST", "/products/import", content=self.demo.sheet_csv(),
+                            headers={"Content-Type": "text/csv"})
+        for product, row in zip(self.demo.products, sorted(imported["rows"], key=lambda r: r["row"]), strict=True):
+            self.product_ids[product.name] = row["product_id"]
+        producers = self.api("registry", "GET", "/producers", params={"limit": 500})["items"]
+        producer_ids = {p["name"]: p["id"] for p in producers}
+        for name, availability in self.demo.paused.items():
+            self.api("registry", "PUT", f"/producers/{producer_ids[name]}/availability", json=availability)
+        suggested = self.api("registry", "GET", "/mentoring-groups/suggestions")["groups"]
+        for group in suggested[:4]:
+            self.api("registry", "POST", "/mentoring-groups", json=group)
+        self.counts.update(producers=imported["producers_created"], products=imported["products_created"],
+                           paused=len(self.demo.paused), mentoring_groups=len(suggested[:4]))
+        return (f"{imported['producers_created']} producers, {imported['products_created']} products imported; "
+                f"{len(self.demo.paused)} producers paused (ขาดวัตถุดิบ); {len(suggested[:4])} mentoring groups")
+
+    # --- 2. venues, the plan, market days
+
+    def scheduling(self) -> str:
+        venue_ids = [self.api("scheduling", "POST", "/venues", json=venue)["id"] for venue in self.demo.venues]
+        self.api("scheduling", "POST", "/plans", json=self.demo.plan)
+        for day in self.demo.market_days:
+            created = self.api("scheduling", "POST", "/market-days", json={
+                "venue_id": venue_ids[day.venue], "day": day.day.isoformat(),
+                "starts_at": day.starts_at.isoformat(), "ends_at": day.ends_at.isoformat()})
+            self.market_days.append((day, created["id"]))
+        return f"{len(venue_ids)} venues, a plan June-September {YEAR_BE}, {len(self.market_days)} market days"
+
+    # --- 3. the committee, meetings, the months' problems and recommendations
+
+    def records(self) -> str:
+        committee = {k: v for k, v in self.demo.committee.items() if k != "members"}
+        committee_id = self.api("monitoring", "POST", "/committees", json=committee)["id"]
+        self.members = [self.api("monitoring", "POST", f"/committees/{committee_id}/members", json=member)["id"]
+                        for member in self.demo.committee["members"]]
+        for activity in self.demo.activities:
+            self.api("monitoring", "POST", "/activities", json=activity)
+        for issue in self.demo.issues:
+            self.api("monitoring", "POST", "/issues", json=issue)
+        return (f"a committee of {len(self.members)}, {len(self.demo.activities)} meetings, "
+                f"{len(self.demo.issues)} problems and recommendations")
+
+    # --- 4. each market day: lineup, answers, held, attendance, sales
+
+    def run_market_days(self) -> str:
+        """Month by month, as officers work: the month's lineups first (proposed knowing the earlier
+        months' sales), then the market days are held, their sales recorded and evaluated."""
+        for _, days in groupby(self.market_days, key=lambda d: d[0].day.month):
+            days = list(days)
+            for day, market_day_id in days:
+                self.wait_for_scheduling(day.day, market_day_id)
+                self.invite(day, market_day_id)
+            with ThreadPoolExecutor(len(days)) as pool:  # answers to different market days do not wait on each other
+                list(pool.map(self.accept, [market_day_id for _, market_day_id in days]))
+            for day, market_day_id in days:
+                self.sell(day, market_day_id, self.hold(day, market_day_id))
+                facts = self.per_day[market_day_id]
+                self.progress(f"        {day.day.isoformat()} {self.demo.venues[day.venue]['name']}: "
+                              f"{facts['accepted']} products ({facts['declined']} declined and replaced), "
+                              f"{facts['sales']} sales, {facts['amount']:,.2f} baht")
+            self.evaluate(days)  # while the scheduling service takes in the month's sales
+        return (f"{self.counts['invited']} invitations ({self.counts['declined']} declined), "
+                f"{self.counts['sales']} sales, {self.counts['evaluations']} evaluations")
+
+    def wait_for_scheduling(self, day: date, market_day_id: str) -> None:
+        """Until the scheduling service's read models hold every product that may come that day (and no
+        paused one) with the sales made in the 90 days before it, as sent."""
+        expected = {self.product_ids[p.name] for p in self.demo.products if self.demo.available(p, day)}
+        since = datetime.combine(day - timedelta(days=RECENT_DAYS), datetime.min.time(), THAILAND)
+        before = datetime.combine(day, datetime.min.time(), THAILAND)
+        recent = defaultdict(Decimal)
+        for product_id, sold_at, amount in self.sold:
+            if since <= sold_at < before:
+                recent[product_id] += amount
+
+        def ready() -> None:
+            candidates = self.api("scheduling", "GET", f"/market-days/{market_day_id}/proposal",
+                                  params={"limit": 1000})["candidates"]
+            seen = {c["product_id"] for c in candidates}
+            if seen != expected:
+                raise NotYet(f"{len(seen & expected)} of {len(expected)} products, {len(seen - expected)} too many")
+            lagging = sum(Decimal(c["recent_sales_thb"]) != recent[c["product_id"]] for c in candidates)
+            if lagging:
+                raise NotYet(f"recent sales of {lagging} products not yet as sent")
+
+        poll(f"scheduling's products and sales for {day}", ready)
+
+    def invite(self, day: MarketDay, market_day_id: str) -> None:
+        """The service's proposal, some producers declining (the reasons the seed names), and the
+        replacements the next proposal brings."""
+        invited = self.api("scheduling", "POST", f"/market-days/{market_day_id}/lineup/fill")["invited"]
+        rng = rng_for("declines", day.day)
+        by_name = sorted(invited, key=lambda i: i["product_name"])
+        declining = rng.sample(by_name, min(len(by_name), rng.choice([0, 1, 2, 2, 3])))
+        for invitation in declining:
+            reason = rng.choices(list(DECLINE_REASONS), weights=list(DECLINE_REASONS.values()))[0]
+            self.api("scheduling", "POST", f"/invitations/{invitation['id']}/decline", json={"reason": reason})
+        replacements = self.api("scheduling", "POST", f"/market-days/{market_day_id}/lineup/fill")["invited"]
+        self.counts.update(invited=len(invited) + len(replacements), declined=len(declining))
+        self.per_day[market_day_id] = {"declined": len(declining)}
+
+    def accept(self, market_day_id: str) -> None:
+        """Every producer still invited says yes."""
+        lineup = self.api("scheduling", "GET", f"/market-days/{market_day_id}/lineup")
+        for invitation in lineup["invitations"]:
+            if invitation["status"] == "sent":
+                self.api("scheduling", "POST", f"/invitations/{invitation['id']}/accept")
+        self.per_day[market_day_id]["accepted"] = lineup["in_lineup"]
+
+    def hold(self, day: MarketDay, market_day_id: str) -> list[str]:
+        """The market day was held; who came (now and then one accepted producer does not show up)."""
+        self.api("scheduling", "POST", f"/market-days/{market_day_id}/held")
+        lineup = self.api("scheduling", "GET", f"/market-days/{market_day_id}/lineup")
+        accepted = sorted((i for i in lineup["invitations"] if i["status"] == "accepted"),
+                          key=lambda i: i["product_name"])
+        rng = rng_for("attendance", day.day)
+        if rng.random() < 0.3:
+            accepted.pop(rng.randrange(len(accepted)))
+        attended = [i["product_name"] for i in accepted]
+        self.api("scheduling", "PUT", f"/market-days/{market_day_id}/attendance",
+                 json={"product_ids": [self.product_ids[name] for name in attended]})
+        return attended
+
+    def sell(self, day: MarketDay, market_day_id: str, attended: list[str]) -> None:
+        """Officers record the day's tally, a sale line per product that sold, in one batch (retried until
+        the sales service knows the market day and products)."""
+        sales = []
+        for name in attended:
+            product, rng = self.products[name], rng_for("sales", day.day, name)
+            quantity = rng.choice([0, 1, 2, 3]) if product.price >= 300 else rng.choice([0, 2, 5, 8, 12, 20, 30])
+            if quantity:
+                sales.append({"product_id": self.product_ids[name], "market_day_id": market_day_id,
+                              "quantity": quantity, "unit_price_thb": str(product.price),
+                              "sold_at": day.sold_at(rng).isoformat()})
+
+        def record() -> None:
+            response = self.api.raw("sales", "POST", "/sales/batch", json={"sales": sales})
+            if response.status_code == 422 and all(e.get("type") == "unknown_reference"
+                                                    for e in response.json()["detail"]):
+                raise NotYet("market day or products unknown to the sales service")
+            _checked(response)
+
+        if sales:
+            poll(f"sales of {day.day}", record)
+        amount = sum((_amount(s["quantity"], Decimal(s["unit_price_thb"])) for s in sales), Decimal(0))
+        for s in sales:
+            self.sold.append((s["product_id"], datetime.fromisoformat(s["sold_at"]),
+                              _amount(s["quantity"], Decimal(s["unit_price_thb"]))))
+        producers = {self.products[name].row["producer_name"] for name in attended}
+        self.per_day[market_day_id].update(sales=len(sales), amount=amount, attended=len(attended),
+                                           producers=len(producers), day=day.day)
+        self.counts.update(sales=len(sales))
+
+    # --- the committee's evaluations
+
+    def evaluate(self, days: list[tuple[MarketDay, str]]) -> None:
+        """Two committee members evaluate each market day (entered by the officer)."""
+        for day, market_day_id in days:
+            facts, rng = self.per_day[market_day_id], rng_for("evaluation", day.day)
+            for member_id in rng.sample(self.members, 2):
+                problems = [{"category": c, "text": PROBLEMS[c]} for c in PROBLEMS if rng.random() < 0.15]
+                suggestions = [{"category": c, "text": RECOMMENDATIONS[c]} for c in RECOMMENDATIONS
+                               if rng.random() < 0.2]
+                evaluation = {
+                    "market_day_id": market_day_id, "member_id": member_id, "producers_attending": facts["producers"],
+                    "products_shown": facts["attended"], "customers_estimate": rng.randrange(150, 800, 10),
+                    "sales_observed_thb": str(facts["amount"].quantize(Decimal("1"))),
+                    "scores": {k: rng.randint(3, 5) for k in ("display", "variety", "customer_interest",
+                                                                "organisation")},
+                    "overall_score": rng.randint(3, 5), "problems": problems, "suggestions": suggestions}
+
+                def submit(evaluation=evaluation) -> None:
+                    response = self.api.raw("monitoring", "POST", "/evaluations", json=evaluation)
+                    if response.status_code == 404:
+                        raise NotYet("market day unknown to the monitoring service")
+                    _checked(response)
+
+                poll(f"evaluation of {day.day}", submit)
+                facts["evaluations"] = facts.get("evaluations", 0) + 1
+                self.counts["evaluations"] += 1
+
+    # --- 5. the reports show everything sent
+
+    def months(self) -> dict[str, dict]:
+        """Sales as sent, by month (YYYY-MM)."""
+        months = defaultdict(lambda: {"market_days": 0, "sales": 0, "amount_thb": Decimal(0), "evaluations": 0})
+        for facts in self.per_day.values():
+            month = months[facts["day"].strftime("%Y-%m")]
+            month["market_days"] += 1
+            month["sales"] += facts["sales"]
+            month["amount_thb"] += facts["amount"]
+            month["evaluations"] += facts.get("evaluations", 0)
+        return dict(sorted(months.items()))
+
+    def wait_for_reports(self) -> str:
+        """Until each month's report counts every market day held, attendance, sale and evaluation sent."""
+        for month, sent in self.months().items():
+            def caught_up(month=month, sent=sent) -> None:
+                report = self.api("monitoring", "GET", f"/reports/{month[:4]}/{int(month[5:])}")
+                summary = report["results"]["summary"]
+                shown = (summary["market_days_held"], summary["markets_counted"], summary["sales"],
+                         Decimal(summary["sales_thb"]), report["progress"]["evaluations"]["evaluations"])
+                wanted = (sent["market_days"], sent["market_days"], sent["sales"], sent["amount_thb"],
+                          sent["evaluations"])
+                if shown != wanted:
+                    raise NotYet(f"report {month} shows {shown}, sent {wanted}")
+
+            poll(f"monitoring report {month}", caught_up)
+        return "every month's report counts all market days, sales and evaluations sent"
+
+    def summary(self, seconds: float) -> dict:
+        return {"province_code": PROVINCE, "correlation_id": self.api.correlation_id, "seconds": round(seconds, 1),
+                **self.counts,
+                "market_days": len(self.market_days),
+                "months": {m: {**v, "amount_thb": str(v["amount_thb"])} for m, v in self.months().items()}}
+
+
+def load_demo(urls: dict[str, str], token: str, progress: Callable[[str], None] = print) -> dict:
+    """Load the demo province into the services at `urls` (name -> base URL) with a province officer's
+    (or the department's) token; answers a summary of what was sent."""
+    api = Api(urls, token)
+    try:
+        return DemoLoad(api, demo_province(), progress).run()
+    finally:
+        api.close()

@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+SERVICES = ["registry", "scheduling", "sales", "monitoring"]  # local HTTP ports: the first one, +1, +2, +3
+
+
+def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:
+    """Each service's base URL on this machine, as the local stack runs them."""
+    return {name: f"http://{host}:{first_port + i}" for i, name in enumerate(SERVICES)}
 
 
 @dataclass
@@ -30,6 +36,7 @@ class ServiceProcess:
             [sys.executable, "-m", "uvicorn", "--factory", f"services.{self.name}.main:app",
              "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
             cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the terminal reaches the caller only, which stops it in order
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:

@@ -6,6 +6,7 @@ State lives in .local/ (databases, broker data, logs); delete it to start from n
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -17,10 +18,11 @@ import asyncpg
 
 from deploy.kafka.kafka_runner import LocalKafka
 from deploy.local.demo import DEMO_PROVINCE, load_demo
-from deploy.local.processes import REPO, ServiceProcess
-from shared.auth import Principal, Role, issue_token
+from deploy.local.demo_data import YEAR_BE
+from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
+from shared.auth import Principal, Role, issue_token, new_secret
 
-SERVICES = ["registry", "scheduling", "sales", "monitoring"]  # HTTP ports: --http-port, +1, +2, +3
+__all__ = ["SERVICES", "main"]
 
 
 async def create_databases(server_url: str, names: list[str]) -> None:
@@ -34,8 +36,20 @@ async def create_databases(server_url: str, names: list[str]) -> None:
         await admin.close()
 
 
+def kept_secret(path: Path) -> str:
+    """A random key kept in the state directory, so tokens and integration keys survive a restart."""
+    if not path.exists():
+        path.write_text(new_secret() + new_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def dashboard_link(monitoring_url: str, token: str) -> str:
+    return f"{monitoring_url}/dashboard#province={DEMO_PROVINCE}&year={YEAR_BE}&month=6&token={token}"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
     parser.add_argument("--kafka-port", type=int, default=19092)
@@ -46,12 +60,7 @@ def main() -> None:
     state = args.state_dir.resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
-    secret_file = state / "jwt_secret"
-    if not secret_file.exists():
-        from shared.auth import new_secret
-
-        secret_file.write_text(new_secret() + new_secret())
-    secret = secret_file.read_text().strip()
+    secret = kept_secret(state / "jwt_secret")
 
     print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
     kafka = LocalKafka(state / "kafka", args.kafka_port)
@@ -61,15 +70,14 @@ def main() -> None:
     subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
                    stdout=subprocess.DEVNULL)
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
-    services = {name: args.http_port + i for i, name in enumerate(SERVICES)}
-    asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in services]))
+    urls = local_urls(args.http_port)
+    asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in SERVICES]))
 
-    print(f"[3/4] starting services: {', '.join(services)} ...", flush=True)
-    processes = [
-        ServiceProcess(name, port, {"OTOP_DATABASE_URL": f"{server}/otop_{name}", "OTOP_KAFKA_BOOTSTRAP": bootstrap,
-                                    "OTOP_JWT_SECRET": secret}, state / "logs" / f"{name}.log")
-        for name, port in services.items()
-    ]
+    print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
+    common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": secret,
+              "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
+    processes = [ServiceProcess(name, args.http_port + i, {**common, "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
+                                state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
     stopping = False
 
     def stop_all(*_):
@@ -85,6 +93,7 @@ def main() -> None:
         print("stopped.", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
         for process in processes:
             process.start()
@@ -93,19 +102,29 @@ def main() -> None:
         department = issue_token(secret, Principal(subject="demo-department", role=Role.DEPARTMENT))
         officer = issue_token(secret, Principal(subject="demo-officer", role=Role.PROVINCE_OFFICER,
                                                 province_code=DEMO_PROVINCE))
-        demo_marker = state / "demo-loaded"
-        if not args.no_demo and not demo_marker.exists():
-            print(f"[4/4] loading the demo province ({DEMO_PROVINCE} Suphanburi) ...", flush=True)
-            load_demo(f"http://127.0.0.1:{services['registry']}", officer)
-            demo_marker.touch()
-        print("\nOTOP Mobile is running:")
-        for process in processes:
-            print(f"  {process.name:<11} {process.url}/docs")
+        demo_summary = state / "demo.json"
+        if args.no_demo:
+            print("[4/4] no demo province (--no-demo)", flush=True)
+        elif demo_summary.exists():
+            print(f"[4/4] the demo province is loaded already (delete {state} to start over)", flush=True)
+        else:
+            print(f"[4/4] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
+                  flush=True)
+            try:
+                demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
+            except Exception:
+                print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
+                raise
+        print(f"\nOTOP Mobile is running:\n  dashboard   {dashboard_link(urls['monitoring'], officer)}\n")
+        print(f"  {'service':<11} {'API':<26} Swagger docs")
+        for name, url in urls.items():
+            print(f"  {name:<11} {url:<26} {url}/docs")
         print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {state / 'logs'}")
-        print(f"\nprovince officer token (province {DEMO_PROVINCE}):\n  {officer}")
-        print(f"department token:\n  {department}")
+        print(f"\nprovince officer token (province {DEMO_PROVINCE}, valid 12 h):\n  {officer}")
+        print(f"department token (valid 12 h):\n  {department}")
         print(f"\ntry: curl -H 'Authorization: Bearer <officer token>' "
-              f"http://127.0.0.1:{services['monitoring']}/provinces/{DEMO_PROVINCE}/products")
+              f"'{urls['monitoring']}/provinces/{DEMO_PROVINCE}/reports/{YEAR_BE}/6?format=markdown'")
+        print("     python -m deploy.local.cli --help   (demo load, registry import, report export)")
         if args.exit_after_start:
             return
         print("\nCtrl-C stops everything.", flush=True)

@@ -1,29 +1,140 @@
 """The README's first command, end to end: the local stack starts Kafka, PostgreSQL and every service,
-loads the demo province, answers with its data, and stops cleanly."""
+loads the demo province through the services' APIs, answers with its data, and Ctrl-C stops it all."""
 
+import json
+import os
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
 
+import httpx
 import pytest
 
-from deploy.local.processes import REPO
+from deploy.local.processes import REPO, SERVICES, local_urls
 from tests import harness
 
 pytestmark = pytest.mark.integration
+START_TIMEOUT_S = 240
 
 
-def test_local_stack_starts_loads_the_demo_and_stops(tmp_path):
+def lines_of(process: subprocess.Popen) -> "queue.Queue[str | None]":
+    """The process's output, line by line (None at its end), read on a thread so waits can time out."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def output_until(lines: "queue.Queue[str | None]", marker: str, timeout: float) -> str:
+    seen, deadline = [], time.monotonic() + timeout
+    while marker not in "".join(seen[-1:]):
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {marker!r} after {timeout} s:\n" + "".join(seen)[-5000:]) from None
+        if line is None:
+            raise AssertionError(f"the stack ended before {marker!r}:\n" + "".join(seen)[-5000:])
+        seen.append(line)
+    return "".join(seen)
+
+
+def processes_naming(*needles: str) -> list[str]:
+    """Command lines of running processes that contain any of `needles`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if proc.name.isdigit() and int(proc.name) != os.getpid() and any(n in cmdline for n in needles):
+            found.append(f"{proc.name}: {cmdline[:300]}")
+    return found
+
+
+def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     state = harness.scratch_dir("otop-stack-")
-    http_port = harness.free_port()
-    ports = ["--http-port", str(http_port), "--kafka-port", str(harness.free_port()),
-             "--pg-port", str(harness.free_port())]
-    # Ports: http_port..+3 must be free too; a random high port makes a clash unlikely.
-    done = subprocess.run([sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), *ports,
-                           "--exit-after-start"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "demo products registered: 60/60" in done.stdout
-    assert "OTOP Mobile is running" in done.stdout and "stopped." in done.stdout
-    for name in ("registry", "scheduling", "sales", "monitoring"):
+    # The four HTTP ports follow the first; a random high port makes a clash unlikely.
+    http_port, kafka_port, pg_port = harness.free_port(), harness.free_port(), harness.free_port()
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
+         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)  # its own process group, so Ctrl-C can be sent to it as a terminal would
+    lines = lines_of(stack)
+    try:
+        started = output_until(lines, "Ctrl-C stops everything.", START_TIMEOUT_S)
+        urls = local_urls(http_port)
+        officer = re.search(r"province officer token \(province 72.*\n\s+(\S+)", started).group(1)
+        department = re.search(r"department token.*\n\s+(\S+)", started).group(1)
+        assert f"{urls['monitoring']}/dashboard#province=72&year=2562&month=6&token={officer}" in started
+        for name in SERVICES:
+            assert f"{urls[name]}/docs" in started
+        summary = json.loads((state / "demo.json").read_text())
+        assert f"[6/6] demo loaded in {summary['seconds']:.1f} s" in started
+
+        def get(service: str, path: str, token: str = officer, **params) -> dict:
+            response = httpx.get(f"{urls[service]}{path}", params=params, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        # The registry: ~100 producers, some paused for a raw-material shortage, ~300 products.
+        assert summary["producers"] == 100 and 280 <= summary["products"] <= 340
+        assert get("registry", "/provinces/72/products", limit=1)["total"] == summary["products"]
+        assert get("registry", "/provinces/72/producers", limit=1)["total"] == summary["producers"]
+        paused = get("registry", "/provinces/72/producers", available="false", limit=100)["items"]
+        assert len(paused) == summary["paused"] > 0 and all(p["unavailable_reason"] for p in paused)
+        assert get("registry", "/products", department, province="72", limit=1)["total"] == summary["products"]
+
+        # Scheduling: 16 market days June-September 2019, all held, each lineup at the target.
+        days = get("scheduling", "/provinces/72/market-days", **{"from": "2019-06-01", "to": "2019-09-30"})
+        assert len(days) == summary["market_days"] == 16 and {d["status"] for d in days} == {"held"}
+        lineup = get("scheduling", f"/provinces/72/market-days/{days[0]['id']}/lineup")
+        assert lineup["accepted"] >= lineup["products_target"] == 20
+        assert summary["declined"] > 0 and summary["invited"] >= 16 * 20 + summary["declined"]
+
+        # Sales, as the sales service totals them and as each month's report shows them: what the demo sent.
+        by_month = {item["key"]: item for item in get("sales", "/provinces/72/sales/totals", by="month")["items"]}
+        for month, sent in summary["months"].items():
+            assert sent["sales"] > 0 and Decimal(sent["amount_thb"]) > 0
+            assert by_month[month]["sales"] == sent["sales"]
+            assert Decimal(by_month[month]["amount_thb"]) == Decimal(sent["amount_thb"])
+            report = get("monitoring", f"/provinces/72/reports/{month[:4]}/{int(month[5:])}")
+            results = report["results"]["summary"]
+            assert (results["sales"], Decimal(results["sales_thb"])) == (sent["sales"],
+                                                                         Decimal(sent["amount_thb"]))
+            assert results["market_days_held"] == results["markets_counted"] == sent["market_days"] == 4
+            assert report["progress"]["evaluations"]["evaluations"] == sent["evaluations"] > 0
+            assert report["results"]["best_sellers"] and report["results"]["invitations_declined"] is not None
+            assert report["issues"]["problems"] and report["issues"]["recommendations"]
+        june = get("monitoring", "/provinces/72/reports/2562/6")
+        assert june["progress"]["activities"] and june["progress"]["committees"][0]["members"] == 8
+        assert june["plan"]["rows"][0]["market_days_per_month"] == 4
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C
+        try:
+            stack.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            raise
+    rest = []
+    while (line := lines.get(timeout=10)) is not None:
+        rest.append(line)
+    assert stack.returncode == 0 and "stopped." in "".join(rest), "".join(rest)[-3000:]
+    for name in SERVICES:
         log = (state / "logs" / f"{name}.log").read_text()
         assert "Application shutdown complete" in log, log[-2000:]
+    ports = [f"--port {http_port + i}" for i in range(len(SERVICES))]
+    assert processes_naming(str(state), *ports) == []
     subprocess.run(["rm", "-rf", str(state)], check=False)

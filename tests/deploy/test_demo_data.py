@@ -1,0 +1,66 @@
+"""The demo province's data (no I/O): the same every time, varied as the programme's products are, and
+accepted by the services' own input rules (the end-to-end load is tests/deploy/test_local_stack.py)."""
+
+import random
+from collections import Counter
+from datetime import date
+
+from deploy.local.demo_data import MONTHS, YEAR, demo_province
+from services.monitoring.domain import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from services.registry.domain import sheet
+from services.registry.domain.catalogue import Availability
+from services.scheduling.domain import PlanIn, VenueIn
+
+
+def test_the_demo_is_the_same_every_time_and_another_seed_changes_it():
+    assert demo_province().sheet_csv() == demo_province().sheet_csv()
+    assert demo_province(seed=1).sheet_csv() != demo_province().sheet_csv()
+
+
+def test_the_registry_would_import_the_demo_sheet_as_new_producers_and_products():
+    demo = demo_province()
+    plan = sheet.plan_import("72", sheet.sheet_rows(sheet.read_table(demo.sheet_csv(), "text/csv")), {}, {})
+    assert len(plan.producers) == 100 and all(new for _, new, _ in plan.producers)
+    assert len(plan.products) == len(demo.products) and 280 <= len(demo.products) <= 340
+    assert len({p.name for p in demo.products}) == len(demo.products)  # the loader finds them by name
+    for pause in demo.paused.values():
+        Availability.model_validate(pause)
+    producers_with_products = {p.row["producer_name"] for p in demo.products}
+    assert len(demo.paused) == 8 and set(demo.paused) <= producers_with_products
+
+
+def test_the_products_vary_as_the_programme_needs():
+    rows = [p.row for p in demo_province().products]
+    assert set(Counter(r["category"] for r in rows)) == {"food", "beverage", "textile", "houseware", "herbal"}
+    quadrants, stars = Counter(r["quadrant"] for r in rows), Counter(r["star_level"] for r in rows)
+    assert set(quadrants) == set("ABCD") and quadrants["D"] == max(quadrants.values())
+    assert set(stars) == {1, 2, 3, 4, 5} and sum(stars[s] for s in (1, 2, 3)) > len(rows) / 2
+    assert 0 < sum(r["nawatwithi"] == "true" for r in rows) < len(rows)
+    producers = {r["producer_name"]: r for r in rows}.values()
+    assert 0 < sum(p["experienced"] == "false" for p in producers) < len(producers)
+    assert {p["producer_type"] for p in producers} == {"community_group", "single_owner", "sme"}
+
+
+def test_the_season_is_four_market_days_a_month_june_to_september_2562():
+    demo = demo_province()
+    PlanIn.model_validate(demo.plan)
+    assert Counter(d.day.month for d in demo.market_days) == dict.fromkeys(MONTHS, 4)
+    assert all(d.day.year == YEAR and d.day.weekday() == 5 for d in demo.market_days)
+    assert len({(d.venue, d.day) for d in demo.market_days}) == 16
+    venues = [VenueIn.model_validate(v) for v in demo.venues]
+    assert {v.kind for v in venues} == {"pracharat_market", "tourist_spot"}
+    for venue in venues:
+        venue.check_province("72")
+    sold = demo.market_days[0].sold_at(random.Random(1))
+    assert demo.market_days[0].starts_at <= sold.timetz().replace(tzinfo=None) < demo.market_days[0].ends_at
+
+
+def test_the_committee_meetings_and_issues_are_what_monitoring_takes():
+    demo = demo_province()
+    CommitteeIn.model_validate({k: v for k, v in demo.committee.items() if k != "members"})
+    members = [MemberIn.model_validate(m) for m in demo.committee["members"]]
+    assert len({m.role for m in members}) == 4  # every role the seed names
+    activities = [ActivityIn.model_validate(a) for a in demo.activities]
+    assert activities[0].held_on == date(YEAR, 6, 24) and activities[0].participants == 40
+    issues = [IssueIn.model_validate(i) for i in demo.issues]
+    assert {(i.month, i.kind) for i in issues} == {(m, k) for m in MONTHS for k in ("problem", "recommendation")}
