@@ -3,7 +3,7 @@ Kafka broker of their own. A stream of signed POS sales flows ingress -> sales -
 monitoring (and scheduling's read model); services and the broker are SIGKILLed at points a seed
 chooses and started again. Every holder must end with exactly the sales sent: none lost, none doubled.
 
-Sizes: OTOP_FAULT_SALES (default 10000), OTOP_FAULT_SEEDS (default 2), OTOP_FAULT_KILLS (per trial, 4)."""
+Sizes: OTOP_FAULT_SALES (default 2000), OTOP_FAULT_SEEDS (default 2), OTOP_FAULT_KILLS (per trial, default 3)."""
 
 import asyncio
 import random
@@ -15,13 +15,12 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
-from tests.reliability.stack import (
+from tests.reliability.support import (
     OFFICER,
     Stack,
     Totals,
     create_catalogue,
     env_int,
-    own_kafka,
     pos_stream,
     scalar,
     settled,
@@ -29,27 +28,11 @@ from tests.reliability.stack import (
 from tests.sales.support import publish_pos
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
-SALES = env_int("OTOP_FAULT_SALES", 10_000)
+SALES = env_int("OTOP_FAULT_SALES", 2_000)
 SEEDS = range(env_int("OTOP_FAULT_SEEDS", 2))
-KILLS = env_int("OTOP_FAULT_KILLS", 4)
+KILLS = env_int("OTOP_FAULT_KILLS", 3)
 # Services on the path of a sale; the registry only made the products and is not.
 VICTIMS = ("sales", "monitoring", "scheduling")
-
-
-@pytest.fixture(scope="module")
-async def stack(pg_server, tmp_path_factory):
-    with own_kafka() as kafka:
-        stack = await Stack.start(kafka, pg_server, tmp_path_factory.mktemp("fault-logs"))
-        try:
-            yield stack
-        finally:
-            stack.stop()
-
-
-@pytest.fixture
-async def running(stack):
-    await stack.ensure_running()
-    return stack
 
 
 async def stored(stack: Stack, service: str, market_day_id: str) -> int:
@@ -65,6 +48,15 @@ async def reaches(stack: Stack, service: str, market_day_id: str, count: int, ti
     return n
 
 
+async def paced_publish(stack: Stack, messages: list, market_day_id: str, chunks: int = 20) -> None:
+    """The stream in chunks, each once sales has stored most of the one before: the stream lasts as long
+    as sales takes, so a kill of sales lands mid-stream."""
+    size = -(-len(messages) // chunks)
+    for start in range(0, len(messages), size):
+        await publish_pos(stack.kafka.bootstrap, messages[start:start + size])
+        await reaches(stack, "sales", market_day_id, int(min(start + size, SALES) * 0.8))
+
+
 def assert_exact(found: dict[str, Totals], expected: Totals) -> None:
     assert found == dict.fromkeys(found, expected), f"expected {expected} everywhere, found {found}"
 
@@ -75,7 +67,7 @@ async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed)
     catalogue = await create_catalogue(running, date(2019, 6, 1 + seed % 28))
     stream = pos_stream(catalogue, SALES, rng)
     plan = sorted((rng.uniform(0.05, 0.9), rng.choice(VICTIMS)) for _ in range(KILLS))
-    publishing = asyncio.create_task(publish_pos(running.kafka.bootstrap, stream.messages))
+    publishing = asyncio.create_task(paced_publish(running, stream.messages, catalogue.market_day_id))
     mid_stream = 0
     for fraction, victim in plan:
         held = await reaches(running, victim, catalogue.market_day_id, int(fraction * SALES))

@@ -232,3 +232,73 @@ async def settled(stack: Stack, catalogue: Catalogue, expected: Totals, timeout:
 
 async def _outbox_empty(stack: Stack, name: str) -> bool:
     return await scalar(stack.db(name), "SELECT count(*) FROM outbox") == 0
+
+
+# --- what each service consumes, and what its consumers dead-letter
+
+@dataclass(frozen=True)
+class Subscription:
+    service: str
+    group_id: str
+    topic: str
+    handles: frozenset[tuple[str, int]]  # (event type, version); empty for the POS ingress batch consumer
+
+
+def subscriptions() -> list[Subscription]:
+    """Every Kafka consumer of every service, read from the services' own consumers() lists, so a new
+    consumer is fuzzed without anyone adding it here."""
+    import importlib
+    from types import SimpleNamespace
+
+    from services.sales.config import SalesSettings
+    from shared.consumer import EventConsumer
+
+    found = []
+    for name in SERVICES:
+        module = importlib.import_module(f"services.{name}.consumers")
+        settings = SalesSettings(service_name=name, database_url="postgresql://unused", jwt_secret="x" * 32,
+                                 sales_signing_master_key=MASTER_KEY)
+        for consumer in module.consumers(SimpleNamespace(sessions=None, inbox=None), settings):
+            handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else frozenset()
+            found.append(Subscription(name, consumer.group_id, consumer.topic, handles))
+    return found
+
+
+class DeadLetters:
+    """Reads every `<topic>.dlq` of the stack's broker from the beginning, in the background, and keeps the
+    headers of each dead-lettered record by its `x-fuzz-id` header."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.bootstrap, self.topics = bootstrap, topics
+        self.by_fuzz_id: dict[str, list[dict[str, str]]] = {}
+
+    async def __aenter__(self) -> "DeadLetters":
+        from aiokafka import AIOKafkaConsumer
+
+        from shared.kafka_admin import ensure_topics
+
+        await ensure_topics(self.bootstrap, self.topics, partitions=6)
+        self._consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=self.bootstrap,
+                                          auto_offset_reset="earliest", group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}")
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._collect())
+        return self
+
+    async def _collect(self) -> None:
+        async for record in self._consumer:
+            headers = {name: value.decode(errors="replace") for name, value in record.headers}
+            if "x-fuzz-id" in headers:
+                self.by_fuzz_id.setdefault(headers["x-fuzz-id"], []).append(headers)
+
+    async def arrived(self, expected: set[tuple[str, str]], timeout: float = 60) -> None:
+        """Waits until each (fuzz id, consumer group) is here, then a little longer, for anything unexpected."""
+        async def all_here() -> bool:
+            return expected <= {(fid, h["dlq-consumer-group"]) for fid, hs in self.by_fuzz_id.items() for h in hs}
+
+        await eventually(all_here, timeout=timeout)
+        await asyncio.sleep(0.5)
+
+    async def __aexit__(self, *_exc) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
