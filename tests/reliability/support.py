@@ -302,3 +302,15 @@ class DeadLetters:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         await self._consumer.stop()
+
+
+def openapi_of(service: str) -> dict:
+    """The service's OpenAPI document, from its app (built, not started: no database or broker needed)."""
+    import importlib
+
+    from shared.service import create_app
+    from shared.settings import ServiceSettings
+
+    spec = importlib.import_module(f"services.{service}.main").spec
+    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", jwt_secret="x" * 32)
+    return create_app(spec, settings).openapi()
