@@ -48,13 +48,15 @@ async def reaches(stack: Stack, service: str, market_day_id: str, count: int, ti
     return n
 
 
-async def paced_publish(stack: Stack, messages: list, market_day_id: str, chunks: int = 20) -> None:
-    """The stream in chunks, each once sales has stored most of the one before: the stream lasts as long
-    as sales takes, so a kill of sales lands mid-stream."""
+async def paced_publish(stack: Stack, messages: list, market_day_id: str, chunks: int = 20,
+                        pause_s: float = 0.5) -> None:
+    """The stream in chunks, each a pause after sales has stored most of the one before: the stream lasts
+    longer than a restart, so kills of sales land mid-stream."""
     size = -(-len(messages) // chunks)
     for start in range(0, len(messages), size):
         await publish_pos(stack.kafka.bootstrap, messages[start:start + size])
         await reaches(stack, "sales", market_day_id, int(min(start + size, SALES) * 0.8))
+        await asyncio.sleep(pause_s)
 
 
 def assert_exact(found: dict[str, Totals], expected: Totals) -> None:
