@@ -9,7 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +68,6 @@ class Stack:
 
     kafka: LocalKafka
     services: dict[str, ServiceProcess]
-    kills: list[str] = field(default_factory=list)
 
     @classmethod
     async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path) -> "Stack":
@@ -112,7 +111,6 @@ class Stack:
         """SIGKILL (no shutdown hook runs), stay down a while, start again on the same database."""
         service = self.services[name]
         service.kill()
-        self.kills.append(name)
         await asyncio.sleep(down_s)
         service.start()
         await asyncio.to_thread(service.wait_ready, 120)

@@ -15,7 +15,6 @@ Examples per topic: the hypothesis profile `reliability-ci` (default) or `reliab
 (OTOP_FUZZ_PROFILE=reliability-full).
 """
 
-import asyncio
 import json
 import uuid
 from collections import Counter
@@ -55,7 +54,8 @@ def sample_payload(event_type: str, version: int) -> dict:
         "venue_kind": "pracharat_market", "day": "2019-07-06", "status": "scheduled", "product_ids": [],
         "producer_ids": [], "quantity": "2", "unit_price_thb": "10.00", "amount_thb": "20.00",
         "sold_at": datetime(2019, 7, 6, 4, 0, tzinfo=UTC).isoformat(), "channel": "officer", "reason": "busy",
-        "overall_score": 4, "integration_sale_id": "fuzz-sample", "mentor_ids": [ids["producer_id"]], "mentee_ids": [str(uuid.uuid4())],
+        "overall_score": 4, "integration_sale_id": "fuzz-sample", "mentor_ids": [ids["producer_id"]],
+        "mentee_ids": [str(uuid.uuid4())],
     }
     if event_type.startswith("sales.sale"):
         candidates["reason"] = "แก้ไขจำนวน"
