@@ -151,19 +151,19 @@ def event_id_of(value: bytes) -> str | None:
 
 @pytest.mark.parametrize("topic", EVENT_TOPICS)
 @given(bad=st.data())
-async def test_bad_events_are_dead_lettered_and_the_consumer_keeps_going(stack, dead_letters, topic, bad):
+async def test_bad_events_are_dead_lettered_and_the_consumer_keeps_going(running, dead_letters, topic, bad):
     groups = groups_of(topic)
     handled = sorted(set().union(*(g.handles for g in groups)))
     messages = bad.draw(st.lists(broken_event(handled), min_size=1, max_size=6))
     key = f"fuzz-{uuid.uuid4().hex[:8]}".encode()
     fuzz_ids = [uuid.uuid4().hex for _ in messages]
     marker = json.dumps(envelope(*handled[0], sample_payload(*handled[0]))).encode()
-    await publish(stack.kafka.bootstrap, topic, key,
+    await publish(running.kafka.bootstrap, topic, key,
                   [(value, [("x-fuzz-id", fid.encode())]) for value, fid in zip(messages, fuzz_ids, strict=True)]
                   + [(marker, [])])
     for group in groups:  # the valid event after the bad ones is applied by every group that handles it
         if handled[0] in group.handles:
-            await eventually(lambda g=group: applied(stack, g.service, g.group_id, event_id_of(marker)), timeout=60)
+            await eventually(lambda g=group: applied(running, g.service, g.group_id, event_id_of(marker)), timeout=60)
     must_dead = {(fid, g.group_id) for value, fid in zip(messages, fuzz_ids, strict=True) for g in groups
                  if verdict(value, g.handles) == "dead-letter"}
     await dead_letters.arrived(must_dead)
@@ -178,10 +178,10 @@ async def test_bad_events_are_dead_lettered_and_the_consumer_keeps_going(stack, 
                 assert headers["dlq-reason"] and headers["dlq-original-topic"] == topic, headers
                 assert headers["dlq-reason-code"] in {"malformed", "failed", "rejected"}, headers
                 if must == "apply or dead-letter":
-                    assert not await applied(stack, group.service, group.group_id, event_id_of(value))
+                    assert not await applied(running, group.service, group.group_id, event_id_of(value))
             else:
                 assert must == "apply or dead-letter", f"{group.group_id} did not dead-letter {value[:200]!r}"
-                assert await applied(stack, group.service, group.group_id, event_id_of(value)), \
+                assert await applied(running, group.service, group.group_id, event_id_of(value)), \
                     f"{group.group_id} neither applied nor dead-lettered {value[:200]!r}"
 
 
@@ -211,20 +211,20 @@ def broken_pos_message(draw, catalogue) -> tuple[bytes, list, str]:
 
 
 @given(bad=st.data())
-async def test_bad_pos_messages_are_dead_lettered_and_the_ingress_keeps_going(stack, dead_letters, catalogue, bad):
+async def test_bad_pos_messages_are_dead_lettered_and_the_ingress_keeps_going(running, dead_letters, catalogue, bad):
     messages = bad.draw(st.lists(broken_pos_message(catalogue), min_size=1, max_size=6))
     key = f"fuzz-{uuid.uuid4().hex[:8]}".encode()
     fuzz_ids = [uuid.uuid4().hex for _ in messages]
     good = pos_sale(f"fuzz-good-{uuid.uuid4().hex}", uuid.UUID(catalogue.products[0]["id"]),
                     uuid.UUID(catalogue.market_day_id))
     good_body = pos_body(good)
-    await publish(stack.kafka.bootstrap, SALES_INGRESS, key,
+    await publish(running.kafka.bootstrap, SALES_INGRESS, key,
                   [(value, headers + [("x-fuzz-id", fid.encode())])
                    for (value, headers, _), fid in zip(messages, fuzz_ids, strict=True)]
                   + [(good_body, signed(good_body, catalogue.key["key_id"], catalogue.key["signing_key"]))])
 
     async def stored() -> bool:
-        return await scalar(stack.db("sales"), "SELECT count(*) FROM sales WHERE integration_sale_id = $1",
+        return await scalar(running.db("sales"), "SELECT count(*) FROM sales WHERE integration_sale_id = $1",
                             good.integration_sale_id) == 1
 
     await eventually(stored, timeout=60)
