@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -119,6 +119,15 @@ def place_of(venue_kinds: set[str], province_name: str) -> str:
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold NUL: refused here (422), not by the database (500)."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL characters")
+        return value
+
 
 # --- what officers submit
 
@@ -144,7 +153,9 @@ class ActivityIn(Input):
     held_on: date
     venue: Text = Field(description="e.g. โรงแรมเลิศธานี อ.เมืองฯ จ.สุพรรณบุรี")
     starts_at: time | None = None
-    ends_at: time | None = None
+    # validate_default: the rule below must also run when ends_at is left out (else starts_at alone is stored,
+    # and every later read of the activities fails its response model: a 500)
+    ends_at: time | None = Field(default=None, validate_default=True)
     target_group: Text
     participants: int = Field(ge=0, le=100_000)
     purpose: Text = Field(description="e.g. เพื่อสร้างความเข้าใจ ...")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
+from services.sales.contract import pos_sale_schema_inline
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
@@ -148,7 +149,7 @@ async def list_sales(
     market_day_id: UUID | None = None,
     product_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bigger overflows the SQL OFFSET: a 500
     province_code: str = province_access(*READ),
 ) -> dict:
     async with db.sessions() as session:
@@ -202,7 +203,7 @@ def _found(sale: dict | None) -> dict:
 
 
 class NewIntegration(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="e.g. the POS vendor and site")
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$", description="e.g. the POS vendor and site")
 
 
 class IssuedKey(BaseModel):
@@ -289,7 +290,7 @@ SIGNATURE_REFUSALS = {Refusal.PROVINCE_MISMATCH: status.HTTP_403_FORBIDDEN,
 
 @router.post("/integration/sales", response_model=IngestResult, tags=["integrations"], max_body_size=MAX_UPLOAD_BYTES,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                 "type": "array", "items": {"$ref": "https://otop.example/schemas/sales.pos.sale.v1.json"}}}}}})
+                 "type": "array", "minItems": 1, "maxItems": 1000, "items": pos_sale_schema_inline()}}}}})
 async def ingest_sales(
     request: Request,
     db: Db,
@@ -332,7 +333,7 @@ class HeldSale(BaseModel):
 async def held_sales(
     db: Db,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bigger overflows the SQL OFFSET: a 500
     province_code: str = province_access(*READ, Role.INTEGRATION),
 ) -> list[dict]:
     """POS sales waiting for their product or market day to become known."""

@@ -27,6 +27,25 @@ def pos_sale_schema() -> dict:
     return json.loads(json.dumps(schema).replace("#/components/schemas/", "#/$defs/"))
 
 
+def pos_sale_schema_inline() -> dict:
+    """The same schema with its $defs written in place: for the OpenAPI document, where a reference must
+    resolve within that document."""
+    schema = pos_sale_schema()
+    defs = schema.pop("$defs")
+    schema.pop("$schema")
+
+    def inline(node):
+        if isinstance(node, dict):
+            if set(node) == {"$ref"} and node["$ref"].startswith("#/$defs/"):
+                return inline(defs[node["$ref"].removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(schema)
+
+
 if __name__ == "__main__":
     json.dump(pos_sale_schema(), sys.stdout, ensure_ascii=False, indent=2, sort_keys=True)
     sys.stdout.write("\n")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -133,6 +133,10 @@ def hold_expired(held_at: datetime, now: datetime, hold_max_s: float) -> bool:
 # --- what officers submit
 
 
+# PostgreSQL text cannot hold NUL: refused as input (422), not by the database (500).
+StorableText = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00]+$")]
+
+
 class NewSale(BaseModel):
     """A sale an officer records for a product on a market day of the province."""
 
@@ -159,7 +163,7 @@ class Correction(BaseModel):
 
     quantity: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=3)
     unit_price_thb: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: StorableText
 
     @model_validator(mode="after")
     def _changes_something(self) -> "Correction":
@@ -171,7 +175,7 @@ class Correction(BaseModel):
 class Void(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: StorableText
 
 
 class CorrectionRefused(Exception):

@@ -57,7 +57,7 @@ class PosSale(Payload):
     integration's province), signed with the integration's key: see README, "POS integration contract".
     """
 
-    integration_sale_id: str = Field(min_length=1, max_length=100, description=(
+    integration_sale_id: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$", description=(
         "The integration's own id for this sale, unique within the integration: the idempotency key "
         "(the same id sent again is counted once)"))
     market_day_id: UUID = Field(description="The market day (from the scheduling service's events)")

@@ -38,7 +38,7 @@ async def list_products(
     db: Db,
     province_code: str = province_access(),
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bigger overflows the SQL OFFSET: a 500
 ) -> dict:
     async with db.sessions() as session:
         total, items = await read_models.list_products(session, province_code, limit, offset)
