@@ -18,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from deploy.local.demo import demo_products
+from deploy.local.demo_data import demo_province
 from services.monitoring.main import spec
 from shared.contracts.registry import ProducerRegistered, ProductRegistered
 from shared.contracts.sales import SaleRecorded
@@ -40,7 +40,7 @@ NEW, OLD = uuid4(), uuid4()
 PRODUCTS = [ProductRegistered(product_id=uuid4(), revision=1, producer_id=NEW if i % 3 else OLD, star_level=2,
                               quadrant="D", nawatwithi=False, **{k: p[k] for k in ("name", "category", "unit")},
                               price_thb=Decimal(p["price_thb"]))
-            for i, p in enumerate(demo_products(24))]
+            for i, p in enumerate(product.row for product in demo_province().products[:24])]
 MARKET = VenueRegistered(venue_id=uuid4(), name="ตลาดประชารัฐ คนไทยยิ้มได้ สุพรรณบุรี", kind="pracharat_market")
 TOURIST = VenueRegistered(venue_id=uuid4(), name="ตลาดสามชุก ๑๐๐ ปี", kind="tourist_spot")
 # June 2562: two market days held (21 products, then 12), one past its day without a record, one cancelled.
