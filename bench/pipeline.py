@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.reports import fill, time_reports
 from deploy.local.processes import ServiceProcess
-from services.monitoring.consumers import SUBSCRIPTIONS as MONITORING_GROUPS
+from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from services.sales.domain import pos_sale_id
 from shared import topics
 from shared.kafka_admin import ensure_topics
@@ -89,7 +89,7 @@ class Bench:
         finally:
             await admin.close()
         # The services see only this run's messages, even on a broker other runs used.
-        await consume_from_now(self.bootstrap, {**SALES_GROUPS, **{g: t for g, (t, _) in MONITORING_GROUPS.items()}})
+        await consume_from_now(self.bootstrap, {**SALES_GROUPS, **MONITORING_GROUPS})
         for service in self.services.values():
             service.start()
         for service in self.services.values():

@@ -6,7 +6,7 @@ import asyncio
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.monitoring.consumers import SUBSCRIPTIONS
+from services.monitoring.consumers import GROUPS
 from shared.events import Envelope, Payload, envelope_for
 from shared.kafka_admin import ensure_topics
 from tests.conftest import bearer, eventually
@@ -18,8 +18,8 @@ DEPARTMENT = bearer("department")
 async def skip_earlier_events(bootstrap: str) -> None:
     """Moves the monitoring consumer groups to the end of their topics, so a test's service reads only
     the events that test publishes (other tests publish to the same topics)."""
-    await ensure_topics(bootstrap, sorted({topic for topic, _ in SUBSCRIPTIONS.values()}), partitions=6)
-    for group_id, (topic, _) in SUBSCRIPTIONS.items():
+    await ensure_topics(bootstrap, sorted(set(GROUPS.values())), partitions=6)
+    for group_id, topic in GROUPS.items():
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
         await consumer.start()
         try:

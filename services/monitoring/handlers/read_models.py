@@ -3,12 +3,16 @@ applies only if its revision (or, for aggregates without one, its time) is newer
 redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
 transaction (shared.consumer.EventConsumer), which makes them idempotent."""
 
+from collections.abc import Sequence
+
+from aiokafka import ConsumerRecord
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from shared.consumer import RejectEvent
+from shared.batch import Rejection
+from shared.consumer import RejectEvent, claim_all
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
@@ -20,7 +24,7 @@ from shared.contracts.scheduling import (
     PlanSet,
     VenueRegistered,
 )
-from shared.events import Envelope
+from shared.events import Envelope, InvalidEvent, parse_event
 
 
 async def _keep_newest(session: AsyncSession, table: Table, row: dict, *, key: str = "id",
@@ -91,13 +95,39 @@ async def invitation_changed(session: AsyncSession, envelope: Envelope, event: I
     }, version="as_of")
 
 
-async def sale_changed(session: AsyncSession, envelope: Envelope, event: SaleState) -> None:
-    await _keep_newest(session, tables.sales, {
-        "id": event.sale_id, "province_code": envelope.province_code,
-        "voided": event.voided or isinstance(event, SaleVoided),
-        **event.model_dump(include={"revision", "market_day_id", "product_id", "producer_id", "quantity",
-                                    "unit_price_thb", "amount_thb", "sold_at"}),
-    })
+def _sale_row(envelope: Envelope, event: SaleState) -> dict:
+    return {"id": event.sale_id, "province_code": envelope.province_code,
+            "voided": event.voided or isinstance(event, SaleVoided),
+            **event.model_dump(include={"revision", "market_day_id", "product_id", "producer_id", "quantity",
+                                        "unit_price_thb", "amount_thb", "sold_at"})}
+
+
+async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
+                        records: Sequence[ConsumerRecord]) -> list[Rejection]:
+    """The sales read model, a batch of SaleRecorded/Corrected/Voided at a time (sales are the busiest
+    stream): the event ids are claimed in the inbox and the newest revision of each sale upserted, with
+    one statement each, in the batch's transaction. Unreadable records are returned to be dead-lettered."""
+    events, rejections = [], []
+    for record in records:
+        try:
+            envelope, event = parse_event(record.value or b"")
+        except InvalidEvent as exc:
+            rejections.append(Rejection(record, "malformed", str(exc)))
+            continue
+        if isinstance(event, SaleState):
+            events.append((envelope, event))
+    claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _ in events])
+    newest: dict = {}
+    for envelope, event in events:
+        if envelope.event_id in claimed and event.revision > newest.get(event.sale_id, {}).get("revision", 0):
+            newest[event.sale_id] = _sale_row(envelope, event)
+    if newest:
+        stmt = insert(tables.sales)
+        columns = next(iter(newest.values())).keys()
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["id"], set_={k: stmt.excluded[k] for k in columns if k != "id"},
+            where=tables.sales.c.revision < stmt.excluded.revision), list(newest.values()))
+    return rejections
 
 
 async def list_products(session: AsyncSession, province_code: str, limit: int, offset: int) -> tuple[int, list[dict]]:
