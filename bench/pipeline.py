@@ -14,6 +14,7 @@ signed POS messages on the ingress topic, against a raw baseline that consumes t
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -59,6 +60,13 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process used so far: unlike wall time, it hardly depends on what else
+    runs on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(sorted_values: list[float | None], share: float) -> float | None:
@@ -135,10 +143,12 @@ class Bench:
         self.services["sales"].stop()  # the messages wait on the topic, as after an outage
         starts = await end_offsets(self.bootstrap, topics.SALES_INGRESS)
         await send_all(self.bootstrap, messages)
-        baseline_s = await raw_baseline(self.bootstrap, starts, len(messages), self.urls["raw"])
+        baseline_s, baseline_cpu_s = await raw_baseline(self.bootstrap, starts, len(messages), self.urls["raw"])
 
         self.services["sales"].start()
         await asyncio.to_thread(self.services["sales"].wait_ready)
+        pids = {name: service.process.pid for name, service in self.services.items()}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         day = self.day.market_day_id
         first = stored = done = None
         deadline = time.monotonic() + 120 + n / 50
@@ -156,8 +166,12 @@ class Bench:
             await asyncio.sleep(0.05)
         self._note_rss()
         pipeline_s = done - first
+        per_1000 = 1000 / len(messages)
+        cpu = {f"{name}_cpu_ms_per_1000": (cpu_seconds(pid) - cpu_before[name]) * 1000 * per_1000
+               for name, pid in pids.items()}
         return {"messages": len(messages), "unique_sales": n,
                 "baseline_s": baseline_s, "baseline_sales_per_s": len(messages) / baseline_s,
+                "baseline_cpu_ms_per_1000": baseline_cpu_s * 1000 * per_1000, **cpu,
                 "pipeline_s": pipeline_s, "pipeline_sales_per_s": len(messages) / pipeline_s,
                 "sales_db_stored_after_s": stored - first,
                 "ratio_b_over_a": baseline_s / pipeline_s, **await self.counted(ids)}
@@ -279,10 +293,11 @@ RAW_TABLE = """CREATE TABLE IF NOT EXISTS raw_sales (
     unit_price_thb numeric, sold_at timestamptz)"""
 
 
-async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count: int, database_url: str) -> float:
+async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count: int,
+                       database_url: str) -> tuple[float, float]:
     """The floor any ingestion pays: consume `count` messages from `starts` in batches of 500, read the
     JSON, COPY the sales into one table, commit the offsets after each COPY. Seconds from the first
-    batch fetched to the last offsets committed."""
+    batch fetched to the last offsets committed, and the CPU seconds this process used meanwhile."""
     db = await asyncpg.connect(database_url)
     await db.execute(RAW_TABLE)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"bench.raw.{uuid4().hex[:6]}",
@@ -295,8 +310,8 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count:
         copied, started = 0, None
         while copied < count:
             batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-            if batches:
-                started = started or time.monotonic()
+            if batches and started is None:
+                started, cpu_started = time.monotonic(), time.process_time()
             rows = []
             for records in batches.values():
                 for record in records:
@@ -309,9 +324,9 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count:
                 await db.copy_records_to_table("raw_sales", records=rows)
                 await consumer.commit()
                 copied += len(rows)
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
         assert await db.fetchval("SELECT count(*) FROM raw_sales") == count
-        return elapsed
+        return elapsed, cpu
     finally:
         await consumer.stop()
         await db.close()
@@ -324,9 +339,9 @@ async def run(bootstrap: str, server: str, params: Params, work_dir: Path) -> di
     results: dict = {"params": asdict(params), "started_at": datetime.now(UTC).isoformat()}
     try:
         await bench.prepare()
-        results["throughput"] = await bench.throughput()
-        results["latency"] = await bench.latency()
-        results["reports"] = await bench.reports()
+        for phase in ("throughput", "latency", "reports"):
+            print(f"[bench] {phase} ...", flush=True)
+            results[phase] = await getattr(bench, phase)()
     finally:
         bench.stop()
     results["peak_rss_mb"] = bench.peak_rss

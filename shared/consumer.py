@@ -116,10 +116,9 @@ async def claim_all(session: AsyncSession, inbox: Table, consumer: str, event_id
     """The bulk form of `claim`: the ids of the events not processed by `consumer` before, now claimed."""
     if not event_ids:
         return set()
-    claimed = await session.execute(
-        insert(inbox).values([{"consumer": consumer, "event_id": event_id} for event_id in set(event_ids)])
-        .on_conflict_do_nothing().returning(inbox.c.event_id)
-    )
+    # Parameters as a list (not .values([...])): the statement compiles once and is cached.
+    claimed = await session.execute(insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id),
+                                    [{"consumer": consumer, "event_id": event_id} for event_id in set(event_ids)])
     return set(claimed.scalars())
 
 
