@@ -13,7 +13,8 @@ NATIONAL_PATH, PROVINCE_PATH = "/national/reports/2019/6", "/provinces/72/report
 
 
 async def fill(database_url: str, sales: int) -> None:
-    """77 provinces, 8 market days each in June 2019, `sales` sales over them (every 50th voided).
+    """77 provinces, 8 market days each in June 2019, `sales` sales over them (every 50th voided), and
+    each market day's totals (`market_day_sales`), as the service's consumer would have left them.
     One INSERT ... SELECT over generate_series per table: the rows are made in the server, so none
     cross the wire (faster than COPY from a client)."""
     codes = [p.code for p in geothai.provinces()]
@@ -34,6 +35,10 @@ async def fill(database_url: str, sales: int) -> None:
                    1 + i % 4, 45.50, (1 + i % 4) * 45.50, i % 50 = 0, TIMESTAMPTZ '2019-06-15 10:00+07'
             FROM generate_series(0, $1 - 1) AS i JOIN days d ON d.k = 1 + i % $4""",
             sales, [d["id"] for d in days], [d["province_code"] for d in days], len(days))
+        await db.execute("""
+            INSERT INTO market_day_sales (market_day_id, sales, sales_thb)
+            SELECT market_day_id, count(*), sum(amount_thb) FROM sales
+            WHERE NOT voided AND market_day_id = ANY($1::uuid[]) GROUP BY market_day_id""", [d["id"] for d in days])
         await db.execute("ANALYZE")
     finally:
         await db.close()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     Uuid,
+    event,
     func,
     text,
 )
@@ -156,6 +157,27 @@ sales = Table(  # sales.sale.*: one row per sale, its newest revision, so correc
     Index("sales_counted", "market_day_id", "product_id", postgresql_include=["amount_thb", "quantity"],
           postgresql_where=text("NOT voided")),
 )
+
+# The sales of each market day that count (not voided), kept up to date with `sales` in the same
+# transaction (handlers.read_models.sales_changed): the reports read these few rows per market day
+# instead of totalling millions of sales.
+market_day_sales = Table(
+    "market_day_sales",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("sales", Integer, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+
+@event.listens_for(metadata, "after_create")
+def _total_sales_stored_before(target, connection, tables=(), **_) -> None:
+    """A database made before `market_day_sales` existed gets its totals once, as the table is made
+    (shared.db.create_schema: under its lock, before the consumers start)."""
+    if market_day_sales in tables:
+        connection.execute(text("""
+            INSERT INTO market_day_sales (market_day_id, sales, sales_thb)
+            SELECT market_day_id, count(*), sum(amount_thb) FROM sales WHERE NOT voided GROUP BY market_day_id"""))
 
 # --- the committee's own records
 

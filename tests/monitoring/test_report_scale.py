@@ -59,3 +59,23 @@ async def test_reports_over_many_sales_are_exact_and_fast(database_url, kafka_bo
     print(f"200k sales: national report {timings['national']:.3f}s, province report {timings['province']:.3f}s")
     assert timings["national"] < 5 and timings["province"] < 5  # generous: a shared 2-core machine
 
+
+
+async def test_a_database_from_before_the_market_day_totals_gets_them_once(database_url):
+    engine = make_engine(database_url)
+    await create_schema(engine, tables.metadata)
+    await fill(database_url, 5_000)
+    db = await asyncpg.connect(database_url)
+    try:
+        await db.execute("DROP TABLE market_day_sales")  # as before the table existed
+        await create_schema(engine, tables.metadata)
+        await create_schema(engine, tables.metadata)  # the table exists now: nothing is added again
+        totals = await db.fetch("SELECT market_day_id, sales, sales_thb FROM market_day_sales ORDER BY 1")
+        expected = await db.fetch("SELECT market_day_id, count(*) AS sales, sum(amount_thb) AS sales_thb FROM sales "
+                                  "WHERE NOT voided GROUP BY 1 ORDER BY 1")
+    finally:
+        await db.close()
+        await engine.dispose()
+    assert len(totals) == 77 * MARKET_DAYS_PER_PROVINCE
+    assert [tuple(r) for r in totals] == [tuple(r) for r in expected]
+    assert sum(r["sales"] for r in totals) == 5_000 - 5_000 // 50

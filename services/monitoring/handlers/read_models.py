@@ -3,7 +3,9 @@ applies only if its revision (or, for aggregates without one, its time) is newer
 redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
 transaction (shared.consumer.EventConsumer), which makes them idempotent."""
 
+from collections import defaultdict
 from collections.abc import Sequence
+from decimal import Decimal
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import Table, func, select
@@ -105,8 +107,9 @@ def _sale_row(envelope: Envelope, event: SaleState) -> dict:
 async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
                         records: Sequence[ConsumerRecord]) -> list[Rejection]:
     """The sales read model, a batch of SaleRecorded/Corrected/Voided at a time (sales are the busiest
-    stream): the event ids are claimed in the inbox and the newest revision of each sale upserted, with
-    one statement each, in the batch's transaction. Unreadable records are returned to be dead-lettered."""
+    stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
+    each sale replaces an older stored one, and each market day's totals change by the difference.
+    Unreadable records are returned to be dead-lettered."""
     events, rejections = [], []
     for record in records:
         try:
@@ -116,18 +119,51 @@ async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
             continue
         if isinstance(event, SaleState):
             events.append((envelope, event))
+    # Claimed first: a batch that overlaps this one (a rebalance) waits here until it committed, so the
+    # stored rows read next include its changes.
     claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _ in events])
     newest: dict = {}
     for envelope, event in events:
         if envelope.event_id in claimed and event.revision > newest.get(event.sale_id, {}).get("revision", 0):
             newest[event.sale_id] = _sale_row(envelope, event)
-    if newest:
-        stmt = insert(tables.sales)
-        columns = next(iter(newest.values())).keys()
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=["id"], set_={k: stmt.excluded[k] for k in columns if k != "id"},
-            where=tables.sales.c.revision < stmt.excluded.revision), list(newest.values()))
+    if not newest:
+        return rejections
+    s = tables.sales
+    stored = {row.id: row for row in await session.execute(
+        select(s.c.id, s.c.revision, s.c.market_day_id, s.c.amount_thb, s.c.voided)
+        .where(s.c.id.in_(list(newest))).order_by(s.c.id).with_for_update())}
+    changed = [row for sale_id, row in newest.items()
+               if sale_id not in stored or stored[sale_id].revision < row["revision"]]
+    if not changed:
+        return rejections
+    stmt = insert(s)
+    written = set((await session.execute(stmt.on_conflict_do_update(
+        index_elements=["id"], set_={k: stmt.excluded[k] for k in changed[0] if k != "id"},
+        where=s.c.revision < stmt.excluded.revision).returning(s.c.id), changed)).scalars())
+    await _add_to_totals(session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written])
     return rejections
+
+
+async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> None:
+    """Each market day's totals change by what each sale counted before (nothing if new or voided)
+    and what it counts now."""
+    sales: dict = defaultdict(int)
+    amounts: dict = defaultdict(Decimal)
+    for before, after in changes:
+        if before is not None and not before.voided:
+            sales[before.market_day_id] -= 1
+            amounts[before.market_day_id] -= before.amount_thb
+        if not after["voided"]:
+            sales[after["market_day_id"]] += 1
+            amounts[after["market_day_id"]] += Decimal(after["amount_thb"])
+    # In id order, so transactions that touch the same market days lock them in the same order.
+    rows = [{"market_day_id": day, "sales": sales[day], "sales_thb": amounts[day]} for day in sorted(sales)
+            if sales[day] or amounts[day]]
+    if rows:
+        t = tables.market_day_sales
+        stmt = insert(t)
+        await session.execute(stmt.on_conflict_do_update(index_elements=["market_day_id"], set_={
+            "sales": t.c.sales + stmt.excluded.sales, "sales_thb": t.c.sales_thb + stmt.excluded.sales_thb}), rows)
 
 
 async def list_products(session: AsyncSession, province_code: str, limit: int, offset: int) -> tuple[int, list[dict]]:
