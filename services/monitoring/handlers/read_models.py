@@ -1,7 +1,8 @@
 """Read models of other services' events. Each row holds the newest state of its aggregate: an event
 applies only if its revision (or, for aggregates without one, its time) is newer than the row's, so
 redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
-transaction (shared.consumer.EventConsumer), which makes them idempotent."""
+transaction (shared.consumer.EventConsumer), which makes them idempotent; sales, the busiest stream, are
+applied a batch at a time (`sales_changed`, shared.batch.BatchConsumer) with the same inbox claim."""
 
 from collections import defaultdict
 from collections.abc import Sequence
