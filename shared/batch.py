@@ -36,7 +36,8 @@ class BatchConsumer(ReliableConsumer):
     """Consumes up to `max_records` records at a time. `handler` applies a whole batch in one
     transaction and returns the records it refuses; those are dead-lettered after the commit, and
     only then are the offsets committed. A batch that still fails after retries is applied record by
-    record, so a poison record is dead-lettered alone and the others still apply."""
+    record, so a poison record is dead-lettered alone and the others still apply. `committed` is called
+    after each batch's commit (e.g. the outbox relay's wake, so staged events go out at once)."""
 
     def __init__(
         self,
@@ -49,12 +50,14 @@ class BatchConsumer(ReliableConsumer):
         batch_timeout_ms: int = 200,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        committed: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(group_id=group_id, topic=topic, sessions=sessions, max_attempts=max_attempts,
                          retry_backoff_s=retry_backoff_s)
         self._handler = handler
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
+        self._committed = committed
 
     def subscriber_options(self) -> dict:
         return {"batch": True, "max_records": self._max_records, "batch_timeout_ms": self._batch_timeout_ms}
@@ -73,6 +76,7 @@ class BatchConsumer(ReliableConsumer):
         async def apply() -> None:
             async with self._sessions.begin() as session:
                 rejections = await self._handler(session, records)
+            self._committed()
             for rejection in rejections:
                 await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1)
 

@@ -112,6 +112,16 @@ async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: UU
     return claimed.first() is not None
 
 
+async def claim_all(session: AsyncSession, inbox: Table, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+    """The bulk form of `claim`: the ids of the events not processed by `consumer` before, now claimed."""
+    if not event_ids:
+        return set()
+    # Parameters as a list (not .values([...])): the statement compiles once and is cached.
+    claimed = await session.execute(insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id),
+                                    [{"consumer": consumer, "event_id": event_id} for event_id in set(event_ids)])
+    return set(claimed.scalars())
+
+
 def _readable_headers(record: ConsumerRecord) -> ConsumerRecord:
     try:
         for _, value in record.headers or ():

@@ -157,6 +157,18 @@ sales = Table(  # sales.sale.*: one row per sale, its newest revision, so correc
           postgresql_where=text("NOT voided")),
 )
 
+# The sales of each market day that count (not voided), kept up to date with `sales` in the same
+# transaction (handlers.read_models.sales_changed): the reports read these few rows per market day
+# instead of totalling millions of sales.
+market_day_sales = Table(
+    "market_day_sales",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("sales", Integer, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+
 # --- the committee's own records
 
 committees = Table(

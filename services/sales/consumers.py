@@ -38,4 +38,5 @@ def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | B
         return read_models
     return [*read_models, BatchConsumer(group_id="sales.ingress", topic=topics.SALES_INGRESS, sessions=db.sessions,
                                         handler=partial(handlers.ingest_records, db, settings),
-                                        max_records=settings.sales_ingest_max_records, **retries)]
+                                        max_records=settings.sales_ingest_max_records, committed=db.relay.wake,
+                                        **retries)]

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -289,7 +290,7 @@ class Incoming:
     correlation_id: UUID | None
     message: Record
 
-    @property
+    @cached_property
     def sale_id(self) -> UUID:
         return pos_sale_id(self.province_code, self.integration_id, self.sale.integration_sale_id)
 

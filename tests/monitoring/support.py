@@ -4,7 +4,7 @@ would, and a clean start for the service's consumer groups."""
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from services.monitoring.consumers import SUBSCRIPTIONS
+from services.monitoring.consumers import GROUPS
 from shared.events import Envelope, Payload, envelope_for
 from tests.conftest import bearer, consume_from_now, eventually
 
@@ -14,7 +14,7 @@ DEPARTMENT = bearer("department")
 
 async def skip_earlier_events(bootstrap: str) -> None:
     """The monitoring consumer groups start from now: a test's service reads only the events it publishes."""
-    await consume_from_now(bootstrap, {group_id: topic for group_id, (topic, _) in SUBSCRIPTIONS.items()})
+    await consume_from_now(bootstrap, dict(GROUPS))
 
 
 def envelope(payload: Payload, province: str = "72") -> Envelope:

@@ -2,52 +2,24 @@
 PostgreSQL over the latest revision of each sale (the `sales_counted` index), not rows in Python.
 
 The read-model rows are written straight into the service's database here (as its consumers would
-leave them) so that a few hundred thousand sales take seconds to set up; the reports are read over HTTP.
-`python -m tests.monitoring.test_report_scale 2000000` measures a bigger load by hand."""
+leave them, bench.reports.fill) so that a few hundred thousand sales take seconds to set up; the reports
+are read over HTTP. `bash bench/run.sh --report-sales 10000000` measures a bigger load (docs/benchmarks.md)."""
 
-import asyncio
-import os
-import sys
 import time
 
 import asyncpg
-import geothai
 import pytest
+from alembic import command
 
+from bench.reports import MARKET_DAYS_PER_PROVINCE, fill
 from services.monitoring import tables
 from services.monitoring.main import spec
 from shared.db import make_engine
-from shared.migrations import upgrade
+from shared.migrations import alembic_config, upgrade
 from tests.conftest import running_service
 from tests.monitoring.support import DEPARTMENT, OFFICER, report, skip_earlier_events
 
 pytestmark = pytest.mark.integration
-MARKET_DAYS_PER_PROVINCE = 8
-
-
-async def fill(database_url: str, sales: int) -> None:
-    """77 provinces, 8 market days each in June 2019, `sales` sales over them (every 50th voided)."""
-    codes = [p.code for p in geothai.provinces()]
-    db = await asyncpg.connect(database_url)
-    try:
-        await db.execute("""
-            INSERT INTO market_days (id, revision, province_code, venue_id, venue_name, venue_kind, day, status)
-            SELECT gen_random_uuid(), 1, code, gen_random_uuid(), 'ตลาด ' || n, 'pracharat_market',
-                   DATE '2019-06-01' + (n * 3), 'held'
-            FROM unnest($1::text[]) AS code, generate_series(1, $2) AS n""", codes, MARKET_DAYS_PER_PROVINCE)
-        await db.execute("""
-            WITH days AS (SELECT id, province_code, row_number() OVER (ORDER BY id) - 1 AS k FROM market_days),
-                 counted AS (SELECT count(*) AS c FROM days)
-            INSERT INTO sales (id, revision, province_code, market_day_id, product_id, quantity, unit_price_thb,
-                               amount_thb, voided, sold_at)
-            SELECT gen_random_uuid(), 1 + (i % 3), d.province_code, d.id,
-                   ('00000000-0000-4000-8000-' || lpad(to_hex(i % 5000), 12, '0'))::uuid,
-                   1 + i % 4, 45.50, (1 + i % 4) * 45.50, i % 50 = 0, TIMESTAMPTZ '2019-06-15 10:00+07'
-            FROM counted CROSS JOIN generate_series(0, $1 - 1) AS i
-            JOIN days d ON d.k = i % counted.c""", sales)
-        await db.execute("ANALYZE")
-    finally:
-        await db.close()
 
 
 async def expected_total(database_url: str, province_code: str | None = None) -> str:
@@ -90,14 +62,23 @@ async def test_reports_over_many_sales_are_exact_and_fast(database_url, kafka_bo
     assert timings["national"] < 5 and timings["province"] < 5  # generous: a shared 2-core machine
 
 
-if __name__ == "__main__":
-    async def main(count: int) -> None:
-        url, bootstrap = os.environ["OTOP_TEST_DATABASE_URL"], os.environ["OTOP_TEST_KAFKA_BOOTSTRAP"]
-        name = f"bench_{int(time.time())}"
-        admin = await asyncpg.connect(url)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        timings = await measure(url.rsplit("/", 1)[0] + f"/{name}", bootstrap, count)
-        print({k: round(v, 3) for k, v in timings.items() if not k.endswith("_body")})
-
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000))
+async def test_a_database_from_before_the_market_day_totals_gets_them_once(database_url):
+    engine = make_engine(database_url)
+    await upgrade(engine, "monitoring", tables.metadata)
+    await fill(database_url, 5_000)
+    async with engine.begin() as conn:  # back to the revision before market_day_sales, sales kept
+        await conn.run_sync(lambda sync: command.downgrade(
+            alembic_config("monitoring", sync, tables.metadata), "-1"))
+    await upgrade(engine, "monitoring", tables.metadata)
+    await upgrade(engine, "monitoring", tables.metadata)  # at head now: nothing is added again
+    await engine.dispose()
+    db = await asyncpg.connect(database_url)
+    try:
+        totals = await db.fetch("SELECT market_day_id, sales, sales_thb FROM market_day_sales ORDER BY 1")
+        expected = await db.fetch("SELECT market_day_id, count(*) AS sales, sum(amount_thb) AS sales_thb FROM sales "
+                                  "WHERE NOT voided GROUP BY 1 ORDER BY 1")
+    finally:
+        await db.close()
+    assert len(totals) == 77 * MARKET_DAYS_PER_PROVINCE
+    assert [tuple(r) for r in totals] == [tuple(r) for r in expected]
+    assert sum(r["sales"] for r in totals) == 5_000 - 5_000 // 50

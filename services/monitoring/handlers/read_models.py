@@ -1,14 +1,21 @@
 """Read models of other services' events. Each row holds the newest state of its aggregate: an event
 applies only if its revision (or, for aggregates without one, its time) is newer than the row's, so
 redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
-transaction (shared.consumer.EventConsumer), which makes them idempotent."""
+transaction (shared.consumer.EventConsumer), which makes them idempotent; sales, the busiest stream, are
+applied a batch at a time (`sales_changed`, shared.batch.BatchConsumer) with the same inbox claim."""
 
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from aiokafka import ConsumerRecord
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from shared.consumer import RejectEvent
+from shared.batch import Rejection
+from shared.consumer import RejectEvent, claim_all
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
@@ -20,7 +27,7 @@ from shared.contracts.scheduling import (
     PlanSet,
     VenueRegistered,
 )
-from shared.events import Envelope
+from shared.events import Envelope, InvalidEvent, parse_event
 
 
 async def _keep_newest(session: AsyncSession, table: Table, row: dict, *, key: str = "id",
@@ -91,13 +98,73 @@ async def invitation_changed(session: AsyncSession, envelope: Envelope, event: I
     }, version="as_of")
 
 
-async def sale_changed(session: AsyncSession, envelope: Envelope, event: SaleState) -> None:
-    await _keep_newest(session, tables.sales, {
-        "id": event.sale_id, "province_code": envelope.province_code,
-        "voided": event.voided or isinstance(event, SaleVoided),
-        **event.model_dump(include={"revision", "market_day_id", "product_id", "producer_id", "quantity",
-                                    "unit_price_thb", "amount_thb", "sold_at"}),
-    })
+def _sale_row(envelope: Envelope, event: SaleState) -> dict:
+    return {"id": event.sale_id, "province_code": envelope.province_code,
+            "voided": event.voided or isinstance(event, SaleVoided),
+            **event.model_dump(include={"revision", "market_day_id", "product_id", "producer_id", "quantity",
+                                        "unit_price_thb", "amount_thb", "sold_at"})}
+
+
+async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
+                        records: Sequence[ConsumerRecord]) -> list[Rejection]:
+    """The sales read model, a batch of SaleRecorded/Corrected/Voided at a time (sales are the busiest
+    stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
+    each sale replaces an older stored one, and each market day's totals change by the difference.
+    Unreadable records are returned to be dead-lettered."""
+    events, rejections = [], []
+    for record in records:
+        try:
+            envelope, event = parse_event(record.value or b"")
+        except InvalidEvent as exc:
+            rejections.append(Rejection(record, "malformed", str(exc)))
+            continue
+        if isinstance(event, SaleState):
+            events.append((envelope, event))
+    # Claimed first: a batch that overlaps this one (a rebalance) waits here until it committed, so the
+    # stored rows read next include its changes.
+    claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _ in events])
+    newest: dict = {}
+    for envelope, event in events:
+        if envelope.event_id in claimed and event.revision > newest.get(event.sale_id, {}).get("revision", 0):
+            newest[event.sale_id] = _sale_row(envelope, event)
+    if not newest:
+        return rejections
+    s = tables.sales
+    stored = {row.id: row for row in await session.execute(
+        select(s.c.id, s.c.revision, s.c.market_day_id, s.c.amount_thb, s.c.voided)
+        .where(s.c.id.in_(list(newest))).order_by(s.c.id).with_for_update())}
+    changed = [row for sale_id, row in newest.items()
+               if sale_id not in stored or stored[sale_id].revision < row["revision"]]
+    if not changed:
+        return rejections
+    stmt = insert(s)
+    written = set((await session.execute(stmt.on_conflict_do_update(
+        index_elements=["id"], set_={k: stmt.excluded[k] for k in changed[0] if k != "id"},
+        where=s.c.revision < stmt.excluded.revision).returning(s.c.id), changed)).scalars())
+    await _add_to_totals(session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written])
+    return rejections
+
+
+async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> None:
+    """Each market day's totals change by what each sale counted before (nothing if new or voided)
+    and what it counts now."""
+    sales: dict = defaultdict(int)
+    amounts: dict = defaultdict(Decimal)
+    for before, after in changes:
+        if before is not None and not before.voided:
+            sales[before.market_day_id] -= 1
+            amounts[before.market_day_id] -= before.amount_thb
+        if not after["voided"]:
+            sales[after["market_day_id"]] += 1
+            amounts[after["market_day_id"]] += Decimal(after["amount_thb"])
+    # In id order, so transactions that touch the same market days lock them in the same order.
+    rows = [{"market_day_id": day, "sales": sales[day], "sales_thb": amounts[day]} for day in sorted(sales)
+            if sales[day] or amounts[day]]
+    if rows:
+        t = tables.market_day_sales
+        stmt = insert(t)
+        await session.execute(stmt.on_conflict_do_update(index_elements=["market_day_id"], set_={
+            "sales": t.c.sales + stmt.excluded.sales, "sales_thb": t.c.sales_thb + stmt.excluded.sales_thb}), rows)
 
 
 async def list_products(session: AsyncSession, province_code: str, limit: int, offset: int) -> tuple[int, list[dict]]:

@@ -1,9 +1,10 @@
 """Reports and evaluation completeness: the queries that feed the pure builder (report.build).
 
-Sales are many, so they are totalled in SQL: GROUP BY market day or product over the latest revision
-of each sale, voided ones left out (`NOT voided`, the predicate of the partial covering index
-`sales_counted`: a province's month is an index-only scan from its market days; the national month
-a parallel scan of the month's sales). Everything else of a period is a few rows per market day."""
+Sales are many: each market day's totals are kept as sales arrive (`market_day_sales`), so a report
+reads one row per market day, nationally too. A province's sales by product are totalled in SQL over
+the latest revision of each sale, voided ones left out (`NOT voided`, the predicate of the partial
+covering index `sales_counted`: an index-only scan from the province's market days). Everything else
+of a period is a few rows per market day."""
 
 from collections.abc import Sequence
 from datetime import date
@@ -40,9 +41,7 @@ def _first(column: ColumnElement) -> ColumnElement:
 
 async def market_day_facts(session: AsyncSession, period: Period, province_code: str | None) -> list[MarketDayFacts]:
     where = _in_period(period, province_code)
-    sales = (select(s.c.market_day_id, func.count().label("sales"), func.sum(s.c.amount_thb).label("sales_thb"))
-             .select_from(s.join(md, md.c.id == s.c.market_day_id)).where(~s.c.voided, *where)
-             .group_by(s.c.market_day_id).subquery())
+    sales = tables.market_day_sales
     evaluated = (select(e.c.market_day_id, func.count().label("evaluations"),
                         func.min(e.c.submitted_at).label("first_evaluated_at"),
                         _first(e.c.products_shown).label("evaluated_products"),
