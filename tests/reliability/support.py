@@ -256,7 +256,8 @@ def subscriptions() -> list[Subscription]:
         module = importlib.import_module(f"services.{name}.consumers")
         settings = SalesSettings(service_name=name, database_url="postgresql://unused", jwt_secret="x" * 32,
                                  sales_signing_master_key=MASTER_KEY)
-        for consumer in module.consumers(SimpleNamespace(sessions=None, inbox=None), settings):
+        database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
+        for consumer in module.consumers(database, settings):
             handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else frozenset()
             found.append(Subscription(name, consumer.group_id, consumer.topic, handles))
     return found
