@@ -163,9 +163,9 @@ class Bench:
             if now > deadline:
                 raise TimeoutError(f"after {now - first if first else 0:.0f}s: {in_sales} of {n} sales stored, "
                                    f"{in_monitoring} in monitoring")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(POLL_S)
         self._note_rss()
-        pipeline_s = done - first
+        pipeline_s = max(done - first, POLL_S)  # a tiny run can finish within one poll
         per_1000 = 1000 / len(messages)
         cpu = {f"{name}_cpu_ms_per_1000": (cpu_seconds(pid) - cpu_before[name]) * 1000 * per_1000
                for name, pid in pids.items()}

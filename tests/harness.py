@@ -6,6 +6,7 @@ Maven by deploy/kafka/kafka.sh, PostgreSQL from the machine's binaries by deploy
 """
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive ports free on 127.0.0.1, chosen below the kernel's ephemeral range:
+    outgoing connections take their source ports from that range, so a port free there now may be taken
+    by the time a server binds it."""
+    ranges = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    ephemeral_low = int(ranges.read_text().split()[0]) if ranges.exists() else 32768
+    for _ in range(200):
+        first = random.randrange(10000, ephemeral_low - count)
+        if all(_bindable(port) for port in range(first, first + count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports found below {ephemeral_low}")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def docker_available() -> bool:

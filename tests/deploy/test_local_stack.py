@@ -64,8 +64,8 @@ def processes_naming(*needles: str) -> list[str]:
 
 def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     state = harness.scratch_dir("otop-stack-")
-    # The four HTTP ports follow the first; a random high port makes a clash unlikely.
-    http_port, kafka_port, pg_port = harness.free_port(), harness.free_port(), harness.free_port()
+    # The four HTTP ports follow the first, outside the ephemeral range so no client connection takes one.
+    http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
     stack = subprocess.Popen(
         [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
          "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)],
