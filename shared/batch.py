@@ -15,8 +15,8 @@ from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.consumer import Record, ReliableConsumer, failure_reason
-from shared.events import Envelope, Payload, envelope_for
+from shared.consumer import Record, ReliableConsumer, claim_all, failure_reason
+from shared.events import Envelope, InvalidEvent, Payload, envelope_for, parse_event
 from shared.observability import correlation_id as current_correlation_id
 
 
@@ -27,6 +27,25 @@ class Rejection:
     record: Record
     code: str
     reason: str
+
+
+async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, records: Sequence[ConsumerRecord],
+                         wanted: type[Payload]) -> tuple[list[tuple[Envelope, Payload]], list[Rejection]]:
+    """A batch's records read as events and claimed in `consumer`'s inbox, in the batch's transaction:
+    the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
+    Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
+    claim until it committed, so rows read after the claim include its changes."""
+    events, rejections = [], []
+    for record in records:
+        try:
+            envelope, event = parse_event(record.value or b"")
+        except InvalidEvent as exc:
+            rejections.append(Rejection(record, "malformed", str(exc)))
+            continue
+        if isinstance(event, wanted):
+            events.append((envelope, event))
+    claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _ in events])
+    return [(envelope, event) for envelope, event in events if envelope.event_id in claimed], rejections
 
 
 BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord]], Awaitable[list[Rejection]]]

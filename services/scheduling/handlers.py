@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from datetime import date
 from uuid import UUID, uuid4
 
-from sqlalchemy import Date, Select, and_, cast, func, or_, select, update
+from aiokafka import ConsumerRecord
+from sqlalchemy import Date, Select, Table, and_, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,7 @@ from services.scheduling.domain import (
 )
 from shared.batch import add_events
 from shared.contracts.registry import ProducerState, ProductState
+from shared.batch import Rejection, claimed_events
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
     AttendanceRecorded,
@@ -88,12 +90,25 @@ async def product_changed(session: AsyncSession, envelope: Envelope, event: Prod
                                     "nawatwithi", "status"})})
 
 
-async def sale_changed(session: AsyncSession, envelope: Envelope, event: SaleState) -> None:
-    """Each sale's newest revision (corrections and voids replace it), so recent totals stay exact."""
-    voided = event.voided or isinstance(event, SaleVoided)
-    await _keep_newest(session, tables.sales, {
-        "id": event.sale_id, "province_code": envelope.province_code, "voided": voided,
-        **event.model_dump(include={"revision", "product_id", "market_day_id", "amount_thb", "sold_at"})})
+async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
+                        records: Sequence[ConsumerRecord]) -> list[Rejection]:
+    """The recent-sales read model, a batch of sale events at a time (the busiest stream): each sale's
+    newest revision (corrections and voids replace it), so recent totals stay exact."""
+    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState)
+    newest: dict = {}
+    for envelope, event in events:
+        if event.revision > newest.get(event.sale_id, {}).get("revision", 0):
+            newest[event.sale_id] = {
+                "id": event.sale_id, "province_code": envelope.province_code,
+                "voided": event.voided or isinstance(event, SaleVoided),
+                **event.model_dump(include={"revision", "product_id", "market_day_id", "amount_thb", "sold_at"})}
+    if newest:
+        rows = [newest[sale_id] for sale_id in sorted(newest)]  # one lock order for overlapping batches
+        stmt = insert(tables.sales)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["id"], set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
+            where=tables.sales.c.revision < stmt.excluded.revision), rows)
+    return rejections
 
 
 # --- venues

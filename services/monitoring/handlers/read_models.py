@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from shared.batch import Rejection
-from shared.consumer import RejectEvent, claim_all
+from shared.batch import Rejection, claimed_events
+from shared.consumer import RejectEvent
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
@@ -27,7 +27,7 @@ from shared.contracts.scheduling import (
     PlanSet,
     VenueRegistered,
 )
-from shared.events import Envelope, InvalidEvent, parse_event
+from shared.events import Envelope
 
 
 async def _keep_newest(session: AsyncSession, table: Table, row: dict, *, key: str = "id",
@@ -111,21 +111,10 @@ async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
     stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
     each sale replaces an older stored one, and each market day's totals change by the difference.
     Unreadable records are returned to be dead-lettered."""
-    events, rejections = [], []
-    for record in records:
-        try:
-            envelope, event = parse_event(record.value or b"")
-        except InvalidEvent as exc:
-            rejections.append(Rejection(record, "malformed", str(exc)))
-            continue
-        if isinstance(event, SaleState):
-            events.append((envelope, event))
-    # Claimed first: a batch that overlaps this one (a rebalance) waits here until it committed, so the
-    # stored rows read next include its changes.
-    claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _ in events])
+    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState)
     newest: dict = {}
     for envelope, event in events:
-        if envelope.event_id in claimed and event.revision > newest.get(event.sale_id, {}).get("revision", 0):
+        if event.revision > newest.get(event.sale_id, {}).get("revision", 0):
             newest[event.sale_id] = _sale_row(envelope, event)
     if not newest:
         return rejections
