@@ -98,6 +98,7 @@ class BatchConsumer(ReliableConsumer):
             self._committed()
             for rejection in rejections:
                 await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1)
+            self._count(records[0], "batched", len(records) - len(rejections))
 
         first = records[0]
         attempts, error = await self._retrying(

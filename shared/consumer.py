@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import Envelope, InvalidEvent, Payload, parse_event
+from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED
 from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code:
     if record.offset is not None:
         headers["dlq-original-offset"] = str(record.offset)
     await broker.publish(record.value, dead_letter_topic(record.topic), key=record.key, headers=headers)
+    DEAD_LETTERED.labels(group_id, record.topic, code).inc()
 
 
 async def with_retries(work: Callable[[], Awaitable[None]], *, max_attempts: int, backoff_s: float,
@@ -177,6 +179,9 @@ class ReliableConsumer:
     async def _dead_letter(self, record: Record, reason: str, *, code: str, attempts: int) -> None:
         await dead_letter(self._broker, record, reason, code=code, group_id=self.group_id, attempts=attempts)
 
+    def _count(self, record: Record, outcome: str, records: int = 1) -> None:
+        EVENTS_CONSUMED.labels(self.group_id, record.topic, outcome).inc(records)
+
 
 class EventConsumer(ReliableConsumer):
     def __init__(
@@ -204,14 +209,21 @@ class EventConsumer(ReliableConsumer):
             return
         handler = self._handlers.get((envelope.type, envelope.version))
         if handler is None:
-            return  # an event type this consumer does not need
+            self._count(record, "skipped")  # an event type this consumer does not need
+            return
+        outcome = "applied"
 
         async def apply() -> None:
+            nonlocal outcome
             async with self._sessions.begin() as session:
                 if await claim(session, self._inbox, self.group_id, envelope.event_id):
                     await handler(session, envelope, payload)
+                else:
+                    outcome = "duplicate"
 
         attempts, error = await self._retrying(apply, f"{self.group_id} on {envelope.event_id}")
         if error is not None:
             reason, code = failure_reason(error)
             await self._dead_letter(record, reason, code=code, attempts=attempts)
+        else:
+            self._count(record, outcome)

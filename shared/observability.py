@@ -18,9 +18,14 @@ correlation_id: ContextVar[UUID | None] = ContextVar("correlation_id", default=N
 HTTP_LATENCY = Histogram(
     "otop_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
 )
+# Consumers know their group (named after the service) but not the service; Prometheus adds the instance.
 EVENTS_CONSUMED = Counter(
-    "otop_events_consumed_total", "Events handled by consumers, by outcome "
-    "(applied, duplicate, skipped, dead_lettered)", ["service", "consumer", "outcome"]
+    "otop_events_consumed_total", "Records consumed, by outcome: applied, duplicate (already in the inbox), "
+    "skipped (a type the consumer does not need); batches count `batched` (applied or duplicate)",
+    ["consumer", "topic", "outcome"]
+)
+DEAD_LETTERED = Counter(
+    "otop_dead_lettered_total", "Records parked on a dead-letter topic", ["consumer", "topic", "reason_code"]
 )
 OUTBOX_BACKLOG = Gauge("otop_outbox_backlog", "Events committed but not yet acknowledged by Kafka", ["service"])
 CONSUMER_LAG = Gauge("otop_consumer_lag", "Messages behind the end of the partition", ["service", "consumer", "topic"])

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Column, Identity, Integer, MetaData, Table, Uuid, func, insert, select
 
@@ -144,6 +145,17 @@ async def effect_count(engine, event_id: UUID) -> int:
         return await conn.scalar(select(func.count()).select_from(effects).where(effects.c.event_id == event_id))
 
 
+def consumed(consumer: EventConsumer, outcome: str) -> float:
+    """This process's otop_events_consumed_total for the consumer (each test has its own topic)."""
+    return REGISTRY.get_sample_value("otop_events_consumed_total", {
+        "consumer": consumer.group_id, "topic": consumer.topic, "outcome": outcome}) or 0
+
+
+def dead_lettered(consumer: EventConsumer, code: str) -> float:
+    return REGISTRY.get_sample_value("otop_dead_lettered_total", {
+        "consumer": consumer.group_id, "topic": consumer.topic, "reason_code": code}) or 0
+
+
 async def running_broker(bootstrap: str, consumer: EventConsumer) -> KafkaBroker:
     await ensure_topics(bootstrap, [consumer.topic], partitions=3)
     broker = KafkaBroker(bootstrap)
@@ -162,6 +174,7 @@ async def test_redelivered_event_changes_nothing(engine, kafka_bootstrap):
         await publish_raw(kafka_bootstrap, topic, [duplicate, duplicate, duplicate, marker])
         await eventually(lambda: effect_count(engine, marker_id))
         assert await effect_count(engine, duplicate_id) == 1
+        assert consumed(consumer, "applied") == 2 and consumed(consumer, "duplicate") >= 2
     finally:
         await broker.stop()
     # A new consumer instance in the same group, handed the same event again, still changes nothing.
@@ -197,6 +210,8 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_keep
     assert failed["dlq-attempts"] == "3" and failed["dlq-original-topic"] == topic
     assert failed["dlq-consumer-group"] == consumer.group_id
     assert await effect_count(engine, failing_id) == 0
+    assert dead_lettered(consumer, "malformed") == 2 and dead_lettered(consumer, "failed") == 1
+    assert consumed(consumer, "applied") == 1
 
 
 async def test_offset_is_not_committed_for_work_interrupted_by_shutdown(engine, kafka_bootstrap):
