@@ -12,12 +12,14 @@ from shared.contracts.scheduling import (
     InvitationAccepted,
     InvitationDeclined,
     InvitationSent,
+    InvitationWithdrawn,
     MarketDayCancelled,
     MarketDayHeld,
     MarketDayRescheduled,
     MarketDayScheduled,
     PlanSet,
     VenueRegistered,
+    VenueUpdated,
 )
 from shared.service import Database
 from shared.settings import ServiceSettings
@@ -27,12 +29,14 @@ SUBSCRIPTIONS = {
                                                        ProductUpdated: rm.product_changed}),
     "monitoring.producers": (topics.REGISTRY_PRODUCERS, {ProducerRegistered: rm.producer_changed,
                                                          ProducerUpdated: rm.producer_changed}),
-    "monitoring.venues": (topics.SCHEDULING_VENUES, {VenueRegistered: rm.venue_changed}),
+    "monitoring.venues": (topics.SCHEDULING_VENUES, {VenueRegistered: rm.venue_changed,
+                                                     VenueUpdated: rm.venue_changed}),
     "monitoring.plans": (topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
     "monitoring.market_days": (topics.SCHEDULING_MARKET_DAYS, {
         **{event: rm.market_day_changed for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled,
                                                       MarketDayHeld)},
-        **{event: rm.invitation_changed for event in (InvitationSent, InvitationAccepted, InvitationDeclined)},
+        **{event: rm.invitation_changed for event in (InvitationSent, InvitationAccepted, InvitationDeclined,
+                                                      InvitationWithdrawn)},
         AttendanceRecorded: rm.attendance_recorded}),
 }
 SALES_GROUP = "monitoring.sales"  # sales events come in batches (rm.sales_changed): the busiest stream

@@ -134,7 +134,7 @@ invitations = Table(  # scheduling.invitation.*: no revision, so the newest even
     Column("market_day_id", Uuid, nullable=False, index=True),
     Column("product_id", Uuid, nullable=False),
     Column("producer_id", Uuid),
-    Column("status", String, nullable=False),  # sent, accepted, declined
+    Column("status", String, nullable=False),  # sent, accepted, declined, withdrawn
     Column("reason", String),
     Column("note", String),
     Column("as_of", DateTime(timezone=True), nullable=False),

@@ -16,6 +16,7 @@ from shared.contracts.scheduling import (
     InvitationAccepted,
     InvitationDeclined,
     InvitationSent,
+    InvitationWithdrawn,
     MarketDayCancelled,
     MarketDayHeld,
     MarketDayScheduled,
@@ -86,6 +87,10 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
             InvitationAccepted(invitation_id=i1, market_day_id=d1, product_id=cloth.product_id),
             InvitationSent(invitation_id=(i2 := uuid4()), market_day_id=d1, product_id=uuid4()),
             InvitationDeclined(invitation_id=i2, market_day_id=d1, product_id=uuid4(), reason="busy"),
+            # Accepted, then taken out of the lineup by an officer: sent, no longer accepted.
+            InvitationSent(invitation_id=(i3 := uuid4()), market_day_id=d1, product_id=soap.product_id),
+            InvitationAccepted(invitation_id=i3, market_day_id=d1, product_id=soap.product_id),
+            InvitationWithdrawn(invitation_id=i3, market_day_id=d1, product_id=soap.product_id),
             sale(SaleRecorded, s1, 1, d1, rice_v2, "2"),
             sale(SaleCorrected, s1, 2, d1, rice_v2, "3", reason="นับผิด"),  # 3 x 45 = 135
             sale(SaleRecorded, s1, 1, d1, rice_v2, "2"),  # an old revision again: ignored
@@ -103,6 +108,7 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
             return (s["sales_thb"] == "895.00" and s["market_days_held"] == 2 and s["market_days_cancelled"] == 1
                     and s["products_taking_part"] == 3 and s["market_days_planned"] == 4 and s["producers_taking_part"] == 2
                     and results["invitations_declined"] and results["new_producers_taking_part"] == 1
+                    and (results["invitations_sent"], results["invitations_accepted"]) == (3, 1)
                     and results["best_sellers"][-1]["name"] == "ข้าวตังหน้าธัญพืช")
 
         model = await report_shows(http, "/provinces/72/reports/2019/6", settled)
@@ -117,7 +123,7 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
         assert (by_day["2019-06-08"]["products_shown"], by_day["2019-06-08"]["sales_thb"]) == (3, "515.00")
         assert by_day["2019-06-08"]["meets_target"] is False and by_day["2019-06-15"]["products_shown"] is None
         assert by_day["2019-06-22"]["status"] == "cancelled"
-        assert (results["invitations_sent"], results["invitations_accepted"]) == (2, 1)
+        assert (results["invitations_sent"], results["invitations_accepted"]) == (3, 1)
         assert [(d["reason"], d["invitations"]) for d in results["invitations_declined"]] == [("busy", 1)]
         assert [row["place"] for row in model["plan"]["rows"]] == ["ตลาดประชารัฐ คนไทยยิ้มได้ จังหวัดสุพรรณบุรี"]
 

@@ -23,6 +23,7 @@ from shared.contracts.scheduling import (
     InvitationAccepted,
     InvitationDeclined,
     InvitationSent,
+    InvitationWithdrawn,
     MarketDayState,
     PlanSet,
     VenueRegistered,
@@ -86,7 +87,8 @@ async def attendance_recorded(session: AsyncSession, envelope: Envelope, event: 
     }, key="market_day_id")
 
 
-INVITATION_STATUS = {InvitationAccepted: "accepted", InvitationDeclined: "declined", InvitationSent: "sent"}
+INVITATION_STATUS = {InvitationAccepted: "accepted", InvitationDeclined: "declined", InvitationSent: "sent",
+                     InvitationWithdrawn: "withdrawn"}
 
 
 async def invitation_changed(session: AsyncSession, envelope: Envelope, event: InvitationSent) -> None:
