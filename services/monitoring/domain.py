@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from services.monitoring import thai
 from shared.contracts.registry import ProductCategory
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.inputs import Input
 
 THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 DEFAULT_PRODUCTS_PER_MARKET = 20  # the programme's floor when no plan says otherwise
@@ -114,19 +115,6 @@ def place_of(venue_kinds: set[str], province_name: str) -> str:
     if venue_kinds == {VenueKind.TOURIST_SPOT}:
         return f"แหล่งท่องเที่ยวจังหวัด{province_name}"
     return f"ตลาดประชารัฐและแหล่งท่องเที่ยวจังหวัด{province_name}"
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        """PostgreSQL text cannot hold NUL: refused here (422), not by the database (500)."""
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 # --- what officers submit

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from shared.contracts.registry import ProductStatus, Quadrant
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.inputs import Input
 
 THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 DEFAULT_PLAN_NAME = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
@@ -61,19 +62,6 @@ def _first_of_month(value: object) -> object:
 
 Month = Annotated[date, BeforeValidator(_first_of_month), Field(description="YYYY-MM (or a date in the month)")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        """PostgreSQL text cannot hold NUL: refused here (422), not by the database (500)."""
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 class VenueIn(Input):

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import geothai
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from shared.contracts.registry import ProducerType, ProductCategory, ProductStatus, Quadrant
 from shared.events import ProvinceCode
+from shared.inputs import Input
 
 BE_OFFSET = 543  # Buddhist Era year = Common Era year + 543 (2562 = 2019)
 FIRST_STAR_YEAR = 2546  # OTOP Product Champion star grading began in 2546 (2003)
@@ -60,20 +61,7 @@ class NotFound(Exception):
     """No such producer, product or group in this province: answered 404."""
 
 
-class Form(BaseModel):
-    """Input from a caller: unknown fields refused, text stripped and storable."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
-
-
-class ProducerFields(Form):
+class ProducerFields(Input):
     """A producer as an officer registers or replaces it (availability has its own endpoint)."""
 
     name: str = Field(min_length=1, max_length=300, description="Name of the group, person or enterprise (Thai)")
@@ -91,7 +79,7 @@ class ProducerFields(Form):
         return self
 
 
-class Availability(Form):
+class Availability(Input):
     """Whether a producer can take part now, e.g. paused for a raw-material shortage (ขาดวัตถุดิบ)."""
 
     available: bool = True
@@ -114,7 +102,7 @@ class Availability(Form):
         return value
 
 
-class NewProduct(Form):
+class NewProduct(Input):
     """A product as an officer registers or replaces it."""
 
     name: str = Field(min_length=1, max_length=300, description="Product name (Thai)")

@@ -12,11 +12,12 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from services.registry.domain.catalogue import CATEGORY_TH, Form, Problem
+from services.registry.domain.catalogue import CATEGORY_TH, Problem
 from shared.contracts.registry import MentoringGroupStatus, ProductCategory
+from shared.inputs import Input
 
 
-class MentoringGroup(Form):
+class MentoringGroup(Input):
     """A group as an officer forms or replaces it (membership lists are replaced whole)."""
 
     name: str = Field(min_length=1, max_length=300)

@@ -4,17 +4,18 @@ from uuid import UUID
 
 from pydantic import Field
 
-from services.registry.domain.catalogue import AmphoeCode, Form, TambonCode
+from services.registry.domain.catalogue import AmphoeCode, TambonCode
 from shared.contracts.registry import MentoringGroupStatus, ProducerType, ProductCategory, ProductStatus, Quadrant
 from shared.events import ProvinceCode
+from shared.inputs import Input
 
 
-class Paged(Form):
+class Paged(Input):
     limit: int = Field(default=100, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
-class ProductFilter(Form):
+class ProductFilter(Input):
     q: str | None = Field(default=None, min_length=1, max_length=100, description="Part of the product or producer name")
     category: list[ProductCategory] = []
     star_min: int | None = Field(default=None, ge=1, le=5)
