@@ -16,6 +16,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.consumer import Record, ReliableConsumer, claim_all, failure_reason
+from shared.db import arrays, unnested
 from shared.events import Envelope, InvalidEvent, Payload, envelope_for, parse_event
 from shared.observability import correlation_id as current_correlation_id
 
@@ -123,9 +124,9 @@ async def add_events(session: AsyncSession, outbox: Table, events: Sequence[tupl
                               correlation_id=correlation or current_correlation_id.get())
                  for payload, province, correlation in events]
     if envelopes:
-        await session.execute(insert(outbox), [
+        columns = ["event_id", "topic", "key", "value"]
+        await session.execute(insert(outbox).from_select(columns, unnested(outbox, columns)), arrays((
             {"event_id": envelope.event_id, "topic": payload.topic, "key": payload.key(),
              "value": envelope.model_dump_json().encode()}
-            for envelope, (payload, _, _) in zip(envelopes, events, strict=True)
-        ])
+            for envelope, (payload, _, _) in zip(envelopes, events, strict=True)), columns))
     return envelopes
