@@ -31,15 +31,16 @@ class Rejection:
 
 
 async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, records: Sequence[ConsumerRecord],
-                         wanted: type[Payload]) -> tuple[list[tuple[Envelope, Payload]], list[Rejection]]:
+                         wanted: type[Payload], usual: type[Payload] | None = None,
+                         ) -> tuple[list[tuple[Envelope, Payload]], list[Rejection]]:
     """A batch's records read as events and claimed in `consumer`'s inbox, in the batch's transaction:
     the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
-    Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
+    Events of other types pass by. `usual`: the type most records have, read in one pass (parse_event). A batch that overlaps this one (after a rebalance) waits at the
     claim until it committed, so rows read after the claim include its changes."""
     events, rejections = [], []
     for record in records:
         try:
-            envelope, event = parse_event(record.value or b"")
+            envelope, event = parse_event(record.value or b"", usual)
         except InvalidEvent as exc:
             rejections.append(Rejection(record, "malformed", str(exc)))
             continue
@@ -119,9 +120,10 @@ class BatchConsumer(ReliableConsumer):
 async def add_events(session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *,
                      source: str) -> list[Envelope]:
     """The bulk form of shared.outbox.add_event: stage many events, each (payload, province_code,
-    correlation_id), in the caller's transaction with one statement."""
+    correlation_id), in the caller's transaction with one statement. The envelopes are typed (their
+    payload is the model: shared.events.typed_envelope), the JSON staged is the same."""
     envelopes = [envelope_for(payload, province_code=province, source=source,
-                              correlation_id=correlation or current_correlation_id.get())
+                              correlation_id=correlation or current_correlation_id.get(), typed=True)
                  for payload, province, correlation in events]
     if envelopes:
         columns = ["event_id", "topic", "key", "value"]

@@ -85,7 +85,7 @@ def verify_signature(master_key: str, key_id: str | None, given: str | None, key
 def read_pos_sale(body: bytes, key_province: str) -> tuple[Envelope, PosSale]:
     """The envelope and sale of a signed message, or Refused (malformed, or another province's)."""
     try:
-        envelope, payload = parse_event(body)
+        envelope, payload = parse_event(body, PosSale)
     except InvalidEvent as exc:
         raise Refused(Refusal.MALFORMED, str(exc)) from exc
     if not isinstance(payload, PosSale):

@@ -17,7 +17,7 @@ from services.monitoring import tables
 from shared.batch import Rejection, claimed_events
 from shared.consumer import RejectEvent
 from shared.contracts.registry import ProducerState, ProductState
-from shared.contracts.sales import SaleState, SaleVoided
+from shared.contracts.sales import SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import (
     AttendanceRecorded,
     InvitationAccepted,
@@ -125,7 +125,7 @@ async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
     stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
     each sale replaces an older stored one, and each market day's totals change by the difference.
     Unreadable records are returned to be dead-lettered."""
-    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState)
+    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState, usual=SaleRecorded)
     newest: dict = {}
     for envelope, event in events:
         if event.revision > newest.get(event.sale_id, {}).get("revision", 0):
