@@ -6,6 +6,7 @@ A service module builds a `ServiceSpec` and exposes `app = create_app(spec)` for
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -117,9 +118,15 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
                  asyncio.create_task(start_kafka(), name="kafka-start")]
+        # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
+        # lives as long as the process; the cyclic GC walked all of it again in every full collection,
+        # a fifth of a busy consumer's CPU. Frozen, it is left out of collections (gc.freeze).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             # Stop consuming first: a handler interrupted here has not committed its offset.
             await broker.stop()
             for task in tasks:
