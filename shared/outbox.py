@@ -90,7 +90,7 @@ class OutboxRelay:
             oldest = select(outbox.c.id).order_by(outbox.c.id).limit(self._batch_size)
             rows = sorted((await conn.execute(delete(outbox).where(outbox.c.id.in_(oldest))
                                               .returning(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
-                                              )).all())  # in id order: commit order per aggregate
+                                              )).all(), key=lambda row: row.id)  # commit order per aggregate
             if not rows:
                 return 0
             sent = [
