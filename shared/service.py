@@ -120,7 +120,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                  asyncio.create_task(start_kafka(), name="kafka-start")]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
-        # a fifth of a busy consumer's CPU. Frozen, it is left out of collections (gc.freeze).
+        # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
+        thresholds = gc.get_threshold()
         gc.collect()
         gc.freeze()
         # A young-generation collection every 10,000 allocations instead of 700: a batch of 2000 records
@@ -129,7 +130,6 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         try:
             yield
         finally:
-            gc.unfreeze()
             # Stop consuming first: a handler interrupted here has not committed its offset.
             await broker.stop()
             for task in tasks:
@@ -137,6 +137,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
             await engine.dispose()
+            gc.unfreeze()  # a process that starts the app again (tests) can collect this one
+            gc.set_threshold(*thresholds)
 
     app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan)
     app.add_middleware(RequestObservability, service=spec.name)
