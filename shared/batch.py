@@ -35,8 +35,9 @@ async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, rec
                          ) -> tuple[list[tuple[Envelope, Payload]], list[Rejection]]:
     """A batch's records read as events and claimed in `consumer`'s inbox, in the batch's transaction:
     the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
-    Events of other types pass by. `usual`: the type most records have, read in one pass (parse_event). A batch that overlaps this one (after a rebalance) waits at the
-    claim until it committed, so rows read after the claim include its changes."""
+    Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
+    claim until it committed, so rows read after the claim include its changes. `usual`: the type
+    most records have, read in one pass (parse_event)."""
     events, rejections = [], []
     for record in records:
         try:
