@@ -28,6 +28,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db import unnested
 from shared.events import Envelope, InvalidEvent, Payload, parse_event
 from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED
 from shared.topics import dead_letter_topic
@@ -118,9 +119,11 @@ async def claim_all(session: AsyncSession, inbox: Table, consumer: str, event_id
     """The bulk form of `claim`: the ids of the events not processed by `consumer` before, now claimed."""
     if not event_ids:
         return set()
-    # Parameters as a list (not .values([...])): the statement compiles once and is cached.
-    claimed = await session.execute(insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id),
-                                    [{"consumer": consumer, "event_id": event_id} for event_id in set(event_ids)])
+    ids = set(event_ids)  # one statement for any number of ids (shared.db.unnested)
+    claimed = await session.execute(
+        insert(inbox).from_select(["consumer", "event_id"], unnested(inbox, ["consumer", "event_id"]))
+        .on_conflict_do_nothing().returning(inbox.c.event_id),
+        {"consumer": [consumer] * len(ids), "event_id": list(ids)})
     return set(claimed.scalars())
 
 

@@ -1,4 +1,6 @@
-"""Database plumbing: async engine, and the outbox/inbox tables every service database holds."""
+"""Database plumbing: async engine, the outbox/inbox tables every service database holds, and bulk writes."""
+
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -7,12 +9,17 @@ from sqlalchemy import (
     Identity,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Uuid,
+    bindparam,
+    cast,
     func,
+    select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -56,3 +63,18 @@ async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
         await conn.run_sync(metadata.create_all)
+
+
+def unnested(table: Table, columns: Sequence[str]) -> Select:
+    """`SELECT * FROM unnest(:a, :b, ...)`: many rows of `table`'s `columns`, sent as one array per
+    column (parameters: `arrays`). Unlike a multi-row VALUES, whose SQL changes with every row count
+    (so PostgreSQL parses and plans it anew) and which SQLAlchemy builds parameter by parameter, this
+    is one statement, prepared once, whose arrays asyncpg encodes in C."""
+    return select(func.unnest(*(cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type))
+                                for name in columns)).table_valued(*columns).render_derived())
+
+
+def arrays(rows: Iterable[Mapping], columns: Sequence[str]) -> dict[str, list]:
+    """The parameters of `unnested(table, columns)` for these rows."""
+    rows = list(rows)
+    return {name: [row[name] for row in rows] for name in columns}

@@ -5,11 +5,12 @@ ever gains optional fields, a breaking change is a new version registered beside
 """
 
 from collections.abc import Callable
+from functools import cache
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
 # DOPA province code, e.g. "72" = Suphanburi.
 ProvinceCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]$")]
@@ -66,9 +67,11 @@ def registered_contracts() -> dict[tuple[str, int], type[Payload]]:
 
 
 def envelope_for(
-    payload: Payload, *, province_code: str, source: str, correlation_id: UUID | None = None
+    payload: Payload, *, province_code: str, source: str, correlation_id: UUID | None = None, typed: bool = False
 ) -> Envelope:
-    return Envelope(
+    """The envelope of a new event. `typed`: with the payload model itself in place of its dict
+    (`typed_envelope`), which serializes to the same JSON without the dict in between."""
+    return (typed_envelope(type(payload)) if typed else Envelope)(
         event_id=uuid4(),
         type=payload.event_type,
         version=payload.event_version,
@@ -76,13 +79,31 @@ def envelope_for(
         province_code=province_code,
         source=source,
         correlation_id=correlation_id,
-        payload=payload.model_dump(mode="json"),
+        payload=payload if typed else payload.model_dump(mode="json"),
     )
 
 
-def parse_event(raw: bytes) -> tuple[Envelope, Payload | None]:
+@cache
+def typed_envelope(payload_model: type[Payload]) -> type[Envelope]:
+    """The envelope with its payload as `payload_model` (not a dict): read from JSON, or written to
+    it, in one pass with the envelope. For the hot paths: parsing and validating the envelope, then
+    its payload dict again, cost a third more."""
+    return create_model(f"{payload_model.__name__}Envelope", __base__=Envelope, payload=(payload_model, ...))
+
+
+def parse_event(raw: bytes, expected: type[Payload] | None = None) -> tuple[Envelope, Payload | None]:
     """Envelope and typed payload; payload is None for a type this build does not know
-    (a newer producer's event), which consumers skip rather than reject."""
+    (a newer producer's event), which consumers skip rather than reject. Given the `expected`
+    (usual) event type, such an event is read in one pass (the envelope's payload is then that
+    model, not a dict); anything else is read, or refused, as without it."""
+    if expected is not None:
+        try:
+            envelope = typed_envelope(expected).model_validate_json(raw)
+        except ValidationError:
+            pass  # refused, or another type: the reason comes from the general path below
+        else:
+            if (envelope.type, envelope.version) == (expected.event_type, expected.event_version):
+                return envelope, envelope.payload
     try:
         envelope = Envelope.model_validate_json(raw)
     except ValidationError as exc:

@@ -13,7 +13,8 @@ class SalesSettings(ServiceSettings):
     sales_hold_max_s: float = Field(default=3 * 24 * 3600, gt=0, description=(
         "How long a POS sale naming a product or market day not known yet is held before it is dead-lettered"))
     sales_hold_retry_s: float = Field(default=60, gt=0, description="Interval between re-evaluations of a held sale")
-    sales_ingest_max_records: int = Field(default=500, ge=1, description="Ingress records consumed per batch")
+    sales_ingest_max_records: int = Field(default=2000, ge=1, description=(
+        "Ingress records consumed per batch (one transaction); larger batches spread its fixed costs"))
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> "SalesSettings":

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID, uuid5
 
@@ -55,6 +56,7 @@ class Refused(Exception):
 # --- integration keys and signatures
 
 
+@lru_cache(maxsize=1024)  # derived for every message (a batch's usually share one key); nothing new kept in memory
 def signing_key(master_key: str, key_id: str) -> str:
     """An integration's signing key, derived from the service's master key: nothing secret is stored
     per integration, only a hash of this for audit."""
@@ -85,7 +87,7 @@ def verify_signature(master_key: str, key_id: str | None, given: str | None, key
 def read_pos_sale(body: bytes, key_province: str) -> tuple[Envelope, PosSale]:
     """The envelope and sale of a signed message, or Refused (malformed, or another province's)."""
     try:
-        envelope, payload = parse_event(body)
+        envelope, payload = parse_event(body, PosSale)
     except InvalidEvent as exc:
         raise Refused(Refusal.MALFORMED, str(exc)) from exc
     if not isinstance(payload, PosSale):

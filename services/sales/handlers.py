@@ -44,6 +44,7 @@ from shared.consumer import Record, dead_letter
 from shared.contracts.registry import ProductState
 from shared.contracts.sales import PosSale, SaleChannel, SaleCorrected, SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import MarketDayState
+from shared.db import arrays, unnested
 from shared.events import Envelope
 from shared.service import Database
 from shared.topics import SALES_INGRESS
@@ -122,6 +123,11 @@ def _sale_row(*, sale_id: UUID, province_code: str, product: Mapping, market_day
             "recorded_at": datetime.now(UTC)}
 
 
+_SALE_COLUMNS = [column.name for column in tables.sales.c]
+_INSERT_SALES = (insert(tables.sales).from_select(_SALE_COLUMNS, unnested(tables.sales, _SALE_COLUMNS))
+                 .on_conflict_do_nothing().returning(tables.sales))
+
+
 async def _store(db: Database, session: AsyncSession, rows: Sequence[tuple[dict, UUID | None]]) -> dict[UUID, dict]:
     """Insert sales in bulk, each (row, correlation id), skipping an integration's sale already stored,
     and stage a SaleRecorded for each one inserted. Returns the inserted sales as stored, by id."""
@@ -129,8 +135,7 @@ async def _store(db: Database, session: AsyncSession, rows: Sequence[tuple[dict,
     if not unique:
         return {}
     inserted = {row["sale_id"]: dict(row) for row in (await session.execute(
-        insert(tables.sales).on_conflict_do_nothing().returning(tables.sales),
-        list({row["sale_id"]: row for row, _ in rows}.values()))).mappings()}
+        _INSERT_SALES, arrays({row["sale_id"]: row for row, _ in rows}.values(), _SALE_COLUMNS))).mappings()}
     await add_events(session, db.outbox, [(SaleRecorded.model_validate(row), row["province_code"], unique[sale_id])
                                           for sale_id, row in inserted.items()], source=db.source)
     return inserted

@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Uuid, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
 from shared.batch import Rejection, claimed_events
 from shared.consumer import RejectEvent
 from shared.contracts.registry import ProducerState, ProductState
-from shared.contracts.sales import SaleState, SaleVoided
+from shared.contracts.sales import SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import (
     AttendanceRecorded,
     InvitationAccepted,
@@ -28,6 +28,7 @@ from shared.contracts.scheduling import (
     PlanSet,
     VenueRegistered,
 )
+from shared.db import arrays, unnested
 from shared.events import Envelope
 
 
@@ -107,31 +108,38 @@ def _sale_row(envelope: Envelope, event: SaleState) -> dict:
                                         "unit_price_thb", "amount_thb", "sold_at"})}
 
 
+# Statements built once; their SQL does not depend on the batch's size (arrays: shared.db.unnested).
+_SALE_COLUMNS = ["id", "province_code", "voided", "revision", "market_day_id", "product_id", "producer_id",
+                 "quantity", "unit_price_thb", "amount_thb", "sold_at"]  # the keys of _sale_row
+_LOCK_SALES = (select(tables.sales.c.id, tables.sales.c.revision, tables.sales.c.market_day_id,
+                      tables.sales.c.amount_thb, tables.sales.c.voided)
+               .where(tables.sales.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+               .order_by(tables.sales.c.id).with_for_update())
+_upsert = insert(tables.sales).from_select(_SALE_COLUMNS, unnested(tables.sales, _SALE_COLUMNS))
+_UPSERT_SALES = _upsert.on_conflict_do_update(
+    index_elements=["id"], set_={k: _upsert.excluded[k] for k in _SALE_COLUMNS if k != "id"},
+    where=tables.sales.c.revision < _upsert.excluded.revision).returning(tables.sales.c.id)
+
+
 async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
                         records: Sequence[ConsumerRecord]) -> list[Rejection]:
     """The sales read model, a batch of SaleRecorded/Corrected/Voided at a time (sales are the busiest
     stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
     each sale replaces an older stored one, and each market day's totals change by the difference.
     Unreadable records are returned to be dead-lettered."""
-    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState)
+    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState, usual=SaleRecorded)
     newest: dict = {}
     for envelope, event in events:
         if event.revision > newest.get(event.sale_id, {}).get("revision", 0):
             newest[event.sale_id] = _sale_row(envelope, event)
     if not newest:
         return rejections
-    s = tables.sales
-    stored = {row.id: row for row in await session.execute(
-        select(s.c.id, s.c.revision, s.c.market_day_id, s.c.amount_thb, s.c.voided)
-        .where(s.c.id.in_(list(newest))).order_by(s.c.id).with_for_update())}
+    stored = {row.id: row for row in await session.execute(_LOCK_SALES, {"ids": list(newest)})}
     changed = [row for sale_id, row in newest.items()
                if sale_id not in stored or stored[sale_id].revision < row["revision"]]
     if not changed:
         return rejections
-    stmt = insert(s)
-    written = set((await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={k: stmt.excluded[k] for k in changed[0] if k != "id"},
-        where=s.c.revision < stmt.excluded.revision).returning(s.c.id), changed)).scalars())
+    written = set((await session.execute(_UPSERT_SALES, arrays(changed, _SALE_COLUMNS))).scalars())
     await _add_to_totals(session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written])
     return rejections
 
