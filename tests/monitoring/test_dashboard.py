@@ -29,7 +29,7 @@ from shared.contracts.scheduling import (
     MarketDayScheduled,
     VenueRegistered,
 )
-from tests.conftest import TEST_JWT_SECRET, bearer, serving_over_http
+from tests.conftest import bearer, forged, serving_over_http, token_of
 from tests.monitoring.support import DEPARTMENT, OFFICER, publish, report_shows, skip_earlier_events
 from tests.monitoring.test_golden_report import PLAN, PROBLEMS, enter_the_seed
 
@@ -144,9 +144,6 @@ def screenshot(driver, path: Path) -> None:
     driver.set_window_size(1280, 900)
 
 
-def token_of(headers: dict) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
 
 def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     # The province officer's link, as the local stack prints it.
@@ -200,8 +197,8 @@ def check_in_browser(driver, base_url: str, screenshots: Path) -> None:
     assert driver.find_element(By.ID, "heading").text == "จังหวัด 72 · มิถุนายน 2562"
     assert not driver.find_element(By.ID, "province-view").is_displayed()
     screenshot(driver, screenshots / "dashboard-forbidden.png")
-    forged = bearer("province_officer", "72", secret=TEST_JWT_SECRET[::-1])
-    assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(forged)}") == "error"
+    signed_elsewhere = forged(OFFICER)  # the officer's claims, signed with a key Keycloak never issued
+    assert open_dashboard(driver, base_url, f"province=72&year=2562&month=6&token={token_of(signed_elsewhere)}") == "error"
     assert "โทเค็นไม่ถูกต้องหรือหมดอายุ (401)" in driver.find_element(By.ID, "message").text
     driver.execute_script("sessionStorage.clear()")
     assert open_dashboard(driver, base_url, "province=72&year=2562&month=6") == "error"
