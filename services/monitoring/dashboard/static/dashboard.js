@@ -51,10 +51,12 @@ function takeToken() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-/** What the token says of its holder, to choose the controls (the service checks every call itself). */
+/** What the token (Keycloak's access token) says of its holder, to choose the controls (the service checks
+ * every call itself). Its payload is base64url-encoded UTF-8 JSON (names may be Thai). */
 function claimsOf(token) {
   try {
-    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const bytes = Uint8Array.from(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return {};
   }
@@ -111,7 +113,7 @@ async function load() {
     if (!token) throw new Problem("no-token");
     const claims = claimsOf(token);
     const view = viewOf(claims);
-    const department = claims.role === "department";
+    const department = (claims.realm_access?.roles ?? []).includes("department");
     const period = view.quarter ? `${view.year}/quarters/${view.quarter}` : `${view.year}/${view.month}`;
     const province = encodeURIComponent(view.province);
     shown = {...view, department};
