@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 
 from deploy.kafka.kafka_runner import LocalKafka
+from deploy.kafka.provision import ProvisionSettings, provision
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
@@ -52,7 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
-    parser.add_argument("--kafka-port", type=int, default=19092)
+    parser.add_argument("--kafka-port", type=int, default=19092,
+                        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)")
     parser.add_argument("--pg-port", type=int, default=15432)
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
     parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
@@ -63,8 +65,14 @@ def main() -> None:
     secret = kept_secret(state / "jwt_secret")
 
     print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
-    kafka = LocalKafka(state / "kafka", args.kafka_port)
+    kafka = LocalKafka(state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1,
+                       ssl_port=args.kafka_port + 2)
     bootstrap = kafka.start()
+    # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
+    principals = asyncio.run(provision(
+        ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
+                          kafka_password=kafka.admin_password),
+        {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES}))
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
     print("[2/4] starting PostgreSQL ...", flush=True)
     subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
@@ -76,8 +84,10 @@ def main() -> None:
     print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
     common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": secret,
               "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
-    processes = [ServiceProcess(name, args.http_port + i, {**common, "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
-                                state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
+    processes = [ServiceProcess(name, args.http_port + i, {
+        **common, "OTOP_DATABASE_URL": f"{server}/otop_{name}", "OTOP_KAFKA_USERNAME": principals[name].kafka_username,
+        "OTOP_KAFKA_PASSWORD": principals[name].kafka_password.get_secret_value()},
+        state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
     stopping = False
 
     def stop_all(*_):
@@ -118,8 +128,10 @@ def main() -> None:
         print(f"\nOTOP Mobile is running:\n  dashboard   {dashboard_link(urls['monitoring'], officer)}\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
-            print(f"  {name:<11} {url:<26} {url}/docs")
-        print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {state / 'logs'}")
+            print(f"  {name:<11} {url:<26} {url}/internal/docs")
+        print(f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
+              f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"
+              f"  postgresql  {server}\n  logs        {state / 'logs'}")
         print(f"\nprovince officer token (province {DEMO_PROVINCE}, valid 12 h):\n  {officer}")
         print(f"department token (valid 12 h):\n  {department}")
         print(f"\ntry: curl -H 'Authorization: Bearer <officer token>' "

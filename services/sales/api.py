@@ -1,5 +1,6 @@
 """Sales HTTP API: officers record, correct and void sales; integrations post signed POS batches."""
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
+from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
@@ -29,9 +31,11 @@ from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel
 from shared.service import Database, database
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/provinces/{province_code}", tags=["sales"])
 Db = Annotated[Database, Depends(database)]
 Settings = Annotated[SalesSettings, Depends(sales_settings)]
+Principals = Annotated[IntegrationPrincipals, Depends(integration_principals)]
 Caller = Annotated[Principal, Depends(current_principal)]
 WRITE = (Role.PROVINCE_OFFICER, Role.DEPARTMENT)
 READ = (Role.DEPARTMENT, Role.PROVINCE_OFFICER, Role.COMMITTEE_MEMBER)
@@ -212,7 +216,14 @@ class IssuedKey(BaseModel):
     signing_key: str = Field(description="Shown only now: the service keeps a hash of it, not the key")
 
 
-class RegisteredIntegration(IssuedKey):
+class KafkaCredentials(BaseModel):
+    integration_id: UUID
+    kafka_username: str = Field(description="The integration's own Kafka principal (SASL/SCRAM-SHA-512): it may "
+                                            "only write otop.sales.ingress")
+    kafka_password: str = Field(description="Shown only now: neither this service nor the broker keeps it")
+
+
+class RegisteredIntegration(IssuedKey, KafkaCredentials):
     name: str
 
 
@@ -228,6 +239,7 @@ class IntegrationView(BaseModel):
     name: str
     created_by: str
     created_at: datetime
+    revoked_at: datetime | None
     keys: list[KeyView]
 
 
@@ -240,11 +252,23 @@ def _master_key(settings: SalesSettings) -> str:
 @router.post("/integrations", status_code=status.HTTP_201_CREATED, response_model=RegisteredIntegration,
              tags=["integrations"])
 async def register_integration(new: NewIntegration, db: Db, settings: Settings, caller: Caller,
-                               province_code: str = province_access(*WRITE)) -> dict:
-    """Register a POS integration of the province; the response carries its first signing key, once."""
+                               principals: Principals, province_code: str = province_access(*WRITE)) -> dict:
+    """Register a POS integration of the province; the response carries its first signing key and its
+    Kafka credentials, once."""
     async with db.transaction() as session:
-        return await handlers.register_integration(session, province_code, new.name, caller.subject,
-                                                   _master_key(settings))
+        registered = await handlers.register_integration(session, province_code, new.name, caller.subject,
+                                                         _master_key(settings))
+        # Before the commit: if Kafka refuses, nothing is registered (503).
+        return {**registered, **await _kafka(principals.create(province_code, registered["integration_id"]))}
+
+
+async def _kafka(call):
+    """An integration's Kafka principal changed, or 503 (and the caller's transaction is rolled back)."""
+    try:
+        return await call
+    except Exception as exc:
+        log.exception("changing an integration's Kafka principal failed")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Kafka could not be updated; try again") from exc
 
 
 @router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
@@ -260,8 +284,32 @@ async def add_key(integration_id: UUID, db: Db, settings: Settings, province_cod
     async with db.transaction() as session:
         key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
     if key is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province, or it is revoked")
     return key
+
+
+@router.post("/integrations/{integration_id}/kafka-credentials", status_code=status.HTTP_201_CREATED,
+             response_model=KafkaCredentials, tags=["integrations"])
+async def new_kafka_password(integration_id: UUID, db: Db, principals: Principals,
+                             province_code: str = province_access(*WRITE)) -> dict:
+    """A new Kafka password for the integration (rotation), shown once: the old one stops working for new
+    connections at once."""
+    async with db.sessions() as session:
+        if not await handlers.integration_active(session, province_code, integration_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province, or it is revoked")
+    return {"integration_id": integration_id,
+            **await _kafka(principals.new_password(province_code, integration_id))}
+
+
+@router.post("/integrations/{integration_id}/revoke", status_code=status.HTTP_204_NO_CONTENT, tags=["integrations"])
+async def revoke_integration(integration_id: UUID, db: Db, principals: Principals,
+                             province_code: str = province_access(*WRITE)) -> None:
+    """Ends the integration: every key is revoked (its messages are dead-lettered as inactive_key, held ones
+    too) and its Kafka principal is deleted (writes refused within a second, logins at once)."""
+    async with db.transaction() as session:
+        if not await handlers.revoke_integration(session, province_code, integration_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
+        await _kafka(principals.delete(province_code, integration_id))
 
 
 @router.post("/integrations/{integration_id}/keys/{key_id}/revoke", status_code=status.HTTP_204_NO_CONTENT,

@@ -232,10 +232,9 @@ async def register_integration(session: AsyncSession, province_code: str, name: 
 
 
 async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict | None:
-    """A new key for an integration (rotation); None if there is no such integration in the province."""
-    known = await session.scalar(select(tables.integrations.c.id).where(
-        tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))
-    if known is None:
+    """A new key for an integration (rotation); None if there is no such integration in the province, or
+    it was revoked."""
+    if not await integration_active(session, province_code, integration_id):
         return None
     return {"integration_id": integration_id, **await _issue_key(session, province_code, integration_id, master_key)}
 
@@ -255,6 +254,27 @@ async def revoke_key(session: AsyncSession, province_code: str, integration_id: 
         keys.c.key_id == key_id, keys.c.integration_id == integration_id, keys.c.province_code == province_code,
     ).values(active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())))
     return revoked.rowcount == 1
+
+
+async def integration_active(session: AsyncSession, province_code: str, integration_id: UUID) -> bool:
+    integrations = tables.integrations
+    return await session.scalar(select(integrations.c.id).where(
+        integrations.c.id == integration_id, integrations.c.province_code == province_code,
+        integrations.c.revoked_at.is_(None))) is not None
+
+
+async def revoke_integration(session: AsyncSession, province_code: str, integration_id: UUID) -> bool:
+    """Revokes the integration and every key of it (False: no such integration in the province). Again
+    on a revoked one changes nothing and answers True."""
+    integrations, keys = tables.integrations, tables.integration_keys
+    found = await session.execute(update(integrations).where(
+        integrations.c.id == integration_id, integrations.c.province_code == province_code,
+    ).values(revoked_at=func.coalesce(integrations.c.revoked_at, func.now())))
+    if found.rowcount != 1:
+        return False
+    await session.execute(update(keys).where(keys.c.integration_id == integration_id).values(
+        active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())))
+    return True
 
 
 async def list_integrations(session: AsyncSession, province_code: str) -> list[dict]:
@@ -453,9 +473,14 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
             return 0
         incoming = [_incoming_from_held(row) for row in rows]
         judged = await _judge(session, [i.references for i in incoming])
+        keys = await _keys(session, {row["key_id"] for row in rows})
         now = datetime.now(UTC)
         for index, (row, i, j) in enumerate(zip(rows, incoming, judged, strict=True)):
-            if j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
+            key = keys.get(row["key_id"])
+            if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
+                judged[index] = Judged(Refused(Refusal.INACTIVE_KEY, f"integration key {row['key_id']!r} was "
+                                               "revoked while the sale was held"), j.product, j.market_day)
+            elif j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
                 waiting = missing(i.sale.product_id, j.product, i.sale.market_day_id, j.market_day)
                 judged[index] = Judged(Refused(Refusal.UNKNOWN_REFERENCE,
                                                f"{waiting} still unknown after {settings.sales_hold_max_s:g}s"),

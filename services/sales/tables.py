@@ -46,6 +46,8 @@ integrations = Table(
     Column("name", String, nullable=False),
     Column("created_by", String, nullable=False),
     _created_at(),
+    # Revoked: every key inactive, its Kafka principal deleted; nothing of it is accepted any more.
+    Column("revoked_at", DateTime(timezone=True)),
 )
 
 integration_keys = Table(

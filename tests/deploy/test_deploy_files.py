@@ -28,11 +28,12 @@ def test_compose_runs_every_service_against_its_own_database():
         assert f"services.{name}.main:app" in service["command"]
         assert service["environment"]["OTOP_DATABASE_URL"].endswith(f"/otop_{name}")
         assert f"CREATE DATABASE otop_{name};" in init_sql
-        assert {"kafka", "postgres"} <= set(service["depends_on"])
+        assert {"kafka-setup", "postgres"} <= set(service["depends_on"])  # after Kafka's users and ACLs
         # Replicas settable per service; a scaled service publishes no fixed host port (replicas would clash).
         assert service["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
         assert "ports" not in service
-    assert "KAFKA_PROCESS_ROLES" in compose["services"]["kafka"]["environment"]  # KRaft, no ZooKeeper
+    assert "deploy/kafka/kafka.sh" in compose["services"]["kafka"]["command"]  # KRaft, secured as everywhere
+    assert compose["services"]["kafka-setup"]["command"] == ["python", "-m", "deploy.kafka.provision"]
     assert compose["services"]["sales"]["environment"]["OTOP_SALES_SIGNING_MASTER_KEY"]
     assert (REPO / compose["services"]["registry"]["build"]["dockerfile"]).exists()
 
@@ -45,7 +46,7 @@ def test_compose_gateway_gives_each_service_a_fixed_port_over_its_replicas():
     routes = dict(re.findall(r"listen (\d+); location / \{ set \$service http://(\w+):8000; +proxy_pass \$service;",
                              config))
     assert routes == {str(8001 + i): name for i, name in enumerate(SERVICES)}  # the local stack's ports
-    assert sorted(gateway["ports"]) == [f"{port}:{port}" for port in routes]
+    assert sorted(gateway["ports"]) == [f"${{OTOP_GATEWAY_BIND:-127.0.0.1}}:{port}:{port}" for port in routes]
     assert "resolver 127.0.0.11" in config  # Docker's DNS, asked per request: replicas come and go
 
 
@@ -79,6 +80,30 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
         assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"] == deployment["spec"]["selector"]
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["prometheus.io/path"] == "/metrics" and annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/path"] == "/internal/metrics" and annotations["prometheus.io/scrape"] == "true"
     config = by_kind["ConfigMap"]["otop-config"]["data"]
     assert all(key.startswith("OTOP_") for key in config)  # configuration only from the environment
+
+
+SECRETS = ("OTOP_JWT_SECRET", "OTOP_SALES_SIGNING_MASTER_KEY", "OTOP_POSTGRES_PASSWORD", "OTOP_KAFKA_ADMIN_PASSWORD",
+           *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES))
+
+
+def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_localhost():
+    """Issue 14, finding 1: no public default secret; `${VAR:?message}` makes `docker compose` stop with the
+    message when VAR is unset or empty. Host ports (gateway, Kafka's TLS listener) bind to 127.0.0.1 unless
+    configured."""
+    text = (REPO / "docker-compose.yml").read_text()
+    compose = yaml.safe_load(text)
+    defaults = re.findall(r"\$\{(\w+):?-([^}]*)\}", text)
+    assert not [(name, value) for name, value in defaults if re.search("SECRET|KEY|PASSWORD", name)], defaults
+    for name in SECRETS:
+        assert re.search(rf"\$\{{{name}:\?[^}}]+\}}", text), f"{name} is not required with a message"
+    assert "change-me" not in text and "POSTGRES_PASSWORD: otop" not in text
+    environments = [service.get("environment", {}) for service in compose["services"].values()]
+    for environment in environments:
+        for name, value in environment.items():
+            if re.search("SECRET|MASTER_KEY|PASSWORD", name):
+                assert str(value).startswith("${") and ":?" in str(value), (name, value)
+    published = [port for service in compose["services"].values() for port in service.get("ports", [])]
+    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), published

@@ -19,7 +19,7 @@ SECRET = "e2e-test-signing-key-0123456789abcdef"
 
 
 @pytest.fixture
-async def services(kafka_bootstrap, pg_server, tmp_path):
+async def services(kafka, pg_server, tmp_path):
     started = []
     for name in ("registry", "monitoring"):
         db = f"e2e_{name}_{uuid.uuid4().hex[:8]}"
@@ -28,7 +28,7 @@ async def services(kafka_bootstrap, pg_server, tmp_path):
         await admin.close()
         service = ServiceProcess(name, harness.free_port(), {
             "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
-            "OTOP_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "OTOP_KAFKA_BOOTSTRAP": kafka,
             "OTOP_JWT_SECRET": SECRET,
             "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
         }, tmp_path / f"{name}.log")
