@@ -81,7 +81,7 @@ class Bench:
         base = server.rsplit("/", 1)[0]
         self.server = server
         self.urls = {name: f"{base}/bench_{run}_{name}" for name in ("sales", "monitoring", "raw")}
-        env = {"OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap, "OTOP_JWT_SECRET": TEST_JWT_SECRET,
+        env = {"OTOP_JWT_SECRET": TEST_JWT_SECRET,
                "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY, **dict(params.service_env)}
         self.services = {name: ServiceProcess(name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]},
                                               work_dir / f"{name}.log") for name in ("sales", "monitoring")}
@@ -100,9 +100,7 @@ class Bench:
         # The services see only this run's messages, even on a broker other runs used.
         await consume_from_now(self.kafka, {**SALES_GROUPS, **MONITORING_GROUPS})
         for name, service in self.services.items():  # each with its own principal, as deployed
-            principal = await self.kafka.service(service_specs()[name])
-            service.env |= {"OTOP_KAFKA_USERNAME": principal.kafka_username,
-                            "OTOP_KAFKA_PASSWORD": principal.kafka_password.get_secret_value()}
+            service.env |= await self.kafka.service_env(service_specs()[name])
             service.start()
         for service in self.services.values():
             await asyncio.to_thread(service.wait_ready)

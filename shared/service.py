@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.routing import Match
@@ -108,8 +109,8 @@ class BodyLimit:
     included. A declared Content-Length is checked at once; a body without one (chunked) is read here, at
     most up to the limit, and handed on only if it fits."""
 
-    def __init__(self, app: ASGIApp, routes: Callable[[], list], default: int = JSON_BODY_LIMIT) -> None:
-        self.app, self.routes, self.default = app, routes, default
+    def __init__(self, app: ASGIApp, uploads: list[APIRoute], default: int = JSON_BODY_LIMIT) -> None:
+        self.app, self.uploads, self.default = app, uploads, default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,9 +149,9 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     def _limit(self, scope: Scope) -> int:
-        for route in self.routes():
+        for route in self.uploads:
             if route.matches(scope)[0] is Match.FULL:
-                return getattr(route, "max_body_size", None) or self.default
+                return route.max_body_size
         return self.default
 
     @staticmethod
@@ -248,7 +249,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan, docs_url=f"{INTERNAL}/docs",
                   redoc_url=None, openapi_url=f"{INTERNAL}/openapi.json")
     app.add_middleware(InternalOnly)
-    app.add_middleware(BodyLimit, routes=lambda: app.router.routes)
+    app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
+                                           if getattr(route, "max_body_size", None)])
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     for router in spec.routers:
         app.include_router(router)

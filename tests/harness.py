@@ -120,6 +120,10 @@ class KafkaFixture:
             self._services[spec.name] = await provision_service(self.admin, spec, uuid.uuid4().hex)
         return self._services[spec.name]
 
+    async def service_env(self, spec) -> dict[str, str]:
+        """The OTOP_KAFKA_* environment of a service process with its own principal."""
+        return process_env(await self.service(spec))
+
     async def principal(self, username: str, grants: Iterable, *, tls: bool = False):
         """A principal with exactly `grants` (shared.kafka_access.Grant); its KafkaSettings."""
         from shared.kafka_access import KafkaAccess
@@ -130,6 +134,16 @@ class KafkaFixture:
         settings = self.settings(username, password, tls=tls)
         await logs_in(settings)
         return settings
+
+
+def process_env(settings) -> dict[str, str]:
+    """KafkaSettings as the environment a service process reads them from."""
+    env = {"OTOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "OTOP_KAFKA_USERNAME": settings.kafka_username,
+           "OTOP_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
+           "OTOP_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol}
+    if settings.kafka_ca_file:
+        env["OTOP_KAFKA_CA_FILE"] = str(settings.kafka_ca_file)
+    return env
 
 
 @contextmanager

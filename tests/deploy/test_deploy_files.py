@@ -85,6 +85,26 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
     assert all(key.startswith("OTOP_") for key in config)  # configuration only from the environment
 
 
+def test_kubernetes_services_reach_kafka_as_their_own_principals_over_tls():
+    by_kind: dict[str, dict[str, dict]] = {}
+    for document in k8s_documents():
+        by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
+    config = by_kind["ConfigMap"]["otop-config"]["data"]
+    assert config["OTOP_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and config["OTOP_KAFKA_CA_FILE"]
+    for name in SERVICES:
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["OTOP_KAFKA_USERNAME"]["value"] == f"svc-{name}"
+        assert env["OTOP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "otop-kafka",
+                                                                           "key": f"{name.upper()}_PASSWORD"}
+        assert "ADMIN_PASSWORD" not in str(pod)  # the super user's password is the provisioning Job's alone
+        assert container["volumeMounts"][0]["mountPath"] == config["OTOP_KAFKA_CA_FILE"].rsplit("/", 1)[0]
+    job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
+    assert job["command"] == ["python", "-m", "deploy.kafka.provision"]
+    assert {f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES} <= {e["name"] for e in job["env"]}
+
+
 SECRETS = ("OTOP_JWT_SECRET", "OTOP_SALES_SIGNING_MASTER_KEY", "OTOP_POSTGRES_PASSWORD", "OTOP_KAFKA_ADMIN_PASSWORD",
            *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES))
 

@@ -113,7 +113,7 @@ async def _backlog_is_zero(relay: OutboxRelay) -> bool:
 
 
 async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, kafka):
-    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka, "test-relay"), batch_size=7)
+    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), batch_size=7)
     payloads = [product(name=f"สินค้า {i}") for i in range(20)]
     same_key = payloads[0].product_id  # one aggregate: its events must arrive in commit order
     async with engine.begin() as conn:

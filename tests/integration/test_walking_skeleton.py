@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
+from deploy.kafka.provision import service_specs
 from deploy.local.processes import ServiceProcess
 from shared.auth import Principal, Role, issue_token
 from tests import harness
@@ -28,7 +29,7 @@ async def services(kafka, pg_server, tmp_path):
         await admin.close()
         service = ServiceProcess(name, harness.free_port(), {
             "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
-            "OTOP_KAFKA_BOOTSTRAP": kafka,
+            **await kafka.service_env(service_specs()[name]),  # its own principal
             "OTOP_JWT_SECRET": SECRET,
             "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
         }, tmp_path / f"{name}.log")

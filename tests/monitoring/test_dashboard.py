@@ -71,7 +71,7 @@ def expected_amounts() -> list[Decimal]:
     return [sum((q * p.price_thb for p, q in SOLD.get(i, [])), Decimal("0.00")) for i in range(len(DAYS))]
 
 
-async def enter_june(http, kafka: str) -> None:
+async def enter_june(http, kafka) -> None:
     await enter_the_seed(http, kafka)
     await publish(kafka,
                   *(ProducerRegistered(producer_id=p, revision=1, name=f"กลุ่มวิสาหกิจชุมชน {n}",

@@ -32,7 +32,7 @@ async def expected_total(database_url: str, province_code: str | None = None) ->
         await db.close()
 
 
-async def measure(database_url: str, kafka: str, sales: int) -> dict[str, float]:
+async def measure(database_url: str, kafka, sales: int) -> dict[str, float]:
     engine = make_engine(database_url)
     await upgrade(engine, "monitoring", tables.metadata)
     await engine.dispose()

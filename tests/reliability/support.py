@@ -80,9 +80,7 @@ class Stack:
         for name in SERVICES:
             services[name] = ServiceProcess(name, harness.free_port(), {
                 "OTOP_DATABASE_URL": await new_database(pg_server, f"fault_{name}"),
-                "OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap,
-                "OTOP_KAFKA_USERNAME": principals[name].kafka_username,
-                "OTOP_KAFKA_PASSWORD": principals[name].kafka_password.get_secret_value(),
+                **harness.process_env(principals[name]),
                 "OTOP_JWT_SECRET": TEST_JWT_SECRET,
                 "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
                 "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",

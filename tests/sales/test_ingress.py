@@ -180,3 +180,32 @@ async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
 async def _product_known(held) -> bool:
     [waiting] = await held()
     return waiting["product_known"] and not waiting["market_day_known"]
+
+
+async def test_a_held_sale_whose_key_is_revoked_meanwhile_is_dead_lettered_not_recorded(
+        database_url, kafka, monkeypatch):
+    """Issue 14, finding 5: the key is checked again when a held sale is released."""
+    sales_env(monkeypatch)
+    async with running_service(spec, database_url, kafka) as http:
+        integration = await register_integration(http)
+        key_id, key = integration["key_id"], integration["signing_key"]
+        p, day = product(), market_day()
+        await publish(kafka, day)
+        run = uuid4().hex[:8]
+        body = pos_body(pos_sale(f"{run}-held", p.product_id, day.market_day_id))
+        await publish_pos(kafka, [(run.encode(), body, signed(body, key_id, key))])
+
+        async def held() -> list:
+            return (await http.get("/provinces/72/integration/held-sales", headers=OFFICER)).json()
+
+        await eventually(held)
+        revoked = await http.post(f"/provinces/72/integrations/{integration['integration_id']}/keys/{key_id}/revoke",
+                                  headers=OFFICER)
+        assert revoked.status_code == 204
+        await publish(kafka, p)  # the sale's product arrives: the sale is released, and refused
+
+        [dead] = await read_until(kafka, INGRESS_DLQ, lambda r: r.key == run.encode(), lambda found: len(found) == 1)
+        assert headers_of(dead)["dlq-reason-code"] == "inactive_key" and dead.value == body
+        assert await held() == []
+        await eventually(lambda: events_applied(database_url, "sales.products", 1))
+        assert await totals(http, "product") == {}
