@@ -45,9 +45,9 @@ async def require_topics(settings: KafkaSettings, topics: list[str]) -> None:
         await admin.close()
 
 
-async def logs_in(settings: KafkaSettings, timeout_s: float = 30.0) -> None:
+async def logs_in(settings: KafkaSettings, timeout_s: float = 120.0) -> None:
     """Waits until these credentials log in: a SCRAM user just made may take a few seconds (the first one
-    on a newly formatted cluster took 8.5 s here; later ones well under one)."""
+    on a newly formatted cluster took 8.5 s here, over 30 s on a busy machine; later ones well under one)."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         admin = AIOKafkaAdminClient(**kafka_options(settings), request_timeout_ms=5000)

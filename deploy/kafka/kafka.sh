@@ -28,7 +28,7 @@
 # Environment: KAFKA_JARS_DIR (jars, default ~/.cache/otop-kafka/<version>/libs; a directory given here
 # is used as it is, e.g. /opt/kafka/libs of the apache/kafka image), KAFKA_ADMIN_USERNAME,
 # KAFKA_ADMIN_PASSWORD (first start only), KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m), KAFKA_OPTS (extra
-# JVM options), KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_STOP_TIMEOUT (seconds, default 30).
+# JVM options), KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_STOP_TIMEOUT (seconds, default 30).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +36,7 @@ pom=$here/pom.xml
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
 jars=${KAFKA_JARS_DIR:-$HOME/.cache/otop-kafka/$version/libs}
 admin_user=${KAFKA_ADMIN_USERNAME:-otop-admin}
-start_timeout=${KAFKA_START_TIMEOUT:-90}
+start_timeout=${KAFKA_START_TIMEOUT:-180}
 stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
 install_hint="install OpenJDK 17+ / Maven: apt-get install -y openjdk-17-jre-headless maven"
 
