@@ -45,7 +45,7 @@ SECRET_REFERENCE = re.compile(r"\$\{(\w*(?:PASSWORD|SECRET|MASTER_KEY)\w*)(:?[-?
 def test_compose_has_no_default_secret():
     text = (REPO / "docker-compose.yml").read_text()
     references = SECRET_REFERENCE.findall(text)
-    assert {name for name, _ in references} >= {"POSTGRES_PASSWORD", "OTOP_SALES_SIGNING_MASTER_KEY",
+    assert {name for name, _ in references} >= {"OTOP_POSTGRES_PASSWORD", "OTOP_SALES_SIGNING_MASTER_KEY",
                                                  "KEYCLOAK_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD",
                                                  "OTOP_SALES_KEYCLOAK_SECRET"}
     # Each secret is required (${NAME:?message}: compose stops and says which) or refers to one required
