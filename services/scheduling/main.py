@@ -11,7 +11,7 @@ spec = ServiceSpec(
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router],
+    routers=[api.router, api.public],
     produces=[topics.SCHEDULING_VENUES, topics.SCHEDULING_PLANS, topics.SCHEDULING_MARKET_DAYS],
     consumers=consumers.consumers,
 )
