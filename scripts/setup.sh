@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
 # Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
-# chromedriver + Thai fonts (browser tests), nginx (the web gateway), the web application built with npm, a Python 3.11 virtualenv with pinned packages,
-# and the Apache Kafka jars from Maven Central.
+# chromedriver + Thai fonts (the dashboard's browser test), a Python 3.11 virtualenv with pinned packages,
+# the Apache Kafka jars and the Keycloak distribution from Maven Central.
+# The web gateway: nginx, and the web application (web/) built from the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)  # the Keycloak distribution is a zip
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 # The dashboard's browser test: Debian's chromium with its matching driver, and Thai fonts to render the page.
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
@@ -49,3 +51,5 @@ if [ ! -f web/dist/index.html ] || [ ! -f "$web_stamp" ] || [ "$web_sum" != "$(c
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent >/dev/null)
   echo "$web_sum" >"$web_stamp"
 fi
+# Keycloak (identity provider) from Maven Central, built once for production mode (deploy/keycloak/keycloak.sh).
+bash deploy/keycloak/keycloak.sh fetch
