@@ -19,6 +19,7 @@ import asyncpg
 from deploy.kafka.kafka_runner import LocalKafka
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
+from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
 from shared.auth import Principal, Role, issue_token, new_secret
 
@@ -44,16 +45,15 @@ def kept_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def dashboard_link(monitoring_url: str, token: str) -> str:
-    return f"{monitoring_url}/dashboard#province={DEMO_PROVINCE}&year={YEAR_BE}&month=6&token={token}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
     parser.add_argument("--kafka-port", type=int, default=19092)
     parser.add_argument("--pg-port", type=int, default=15432)
+    parser.add_argument("--gateway-port", type=int, default=8000,
+                        help="the web application, the APIs (/api/<service>/) and the login (/auth/) on one origin")
+    parser.add_argument("--keycloak-port", type=int, default=8180, help="Keycloak's own port (the gateway's /auth/)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
     parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
     args = parser.parse_args()
@@ -75,9 +75,12 @@ def main() -> None:
 
     print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
     common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": secret,
-              "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
+              "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
+              "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
     processes = [ServiceProcess(name, args.http_port + i, {**common, "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
                                 state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
+    gateway = LocalGateway(state / "gateway", args.gateway_port,
+                           {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
     stopping = False
 
     def stop_all(*_):
@@ -88,6 +91,7 @@ def main() -> None:
         print("\nstopping ...", flush=True)
         for process in reversed(processes):
             process.stop()
+        gateway.stop()
         kafka.stop()
         subprocess.run([pg_script, "stop", "--data-dir", state / "pg"], check=False)
         print("stopped.", flush=True)
@@ -99,6 +103,8 @@ def main() -> None:
             process.start()
         for process in processes:
             process.wait_ready()
+        gateway.start()
+        gateway.wait_ready()
         department = issue_token(secret, Principal(subject="demo-department", role=Role.DEPARTMENT))
         officer = issue_token(secret, Principal(subject="demo-officer", role=Role.PROVINCE_OFFICER,
                                                 province_code=DEMO_PROVINCE))
@@ -115,7 +121,7 @@ def main() -> None:
             except Exception:
                 print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
                 raise
-        print(f"\nOTOP Mobile is running:\n  dashboard   {dashboard_link(urls['monitoring'], officer)}\n")
+        print(f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
             print(f"  {name:<11} {url:<26} {url}/docs")

@@ -66,9 +66,10 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     state = harness.scratch_dir("otop-stack-")
     # The four HTTP ports follow the first, outside the ephemeral range so no client connection takes one.
     http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
+    gateway_port = harness.free_port()
     stack = subprocess.Popen(
         [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)],
+         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--gateway-port", str(gateway_port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)  # its own process group, so Ctrl-C can be sent to it as a terminal would
     lines = lines_of(stack)
@@ -77,7 +78,8 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         urls = local_urls(http_port)
         officer = re.search(r"province officer token \(province 72.*\n\s+(\S+)", started).group(1)
         department = re.search(r"department token.*\n\s+(\S+)", started).group(1)
-        assert f"{urls['monitoring']}/dashboard#province=72&year=2562&month=6&token={officer}" in started
+        app = f"http://127.0.0.1:{gateway_port}"
+        assert re.search(rf"^\s+app\s+{re.escape(app)}/$", started, re.MULTILINE), started
         for name in SERVICES:
             assert f"{urls[name]}/docs" in started
         summary = json.loads((state / "demo.json").read_text())
@@ -121,6 +123,17 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         june = get("monitoring", "/provinces/72/reports/2562/6")
         assert june["progress"]["activities"] and june["progress"]["committees"][0]["members"] == 8
         assert june["plan"]["rows"][0]["market_days_per_month"] == 4
+
+        # The gateway: the app at /, each service under /api/<service>/ (the same answers), nothing internal.
+        page = httpx.get(f"{app}/", timeout=10)
+        assert page.status_code == 200 and '<div id="app">' in page.text
+        assert "Content-Security-Policy" in page.headers
+        through = httpx.get(f"{app}/api/monitoring/provinces/72/reports/2562/6", timeout=30,
+                            headers={"Authorization": f"Bearer {officer}"})
+        assert through.status_code == 200 and through.json()["results"] == june["results"]
+        for name in SERVICES:
+            for internal in ("metrics", "docs", "openapi.json", "health/ready"):
+                assert httpx.get(f"{app}/api/{name}/{internal}", timeout=10).status_code == 404
     finally:
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C
         try:
