@@ -37,16 +37,31 @@ def test_compose_runs_every_service_against_its_own_database():
     assert (REPO / compose["services"]["registry"]["build"]["dockerfile"]).exists()
 
 
-def test_compose_gateway_gives_each_service_a_fixed_port_over_its_replicas():
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    gateway = compose["services"]["gateway"]
-    [mount] = [v for v in gateway["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro")]
-    config = (REPO / mount.split(":")[0]).read_text()
-    routes = dict(re.findall(r"listen (\d+); location / \{ set \$service http://(\w+):8000; +proxy_pass \$service;",
-                             config))
-    assert routes == {str(8001 + i): name for i, name in enumerate(SERVICES)}  # the local stack's ports
-    assert sorted(gateway["ports"]) == [f"{port}:{port}" for port in routes]
-    assert "resolver 127.0.0.11" in config  # Docker's DNS, asked per request: replicas come and go
+def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
+    """compose and Kubernetes run the gateway image (deploy/gateway/Dockerfile), which bakes in the same
+    template the local stack renders, with every ${OTOP_GATEWAY_...} placeholder given."""
+    from deploy.local.gateway import TEMPLATE, render
+
+    placeholders = set(re.findall(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", TEMPLATE.read_text()))
+    dockerfile = (REPO / "deploy/gateway/Dockerfile").read_text()
+    assert "COPY deploy/gateway/otop.conf.template /etc/nginx/templates/" in dockerfile
+    assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
+    assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == ["8000:8080"]
+    baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
+    assert placeholders - baked <= set(compose["environment"])
+    for name in SERVICES:
+        assert compose["environment"][f"OTOP_GATEWAY_{name.upper()}"] == f"http://{name}:8000"
+    documents = k8s_documents()
+    [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert placeholders - baked <= {e["name"] for e in container["env"]}
+    [ingress] = [d for d in documents if d["kind"] == "Ingress"]
+    assert [p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]] == ["gateway"]
+    rendered = render({name: "x" for name in placeholders})
+    assert "${" not in rendered
+    for internal in ("metrics", "docs", "openapi"):  # the services' business routes only
+        assert not re.search(rf"location[^{{]*{internal}", rendered)
 
 
 def test_compose_demo_loads_through_every_service_api():
