@@ -128,8 +128,9 @@ async function refusal(response: Response): Promise<ApiError> {
       field: (e.field ?? (e.loc ?? []).filter((p: unknown) => p !== "body").join(".")) as string,
       row: e.row, type: e.type, message: fieldMessage(e),
     }));
+    const general = fields.filter((f) => !f.field).map((f) => f.message).join(" ");  // not about one field
     return new ApiError(status, t(`ข้อมูลยังไม่ถูกต้อง ${fields.length} จุด กรุณาแก้ไขตามที่แสดง`,
-                                  `${fields.length} thing(s) to correct, as shown.`), fields);
+                                  `${fields.length} thing(s) to correct, as shown.`) + (general ? ` ${general}` : ""), fields);
   }
   const because = said ? t(` (เหตุผลจากระบบ: ${said})`, ` (${said})`) : "";
   const sentences: Record<number, [string, string]> = {
