@@ -61,6 +61,7 @@ def test_offline_sales_are_kept_through_a_reload_and_count_once_each(web, sessio
         page.get_by_label("จำนวน", exact=True).fill(str(quantity))
         expected += quantity * Decimal(page.get_by_label("ราคาต่อหน่วย (บาท)").input_value())
         page.get_by_role("button", name="บันทึก", exact=True).click()
+        page.get_by_role("heading", name=f"รอส่ง ({n + 1})").wait_for()  # kept on the device before the next
     page.get_by_role("heading", name="รอส่ง (50)").wait_for()
     shot(s, shots, "sales-offline")
 
@@ -86,6 +87,35 @@ def test_offline_sales_are_kept_through_a_reload_and_count_once_each(web, sessio
     time.sleep(2)  # and no more arrive later
     assert report_totals(web, today) == (sales_before + 50, amount_before + expected)
     page.get_by_test_id("day-total").filter(has_text=f"฿{expected:,.2f}").wait_for()
+
+
+def test_a_sale_refused_for_good_stays_on_the_device_with_its_reason(web, session):
+    """Recorded offline for a market day that is cancelled meanwhile: back online, the sales service refuses it,
+    and the screen says so (the sale stays on the device, marked, until removed)."""
+    with web.client(USERS["officer"]) as api:
+        venue = ok(api.get(f"/scheduling{P}/venues"))[0]["id"]
+        day = ok(api.post(f"/scheduling{P}/market-days", json={
+            "venue_id": venue, "day": web.seeded["today"].isoformat(), "starts_at": "17:00", "ends_at": "20:00"}))["id"]
+        ok(api.post(f"/scheduling{P}/market-days/{day}/lineup/fill"))
+    s = session("officer")
+    page = s.go(f"#/sales/{day}")
+    page.locator(".products button").first.wait_for()  # the lineup and prices are kept on the device
+    s.context.set_offline(True)
+    page.locator(".products button").first.click()
+    page.get_by_role("button", name="บันทึก", exact=True).click()
+    page.get_by_role("heading", name="รอส่ง (1)").wait_for()
+    with web.client(USERS["officer"]) as api:
+        ok(api.post(f"/scheduling{P}/market-days/{day}/cancel", json={"reason": "พายุฝนฟ้าคะนอง"}))
+        sale = {"product_id": str(uuid4()), "market_day_id": day, "quantity": "1"}  # refused either way: no side effect
+        until("the sales service knows the cancellation", lambda: [e for e in api.post(
+            f"/sales{P}/sales", json=sale).json().get("detail", []) if e.get("type") == "market_day_cancelled"])
+    s.context.set_offline(False)
+    refused = page.get_by_test_id("queued-sale").filter(has_text="ถูกปฏิเสธ")
+    refused.wait_for(timeout=60_000)
+    assert "วันตลาดนี้ถูกยกเลิกแล้ว" in refused.inner_text()
+    page.get_by_role("heading", name="รอส่ง (0)").wait_for()
+    refused.get_by_role("button", name="ลบ").click()
+    refused.wait_for(state="detached")
 
 
 def test_a_sale_is_corrected_and_another_voided(web, session):
@@ -141,7 +171,7 @@ def test_a_producer_declines_through_the_link_and_the_lineup_is_back_at_20(web, 
     shot(producer, shots, "producer-invitation")
     phone.get_by_role("button", name="แจ้งไม่เข้าร่วม").click()
     phone.get_by_text("กรุณาเลือกเหตุผล").wait_for()  # no reason chosen: said beside the field
-    phone.get_by_label("เหตุผล", exact=True).select_option("no_raw_material")  # the error is beside, not in, the label
+    phone.locator("select[name=reason]").select_option("no_raw_material")
     phone.get_by_label("รายละเอียดเพิ่มเติม").fill("วัตถุดิบหมดช่วงนี้")
     phone.get_by_role("button", name="แจ้งไม่เข้าร่วม").click()
     phone.get_by_text("บันทึกการปฏิเสธแล้ว").wait_for()
@@ -191,7 +221,7 @@ def test_the_import_shows_each_bad_row_and_changes_nothing_until_fixed(web, sess
         page.get_by_role("alert").filter(has_text="ข้อมูลยังไม่ถูกต้อง 3 จุด").wait_for()
         marked = page.get_by_test_id("sheet-rows").locator("tr.bad")
         assert [marked.nth(i).get_attribute("data-row") for i in range(marked.count())] == ["4", "7", "10"]
-        for i, field in enumerate(("star_level", "category", "price_thb")):
+        for i, field in enumerate(("ระดับดาว", "ประเภทผลิตภัณฑ์", "ราคา (บาท)")):  # the columns' Thai names
             assert field in marked.nth(i).locator(".field-error").inner_text()
         assert page.get_by_role("button", name="นำเข้า", exact=True).is_disabled()
         shot(s, shots, "import-errors")
@@ -326,10 +356,8 @@ def test_the_province_officers_other_flows(web, session, shots):
     # Mentoring: a suggested pair formed.
     s.go("#/mentoring")
     page.get_by_role("heading", name=re.compile("คู่ที่ระบบแนะนำ")).wait_for()
-    formed = page.get_by_role("button", name="ตั้งกลุ่มนี้")
-    if formed.count():
-        formed.first.click()
-        page.get_by_text(re.compile("ตั้งกลุ่ม .* แล้ว")).wait_for()
+    page.get_by_role("button", name="ตั้งกลุ่มนี้").first.click()  # the demo's new producers have pairs
+    page.get_by_text(re.compile("ตั้งกลุ่ม .* แล้ว")).wait_for()
     page.get_by_role("heading", name=re.compile(r"กลุ่มที่มีอยู่ \([1-9]")).wait_for()
 
     # The month calendar: schedule a market day on a day of this month, reschedule and cancel another.

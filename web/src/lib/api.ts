@@ -100,7 +100,18 @@ const FIELD_MESSAGES: Record<string, [string, string]> = {
   date_from_datetime_parsing: ["วันที่ไม่ถูกต้อง", "Not a valid date."],
   date_parsing: ["วันที่ไม่ถูกต้อง", "Not a valid date."],
   enum: ["กรุณาเลือกจากรายการ", "Choose one of the list."],
+  literal_error: ["กรุณาเลือกจากรายการ", "Choose one of the list."],
   uuid_parsing: ["กรุณาเลือกจากรายการ", "Choose one of the list."],
+  uuid_type: ["กรุณาเลือกจากรายการ", "Choose one of the list."],
+  int_type: ["ต้องกรอกเป็นจำนวนเต็ม", "Enter a whole number."],
+  int_from_float: ["ต้องเป็นจำนวนเต็ม", "Must be a whole number."],
+  decimal_type: ["ต้องกรอกเป็นตัวเลข", "Enter a number."],
+  string_type: ["ต้องกรอกช่องนี้", "This field is required."],
+  date_type: ["กรุณาเลือกวันที่", "Choose a date."],
+  time_parsing: ["เวลาไม่ถูกต้อง", "Not a valid time."],
+  bool_parsing: ["กรุณาเลือก ใช่ หรือ ไม่ใช่", "Choose yes or no."],
+  list_type: ["ข้อมูลไม่ถูกต้อง", "Not valid."],
+  too_long: ["มีรายการมากเกินไป", "Too many items."],
   unknown_reference: ["ระบบขายยังไม่รู้จักวันตลาดหรือสินค้านี้ ลองอีกครั้งในอีกสักครู่",
                       "The sales service does not know this market day or product yet; try again shortly."],
   market_day_cancelled: ["วันตลาดนี้ถูกยกเลิกแล้ว", "This market day was cancelled."],
@@ -108,7 +119,10 @@ const FIELD_MESSAGES: Record<string, [string, string]> = {
 
 function fieldMessage(error: { type?: string; msg?: string; ctx?: Record<string, unknown> }): string {
   const known = error.type ? FIELD_MESSAGES[error.type] : undefined;
-  if (!known) return error.msg?.replace(/^Value error, /, "") ?? t("ข้อมูลไม่ถูกต้อง", "Not valid.");
+  if (!known) {  // a rule of the service's own, said in English: in Thai, a Thai sentence with it
+    const said = error.msg?.replace(/^Value error, /, "");
+    return said ? t(`ข้อมูลไม่ถูกต้อง (${said})`, said) : t("ข้อมูลไม่ถูกต้อง", "Not valid.");
+  }
   let text = t(...known);
   for (const [key, value] of Object.entries(error.ctx ?? {})) text = text.replace(`{${key}}`, String(value));
   return text;
