@@ -32,7 +32,8 @@ from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from services.sales.domain import pos_sale_id
 from shared import topics
 from shared.kafka_admin import ensure_topics
-from tests.conftest import TEST_JWT_SECRET, bearer, consume_from_now, eventually
+from tests.conftest import bearer, consume_from_now, eventually
+from tests import harness
 from tests.harness import free_port
 from tests.sales.support import MASTER_KEY, market_day, pos_body, pos_sale, product, publish, signed
 
@@ -80,7 +81,8 @@ class Bench:
         base = server.rsplit("/", 1)[0]
         self.server = server
         self.urls = {name: f"{base}/bench_{run}_{name}" for name in ("sales", "monitoring", "raw")}
-        env = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": TEST_JWT_SECRET,
+        keycloak = harness.session_keycloak(server)  # the services check its tokens (bearer() below)
+        env = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(), **keycloak.sales_env(),
                "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY, **dict(params.service_env)}
         self.services = {name: ServiceProcess(name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]},
                                               work_dir / f"{name}.log") for name in ("sales", "monitoring")}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
 # Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
-# chromedriver + Thai fonts (the dashboard's browser test), a Python 3.11 virtualenv with pinned packages,
+# chromedriver + Thai fonts (the browser tests), a Python 3.11 virtualenv with pinned packages,
 # the Apache Kafka jars and the Keycloak distribution from Maven Central.
 # The web gateway: nginx, and the web application (web/) built from the npm registry.
 set -euo pipefail
@@ -12,7 +12,7 @@ command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)  # the Keycloak distribution is a zip
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
-# The dashboard's browser test: Debian's chromium with its matching driver, and Thai fonts to render the page.
+# The browser tests (tests/web): Debian's chromium with its matching driver, and Thai fonts to render the pages.
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 [ -d /usr/share/fonts/truetype/tlwg ] || need_apt+=(fonts-thai-tlwg)
 # The monitoring report's PDF: Pango for WeasyPrint, and the Thai font it embeds (services/monitoring/report/pdf.py).

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
+from shared.auth import TokenVerifier
 from shared.consumer import EventConsumer
 from shared.db import make_engine
 from shared.events import Envelope, Payload
@@ -95,6 +96,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         for consumer in consumers:
             consumer.subscribe(broker)
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
+        app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
         topics = spec.produces + [c.topic for c in consumers]
 
@@ -136,6 +138,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
+            await app.state.token_verifier.aclose()
             await engine.dispose()
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)

@@ -2,6 +2,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -9,6 +10,26 @@ import pytest
 
 from shared import contracts  # noqa: F401  (registers event contracts)
 from tests import harness
+from tests.identity import bearer, forged, token_of  # noqa: F401  (tests import them from here)
+
+
+NO_KEYCLOAK = ("tests/unit/", "tests/deploy/")  # folders whose tests take no token
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keycloak starts here, before the first test, when any collected test may need a token: its first
+    start takes long on a busy machine, and a test's timeout should not count it."""
+    root = Path(session.config.rootpath)
+    if not session.config.option.collectonly and any(
+            not str(Path(item.path).relative_to(root)).startswith(NO_KEYCLOAK) for item in session.items):
+        harness.session_keycloak()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_infrastructure() -> Iterator[None]:
+    """Stops, when the session ends, what it started on first use (PostgreSQL, Keycloak)."""
+    yield
+    harness.close_session()
 
 
 @pytest.fixture(scope="session")
@@ -18,9 +39,14 @@ def kafka_bootstrap() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    with harness.postgres() as url:
-        yield url
+def pg_server() -> str:
+    return harness.session_postgres()
+
+
+@pytest.fixture(scope="session")
+def keycloak(pg_server):
+    """The session's Keycloak (deploy/keycloak/keycloak_runner.Keycloak), the one bearer() tokens come from."""
+    return harness.session_keycloak(pg_server)
 
 
 @pytest.fixture
@@ -78,15 +104,9 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.1):
         await asyncio.sleep(interval)
 
 
-TEST_JWT_SECRET = "test-signing-key-0123456789abcdef-0123456789"
-
-
-def bearer(role: str, province_code: str | None = None, secret: str = TEST_JWT_SECRET) -> dict[str, str]:
-    """Authorization header for a caller with `role` in `province_code` (None for the department)."""
-    from shared.auth import Principal, Role, issue_token
-
-    principal = Principal(subject=f"{role}-{province_code}", role=Role(role), province_code=province_code)
-    return {"Authorization": f"Bearer {issue_token(secret, principal)}"}
+def oidc_settings() -> dict[str, str]:
+    """The services' settings for the session's Keycloak (started here if it is not yet)."""
+    return {name.removeprefix("OTOP_").lower(): value for name, value in harness.session_keycloak().service_env().items()}
 
 
 def _service_app(spec, database_url: str, kafka_bootstrap: str, **settings):
@@ -94,8 +114,8 @@ def _service_app(spec, database_url: str, kafka_bootstrap: str, **settings):
     from shared.settings import ServiceSettings
 
     config = ServiceSettings(service_name=spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap,
-                             jwt_secret=TEST_JWT_SECRET, outbox_idle_poll_s=0.05, consumer_retry_backoff_s=0.05,
-                             **settings)
+                             outbox_idle_poll_s=0.05, consumer_retry_backoff_s=0.05,
+                             **{**oidc_settings(), **settings})
     return create_app(spec, config)
 
 

@@ -22,7 +22,7 @@
 #   KC_DB_USERNAME / KC_DB_PASSWORD  the database login (default user postgres, no password)
 # Other environment: OTOP_WEB_ORIGIN (the web app's origin for the otop-web client's redirect URIs; default
 # the public URL's origin), KEYCLOAK_CACHE_DIR (default ~/.cache/otop-keycloak), KEYCLOAK_JAVA_HOME,
-# KEYCLOAK_START_TIMEOUT (seconds, default 180), KEYCLOAK_STOP_TIMEOUT (default 30).
+# KEYCLOAK_START_TIMEOUT (seconds, default 600: a loaded 2-core machine needs minutes), KEYCLOAK_STOP_TIMEOUT (default 30).
 #
 # DIR holds the instance's home (bin/ and conf/ copied, lib/ linked to the cache's built distribution,
 # data/ its own: realm import file, temporary files), keycloak.log and keycloak.pid.
@@ -35,7 +35,7 @@ dist=$cache/keycloak-$version
 # Build-time options, baked into the cached distribution once (`kc.sh build`); `start --optimized` skips
 # the build at every start. Changing them here makes the next fetch build again.
 build_options=(--db=postgres --http-relative-path=/auth --health-enabled=true --metrics-enabled=true)
-start_timeout=${KEYCLOAK_START_TIMEOUT:-180}
+start_timeout=${KEYCLOAK_START_TIMEOUT:-600}
 stop_timeout=${KEYCLOAK_STOP_TIMEOUT:-30}
 install_hint="install OpenJDK 17+ / Maven: apt-get install -y openjdk-17-jre-headless maven"
 

@@ -32,27 +32,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LocalKeycloak:
-    """One Keycloak with its home and logs in `data_dir` and its state in the database `database_url`
-    (postgresql://user[:password]@host:port/name; the database must exist). `public_url` is the address of
-    /auth that browsers use, the token issuer's base (default: Keycloak's own loopback address)."""
+class Keycloak:
+    """A running Keycloak with the otop realms: its addresses, and the credentials this project holds for it."""
 
-    def __init__(self, data_dir: Path, port: int, database_url: str, *, admin_password: str,
-                 sales_client_secret: str, public_url: str | None = None, web_origin: str | None = None,
-                 management_port: int | None = None, admin_username: str = "admin") -> None:
-        self.data_dir = Path(data_dir)
-        self.port = port
-        self.management_port = management_port or free_port()
-        self.database_url = database_url
-        self.public_url = (public_url or f"http://127.0.0.1:{port}/auth").rstrip("/")
-        self.web_origin = web_origin
+    def __init__(self, url: str, *, admin_password: str, sales_client_secret: str, public_url: str | None = None,
+                 admin_username: str = "admin") -> None:
+        self.url = url.rstrip("/")  # where this machine's services reach /auth (the back channel)
+        self.public_url = (public_url or self.url).rstrip("/")  # where browsers do: the issuer's base
         self.admin_username, self.admin_password = admin_username, admin_password
         self.sales_client_secret = sales_client_secret
-
-    @property
-    def url(self) -> str:
-        """Where this machine's services reach Keycloak (the back channel)."""
-        return f"http://127.0.0.1:{self.port}/auth"
 
     def issuer(self, realm: str = REALM) -> str:
         """The `iss` of the realm's tokens (the public address)."""
@@ -68,11 +56,33 @@ class LocalKeycloak:
     def token_url(self, realm: str = REALM) -> str:
         return f"{self.realm_url(realm)}/protocol/openid-connect/token"
 
-    def service_settings(self) -> dict[str, str]:
-        """The environment a service needs to verify this Keycloak's tokens."""
+    def service_env(self) -> dict[str, str]:
+        """The environment every service needs to verify this Keycloak's tokens."""
         return {"OTOP_OIDC_ISSUER": self.issuer(), "OTOP_OIDC_JWKS_URL": self.jwks_url(),
                 "OTOP_OIDC_INTEGRATION_ISSUER": self.issuer(INTEGRATION_REALM),
                 "OTOP_OIDC_INTEGRATION_JWKS_URL": self.jwks_url(INTEGRATION_REALM)}
+
+    def sales_env(self) -> dict[str, str]:
+        """What the sales service needs, besides, to make integrations' clients."""
+        return {"OTOP_SALES_KEYCLOAK_REALM_URL": self.realm_url(INTEGRATION_REALM),
+                "OTOP_SALES_KEYCLOAK_CLIENT_SECRET": self.sales_client_secret}
+
+
+class LocalKeycloak(Keycloak):
+    """One Keycloak with its home and logs in `data_dir` and its state in the database `database_url`
+    (postgresql://user[:password]@host:port/name; the database must exist). `public_url` is the address of
+    /auth that browsers use, the token issuer's base (default: Keycloak's own loopback address)."""
+
+    def __init__(self, data_dir: Path, port: int, database_url: str, *, admin_password: str,
+                 sales_client_secret: str, public_url: str | None = None, web_origin: str | None = None,
+                 management_port: int | None = None, admin_username: str = "admin") -> None:
+        super().__init__(f"http://127.0.0.1:{port}/auth", admin_password=admin_password, public_url=public_url,
+                         sales_client_secret=sales_client_secret, admin_username=admin_username)
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self.management_port = management_port or free_port()
+        self.database_url = database_url
+        self.web_origin = web_origin
 
     @property
     def pid(self) -> int | None:
@@ -98,8 +108,9 @@ class LocalKeycloak:
         The first call on a machine also downloads (Maven) and builds the distribution."""
         database = urlsplit(self.database_url)
         env = {"KC_BOOTSTRAP_ADMIN_USERNAME": self.admin_username, "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
-               "OTOP_SALES_KEYCLOAK_SECRET": self.sales_client_secret, "KC_DB_USERNAME": database.username or "postgres",
-               "KC_DB_PASSWORD": database.password or ""}
+               "OTOP_SALES_KEYCLOAK_SECRET": self.sales_client_secret, "KC_DB_USERNAME": database.username or "postgres"}
+        if database.password:
+            env["KC_DB_PASSWORD"] = database.password
         if self.web_origin:
             env["OTOP_WEB_ORIGIN"] = self.web_origin
         jdbc = f"jdbc:postgresql://{database.hostname}:{database.port or 5432}{database.path}"

@@ -3,12 +3,16 @@
     python -m deploy.local.cli demo                                 # load the demo province
     python -m deploy.local.cli import products.xlsx [--dry-run]     # the registry's product import
     python -m deploy.local.cli report --year 2562 --month 6 7 8 9 --format markdown --out reports/
-    python -m deploy.local.cli token --role province_officer --province 72
+    python -m deploy.local.cli token --user demo-department         # print an access token
 
 Services are found at --url-registry/-scheduling/-sales/-monitoring (or OTOP_<SERVICE>_URL), by default
-the local stack's ports (--http-port, 8001 onwards). The bearer token is --token (or OTOP_TOKEN), else one
-is signed with the JWT key: OTOP_JWT_SECRET, or the local stack's (.local/jwt_secret).
-See docs/local-stack.md.
+the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never from here:
+- --token (or OTOP_TOKEN): a token you already have;
+- --client-id with OTOP_CLIENT_SECRET: the client credentials grant (automation; an integration's client);
+- --user (default demo-officer-72) with OTOP_PASSWORD, or the local stack's password for its demo users
+  (.local/demo-users.json): the password grant of the otop-cli client.
+Keycloak's realm is --realm-url (or OTOP_REALM_URL), by default the local stack's (.local/keycloak.json).
+See docs/local-stack.md and docs/identity.md.
 """
 
 import argparse
@@ -23,10 +27,13 @@ from pathlib import Path
 
 import httpx
 
+from deploy.keycloak.admin import AccessToken, TokenRefused, client_credentials_grant, password_grant
+from deploy.keycloak.keycloak_runner import Keycloak
+from deploy.keycloak.realm import CLI_CLIENT, REALM
+from deploy.local.accounts import DEMO_USERS, demo_users
 from deploy.local.demo import load_demo
 from deploy.local.demo_data import PROVINCE
 from deploy.local.processes import REPO, SERVICES, local_urls
-from shared.auth import Principal, Role, issue_token
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {"json": "json", "text": "md", "markdown": "md"}  # any other format: the format's name
@@ -57,18 +64,43 @@ def working(what: str, every_s: float = 2.0) -> Iterator[None]:
     say(f"{what}: done in {time.monotonic() - started:.1f} s")
 
 
-def token_from(args: argparse.Namespace, role: Role = Role.PROVINCE_OFFICER) -> str:
-    if args.token or os.environ.get("OTOP_TOKEN"):
-        return args.token or os.environ["OTOP_TOKEN"]
-    secret = os.environ.get("OTOP_JWT_SECRET")
-    if not secret:
-        stack_secret = args.state_dir / "jwt_secret"
-        if not stack_secret.exists():
-            raise SystemExit(f"no token: give --token (or OTOP_TOKEN), OTOP_JWT_SECRET, or run the local stack "
-                             f"({stack_secret} is missing)")
-        secret = stack_secret.read_text().strip()
-    province = None if role is Role.DEPARTMENT else args.province
-    return issue_token(secret, Principal(subject=f"cli-{role.value}", role=role, province_code=province))
+def realm_url(args: argparse.Namespace) -> str:
+    if url := args.realm_url or os.environ.get("OTOP_REALM_URL"):
+        return url.rstrip("/")
+    stack = args.state_dir / "keycloak.json"
+    if not stack.exists():
+        raise SystemExit(f"where is Keycloak? give --realm-url (or OTOP_REALM_URL), or run the local stack "
+                         f"({stack} is missing)")
+    return f"{json.loads(stack.read_text())['url']}/realms/{REALM}"
+
+
+def auth_from(args: argparse.Namespace) -> httpx.Auth:
+    """The caller's token, from Keycloak (renewed while a long command runs)."""
+    if token := args.token or os.environ.get("OTOP_TOKEN"):
+        return AccessToken(lambda: {"access_token": token, "expires_in": 1e9})
+    token_url = f"{realm_url(args)}/protocol/openid-connect/token"
+    if args.client_id:
+        secret = os.environ.get("OTOP_CLIENT_SECRET")
+        if not secret:
+            raise SystemExit("--client-id needs its secret in OTOP_CLIENT_SECRET")
+        auth = AccessToken(lambda: client_credentials_grant(token_url, args.client_id, secret))
+    else:
+        password = os.environ.get("OTOP_PASSWORD") or stack_password(args)
+        auth = AccessToken(lambda: password_grant(token_url, CLI_CLIENT, args.user, password))
+    try:
+        auth()
+    except (TokenRefused, httpx.HTTPError) as exc:
+        raise SystemExit(f"Keycloak gave no token ({token_url}): {exc}") from exc
+    return auth
+
+
+def stack_password(args: argparse.Namespace) -> str:
+    users = args.state_dir / "demo-users.json"
+    known = json.loads(users.read_text()) if users.exists() else {}
+    if args.user not in known:
+        raise SystemExit(f"no password for {args.user}: set OTOP_PASSWORD (the local stack's demo users' "
+                         f"passwords are in {users})")
+    return known[args.user]
 
 
 def urls_from(args: argparse.Namespace) -> dict[str, str]:
@@ -79,7 +111,7 @@ def urls_from(args: argparse.Namespace) -> dict[str, str]:
 
 def client(args: argparse.Namespace, service: str, timeout: float = 300) -> httpx.Client:
     return httpx.Client(base_url=f"{urls_from(args)[service]}/provinces/{args.province}", timeout=timeout,
-                        headers={"Authorization": f"Bearer {token_from(args)}"})
+                        auth=auth_from(args))
 
 
 def fail(response: httpx.Response) -> None:
@@ -99,7 +131,7 @@ def demo(args: argparse.Namespace) -> None:
     if args.province != PROVINCE:
         raise SystemExit(f"the demo is of province {PROVINCE}")
     say(f"loading the demo province {PROVINCE} into {', '.join(urls_from(args).values())}")
-    summary = load_demo(urls_from(args), token_from(args), progress=say)
+    summary = load_demo(urls_from(args), auth_from(args), progress=say)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
 
 
@@ -148,8 +180,21 @@ def report(args: argparse.Namespace) -> None:
             say(f"  wrote {target} ({len(response.content):,} bytes)")
 
 
+def accounts(args: argparse.Namespace) -> None:
+    """The demo accounts (as the local stack makes them), with Keycloak's administrator's password."""
+    password = os.environ.get("KEYCLOAK_ADMIN_PASSWORD")
+    if not password:
+        raise SystemExit("set KEYCLOAK_ADMIN_PASSWORD (the master realm administrator's, KEYCLOAK_ADMIN: admin)")
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    keycloak = Keycloak(args.keycloak_url, admin_username=os.environ.get("KEYCLOAK_ADMIN", "admin"),
+                        admin_password=password, sales_client_secret="")
+    passwords = demo_users(keycloak, args.state_dir)
+    for username, *_, what in DEMO_USERS:
+        print(f"{username:<18} password {passwords[username]:<22} {what}")
+
+
 def token(args: argparse.Namespace) -> None:
-    print(token_from(argparse.Namespace(**{**vars(args), "token": None}), Role(args.role)))
+    print(auth_from(argparse.Namespace(**{**vars(args), "token": None}))())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -159,7 +204,12 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--http-port", type=int, default=8001, help="the local stack's first service port")
     for name in SERVICES:
         main.add_argument(f"--url-{name}", help=f"base URL of the {name} service")
-    main.add_argument("--token", help="bearer token (default: OTOP_TOKEN, else signed with the JWT key)")
+    main.add_argument("--token", help="bearer token (default: OTOP_TOKEN, else one from Keycloak)")
+    main.add_argument("--user", default="demo-officer-72", help="log in as this user (password: OTOP_PASSWORD, "
+                      "else the local stack's for its demo users)")
+    main.add_argument("--client-id", help="log in as this client instead (secret: OTOP_CLIENT_SECRET)")
+    main.add_argument("--realm-url", help="Keycloak's realm, e.g. https://host/auth/realms/otop (default: "
+                      "OTOP_REALM_URL, else the local stack's)")
     main.add_argument("--state-dir", type=Path, default=REPO / ".local", help="the local stack's state")
     commands = main.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="load the demo province (Suphanburi, June-September 2562)").set_defaults(run=demo)
@@ -175,8 +225,10 @@ def parser() -> argparse.ArgumentParser:
     reports.add_argument("--digits", default="arabic", help="arabic or thai")
     reports.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     reports.set_defaults(run=report)
-    tokens = commands.add_parser("token", help="print a bearer token signed with the JWT key")
-    tokens.add_argument("--role", default=Role.PROVINCE_OFFICER.value, choices=[r.value for r in Role])
+    made = commands.add_parser("accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN_PASSWORD)")
+    made.add_argument("--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth")
+    made.set_defaults(run=accounts)
+    tokens = commands.add_parser("token", help="print an access token from Keycloak (--user or --client-id)")
     tokens.set_defaults(run=token)
     return main
 

@@ -1,7 +1,9 @@
-"""The whole system on this machine: Kafka (jars), PostgreSQL (local binaries), every service, and
-a demo province. `python -m deploy.local.stack` — Ctrl-C stops everything cleanly.
+"""The whole system on this machine: Kafka (jars), PostgreSQL (local binaries), Keycloak (the identity
+provider, production mode), every service, demo accounts and a demo province.
+`python -m deploy.local.stack` — Ctrl-C stops everything cleanly.
 
-State lives in .local/ (databases, broker data, logs); delete it to start from nothing.
+State lives in .local/ (databases, broker data, Keycloak's home, logs, generated secrets and the demo
+users' passwords); delete it to start from nothing.
 """
 
 import argparse
@@ -12,16 +14,21 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
 
 from deploy.kafka.kafka_runner import LocalKafka
+from deploy.keycloak.admin import AccessToken, password_grant
+from deploy.keycloak.keycloak_runner import LocalKeycloak
+from deploy.keycloak.realm import CLI_CLIENT, REALM
+from deploy.local.accounts import DEMO_USERS, demo_users
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
-from shared.auth import Principal, Role, issue_token, new_secret
+from shared.auth import new_secret
 
 __all__ = ["SERVICES", "main"]
 
@@ -38,7 +45,7 @@ async def create_databases(server_url: str, names: list[str]) -> None:
 
 
 def kept_secret(path: Path) -> str:
-    """A random key kept in the state directory, so tokens and integration keys survive a restart."""
+    """A random key kept in the state directory, so integration keys and logins survive a restart."""
     if not path.exists():
         path.write_text(new_secret() + new_secret())
         path.chmod(0o600)
@@ -54,30 +61,38 @@ def main() -> None:
     parser.add_argument("--gateway-port", type=int, default=8000,
                         help="the web application, the APIs (/api/<service>/) and the login (/auth/) on one origin")
     parser.add_argument("--keycloak-port", type=int, default=8180, help="Keycloak's own port (the gateway's /auth/)")
+    parser.add_argument("--keycloak-public-url", help="the address of /auth that browsers use, the tokens' issuer "
+                        "(default the gateway's: http://127.0.0.1:<gateway port>/auth)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
     parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
     args = parser.parse_args()
     state = args.state_dir.resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
-    secret = kept_secret(state / "jwt_secret")
 
-    print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
+    print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
     kafka = LocalKafka(state / "kafka", args.kafka_port)
     bootstrap = kafka.start()
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
-    print("[2/4] starting PostgreSQL ...", flush=True)
+    print("[2/5] starting PostgreSQL ...", flush=True)
     subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
                    stdout=subprocess.DEVNULL)
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
     urls = local_urls(args.http_port)
-    asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in SERVICES]))
+    asyncio.run(create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES]))
+    keycloak = LocalKeycloak(state / "keycloak", args.keycloak_port, f"{server}/keycloak",
+                             admin_password=kept_secret(state / "keycloak_admin_password"),
+                             sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
+                             public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth")
+    (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
 
-    print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
-    common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": secret,
+    print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
+    common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(),
               "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
               "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
-    processes = [ServiceProcess(name, args.http_port + i, {**common, "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
+    processes = [ServiceProcess(name, args.http_port + i,
+                                {**common, **(keycloak.sales_env() if name == "sales" else {}),
+                                 "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
                                 state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
     gateway = LocalGateway(state / "gateway", args.gateway_port,
                            {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
@@ -92,6 +107,7 @@ def main() -> None:
         for process in reversed(processes):
             process.stop()
         gateway.stop()
+        keycloak.stop()
         kafka.stop()
         subprocess.run([pg_script, "stop", "--data-dir", state / "pg"], check=False)
         print("stopped.", flush=True)
@@ -99,38 +115,47 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.wait_ready()
-        gateway.start()
-        gateway.wait_ready()
-        department = issue_token(secret, Principal(subject="demo-department", role=Role.DEPARTMENT))
-        officer = issue_token(secret, Principal(subject="demo-officer", role=Role.PROVINCE_OFFICER,
-                                                province_code=DEMO_PROVINCE))
+        with ThreadPoolExecutor(1) as background:  # Keycloak starts while the services do
+            keycloak_started = background.submit(keycloak.start)
+            for process in processes:
+                process.start()
+            for process in processes:
+                process.wait_ready()
+            gateway.start()
+            gateway.wait_ready()
+            keycloak_started.result()
+        print("[4/5] demo accounts in Keycloak ...", flush=True)
+        passwords = demo_users(keycloak, state)
+        officer = AccessToken(lambda: password_grant(keycloak.token_url(), CLI_CLIENT, "demo-officer-72",
+                                                     passwords["demo-officer-72"]))
         demo_summary = state / "demo.json"
         if args.no_demo:
-            print("[4/4] no demo province (--no-demo)", flush=True)
+            print("[5/5] no demo province (--no-demo)", flush=True)
         elif demo_summary.exists():
-            print(f"[4/4] the demo province is loaded already (delete {state} to start over)", flush=True)
+            print(f"[5/5] the demo province is loaded already (delete {state} to start over)", flush=True)
         else:
-            print(f"[4/4] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
+            print(f"[5/5] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
                   flush=True)
             try:
                 demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
             except Exception:
                 print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
                 raise
-        print(f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n")
+        print(f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department manages "
+              f"users at {keycloak.public_url}/admin/{REALM}/console/, docs/identity.md):\n")
+        for username, *_, what in DEMO_USERS:
+            print(f"  {username:<18} password {passwords[username]:<22} {what}")
+        print(f"  (passwords kept in {state / 'demo-users.json'})\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
             print(f"  {name:<11} {url:<26} {url}/docs")
+        print(f"  keycloak    {keycloak.url} (issuer {keycloak.issuer()})")
         print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {state / 'logs'}")
-        print(f"\nprovince officer token (province {DEMO_PROVINCE}, valid 12 h):\n  {officer}")
-        print(f"department token (valid 12 h):\n  {department}")
-        print(f"\ntry: curl -H 'Authorization: Bearer <officer token>' "
+        cli = f"python -m deploy.local.cli --state-dir {state} --http-port {args.http_port}"
+        print(f"\ntry: TOKEN=$({cli} token --user demo-officer-72)   # from Keycloak, valid 5 minutes")
+        print(f"     curl -H \"Authorization: Bearer $TOKEN\" "
               f"'{urls['monitoring']}/provinces/{DEMO_PROVINCE}/reports/{YEAR_BE}/6?format=markdown'")
-        print("     python -m deploy.local.cli --help   (demo load, registry import, report export)")
+        print(f"     {cli} --help   (demo load, registry import, report export, tokens)")
         if args.exit_after_start:
             return
         print("\nCtrl-C stops everything.", flush=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
+from services.sales.identity import IdentityUnavailable, IntegrationClients
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
@@ -214,6 +215,9 @@ class IssuedKey(BaseModel):
 
 class RegisteredIntegration(IssuedKey):
     name: str
+    client_id: str = Field(description="The integration's client at the identity provider (HTTP ingress tokens)")
+    client_secret: str = Field(description="Shown only now: the service does not keep it")
+    token_url: str = Field(description="POST grant_type=client_credentials with client_id and client_secret here")
 
 
 class KeyView(BaseModel):
@@ -228,6 +232,8 @@ class IntegrationView(BaseModel):
     name: str
     created_by: str
     created_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
     keys: list[KeyView]
 
 
@@ -237,14 +243,46 @@ def _master_key(settings: SalesSettings) -> str:
     return settings.master_key()
 
 
+def integration_clients(request: Request) -> IntegrationClients:
+    """FastAPI dependency: the identity provider's adapter for integrations' clients (503 if not configured)."""
+    clients = getattr(request.app.state, "integration_clients", None)
+    if clients is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration clients are not configured "
+                            "(OTOP_SALES_KEYCLOAK_REALM_URL, OTOP_SALES_KEYCLOAK_CLIENT_SECRET)")
+    return clients
+
+
+Clients = Annotated[IntegrationClients, Depends(integration_clients)]
+
+
+def _identity_unavailable(exc: IdentityUnavailable) -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the identity provider is unavailable, nothing "
+                         f"was changed; try again ({exc})", {"Retry-After": "10"})
+
+
 @router.post("/integrations", status_code=status.HTTP_201_CREATED, response_model=RegisteredIntegration,
              tags=["integrations"])
-async def register_integration(new: NewIntegration, db: Db, settings: Settings, caller: Caller,
+async def register_integration(new: NewIntegration, db: Db, settings: Settings, clients: Clients, caller: Caller,
                                province_code: str = province_access(*WRITE)) -> dict:
-    """Register a POS integration of the province; the response carries its first signing key, once."""
-    async with db.transaction() as session:
-        return await handlers.register_integration(session, province_code, new.name, caller.subject,
+    """Register a POS integration of the province. The response carries, once, its first signing key and
+    its own client at the identity provider (for the bearer token of the HTTP ingress)."""
+    try:
+        return await handlers.register_integration(db, clients, province_code, new.name, caller.subject,
                                                    _master_key(settings))
+    except IdentityUnavailable as exc:
+        raise _identity_unavailable(exc) from exc
+
+
+@router.post("/integrations/{integration_id}/revoke", status_code=status.HTTP_204_NO_CONTENT, tags=["integrations"])
+async def revoke_integration(integration_id: UUID, db: Db, clients: Clients, caller: Caller,
+                             province_code: str = province_access(*WRITE)) -> None:
+    """The integration stops for good: its client is disabled (no new token), every key is revoked (its
+    messages are refused as inactive_key), no new key is issued. Safe to repeat."""
+    try:
+        if not await handlers.revoke_integration(db, clients, province_code, integration_id, caller.subject):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
+    except IdentityUnavailable as exc:
+        raise _identity_unavailable(exc) from exc
 
 
 @router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
@@ -257,8 +295,11 @@ async def list_integrations(db: Db, province_code: str = province_access(*WRITE)
              tags=["integrations"])
 async def add_key(integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)) -> dict:
     """A new key (rotation): both keys work until the old one is revoked."""
-    async with db.transaction() as session:
-        key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
+    try:
+        async with db.transaction() as session:
+            key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
+    except handlers.IntegrationRevoked as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if key is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
     return key

@@ -39,6 +39,7 @@ from services.sales.domain import (
     verify_signature,
     voided,
 )
+from services.sales.identity import IntegrationClients
 from shared.auth import hash_secret
 from shared.batch import Rejection, add_events
 from shared.consumer import Record, dead_letter
@@ -228,21 +229,66 @@ def _state_json(sale: Mapping) -> dict:
 # --- integrations
 
 
-async def register_integration(session: AsyncSession, province_code: str, name: str, actor: str,
+class IntegrationRevoked(Exception):
+    """The integration was revoked: it gets no new key."""
+
+
+async def register_integration(db: Database, clients: IntegrationClients, province_code: str, name: str, actor: str,
                                master_key: str) -> dict:
+    """A new POS integration: its identity-provider client (for the HTTP ingress), then its row and first
+    signing key in one transaction. The answer carries both secrets, once; the service keeps neither.
+
+    Nothing is half made: if the client cannot be created, nothing is stored (IdentityUnavailable); if the
+    transaction does not commit, the client is deleted again. Should even that fail, the client is left
+    without anyone ever having seen its secret (it was generated here and never answered): unusable."""
     integration_id = uuid4()
-    await session.execute(insert(tables.integrations).values(
-        id=integration_id, province_code=province_code, name=name, created_by=actor))
-    return {"integration_id": integration_id, "name": name,
-            **await _issue_key(session, province_code, integration_id, master_key)}
+    client = await clients.create(province_code, integration_id, name)
+    try:
+        async with db.transaction() as session:
+            await session.execute(insert(tables.integrations).values(
+                id=integration_id, province_code=province_code, name=name, created_by=actor))
+            key = await _issue_key(session, province_code, integration_id, master_key)
+    except BaseException:
+        try:
+            await clients.delete(province_code, integration_id)
+        except Exception:
+            log.exception("the client of the integration %s, whose registration failed, is left (never shown)",
+                          integration_id)
+        raise
+    return {"integration_id": integration_id, "name": name, **key, **client}
+
+
+async def revoke_integration(db: Database, clients: IntegrationClients, province_code: str, integration_id: UUID,
+                             actor: str) -> bool:
+    """The integration stops for good: its client is disabled (no new token; tokens already issued expire
+    within minutes), then its keys are revoked and it is marked revoked. Idempotent; False if there is no
+    such integration in the province. If the identity provider cannot be reached nothing changes
+    (IdentityUnavailable): a retry does it all."""
+    integrations, keys = tables.integrations, tables.integration_keys
+    async with db.sessions() as session:
+        known = await session.scalar(select(integrations.c.id).where(
+            integrations.c.id == integration_id, integrations.c.province_code == province_code))
+    if known is None:
+        return False
+    await clients.set_enabled(province_code, integration_id, False)
+    async with db.transaction() as session:
+        await session.execute(update(integrations).where(integrations.c.id == integration_id).values(
+            revoked_at=func.coalesce(integrations.c.revoked_at, func.now()),
+            revoked_by=func.coalesce(integrations.c.revoked_by, actor)))
+        await session.execute(update(keys).where(keys.c.integration_id == integration_id).values(
+            active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())))
+    return True
 
 
 async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict | None:
     """A new key for an integration (rotation); None if there is no such integration in the province."""
-    known = await session.scalar(select(tables.integrations.c.id).where(
+    revoked_at = await session.execute(select(tables.integrations.c.revoked_at).where(
         tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))
-    if known is None:
+    found = revoked_at.first()
+    if found is None:
         return None
+    if found.revoked_at is not None:
+        raise IntegrationRevoked(f"the integration was revoked at {found.revoked_at.isoformat()}")
     return {"integration_id": integration_id, **await _issue_key(session, province_code, integration_id, master_key)}
 
 

@@ -4,10 +4,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
 from fastapi import APIRouter, FastAPI
 
 from services.sales import api, consumers, handlers, tables
 from services.sales.config import SalesSettings
+from services.sales.identity import IntegrationClients
 from shared import topics
 from shared.service import ServiceSpec, create_app
 
@@ -25,12 +27,20 @@ async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(task, return_exceptions=True)
 
 
+@contextlib.asynccontextmanager
+async def integration_clients(app: FastAPI) -> AsyncIterator[None]:
+    """The adapter that makes each POS integration's client at the identity provider (None: not configured)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        app.state.integration_clients = IntegrationClients.of(SalesSettings.of(app.state.settings), http)
+        yield
+
+
 spec = ServiceSpec(
     name="sales",
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router, APIRouter(lifespan=held_sales_retry)],
+    routers=[api.router, APIRouter(lifespan=held_sales_retry), APIRouter(lifespan=integration_clients)],
     produces=[topics.SALES_RECORDED],
     consumers=consumers.consumers,
 )

@@ -1,5 +1,6 @@
 """docker-compose.yml and the Kubernetes manifests parse and name every service correctly; every
-service scales on its own (compose replicas, Kubernetes autoscaler) with probes and resources."""
+service scales on its own (compose replicas, Kubernetes autoscaler) with probes and resources; Keycloak
+runs in production mode with its own database and the realm import; no secret has a default."""
 
 import re
 from pathlib import Path
@@ -21,7 +22,7 @@ def k8s_documents() -> list[dict]:
 
 def test_compose_runs_every_service_against_its_own_database():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    assert {"kafka", "postgres", *SERVICES} <= set(compose["services"])
+    assert {"kafka", "postgres", "keycloak", "keycloak-db", *SERVICES} <= set(compose["services"])
     init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text()
     for name in SERVICES:
         service = compose["services"][name]
@@ -64,11 +65,60 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
         assert not re.search(rf"location[^{{]*{internal}", rendered)
 
 
-def test_compose_demo_loads_through_every_service_api():
-    demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
-    assert demo["profiles"] == ["demo"] and demo["command"][-1] == "demo"
+SECRET_REFERENCE = re.compile(r"\$\{(\w*(?:PASSWORD|SECRET|MASTER_KEY)\w*)(:?[-?][^}]*)?\}")
+
+
+def test_compose_has_no_default_secret():
+    text = (REPO / "docker-compose.yml").read_text()
+    references = SECRET_REFERENCE.findall(text)
+    assert {name for name, _ in references} >= {"POSTGRES_PASSWORD", "OTOP_SALES_SIGNING_MASTER_KEY",
+                                                 "KEYCLOAK_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD",
+                                                 "OTOP_SALES_KEYCLOAK_SECRET"}
+    # Each secret is required (${NAME:?message}: compose stops and says which) or refers to one required
+    # elsewhere in the file (${NAME}); never ${NAME:-default}.
+    assert not [name for name, default in references if default.startswith((":-", "-"))]
+    required = {name for name, default in references if default.startswith(":?")}
+    assert {name for name, _ in references} == required
+    compose = yaml.safe_load(text)
+    for service in compose["services"].values():
+        for name, value in (service.get("environment") or {}).items():
+            if any(word in name for word in ("PASSWORD", "SECRET", "MASTER_KEY")):
+                assert str(value).startswith("${") and ":?" in str(value), (name, value)
+    assert "JWT" not in text
+
+
+def test_compose_runs_keycloak_in_production_mode_with_its_database_and_realms():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    keycloak = compose["services"]["keycloak"]
+    dockerfile = (REPO / keycloak["build"]["dockerfile"]).read_text()
+    assert "kc.sh build" in dockerfile and 'CMD ["start", "--optimized", "--import-realm"]' in dockerfile
+    for realm in ("otop-realm.json", "otop-integrations-realm.json"):
+        assert f"deploy/keycloak/{realm}" in dockerfile and (REPO / "deploy/keycloak" / realm).exists()
+    assert "KC_DB=postgres" in dockerfile and "KC_HTTP_RELATIVE_PATH=/auth" in dockerfile
+    env = keycloak["environment"]
+    assert env["KC_DB_URL"] == "jdbc:postgresql://keycloak-db:5432/keycloak"
+    assert compose["services"]["keycloak-db"]["environment"]["POSTGRES_DB"] == "keycloak"
+    assert keycloak["depends_on"] == {"keycloak-db": {"condition": "service_healthy"}}
+    public = env["KC_HOSTNAME"]
     for name in SERVICES:
-        assert f"http://{name}:8000" in demo["command"] and name in demo["depends_on"]
+        service_env = compose["services"][name]["environment"]
+        # The issuer is Keycloak's public address; the keys are fetched inside the network.
+        assert service_env["OTOP_OIDC_ISSUER"] == f"{public}/realms/otop"
+        assert service_env["OTOP_OIDC_INTEGRATION_ISSUER"] == f"{public}/realms/otop-integrations"
+        assert service_env["OTOP_OIDC_JWKS_URL"].startswith("http://keycloak:8080/auth/realms/otop/")
+    sales = compose["services"]["sales"]["environment"]
+    assert sales["OTOP_SALES_KEYCLOAK_REALM_URL"] == "http://keycloak:8080/auth/realms/otop-integrations"
+    assert sales["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"].split(":?")[0] == env["OTOP_SALES_KEYCLOAK_SECRET"].split(":?")[0]
+
+
+def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
+    demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
+    script = demo["entrypoint"][-1]
+    assert demo["profiles"] == ["demo"] and script.endswith("$$cli accounts --keycloak-url http://keycloak:8080/auth; "
+                                                            "$$cli demo")
+    for name in SERVICES:
+        assert f"--url-{name} http://{name}:8000" in script and name in demo["depends_on"]
+    assert "keycloak" in demo["depends_on"]
 
 
 def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
@@ -84,7 +134,7 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
         env = {e["name"] for e in container["env"]}
-        assert {"OTOP_JWT_SECRET", "OTOP_DATABASE_URL"} <= env
+        assert "OTOP_DATABASE_URL" in env and not any("JWT" in name for name in env)
         assert by_kind["Service"][name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
         hpa = by_kind["HorizontalPodAutoscaler"][name]
         assert hpa["spec"]["scaleTargetRef"]["name"] == name and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
@@ -97,3 +147,32 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert annotations["prometheus.io/path"] == "/metrics" and annotations["prometheus.io/scrape"] == "true"
     config = by_kind["ConfigMap"]["otop-config"]["data"]
     assert all(key.startswith("OTOP_") for key in config)  # configuration only from the environment
+    assert config["OTOP_OIDC_ISSUER"] == config["OTOP_AUTH_PUBLIC_URL"] + "/realms/otop"
+    assert config["OTOP_OIDC_JWKS_URL"].startswith("http://keycloak.otop-mobile.svc/auth/realms/otop/")
+
+
+def test_kubernetes_runs_keycloak_in_production_mode_from_secrets_without_defaults():
+    documents = k8s_documents()
+    [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "keycloak"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["start", "--optimized", "--import-realm"]
+    env = {e["name"]: e for e in container["env"]}
+    for name in ("KC_DB_URL", "KC_DB_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET"):
+        reference = env[name]["valueFrom"]["secretKeyRef"]
+        assert reference["name"] == "otop-secrets" and not reference.get("optional")  # missing: no start
+    assert container["readinessProbe"]["httpGet"] == {"path": "/auth/health/ready", "port": "management"}
+    sales = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "sales")
+    sales_env = {e["name"]: e for e in sales["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert sales_env["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == \
+        env["OTOP_SALES_KEYCLOAK_SECRET"]["valueFrom"]["secretKeyRef"]["key"]
+    assert any(d["kind"] == "Service" and d["metadata"]["name"] == "keycloak" for d in documents)
+
+
+def test_no_shared_signing_secret_is_left():
+    sources = [p for p in REPO.rglob("*") if p.suffix in {".py", ".yml", ".yaml", ".sh", ".md", ".conf"}
+               and ".venv" not in p.parts and ".local" not in p.parts and p.is_file()]
+    assert len(sources) > 100
+    found = [str(p.relative_to(REPO)) for p in sources
+             if p.name != "test_deploy_files.py" and any(w in p.read_text(errors="replace")
+                                                         for w in ("OTOP_JWT_SECRET", "issue_token", "jwt_secret"))]
+    assert found == []

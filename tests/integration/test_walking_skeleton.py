@@ -10,16 +10,16 @@ import httpx
 import pytest
 
 from deploy.local.processes import ServiceProcess
-from shared.auth import Principal, Role, issue_token
+from shared.auth import Role
 from tests import harness
+from tests.conftest import bearer as test_bearer
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
-SECRET = "e2e-test-signing-key-0123456789abcdef"
 
 
 @pytest.fixture
-async def services(kafka_bootstrap, pg_server, tmp_path):
+async def services(kafka_bootstrap, pg_server, keycloak, tmp_path):
     started = []
     for name in ("registry", "monitoring"):
         db = f"e2e_{name}_{uuid.uuid4().hex[:8]}"
@@ -29,7 +29,7 @@ async def services(kafka_bootstrap, pg_server, tmp_path):
         service = ServiceProcess(name, harness.free_port(), {
             "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
             "OTOP_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "OTOP_JWT_SECRET": SECRET,
+            **keycloak.service_env(),
             "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
         }, tmp_path / f"{name}.log")
         service.start()
@@ -45,8 +45,7 @@ async def services(kafka_bootstrap, pg_server, tmp_path):
 
 
 def bearer(role: Role, province: str | None) -> dict[str, str]:
-    token = issue_token(SECRET, Principal(subject=f"{role}-user", role=role, province_code=province))
-    return {"Authorization": f"Bearer {token}"}
+    return dict(test_bearer(role.value, province))  # a token Keycloak issued
 
 
 PRODUCT = {"name": "ข้าวตังหน้าธัญพืช", "category": "food", "star_level": 3, "quadrant": "D",

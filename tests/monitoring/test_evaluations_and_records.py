@@ -195,10 +195,7 @@ async def test_evaluations_events_issues_and_completeness(database_url, kafka_bo
         assert report["progress"]["evaluations"]["evaluations"] >= 2
 
 
-def _token_for(subject: str) -> str:
-    from shared.auth import Principal, Role, issue_token
-    from tests.conftest import TEST_JWT_SECRET
-
-    return "Bearer " + issue_token(TEST_JWT_SECRET, Principal(subject=subject, role=Role.COMMITTEE_MEMBER,
-                                                               province_code="72"))
+def _token_for(username: str) -> str:
+    """A committee member of 72 with this username (the subject of their token)."""
+    return bearer("committee_member", "72", username)["Authorization"]
 

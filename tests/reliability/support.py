@@ -20,7 +20,7 @@ import httpx
 from deploy.kafka.kafka_runner import LocalKafka
 from deploy.local.processes import ServiceProcess
 from tests import harness
-from tests.conftest import TEST_JWT_SECRET, bearer, eventually
+from tests.conftest import bearer, eventually
 from tests.sales.support import MASTER_KEY, pos_body, pos_sale, signed
 
 SERVICES = ("registry", "scheduling", "sales", "monitoring")
@@ -76,7 +76,8 @@ class Stack:
             services[name] = ServiceProcess(name, harness.free_port(), {
                 "OTOP_DATABASE_URL": await new_database(pg_server, f"fault_{name}"),
                 "OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap,
-                "OTOP_JWT_SECRET": TEST_JWT_SECRET,
+                **harness.session_keycloak().service_env(),
+                **harness.session_keycloak().sales_env(),
                 "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
                 "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",
                 "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
@@ -255,7 +256,7 @@ def subscriptions() -> list[Subscription]:
     found = []
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.consumers")
-        settings = SalesSettings(service_name=name, database_url="postgresql://unused", jwt_secret="x" * 32,
+        settings = SalesSettings(service_name=name, database_url="postgresql://unused", oidc_issuer="https://unused",
                                  sales_signing_master_key=MASTER_KEY)
         database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
@@ -312,5 +313,5 @@ def openapi_of(service: str) -> dict:
     from shared.settings import ServiceSettings
 
     spec = importlib.import_module(f"services.{service}.main").spec
-    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", jwt_secret="x" * 32)
+    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", oidc_issuer="https://unused")
     return create_app(spec, settings).openapi()

@@ -26,6 +26,10 @@ OFFICER = bearer("province_officer", "72")
 
 def sales_env(monkeypatch, **settings) -> None:
     """The sales service's own settings come from the environment (running_service passes shared ones)."""
+    from tests import harness
+
+    for name, value in harness.session_keycloak().sales_env().items():  # integrations' clients
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("OTOP_SALES_SIGNING_MASTER_KEY", MASTER_KEY)
     monkeypatch.setenv("OTOP_SALES_HOLD_RETRY_S", "0.5")
     for name, value in settings.items():
