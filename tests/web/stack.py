@@ -117,12 +117,13 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
                                  public_url=f"{app}/auth", web_origin=app)
         keycloak.start()
         stoppers.append(keycloak.stop)
-        common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": secrets.token_urlsafe(32),
-                  **keycloak.service_settings(), "OTOP_SALES_SIGNING_MASTER_KEY": secrets.token_urlsafe(32),
+        common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(),
+                  "OTOP_SALES_SIGNING_MASTER_KEY": secrets.token_urlsafe(32),
                   "OTOP_INVITATION_LINK_KEY": secrets.token_urlsafe(32), "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
                   "OTOP_LOG_LEVEL": "WARNING", "OTOP_TOPIC_PARTITIONS": "2"}
         first = harness.free_port_run(len(SERVICES))
-        processes = [ServiceProcess(name, first + i, {**common, "OTOP_DATABASE_URL": f"{server}/{databases[name]}"},
+        processes = [ServiceProcess(name, first + i, {**common, **(keycloak.sales_env() if name == "sales" else {}),
+                                                      "OTOP_DATABASE_URL": f"{server}/{databases[name]}"},
                                     root / f"{name}.log") for i, name in enumerate(SERVICES)]
         for process in processes:
             process.start()
