@@ -176,7 +176,6 @@ class TokenVerifier:
             raise InvalidToken(f"a {claims.get('typ')} token is not an access token")
         return _principal(trusted, claims)
 
-
     def _claimed_issuer(self, token: str) -> TrustedIssuer:
         try:
             claimed = jwt.decode(token, options={"verify_signature": False}).get("iss")

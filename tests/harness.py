@@ -138,7 +138,7 @@ def keycloak(pg_server: str) -> Iterator[Keycloak]:
     for attempt in range(2):  # a copy of the snapshot, else (none, or it failed to load) an empty database
         database = f"keycloak_{uuid.uuid4().hex[:8]}"
         database_url = pg_server.rsplit("/", 1)[0] + f"/{database}"
-        _in_thread(_create_database(pg_server, database))
+        create_database(pg_server, database)
         restored = attempt == 0 and snapshot.exists() and _psql(database_url, "-f", str(snapshot))
         if restored or attempt == 0 and not snapshot.exists():
             break
@@ -187,6 +187,11 @@ def _keep_snapshot(server, snapshot: Path) -> None:
     for path in (partial, secrets_file):
         path.chmod(0o600)
     partial.rename(snapshot)
+
+
+def create_database(server_url: str, name: str) -> None:
+    """CREATE DATABASE on the server, from sync code (even inside a running event loop)."""
+    _in_thread(_create_database(server_url, name))
 
 
 async def _create_database(server_url: str, name: str) -> None:

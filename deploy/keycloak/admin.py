@@ -70,7 +70,7 @@ class KeycloakAdmin:
     def __init__(self, base_url: str, username: str, password: str, realm: str = "master") -> None:
         self.base_url = base_url.rstrip("/")
         token_url = f"{self.base_url}/realms/{realm}/protocol/openid-connect/token"
-        self.http = httpx.Client(timeout=30, auth=AccessToken(lambda: password_grant(token_url, "admin-cli",
+        self.http = httpx.Client(timeout=120, auth=AccessToken(lambda: password_grant(token_url, "admin-cli",
                                                                                      username, password)))
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
@@ -85,10 +85,14 @@ class KeycloakAdmin:
 
     def ensure_user(self, realm: str, username: str, password: str, *, roles: list[str] = (),
                     province: str | None = None, first_name: str = "", last_name: str = "",
-                    email: str | None = None, client_roles: dict[str, list[str]] | None = None) -> str:
-        """Creates the user, or updates it, with this password (not temporary), these realm roles (added) and
-        province; returns its id."""
+                    email: str | None = None, client_roles: dict[str, list[str]] | None = None,
+                    locale: str | None = None, reset_password: bool = False) -> str:
+        """Creates the user with this password (not temporary), or updates it (its password only with
+        reset_password: the realm refuses a password used before); these realm roles (added), province and
+        language (th, en). Returns its id."""
         attributes = {"province": [province]} if province else {}
+        if locale:
+            attributes["locale"] = [locale]
         representation = {"username": username, "enabled": True, "firstName": first_name or username,
                           "lastName": last_name or "-", "attributes": attributes, "emailVerified": bool(email),
                           **({"email": email} if email else {})}
@@ -99,8 +103,9 @@ class KeycloakAdmin:
         else:
             user_id = existing["id"]
             self.request("PUT", f"/{realm}/users/{user_id}", json=representation)
-        self.request("PUT", f"/{realm}/users/{user_id}/reset-password",
-                     json={"type": "password", "value": password, "temporary": False})
+        if existing is None or reset_password:
+            self.request("PUT", f"/{realm}/users/{user_id}/reset-password",
+                         json={"type": "password", "value": password, "temporary": False})
         if roles:
             wanted = [self.request("GET", f"/{realm}/roles/{role}").json() for role in roles]
             self.request("POST", f"/{realm}/users/{user_id}/role-mappings/realm", json=wanted)

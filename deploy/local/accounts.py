@@ -31,9 +31,10 @@ def demo_users(keycloak, state: Path) -> dict[str, str]:
     admin = KeycloakAdmin(keycloak.url, keycloak.admin_username, keycloak.admin_password)
     try:
         for username, role, province, first, last, _ in DEMO_USERS:
+            new = username not in passwords
             passwords.setdefault(username, new_secret()[:20])
             admin.ensure_user(REALM, username, passwords[username], roles=[role], province=province,
-                              first_name=first, last_name=last,
+                              first_name=first, last_name=last, locale="th", reset_password=new,
                               client_roles={"realm-management": USER_ADMIN_ROLES} if role == "department" else None)
     finally:
         admin.close()

@@ -229,6 +229,9 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth")
     made.set_defaults(run=accounts)
     tokens = commands.add_parser("token", help="print an access token from Keycloak (--user or --client-id)")
+    # Also after the command (`token --user demo-department`); SUPPRESS keeps a value given before it.
+    tokens.add_argument("--user", default=argparse.SUPPRESS, help="as above")
+    tokens.add_argument("--client-id", default=argparse.SUPPRESS, help="as above")
     tokens.set_defaults(run=token)
     return main
 

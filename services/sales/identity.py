@@ -32,7 +32,6 @@ def client_representation(client_id: str, province_code: str, name: str, secret:
         "publicClient": False, "clientAuthenticatorType": "client-secret", "secret": secret,
         "serviceAccountsEnabled": True, "standardFlowEnabled": False, "implicitFlowEnabled": False,
         "directAccessGrantsEnabled": False, "fullScopeAllowed": False,
-        "attributes": {"otop.province": province_code},
         "protocolMappers": [
             {"name": "province", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
              "config": {"claim.name": "province", "claim.value": province_code, "jsonType.label": "String",

@@ -169,4 +169,14 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         assert "Application shutdown complete" in log, log[-2000:]
     ports = [f"--port {http_port + i}" for i in range(len(SERVICES))]
     assert processes_naming(str(state), *ports) == []
+
+    # Started again on the same state: the same accounts and passwords, the demo not loaded twice.
+    again = subprocess.run(
+        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
+         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--keycloak-port", str(keycloak_port),
+         "--exit-after-start"], cwd=REPO, capture_output=True, text=True, timeout=START_TIMEOUT_S)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "the demo province is loaded already" in again.stdout
+    assert dict(re.findall(r"^  (demo-[\w-]+) +password (\S+) ", again.stdout, re.M)) == passwords
+    assert processes_naming(str(state), *ports) == []
     subprocess.run(["rm", "-rf", str(state)], check=False)

@@ -12,7 +12,7 @@ import pytest
 from deploy.local.processes import ServiceProcess
 from shared.auth import Role
 from tests import harness
-from tests.conftest import bearer as test_bearer
+from tests.conftest import bearer as keycloak_bearer
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -45,7 +45,7 @@ async def services(kafka_bootstrap, pg_server, keycloak, tmp_path):
 
 
 def bearer(role: Role, province: str | None) -> dict[str, str]:
-    return dict(test_bearer(role.value, province))  # a token Keycloak issued
+    return dict(keycloak_bearer(role.value, province))  # a token Keycloak issued
 
 
 PRODUCT = {"name": "ข้าวตังหน้าธัญพืช", "category": "food", "star_level": 3, "quadrant": "D",
