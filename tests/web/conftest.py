@@ -64,11 +64,13 @@ class Session:
 
     def login(self, route: str = "#/") -> Page:
         self.page.goto(f"{self.web.url}/{route}")
-        self.page.wait_for_url("**/auth/realms/otop/protocol/openid-connect/auth**")
+        # Keycloak's first logins after its start are slow on a busy machine: more time than other steps.
+        self.page.wait_for_url("**/auth/realms/otop/protocol/openid-connect/auth**", timeout=90_000)
+        self.page.locator("#username").wait_for(timeout=90_000)
         self.page.fill("#username", self.user.username)
         self.page.fill("#password", self.user.password)
         self.page.click("#kc-login")
-        self.page.wait_for_selector("nav")
+        self.page.wait_for_selector("nav", timeout=90_000)
         return self.page
 
     def go(self, route: str) -> Page:
