@@ -27,6 +27,7 @@ from deploy.keycloak.realm import CLI_CLIENT, REALM
 from deploy.local.accounts import DEMO_USERS, demo_users
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
+from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
 from shared.auth import new_secret
 
@@ -52,10 +53,6 @@ def kept_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def dashboard_link(monitoring_url: str) -> str:
-    return f"{monitoring_url}/dashboard#province={DEMO_PROVINCE}&year={YEAR_BE}&month=6"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
@@ -63,9 +60,11 @@ def main() -> None:
     parser.add_argument("--kafka-port", type=int, default=19092,
                         help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)")
     parser.add_argument("--pg-port", type=int, default=15432)
-    parser.add_argument("--keycloak-port", type=int, default=8180)
+    parser.add_argument("--gateway-port", type=int, default=8000,
+                        help="the web application, the APIs (/api/<service>/) and the login (/auth/) on one origin")
+    parser.add_argument("--keycloak-port", type=int, default=8180, help="Keycloak's own port (the gateway's /auth/)")
     parser.add_argument("--keycloak-public-url", help="the address of /auth that browsers use, the tokens' issuer "
-                        "(e.g. a gateway's https://host/auth; default http://127.0.0.1:<keycloak port>/auth)")
+                        "(default the gateway's: http://127.0.0.1:<gateway port>/auth)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
     parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
     args = parser.parse_args()
@@ -92,17 +91,20 @@ def main() -> None:
     keycloak = LocalKeycloak(state / "keycloak", args.keycloak_port, f"{server}/keycloak",
                              admin_password=kept_secret(state / "keycloak_admin_password"),
                              sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
-                             public_url=args.keycloak_public_url)
+                             public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth")
     (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
 
-    print(f"[3/5] starting Keycloak and the services: {', '.join(SERVICES)} ...", flush=True)
+    print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
     common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(),
-              "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
+              "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
+              "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
     processes = [ServiceProcess(name, args.http_port + i, {
         **common, **(keycloak.sales_env() if name == "sales" else {}), "OTOP_DATABASE_URL": f"{server}/otop_{name}",
         "OTOP_KAFKA_USERNAME": principals[name].kafka_username,
         "OTOP_KAFKA_PASSWORD": principals[name].kafka_password.get_secret_value()},
         state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
+    gateway = LocalGateway(state / "gateway", args.gateway_port,
+                           {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
     stopping = False
 
     def stop_all(*_):
@@ -113,6 +115,7 @@ def main() -> None:
         print("\nstopping ...", flush=True)
         for process in reversed(processes):
             process.stop()
+        gateway.stop()
         keycloak.stop()
         kafka.stop()
         subprocess.run([pg_script, "stop", "--data-dir", state / "pg"], check=False)
@@ -127,6 +130,8 @@ def main() -> None:
                 process.start()
             for process in processes:
                 process.wait_ready()
+            gateway.start()
+            gateway.wait_ready()
             keycloak_started.result()
         print("[4/5] demo accounts in Keycloak ...", flush=True)
         passwords = demo_users(keycloak, state)
@@ -145,16 +150,14 @@ def main() -> None:
             except Exception:
                 print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
                 raise
-        print(f"\nOTOP Mobile is running. Log in at {keycloak.public_url}/realms/{REALM}/account "
-              f"(the users' own page)\nor {keycloak.public_url}/admin/{REALM}/console/ "
-              "(the department manages users there; docs/identity.md) as:\n")
+        print(f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department manages "
+              f"users at {keycloak.public_url}/admin/{REALM}/console/, docs/identity.md):\n")
         for username, *_, what in DEMO_USERS:
             print(f"  {username:<18} password {passwords[username]:<22} {what}")
         print(f"  (passwords kept in {state / 'demo-users.json'})\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
             print(f"  {name:<11} {url:<26} {url}/internal/docs")
-        print(f"  dashboard   {dashboard_link(urls['monitoring'])}&token=<access token>")
         print(f"  keycloak    {keycloak.url} (issuer {keycloak.issuer()})")
         print(f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
               f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"

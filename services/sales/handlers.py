@@ -32,6 +32,7 @@ from services.sales.domain import (
     hold_expired,
     judge,
     missing,
+    officer_sale_id,
     pos_sale_id,
     read_pos_sale,
     signing_key,
@@ -166,12 +167,17 @@ async def record_officer_sales(db: Database, session: AsyncSession, province_cod
     if errors:
         raise SalesRefused(errors)
     now = datetime.now(UTC)
-    rows = [_sale_row(sale_id=uuid4(), province_code=province_code, product=j.product, market_day_id=s.market_day_id,
+    rows = [_sale_row(sale_id=officer_sale_id(province_code, s.client_sale_id) if s.client_sale_id else uuid4(),
+                      province_code=province_code, product=j.product, market_day_id=s.market_day_id,
                       quantity=s.quantity,
                       unit_price_thb=s.unit_price_thb if s.unit_price_thb is not None else j.product["price_thb"],
                       sold_at=s.sold_at or now, channel=SaleChannel.OFFICER, recorded_by=actor)
             for s, j in zip(new_sales, judged, strict=True)]
     stored = await _store(db, session, [(row, None) for row in rows])
+    sent_before = {row["sale_id"] for row in rows} - stored.keys()  # a device's resend: the sale as recorded
+    if sent_before:
+        stored |= {row["sale_id"]: dict(row) for row in (await session.execute(select(tables.sales).where(
+            tables.sales.c.province_code == province_code, tables.sales.c.sale_id.in_(sent_before)))).mappings()}
     return [stored[row["sale_id"]] for row in rows]
 
 

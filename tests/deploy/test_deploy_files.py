@@ -39,6 +39,33 @@ def test_compose_runs_every_service_against_its_own_database():
     assert (REPO / compose["services"]["registry"]["build"]["dockerfile"]).exists()
 
 
+def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
+    """compose and Kubernetes run the gateway image (deploy/gateway/Dockerfile), which bakes in the same
+    template the local stack renders, with every ${OTOP_GATEWAY_...} placeholder given."""
+    from deploy.local.gateway import TEMPLATE, render
+
+    placeholders = set(re.findall(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", TEMPLATE.read_text()))
+    dockerfile = (REPO / "deploy/gateway/Dockerfile").read_text()
+    assert "COPY deploy/gateway/otop.conf.template /etc/nginx/templates/" in dockerfile
+    assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
+    assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == ["8000:8080"]
+    baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
+    assert placeholders - baked <= set(compose["environment"])
+    for name in SERVICES:
+        assert compose["environment"][f"OTOP_GATEWAY_{name.upper()}"] == f"http://{name}:8000"
+    documents = k8s_documents()
+    [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert placeholders - baked <= {e["name"] for e in container["env"]}
+    [ingress] = [d for d in documents if d["kind"] == "Ingress"]
+    assert [p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]] == ["gateway"]
+    rendered = render({name: "x" for name in placeholders})
+    assert "${" not in rendered
+    for internal in ("metrics", "docs", "openapi"):  # the services' business routes only
+        assert not re.search(rf"location[^{{]*{internal}", rendered)
+
+
 SECRET_REFERENCE = re.compile(r"\$\{(\w*(?:PASSWORD|SECRET|MASTER_KEY)\w*)(:?[-?][^}]*)?\}")
 
 
@@ -83,18 +110,6 @@ def test_compose_runs_keycloak_in_production_mode_with_its_database_and_realms()
     sales = compose["services"]["sales"]["environment"]
     assert sales["OTOP_SALES_KEYCLOAK_REALM_URL"] == "http://keycloak:8080/auth/realms/otop-integrations"
     assert sales["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"].split(":?")[0] == env["OTOP_SALES_KEYCLOAK_SECRET"].split(":?")[0]
-
-
-def test_compose_gateway_gives_each_service_a_fixed_port_over_its_replicas():
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    gateway = compose["services"]["gateway"]
-    [mount] = [v for v in gateway["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro")]
-    config = (REPO / mount.split(":")[0]).read_text()
-    routes = dict(re.findall(r"listen (\d+); location / \{ set \$service http://(\w+):8000; +proxy_pass \$service;",
-                             config))
-    assert routes == {str(8001 + i): name for i, name in enumerate(SERVICES)}  # the local stack's ports
-    assert sorted(gateway["ports"]) == [f"${{OTOP_GATEWAY_BIND:-127.0.0.1}}:{port}:{port}" for port in routes]
-    assert "resolver 127.0.0.11" in config  # Docker's DNS, asked per request: replicas come and go
 
 
 def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
@@ -185,7 +200,7 @@ def test_kubernetes_services_reach_kafka_as_their_own_principals_over_tls():
 
 
 SECRETS = ("OTOP_SALES_SIGNING_MASTER_KEY", "OTOP_POSTGRES_PASSWORD", "OTOP_KAFKA_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
-           "KEYCLOAK_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET",
+           "KEYCLOAK_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET", "OTOP_INVITATION_LINK_KEY",
            *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES))
 
 

@@ -68,19 +68,23 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     state = harness.scratch_dir("otop-stack-")
     # The four HTTP ports follow the first, outside the ephemeral range so no client connection takes one.
     http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
-    keycloak_port = harness.free_port()
+    gateway_port, keycloak_port = harness.free_port(), harness.free_port()
     stack = subprocess.Popen(
         [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--keycloak-port", str(keycloak_port)],
+         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--gateway-port", str(gateway_port),
+         "--keycloak-port", str(keycloak_port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)  # its own process group, so Ctrl-C can be sent to it as a terminal would
     lines = lines_of(stack)
     try:
         started = output_until(lines, "Ctrl-C stops everything.", START_TIMEOUT_S)
         urls = local_urls(http_port)
-        # The login address and the demo users with their passwords, no token; tokens come from Keycloak.
-        keycloak = f"http://127.0.0.1:{keycloak_port}/auth"
-        assert f"Log in at {keycloak}/realms/otop/account" in started and f"{keycloak}/admin/otop/console/" in started
+        # The app's address and the demo users with their passwords, no token; tokens come from Keycloak, which
+        # browsers reach through the gateway (its /auth/ is the tokens' issuer).
+        app = f"http://127.0.0.1:{gateway_port}"
+        assert re.search(rf"^\s+app\s+{re.escape(app)}/$", started, re.MULTILINE), started
+        keycloak = f"{app}/auth"
+        assert f"{keycloak}/admin/otop/console/" in started
         passwords = dict(re.findall(r"^  (demo-[\w-]+) +password (\S+) ", started, re.M))
         assert set(passwords) == {"demo-department", "demo-officer-72", "demo-committee-72"}
         assert json.loads((state / "demo-users.json").read_text()) == passwords
@@ -88,7 +92,6 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         token_url = f"{keycloak}/realms/otop/protocol/openid-connect/token"
         officer, department, member = (password_grant(token_url, "otop-cli", user, passwords[user])["access_token"]
                                        for user in ("demo-officer-72", "demo-department", "demo-committee-72"))
-        assert f"{urls['monitoring']}/dashboard#province=72&year=2562&month=6" in started
         for name in SERVICES:
             assert f"{urls[name]}/internal/docs" in started
         summary = json.loads((state / "demo.json").read_text())
@@ -139,6 +142,17 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         printed = subprocess.run([*cli, "token", "--user", "demo-department"], cwd=REPO, capture_output=True,
                                  text=True, check=True).stdout.strip()
         assert get("registry", "/products", printed, province="72", limit=1)["total"] == summary["products"]
+
+        # The gateway: the app at /, each service under /api/<service>/ (the same answers), nothing internal.
+        page = httpx.get(f"{app}/", timeout=10)
+        assert page.status_code == 200 and '<div id="app">' in page.text
+        assert "Content-Security-Policy" in page.headers
+        through = httpx.get(f"{app}/api/monitoring/provinces/72/reports/2562/6", timeout=30,
+                            headers={"Authorization": f"Bearer {officer}"})
+        assert through.status_code == 200 and through.json()["results"] == june["results"]
+        for name in SERVICES:
+            for internal in ("metrics", "docs", "openapi.json", "health/ready"):
+                assert httpx.get(f"{app}/api/{name}/{internal}", timeout=10).status_code == 404
     finally:
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C
         try:

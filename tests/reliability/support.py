@@ -86,6 +86,7 @@ class Stack:
                 "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
                 "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",
                 "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
+                "OTOP_INVITATION_LINK_KEY": "invitation-link-test-key-0123456789abcdef",
                 "OTOP_SALES_HOLD_RETRY_S": "0.5",
                 "OTOP_LOG_LEVEL": "WARNING",
             }, log_dir / f"{name}.log")

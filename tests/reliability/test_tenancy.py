@@ -22,9 +22,11 @@ from tests.sales.support import pos_body, pos_sale, publish_pos, signed
 pytestmark = pytest.mark.integration
 OWN, OTHER = "72", "10"
 PROVINCE_ROLES = ("province_officer", "committee_member", "integration")
-# Routes anyone may call, on purpose (see their docstrings): health, metrics, event docs, the public calendar.
+# Routes anyone may call, on purpose (see their docstrings): health, metrics, event docs, the public calendar,
+# and a producer's invitation link (the signed link is the credential: tests/scheduling/test_invitation_links.py).
 PUBLIC = {"/health/live", "/health/ready", "/internal/metrics", "/internal/asyncapi.json",
-          "/provinces/{province_code}/calendar.ics"}
+          "/provinces/{province_code}/calendar.ics",
+          "/public/invitations/{token}", "/public/invitations/{token}/accept", "/public/invitations/{token}/decline"}
 FAKE = {"year": "2019", "month": "6", "quarter": "3", "key_id": "sk_10_0000000000000000"}
 
 

@@ -79,6 +79,24 @@ async def test_a_batch_is_recorded_whole_or_not_at_all(service):
     assert (await http.get(SALES, headers=OFFICER)).json()["total"] == 3
 
 
+async def test_a_device_queue_sent_twice_counts_once(service):
+    """An offline queue resent (a lost answer, a reload): each sale carries the device's id and counts once."""
+    http, refs = service
+    queue = [sale(refs, quantity=str(n + 1), client_sale_id=str(uuid4())) for n in range(5)]
+    first = await http.post(f"{SALES}/batch", json={"sales": queue}, headers=OFFICER)
+    assert first.status_code == 201, first.text
+    again = await http.post(f"{SALES}/batch", json={"sales": queue[2:] + [sale(refs, client_sale_id=str(uuid4()))]},
+                            headers=OFFICER)
+    assert again.status_code == 201, again.text
+    assert [s["sale_id"] for s in again.json()["sales"][:3]] == [s["sale_id"] for s in first.json()["sales"][2:]]
+    assert (await http.get(SALES, headers=OFFICER)).json()["total"] == 6
+    [rice] = (await http.get(f"{SALES}/totals", params={"by": "product"}, headers=OFFICER)).json()["items"]
+    assert (rice["sales"], rice["quantity"]) == (6, "17.000")  # 1+2+3+4+5, and the new one's 2
+    # The same device id in another province is another sale: ids are scoped by province.
+    other = await http.post("/provinces/10/sales", json=queue[0], headers=bearer("province_officer", "10"))
+    assert other.status_code == 422  # refused for its unknown product, not answered with province 72's sale
+
+
 async def test_csv_upload_records_every_row_or_names_each_bad_line(service):
     http, refs = service
     rice, cloth = refs["rice"].product_id, refs["cloth"].product_id
