@@ -97,8 +97,9 @@ def postgres() -> Iterator[str]:
     else:
         data_dir, port = scratch_dir("otop-pg-"), free_port()
         script = REPO / "deploy" / "postgres" / "pg.sh"
-        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port)], check=True,
-                       capture_output=True, text=True)
+        # A throwaway cluster: durability relaxed for speed (only the test harness may do this).
+        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port), "--relaxed-durability"],
+                       check=True, capture_output=True, text=True)
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:

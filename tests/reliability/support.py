@@ -6,6 +6,7 @@ import asyncio
 import os
 import random
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,50 @@ def own_kafka() -> Iterator[LocalKafka]:
         shutil.rmtree(broker.data_dir, ignore_errors=True)
 
 
+class LocalPostgres:
+    """A PostgreSQL cluster of one service (deploy/postgres/pg.sh), durable as the local stack runs it, that
+    a test can stop, start again and SIGKILL without touching the other services' databases."""
+
+    SCRIPT = harness.REPO / "deploy" / "postgres" / "pg.sh"
+
+    def __init__(self, name: str) -> None:
+        self.name, self.data_dir, self.port = name, harness.scratch_dir(f"otop-pg-{name}-"), harness.free_port()
+
+    @property
+    def server(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg(self, command: str, *args: str) -> None:
+        subprocess.run([self.SCRIPT, command, "--data-dir", self.data_dir, *args], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self._pg("start", "--port", str(self.port))
+
+    def stop(self) -> None:
+        """A clean shutdown (pg_ctl stop -m fast): connections are cut, new ones refused."""
+        self._pg("stop")
+
+    def kill(self) -> None:
+        """SIGKILL of the server and its backends: a crash, recovered from the WAL at the next start."""
+        self._pg("kill")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@contextmanager
+def own_postgres(*names: str) -> Iterator[dict[str, LocalPostgres]]:
+    clusters = {name: LocalPostgres(name) for name in names}
+    try:
+        for cluster in clusters.values():
+            cluster.start()
+        yield clusters
+    finally:
+        for cluster in clusters.values():
+            cluster.remove()
+
+
 async def new_database(pg_server: str, prefix: str) -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(pg_server)
@@ -68,13 +113,16 @@ class Stack:
 
     kafka: LocalKafka
     services: dict[str, ServiceProcess]
+    postgres: dict[str, LocalPostgres]  # the services with a PostgreSQL of their own (others share pg_server)
 
     @classmethod
-    async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path) -> "Stack":
+    async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path,
+                    postgres: dict[str, LocalPostgres]) -> "Stack":
         services = {}
         for name in SERVICES:
+            server = postgres[name].server if name in postgres else pg_server
             services[name] = ServiceProcess(name, harness.free_port(), {
-                "OTOP_DATABASE_URL": await new_database(pg_server, f"fault_{name}"),
+                "OTOP_DATABASE_URL": await new_database(server, f"fault_{name}"),
                 "OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap,
                 "OTOP_JWT_SECRET": TEST_JWT_SECRET,
                 "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
@@ -83,7 +131,7 @@ class Stack:
                 "OTOP_SALES_HOLD_RETRY_S": "0.5",
                 "OTOP_LOG_LEVEL": "WARNING",
             }, log_dir / f"{name}.log")
-        stack = cls(kafka, services)
+        stack = cls(kafka, services, postgres)
         for service in services.values():
             service.start()
         await stack.wait_ready()
@@ -102,6 +150,8 @@ class Stack:
         """Brings back whatever an earlier (failed) test left down."""
         if not self.kafka.running():
             await asyncio.to_thread(self.kafka.start)
+        for cluster in self.postgres.values():
+            await asyncio.to_thread(cluster.start)  # nothing to do when it runs
         for service in self.services.values():
             if service.process.poll() is not None:
                 service.start()
@@ -217,11 +267,16 @@ async def totals(stack: Stack, catalogue: Catalogue) -> dict[str, Totals]:
 async def settled(stack: Stack, catalogue: Catalogue, expected: Totals, timeout: float) -> dict[str, Totals]:
     """Waits until every holder has at least the expected count, then (the outboxes drained) reads them again:
     a double count would show as more."""
-    async def arrived():
-        found = await totals(stack, catalogue)
-        return found if all(t.sales >= expected.sales for t in found.values()) else None
+    last: dict[str, Totals] = {}
 
-    await eventually(arrived, timeout=timeout, interval=0.5)
+    async def arrived():
+        last.update(await totals(stack, catalogue))
+        return all(t.sales >= expected.sales for t in last.values())
+
+    try:
+        await eventually(arrived, timeout=timeout, interval=0.5)
+    except AssertionError:
+        raise AssertionError(f"expected {expected} everywhere within {timeout}s, found {last}") from None
     for name in ("sales", "scheduling", "monitoring", "registry"):
         await eventually(lambda n=name: _outbox_empty(stack, n), timeout=60)
     await asyncio.sleep(1)
@@ -313,3 +368,36 @@ def openapi_of(service: str) -> dict:
     spec = importlib.import_module(f"services.{service}.main").spec
     settings = ServiceSettings(service_name=service, database_url="postgresql://unused", jwt_secret="x" * 32)
     return create_app(spec, settings).openapi()
+
+
+# --- what a trial must end with
+
+async def read_to_end(bootstrap: str, topic: str) -> list:
+    """Every record of `topic` now on the broker, from the beginning to the end offsets read first."""
+    from aiokafka import AIOKafkaConsumer
+
+    from shared.kafka_admin import ensure_topics
+
+    await ensure_topics(bootstrap, [topic], partitions=6)
+    # Given a topic and no group, start() assigns all its partitions, from the beginning.
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        ends = await reader.end_offsets(list(reader.assignment()))
+        records = []
+        while any([await reader.position(tp) < end for tp, end in ends.items()]):
+            for batch in (await reader.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await reader.stop()
+
+
+async def dead_lettered_sales(stack: "Stack", catalogue: "Catalogue") -> list:
+    """Records of the trial's sales (naming its market day) on the dead-letter topics of the ingress and of
+    the canonical sales: a valid sale must never be there."""
+    found = []
+    for topic in ("otop.sales.ingress.dlq", "otop.sales.recorded.dlq"):
+        found += [r for r in await read_to_end(stack.kafka.bootstrap, topic)
+                  if catalogue.market_day_id.encode() in (r.value or b"")]
+    return found
