@@ -27,6 +27,12 @@ EVENTS_CONSUMED = Counter(
 DEAD_LETTERED = Counter(
     "otop_dead_lettered_total", "Records parked on a dead-letter topic", ["consumer", "topic", "reason_code"]
 )
+READY = Gauge("otop_ready", "1 while a worker does its work, 0 from a transient failure (database or Kafka away) "
+              "until it succeeds again", ["component", "kind"])
+TRANSIENT_FAILURES = Counter("otop_transient_failures_total", "Transient failures retried (never dead-lettered)",
+                             ["component", "kind"])
+DEAD_LETTER_DEPTH = Gauge("otop_dead_letter_depth", "Records on a dead-letter topic (end minus start offsets), "
+                          "read at each scrape", ["topic"])
 OUTBOX_BACKLOG = Gauge("otop_outbox_backlog", "Events committed but not yet acknowledged by Kafka", ["service"])
 CONSUMER_LAG = Gauge("otop_consumer_lag", "Messages behind the end of the partition", ["service", "consumer", "topic"])
 

@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, InboxPruner
 from shared.db import make_engine
+from shared.failures import answer_503_while_unavailable, is_transient
 from shared.events import Envelope, Payload
-from shared.kafka_admin import ensure_topics
+from shared.kafka_admin import DeadLetterDepth, ensure_topics
 from shared.logging import configure_logging
 from shared.migrations import upgrade
 from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
@@ -96,6 +97,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             consumer.subscribe(broker)
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
         app.state.broker, app.state.consumers = broker, consumers
+        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready, otop_ready.
+        app.state.statuses = [consumer.status for consumer in consumers] + [relay.status]
+        app.state.dead_letter_depth = DeadLetterDepth(settings.kafka_bootstrap, [c.topic for c in consumers])
         topics = spec.produces + [c.topic for c in consumers]
 
         async def start_kafka() -> None:
@@ -104,7 +108,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             while True:
                 try:
                     await ensure_topics(settings.kafka_bootstrap, topics, settings.topic_partitions,
-                                        settings.topic_replication_factor)
+                                        settings.topic_replication_factor, retention_s=settings.topic_retention_s)
                     await broker.start()
                     app.state.kafka_ready = True
                     log.info("kafka consumers started", extra={"topics": topics})
@@ -116,8 +120,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10)
 
+        pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
+        app.state.statuses.append(pruner.status)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
-                 asyncio.create_task(start_kafka(), name="kafka-start")]
+                 asyncio.create_task(start_kafka(), name="kafka-start"),
+                 asyncio.create_task(pruner.run(), name="inbox-pruner")]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
         # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
@@ -136,12 +143,14 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
+            await app.state.dead_letter_depth.close()
             await engine.dispose()
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)
 
     app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan)
     app.add_middleware(RequestObservability, service=spec.name)
+    answer_503_while_unavailable(app)
     for router in spec.routers:
         app.include_router(router)
 
@@ -153,8 +162,14 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
     @app.get("/metrics", tags=["health"])
     async def metrics(request: Request) -> Response:
-        """Prometheus metrics; outbox backlog and consumer lag are measured at scrape time."""
-        OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        """Prometheus metrics; outbox backlog, consumer lag and dead-letter depth are measured at scrape time
+        (what cannot be measured, the database or Kafka being away, keeps its last value)."""
+        try:
+            OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        except Exception as error:
+            if not is_transient(error):
+                raise
+        await request.app.state.dead_letter_depth.measure()
         for subscriber in request.app.state.broker.subscribers:
             consumer = getattr(subscriber, "consumer", None)
             if consumer is None:
@@ -172,6 +187,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
     @app.get("/health/ready", tags=["health"])
     async def ready(request: Request) -> JSONResponse:
+        """200 when the database answers, the Kafka consumers run and no consumer or worker is held up by a
+        transient failure (`workers`: each one's state; the outbox relay's is reported, see OutboxRelay)."""
         db: Database = request.app.state.db
         try:
             async with db.engine.connect() as conn:
@@ -179,8 +196,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             database_ok = True
         except Exception:
             database_ok = False
-        ok = database_ok and request.app.state.kafka_ready
-        body = {"database": database_ok, "kafka": request.app.state.kafka_ready}
+        statuses = request.app.state.statuses
+        workers_ok = all(status.ready for status in statuses if status.gates_readiness)
+        ok = database_ok and request.app.state.kafka_ready and workers_ok
+        body = {"database": database_ok, "kafka": request.app.state.kafka_ready,
+                "workers": {status.component: status.as_dict() for status in statuses}}
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app
