@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.db import APPLIED_EVENTS, DEAD_LETTER_ORIGINALS, unnested
 from shared.events import Envelope, InvalidEvent, Payload, parse_event
 from shared.failures import Backoff, Status, StillFailing, until_done
-from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED
+from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED, GIVEN_BACK
 from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
@@ -232,10 +232,17 @@ class ReliableConsumer:
             max_poll_interval_ms=self.MAX_POLL_INTERVAL_MS,
             parser=_parse_with_readable_headers,
             **self.subscriber_options(),
-        )(self.handle)
+        )(self._handle)
 
     def subscriber_options(self) -> dict:
         return {}
+
+    async def _handle(self, message: KafkaMessage) -> None:
+        try:
+            await self.handle(message)
+        except StillFailing:
+            GIVEN_BACK.labels(self.group_id, self.topic).inc()
+            raise
 
     async def handle(self, message: KafkaMessage) -> None:
         raise NotImplementedError

@@ -31,6 +31,8 @@ READY = Gauge("otop_ready", "1 while a worker does its work, 0 from a transient 
               "until it succeeds again", ["component", "kind"])
 TRANSIENT_FAILURES = Counter("otop_transient_failures_total", "Transient failures retried (never dead-lettered)",
                              ["component", "kind"])
+GIVEN_BACK = Counter("otop_records_given_back_total", "Times a consumer gave the records it held back to be fetched "
+                     "again (nack) because a transient failure outlasted its hold", ["consumer", "topic"])
 DEAD_LETTER_DEPTH = Gauge("otop_dead_letter_depth", "Records on a dead-letter topic (end minus start offsets), "
                           "read at each scrape", ["topic"])
 OUTBOX_BACKLOG = Gauge("otop_outbox_backlog", "Events committed but not yet acknowledged by Kafka", ["service"])
