@@ -94,7 +94,8 @@ async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code:
     `dlq-reason`, a stable word in `dlq-reason-code`) and where it came from. A record too large to copy
     whole is kept in the service's database (`sessions`) and parked truncated, with `dlq-truncated`,
     `dlq-original-bytes`, `dlq-original-sha256` (of the value) and `dlq-original-ref`
-    (`<database>/dead_letter_originals/<id>`).
+    (`<host>:<port>/<database>/dead_letter_originals/<id>`). `dlq-original-headers` names the original's
+    headers (a replay sends those, deploy/local/dlq.py).
 
     If this fails the exception propagates: the caller's offset is not committed and the message comes
     again, so nothing is lost."""
@@ -104,14 +105,15 @@ async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code:
     if _record_bytes(record) > DEAD_LETTER_MAX_BYTES:
         sha256 = hashlib.sha256(value or b"").hexdigest()
         row = await _keep_original(sessions, record, group_id, sha256)
-        database = sessions.kw["bind"].url.database
+        url = sessions.kw["bind"].url
         extra = {"dlq-truncated": "true", "dlq-original-bytes": str(len(value or b"")), "dlq-original-sha256": sha256,
-                 "dlq-original-ref": f"{database}/{DEAD_LETTER_ORIGINALS.name}/{row}"}
+                 "dlq-original-ref": f"{url.host}:{url.port}/{url.database}/{DEAD_LETTER_ORIGINALS.name}/{row}"}
         key, value = (key or b"")[:TRUNCATED_HEADER_BYTES] or None, (value or b"")[:TRUNCATED_VALUE_BYTES]
         original_headers = [(name[:100], (v or b"")[:TRUNCATED_HEADER_BYTES]) for name, v in original_headers[:50]]
     headers = {name: (v or b"").decode(errors="replace") for name, v in original_headers}
     headers.update(
         {
+            "dlq-original-headers": ",".join(name for name, _ in original_headers),  # what a replay sends again
             "dlq-reason": reason[:2000],
             "dlq-reason-code": code,
             "dlq-consumer-group": group_id,

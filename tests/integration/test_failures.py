@@ -206,8 +206,9 @@ async def test_records_too_large_to_copy_are_dead_lettered_truncated_and_kept(ow
         assert headers["dlq-truncated"] == "true" and headers["dlq-reason-code"] == "malformed"
         assert int(headers["dlq-original-bytes"]) == len(original)
         assert headers["dlq-original-sha256"] == hashlib.sha256(original).hexdigest()
-        database, table, row_id = headers["dlq-original-ref"].split("/")
-        assert (database, table) == (url.rsplit("/", 1)[1], "dead_letter_originals")
+        server, database, table, row_id = headers["dlq-original-ref"].split("/")
+        assert (server, database, table) == (url.split("@")[1].split("/")[0], url.rsplit("/", 1)[1],
+                                             "dead_letter_originals")
         kept = originals[int(row_id)]
         assert bytes(kept.value) == original and kept.sha256 == headers["dlq-original-sha256"]
         assert record.value == original[:64 * 1024]

@@ -221,8 +221,8 @@ class Stream:
 
 
 def pos_stream(catalogue: Catalogue, count: int, rng: random.Random, resend_every: int = 10) -> Stream:
-    """`count` distinct sales; every `resend_every`-th message is sent a second time, later (an integration
-    retrying), which must count once."""
+    """`count` distinct sales; every `resend_every`-th message (none if 0) is sent a second time, later (an
+    integration retrying), which must count once."""
     run = uuid.uuid4().hex[:8]
     messages, total = [], Decimal(0)
     for i in range(count):
@@ -233,7 +233,7 @@ def pos_stream(catalogue: Catalogue, count: int, rng: random.Random, resend_ever
         messages.append((sale.integration_sale_id.encode(), body,
                          signed(body, catalogue.key["key_id"], catalogue.key["signing_key"])))
         total += sale.quantity * sale.unit_price_thb
-    resent = messages[::resend_every]
+    resent = messages[::resend_every] if resend_every else []
     return Stream(messages + resent, count, total)
 
 
