@@ -36,7 +36,8 @@ GIVEN_BACK = Counter("otop_records_given_back_total", "Times a consumer gave the
 DEAD_LETTER_DEPTH = Gauge("otop_dead_letter_depth", "Records on a dead-letter topic (end minus start offsets), "
                           "read at each scrape", ["topic"])
 OUTBOX_BACKLOG = Gauge("otop_outbox_backlog", "Events committed but not yet acknowledged by Kafka", ["service"])
-CONSUMER_LAG = Gauge("otop_consumer_lag", "Messages behind the end of the partition", ["service", "consumer", "topic"])
+CONSUMER_LAG = Gauge("otop_consumer_lag", "Messages behind the end of the topic's partitions this instance holds",
+                     ["service", "consumer", "topic"])
 
 
 def parse_correlation_id(value: str | None) -> UUID:

@@ -170,6 +170,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             if not is_transient(error):
                 raise
         await request.app.state.dead_letter_depth.measure()
+        lags: dict[tuple[str, str], int] = {}  # summed over the partitions this instance holds
         for subscriber in request.app.state.broker.subscribers:
             consumer = getattr(subscriber, "consumer", None)
             if consumer is None:
@@ -177,8 +178,10 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             for tp in consumer.assignment():
                 highwater = consumer.highwater(tp)
                 if highwater is not None:
-                    lag = highwater - await consumer.position(tp)
-                    CONSUMER_LAG.labels(spec.name, getattr(consumer, "_group_id", ""), tp.topic).set(lag)
+                    key = (getattr(consumer, "_group_id", ""), tp.topic)
+                    lags[key] = lags.get(key, 0) + highwater - await consumer.position(tp)
+        for (group_id, topic), lag in lags.items():
+            CONSUMER_LAG.labels(spec.name, group_id, topic).set(lag)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"])
