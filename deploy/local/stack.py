@@ -62,25 +62,19 @@ def main() -> None:
     state.chmod(0o755)
     secret = kept_secret(state / "jwt_secret")
 
-    print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
     kafka = LocalKafka(state / "kafka", args.kafka_port)
-    bootstrap = kafka.start()
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
-    print("[2/4] starting PostgreSQL ...", flush=True)
-    subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
-                   stdout=subprocess.DEVNULL)
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
     urls = local_urls(args.http_port)
-    asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in SERVICES]))
-
-    print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
-    common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": secret,
+    common = {"OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap, "OTOP_JWT_SECRET": secret,
               "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
     processes = [ServiceProcess(name, args.http_port + i, {**common, "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
                                 state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
     stopping = False
 
     def stop_all(*_):
+        """Stops every part, whether it started or not (each stop is harmless for a part not running): also
+        after a failed start, so that no part is left running alone."""
         nonlocal stopping
         if stopping:
             return
@@ -95,6 +89,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
+        print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
+        bootstrap = kafka.start()
+        print("[2/4] starting PostgreSQL ...", flush=True)
+        # Durable: pg.sh keeps PostgreSQL's fsync and full-page writes (only the test harness relaxes them).
+        subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
+                       stdout=subprocess.DEVNULL)
+        asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in SERVICES]))
+
+        print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
         for process in processes:
             process.start()
         for process in processes:
