@@ -264,27 +264,127 @@ async def totals(stack: Stack, catalogue: Catalogue) -> dict[str, Totals]:
     return found
 
 
-async def settled(stack: Stack, catalogue: Catalogue, expected: Totals, timeout: float) -> dict[str, Totals]:
-    """Waits until every holder has at least the expected count, then (the outboxes drained) reads them again:
-    a double count would show as more."""
-    last: dict[str, Totals] = {}
+# The consumers whose applied-event counters (table applied_events) count the trial's sales: the POS
+# ingress counts the POS sales it records, the read models of monitoring and scheduling every sale event.
+SALE_COUNTERS = {"sales.ingress": "sales", "monitoring.sales": "monitoring", "scheduling.sales": "scheduling"}
 
-    async def arrived():
-        last.update(await totals(stack, catalogue))
-        return all(t.sales >= expected.sales for t in last.values())
+
+async def applied_counts(stack: Stack) -> dict[str, int]:
+    """Each sale-counting consumer's applied events so far (durable: kept in its service's database)."""
+    found = {}
+    for group, service in SALE_COUNTERS.items():
+        found[group] = await scalar(stack.db(service), "SELECT coalesce(sum(events), 0)::bigint FROM applied_events "
+                                    "WHERE consumer = $1", group)
+    return found
+
+
+async def caught_up(stack: Stack) -> str | None:
+    """None when everything sent has been applied: every outbox empty, every held sale settled, and every
+    consumer group's committed offsets at the end offsets of its topic, the outboxes still empty after (a
+    consumer's commit may stage events). Otherwise what is still behind."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def outboxes() -> str | None:
+        for name in SERVICES:
+            if waiting := await scalar(stack.db(name), "SELECT count(*) FROM outbox"):
+                return f"{waiting} events in {name}'s outbox"
+        if held := await scalar(stack.db("sales"), "SELECT count(*) FROM held_sales"):
+            return f"{held} held sales"
+        return None
+
+    if behind := await outboxes():
+        return behind
+    groups = {(s.group_id, s.topic) for s in subscriptions()}
+    ends = await end_offsets(stack.kafka.bootstrap, sorted({topic for _, topic in groups}))
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka.bootstrap)
+    await admin.start()
+    try:
+        for group, topic in sorted(groups):
+            committed = await admin.list_consumer_group_offsets(group)
+            for tp, end in ends.items():
+                at = committed[tp].offset if tp in committed else 0
+                if tp.topic == topic and at < end:
+                    return f"{group} at {at} of {end} on {tp.topic}[{tp.partition}]"
+    finally:
+        await admin.close()
+    return await outboxes()
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict:
+    from aiokafka import AIOKafkaConsumer
+
+    reader = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap)  # no group: all partitions assigned
+    await reader.start()
+    try:
+        return await reader.end_offsets(list(reader.assignment()))
+    finally:
+        await reader.stop()
+
+
+async def wait_caught_up(stack: Stack, timeout: float) -> None:
+    """Waits, by committed offsets (not by sleeping), until `caught_up`."""
+    last: list[str | None] = [None]
+
+    async def done() -> bool:
+        last[0] = await caught_up(stack)
+        return last[0] is None
 
     try:
-        await eventually(arrived, timeout=timeout, interval=0.5)
+        await eventually(done, timeout=timeout, interval=0.5)
     except AssertionError:
-        raise AssertionError(f"expected {expected} everywhere within {timeout}s, found {last}") from None
-    for name in ("sales", "scheduling", "monitoring", "registry"):
-        await eventually(lambda n=name: _outbox_empty(stack, n), timeout=60)
-    await asyncio.sleep(1)
-    return await totals(stack, catalogue)
+        raise AssertionError(f"consumers not caught up within {timeout} s: {last[0]}") from None
 
 
-async def _outbox_empty(stack: Stack, name: str) -> bool:
-    return await scalar(stack.db(name), "SELECT count(*) FROM outbox") == 0
+@dataclass
+class Findings:
+    """What a trial ended with."""
+
+    totals: dict[str, Totals]  # by holder: the sales DB, monitoring's and scheduling's tables, the report
+    applied: dict[str, int]  # events each sale-counting consumer applied during the trial
+    dead_lettered: int  # the trial's sales on a dead-letter topic
+
+    def problems(self, expected: Totals, pos_sales: int | None = None, other_sale_events: int = 0) -> list[str]:
+        """Each way the findings differ from a trial that lost, doubled and dead-lettered nothing.
+        `pos_sales`: of the expected sales, those sent as POS messages (default all): the ingress counts those;
+        `other_sale_events`: sale events of no trial sale the trial sent too (the read models count them)."""
+        wanted = {"sales.ingress": expected.sales if pos_sales is None else pos_sales,
+                  "monitoring.sales": expected.sales + other_sale_events,
+                  "scheduling.sales": expected.sales + other_sale_events}
+        found = [f"{holder} holds {t.sales} sales, {t.amount_thb} THB; sent {expected.sales}, {expected.amount_thb}"
+                 for holder, t in self.totals.items() if t != expected]
+        found += [f"{group} applied {self.applied[group]} events; sent {n}" for group, n in wanted.items()
+                  if self.applied[group] != n]
+        if self.dead_lettered:
+            found.append(f"{self.dead_lettered} of the trial's sales dead-lettered")
+        return found
+
+
+@dataclass
+class Trial:
+    """A fault trial's bookkeeping: `begin` once the consumers are caught up (the applied-event counters
+    before), `end` once they are caught up again, with what every holder has."""
+
+    stack: Stack
+    catalogue: Catalogue
+    applied_before: dict[str, int]
+
+    @classmethod
+    async def begin(cls, stack: Stack, catalogue: Catalogue) -> "Trial":
+        await wait_caught_up(stack, timeout=300)
+        return cls(stack, catalogue, await applied_counts(stack))
+
+    async def end(self, timeout: float = 600) -> Findings:
+        await wait_caught_up(self.stack, timeout)
+        after = await applied_counts(self.stack)
+        return Findings(await totals(self.stack, self.catalogue),
+                        {group: after[group] - self.applied_before[group] for group in after},
+                        len(await dead_lettered_sales(self.stack, self.catalogue)))
+
+
+def assert_exact(findings: Findings, expected: Totals, pos_sales: int | None = None,
+                 other_sale_events: int = 0) -> None:
+    problems = findings.problems(expected, pos_sales, other_sale_events)
+    assert not problems, "; ".join(problems)
 
 
 # --- what each service consumes, and what its consumers dead-letter
