@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.db import APPLIED_EVENTS, DEAD_LETTER_ORIGINALS, unnested
 from shared.events import Envelope, InvalidEvent, Payload, parse_event
 from shared.failures import Backoff, Status, StillFailing, until_done
-from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED, GIVEN_BACK
+from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED, GIVEN_BACK, RECEIVED
 from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,8 @@ class ReliableConsumer:
         return {}
 
     async def _handle(self, message: KafkaMessage) -> None:
+        records = message.raw_message
+        RECEIVED.labels(self.group_id, self.topic).inc(len(records) if isinstance(records, tuple) else 1)
         try:
             await self.handle(message)
         except StillFailing:

@@ -8,8 +8,8 @@
 - Anything else fails on the message's own content (unreadable, failing the schema, refused by the domain,
   or an error the code raises for this message): a few attempts, then the dead-letter topic.
 
-Classified by exception type, and for PostgreSQL by SQLSTATE, along the exception's chain (SQLAlchemy
-wraps asyncpg's errors; asyncpg wraps the socket's).
+Classified by exception type, and for PostgreSQL by SQLSTATE, along the chain of errors an error wraps
+(SQLAlchemy wraps asyncpg's errors).
 """
 
 import asyncio
@@ -60,8 +60,10 @@ def is_transient(error: BaseException) -> bool:
         sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
         if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
             return True
+        # Only what the error wraps (SQLAlchemy's .orig, `raise ... from`), not what was being handled when
+        # it was raised: an error raised in an `except OSError:` block is not an OSError.
         wrapped = getattr(error, "orig", None)
-        error = wrapped if isinstance(wrapped, BaseException) else (error.__cause__ or error.__context__)
+        error = wrapped if isinstance(wrapped, BaseException) else error.__cause__
     return False
 
 

@@ -24,6 +24,8 @@ EVENTS_CONSUMED = Counter(
     "skipped (a type the consumer does not need); batches count `batched` (applied or duplicate)",
     ["consumer", "topic", "outcome"]
 )
+RECEIVED = Counter("otop_records_received_total", "Records handed to a consumer's handler (before it applies them)",
+                   ["consumer", "topic"])
 DEAD_LETTERED = Counter(
     "otop_dead_lettered_total", "Records parked on a dead-letter topic", ["consumer", "topic", "reason_code"]
 )
