@@ -23,8 +23,8 @@ from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
 from shared.consumer import EventConsumer, InboxPruner
 from shared.db import make_engine
-from shared.failures import answer_503_while_unavailable, is_transient
 from shared.events import Envelope, Payload
+from shared.failures import answer_503_while_unavailable, is_transient
 from shared.kafka_admin import DeadLetterDepth, ensure_topics
 from shared.logging import configure_logging
 from shared.migrations import upgrade

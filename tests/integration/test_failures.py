@@ -4,7 +4,6 @@ is dead-lettered truncated with its original kept, HTTP answers 503 with Retry-A
 
 import asyncio
 import hashlib
-import json
 import os
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
