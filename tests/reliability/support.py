@@ -132,9 +132,13 @@ class Stack:
                 "OTOP_LOG_LEVEL": "WARNING",
             }, log_dir / f"{name}.log")
         stack = cls(kafka, services, postgres)
-        for service in services.values():
-            service.start()
-        await stack.wait_ready()
+        try:
+            for service in services.values():
+                service.start()
+            await stack.wait_ready()
+        except BaseException:
+            stack.stop()  # none left running on a broker that goes away with the fixture
+            raise
         return stack
 
     def db(self, name: str) -> str:
@@ -144,7 +148,7 @@ class Stack:
         return self.services[name].url
 
     async def wait_ready(self) -> None:
-        await asyncio.gather(*(asyncio.to_thread(s.wait_ready, 120) for s in self.services.values()))
+        await asyncio.gather(*(asyncio.to_thread(s.wait_ready, 300) for s in self.services.values()))
 
     async def ensure_running(self) -> None:
         """Brings back whatever an earlier (failed) test left down."""
