@@ -66,7 +66,7 @@ def test_the_stack_runs_with_its_state_in_a_private_folder_and_postgres_durable(
     process, _, pg_port = stack(state)
     lines = lines_of(process)
     try:
-        output_until(lines, "Ctrl-C stops everything.", 240)
+        output_until(lines, "Ctrl-C stops everything.", 480)
 
         async def settings() -> dict:
             conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/postgres")
