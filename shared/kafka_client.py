@@ -40,3 +40,13 @@ def librdkafka_config(settings: KafkaSettings) -> dict[str, str]:
     if settings.kafka_ca_file is not None:
         config["ssl.ca.location"] = str(settings.kafka_ca_file)
     return config
+
+
+def kafka_env(settings: KafkaSettings) -> dict[str, str]:
+    """The same settings as the environment a service process reads them from (OTOP_KAFKA_*)."""
+    env = {"OTOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "OTOP_KAFKA_USERNAME": settings.kafka_username,
+           "OTOP_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
+           "OTOP_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol}
+    if settings.kafka_ca_file:
+        env["OTOP_KAFKA_CA_FILE"] = str(settings.kafka_ca_file)
+    return env

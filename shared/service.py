@@ -26,11 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
 from shared.auth import TokenVerifier
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, InboxPruner
 from shared.db import make_engine
 from shared.events import Envelope, Payload
+from shared.failures import answer_503_while_unavailable, is_transient
 from shared.kafka_access import Grant, service_grants
-from shared.kafka_admin import require_topics
+from shared.kafka_admin import DeadLetterDepth, require_topics
 from shared.kafka_client import kafka_security
 from shared.logging import configure_logging
 from shared.migrations import upgrade
@@ -204,6 +205,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
         app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
+        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready, otop_ready.
+        app.state.statuses = [consumer.status for consumer in consumers] + [relay.status]
+        app.state.dead_letter_depth = DeadLetterDepth(settings, [c.topic for c in consumers])
         topics = spec.produces + [c.topic for c in consumers]
         topics += [dead_letter_topic(c.topic) for c in consumers]
 
@@ -224,8 +228,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10)
 
+        pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
+        app.state.statuses.append(pruner.status)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
-                 asyncio.create_task(start_kafka(), name="kafka-start")]
+                 asyncio.create_task(start_kafka(), name="kafka-start"),
+                 asyncio.create_task(pruner.run(), name="inbox-pruner")]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
         # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
@@ -245,6 +252,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
             await app.state.token_verifier.aclose()
+            await app.state.dead_letter_depth.close()
             await engine.dispose()
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)
@@ -255,6 +263,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
                                            if getattr(route, "max_body_size", None)])
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
+    answer_503_while_unavailable(app)
     for router in spec.routers:
         app.include_router(router)
 
@@ -266,8 +275,15 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
     @app.get(f"{INTERNAL}/metrics", tags=["health"])
     async def metrics(request: Request) -> Response:
-        """Prometheus metrics; outbox backlog and consumer lag are measured at scrape time."""
-        OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        """Prometheus metrics; outbox backlog, consumer lag and dead-letter depth are measured at scrape time
+        (what cannot be measured, the database or Kafka being away, keeps its last value)."""
+        try:
+            OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        except Exception as error:
+            if not is_transient(error):
+                raise
+        await request.app.state.dead_letter_depth.measure()
+        lags: dict[tuple[str, str], int] = {}  # summed over the partitions this instance holds
         for subscriber in request.app.state.broker.subscribers:
             consumer = getattr(subscriber, "consumer", None)
             if consumer is None:
@@ -275,8 +291,10 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             for tp in consumer.assignment():
                 highwater = consumer.highwater(tp)
                 if highwater is not None:
-                    lag = highwater - await consumer.position(tp)
-                    CONSUMER_LAG.labels(spec.name, getattr(consumer, "_group_id", ""), tp.topic).set(lag)
+                    key = (getattr(consumer, "_group_id", ""), tp.topic)
+                    lags[key] = lags.get(key, 0) + highwater - await consumer.position(tp)
+        for (group_id, topic), lag in lags.items():
+            CONSUMER_LAG.labels(spec.name, group_id, topic).set(lag)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"])
@@ -285,6 +303,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
     @app.get("/health/ready", tags=["health"])
     async def ready(request: Request) -> JSONResponse:
+        """200 when the database answers, the Kafka consumers run and no consumer or worker is held up by a
+        transient failure (`workers`: each one's state; the outbox relay's is reported, see OutboxRelay)."""
         db: Database = request.app.state.db
         try:
             async with db.engine.connect() as conn:
@@ -292,8 +312,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             database_ok = True
         except Exception:
             database_ok = False
-        ok = database_ok and request.app.state.kafka_ready
-        body = {"database": database_ok, "kafka": request.app.state.kafka_ready}
+        statuses = request.app.state.statuses
+        workers_ok = all(status.ready for status in statuses if status.gates_readiness)
+        ok = database_ok and request.app.state.kafka_ready and workers_ok
+        body = {"database": database_ok, "kafka": request.app.state.kafka_ready,
+                "workers": {status.component: status.as_dict() for status in statuses}}
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,9 @@ class KafkaSettings(BaseSettings):
         "SASL_SSL where the listener is TLS (integrations always; services across an untrusted network)"))
     kafka_ca_file: Path | None = Field(default=None, description=(
         "PEM file of the CA that signed the broker's certificate (SASL_SSL); none: the system's CAs"))
+    topic_retention_s: int = Field(default=7 * 24 * 3600, gt=0, description=(
+        "retention.ms of the topics the provisioning creates (and of their dead-letter topics); a service "
+        "checks its inbox outlives it"))
 
 
 class ServiceSettings(KafkaSettings):
@@ -36,5 +39,21 @@ class ServiceSettings(KafkaSettings):
     log_level: str = "INFO"
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    consumer_max_backoff_s: float = Field(default=10, gt=0, description=(
+        "Cap of the backoff between retries of a transient failure (the database or Kafka away)"))
+    inbox_keep_s: int = Field(default=14 * 24 * 3600, gt=0, description=(
+        "How long an applied event's id stays in the inbox: longer than the topics' retention, so no "
+        "record still on a topic (or replayed from its dead-letter topic) can be applied twice"))
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_idle_poll_s: float = Field(default=0.1, gt=0)
+
+    @model_validator(mode="after")
+    def _inbox_outlives_the_topics(self) -> "ServiceSettings":
+        if self.inbox_keep_s <= self.topic_retention_s:
+            raise ValueError("OTOP_INBOX_KEEP_S must be longer than OTOP_TOPIC_RETENTION_S")
+        return self
+
+    def retry_options(self) -> dict:
+        """How a consumer retries (shared.consumer.ReliableConsumer)."""
+        return {"max_attempts": self.consumer_max_attempts, "retry_backoff_s": self.consumer_retry_backoff_s,
+                "max_backoff_s": self.consumer_max_backoff_s}

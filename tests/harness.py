@@ -130,7 +130,9 @@ class KafkaFixture:
 
     async def service_env(self, spec) -> dict[str, str]:
         """The OTOP_KAFKA_* environment of a service process with its own principal."""
-        return process_env(await self.service(spec))
+        from shared.kafka_client import kafka_env
+
+        return kafka_env(await self.service(spec))
 
     async def principal(self, username: str, grants: Iterable, *, tls: bool = False):
         """A principal with exactly `grants` (shared.kafka_access.Grant); its KafkaSettings."""
@@ -142,16 +144,6 @@ class KafkaFixture:
         settings = self.settings(username, password, tls=tls)
         await logs_in(settings)
         return settings
-
-
-def process_env(settings) -> dict[str, str]:
-    """KafkaSettings as the environment a service process reads them from."""
-    env = {"OTOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "OTOP_KAFKA_USERNAME": settings.kafka_username,
-           "OTOP_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
-           "OTOP_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol}
-    if settings.kafka_ca_file:
-        env["OTOP_KAFKA_CA_FILE"] = str(settings.kafka_ca_file)
-    return env
 
 
 @contextmanager
@@ -192,8 +184,9 @@ def postgres() -> Iterator[str]:
     else:
         data_dir, port = scratch_dir("otop-pg-"), free_port()
         script = REPO / "deploy" / "postgres" / "pg.sh"
-        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port)], check=True,
-                       capture_output=True, text=True)
+        # A throwaway cluster: durability relaxed for speed (only the test harness may do this).
+        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port), "--relaxed-durability"],
+                       check=True, capture_output=True, text=True)
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:

@@ -4,6 +4,9 @@
     python -m deploy.local.cli import products.xlsx [--dry-run]     # the registry's product import
     python -m deploy.local.cli report --year 2562 --month 6 7 8 9 --format markdown --out reports/
     python -m deploy.local.cli token --user demo-department         # print an access token
+    python -m deploy.local.cli dlq list --topic otop.sales.ingress --reason failed --since 2h
+    python -m deploy.local.cli dlq show otop.sales.ingress.dlq:0:17
+    python -m deploy.local.cli dlq replay --topic otop.sales.ingress --reason failed [--dry-run]
 
 Services are found at --url-registry/-scheduling/-sales/-monitoring (or OTOP_<SERVICE>_URL), by default
 the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never from here:
@@ -16,24 +19,30 @@ See docs/local-stack.md and docs/identity.md.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from deploy.kafka.kafka_runner import LocalKafka
 from deploy.keycloak.admin import AccessToken, TokenRefused, client_credentials_grant, password_grant
 from deploy.keycloak.keycloak_runner import Keycloak
 from deploy.keycloak.realm import CLI_CLIENT, REALM
+from deploy.local import dlq
 from deploy.local.accounts import DEMO_USERS, demo_users
 from deploy.local.demo import load_demo
 from deploy.local.demo_data import PROVINCE
 from deploy.local.processes import REPO, SERVICES, local_urls
+from shared.settings import KafkaSettings
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {"json": "json", "text": "md", "markdown": "md"}  # any other format: the format's name
@@ -193,6 +202,57 @@ def accounts(args: argparse.Namespace) -> None:
         print(f"{username:<18} password {passwords[username]:<22} {what}")
 
 
+def moment(text: str) -> datetime:
+    """An ISO time (UTC unless it says otherwise), or an age: 30m, 2h, 3d ago."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def dlq_kafka(args: argparse.Namespace) -> KafkaSettings:
+    """The operator's Kafka principal: OTOP_KAFKA_USERNAME / _PASSWORD (/ _SECURITY_PROTOCOL / _CA_FILE), else
+    the local stack's administrator (its password in the state directory)."""
+    if os.environ.get("OTOP_KAFKA_USERNAME"):
+        return KafkaSettings(kafka_bootstrap=args.kafka_bootstrap)
+    password = args.state_dir / "kafka" / "admin.password"
+    if not password.exists():
+        raise SystemExit(f"set OTOP_KAFKA_USERNAME and OTOP_KAFKA_PASSWORD (no local stack's {password})")
+    return KafkaSettings(kafka_bootstrap=args.kafka_bootstrap, kafka_username=LocalKafka.admin_username,
+                         kafka_password=password.read_text().strip())
+
+
+def dead_letters(args: argparse.Namespace) -> None:
+    if args.dlq_command == "show":
+        letter = asyncio.run(dlq.find(dlq_kafka(args), args.position))
+        print(json.dumps({**letter.summary(), "key": (letter.key or b"").decode(errors="replace"),
+                          "headers": letter.headers,
+                          "value": letter.value[:args.bytes].decode(errors="replace")}, indent=2, ensure_ascii=False))
+        return
+    letters = asyncio.run(dlq.read(dlq_kafka(args), topics=args.topic, reasons=args.reason,
+                                   since=args.since, until=args.until))
+    if args.dlq_command == "list":
+        for letter in letters:
+            print(json.dumps(letter.summary(), ensure_ascii=False))
+        by_kind = Counter((letter.original_topic, letter.reason_code) for letter in letters)
+        for (topic, code), count in sorted(by_kind.items()):
+            say(f"{count:>8}  {topic}  {code}")
+        say(f"{len(letters)} dead letter(s)")
+        return
+    if not (args.topic or args.reason or args.since or args.until or args.all):
+        raise SystemExit("say what to replay (--topic, --reason, --since, --until), or --all")
+    if args.dry_run:
+        for letter in letters:
+            say(f"would replay {letter.position} to {letter.original_topic} ({letter.reason_code})")
+        say(f"{len(letters)} dead letter(s) would be replayed (dry run)")
+        return
+    replayed = asyncio.run(dlq.replay(dlq_kafka(args), letters, args.database_url))
+    for position in replayed:
+        print(position)
+    say(f"{len(replayed)} dead letter(s) replayed to their original topics")
+
+
 def token(args: argparse.Namespace) -> None:
     print(auth_from(argparse.Namespace(**{**vars(args), "token": None}))())
 
@@ -225,6 +285,28 @@ def parser() -> argparse.ArgumentParser:
     reports.add_argument("--digits", default="arabic", help="arabic or thai")
     reports.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     reports.set_defaults(run=report)
+    dead = commands.add_parser("dlq", help="list, show or replay dead letters (docs/reliability.md)")
+    dead.add_argument("--kafka-bootstrap", default=os.environ.get("OTOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+                      help="Kafka (default OTOP_KAFKA_BOOTSTRAP, else the local stack's); the principal is "
+                      "OTOP_KAFKA_USERNAME / OTOP_KAFKA_PASSWORD, else the local stack's administrator")
+    dead_commands = dead.add_subparsers(dest="dlq_command", required=True)
+    for name, purpose in (("list", "the dead letters, one JSON line each; counts by topic and reason"),
+                          ("replay", "publish the originals again to their topics (idempotent)")):
+        sub = dead_commands.add_parser(name, help=purpose)
+        sub.add_argument("--topic", action="append", help="original or dead-letter topic (repeatable)")
+        sub.add_argument("--reason", action="append", help="dlq-reason-code, e.g. malformed (repeatable)")
+        sub.add_argument("--since", type=moment, help="dead-lettered at or after: ISO time or age (30m, 2h, 3d)")
+        sub.add_argument("--until", type=moment, help="dead-lettered at or before: ISO time or age")
+        sub.set_defaults(run=dead_letters)
+    replays = dead_commands.choices["replay"]
+    replays.add_argument("--all", action="store_true", help="every dead letter (when no filter is given)")
+    replays.add_argument("--dry-run", action="store_true", help="say what would be replayed, send nothing")
+    replays.add_argument("--database-url", help="for truncated records: a URL of the server named in their "
+                         "dlq-original-ref, with credentials (default: user postgres at that address)")
+    show = dead_commands.add_parser("show", help="one dead letter: headers and value")
+    show.add_argument("position", help="<dead-letter topic>:<partition>:<offset>, as list prints it")
+    show.add_argument("--bytes", type=int, default=4000, help="how much of the value to print")
+    show.set_defaults(run=dead_letters)
     made = commands.add_parser("accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN_PASSWORD)")
     made.add_argument("--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth")
     made.set_defaults(run=accounts)

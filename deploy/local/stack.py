@@ -30,6 +30,7 @@ from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
 from shared.auth import new_secret
+from shared.kafka_client import kafka_env
 
 __all__ = ["SERVICES", "main"]
 
@@ -72,42 +73,23 @@ def main() -> None:
     (state / "logs").mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
 
-    print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
     kafka = LocalKafka(state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1,
                        ssl_port=args.kafka_port + 2)
-    bootstrap = kafka.start()
-    # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
-    principals = asyncio.run(provision(
-        ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
-                          kafka_password=kafka.admin_password),
-        {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES}))
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
-    print("[2/5] starting PostgreSQL ...", flush=True)
-    subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
-                   stdout=subprocess.DEVNULL)
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
     urls = local_urls(args.http_port)
-    asyncio.run(create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES]))
     keycloak = LocalKeycloak(state / "keycloak", args.keycloak_port, f"{server}/keycloak",
                              admin_password=kept_secret(state / "keycloak_admin_password"),
                              sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
                              public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth")
-    (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
-
-    print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
-    common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(),
-              "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
-              "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
-    processes = [ServiceProcess(name, args.http_port + i, {
-        **common, **(keycloak.sales_env() if name == "sales" else {}), "OTOP_DATABASE_URL": f"{server}/otop_{name}",
-        "OTOP_KAFKA_USERNAME": principals[name].kafka_username,
-        "OTOP_KAFKA_PASSWORD": principals[name].kafka_password.get_secret_value()},
-        state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
     gateway = LocalGateway(state / "gateway", args.gateway_port,
                            {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
+    processes: list[ServiceProcess] = []  # made once Kafka has their principals
     stopping = False
 
     def stop_all(*_):
+        """Stops every part, whether it started or not (each stop is harmless for a part not running): also
+        after a failed start, so that no part is left running alone."""
         nonlocal stopping
         if stopping:
             return
@@ -124,6 +106,27 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
+        print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
+        bootstrap = kafka.start()
+        # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
+        principals = asyncio.run(provision(
+            ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
+                              kafka_password=kafka.admin_password),
+            {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES}))
+        print("[2/5] starting PostgreSQL ...", flush=True)
+        # Durable: pg.sh keeps PostgreSQL's fsync and full-page writes (only the test harness relaxes them).
+        subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
+                       stdout=subprocess.DEVNULL)
+        asyncio.run(create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES]))
+        (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
+
+        print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
+        common = {**keycloak.service_env(), "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
+                  "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
+        processes.extend(ServiceProcess(name, args.http_port + i, {
+            **common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name]),
+            "OTOP_DATABASE_URL": f"{server}/otop_{name}"}, state / "logs" / f"{name}.log")
+            for i, name in enumerate(SERVICES))
         with ThreadPoolExecutor(1) as background:  # Keycloak starts while the services do
             keycloak_started = background.submit(keycloak.start)
             for process in processes:

@@ -44,7 +44,7 @@ GROUPS = {**{group_id: topic for group_id, (topic, _) in SUBSCRIPTIONS.items()},
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
-    retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
+    retries = settings.retry_options()
     return [*(EventConsumer(group_id=group_id, topic=topic, handlers=handlers, sessions=db.sessions, inbox=db.inbox,
                             **retries)
               for group_id, (topic, handlers) in SUBSCRIPTIONS.items()),

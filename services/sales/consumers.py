@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
     settings = SalesSettings.of(settings)
-    retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
+    retries = settings.retry_options()
     read_models = [
         EventConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions, inbox=db.inbox,
                       handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},

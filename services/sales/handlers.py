@@ -1,6 +1,7 @@
 """Sales use cases: change state and stage the matching events in one transaction."""
 
 import asyncio
+import dataclasses
 import json
 import logging
 import secrets
@@ -41,18 +42,21 @@ from services.sales.domain import (
 )
 from services.sales.identity import IntegrationClients
 from services.sales.kafka_principals import IntegrationPrincipals
+from shared import faults
 from shared.auth import hash_secret
 from shared.batch import Rejection, add_events
-from shared.consumer import Record, dead_letter
+from shared.consumer import Record, count_applied, dead_letter
 from shared.contracts.registry import ProductState
 from shared.contracts.sales import PosSale, SaleChannel, SaleCorrected, SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import MarketDayState
 from shared.db import arrays, unnested
 from shared.events import Envelope
+from shared.failures import Backoff, Status, until_done
 from shared.service import Database
 from shared.topics import SALES_INGRESS
 
 log = logging.getLogger(__name__)
+INGRESS_GROUP = "sales.ingress"  # the POS ingress's consumer group; it counts every POS sale recorded
 HELD_SALES_GROUP = "sales.held"  # the dlq-consumer-group of sales dead-lettered when their hold ran out
 
 # --- read models of other services' events
@@ -406,6 +410,10 @@ async def ingest_records(db: Database, settings: SalesSettings, session: AsyncSe
                                    _header(record, SIGNATURE_HEADER), record.value or b"", record))
         except Refused as refused:
             rejections.append(Rejection(record, refused.code, refused.reason))
+    if incoming and faults.strike("apply-twice", INGRESS_GROUP):  # shared/faults.py: recorded as two sales
+        twice = incoming[0]
+        incoming.append(dataclasses.replace(twice, sale=twice.sale.model_copy(
+            update={"integration_sale_id": twice.sale.integration_sale_id + "+"})))
     judged = await _judge(session, [i.references for i in incoming])
     outcomes = await _settle(db, session, settings, incoming, judged)
     rejections.extend(Rejection(i.message, outcome.code, outcome.reason)
@@ -477,6 +485,8 @@ async def _settle(db: Database, session: AsyncSession, settings: SalesSettings, 
             outcomes.append("held")
         else:
             outcomes.append("recorded" if inserted.pop(i.sale_id, None) else "duplicate")
+    await count_applied(session, INGRESS_GROUP, [i.message.partition for i, outcome in zip(incoming, outcomes)
+                                                 if outcome == "recorded"])
     return outcomes
 
 
@@ -532,24 +542,32 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
                                                f"{waiting} still unknown after {settings.sales_hold_max_s:g}s"),
                                        j.product, j.market_day)
         again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
-        await _store(db, session, [(_pos_row(i, j.product), i.correlation_id)
-                                   for i, j in zip(incoming, judged, strict=True) if j.verdict is Verdict.RECORD])
+        recorded = await _store(db, session, [(_pos_row(i, j.product), i.correlation_id)
+                                              for i, j in zip(incoming, judged, strict=True)
+                                              if j.verdict is Verdict.RECORD])
+        await count_applied(session, INGRESS_GROUP, [i.message.partition for i in incoming if i.sale_id in recorded])
         for row, i, j in zip(rows, incoming, judged, strict=True):
             if isinstance(j.verdict, Refused):
                 await dead_letter(broker, i.message, j.verdict.reason, code=j.verdict.code,
-                                  group_id=HELD_SALES_GROUP, attempts=row["attempts"] + 1)
+                                  group_id=HELD_SALES_GROUP, attempts=row["attempts"] + 1, sessions=db.sessions)
         await session.execute(delete(held).where(held.c.id.in_([r["id"] for r in rows if r["id"] not in again])))
         await session.execute(update(held).where(held.c.id.in_(again)).values(
             attempts=held.c.attempts + 1, next_retry_at=now + timedelta(seconds=settings.sales_hold_retry_s)))
     return len(rows)
 
 
-async def retry_held_forever(db: Database, broker: KafkaBroker, settings: SalesSettings, poll_s: float = 1.0) -> None:
+async def retry_held_forever(db: Database, broker: KafkaBroker, settings: SalesSettings, status: Status,
+                             poll_s: float = 1.0) -> None:
+    """Re-evaluates held sales while the service runs. The database or Kafka away (a transient failure) is
+    waited out, backing off, with `status` not ready; any other failure is logged and tried again later. A
+    held sale is dead-lettered only by its own verdict, never for a failure."""
+    backoff = Backoff(poll_s, settings.consumer_max_backoff_s)
     while True:
         try:
-            busy = await retry_held(db, broker, settings) > 0
+            busy = await until_done(lambda: retry_held(db, broker, settings), status=status, backoff=backoff,
+                                    label="held sales") > 0
         except Exception:
-            log.warning("re-evaluating held sales failed; trying again", exc_info=True)
+            log.error("re-evaluating held sales failed; trying again", exc_info=True)
             busy = False
         if not busy:
             await asyncio.sleep(poll_s)

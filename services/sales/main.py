@@ -11,6 +11,7 @@ from services.sales import api, consumers, handlers, tables
 from services.sales.config import SalesSettings
 from services.sales.identity import IntegrationClients
 from shared import topics
+from shared.failures import Status
 from shared.service import ServiceSpec, create_app
 
 
@@ -18,8 +19,10 @@ from shared.service import ServiceSpec, create_app
 async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
     """Re-evaluates held POS sales in the background while the service runs (a router's lifespan runs
     inside the service's own, after its database and broker are set up)."""
+    status = Status("held-sales", "worker")
+    app.state.statuses.append(status)
     task = asyncio.create_task(handlers.retry_held_forever(
-        app.state.db, app.state.broker, SalesSettings.of(app.state.settings)), name="held-sales-retry")
+        app.state.db, app.state.broker, SalesSettings.of(app.state.settings), status), name="held-sales-retry")
     try:
         yield
     finally:

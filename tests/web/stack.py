@@ -16,6 +16,7 @@ from deploy.kafka.provision import ProvisionSettings, provision
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import SERVICES, ServiceProcess
+from shared.kafka_client import kafka_env
 from tests import harness
 
 
@@ -130,7 +131,7 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
         first = harness.free_port_run(len(SERVICES))
         processes = [ServiceProcess(name, first + i, {**common, **(keycloak.sales_env() if name == "sales" else {}),
                                                       "OTOP_DATABASE_URL": f"{server}/{databases[name]}",
-                                                      **harness.process_env(principals[name])},
+                                                      **kafka_env(principals[name])},
                                     root / f"{name}.log") for i, name in enumerate(SERVICES)]
         for process in processes:
             process.start()
