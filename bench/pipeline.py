@@ -27,14 +27,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.reports import fill, time_reports
+from deploy.kafka.provision import service_specs
 from deploy.local.processes import ServiceProcess
 from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from services.sales.domain import pos_sale_id
 from shared import topics
 from shared.kafka_admin import ensure_topics
-from tests.conftest import bearer, consume_from_now, eventually
 from tests import harness
-from tests.harness import free_port
+from tests.conftest import bearer, consume_from_now, eventually
+from tests.harness import KafkaFixture, free_port
 from tests.sales.support import MASTER_KEY, market_day, pos_body, pos_sale, product, publish, signed
 
 PROVINCE = "72"
@@ -75,14 +76,14 @@ def percentile(sorted_values: list[float | None], share: float) -> float | None:
 
 
 class Bench:
-    def __init__(self, bootstrap: str, server: str, params: Params, work_dir: Path) -> None:
-        self.bootstrap, self.params, self.work_dir = bootstrap, params, work_dir
+    def __init__(self, kafka: KafkaFixture, server: str, params: Params, work_dir: Path) -> None:
+        self.kafka, self.params, self.work_dir = kafka, params, work_dir
         run = uuid4().hex[:8]
         base = server.rsplit("/", 1)[0]
         self.server = server
         self.urls = {name: f"{base}/bench_{run}_{name}" for name in ("sales", "monitoring", "raw")}
         keycloak = harness.session_keycloak(server)  # the services check its tokens (bearer() below)
-        env = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(), **keycloak.sales_env(),
+        env = {**keycloak.service_env(), **keycloak.sales_env(),
                "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY, **dict(params.service_env)}
         self.services = {name: ServiceProcess(name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]},
                                               work_dir / f"{name}.log") for name in ("sales", "monitoring")}
@@ -99,8 +100,9 @@ class Bench:
         finally:
             await admin.close()
         # The services see only this run's messages, even on a broker other runs used.
-        await consume_from_now(self.bootstrap, {**SALES_GROUPS, **MONITORING_GROUPS})
-        for service in self.services.values():
+        await consume_from_now(self.kafka, {**SALES_GROUPS, **MONITORING_GROUPS})
+        for name, service in self.services.items():  # each with its own principal, as deployed
+            service.env |= await self.kafka.service_env(service_specs()[name])
             service.start()
         for service in self.services.values():
             await asyncio.to_thread(service.wait_ready)
@@ -111,7 +113,7 @@ class Bench:
             created.raise_for_status()
             self.key = created.json()
         self.product, self.day = product(), market_day(day=date(2019, 7, 15))
-        await publish(self.bootstrap, self.product, self.day, province=PROVINCE)
+        await publish(self.kafka, self.product, self.day, province=PROVINCE)
         await eventually(lambda: self._fetchval("sales", "SELECT EXISTS (SELECT FROM products WHERE id = $1) "
                                                 "AND EXISTS (SELECT FROM market_days WHERE id = $2)",
                                                 self.product.product_id, self.day.market_day_id), timeout=60)
@@ -144,9 +146,9 @@ class Bench:
         messages += messages[:int(n * self.params.duplicate_share)]  # sent again: counted once
         self._note_rss()
         self.services["sales"].stop()  # the messages wait on the topic, as after an outage
-        starts = await end_offsets(self.bootstrap, topics.SALES_INGRESS)
-        await send_all(self.bootstrap, messages)
-        baseline_s, baseline_cpu_s = await raw_baseline(self.bootstrap, starts, len(messages), self.urls["raw"])
+        starts = await end_offsets(self.kafka, topics.SALES_INGRESS)
+        await send_all(self.kafka, messages)
+        baseline_s, baseline_cpu_s = await raw_baseline(self.kafka, starts, len(messages), self.urls["raw"])
 
         self.services["sales"].start()
         await asyncio.to_thread(self.services["sales"].wait_ready)
@@ -206,7 +208,7 @@ class Bench:
         messages = [self.message(i) for i in ids]
         sent: dict[UUID, float] = {}
         seen: dict[UUID, float] = {}
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        producer = AIOKafkaProducer(**self.kafka.options(), acks="all")
         await producer.start()
 
         async def produce() -> float:
@@ -270,9 +272,9 @@ class Bench:
             service.stop()
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    await ensure_topics(bootstrap, [topic], partitions=6)
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap)
+async def end_offsets(kafka: KafkaFixture, topic: str) -> dict[TopicPartition, int]:
+    await ensure_topics(kafka.admin, [topic], partitions=6)
+    reader = AIOKafkaConsumer(topic, **kafka.options())
     await reader.start()
     try:
         return await reader.end_offsets(list(reader.assignment()))
@@ -280,8 +282,8 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
         await reader.stop()
 
 
-async def send_all(bootstrap: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+async def send_all(kafka: KafkaFixture, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
+    producer = AIOKafkaProducer(**kafka.options(), acks="all", linger_ms=5)
     await producer.start()
     try:
         sent = [await producer.send(topics.SALES_INGRESS, value, key=key, headers=headers)
@@ -296,14 +298,14 @@ RAW_TABLE = """CREATE TABLE IF NOT EXISTS raw_sales (
     unit_price_thb numeric, sold_at timestamptz)"""
 
 
-async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count: int,
+async def raw_baseline(kafka: KafkaFixture, starts: dict[TopicPartition, int], count: int,
                        database_url: str) -> tuple[float, float]:
     """The floor any ingestion pays: consume `count` messages from `starts` in batches of 500, read the
     JSON, COPY the sales into one table, commit the offsets after each COPY. Seconds from the first
     batch fetched to the last offsets committed, and the CPU seconds this process used meanwhile."""
     db = await asyncpg.connect(database_url)
     await db.execute(RAW_TABLE)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"bench.raw.{uuid4().hex[:6]}",
+    consumer = AIOKafkaConsumer(**kafka.options(), group_id=f"bench.raw.{uuid4().hex[:6]}",
                                 enable_auto_commit=False)
     await consumer.start()
     try:
@@ -335,10 +337,10 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count:
         await db.close()
 
 
-async def run(bootstrap: str, server: str, params: Params, work_dir: Path) -> dict:
+async def run(kafka: KafkaFixture, server: str, params: Params, work_dir: Path) -> dict:
     """The whole benchmark on a running broker and PostgreSQL server; returns the figures."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    bench = Bench(bootstrap, server, params, work_dir)
+    bench = Bench(kafka, server, params, work_dir)
     results: dict = {"params": asdict(params), "started_at": datetime.now(UTC).isoformat()}
     try:
         await bench.prepare()

@@ -10,6 +10,7 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)  # the Keycloak distribution is a zip
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # the Kafka TLS listener's CA and certificate
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 # The dashboard's browser test: Debian's chromium with its matching driver, and Thai fonts to render the page.
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)

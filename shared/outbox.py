@@ -11,7 +11,9 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.events import Envelope, Payload, envelope_for
+from shared.kafka_client import kafka_options
 from shared.observability import correlation_id as current_correlation_id
+from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,9 @@ async def add_event(
     return envelope
 
 
-def kafka_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def kafka_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **kafka_options(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,

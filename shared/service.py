@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
@@ -25,12 +29,15 @@ from shared.auth import TokenVerifier
 from shared.consumer import EventConsumer
 from shared.db import make_engine
 from shared.events import Envelope, Payload
-from shared.kafka_admin import ensure_topics
+from shared.kafka_access import Grant, service_grants
+from shared.kafka_admin import require_topics
+from shared.kafka_client import kafka_security
 from shared.logging import configure_logging
 from shared.migrations import upgrade
 from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
 from shared.outbox import OutboxRelay, add_event, kafka_producer
 from shared.settings import ServiceSettings
+from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,102 @@ class ServiceSpec:
     routers: list[APIRouter]
     produces: list[str] = field(default_factory=list)  # topics this service publishes to
     consumers: Callable[[Database, ServiceSettings], list[EventConsumer]] = lambda db, settings: []
+    # Kafka access (shared/kafka_access.py) follows from these: the topics its consumers read, and whether
+    # it creates and deletes POS integrations' principals.
+    consumes: list[str] = field(default_factory=list)
+    provisions_integrations: bool = False
+
+    def kafka_grants(self) -> list[Grant]:
+        return service_grants(self.name, self.produces, self.consumes,
+                              provisions_integrations=self.provisions_integrations)
+
+    def check_consumers(self, consumers: list[EventConsumer]) -> None:
+        """Every consumer reads a declared topic in a group of this service's (its ACLs allow no other)."""
+        for consumer in consumers:
+            if consumer.topic not in self.consumes or not consumer.group_id.startswith(f"{self.name}."):
+                raise ValueError(f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
+                                 f"consumes={self.consumes} and groups '{self.name}.*'")
+
+
+# --- HTTP guards (issue 14, docs/security.md)
+
+JSON_BODY_LIMIT = 1024 * 1024  # bytes; an upload route allows more with its own max_body_size=...
+# Metrics and the API documents (OpenAPI, Swagger UI, AsyncAPI) live under this path: for operators and
+# Prometheus, inside the deployment. A gateway must not expose it; the service also refuses it to any
+# request that came through a proxy (which adds a forwarding header).
+INTERNAL = "/internal"
+FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+class BodyLimit:
+    """ASGI middleware: a request body larger than its route allows (`max_body_size` on an upload route,
+    else JSON_BODY_LIMIT) is answered 413 before it is read and before anything else runs, authentication
+    included. A declared Content-Length is checked at once; a body without one (chunked) is read here, at
+    most up to the limit, and handed on only if it fits."""
+
+    def __init__(self, app: ASGIApp, uploads: list[APIRoute], default: int = JSON_BODY_LIMIT) -> None:
+        self.app, self.uploads, self.default = app, uploads, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await JSONResponse({"detail": "invalid Content-Length"}, 400)(scope, receive, send)
+            elif int(declared) > self.default and int(declared) > (limit := self._limit(scope)):
+                await self._refuse(limit, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        limit, chunks, size = self._limit(scope), [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:
+                await self._refuse(limit, scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _limit(self, scope: Scope) -> int:
+        for route in self.uploads:
+            if route.matches(scope)[0] is Match.FULL:
+                return route.max_body_size
+        return self.default
+
+    @staticmethod
+    async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, 413)(scope, receive, send)
+
+
+class InternalOnly:
+    """ASGI middleware: paths under INTERNAL answer 404 to a request that came through a proxy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(f"{INTERNAL}/"):
+            headers = Headers(scope=scope)
+            if any(name in headers for name in FORWARDING_HEADERS):
+                await JSONResponse({"detail": "Not Found"}, 404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def database(request: Request) -> Database:
@@ -86,27 +189,30 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         engine = make_engine(settings.database_url)
         await upgrade(engine, spec.name, spec.metadata)
         relay = OutboxRelay(
-            engine, spec.outbox, lambda: kafka_producer(settings.kafka_bootstrap, f"{spec.name}-relay"),
+            engine, spec.outbox, lambda: kafka_producer(settings, f"{spec.name}-relay"),
             batch_size=settings.outbox_batch_size, idle_poll_s=settings.outbox_idle_poll_s,
         )
         db = Database(engine, async_sessionmaker(engine, expire_on_commit=False), spec.outbox, spec.inbox,
                       spec.name, relay)
-        broker = KafkaBroker(settings.kafka_bootstrap, acks="all", client_id=spec.name, logger=log)
+        # Topics are the deployment's to create (require_topics checks them), not the consumers'.
+        broker = KafkaBroker(settings.kafka_bootstrap, security=kafka_security(settings), acks="all", client_id=spec.name,
+                             allow_auto_create_topics=False, logger=log)
         consumers = spec.consumers(db, settings)
+        spec.check_consumers(consumers)
         for consumer in consumers:
             consumer.subscribe(broker)
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
         app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
         topics = spec.produces + [c.topic for c in consumers]
+        topics += [dead_letter_topic(c.topic) for c in consumers]
 
         async def start_kafka() -> None:
             # HTTP is served (and writes land in the outbox) even while Kafka is unreachable.
             delay = 0.5
             while True:
                 try:
-                    await ensure_topics(settings.kafka_bootstrap, topics, settings.topic_partitions,
-                                        settings.topic_replication_factor)
+                    await require_topics(settings, topics)  # created by the deployment's provisioning
                     await broker.start()
                     app.state.kafka_ready = True
                     log.info("kafka consumers started", extra={"topics": topics})
@@ -143,18 +249,22 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)
 
-    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan)
-    app.add_middleware(RequestObservability, service=spec.name)
+    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan, docs_url=f"{INTERNAL}/docs",
+                  redoc_url=None, openapi_url=f"{INTERNAL}/openapi.json")
+    app.add_middleware(InternalOnly)
+    app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
+                                           if getattr(route, "max_body_size", None)])
+    app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     for router in spec.routers:
         app.include_router(router)
 
-    @app.get("/asyncapi.json", tags=["docs"])
+    @app.get(f"{INTERNAL}/asyncapi.json", tags=["docs"])
     async def asyncapi(request: Request) -> dict:
         """The events this service publishes and consumes (AsyncAPI 3.0, generated from shared/contracts)."""
         consumed = [consumer.topic for consumer in request.app.state.consumers]
         return asyncapi_document(f"OTOP Mobile {spec.name} service events", spec.produces, consumed)
 
-    @app.get("/metrics", tags=["health"])
+    @app.get(f"{INTERNAL}/metrics", tags=["health"])
     async def metrics(request: Request) -> Response:
         """Prometheus metrics; outbox backlog and consumer lag are measured at scrape time."""
         OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())

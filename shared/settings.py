@@ -1,15 +1,29 @@
 """Configuration, read only from the environment (prefix OTOP_)."""
 
-from pydantic import Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class KafkaSettings(BaseSettings):
+    """How a client reaches Kafka: every listener requires SASL/SCRAM-SHA-512 (shared/kafka_client.py)."""
+
     model_config = SettingsConfigDict(env_prefix="OTOP_", extra="ignore")
 
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_username: str = Field(min_length=1, description="SCRAM user: the service's own principal")
+    kafka_password: SecretStr = Field(min_length=1)
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = Field(default="SASL_PLAINTEXT", description=(
+        "SASL_SSL where the listener is TLS (integrations always; services across an untrusted network)"))
+    kafka_ca_file: Path | None = Field(default=None, description=(
+        "PEM file of the CA that signed the broker's certificate (SASL_SSL); none: the system's CAs"))
+
+
+class ServiceSettings(KafkaSettings):
     service_name: str
     database_url: str = Field(description="postgresql://user@host:port/db of this service's own database")
-    kafka_bootstrap: str = "127.0.0.1:9092"
     # Identity (Keycloak, OpenID Connect): services verify tokens with the issuers' public keys only.
     oidc_issuer: str = Field(description="`iss` of people's access tokens: <public Keycloak URL>/auth/realms/otop")
     oidc_jwks_url: str | None = Field(default=None, description=(
@@ -19,8 +33,6 @@ class ServiceSettings(BaseSettings):
     oidc_integration_jwks_url: str | None = Field(default=None, description="As oidc_jwks_url, for that issuer")
     oidc_audience: str = Field(default="otop-api", description="The `aud` every access token must name")
     oidc_clock_skew_s: float = Field(default=5, ge=0, le=60, description="Leeway on exp/iat against the issuer's clock")
-    topic_partitions: int = Field(default=6, ge=1)
-    topic_replication_factor: int = Field(default=1, ge=1, description="3 on a production cluster")
     log_level: str = "INFO"
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)

@@ -33,9 +33,11 @@ def _shared_infrastructure() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    with harness.kafka() as bootstrap:
-        yield bootstrap
+def kafka() -> Iterator[harness.KafkaFixture]:
+    """The session's broker: `kafka.bootstrap`, `kafka.options()` (the super user's aiokafka options),
+    `await kafka.service(spec)` and `await kafka.principal(...)` (principals with their real ACLs)."""
+    with harness.kafka() as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")
@@ -61,23 +63,23 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
     yield pg_server.rsplit("/", 1)[0] + f"/{name}"
 
 
-async def consume_from_now(bootstrap: str, groups: dict[str, str]) -> None:
+async def consume_from_now(kafka: harness.KafkaFixture, groups: dict[str, str]) -> None:
     """Moves each consumer group (group id -> topic) to the current end of its topic, as for a service
     deployed now: its read models then hold only what a test publishes, not other tests' events."""
     from aiokafka import AIOKafkaConsumer
 
     from shared.kafka_admin import ensure_topics
 
-    await ensure_topics(bootstrap, list(groups.values()), partitions=6)
+    await ensure_topics(kafka.admin, list(groups.values()), partitions=6)
     # Given topics and no group, start() loads their partitions and assigns all of them.
-    reader = AIOKafkaConsumer(*set(groups.values()), bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(*set(groups.values()), **kafka.options())
     await reader.start()
     try:
         ends = await reader.end_offsets(list(reader.assignment()))
     finally:
         await reader.stop()
     for group_id, topic in groups.items():
-        committer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+        committer = AIOKafkaConsumer(**kafka.options(), group_id=group_id, enable_auto_commit=False)
         await committer.start()
         try:
             offsets = {tp: end for tp, end in ends.items() if tp.topic == topic}
@@ -109,23 +111,29 @@ def oidc_settings() -> dict[str, str]:
     return {name.removeprefix("OTOP_").lower(): value for name, value in harness.session_keycloak().service_env().items()}
 
 
-def _service_app(spec, database_url: str, kafka_bootstrap: str, **settings):
+async def _service_app(spec, database_url: str, kafka: harness.KafkaFixture, **settings):
+    """The service's app with its own Kafka principal (the ACLs it has in production), provisioned now
+    unless `kafka_username` and `kafka_password` are given."""
     from shared.service import create_app
     from shared.settings import ServiceSettings
 
-    config = ServiceSettings(service_name=spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap,
-                             outbox_idle_poll_s=0.05, consumer_retry_backoff_s=0.05,
-                             **{**oidc_settings(), **settings})
+    if "kafka_username" in settings:
+        principal = kafka.settings(settings.pop("kafka_username"), settings.pop("kafka_password"))
+    else:
+        principal = await kafka.service(spec)
+    config = ServiceSettings(**{**principal.model_dump(), "service_name": spec.name, "database_url": database_url,
+                                "outbox_idle_poll_s": 0.05, "consumer_retry_backoff_s": 0.05,
+                                **oidc_settings(), **settings})
     return create_app(spec, config)
 
 
 @asynccontextmanager
-async def running_service(spec, database_url: str, kafka_bootstrap: str, wait_ready: bool = True,
+async def running_service(spec, database_url: str, kafka: harness.KafkaFixture, wait_ready: bool = True,
                           **settings) -> AsyncIterator[httpx.AsyncClient]:
     """A service in this process (FastAPI app with its lifespan: schema, outbox relay, Kafka consumers),
     against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run
     (or at once, with wait_ready=False)."""
-    app = _service_app(spec, database_url, kafka_bootstrap, **settings)
+    app = await _service_app(spec, database_url, kafka, **settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
@@ -139,7 +147,7 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 
 
 @asynccontextmanager
-async def serving_over_http(spec, database_url: str, kafka_bootstrap: str,
+async def serving_over_http(spec, database_url: str, kafka: harness.KafkaFixture,
                             **settings) -> AsyncIterator[httpx.AsyncClient]:
     """The service as `running_service` runs it, but served by uvicorn on a free loopback port, for a
     real browser; yields an HTTP client whose base_url is that address, once the service is ready."""
@@ -147,7 +155,7 @@ async def serving_over_http(spec, database_url: str, kafka_bootstrap: str,
 
     import uvicorn
 
-    app = _service_app(spec, database_url, kafka_bootstrap, **settings)
+    app = await _service_app(spec, database_url, kafka, **settings)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))

@@ -1,9 +1,10 @@
 """Real infrastructure for tests: Kafka, PostgreSQL and Keycloak, never mocks.
 
-Each is found in this order: an environment variable naming an existing one; testcontainers
-when a Docker engine answers (Kafka, PostgreSQL); else started here from local files (Kafka jars fetched
+Each is found in this order: environment variables naming an existing one; (PostgreSQL only)
+testcontainers when a Docker engine answers; else started here from local files (Kafka jars fetched
 with Maven by deploy/kafka/kafka.sh, PostgreSQL from the machine's binaries by deploy/postgres/pg.sh,
 Keycloak's distribution by deploy/keycloak/keycloak.sh, on a database of that PostgreSQL).
+Kafka always runs with its security on (SASL/SCRAM, TLS listener, ACLs): tests connect like services.
 """
 
 import asyncio
@@ -18,9 +19,10 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.keycloak.keycloak_runner import Keycloak
@@ -73,22 +75,105 @@ def scratch_dir(prefix: str) -> Path:
     return path
 
 
-@contextmanager
-def kafka() -> Iterator[str]:
-    """Yields a bootstrap address."""
-    if url := os.environ.get("OTOP_TEST_KAFKA_BOOTSTRAP"):
-        yield url
-    elif docker_available():
-        from testcontainers.kafka import KafkaContainer
+@dataclass
+class KafkaFixture:
+    """What a test needs of the broker: where it listens, the super user's credentials (for the tests'
+    own raw clients and topics), and principals made on demand with their real ACLs."""
 
-        with KafkaContainer().with_kraft() as container:
-            yield container.get_bootstrap_server()
+    bootstrap: str  # SASL_PLAINTEXT, as the services connect
+    ssl_bootstrap: str | None  # SASL_SSL, as POS integrations connect
+    ca_file: Path | None
+    admin_username: str
+    admin_password: str
+    _services: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, broker) -> "KafkaFixture":
+        """For a deploy.kafka.kafka_runner.LocalKafka that has started."""
+        return cls(broker.bootstrap, broker.ssl_bootstrap, broker.ca_file, broker.admin_username,
+                   broker.admin_password)
+
+    def settings(self, username: str, password: str, *, tls: bool = False):
+        from shared.settings import KafkaSettings
+
+        return KafkaSettings(kafka_bootstrap=self.ssl_bootstrap if tls else self.bootstrap, kafka_username=username,
+                             kafka_password=password, kafka_security_protocol="SASL_SSL" if tls else "SASL_PLAINTEXT",
+                             kafka_ca_file=self.ca_file if tls else None)
+
+    @property
+    def admin(self):
+        """The super user's settings: topics, offsets and reading/writing any topic in tests."""
+        from deploy.kafka.provision import ProvisionSettings
+
+        return ProvisionSettings(**self.settings(self.admin_username, self.admin_password).model_dump())
+
+    def options(self) -> dict:
+        """aiokafka keyword arguments (bootstrap and credentials) of the super user."""
+        from shared.kafka_client import kafka_options
+
+        return kafka_options(self.admin)
+
+    async def create_topics(self) -> None:
+        """Every topic the services use, with its dead-letter topic, as a deployment provisions them."""
+        from deploy.kafka.provision import service_specs, topics_of
+        from shared.kafka_admin import ensure_topics
+
+        await ensure_topics(self.admin, topics_of(list(service_specs().values())), partitions=6)
+
+    async def service(self, spec):
+        """The KafkaSettings of `spec`'s own principal (its topics, user and ACLs made once a session)."""
+        from deploy.kafka.provision import provision_service
+
+        if spec.name not in self._services:
+            self._services[spec.name] = await provision_service(self.admin, spec, uuid.uuid4().hex)
+        return self._services[spec.name]
+
+    async def service_env(self, spec) -> dict[str, str]:
+        """The OTOP_KAFKA_* environment of a service process with its own principal."""
+        return process_env(await self.service(spec))
+
+    async def principal(self, username: str, grants: Iterable, *, tls: bool = False):
+        """A principal with exactly `grants` (shared.kafka_access.Grant); its KafkaSettings."""
+        from shared.kafka_access import KafkaAccess
+        from shared.kafka_admin import logs_in
+
+        password = uuid.uuid4().hex
+        await KafkaAccess(self.admin).grant(username, password, grants)
+        settings = self.settings(username, password, tls=tls)
+        await logs_in(settings)
+        return settings
+
+
+def process_env(settings) -> dict[str, str]:
+    """KafkaSettings as the environment a service process reads them from."""
+    env = {"OTOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "OTOP_KAFKA_USERNAME": settings.kafka_username,
+           "OTOP_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
+           "OTOP_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol}
+    if settings.kafka_ca_file:
+        env["OTOP_KAFKA_CA_FILE"] = str(settings.kafka_ca_file)
+    return env
+
+
+@contextmanager
+def kafka() -> Iterator[KafkaFixture]:
+    """A broker with its security on. OTOP_TEST_KAFKA_BOOTSTRAP (SASL_PLAINTEXT) with
+    OTOP_TEST_KAFKA_ADMIN_USERNAME / _PASSWORD (a super user), and optionally OTOP_TEST_KAFKA_SSL_BOOTSTRAP
+    with OTOP_TEST_KAFKA_CA_FILE, name an existing one; else one is started here."""
+    if url := os.environ.get("OTOP_TEST_KAFKA_BOOTSTRAP"):
+        ca_file = os.environ.get("OTOP_TEST_KAFKA_CA_FILE")
+        access = KafkaFixture(url, os.environ.get("OTOP_TEST_KAFKA_SSL_BOOTSTRAP"), Path(ca_file) if ca_file else None,
+                              os.environ["OTOP_TEST_KAFKA_ADMIN_USERNAME"], os.environ["OTOP_TEST_KAFKA_ADMIN_PASSWORD"])
+        asyncio.run(access.create_topics())
+        yield access
     else:
         from deploy.kafka.kafka_runner import LocalKafka
 
         broker = LocalKafka(scratch_dir("otop-kafka-"), free_port())
         try:
-            yield broker.start()
+            broker.start()
+            access = KafkaFixture.of(broker)
+            asyncio.run(access.create_topics())
+            yield access
         finally:
             broker.stop()
             shutil.rmtree(broker.data_dir, ignore_errors=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 
 from deploy.kafka.kafka_runner import LocalKafka
+from deploy.kafka.provision import ProvisionSettings, provision
 from deploy.keycloak.admin import AccessToken, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.keycloak.realm import CLI_CLIENT, REALM
@@ -59,7 +60,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
-    parser.add_argument("--kafka-port", type=int, default=19092)
+    parser.add_argument("--kafka-port", type=int, default=19092,
+                        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)")
     parser.add_argument("--pg-port", type=int, default=15432)
     parser.add_argument("--keycloak-port", type=int, default=8180)
     parser.add_argument("--keycloak-public-url", help="the address of /auth that browsers use, the tokens' issuer "
@@ -72,8 +74,14 @@ def main() -> None:
     state.chmod(0o755)
 
     print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
-    kafka = LocalKafka(state / "kafka", args.kafka_port)
+    kafka = LocalKafka(state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1,
+                       ssl_port=args.kafka_port + 2)
     bootstrap = kafka.start()
+    # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
+    principals = asyncio.run(provision(
+        ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
+                          kafka_password=kafka.admin_password),
+        {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES}))
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
     print("[2/5] starting PostgreSQL ...", flush=True)
     subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
@@ -90,10 +98,11 @@ def main() -> None:
     print(f"[3/5] starting Keycloak and the services: {', '.join(SERVICES)} ...", flush=True)
     common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(),
               "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
-    processes = [ServiceProcess(name, args.http_port + i,
-                                {**common, **(keycloak.sales_env() if name == "sales" else {}),
-                                 "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
-                                state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
+    processes = [ServiceProcess(name, args.http_port + i, {
+        **common, **(keycloak.sales_env() if name == "sales" else {}), "OTOP_DATABASE_URL": f"{server}/otop_{name}",
+        "OTOP_KAFKA_USERNAME": principals[name].kafka_username,
+        "OTOP_KAFKA_PASSWORD": principals[name].kafka_password.get_secret_value()},
+        state / "logs" / f"{name}.log") for i, name in enumerate(SERVICES)]
     stopping = False
 
     def stop_all(*_):
@@ -144,10 +153,12 @@ def main() -> None:
         print(f"  (passwords kept in {state / 'demo-users.json'})\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
-            print(f"  {name:<11} {url:<26} {url}/docs")
+            print(f"  {name:<11} {url:<26} {url}/internal/docs")
         print(f"  dashboard   {dashboard_link(urls['monitoring'])}&token=<access token>")
         print(f"  keycloak    {keycloak.url} (issuer {keycloak.issuer()})")
-        print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {state / 'logs'}")
+        print(f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
+              f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"
+              f"  postgresql  {server}\n  logs        {state / 'logs'}")
         cli = f"python -m deploy.local.cli --state-dir {state} --http-port {args.http_port}"
         print(f"\ntry: TOKEN=$({cli} token --user demo-officer-72)   # from Keycloak, valid 5 minutes")
         print(f"     curl -H \"Authorization: Bearer $TOKEN\" "

@@ -39,6 +39,7 @@ from services.sales.domain import (
     voided,
 )
 from services.sales.identity import IntegrationClients
+from services.sales.kafka_principals import IntegrationPrincipals
 from shared.auth import hash_secret
 from shared.batch import Rejection, add_events
 from shared.consumer import Record, dead_letter
@@ -224,40 +225,45 @@ def _state_json(sale: Mapping) -> dict:
 
 
 class IntegrationRevoked(Exception):
-    """The integration was revoked: it gets no new key."""
+    """The integration was revoked: it gets no new key and no new Kafka password."""
 
 
-async def register_integration(db: Database, clients: IntegrationClients, province_code: str, name: str, actor: str,
-                               master_key: str) -> dict:
-    """A new POS integration: its identity-provider client (for the HTTP ingress), then its row and first
-    signing key in one transaction. The answer carries both secrets, once; the service keeps neither.
+async def register_integration(db: Database, clients: IntegrationClients, principals: IntegrationPrincipals,
+                               province_code: str, name: str, actor: str, master_key: str) -> dict:
+    """A new POS integration: its identity-provider client (for the HTTP ingress) and its Kafka principal
+    (for the ingress topic), then its row and first signing key in one transaction. The answer carries
+    every secret, once; the service keeps none.
 
-    Nothing is half made: if the client cannot be created, nothing is stored (IdentityUnavailable); if the
-    transaction does not commit, the client is deleted again. Should even that fail, the client is left
-    without anyone ever having seen its secret (it was generated here and never answered): unusable."""
+    Nothing is half made: if the client or the principal cannot be made, nothing is stored
+    (IdentityUnavailable, KafkaUnavailable); if the transaction does not commit, both are deleted again.
+    Should even that fail, they are left without anyone ever having seen their secrets (generated here and
+    never answered): unusable."""
     integration_id = uuid4()
     client = await clients.create(province_code, integration_id, name)
     try:
+        kafka = await principals.create(province_code, integration_id)
         async with db.transaction() as session:
             await session.execute(insert(tables.integrations).values(
                 id=integration_id, province_code=province_code, name=name, created_by=actor))
             key = await _issue_key(session, province_code, integration_id, master_key)
     except BaseException:
-        try:
-            await clients.delete(province_code, integration_id)
-        except Exception:
-            log.exception("the client of the integration %s, whose registration failed, is left (never shown)",
-                          integration_id)
+        for undo in (clients.delete, principals.delete):
+            try:
+                await undo(province_code, integration_id)
+            except Exception:
+                log.exception("a credential of the integration %s, whose registration failed, is left (never "
+                              "shown)", integration_id)
         raise
-    return {"integration_id": integration_id, "name": name, **key, **client}
+    return {"integration_id": integration_id, "name": name, **key, **client, **kafka}
 
 
-async def revoke_integration(db: Database, clients: IntegrationClients, province_code: str, integration_id: UUID,
-                             actor: str) -> bool:
+async def revoke_integration(db: Database, clients: IntegrationClients, principals: IntegrationPrincipals,
+                             province_code: str, integration_id: UUID, actor: str) -> bool:
     """The integration stops for good: its client is disabled (no new token; tokens already issued expire
-    within minutes), then its keys are revoked and it is marked revoked. Idempotent; False if there is no
-    such integration in the province. If the identity provider cannot be reached nothing changes
-    (IdentityUnavailable): a retry does it all."""
+    within minutes) and its Kafka principal deleted (writes refused within a second), then its keys are
+    revoked and it is marked revoked. Idempotent; False if there is no such integration in the province. If
+    the identity provider or Kafka cannot be reached nothing is marked (IdentityUnavailable,
+    KafkaUnavailable): a retry does it all."""
     integrations, keys = tables.integrations, tables.integration_keys
     async with db.sessions() as session:
         known = await session.scalar(select(integrations.c.id).where(
@@ -265,6 +271,7 @@ async def revoke_integration(db: Database, clients: IntegrationClients, province
     if known is None:
         return False
     await clients.set_enabled(province_code, integration_id, False)
+    await principals.delete(province_code, integration_id)
     async with db.transaction() as session:
         await session.execute(update(integrations).where(integrations.c.id == integration_id).values(
             revoked_at=func.coalesce(integrations.c.revoked_at, func.now()),
@@ -274,15 +281,22 @@ async def revoke_integration(db: Database, clients: IntegrationClients, province
     return True
 
 
-async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict | None:
-    """A new key for an integration (rotation); None if there is no such integration in the province."""
-    revoked_at = await session.execute(select(tables.integrations.c.revoked_at).where(
-        tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))
-    found = revoked_at.first()
+async def active_integration(session: AsyncSession, province_code: str, integration_id: UUID) -> bool:
+    """True for an integration of the province that is not revoked; False if there is none;
+    IntegrationRevoked for a revoked one."""
+    found = (await session.execute(select(tables.integrations.c.revoked_at).where(
+        tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))).first()
     if found is None:
-        return None
+        return False
     if found.revoked_at is not None:
         raise IntegrationRevoked(f"the integration was revoked at {found.revoked_at.isoformat()}")
+    return True
+
+
+async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict | None:
+    """A new key for an integration (rotation); None if there is no such integration in the province."""
+    if not await active_integration(session, province_code, integration_id):
+        return None
     return {"integration_id": integration_id, **await _issue_key(session, province_code, integration_id, master_key)}
 
 
@@ -499,9 +513,14 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
             return 0
         incoming = [_incoming_from_held(row) for row in rows]
         judged = await _judge(session, [i.references for i in incoming])
+        keys = await _keys(session, {row["key_id"] for row in rows})
         now = datetime.now(UTC)
         for index, (row, i, j) in enumerate(zip(rows, incoming, judged, strict=True)):
-            if j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
+            key = keys.get(row["key_id"])
+            if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
+                judged[index] = Judged(Refused(Refusal.INACTIVE_KEY, f"integration key {row['key_id']!r} was "
+                                               "revoked while the sale was held"), j.product, j.market_day)
+            elif j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
                 waiting = missing(i.sale.product_id, j.product, i.sale.market_day_id, j.market_day)
                 judged[index] = Judged(Refused(Refusal.UNKNOWN_REFERENCE,
                                                f"{waiting} still unknown after {settings.sales_hold_max_s:g}s"),

@@ -43,6 +43,8 @@ spec = ServiceSpec(
     routers=[api.router, APIRouter(lifespan=held_sales_retry), APIRouter(lifespan=integration_clients)],
     produces=[topics.SALES_RECORDED],
     consumers=consumers.consumers,
+    consumes=[topics.REGISTRY_PRODUCTS, topics.SCHEDULING_MARKET_DAYS, topics.SALES_INGRESS],
+    provisions_integrations=True,  # creates and deletes POS integrations' Kafka principals
 )
 
 

@@ -46,7 +46,8 @@ integrations = Table(
     Column("name", String, nullable=False),
     Column("created_by", String, nullable=False),
     _created_at(),
-    # Revoked: its keys and its identity-provider client are disabled for good; no new key is issued.
+    # Revoked: its keys, its identity-provider client and its Kafka principal are disabled for good; no new
+    # key is issued.
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", String),
 )

@@ -14,6 +14,7 @@ spec = ServiceSpec(
     routers=[api.router],
     produces=[topics.SCHEDULING_VENUES, topics.SCHEDULING_PLANS, topics.SCHEDULING_MARKET_DAYS],
     consumers=consumers.consumers,
+    consumes=[topics.REGISTRY_PRODUCERS, topics.REGISTRY_PRODUCTS, topics.SALES_RECORDED],
 )
 
 

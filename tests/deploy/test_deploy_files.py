@@ -29,11 +29,12 @@ def test_compose_runs_every_service_against_its_own_database():
         assert f"services.{name}.main:app" in service["command"]
         assert service["environment"]["OTOP_DATABASE_URL"].endswith(f"/otop_{name}")
         assert f"CREATE DATABASE otop_{name};" in init_sql
-        assert {"kafka", "postgres"} <= set(service["depends_on"])
+        assert {"kafka-setup", "postgres"} <= set(service["depends_on"])  # after Kafka's users and ACLs
         # Replicas settable per service; a scaled service publishes no fixed host port (replicas would clash).
         assert service["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
         assert "ports" not in service
-    assert "KAFKA_PROCESS_ROLES" in compose["services"]["kafka"]["environment"]  # KRaft, no ZooKeeper
+    assert "deploy/kafka/kafka.sh" in compose["services"]["kafka"]["command"]  # KRaft, secured as everywhere
+    assert compose["services"]["kafka-setup"]["command"] == ["python", "-m", "deploy.kafka.provision"]
     assert compose["services"]["sales"]["environment"]["OTOP_SALES_SIGNING_MASTER_KEY"]
     assert (REPO / compose["services"]["registry"]["build"]["dockerfile"]).exists()
 
@@ -92,7 +93,7 @@ def test_compose_gateway_gives_each_service_a_fixed_port_over_its_replicas():
     routes = dict(re.findall(r"listen (\d+); location / \{ set \$service http://(\w+):8000; +proxy_pass \$service;",
                              config))
     assert routes == {str(8001 + i): name for i, name in enumerate(SERVICES)}  # the local stack's ports
-    assert sorted(gateway["ports"]) == [f"{port}:{port}" for port in routes]
+    assert sorted(gateway["ports"]) == [f"${{OTOP_GATEWAY_BIND:-127.0.0.1}}:{port}:{port}" for port in routes]
     assert "resolver 127.0.0.11" in config  # Docker's DNS, asked per request: replicas come and go
 
 
@@ -129,7 +130,7 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
         assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"] == deployment["spec"]["selector"]
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["prometheus.io/path"] == "/metrics" and annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/path"] == "/internal/metrics" and annotations["prometheus.io/scrape"] == "true"
     config = by_kind["ConfigMap"]["otop-config"]["data"]
     assert all(key.startswith("OTOP_") for key in config)  # configuration only from the environment
     assert config["OTOP_OIDC_ISSUER"] == config["OTOP_AUTH_PUBLIC_URL"] + "/realms/otop"
@@ -161,3 +162,48 @@ def test_no_shared_signing_secret_is_left():
              if p.name != "test_deploy_files.py" and any(w in p.read_text(errors="replace")
                                                          for w in ("OTOP_JWT_SECRET", "issue_token", "jwt_secret"))]
     assert found == []
+
+
+def test_kubernetes_services_reach_kafka_as_their_own_principals_over_tls():
+    by_kind: dict[str, dict[str, dict]] = {}
+    for document in k8s_documents():
+        by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
+    config = by_kind["ConfigMap"]["otop-config"]["data"]
+    assert config["OTOP_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and config["OTOP_KAFKA_CA_FILE"]
+    for name in SERVICES:
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["OTOP_KAFKA_USERNAME"]["value"] == f"svc-{name}"
+        assert env["OTOP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "otop-kafka",
+                                                                           "key": f"{name.upper()}_PASSWORD"}
+        assert "ADMIN_PASSWORD" not in str(pod)  # the super user's password is the provisioning Job's alone
+        assert container["volumeMounts"][0]["mountPath"] == config["OTOP_KAFKA_CA_FILE"].rsplit("/", 1)[0]
+    job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
+    assert job["command"] == ["python", "-m", "deploy.kafka.provision"]
+    assert {f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES} <= {e["name"] for e in job["env"]}
+
+
+SECRETS = ("OTOP_SALES_SIGNING_MASTER_KEY", "OTOP_POSTGRES_PASSWORD", "OTOP_KAFKA_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
+           "KEYCLOAK_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET",
+           *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES))
+
+
+def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_localhost():
+    """Issue 14, finding 1: no public default secret; `${VAR:?message}` makes `docker compose` stop with the
+    message when VAR is unset or empty. Host ports (gateway, Kafka's TLS listener) bind to 127.0.0.1 unless
+    configured."""
+    text = (REPO / "docker-compose.yml").read_text()
+    compose = yaml.safe_load(text)
+    defaults = re.findall(r"\$\{(\w+):?-([^}]*)\}", text)
+    assert not [(name, value) for name, value in defaults if re.search("SECRET|KEY|PASSWORD", name)], defaults
+    for name in SECRETS:
+        assert re.search(rf"\$\{{{name}:\?[^}}]+\}}", text), f"{name} is not required with a message"
+    assert "change-me" not in text and "POSTGRES_PASSWORD: otop" not in text
+    environments = [service.get("environment", {}) for service in compose["services"].values()]
+    for environment in environments:
+        for name, value in environment.items():
+            if re.search("SECRET|MASTER_KEY|PASSWORD", name):
+                assert str(value).startswith("${") and ":?" in str(value), (name, value)
+    published = [port for service in compose["services"].values() for port in service.get("ports", [])]
+    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), published

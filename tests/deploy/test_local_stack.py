@@ -90,7 +90,7 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
                                        for user in ("demo-officer-72", "demo-department", "demo-committee-72"))
         assert f"{urls['monitoring']}/dashboard#province=72&year=2562&month=6" in started
         for name in SERVICES:
-            assert f"{urls[name]}/docs" in started
+            assert f"{urls[name]}/internal/docs" in started
         summary = json.loads((state / "demo.json").read_text())
         assert f"[6/6] demo loaded in {summary['seconds']:.1f} s" in started
 

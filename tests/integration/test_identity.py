@@ -31,12 +31,12 @@ PRODUCTS = "/provinces/72/products"
 
 
 @pytest.fixture(scope="module")
-async def registry(pg_server, kafka_bootstrap, keycloak):
+async def registry(pg_server, kafka, keycloak):
     name = f"identity_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(pg_server)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    async with running_service(spec, pg_server.rsplit("/", 1)[0] + f"/{name}", kafka_bootstrap) as http:
+    async with running_service(spec, pg_server.rsplit("/", 1)[0] + f"/{name}", kafka) as http:
         yield http
 
 

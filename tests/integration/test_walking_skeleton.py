@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
+from deploy.kafka.provision import service_specs
 from deploy.local.processes import ServiceProcess
 from shared.auth import Role
 from tests import harness
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def services(kafka_bootstrap, pg_server, keycloak, tmp_path):
+async def services(kafka, pg_server, keycloak, tmp_path):
     started = []
     for name in ("registry", "monitoring"):
         db = f"e2e_{name}_{uuid.uuid4().hex[:8]}"
@@ -28,7 +29,7 @@ async def services(kafka_bootstrap, pg_server, keycloak, tmp_path):
         await admin.close()
         service = ServiceProcess(name, harness.free_port(), {
             "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
-            "OTOP_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            **await kafka.service_env(service_specs()[name]),  # its own principal
             **keycloak.service_env(),
             "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
         }, tmp_path / f"{name}.log")

@@ -71,9 +71,9 @@ def expected_amounts() -> list[Decimal]:
     return [sum((q * p.price_thb for p, q in SOLD.get(i, [])), Decimal("0.00")) for i in range(len(DAYS))]
 
 
-async def enter_june(http, kafka_bootstrap: str) -> None:
-    await enter_the_seed(http, kafka_bootstrap)
-    await publish(kafka_bootstrap,
+async def enter_june(http, kafka) -> None:
+    await enter_the_seed(http, kafka)
+    await publish(kafka,
                   *(ProducerRegistered(producer_id=p, revision=1, name=f"กลุ่มวิสาหกิจชุมชน {n}",
                                        producer_type="community_group", experienced=p == OLD)
                     for n, p in enumerate((NEW, OLD), start=1)),
@@ -86,7 +86,7 @@ async def enter_june(http, kafka_bootstrap: str) -> None:
     # Another province, for the department's national roll-up.
     bangkok = MarketDayHeld(market_day_id=uuid4(), revision=1, venue_id=uuid4(), venue_name="ตลาดประชารัฐ กรุงเทพฯ",
                             venue_kind="pracharat_market", day=date(2019, 6, 9), status="held")
-    await publish(kafka_bootstrap, bangkok, sale(bangkok, PRODUCTS[0], 10), province="10")
+    await publish(kafka, bangkok, sale(bangkok, PRODUCTS[0], 10), province="10")
     # A committee member's evaluation of the first market day, entered by an officer (late: it is long past due).
     [committee] = (await http.get("/provinces/72/committees", headers=OFFICER)).json()
     evaluation = await http.post("/provinces/72/evaluations", headers=OFFICER, json={
@@ -232,17 +232,17 @@ def check_service_gone(driver) -> None:
     assert "ติดต่อบริการติดตามผลไม่ได้" in driver.find_element(By.ID, "message").text
 
 
-async def test_the_dashboard_shows_june_2562_in_a_browser(database_url, kafka_bootstrap, tmp_path):
+async def test_the_dashboard_shows_june_2562_in_a_browser(database_url, kafka, tmp_path):
     screenshots = Path(os.environ.get("OTOP_SCREENSHOT_DIR") or tmp_path)
     screenshots.mkdir(parents=True, exist_ok=True)
-    await skip_earlier_events(kafka_bootstrap)
+    await skip_earlier_events(kafka)
     driver = await asyncio.to_thread(chrome)
     try:
-        async with serving_over_http(spec, database_url, kafka_bootstrap) as http:
+        async with serving_over_http(spec, database_url, kafka) as http:
             page = await http.get("/dashboard")
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             assert "script-src 'self'" in page.headers["content-security-policy"]
-            await enter_june(http, kafka_bootstrap)
+            await enter_june(http, kafka)
             await report_shows(http, "/provinces/72/reports/2562/6", settled)
             await report_shows(http, "/national/reports/2562/6", lambda r: len(r["provinces"]) == 2,
                                headers=DEPARTMENT)

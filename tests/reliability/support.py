@@ -67,15 +67,20 @@ class Stack:
     """The four services, each its own process and database, on one Kafka broker."""
 
     kafka: LocalKafka
+    access: harness.KafkaFixture  # the broker's super user, for the tests' own clients
     services: dict[str, ServiceProcess]
 
     @classmethod
     async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path) -> "Stack":
+        from deploy.kafka.provision import provision
+
+        access = harness.KafkaFixture.of(kafka)
+        principals = await provision(access.admin, {name: uuid.uuid4().hex for name in SERVICES})
         services = {}
         for name in SERVICES:
             services[name] = ServiceProcess(name, harness.free_port(), {
                 "OTOP_DATABASE_URL": await new_database(pg_server, f"fault_{name}"),
-                "OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap,
+                **harness.process_env(principals[name]),
                 **harness.session_keycloak().service_env(),
                 **harness.session_keycloak().sales_env(),
                 "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
@@ -84,7 +89,7 @@ class Stack:
                 "OTOP_SALES_HOLD_RETRY_S": "0.5",
                 "OTOP_LOG_LEVEL": "WARNING",
             }, log_dir / f"{name}.log")
-        stack = cls(kafka, services)
+        stack = cls(kafka, access, services)
         for service in services.values():
             service.start()
         await stack.wait_ready()
@@ -256,7 +261,7 @@ def subscriptions() -> list[Subscription]:
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.consumers")
         settings = SalesSettings(service_name=name, database_url="postgresql://unused", oidc_issuer="https://unused",
-                                 sales_signing_master_key=MASTER_KEY)
+                                 kafka_username="unused", kafka_password="unused", sales_signing_master_key=MASTER_KEY)
         database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
             handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else frozenset()
@@ -268,8 +273,8 @@ class DeadLetters:
     """Reads every `<topic>.dlq` of the stack's broker from the beginning, in the background, and keeps the
     headers of each dead-lettered record by its `x-fuzz-id` header."""
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
-        self.bootstrap, self.topics = bootstrap, topics
+    def __init__(self, kafka: harness.KafkaFixture, topics: list[str]) -> None:
+        self.kafka, self.topics = kafka, topics
         self.by_fuzz_id: dict[str, list[dict[str, str]]] = {}
 
     async def __aenter__(self) -> "DeadLetters":
@@ -277,8 +282,8 @@ class DeadLetters:
 
         from shared.kafka_admin import ensure_topics
 
-        await ensure_topics(self.bootstrap, self.topics, partitions=6)
-        self._consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=self.bootstrap,
+        await ensure_topics(self.kafka.admin, self.topics, partitions=6)
+        self._consumer = AIOKafkaConsumer(*self.topics, **self.kafka.options(),
                                           auto_offset_reset="earliest", group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}")
         await self._consumer.start()
         self._task = asyncio.create_task(self._collect())
@@ -312,5 +317,6 @@ def openapi_of(service: str) -> dict:
     from shared.settings import ServiceSettings
 
     spec = importlib.import_module(f"services.{service}.main").spec
-    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", oidc_issuer="https://unused")
+    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", oidc_issuer="https://unused",
+                               kafka_username="unused", kafka_password="unused")
     return create_app(spec, settings).openapi()

@@ -54,7 +54,7 @@ async def paced_publish(stack: Stack, messages: list, market_day_id: str, chunks
     longer than a restart, so kills of sales land mid-stream."""
     size = -(-len(messages) // chunks)
     for start in range(0, len(messages), size):
-        await publish_pos(stack.kafka.bootstrap, messages[start:start + size])
+        await publish_pos(stack.access, messages[start:start + size])
         await reaches(stack, "sales", market_day_id, int(min(start + size, SALES) * 0.8))
         await asyncio.sleep(pause_s)
 
@@ -90,12 +90,12 @@ async def test_kafka_broker_killed_mid_stream_loses_nothing(running):
     count = max(SALES // 2, 1000)
     stream = pos_stream(catalogue, count, rng)
     half = len(stream.messages) // 2
-    await publish_pos(running.kafka.bootstrap, stream.messages[:half])
+    await publish_pos(running.access, stream.messages[:half])
     held = await reaches(running, "sales", catalogue.market_day_id, int(rng.uniform(0.1, 0.4) * count))
     await asyncio.to_thread(running.kafka.kill)
     await asyncio.sleep(rng.uniform(1, 4))
     await asyncio.to_thread(running.kafka.start)
-    await publish_pos(running.kafka.bootstrap, stream.messages[half:])
+    await publish_pos(running.access, stream.messages[half:])
 
     found = await settled(running, catalogue, Totals(count, stream.amount_thb), timeout=600)
     print(f"\nbroker SIGKILLed with {held}/{count} sales stored; found {found}")

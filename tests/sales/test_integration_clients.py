@@ -32,9 +32,9 @@ def ingest_headers(body: bytes, key: dict, token: str) -> dict[str, str]:
 
 
 async def test_registration_makes_the_integrations_client_and_revocation_disables_it(
-        database_url, kafka_bootstrap, monkeypatch, keycloak):
+        database_url, kafka, monkeypatch, keycloak):
     sales_env(monkeypatch)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         created = await http.post("/provinces/72/integrations", json={"name": "POS ตลาดประชารัฐ"}, headers=OFFICER)
         assert created.status_code == 201, created.text
         registered = created.json()
@@ -48,7 +48,7 @@ async def test_registration_makes_the_integrations_client_and_revocation_disable
         assert (claims["azp"], claims["province"], claims["iss"]) == (client_id, "72", keycloak.issuer(INTEGRATION_REALM))
         assert "integration" in claims["realm_access"]["roles"] and "otop-api" in claims["aud"]
         p, day = product(), market_day()
-        await publish(kafka_bootstrap, p, day)
+        await publish(kafka, p, day)
         await read_models_know(database_url, 1, 1)
         sale = pos_sale(f"{uuid4().hex[:8]}-1", p.product_id, day.market_day_id)
         body = json.dumps([envelope_for(sale, province_code="72", source="pos").model_dump(mode="json")]).encode()
@@ -79,11 +79,11 @@ async def test_registration_makes_the_integrations_client_and_revocation_disable
         assert (await http.post(f"/provinces/72/integrations/{uuid4()}/revoke", headers=OFFICER)).status_code == 404
 
 
-async def test_a_registration_that_cannot_complete_leaves_nothing(database_url, kafka_bootstrap, monkeypatch):
+async def test_a_registration_that_cannot_complete_leaves_nothing(database_url, kafka, monkeypatch):
     sales_env(monkeypatch)
     db = await asyncpg.connect(database_url)
     try:
-        async with running_service(spec, database_url, kafka_bootstrap) as http:
+        async with running_service(spec, database_url, kafka) as http:
             # The database refuses the row (a real failure of the transaction) after the client was made:
             # the client is deleted again.
             await db.execute("""CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
@@ -96,7 +96,7 @@ async def test_a_registration_that_cannot_complete_leaves_nothing(database_url, 
             await db.execute("DROP TRIGGER refuse ON integrations")
         # Keycloak unreachable: 503, and nothing is registered.
         monkeypatch.setenv("OTOP_SALES_KEYCLOAK_REALM_URL", "http://127.0.0.1:9/auth/realms/otop-integrations")
-        async with running_service(spec, database_url, kafka_bootstrap) as http:
+        async with running_service(spec, database_url, kafka) as http:
             down = await http.post("/provinces/72/integrations", json={"name": "POS"}, headers=OFFICER)
             assert down.status_code == 503 and "nothing was changed" in down.json()["detail"]
         assert await db.fetchval("SELECT count(*) FROM integrations") == 0
