@@ -106,7 +106,8 @@ class Bench:
             service.start()
         for service in self.services.values():
             await asyncio.to_thread(service.wait_ready)
-        async with httpx.AsyncClient(base_url=self.services["sales"].url) as http:
+        # Registering makes the integration's Keycloak client too: seconds on a busy machine.
+        async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=60) as http:
             created = await http.post(f"/provinces/{PROVINCE}/integrations", json={"name": "bench POS"},
                                       headers=OFFICER)
             created.raise_for_status()

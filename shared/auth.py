@@ -143,7 +143,7 @@ class TokenVerifier:
 
     @classmethod
     def from_settings(cls, settings) -> "TokenVerifier":
-        http = httpx.AsyncClient(timeout=5)
+        http = httpx.AsyncClient(timeout=10)
         trusted = [TrustedIssuer(settings.oidc_issuer, Jwks(settings.oidc_jwks_url or _jwks_url(settings.oidc_issuer),
                                                              http), PEOPLE_ROLES, "preferred_username")]
         if settings.oidc_integration_issuer:

@@ -23,7 +23,7 @@ class TokenRefused(Exception):
 
 
 def _grant(token_url: str, form: dict[str, str]) -> dict:
-    answer = httpx.post(token_url, data=form, timeout=30)
+    answer = httpx.post(token_url, data=form, timeout=120)  # a Keycloak just started on a busy machine is slow
     if answer.status_code != 200:
         raise TokenRefused(f"{answer.status_code} {answer.text}")
     return answer.json()

@@ -33,7 +33,7 @@ async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def integration_clients(app: FastAPI) -> AsyncIterator[None]:
     """The adapter that makes each POS integration's client at the identity provider (None: not configured)."""
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         app.state.integration_clients = IntegrationClients.of(SalesSettings.of(app.state.settings), http)
         yield
 

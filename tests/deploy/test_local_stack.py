@@ -21,7 +21,7 @@ from deploy.keycloak.admin import password_grant
 from deploy.local.processes import REPO, SERVICES, local_urls
 from tests import harness
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]  # a first Keycloak start takes minutes when busy
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]  # two starts; a first Keycloak start takes minutes when busy
 START_TIMEOUT_S = 900
 
 
