@@ -353,7 +353,7 @@ class Findings:
 
     totals: dict[str, Totals]  # by holder: the sales DB, monitoring's and scheduling's tables, the report
     applied: dict[str, int]  # events each sale-counting consumer applied during the trial
-    dead_lettered: int  # the trial's sales on a dead-letter topic
+    dead_lettered: int  # the trial's sales put on a dead-letter topic during the trial
 
     def problems(self, expected: Totals, pos_sales: int | None = None, other_sale_events: int = 0) -> list[str]:
         """Each way the findings differ from a trial that lost, doubled and dead-lettered nothing.
@@ -379,18 +379,19 @@ class Trial:
     stack: Stack
     catalogue: Catalogue
     applied_before: dict[str, int]
+    dead_lettered_before: int
 
     @classmethod
     async def begin(cls, stack: Stack, catalogue: Catalogue) -> "Trial":
         await wait_caught_up(stack, timeout=300)
-        return cls(stack, catalogue, await applied_counts(stack))
+        return cls(stack, catalogue, await applied_counts(stack), len(await dead_lettered_sales(stack, catalogue)))
 
     async def end(self, timeout: float = 600) -> Findings:
         await wait_caught_up(self.stack, timeout)
         after = await applied_counts(self.stack)
         return Findings(await totals(self.stack, self.catalogue),
                         {group: after[group] - self.applied_before[group] for group in after},
-                        len(await dead_lettered_sales(self.stack, self.catalogue)))
+                        len(await dead_lettered_sales(self.stack, self.catalogue)) - self.dead_lettered_before)
 
 
 def assert_exact(findings: Findings, expected: Totals, pos_sales: int | None = None,
