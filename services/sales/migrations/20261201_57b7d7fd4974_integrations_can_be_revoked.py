@@ -1,7 +1,7 @@
 """integrations can be revoked
 
 Revision ID: 57b7d7fd4974
-Revises: 683435d37061
+Revises: 4e8e405a79de
 Create Date: 2026-12-01 23:24:39.556667
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '57b7d7fd4974'
-down_revision: Union[str, Sequence[str], None] = '683435d37061'
+down_revision: Union[str, Sequence[str], None] = '4e8e405a79de'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
