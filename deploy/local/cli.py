@@ -4,6 +4,7 @@
     python -m deploy.local.cli import products.xlsx [--dry-run]     # the registry's product import
     python -m deploy.local.cli report --year 2562 --month 6 7 8 9 --format markdown --out reports/
     python -m deploy.local.cli token --role province_officer --province 72
+    python -m deploy.local.cli national-demo [--scale 0.1] [--provinces 72 10] [--months 6 7]   # all 77 provinces
 
 Services are found at --url-registry/-scheduling/-sales/-monitoring (or OTOP_<SERVICE>_URL), by default
 the local stack's ports (--http-port, 8001 onwards). The bearer token is --token (or OTOP_TOKEN), else one
@@ -12,6 +13,7 @@ See docs/local-stack.md.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -24,7 +26,8 @@ from pathlib import Path
 import httpx
 
 from deploy.local.demo import load_demo
-from deploy.local.demo_data import PROVINCE
+from deploy.local.demo_data import MONTHS, PROVINCE
+from deploy.local.national import LoadFailed, load_national
 from deploy.local.processes import REPO, SERVICES, local_urls
 from shared.auth import Principal, Role, issue_token
 
@@ -148,6 +151,28 @@ def report(args: argparse.Namespace) -> None:
             say(f"  wrote {target} ({len(response.content):,} bytes)")
 
 
+def national_demo(args: argparse.Namespace) -> None:
+    say(f"loading the national demo into {', '.join(urls_from(args).values())}, POS sales to {args.kafka}")
+    try:
+        summary = asyncio.run(load_national(urls_from(args), token_from(args, Role.DEPARTMENT), args.kafka,
+                                            scale=args.scale, provinces=args.provinces, months=args.months,
+                                            concurrency=args.concurrency, say=say))
+    except LoadFailed as exc:
+        raise SystemExit(f"national demo failed: {exc}") from exc
+    out = args.out or args.state_dir / "national.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    say(f"summary written to {out}")
+    print(json.dumps({k: v for k, v in summary.items() if k != "provinces"}, indent=2, ensure_ascii=False))
+
+
+def fraction(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError("a fraction in (0, 1]")
+    return number
+
+
 def token(args: argparse.Namespace) -> None:
     print(token_from(argparse.Namespace(**{**vars(args), "token": None}), Role(args.role)))
 
@@ -175,6 +200,18 @@ def parser() -> argparse.ArgumentParser:
     reports.add_argument("--digits", default="arabic", help="arabic or thai")
     reports.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     reports.set_defaults(run=report)
+    national = commands.add_parser("national-demo", help="load all 77 provinces' season (or a fraction) through "
+                                   "the APIs and the POS ingress topic")
+    national.add_argument("--scale", type=fraction, default=1.0,
+                          help="fraction of the real producer and product counts (97,800 and 220,800); 1 by default")
+    national.add_argument("--provinces", nargs="*", default=None, metavar="CODE", help="only these DOPA codes")
+    national.add_argument("--months", nargs="*", type=int, default=list(MONTHS), choices=MONTHS,
+                          help="months of 2562 (2019) to run (default June to September)")
+    national.add_argument("--kafka", default=os.environ.get("OTOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+                          help="Kafka bootstrap for the POS sales (default OTOP_KAFKA_BOOTSTRAP, else the local stack's)")
+    national.add_argument("--concurrency", type=int, default=12, help="HTTP requests in flight at most")
+    national.add_argument("--out", type=Path, help="summary JSON (default <state dir>/national.json)")
+    national.set_defaults(run=national_demo)
     tokens = commands.add_parser("token", help="print a bearer token signed with the JWT key")
     tokens.add_argument("--role", default=Role.PROVINCE_OFFICER.value, choices=[r.value for r in Role])
     tokens.set_defaults(run=token)

@@ -3,18 +3,19 @@
 import logging
 from functools import partial
 
-from services.sales import handlers
+from services.sales import handlers, tables
 from services.sales.config import SalesSettings
 from shared import topics
 from shared.batch import BatchConsumer
 from shared.consumer import EventConsumer
-from shared.contracts.registry import ProductRegistered, ProductUpdated
+from shared.contracts.registry import ProductState
 from shared.contracts.scheduling import (
     MarketDayCancelled,
     MarketDayHeld,
     MarketDayRescheduled,
     MarketDayScheduled,
 )
+from shared.read_models import newest_state
 from shared.service import Database
 from shared.settings import ServiceSettings
 
@@ -25,9 +26,11 @@ def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | B
     settings = SalesSettings.of(settings)
     retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
     read_models = [
-        EventConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions, inbox=db.inbox,
-                      handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},
-                      **retries),
+        # A registry import publishes thousands of products at once: a batch at a time; held sales waiting on
+        # one of them are retried now.
+        BatchConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions,
+                      handler=newest_state(db.inbox, "sales.products", tables.products, ProductState,
+                                           handlers.product_row, after=handlers.products_arrived), **retries),
         EventConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
                       inbox=db.inbox, handlers={event: handlers.market_day_changed for event in (
                           MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)},

@@ -55,11 +55,14 @@ HELD_SALES_GROUP = "sales.held"  # the dlq-consumer-group of sales dead-lettered
 # --- read models of other services' events
 
 
-async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
-    await _keep_newest(session, tables.products, {
-        "id": event.product_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "producer_id", "name", "category", "price_thb", "unit", "status"})})
-    await _retry_held_now(session, tables.held_sales.c.product_id == event.product_id)
+def product_row(envelope: Envelope, event: ProductState) -> dict:
+    """The products read model's row of a product event (kept by shared.read_models.newest_state)."""
+    return {"id": event.product_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "producer_id", "name", "category", "price_thb", "unit", "status"})}
+
+
+async def products_arrived(session: AsyncSession, rows: list[dict]) -> None:
+    await _retry_held_now(session, tables.held_sales.c.product_id.in_([row["id"] for row in rows]))
 
 
 async def market_day_changed(session: AsyncSession, envelope: Envelope, event: MarketDayState) -> None:

@@ -68,26 +68,17 @@ V, P, M, I = tables.venues, tables.plans, tables.market_days, tables.invitations
 # --- read models of other services' events
 
 
-async def _keep_newest(session: AsyncSession, table, row: dict) -> None:
-    """Upsert an aggregate's state, only if its revision is newer (events may come again or out of order)."""
-    stmt = insert(table).values(row)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={k: stmt.excluded[k] for k in row if k != "id"},
-        where=table.c.revision < stmt.excluded.revision))
+def producer_row(envelope: Envelope, event: ProducerState) -> dict:
+    """The producers read model's row of a producer event (kept by shared.read_models.newest_state)."""
+    return {"id": event.producer_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "name", "available", "unavailable_reason", "unavailable_from",
+                                        "unavailable_until"})}
 
 
-async def producer_changed(session: AsyncSession, envelope: Envelope, event: ProducerState) -> None:
-    await _keep_newest(session, tables.producers, {
-        "id": event.producer_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "name", "available", "unavailable_reason", "unavailable_from",
-                                    "unavailable_until"})})
-
-
-async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
-    await _keep_newest(session, tables.products, {
-        "id": event.product_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
-                                    "nawatwithi", "status"})})
+def product_row(envelope: Envelope, event: ProductState) -> dict:
+    return {"id": event.product_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
+                                        "nawatwithi", "status"})}
 
 
 async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
