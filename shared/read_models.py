@@ -1,4 +1,4 @@
-"""Read models of another service's aggregates, kept a batch of events at a time.
+"""Read models of other services' events, kept a batch of events at a time.
 
 A registry import of a large province publishes thousands of ProductRegistered events in a moment, and
 the whole country's some 320,000; applied one event per transaction (`shared.consumer.EventConsumer`) the
@@ -6,7 +6,9 @@ three services that keep products took hours to catch up (docs/benchmarks.md, th
 `newest_state` makes a `shared.batch.BatchConsumer` handler instead: the batch's events are claimed in
 the inbox (as one at a time would be), the newest state of each aggregate in the batch is upserted in
 one statement, and a stored row changes only for a newer revision, so redelivered and reordered events
-leave the model as they would one at a time.
+leave the model as they would one at a time. `in_order` is for a topic of several event types whose
+handlers already keep a model (shared.consumer.Handler): the same handlers, applied in the records'
+order, but one transaction, one inbox statement and one offset commit for the whole batch.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,8 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.batch import BatchHandler, Rejection, claimed_events
+from shared.consumer import Handler
 from shared.db import arrays, unnested
-from shared.events import Envelope, Payload
+from shared.events import Envelope, Payload, registered_contracts
 
 RowOf = Callable[[Envelope, Payload], dict]  # an event's row: "id", "revision" and the model's columns
 AfterWrite = Callable[[AsyncSession, list[dict]], Awaitable[None]]
@@ -56,4 +59,27 @@ def newest_state(inbox: Table, consumer: str, table: Table, state: type[Payload]
             await after(session, rows)
         return rejections
 
+    apply.handles = handled((state,))
     return apply
+
+
+def in_order(inbox: Table, consumer: str, handlers: dict[type[Payload], Handler]) -> BatchHandler:
+    """A BatchConsumer handler applying each event of the batch not applied before with its type's handler,
+    in order, in the batch's transaction (a handler's RejectEvent fails the batch, which BatchConsumer then
+    applies record by record, so only that event is dead-lettered)."""
+    types = tuple(handlers)
+
+    async def apply(session: AsyncSession, records: Sequence[ConsumerRecord]) -> list[Rejection]:
+        events, rejections = await claimed_events(session, inbox, consumer, records, types)
+        for envelope, event in events:
+            await handlers[type(event)](session, envelope, event)
+        return rejections
+
+    apply.handles = handled(types)
+    return apply
+
+
+def handled(types: tuple[type[Payload], ...]) -> frozenset[tuple[str, int]]:
+    """The (event type, version) of every registered contract a handler of `types` applies: what a
+    consumer handles (tests/reliability fuzz every one of them)."""
+    return frozenset(key for key, model in registered_contracts().items() if issubclass(model, types))

@@ -362,8 +362,9 @@ class NationalLoad:
     async def accept(self, loaded: Loaded, day: MarketDay) -> None:
         code = loaded.province.code
         lineup = await self.http("scheduling", "GET", f"/provinces/{code}/market-days/{loaded.day_ids[day.index]}/lineup")
-        await asyncio.gather(*(self.http("scheduling", "POST", f"/provinces/{code}/invitations/{i['id']}/accept")
-                               for i in lineup["invitations"] if i["status"] == "sent"))
+        for invitation in lineup["invitations"]:  # one at a time: an answer locks the market day's lineup
+            if invitation["status"] == "sent":
+                await self.http("scheduling", "POST", f"/provinces/{code}/invitations/{invitation['id']}/accept")
 
     async def hold_and_sell(self, loaded: Loaded, day: MarketDay) -> None:
         code, day_id = loaded.province.code, loaded.day_ids[day.index]

@@ -1,4 +1,5 @@
-"""Monitoring's Kafka subscribers: thin, each maps event types to a read-model handler."""
+"""Monitoring's Kafka subscribers: thin, each maps event types to a read-model handler; all consume a batch
+of records at a time (shared.batch.BatchConsumer, shared.read_models)."""
 
 from functools import partial
 
@@ -6,7 +7,6 @@ from services.monitoring import tables
 from services.monitoring.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import EventConsumer
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.scheduling import (
     AttendanceRecorded,
@@ -22,7 +22,7 @@ from shared.contracts.scheduling import (
     VenueRegistered,
     VenueUpdated,
 )
-from shared.read_models import newest_state
+from shared.read_models import in_order, newest_state
 from shared.service import Database
 from shared.settings import ServiceSettings
 
@@ -48,10 +48,11 @@ GROUPS = {**{group_id: topic for group_id, (topic, *_) in {**REGISTRY, **SUBSCRI
           SALES_GROUP: topics.SALES_RECORDED}
 
 
-def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
+def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
-    return [*(EventConsumer(group_id=group_id, topic=topic, handlers=handlers, sessions=db.sessions, inbox=db.inbox,
-                            **retries)
+    # Every subscription a batch at a time: a national season sends tens of thousands of invitation events.
+    return [*(BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
+                            handler=in_order(db.inbox, group_id, handlers), **retries)
               for group_id, (topic, handlers) in SUBSCRIPTIONS.items()),
             *(BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
                             handler=newest_state(db.inbox, group_id, table, state, row_of,

@@ -7,14 +7,8 @@ from services.sales import handlers, tables
 from services.sales.config import SalesSettings
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import EventConsumer
 from shared.contracts.registry import ProductState
-from shared.contracts.scheduling import (
-    MarketDayCancelled,
-    MarketDayHeld,
-    MarketDayRescheduled,
-    MarketDayScheduled,
-)
+from shared.contracts.scheduling import MarketDayState
 from shared.read_models import newest_state
 from shared.service import Database
 from shared.settings import ServiceSettings
@@ -22,7 +16,7 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
-def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
+def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     settings = SalesSettings.of(settings)
     retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
     read_models = [
@@ -31,10 +25,10 @@ def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | B
         BatchConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions,
                       handler=newest_state(db.inbox, "sales.products", tables.products, ProductState,
                                            handlers.product_row, after=handlers.products_arrived), **retries),
-        EventConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
-                      inbox=db.inbox, handlers={event: handlers.market_day_changed for event in (
-                          MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)},
-                      **retries),
+        # The market days' topic carries every invitation too: a batch at a time, those pass by.
+        BatchConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
+                      handler=newest_state(db.inbox, "sales.market_days", tables.market_days, MarketDayState,
+                                           handlers.market_day_row, after=handlers.market_days_arrived), **retries),
     ]
     if settings.master_key() is None:
         log.warning("OTOP_SALES_SIGNING_MASTER_KEY is not set: the POS ingress topic is not consumed")

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from deploy.local.processes import ServiceProcess
+from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from shared.auth import Principal, Role, issue_token
 from tests import harness
-from tests.conftest import eventually
+from tests.conftest import consume_from_now, eventually
 
 pytestmark = pytest.mark.integration
 SECRET = "e2e-test-signing-key-0123456789abcdef"
@@ -20,6 +21,9 @@ SECRET = "e2e-test-signing-key-0123456789abcdef"
 
 @pytest.fixture
 async def services(kafka_bootstrap, pg_server, tmp_path):
+    # Monitoring deployed now: it reads this test's events, not every product earlier tests published on
+    # the session's broker (a page of its product list would not reach this test's product).
+    await consume_from_now(kafka_bootstrap, MONITORING_GROUPS)
     started = []
     for name in ("registry", "monitoring"):
         db = f"e2e_{name}_{uuid.uuid4().hex[:8]}"

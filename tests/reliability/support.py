@@ -239,7 +239,7 @@ class Subscription:
     service: str
     group_id: str
     topic: str
-    handles: frozenset[tuple[str, int]]  # (event type, version); empty for the POS ingress batch consumer
+    handles: frozenset[tuple[str, int]]  # (event type, version); empty for the POS ingress and sales batch consumers
 
 
 def subscriptions() -> list[Subscription]:
@@ -258,7 +258,8 @@ def subscriptions() -> list[Subscription]:
                                  sales_signing_master_key=MASTER_KEY)
         database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
-            handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else frozenset()
+            handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else \
+                getattr(consumer._handler, "handles", frozenset())  # shared.read_models' batch handlers say
             found.append(Subscription(name, consumer.group_id, consumer.topic, handles))
     return found
 
