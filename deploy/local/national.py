@@ -17,6 +17,7 @@ report and the national reports must count exactly what was sent.
 import asyncio
 import hashlib
 import hmac
+import importlib
 import json
 import time
 import uuid
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -45,6 +47,21 @@ SETTLE_TIMEOUT_S = 3_600.0
 
 class LoadFailed(Exception):
     pass
+
+
+def consumer_groups() -> dict[str, str]:
+    """Every consumer group of every service and its topic, read from the services' own consumers() lists
+    (built with stand-ins for the database: nothing connects)."""
+    from services.sales.config import SalesSettings
+
+    stand_in = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
+    groups = {}
+    for name in SERVICES:
+        settings = SalesSettings(service_name=name, database_url="postgresql://unused", jwt_secret="x" * 32,
+                                 sales_signing_master_key="x" * 32)
+        for consumer in importlib.import_module(f"services.{name}.consumers").consumers(stand_in, settings):
+            groups[consumer.group_id] = consumer.topic
+    return groups
 
 
 def kafka_options(bootstrap: str) -> dict:
@@ -151,17 +168,17 @@ class Pipeline:
                       timeout: float = SETTLE_TIMEOUT_S) -> float:
         """Waits until every service's outbox is empty and every consumer group has committed the end of its
         topics, twice in a row; says every 10 s what is still moving. Returns the seconds it took. The groups
-        and their topics are those the services' metrics name (`otop_consumer_lag`)."""
+        are those the services' code subscribes (`consumer_groups`); a group that has not committed yet
+        counts as behind by all its topic holds."""
         started = time.monotonic()
         quiet, last_said = 0, started
+        group_topics = {group: {topic} for group, topic in consumer_groups().items()}
         while quiet < 2:
-            backlog, group_topics = {}, defaultdict(set)
+            backlog = {}
             for service in SERVICES:
-                for name, labels, value in await http.metrics(service):
+                for name, _, value in await http.metrics(service):
                     if name == "otop_outbox_backlog":
                         backlog[service] = backlog.get(service, 0) + value
-                    elif name == "otop_consumer_lag":  # names each consumer group and its topic
-                        group_topics[labels["consumer"]].add(labels["topic"])
             lag = await self.behind(group_topics) if not any(backlog.values()) else {}
             busy = {f"{k} outbox": int(v) for k, v in backlog.items() if v} | lag
             quiet = 0 if busy else quiet + 1
@@ -346,34 +363,41 @@ class NationalLoad:
         return loaded.row_of[invitation["product_id"]]
 
     async def lineup(self, loaded: Loaded, day: MarketDay) -> None:
+        """The scheduling service's proposal invited; some producers decline (the reasons the seed names), and
+        the next proposal replaces them."""
         base = f"/provinces/{loaded.province.code}/market-days/{loaded.day_ids[day.index]}"
         invited = (await self.http("scheduling", "POST", f"{base}/lineup/fill"))["invited"]
         rng = rng_for("declines", loaded.province.code, day.index)
         ordered = sorted(invited, key=lambda i: self.row(loaded, i))
         declining = rng.sample(ordered, min(len(ordered), rng.choice([0, 1, 2, 2, 3])))
-        for invitation in declining:
-            reason = rng.choices(list(DECLINE_REASONS), weights=list(DECLINE_REASONS.values()))[0]
-            await self.http("scheduling", "POST", f"/provinces/{loaded.province.code}/invitations/{invitation['id']}"
-                            "/decline", json={"reason": reason})
-        replacements = (await self.http("scheduling", "POST", f"{base}/lineup/fill"))["invited"]
+        replacements = []
+        if declining:
+            await self.http("scheduling", "POST", f"{base}/answers", json={"answers": [
+                {"invitation_id": i["id"], "accept": False,
+                 "reason": rng.choices(list(DECLINE_REASONS), weights=list(DECLINE_REASONS.values()))[0]}
+                for i in declining]})
+            replacements = (await self.http("scheduling", "POST", f"{base}/lineup/fill"))["invited"]
         loaded.facts[day.index] = {"declined": len(declining), "invited": len(invited) + len(replacements)}
         self.counts.update(declined=len(declining), invited=len(invited) + len(replacements))
 
     async def accept(self, loaded: Loaded, day: MarketDay) -> None:
-        code = loaded.province.code
-        lineup = await self.http("scheduling", "GET", f"/provinces/{code}/market-days/{loaded.day_ids[day.index]}/lineup")
-        for invitation in lineup["invitations"]:  # one at a time: an answer locks the market day's lineup
-            if invitation["status"] == "sent":
-                await self.http("scheduling", "POST", f"/provinces/{code}/invitations/{invitation['id']}/accept")
+        """Every producer still invited says yes (the officer enters the round of answers at once)."""
+        base = f"/provinces/{loaded.province.code}/market-days/{loaded.day_ids[day.index]}"
+        lineup = await self.http("scheduling", "GET", f"{base}/lineup")
+        sent = [{"invitation_id": i["id"], "accept": True} for i in lineup["invitations"] if i["status"] == "sent"]
+        answered = (await self.http("scheduling", "POST", f"{base}/answers", json={"answers": sent}))["invitations"] \
+            if sent else []
+        loaded.facts[day.index]["lineup"] = [i for i in lineup["invitations"] if i["status"] == "accepted"] + answered
 
     async def hold_and_sell(self, loaded: Loaded, day: MarketDay) -> None:
         code, day_id = loaded.province.code, loaded.day_ids[day.index]
         base = f"/provinces/{code}/market-days/{day_id}"
         await self.http("scheduling", "POST", f"{base}/held")
-        lineup = await self.http("scheduling", "GET", f"{base}/lineup")
-        accepted = sorted((i for i in lineup["invitations"] if i["status"] == "accepted"), key=lambda i: self.row(loaded, i))
+        lineup = loaded.facts[day.index].pop("lineup")
+        accepted = sorted(lineup, key=lambda i: self.row(loaded, i))
+        in_lineup = len(accepted)
         rng = rng_for("attendance", code, day.index)
-        if rng.random() < 0.3:
+        if accepted and rng.random() < 0.3:  # now and then an accepted producer does not come
             accepted.pop(rng.randrange(len(accepted)))
         await self.http("scheduling", "PUT", f"{base}/attendance", json={"product_ids": [i["product_id"] for i in accepted]})
         messages, total = [], Decimal(0)
@@ -390,7 +414,7 @@ class NationalLoad:
         await self.pipeline.send(messages)
         loaded.facts[day.index].update(
             month=day.day.month, sales=len(messages), amount=total, attended=len(accepted),
-            producers=len({i["producer_id"] for i in accepted}), accepted=lineup["accepted"])
+            producers=len({i["producer_id"] for i in accepted}), accepted=in_lineup)
         self.counts.update(days_held=1, sales=len(messages))
 
     # --- 4. the committee's evaluations (two members a market day, entered by the officer)
@@ -458,6 +482,24 @@ class NationalLoad:
                 for p in self.provinces}}
 
 
+async def ready(http: Http, say: Callable[[str], None], timeout: float = 300) -> None:
+    """Until every service answers /health/ready (its database reachable and its Kafka consumers running)."""
+    deadline = time.monotonic() + timeout
+    async def answers(service: str) -> bool:
+        try:
+            return (await http.clients[service].get("/health/ready")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    for service in SERVICES:
+        if not await answers(service):
+            say(f"  waiting for {service} to be ready ...")
+        while not await answers(service):
+            if time.monotonic() > deadline:
+                raise LoadFailed(f"{service} is not ready after {timeout:.0f} s")
+            await asyncio.sleep(1)
+
+
 async def load_national(urls: dict[str, str], token: str, bootstrap: str, *, scale: float = 1.0,
                         provinces: list[str] | None = None, months: list[int] | None = None,
                         concurrency: int = 12, say: Callable[[str], None] = print) -> dict:
@@ -472,6 +514,7 @@ async def load_national(urls: dict[str, str], token: str, bootstrap: str, *, sca
     http, pipeline = Http(urls, token, concurrency), Pipeline(bootstrap)
     await pipeline.start()
     try:
+        await ready(http, say)
         for loaded in chosen:
             existing = await http("registry", "GET", f"/provinces/{loaded.code}/products", params={"limit": 1})
             if existing["total"]:

@@ -15,6 +15,7 @@ from services.scheduling import tables
 from services.scheduling.domain import (
     DEFAULT_PRODUCTS_PER_MARKET_DAY,
     IN_LINEUP,
+    AnswerIn,
     AttendanceIn,
     Candidate,
     Change,
@@ -441,6 +442,24 @@ async def decline(db: Database, session: AsyncSession, province_code: str, invit
                                InvitationDeclined, {"decline_reason": answer.reason, "note": answer.note},
                                reason=answer.reason, note=answer.note)
     return invitation, await proposal(session, province_code, invitation["market_day_id"])
+
+
+async def answer_all(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID,
+                     answers: Sequence[AnswerIn]) -> tuple[list[dict], Proposal]:
+    """Several producers' answers to invitations of one market day, each as `accept` or `decline` records it,
+    all or none; with the replacements that would bring the lineup back to target."""
+    await _lineup_changeable(session, province_code, market_day_id)
+    invitations = []
+    for answer in answers:
+        where = and_(I.c.id == answer.invitation_id, I.c.market_day_id == market_day_id)
+        if answer.accept:
+            invitations.append(await _answer(db, session, province_code, where, InvitationStatus.ACCEPTED,
+                                             InvitationAccepted))
+        else:
+            invitations.append(await _answer(
+                db, session, province_code, where, InvitationStatus.DECLINED, InvitationDeclined,
+                {"decline_reason": answer.reason, "note": answer.note}, reason=answer.reason, note=answer.note))
+    return invitations, await proposal(session, province_code, market_day_id)
 
 
 async def withdraw(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, product_id: UUID,

@@ -73,6 +73,7 @@ def test_compose_provisions_prometheus_and_grafana_with_the_dashboard():
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)
 def test_the_local_stack_prometheus_scrapes_every_replica_and_answers_the_dashboard():
     state = harness.scratch_dir("otop-prometheus-")
     http_port = harness.free_port_run(8)
