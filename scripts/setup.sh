@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
 # Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
-# chromedriver + Thai fonts (the dashboard's browser test), a Python 3.11 virtualenv with pinned packages,
-# and the Apache Kafka jars from Maven Central.
+# chromedriver + Thai fonts (the dashboard's browser test), Prometheus (the local stack's --with-prometheus and
+# promtool), a Python 3.11 virtualenv with pinned packages, and the Apache Kafka jars from Maven Central.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 # The monitoring report's PDF: Pango for WeasyPrint, and the Thai font it embeds (services/monitoring/report/pdf.py).
 ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/arundina/ArundinaSans.ttf ] || need_apt+=(fonts-arundina)
+# Prometheus (and promtool) for the local stack's --with-prometheus and the tests of its scrape config.
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
