@@ -58,8 +58,8 @@ def main() -> None:
     params = Params(**{f.name: getattr(args, f.name) for f in fields(Params) if f.name != "service_env"},
                     service_env=tuple(tuple(item.split("=", 1)) for item in args.env))
     load = os.getloadavg()
-    with harness.kafka() as bootstrap, harness.postgres() as server:
-        results = asyncio.run(run(bootstrap, server, params, args.out))
+    with harness.kafka() as kafka, harness.postgres() as server:
+        results = asyncio.run(run(kafka, server, params, args.out))
     results["machine"] = {"cpus": os.cpu_count(), "load_average_before": load, "load_average_after": os.getloadavg(),
                           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=harness.REPO,
                                                    capture_output=True, text=True).stdout.strip()}

@@ -23,8 +23,8 @@ import asyncpg
 import httpx
 
 from bench.pipeline import peak_rss_mb
+from deploy.local.cli import auth_from
 from deploy.local.processes import REPO, SERVICES, local_urls
-from shared.auth import Principal, Role, issue_token
 
 YEAR = 2019
 REPEATS = 5
@@ -97,10 +97,9 @@ async def timed(http: httpx.AsyncClient, path: str, repeats: int = REPEATS) -> d
     return {"path": path, "median_s": statistics.median(runs), "best_s": min(runs), "bytes": len(answer.content)}
 
 
-async def measure(urls: dict[str, str], token: str, provinces: list[str]) -> dict:
-    headers = {"Authorization": f"Bearer {token}"}
+async def measure(urls: dict[str, str], auth: httpx.Auth, provinces: list[str]) -> dict:
     results: dict = {"proposal": [], "province_reports": [], "national_reports": []}
-    async with httpx.AsyncClient(headers=headers, timeout=600) as http:
+    async with httpx.AsyncClient(auth=auth, timeout=600) as http:
         for code in provinces:
             days = (await http.get(f"{urls['scheduling']}/provinces/{code}/market-days",
                                    params={"from": f"{YEAR}-09-01", "to": f"{YEAR}-09-30"})).json()
@@ -128,13 +127,14 @@ def main() -> None:
     parser.add_argument("--pg-port", type=int, default=15432)
     parser.add_argument("--provinces", nargs="*", default=["30", "72", "83"],
                         help="province codes to time (default: the largest, Suphanburi, the smallest)")
+    parser.add_argument("--user", default="demo-department", help="a department user of the stack (the CLI's "
+                        "token: its password from OTOP_PASSWORD, else the stack's demo-users.json)")
     parser.add_argument("--out", type=Path, default=REPO / ".local" / "bench" / "national.json")
     args = parser.parse_args()
     state = args.state_dir.resolve()
     load = os.getloadavg()
-    token = issue_token((state / "jwt_secret").read_text().strip(),
-                        Principal(subject="bench-national", role=Role.DEPARTMENT))
-    timings = asyncio.run(measure(local_urls(args.http_port), token, args.provinces))
+    auth = auth_from(argparse.Namespace(token=None, client_id=None, user=args.user, realm_url=None, state_dir=state))
+    timings = asyncio.run(measure(local_urls(args.http_port), auth, args.provinces))
     pids = service_pids(args.http_port)
     results = {
         **timings,

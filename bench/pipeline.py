@@ -27,13 +27,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.reports import fill, time_reports
+from deploy.kafka.provision import service_specs
 from deploy.local.processes import ServiceProcess
 from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from services.sales.domain import pos_sale_id
 from shared import topics
 from shared.kafka_admin import ensure_topics
-from tests.conftest import TEST_JWT_SECRET, bearer, consume_from_now, eventually
-from tests.harness import free_port
+from tests import harness
+from tests.conftest import bearer, consume_from_now, eventually
+from tests.harness import KafkaFixture, free_port
 from tests.sales.support import MASTER_KEY, market_day, pos_body, pos_sale, product, publish, signed
 
 PROVINCE = "72"
@@ -74,13 +76,14 @@ def percentile(sorted_values: list[float | None], share: float) -> float | None:
 
 
 class Bench:
-    def __init__(self, bootstrap: str, server: str, params: Params, work_dir: Path) -> None:
-        self.bootstrap, self.params, self.work_dir = bootstrap, params, work_dir
+    def __init__(self, kafka: KafkaFixture, server: str, params: Params, work_dir: Path) -> None:
+        self.kafka, self.params, self.work_dir = kafka, params, work_dir
         run = uuid4().hex[:8]
         base = server.rsplit("/", 1)[0]
         self.server = server
         self.urls = {name: f"{base}/bench_{run}_{name}" for name in ("sales", "monitoring", "raw")}
-        env = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": TEST_JWT_SECRET,
+        keycloak = harness.session_keycloak(server)  # the services check its tokens (bearer() below)
+        env = {**keycloak.service_env(), **keycloak.sales_env(),
                "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY, **dict(params.service_env)}
         self.services = {name: ServiceProcess(name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]},
                                               work_dir / f"{name}.log") for name in ("sales", "monitoring")}
@@ -97,18 +100,20 @@ class Bench:
         finally:
             await admin.close()
         # The services see only this run's messages, even on a broker other runs used.
-        await consume_from_now(self.bootstrap, {**SALES_GROUPS, **MONITORING_GROUPS})
-        for service in self.services.values():
+        await consume_from_now(self.kafka, {**SALES_GROUPS, **MONITORING_GROUPS})
+        for name, service in self.services.items():  # each with its own principal, as deployed
+            service.env |= await self.kafka.service_env(service_specs()[name])
             service.start()
         for service in self.services.values():
             await asyncio.to_thread(service.wait_ready)
-        async with httpx.AsyncClient(base_url=self.services["sales"].url) as http:
+        # Registering makes the integration's Keycloak client too: seconds on a busy machine.
+        async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=60) as http:
             created = await http.post(f"/provinces/{PROVINCE}/integrations", json={"name": "bench POS"},
                                       headers=OFFICER)
             created.raise_for_status()
             self.key = created.json()
         self.product, self.day = product(), market_day(day=date(2019, 7, 15))
-        await publish(self.bootstrap, self.product, self.day, province=PROVINCE)
+        await publish(self.kafka, self.product, self.day, province=PROVINCE)
         await eventually(lambda: self._fetchval("sales", "SELECT EXISTS (SELECT FROM products WHERE id = $1) "
                                                 "AND EXISTS (SELECT FROM market_days WHERE id = $2)",
                                                 self.product.product_id, self.day.market_day_id), timeout=60)
@@ -141,27 +146,29 @@ class Bench:
         messages += messages[:int(n * self.params.duplicate_share)]  # sent again: counted once
         self._note_rss()
         self.services["sales"].stop()  # the messages wait on the topic, as after an outage
-        starts = await end_offsets(self.bootstrap, topics.SALES_INGRESS)
-        await send_all(self.bootstrap, messages)
-        baseline_s, baseline_cpu_s = await raw_baseline(self.bootstrap, starts, len(messages), self.urls["raw"])
+        starts = await end_offsets(self.kafka, topics.SALES_INGRESS)
+        await send_all(self.kafka, messages)
+        baseline_s, baseline_cpu_s = await raw_baseline(self.kafka, starts, len(messages), self.urls["raw"])
 
         self.services["sales"].start()
         await asyncio.to_thread(self.services["sales"].wait_ready)
         pids = {name: service.process.pid for name, service in self.services.items()}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         day = self.day.market_day_id
-        first = stored = done = None
+        # The clock starts with the first message the sales service takes (its otop_records_received_total),
+        # as the baseline's starts with its first fetch; not after the first batch is stored.
+        first = await self._first_received()
+        stored = done = None
         deadline = time.monotonic() + 120 + n / 50
         while done is None:
             now = time.monotonic()
             in_sales = await self._fetchval("sales", "SELECT count(*) FROM sales WHERE market_day_id = $1", day)
             in_monitoring = await self._fetchval(
                 "monitoring", "SELECT count(*) FROM sales WHERE market_day_id = $1", day)
-            first = first or (now if in_sales else None)
             stored = stored or (now if in_sales >= n else None)
             done = now if in_monitoring >= n else None
             if now > deadline:
-                raise TimeoutError(f"after {now - first if first else 0:.0f}s: {in_sales} of {n} sales stored, "
+                raise TimeoutError(f"after {now - first:.0f}s: {in_sales} of {n} sales stored, "
                                    f"{in_monitoring} in monitoring")
             await asyncio.sleep(POLL_S)
         self._note_rss()
@@ -175,6 +182,19 @@ class Bench:
                 "pipeline_s": pipeline_s, "pipeline_sales_per_s": len(messages) / pipeline_s,
                 "sales_db_stored_after_s": stored - first,
                 "ratio_b_over_a": baseline_s / pipeline_s, **await self.counted(ids)}
+
+    async def _first_received(self, timeout: float = 60) -> float:
+        """The moment the sales service's ingress consumer has taken its first record (polled every POLL_S)."""
+        sample = f'otop_records_received_total{{consumer="sales.ingress",topic="{topics.SALES_INGRESS}"}}'
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=10) as http:
+            while time.monotonic() < deadline:
+                metrics = (await http.get("/metrics")).text
+                now = time.monotonic()
+                if any(line.startswith(sample) and float(line.split()[-1]) > 0 for line in metrics.splitlines()):
+                    return now
+                await asyncio.sleep(POLL_S)
+        raise TimeoutError(f"the sales service took no record within {timeout} s")
 
     async def counted(self, ids: list[str]) -> dict:
         """How many times each sale is counted in the sales DB and in monitoring's aggregate."""
@@ -203,7 +223,7 @@ class Bench:
         messages = [self.message(i) for i in ids]
         sent: dict[UUID, float] = {}
         seen: dict[UUID, float] = {}
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        producer = AIOKafkaProducer(**self.kafka.options(), acks="all")
         await producer.start()
 
         async def produce() -> float:
@@ -267,9 +287,9 @@ class Bench:
             service.stop()
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    await ensure_topics(bootstrap, [topic], partitions=6)
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap)
+async def end_offsets(kafka: KafkaFixture, topic: str) -> dict[TopicPartition, int]:
+    await ensure_topics(kafka.admin, [topic], partitions=6)
+    reader = AIOKafkaConsumer(topic, **kafka.options())
     await reader.start()
     try:
         return await reader.end_offsets(list(reader.assignment()))
@@ -277,8 +297,8 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
         await reader.stop()
 
 
-async def send_all(bootstrap: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+async def send_all(kafka: KafkaFixture, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
+    producer = AIOKafkaProducer(**kafka.options(), acks="all", linger_ms=5)
     await producer.start()
     try:
         sent = [await producer.send(topics.SALES_INGRESS, value, key=key, headers=headers)
@@ -293,14 +313,14 @@ RAW_TABLE = """CREATE TABLE IF NOT EXISTS raw_sales (
     unit_price_thb numeric, sold_at timestamptz)"""
 
 
-async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count: int,
+async def raw_baseline(kafka: KafkaFixture, starts: dict[TopicPartition, int], count: int,
                        database_url: str) -> tuple[float, float]:
     """The floor any ingestion pays: consume `count` messages from `starts` in batches of 500, read the
     JSON, COPY the sales into one table, commit the offsets after each COPY. Seconds from the first
     batch fetched to the last offsets committed, and the CPU seconds this process used meanwhile."""
     db = await asyncpg.connect(database_url)
     await db.execute(RAW_TABLE)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"bench.raw.{uuid4().hex[:6]}",
+    consumer = AIOKafkaConsumer(**kafka.options(), group_id=f"bench.raw.{uuid4().hex[:6]}",
                                 enable_auto_commit=False)
     await consumer.start()
     try:
@@ -332,10 +352,10 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int], count:
         await db.close()
 
 
-async def run(bootstrap: str, server: str, params: Params, work_dir: Path) -> dict:
+async def run(kafka: KafkaFixture, server: str, params: Params, work_dir: Path) -> dict:
     """The whole benchmark on a running broker and PostgreSQL server; returns the figures."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    bench = Bench(bootstrap, server, params, work_dir)
+    bench = Bench(kafka, server, params, work_dir)
     results: dict = {"params": asdict(params), "started_at": datetime.now(UTC).isoformat()}
     try:
         await bench.prepare()

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
 # Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
-# chromedriver + Thai fonts (the dashboard's browser test), Prometheus (the local stack's --with-prometheus and
-# promtool), a Python 3.11 virtualenv with pinned packages, and the Apache Kafka jars from Maven Central.
+# chromedriver + Thai fonts (the browser tests), Prometheus (promtool, --with-prometheus), a Python 3.11 virtualenv with pinned
+# packages, the Apache Kafka jars and the Keycloak distribution from Maven Central.
+# The web gateway: nginx, and the web application (web/) built from the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)  # the Keycloak distribution is a zip
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # the Kafka TLS listener's CA and certificate
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
-# The dashboard's browser test: Debian's chromium with its matching driver, and Thai fonts to render the page.
+# The browser tests (tests/web): Debian's chromium with its matching driver, and Thai fonts to render the pages.
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 [ -d /usr/share/fonts/truetype/tlwg ] || need_apt+=(fonts-thai-tlwg)
 # The monitoring report's PDF: Pango for WeasyPrint, and the Thai font it embeds (services/monitoring/report/pdf.py).
 ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/arundina/ArundinaSans.ttf ] || need_apt+=(fonts-arundina)
-# Prometheus (and promtool) for the local stack's --with-prometheus and the tests of its scrape config.
+# The web gateway (deploy/gateway/): Debian's nginx serves the app and the APIs under one origin.
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+# Prometheus: promtool checks the alert rules (deploy/prometheus/alerts.yml) and the scrape config; the local
+# stack's --with-prometheus runs the server.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
@@ -38,3 +44,16 @@ if [ ! -f "$stamp" ] || [ "$(sha256sum requirements.txt pyproject.toml | sha256s
 fi
 
 bash deploy/kafka/kafka.sh fetch
+
+# The web application (web/): installed from the npm registry by its lockfile and built into web/dist, again
+# only when the lockfile or a source changed.
+web_stamp=web/.build-stamp
+web_sum=$(cd web && find package.json package-lock.json index.html vite.config.ts tsconfig.json src public -type f \
+          -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+if [ ! -f web/dist/index.html ] || [ ! -f "$web_stamp" ] || [ "$web_sum" != "$(cat "$web_stamp")" ]; then
+  echo "setup: building the web application (npm ci, vite build)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent >/dev/null)
+  echo "$web_sum" >"$web_stamp"
+fi
+# Keycloak (identity provider) from Maven Central, built once for production mode (deploy/keycloak/keycloak.sh).
+bash deploy/keycloak/keycloak.sh fetch

@@ -2,7 +2,7 @@
 
 The guarantees are those of shared/consumer.py: offsets are committed only after the batch's writes
 committed (and its refused records were dead-lettered); a batch interrupted by shutdown commits
-nothing and comes again. Because a batch can come again, the handler is idempotent by its own
+nothing and comes again; a transient failure is retried, never dead-lettered. Because a batch can come again, the handler is idempotent by its own
 business keys (e.g. `INSERT ... ON CONFLICT DO NOTHING`), not by the inbox.
 """
 
@@ -15,7 +15,8 @@ from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.consumer import Record, ReliableConsumer, claim_all, failure_reason
+from shared import faults
+from shared.consumer import Record, ReliableConsumer, claim_all, count_applied, failure_reason
 from shared.db import arrays, unnested
 from shared.events import Envelope, InvalidEvent, Payload, envelope_for, parse_event
 from shared.observability import correlation_id as current_correlation_id
@@ -37,7 +38,8 @@ async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, rec
     the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
     Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
     claim until it committed, so rows read after the claim include its changes. `usual`: the type
-    most records have, read in one pass (parse_event)."""
+    most records have, read in one pass (parse_event). The events returned are counted as applied
+    (shared.consumer.count_applied): the caller applies them in this transaction."""
     events, rejections = [], []
     for record in records:
         try:
@@ -46,9 +48,15 @@ async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, rec
             rejections.append(Rejection(record, "malformed", str(exc)))
             continue
         if isinstance(event, wanted):
-            events.append((envelope, event))
-    claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _ in events])
-    return [(envelope, event) for envelope, event in events if envelope.event_id in claimed], rejections
+            events.append((envelope, event, record.partition))
+    claimed = await claim_all(session, inbox, consumer, [envelope.event_id for envelope, _, _ in events])
+    applied = []
+    for envelope, event, partition in events:
+        if envelope.event_id in claimed:
+            claimed.remove(envelope.event_id)  # an event twice in one batch is applied once
+            applied.append((envelope, event, partition))
+    await count_applied(session, consumer, [partition for _, _, partition in applied])
+    return [(envelope, event) for envelope, event, _ in applied], rejections
 
 
 async def _undecoded(message: object) -> None:
@@ -63,7 +71,8 @@ BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord]], Awaitable[list
 class BatchConsumer(ReliableConsumer):
     """Consumes up to `max_records` records at a time. `handler` applies a whole batch in one
     transaction and returns the records it refuses; those are dead-lettered after the commit, and
-    only then are the offsets committed. A batch that still fails after retries is applied record by
+    only then are the offsets committed. A transient failure is retried with the whole batch in hand
+    (shared.consumer.ReliableConsumer). A batch that fails otherwise, after retries, is applied record by
     record, so a poison record is dead-lettered alone and the others still apply. `committed` is called
     after each batch's commit (e.g. the outbox relay's wake, so staged events go out at once)."""
 
@@ -76,12 +85,10 @@ class BatchConsumer(ReliableConsumer):
         sessions: async_sessionmaker[AsyncSession],
         max_records: int = 500,
         batch_timeout_ms: int = 200,
-        max_attempts: int = 3,
-        retry_backoff_s: float = 0.2,
         committed: Callable[[], None] = lambda: None,
+        **retry_options,
     ) -> None:
-        super().__init__(group_id=group_id, topic=topic, sessions=sessions, max_attempts=max_attempts,
-                         retry_backoff_s=retry_backoff_s)
+        super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
         self._handler = handler
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
@@ -93,29 +100,39 @@ class BatchConsumer(ReliableConsumer):
 
     async def handle(self, message: KafkaMessage) -> None:
         records = tuple(message.raw_message)
-        if await self._failed(records) and len(records) > 1:
+        if faults.strike("drop-one", self.group_id):
+            records = records[1:]  # shared/faults.py: lost, its offset committed with the batch
+            if not records:
+                return
+        give_back_at = self._give_back_at()
+        if await self._failed(records, give_back_at) and len(records) > 1:
             # One poison record must not hold the others back: apply them one by one.
             for record in records:
-                await self._failed((record,))
+                await self._failed((record,), give_back_at)
 
-    async def _failed(self, records: tuple[ConsumerRecord, ...]) -> bool:
+    async def _failed(self, records: tuple[ConsumerRecord, ...], give_back_at: float) -> bool:
         """Apply `records` with retries; False once applied. A single record that still fails is
         dead-lettered (and True returned)."""
+        rejections: list[Rejection] = []
 
         async def apply() -> None:
+            nonlocal rejections
             async with self._sessions.begin() as session:
                 rejections = await self._handler(session, records)
             self._committed()
-            for rejection in rejections:
-                await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1)
-            self._count(records[0], "batched", len(records) - len(rejections))
 
         first = records[0]
         attempts, error = await self._retrying(
-            apply, f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}")
-        if error is not None and len(records) == 1:
+            apply, f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}",
+            give_back_at)
+        if error is None:
+            for rejection in rejections:
+                await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1,
+                                        give_back_at=give_back_at)
+            self._count(first, "batched", len(records) - len(rejections))
+        elif len(records) == 1:
             reason, code = failure_reason(error)
-            await self._dead_letter(first, reason, code=code, attempts=attempts)
+            await self._dead_letter(first, reason, code=code, attempts=attempts, give_back_at=give_back_at)
         return error is not None
 
 

@@ -7,11 +7,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     Identity,
+    Index,
+    Integer,
     LargeBinary,
     MetaData,
     Select,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
     bindparam,
     cast,
@@ -19,7 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -36,7 +39,8 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
 
 def add_reliability_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """The outbox (events waiting for the relay) and the inbox (events already applied)."""
+    """The outbox (events waiting for the relay) and the inbox (events already applied), plus the tables of
+    dead letters' originals and of applied-event counters (`DEAD_LETTER_ORIGINALS`, `APPLIED_EVENTS`)."""
     outbox = Table(
         "outbox",
         metadata,
@@ -53,8 +57,39 @@ def add_reliability_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("consumer", String, primary_key=True),
         Column("event_id", Uuid, primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("inbox_by_age", "processed_at"),  # the pruning of ids older than the topics' retention
+    )
+    Table(  # a dead letter too large to copy whole: the DLQ gets it truncated, with a pointer to this row
+        "dead_letter_originals",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("consumer", String, nullable=False),
+        Column("topic", String, nullable=False),
+        Column("partition", Integer),
+        Column("offset", BigInteger),
+        Column("sha256", String(64), nullable=False),
+        Column("value_bytes", Integer, nullable=False),
+        Column("key", LargeBinary),
+        Column("value", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("stored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        UniqueConstraint("consumer", "topic", "sha256"),  # written again on a retry: one row
+    )
+    Table(  # events each consumer applied, by partition, counted in the transaction of their effect
+        "applied_events",
+        metadata,
+        Column("consumer", String, primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("events", BigInteger, nullable=False),
     )
     return outbox, inbox
+
+
+# The same tables, for the shared code that writes them in any service's database.
+_reliability = MetaData()
+add_reliability_tables(_reliability)
+DEAD_LETTER_ORIGINALS: Table = _reliability.tables["dead_letter_originals"]
+APPLIED_EVENTS: Table = _reliability.tables["applied_events"]
 
 
 async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:

@@ -11,7 +11,10 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.events import Envelope, Payload, envelope_for
+from shared.failures import Backoff, Status, until_done
+from shared.kafka_client import kafka_options
 from shared.observability import correlation_id as current_correlation_id
+from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,9 @@ async def add_event(
     return envelope
 
 
-def kafka_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def kafka_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **kafka_options(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -67,8 +70,11 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
-        self._max_backoff_s = max_backoff_s
+        self._backoff = Backoff(idle_poll_s, max_backoff_s)
         self._wake = asyncio.Event()
+        # Reported (otop_ready, /health/ready's body) but not failing readiness: HTTP writes are taken while
+        # Kafka is away, their events wait here (a service made unready would be taken out of its load balancer).
+        self.status = Status("outbox-relay", "relay", gates_readiness=False)
 
     def wake(self) -> None:
         """Called after a commit that staged events, so they go out without waiting for the poll."""
@@ -117,18 +123,16 @@ class OutboxRelay:
             self._producer = None
 
     async def run(self) -> None:
-        backoff = self._idle_poll_s
+        """Publish until cancelled. A failure leaves the events in the outbox: a transient one (Kafka or the
+        database away) is retried with backoff (until_done, not ready meanwhile); any other one is logged,
+        and retried after the same backoff (an outbox event is never dropped)."""
         while True:
             try:
-                published = await self.publish_batch()
-                backoff = self._idle_poll_s
-            except asyncio.CancelledError:
-                raise
+                published = await until_done(self.publish_batch, status=self.status, backoff=self._backoff,
+                                             label="outbox relay")
             except Exception:
-                # Kafka or the database is away: the events stay in the outbox; try again later.
-                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
+                log.error("outbox relay failed; retrying", exc_info=True)
+                await asyncio.sleep(self._backoff.next_delay())
                 continue
             if published == 0:
                 self._wake.clear()

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
@@ -21,15 +25,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
-from shared.consumer import EventConsumer
+from shared.auth import TokenVerifier
+from shared.consumer import EventConsumer, InboxPruner
 from shared.db import make_engine
 from shared.events import Envelope, Payload
-from shared.kafka_admin import ensure_topics
+from shared.failures import answer_503_while_unavailable, is_transient
+from shared.kafka_access import Grant, service_grants
+from shared.kafka_admin import DeadLetterDepth, require_topics
+from shared.kafka_client import kafka_security
 from shared.logging import configure_logging
 from shared.migrations import upgrade
 from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
 from shared.outbox import OutboxRelay, add_event, kafka_producer
 from shared.settings import ServiceSettings
+from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +78,102 @@ class ServiceSpec:
     routers: list[APIRouter]
     produces: list[str] = field(default_factory=list)  # topics this service publishes to
     consumers: Callable[[Database, ServiceSettings], list[EventConsumer]] = lambda db, settings: []
+    # Kafka access (shared/kafka_access.py) follows from these: the topics its consumers read, and whether
+    # it creates and deletes POS integrations' principals.
+    consumes: list[str] = field(default_factory=list)
+    provisions_integrations: bool = False
+
+    def kafka_grants(self) -> list[Grant]:
+        return service_grants(self.name, self.produces, self.consumes,
+                              provisions_integrations=self.provisions_integrations)
+
+    def check_consumers(self, consumers: list[EventConsumer]) -> None:
+        """Every consumer reads a declared topic in a group of this service's (its ACLs allow no other)."""
+        for consumer in consumers:
+            if consumer.topic not in self.consumes or not consumer.group_id.startswith(f"{self.name}."):
+                raise ValueError(f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
+                                 f"consumes={self.consumes} and groups '{self.name}.*'")
+
+
+# --- HTTP guards (issue 14, docs/security.md)
+
+JSON_BODY_LIMIT = 1024 * 1024  # bytes; an upload route allows more with its own max_body_size=...
+# Metrics and the API documents (OpenAPI, Swagger UI, AsyncAPI) live under this path: for operators and
+# Prometheus, inside the deployment. A gateway must not expose it; the service also refuses it to any
+# request that came through a proxy (which adds a forwarding header).
+INTERNAL = "/internal"
+FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+class BodyLimit:
+    """ASGI middleware: a request body larger than its route allows (`max_body_size` on an upload route,
+    else JSON_BODY_LIMIT) is answered 413 before it is read and before anything else runs, authentication
+    included. A declared Content-Length is checked at once; a body without one (chunked) is read here, at
+    most up to the limit, and handed on only if it fits."""
+
+    def __init__(self, app: ASGIApp, uploads: list[APIRoute], default: int = JSON_BODY_LIMIT) -> None:
+        self.app, self.uploads, self.default = app, uploads, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await JSONResponse({"detail": "invalid Content-Length"}, 400)(scope, receive, send)
+            elif int(declared) > self.default and int(declared) > (limit := self._limit(scope)):
+                await self._refuse(limit, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        limit, chunks, size = self._limit(scope), [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:
+                await self._refuse(limit, scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _limit(self, scope: Scope) -> int:
+        for route in self.uploads:
+            if route.matches(scope)[0] is Match.FULL:
+                return route.max_body_size
+        return self.default
+
+    @staticmethod
+    async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, 413)(scope, receive, send)
+
+
+class InternalOnly:
+    """ASGI middleware: paths under INTERNAL answer 404 to a request that came through a proxy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(f"{INTERNAL}/"):
+            headers = Headers(scope=scope)
+            if any(name in headers for name in FORWARDING_HEADERS):
+                await JSONResponse({"detail": "Not Found"}, 404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def database(request: Request) -> Database:
@@ -85,26 +190,33 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         engine = make_engine(settings.database_url)
         await upgrade(engine, spec.name, spec.metadata)
         relay = OutboxRelay(
-            engine, spec.outbox, lambda: kafka_producer(settings.kafka_bootstrap, f"{spec.name}-relay"),
+            engine, spec.outbox, lambda: kafka_producer(settings, f"{spec.name}-relay"),
             batch_size=settings.outbox_batch_size, idle_poll_s=settings.outbox_idle_poll_s,
         )
         db = Database(engine, async_sessionmaker(engine, expire_on_commit=False), spec.outbox, spec.inbox,
                       spec.name, relay)
-        broker = KafkaBroker(settings.kafka_bootstrap, acks="all", client_id=spec.name, logger=log)
+        # Topics are the deployment's to create (require_topics checks them), not the consumers'.
+        broker = KafkaBroker(settings.kafka_bootstrap, security=kafka_security(settings), acks="all", client_id=spec.name,
+                             allow_auto_create_topics=False, logger=log)
         consumers = spec.consumers(db, settings)
+        spec.check_consumers(consumers)
         for consumer in consumers:
             consumer.subscribe(broker)
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
+        app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
+        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready, otop_ready.
+        app.state.statuses = [consumer.status for consumer in consumers] + [relay.status]
+        app.state.dead_letter_depth = DeadLetterDepth(settings, [c.topic for c in consumers])
         topics = spec.produces + [c.topic for c in consumers]
+        topics += [dead_letter_topic(c.topic) for c in consumers]
 
         async def start_kafka() -> None:
             # HTTP is served (and writes land in the outbox) even while Kafka is unreachable.
             delay = 0.5
             while True:
                 try:
-                    await ensure_topics(settings.kafka_bootstrap, topics, settings.topic_partitions,
-                                        settings.topic_replication_factor)
+                    await require_topics(settings, topics)  # created by the deployment's provisioning
                     await broker.start()
                     app.state.kafka_ready = True
                     log.info("kafka consumers started", extra={"topics": topics})
@@ -116,8 +228,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10)
 
+        pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
+        app.state.statuses.append(pruner.status)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
-                 asyncio.create_task(start_kafka(), name="kafka-start")]
+                 asyncio.create_task(start_kafka(), name="kafka-start"),
+                 asyncio.create_task(pruner.run(), name="inbox-pruner")]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
         # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
@@ -136,25 +251,39 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
+            await app.state.token_verifier.aclose()
+            await app.state.dead_letter_depth.close()
             await engine.dispose()
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)
 
-    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan)
-    app.add_middleware(RequestObservability, service=spec.name)
+    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan, docs_url=f"{INTERNAL}/docs",
+                  redoc_url=None, openapi_url=f"{INTERNAL}/openapi.json")
+    app.add_middleware(InternalOnly)
+    app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
+                                           if getattr(route, "max_body_size", None)])
+    app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
+    answer_503_while_unavailable(app)
     for router in spec.routers:
         app.include_router(router)
 
-    @app.get("/asyncapi.json", tags=["docs"])
+    @app.get(f"{INTERNAL}/asyncapi.json", tags=["docs"])
     async def asyncapi(request: Request) -> dict:
         """The events this service publishes and consumes (AsyncAPI 3.0, generated from shared/contracts)."""
         consumed = [consumer.topic for consumer in request.app.state.consumers]
         return asyncapi_document(f"OTOP Mobile {spec.name} service events", spec.produces, consumed)
 
-    @app.get("/metrics", tags=["health"])
+    @app.get(f"{INTERNAL}/metrics", tags=["health"])
     async def metrics(request: Request) -> Response:
-        """Prometheus metrics; outbox backlog and consumer lag are measured at scrape time."""
-        OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        """Prometheus metrics; outbox backlog, consumer lag and dead-letter depth are measured at scrape time
+        (what cannot be measured, the database or Kafka being away, keeps its last value)."""
+        try:
+            OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+        except Exception as error:
+            if not is_transient(error):
+                raise
+        await request.app.state.dead_letter_depth.measure()
+        lags: dict[tuple[str, str], int] = {}  # summed over the partitions this instance holds
         for subscriber in request.app.state.broker.subscribers:
             consumer = getattr(subscriber, "consumer", None)
             if consumer is None:
@@ -162,8 +291,10 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             for tp in consumer.assignment():
                 highwater = consumer.highwater(tp)
                 if highwater is not None:
-                    lag = highwater - await consumer.position(tp)
-                    CONSUMER_LAG.labels(spec.name, getattr(consumer, "_group_id", ""), tp.topic).set(lag)
+                    key = (getattr(consumer, "_group_id", ""), tp.topic)
+                    lags[key] = lags.get(key, 0) + highwater - await consumer.position(tp)
+        for (group_id, topic), lag in lags.items():
+            CONSUMER_LAG.labels(spec.name, group_id, topic).set(lag)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"])
@@ -172,6 +303,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
     @app.get("/health/ready", tags=["health"])
     async def ready(request: Request) -> JSONResponse:
+        """200 when the database answers, the Kafka consumers run and no consumer or worker is held up by a
+        transient failure (`workers`: each one's state; the outbox relay's is reported, see OutboxRelay)."""
         db: Database = request.app.state.db
         try:
             async with db.engine.connect() as conn:
@@ -179,8 +312,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             database_ok = True
         except Exception:
             database_ok = False
-        ok = database_ok and request.app.state.kafka_ready
-        body = {"database": database_ok, "kafka": request.app.state.kafka_ready}
+        statuses = request.app.state.statuses
+        workers_ok = all(status.ready for status in statuses if status.gates_readiness)
+        ok = database_ok and request.app.state.kafka_ready and workers_ok
+        body = {"database": database_ok, "kafka": request.app.state.kafka_ready,
+                "workers": {status.component: status.as_dict() for status in statuses}}
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app

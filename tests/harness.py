@@ -1,19 +1,31 @@
-"""Real infrastructure for tests: Kafka and PostgreSQL, never mocks.
+"""Real infrastructure for tests: Kafka, PostgreSQL and Keycloak, never mocks.
 
-Each is found in this order: an environment variable naming an existing one; testcontainers
-when a Docker engine answers; else started here from local files (Kafka jars fetched with
-Maven by deploy/kafka/kafka.sh, PostgreSQL from the machine's binaries by deploy/postgres/pg.sh).
+Each is found in this order: environment variables naming an existing one; (PostgreSQL only)
+testcontainers when a Docker engine answers; else started here from local files (Kafka jars fetched
+with Maven by deploy/kafka/kafka.sh, PostgreSQL from the machine's binaries by deploy/postgres/pg.sh,
+Keycloak's distribution by deploy/keycloak/keycloak.sh, on a database of that PostgreSQL).
+Kafka always runs with its security on (SASL/SCRAM, TLS listener, ACLs): tests connect like services.
 """
 
+import asyncio
+import atexit
+import hashlib
+import json
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from deploy.keycloak.keycloak_runner import Keycloak
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,22 +75,97 @@ def scratch_dir(prefix: str) -> Path:
     return path
 
 
-@contextmanager
-def kafka() -> Iterator[str]:
-    """Yields a bootstrap address."""
-    if url := os.environ.get("OTOP_TEST_KAFKA_BOOTSTRAP"):
-        yield url
-    elif docker_available():
-        from testcontainers.kafka import KafkaContainer
+@dataclass
+class KafkaFixture:
+    """What a test needs of the broker: where it listens, the super user's credentials (for the tests'
+    own raw clients and topics), and principals made on demand with their real ACLs."""
 
-        with KafkaContainer().with_kraft() as container:
-            yield container.get_bootstrap_server()
+    bootstrap: str  # SASL_PLAINTEXT, as the services connect
+    ssl_bootstrap: str | None  # SASL_SSL, as POS integrations connect
+    ca_file: Path | None
+    admin_username: str
+    admin_password: str
+    _services: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, broker) -> "KafkaFixture":
+        """For a deploy.kafka.kafka_runner.LocalKafka that has started."""
+        return cls(broker.bootstrap, broker.ssl_bootstrap, broker.ca_file, broker.admin_username,
+                   broker.admin_password)
+
+    def settings(self, username: str, password: str, *, tls: bool = False):
+        from shared.settings import KafkaSettings
+
+        return KafkaSettings(kafka_bootstrap=self.ssl_bootstrap if tls else self.bootstrap, kafka_username=username,
+                             kafka_password=password, kafka_security_protocol="SASL_SSL" if tls else "SASL_PLAINTEXT",
+                             kafka_ca_file=self.ca_file if tls else None)
+
+    @property
+    def admin(self):
+        """The super user's settings: topics, offsets and reading/writing any topic in tests."""
+        from deploy.kafka.provision import ProvisionSettings
+
+        return ProvisionSettings(**self.settings(self.admin_username, self.admin_password).model_dump())
+
+    def options(self) -> dict:
+        """aiokafka keyword arguments (bootstrap and credentials) of the super user."""
+        from shared.kafka_client import kafka_options
+
+        return kafka_options(self.admin)
+
+    async def create_topics(self) -> None:
+        """Every topic the services use, with its dead-letter topic, as a deployment provisions them."""
+        from deploy.kafka.provision import service_specs, topics_of
+        from shared.kafka_admin import ensure_topics
+
+        await ensure_topics(self.admin, topics_of(list(service_specs().values())), partitions=6)
+
+    async def service(self, spec):
+        """The KafkaSettings of `spec`'s own principal (its topics, user and ACLs made once a session)."""
+        from deploy.kafka.provision import provision_service
+
+        if spec.name not in self._services:
+            self._services[spec.name] = await provision_service(self.admin, spec, uuid.uuid4().hex)
+        return self._services[spec.name]
+
+    async def service_env(self, spec) -> dict[str, str]:
+        """The OTOP_KAFKA_* environment of a service process with its own principal."""
+        from shared.kafka_client import kafka_env
+
+        return kafka_env(await self.service(spec))
+
+    async def principal(self, username: str, grants: Iterable, *, tls: bool = False):
+        """A principal with exactly `grants` (shared.kafka_access.Grant); its KafkaSettings."""
+        from shared.kafka_access import KafkaAccess
+        from shared.kafka_admin import logs_in
+
+        password = uuid.uuid4().hex
+        await KafkaAccess(self.admin).grant(username, password, grants)
+        settings = self.settings(username, password, tls=tls)
+        await logs_in(settings)
+        return settings
+
+
+@contextmanager
+def kafka() -> Iterator[KafkaFixture]:
+    """A broker with its security on. OTOP_TEST_KAFKA_BOOTSTRAP (SASL_PLAINTEXT) with
+    OTOP_TEST_KAFKA_ADMIN_USERNAME / _PASSWORD (a super user), and optionally OTOP_TEST_KAFKA_SSL_BOOTSTRAP
+    with OTOP_TEST_KAFKA_CA_FILE, name an existing one; else one is started here."""
+    if url := os.environ.get("OTOP_TEST_KAFKA_BOOTSTRAP"):
+        ca_file = os.environ.get("OTOP_TEST_KAFKA_CA_FILE")
+        access = KafkaFixture(url, os.environ.get("OTOP_TEST_KAFKA_SSL_BOOTSTRAP"), Path(ca_file) if ca_file else None,
+                              os.environ["OTOP_TEST_KAFKA_ADMIN_USERNAME"], os.environ["OTOP_TEST_KAFKA_ADMIN_PASSWORD"])
+        asyncio.run(access.create_topics())
+        yield access
     else:
         from deploy.kafka.kafka_runner import LocalKafka
 
         broker = LocalKafka(scratch_dir("otop-kafka-"), free_port())
         try:
-            yield broker.start()
+            broker.start()
+            access = KafkaFixture.of(broker)
+            asyncio.run(access.create_topics())
+            yield access
         finally:
             broker.stop()
             shutil.rmtree(broker.data_dir, ignore_errors=True)
@@ -97,10 +184,132 @@ def postgres() -> Iterator[str]:
     else:
         data_dir, port = scratch_dir("otop-pg-"), free_port()
         script = REPO / "deploy" / "postgres" / "pg.sh"
-        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port)], check=True,
-                       capture_output=True, text=True)
+        # A throwaway cluster: durability relaxed for speed (only the test harness may do this).
+        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port), "--relaxed-durability"],
+                       check=True, capture_output=True, text=True)
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:
             subprocess.run([script, "stop", "--data-dir", data_dir], check=False, capture_output=True)
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def keycloak(pg_server: str) -> Iterator[Keycloak]:
+    """Yields a running Keycloak with the otop realms imported. OTOP_TEST_KEYCLOAK_URL (…/auth) names an
+    existing one, with OTOP_TEST_KEYCLOAK_ADMIN_PASSWORD (master realm user OTOP_TEST_KEYCLOAK_ADMIN, default
+    admin) and OTOP_TEST_KEYCLOAK_SALES_SECRET (the otop-sales client's); else one is started here, in
+    production mode, on a new database of `pg_server`.
+
+    Creating Keycloak's schema and importing the realms takes most of a first start (half a minute on an
+    idle machine, minutes on a busy one). So the database, once made, is kept as a dump in the cache (with
+    the test-only secrets it holds), named by the hash of the runner and the realm files, and later sessions
+    start Keycloak on a copy of it."""
+    if url := os.environ.get("OTOP_TEST_KEYCLOAK_URL"):
+        yield Keycloak(url, admin_username=os.environ.get("OTOP_TEST_KEYCLOAK_ADMIN", "admin"),
+                       admin_password=os.environ["OTOP_TEST_KEYCLOAK_ADMIN_PASSWORD"],
+                       sales_client_secret=os.environ["OTOP_TEST_KEYCLOAK_SALES_SECRET"])
+        return
+    from deploy.keycloak.keycloak_runner import LocalKeycloak
+
+    snapshot, restored = _keycloak_snapshot(), False
+    for attempt in range(2):  # a copy of the snapshot, else (none, or it failed to load) an empty database
+        database = f"keycloak_{uuid.uuid4().hex[:8]}"
+        database_url = pg_server.rsplit("/", 1)[0] + f"/{database}"
+        create_database(pg_server, database)
+        restored = attempt == 0 and snapshot.exists() and _psql(database_url, "-f", str(snapshot))
+        if restored or attempt == 0 and not snapshot.exists():
+            break
+    known = json.loads(snapshot.with_suffix(".json").read_text()) if restored else {}
+    server = LocalKeycloak(scratch_dir("otop-keycloak-"), free_port(), database_url,
+                           admin_password=known.get("admin_password") or secrets.token_urlsafe(24),
+                           sales_client_secret=known.get("sales_client_secret") or secrets.token_urlsafe(32))
+    try:
+        server.start()
+        if not restored:
+            _keep_snapshot(server, snapshot)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+def _keycloak_snapshot() -> Path:
+    parts = [REPO / "deploy/keycloak/keycloak.sh", *sorted((REPO / "deploy/keycloak").glob("*-realm.json"))]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
+    return Path.home() / ".cache" / "otop-keycloak" / "test-databases" / f"{digest}.sql"
+
+
+def _pg_tool(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(found[-1]) if found else name
+
+
+def _psql(database_url: str, *args: str) -> bool:
+    return subprocess.run([_pg_tool("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", database_url, *args],
+                          capture_output=True).returncode == 0
+
+
+def _keep_snapshot(server, snapshot: Path) -> None:
+    """The freshly made database (schema, realms, administrator) as a dump, for later sessions."""
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    partial = snapshot.with_suffix(f".{os.getpid()}.partial")
+    dumped = subprocess.run([_pg_tool("pg_dump"), "--no-owner", "--no-privileges", "-f", str(partial),
+                             server.database_url], capture_output=True)
+    if dumped.returncode != 0:
+        partial.unlink(missing_ok=True)
+        return
+    secrets_file = snapshot.with_suffix(".json")
+    secrets_file.write_text(json.dumps({"admin_password": server.admin_password,
+                                        "sales_client_secret": server.sales_client_secret}))
+    for path in (partial, secrets_file):
+        path.chmod(0o600)
+    partial.rename(snapshot)
+
+
+def create_database(server_url: str, name: str) -> None:
+    """CREATE DATABASE on the server, from sync code (even inside a running event loop)."""
+    _in_thread(_create_database(server_url, name))
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+def _in_thread(coroutine):
+    """Runs a coroutine to its end from sync code, even when called inside a running event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+# --- what a test session shares, started on first use and stopped when the session (or process) ends:
+# the PostgreSQL server, and the Keycloak on it. Tokens are made lazily (tests.identity), so Keycloak starts
+# only for sessions that need it.
+_session = ExitStack()
+_shared: dict[str, object] = {}
+
+
+def session_postgres() -> str:
+    if "postgres" not in _shared:
+        _shared["postgres"] = _session.enter_context(postgres())
+    return _shared["postgres"]
+
+
+def session_keycloak(pg_server: str | None = None) -> Keycloak:
+    if "keycloak" not in _shared:
+        _shared["keycloak"] = _session.enter_context(keycloak(pg_server or session_postgres()))
+    return _shared["keycloak"]
+
+
+def close_session() -> None:
+    _session.close()
+    _shared.clear()
+
+
+atexit.register(close_session)

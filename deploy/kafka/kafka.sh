@@ -1,27 +1,42 @@
 #!/usr/bin/env bash
-# Apache Kafka 4 (KRaft, one node acting as broker and controller, 127.0.0.1 only), run from its
-# Maven Central jars: no Docker and no Kafka tarball needed, only Java 17+ and Maven.
+# Apache Kafka 4 (KRaft, one node acting as broker and controller), run from its Maven Central jars:
+# no Docker and no Kafka tarball needed, only Java 17+, Maven and openssl.
 #
-#   kafka.sh fetch                                                 jars into the cache (idempotent)
-#   kafka.sh start  --data-dir DIR --port P [--controller-port CP]  background; waits until ready,
-#                                                                   prints KAFKA_BOOTSTRAP=127.0.0.1:P
-#   kafka.sh run    --data-dir DIR --port P [--controller-port CP]  foreground (exec java), for supervisors
-#   kafka.sh stop   --data-dir DIR                                  SIGTERM, after 30 s SIGKILL
-#   kafka.sh status --data-dir DIR                                  exit 0 if the broker of DIR is running
+#   kafka.sh fetch                                   jars into the cache (idempotent)
+#   kafka.sh start  --data-dir DIR --port P [opts]   background; waits until ready, prints KAFKA_BOOTSTRAP=...,
+#                                                    KAFKA_SSL_BOOTSTRAP=..., KAFKA_CA_FILE=..., KAFKA_ADMIN_*=...
+#   kafka.sh run    --data-dir DIR --port P [opts]   foreground (exec java), for supervisors and containers
+#   kafka.sh stop   --data-dir DIR                   SIGTERM, after 30 s SIGKILL
+#   kafka.sh status --data-dir DIR                   exit 0 if the broker of DIR is running
+# opts: --ssl-port SP (default P+2)  --controller-port CP (default P+1)
+#       --host H (where the client listeners bind, default 127.0.0.1; 0.0.0.0 in a container)
+#       --advertised-host A (the name clients of CLIENT are sent back to, default H)
+#       --external-host E (the name clients of EXTERNAL are sent back to, default A; in the TLS certificate)
+#
+# Security (docs/security.md): every client listener authenticates with SASL/SCRAM-SHA-512.
+#   CLIENT    SASL_PLAINTEXT on H:P    the services, inside the deployment's network
+#   EXTERNAL  SASL_SSL on H:SP         what POS integrations reach; TLS with a certificate of DIR's own CA
+#   CONTROLLER PLAINTEXT on 127.0.0.1:CP  the KRaft controller, loopback only
+# The StandardAuthorizer denies what no ACL allows. The super user (KAFKA_ADMIN_USERNAME, default otop-admin)
+# is created at format time with the password in DIR/admin.password (made on first start, mode 600, or
+# KAFKA_ADMIN_PASSWORD); it administers (topics, ACLs, SCRAM users: deploy/kafka/provision.py) and nothing else.
+# DIR/tls holds ca.crt (give it to clients), broker.p12 and its password; no private key leaves DIR.
 #
 # DIR holds server.properties, the log segments (DIR/logs), broker.log and kafka.pid. It is formatted
-# on first start only, so topics and offsets survive a stop/start. The controller port defaults to P+1.
+# on first start only, so topics, offsets, users and ACLs survive a stop/start.
 #
-# Environment: KAFKA_JARS_DIR (jar cache, default ~/.cache/otop-kafka/<version>/libs),
-# KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m), KAFKA_OPTS (extra JVM options),
-# KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_STOP_TIMEOUT (seconds, default 30).
+# Environment: KAFKA_JARS_DIR (jars, default ~/.cache/otop-kafka/<version>/libs; a directory given here
+# is used as it is, e.g. /opt/kafka/libs of the apache/kafka image), KAFKA_ADMIN_USERNAME,
+# KAFKA_ADMIN_PASSWORD (first start only), KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m), KAFKA_OPTS (extra
+# JVM options), KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_STOP_TIMEOUT (seconds, default 30).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 pom=$here/pom.xml
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
 jars=${KAFKA_JARS_DIR:-$HOME/.cache/otop-kafka/$version/libs}
-start_timeout=${KAFKA_START_TIMEOUT:-90}
+admin_user=${KAFKA_ADMIN_USERNAME:-otop-admin}
+start_timeout=${KAFKA_START_TIMEOUT:-180}
 stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
 install_hint="install OpenJDK 17+ / Maven: apt-get install -y openjdk-17-jre-headless maven"
 
@@ -42,7 +57,10 @@ require() {  # require java [mvn]
 
 # --- jars -------------------------------------------------------------------------------------------
 pom_hash() { sha256sum "$pom" | cut -d' ' -f1; }
-fetched() { [ -f "$jars/.complete" ] && [ "$(cat "$jars/.complete")" = "$(pom_hash)" ]; }
+fetched() {
+  [ -n "${KAFKA_JARS_DIR:-}" ] && compgen -G "$jars/kafka_2.13-*.jar" >/dev/null && return 0  # given, not fetched
+  [ -f "$jars/.complete" ] && [ "$(cat "$jars/.complete")" = "$(pom_hash)" ]
+}
 
 fetch() {
   fetched && return 0
@@ -70,7 +88,8 @@ fetch() {
 }
 
 usage() {
-  echo "usage: kafka.sh fetch | {start|run} --data-dir DIR --port P [--controller-port CP] | {stop|status} --data-dir DIR" >&2
+  echo "usage: kafka.sh fetch | {start|run} --data-dir DIR --port P [--ssl-port SP] [--controller-port CP]" \
+       "[--host H] [--advertised-host A] [--external-host E] | {stop|status} --data-dir DIR" >&2
   exit 2
 }
 need_dir() {  # need_dir [--existing]: the absolute, symlink-free data dir (created unless --existing)
@@ -81,7 +100,13 @@ need_dir() {  # need_dir [--existing]: the absolute, symlink-free data dir (crea
 need_ports() {
   [[ "$port" =~ ^[0-9]+$ ]] || usage
   cport=${cport:-$((port + 1))}
-  [[ "$cport" =~ ^[0-9]+$ ]] && [ "$cport" != "$port" ] || usage
+  sport=${sport:-$((port + 2))}
+  [[ "$cport" =~ ^[0-9]+$ ]] && [[ "$sport" =~ ^[0-9]+$ ]] || usage
+  [ "$cport" != "$port" ] && [ "$sport" != "$port" ] && [ "$sport" != "$cport" ] || usage
+  host=${host:-127.0.0.1}
+  advertised=${advertised:-$host}
+  external=${external:-$advertised}
+  [ "$advertised" != 0.0.0.0 ] || die "--advertised-host is needed with --host 0.0.0.0"
 }
 
 # --- process helpers --------------------------------------------------------------------------------
@@ -99,6 +124,7 @@ port_taken() {
 }
 check_ports() {
   port_taken "$port" && die "port $port on 127.0.0.1 is in use (by another process or connection)"
+  port_taken "$sport" && die "TLS port $sport on 127.0.0.1 is in use (by another process or connection): pass --ssl-port"
   port_taken "$cport" && die "controller port $cport on 127.0.0.1 is in use (by another process or connection): pass --controller-port"
   return 0
 }
@@ -124,21 +150,75 @@ java_cmd() {
   tool_cmd=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${common[@]}" kafka.tools.StorageTool)
 }
 
+# A secret kept in a file of DIR (mode 600): the given value on first use, else a random one.
+kept_secret() {  # kept_secret FILE [VALUE]
+  if [ ! -s "$1" ]; then
+    (umask 077; printf '%s' "${2:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}" >"$1")
+  fi
+  cat "$1"
+}
+
+# The listener integrations reach is TLS: a CA of this data dir's own signs the broker's certificate (EC P-256,
+# names: localhost, 127.0.0.1 and the external host). Made once; delete DIR/tls to make new ones.
+make_tls() {
+  local tls=$data_dir/tls
+  [ -f "$tls/broker.p12" ] && [ -f "$tls/ca.crt" ] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not found: apt-get install -y openssl"
+  rm -rf "$tls"; mkdir -p "$tls"  # ca.crt is public; the keystore and its password are mode 600
+  local san="DNS:localhost,IP:127.0.0.1"
+  if [[ "$external" =~ ^[0-9.]+$ ]]; then san="$san,IP:$external"; else san="$san,DNS:$external"; fi
+  local store_password; store_password=$(kept_secret "$tls/broker.p12.password")
+  (
+    cd "$tls"; umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=OTOP Kafka CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout ca.key -out ca.crt
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$external" \
+      -keyout broker.key -out broker.csr
+    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' "$san" >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -extfile broker.ext \
+      -out broker.crt
+    openssl pkcs12 -export -name broker -inkey broker.key -in broker.crt -certfile ca.crt \
+      -passout "pass:$store_password" -out broker.p12
+    # The CA signed its one certificate: its key is not kept (a new CA comes with a new DIR/tls).
+    rm -f ca.key ca.srl broker.key broker.csr broker.ext
+    chmod 644 ca.crt
+  ) >"$data_dir/tls.log" 2>&1 || { cat "$data_dir/tls.log" >&2; die "making the TLS certificates failed"; }
+  say "made a CA and the broker's TLS certificate in $tls (clients trust $tls/ca.crt)"
+}
+
 configure() {
-  cat >"$data_dir/server.properties" <<PROPS
-# Written by deploy/kafka/kafka.sh on every start: edits here are lost.
+  local admin_password scram_jaas
+  admin_password=$(kept_secret "$data_dir/admin.password" "${KAFKA_ADMIN_PASSWORD:-}")
+  make_tls
+  scram_jaas="org.apache.kafka.common.security.scram.ScramLoginModule required"
+  (umask 077; cat >"$data_dir/server.properties" <<PROPS
+# Written by deploy/kafka/kafka.sh on every start: edits here are lost. Holds the super user's password.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=CLIENT://$host:$port,EXTERNAL://$host:$sport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=CLIENT://$advertised:$port,EXTERNAL://$external:$sport
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=CLIENT
+listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.client.scram-sha-512.sasl.jaas.config=$scram_jaas username="$admin_user" password="$admin_password";
+listener.name.external.scram-sha-512.sasl.jaas.config=$scram_jaas;
+listener.name.external.ssl.keystore.type=PKCS12
+listener.name.external.ssl.keystore.location=$data_dir/tls/broker.p12
+listener.name.external.ssl.keystore.password=$(cat "$data_dir/tls/broker.p12.password")
+listener.name.external.ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+# ANONYMOUS is the principal of the PLAINTEXT controller listener (loopback only): the broker registers with
+# the controller through it. Client listeners never yield ANONYMOUS: they require SASL.
+super.users=User:$admin_user;User:ANONYMOUS
 log.dirs=$data_dir/logs
 num.partitions=3
 default.replication.factor=1
-auto.create.topics.enable=true
+auto.create.topics.enable=false
 min.insync.replicas=1
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=6
@@ -156,13 +236,15 @@ num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 PROPS
+  )
   java_cmd
   if [ ! -f "$data_dir/logs/meta.properties" ]; then
     local cluster_id
     "${tool_cmd[@]}" random-uuid >"$data_dir/format.log" 2>&1 || true
     cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' "$data_dir/format.log" | tail -1 || true)
     [ -n "$cluster_id" ] || { cat "$data_dir/format.log" >&2; die "StorageTool random-uuid failed"; }
-    "${tool_cmd[@]}" format -t "$cluster_id" -c "$data_dir/server.properties" >>"$data_dir/format.log" 2>&1 \
+    "${tool_cmd[@]}" format -t "$cluster_id" -c "$data_dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=$admin_user,password=$admin_password]" >>"$data_dir/format.log" 2>&1 \
       || { cat "$data_dir/format.log" >&2; die "formatting $data_dir/logs failed"; }
     say "formatted $data_dir/logs (cluster id $cluster_id)"
   fi
@@ -185,26 +267,37 @@ wait_ready() {
   return 1
 }
 
-ready() { say "broker pid $(pid_of) ready, data in $data_dir"; echo "KAFKA_BOOTSTRAP=127.0.0.1:$port"; }
+ready() {
+  say "broker pid $(pid_of) ready, data in $data_dir"
+  echo "KAFKA_BOOTSTRAP=$advertised:$port"
+  echo "KAFKA_SSL_BOOTSTRAP=$external:$sport"
+  echo "KAFKA_CA_FILE=$data_dir/tls/ca.crt"
+  echo "KAFKA_ADMIN_USERNAME=$admin_user"
+  echo "KAFKA_ADMIN_PASSWORD_FILE=$data_dir/admin.password"
+}
 
 # --- commands ---------------------------------------------------------------------------------------
 # All in a function, so bash has parsed the whole file before it runs anything: rewriting kafka.sh
 # while a start of it is waiting cannot break that start.
 main() {
   cmd=${1:-}; shift || true
-  data_dir=""; port=""; cport=""
+  data_dir=""; port=""; cport=""; sport=""; host=""; advertised=""; external=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --data-dir) data_dir=${2:?--data-dir needs a value}; shift 2 ;;
       --port) port=${2:?--port needs a value}; shift 2 ;;
       --controller-port) cport=${2:?--controller-port needs a value}; shift 2 ;;
+      --ssl-port) sport=${2:?--ssl-port needs a value}; shift 2 ;;
+      --host) host=${2:?--host needs a value}; shift 2 ;;
+      --advertised-host) advertised=${2:?--advertised-host needs a value}; shift 2 ;;
+      --external-host) external=${2:?--external-host needs a value}; shift 2 ;;
       *) say "unknown argument $1"; exit 2 ;;
     esac
   done
 
   case "$cmd" in
     fetch)
-      [ -z "$data_dir$port$cport" ] || usage
+      [ -z "$data_dir$port$cport$sport$host$advertised$external" ] || usage
       require java; fetch; say "jars ready in $jars" ;;
 
     start)
@@ -239,7 +332,7 @@ main() {
       exec "${broker_cmd[@]}" ;;
 
     stop)
-      [ -z "$port$cport" ] || usage
+      [ -z "$port$cport$sport$host$advertised$external" ] || usage
       need_dir --existing 0
       if pid_alive; then
         pid=$(pid_of)
@@ -258,7 +351,7 @@ main() {
       rm -f "$data_dir/kafka.pid" ;;
 
     status)
-      [ -z "$port$cport" ] || usage
+      [ -z "$port$cport$sport$host$advertised$external" ] || usage
       need_dir --existing 1
       if pid_alive; then say "running, pid $(pid_of)"; else say "not running"; exit 1; fi ;;
 

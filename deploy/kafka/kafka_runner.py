@@ -4,7 +4,9 @@ for the test harness and the local stack. Standard library only.
     from deploy.kafka.kafka_runner import LocalKafka, free_port
 
     broker = LocalKafka(Path("/tmp/otop-kafka"), free_port())
-    bootstrap = broker.start()   # "127.0.0.1:<port>"; fetches the jars on first use
+    bootstrap = broker.start()   # "127.0.0.1:<port>" (SASL_PLAINTEXT); fetches the jars on first use
+    broker.ssl_bootstrap, broker.ca_file          # the SASL_SSL listener and the CA that signed its certificate
+    broker.admin_username, broker.admin_password  # the super user (SCRAM-SHA-512), for provisioning only
     ...
     broker.kill()                # SIGKILL, for fault tests; start() again recovers the same data
     broker.stop()
@@ -41,20 +43,40 @@ class LocalKafka:
     The controller port may differ from one start to the next (the quorum's voters come from the config).
     """
 
-    def __init__(self, data_dir: Path, port: int, controller_port: int | None = None) -> None:
+    admin_username = os.environ.get("KAFKA_ADMIN_USERNAME", "otop-admin")  # as kafka.sh names the super user
+
+    def __init__(self, data_dir: Path, port: int, controller_port: int | None = None,
+                 ssl_port: int | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
         self._fixed_controller_port = controller_port is not None
         self.controller_port = controller_port if controller_port is not None else self._other_free_port()
+        self.ssl_port = ssl_port if ssl_port is not None else self._other_free_port(self.controller_port)
 
-    def _other_free_port(self) -> int:
-        while (port := free_port()) == self.port:
+    def _other_free_port(self, *taken: int) -> int:
+        while (port := free_port()) in (self.port, *taken):
             pass
         return port
 
     @property
     def bootstrap(self) -> str:
+        """The SASL_PLAINTEXT listener (services)."""
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def ssl_bootstrap(self) -> str:
+        """The SASL_SSL listener (what POS integrations reach)."""
+        return f"127.0.0.1:{self.ssl_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA certificate (PEM) that signed the broker's TLS certificate."""
+        return self.data_dir / "tls" / "ca.crt"
+
+    @property
+    def admin_password(self) -> str:
+        """The super user's password, made on the first start."""
+        return (self.data_dir / "admin.password").read_text().strip()
 
     @property
     def pid(self) -> int | None:
@@ -83,14 +105,14 @@ class LocalKafka:
         for attempt in range(3):
             try:
                 self._run("start", "--port", str(self.port), "--controller-port", str(self.controller_port),
-                          timeout=900)
+                          "--ssl-port", str(self.ssl_port), timeout=900)
                 return self.bootstrap
             except RuntimeError as exc:
                 taken = (f"controller port {self.controller_port} on 127.0.0.1 is in use" in str(exc)
                          or f"failed to bind to 127.0.0.1:{self.controller_port}" in str(exc))
                 if self._fixed_controller_port or not taken or attempt == 2:
                     raise
-                self.controller_port = self._other_free_port()
+                self.controller_port = self._other_free_port(self.ssl_port)
         raise AssertionError("unreachable")
 
     def stop(self) -> None:

@@ -8,7 +8,7 @@ wait polls the API that shows it (never a blind sleep). Months are run in order,
 before its market days are held, so a lineup is proposed knowing the earlier months' sales ("lowest sales
 first") and the invitations so far.
 
-    load_demo(local_urls(8001), officer_token)  # -> summary: counts, and sales per month as sent
+    load_demo(local_urls(8001), AccessToken(...))  # -> summary: counts, and sales per month as sent
 """
 
 import time
@@ -68,11 +68,11 @@ class Api:
     """One client per service, on the demo province's routes, with the officer's token and one correlation
     id for the whole load (the events it causes carry it)."""
 
-    def __init__(self, urls: dict[str, str], token: str) -> None:
+    def __init__(self, urls: dict[str, str], auth: httpx.Auth) -> None:
         self.correlation_id = str(uuid4())
-        headers = {"Authorization": f"Bearer {token}", "X-Correlation-Id": self.correlation_id}
-        self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers)
-                        for name, url in urls.items()}
+        headers = {"X-Correlation-Id": self.correlation_id}
+        self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers,
+                                           auth=auth) for name, url in urls.items()}
 
     def __call__(self, service: str, method: str, path: str, **kwargs) -> object:
         return _checked(self.clients[service].request(method, path, **kwargs))
@@ -336,10 +336,11 @@ class DemoLoad:
                 "months": {m: {**v, "amount_thb": str(v["amount_thb"])} for m, v in self.months().items()}}
 
 
-def load_demo(urls: dict[str, str], token: str, progress: Callable[[str], None] = print) -> dict:
-    """Load the demo province into the services at `urls` (name -> base URL) with a province officer's
-    (or the department's) token; answers a summary of what was sent."""
-    api = Api(urls, token)
+def load_demo(urls: dict[str, str], auth: httpx.Auth, progress: Callable[[str], None] = print) -> dict:
+    """Load the demo province into the services at `urls` (name -> base URL) as a province officer (or the
+    department): `auth` sets their bearer token on each request (deploy.keycloak.admin.AccessToken renews
+    it, the load takes longer than a token lasts); answers a summary of what was sent."""
+    api = Api(urls, auth)
     try:
         return DemoLoad(api, demo_province(), progress).run()
     finally:

@@ -60,6 +60,7 @@ COMMITTEE = [  # name, role, position
     ("นายอนุชา ใจเย็น", "district_cdd_officer", "กรรมการ"),
     ("นางสาวพรทิพย์ ศรีเมือง", "provincial_cdd_officer", "กรรมการและเลขานุการ"),
 ]
+COMMITTEE_ACCOUNT = "demo-committee-72"  # the demo committee member's login (deploy/local/accounts.py) evaluates as this member
 PROBLEMS = {
     "producers_busy": "ผู้ผลิต/ผู้ประกอบการ OTOP บางรายติดภารกิจไม่สามารถเข้าร่วมโครงการฯ ได้",
     "has_market": "ผู้ประกอบการบางรายมีตลาดที่จำหน่ายเป็นประจำแล้ว",
@@ -251,7 +252,8 @@ def demo_province(seed: int = SEED) -> DemoProvince:
               "budget_source": "งบบุคลากรฯ"},
         committee={"appointed_on": (date(YEAR, MONTHS[0], 1) - timedelta(days=10)).isoformat(),
                    "order_ref": f"คำสั่งจังหวัดสุพรรณบุรี ที่ 1520/{YEAR_BE}",
-                   "members": [{"name": n, "role": r, "position": p} for n, r, p in COMMITTEE]},
+                   "members": [{"name": n, "role": r, "position": p, **({"account": COMMITTEE_ACCOUNT} if i == 1 else {})}
+                               for i, (n, r, p) in enumerate(COMMITTEE)]},
         activities=_meetings(rng), issues=_issues(rng),
         venues=[{"name": n, "kind": k, "amphoe_code": a, "tambon_code": t, "contact_name": rng.choice(FIRST_NAMES),
                  "phone": f"035-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"} for n, k, a, t in VENUES],

@@ -33,9 +33,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from deploy.local.demo_data import DECLINE_REASONS, MONTHS, PROBLEMS, RECOMMENDATIONS, YEAR
 from deploy.local.national_data import MarketDay, Province, ProvinceSize, province_season, province_sizes, province_th, rng_for, sales_for
+from shared.kafka_client import kafka_options
+from shared.settings import KafkaSettings
 
 INGRESS_TOPIC = "otop.sales.ingress"
 SERVICES = ("registry", "scheduling", "sales", "monitoring")
@@ -57,27 +60,23 @@ def consumer_groups() -> dict[str, str]:
     stand_in = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
     groups = {}
     for name in SERVICES:
-        settings = SalesSettings(service_name=name, database_url="postgresql://unused", jwt_secret="x" * 32,
-                                 sales_signing_master_key="x" * 32)
+        settings = SalesSettings(service_name=name, database_url="postgresql://unused", oidc_issuer="https://unused",
+                                 kafka_username="unused", kafka_password="unused", sales_signing_master_key="x" * 32)
         for consumer in importlib.import_module(f"services.{name}.consumers").consumers(stand_in, settings):
             groups[consumer.group_id] = consumer.topic
     return groups
-
-
-def kafka_options(bootstrap: str) -> dict:
-    """Client options of the loader's Kafka clients (the POS producer and the settle check's admin)."""
-    return {"bootstrap_servers": bootstrap}
 
 
 class Http:
     """One connection pool per service, at most `concurrency` requests in flight over all of them;
     transient answers (502-504, connection errors) are retried with backoff, never more than 8 times."""
 
-    def __init__(self, urls: dict[str, str], token: str, concurrency: int) -> None:
+    def __init__(self, urls: dict[str, str], auth: httpx.Auth, concurrency: int) -> None:
         self.correlation_id = str(uuid.uuid4())
-        headers = {"Authorization": f"Bearer {token}", "X-Correlation-Id": self.correlation_id}
+        headers = {"X-Correlation-Id": self.correlation_id}
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self.clients = {name: httpx.AsyncClient(base_url=url, headers=headers, timeout=600, limits=limits)
+        # `auth`: a department's token from Keycloak, renewed while the load runs (deploy.keycloak.admin.AccessToken)
+        self.clients = {name: httpx.AsyncClient(base_url=url, headers=headers, auth=auth, timeout=600, limits=limits)
                         for name, url in urls.items()}
         self.slots = asyncio.Semaphore(concurrency)
         self.requests = 0
@@ -106,7 +105,7 @@ class Http:
 
     async def metrics(self, service: str) -> list[tuple[str, dict[str, str], float]]:
         """The service's Prometheus samples: (name, labels, value)."""
-        response = await self.raw(service, "GET", "/metrics")
+        response = await self.raw(service, "GET", "/internal/metrics")
         response.raise_for_status()
         return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(response.text)
                 for s in family.samples]
@@ -116,32 +115,42 @@ class Http:
 
 
 class Pipeline:
-    """The loader's Kafka side: signed POS messages out, and the check that the system has settled."""
+    """The loader's Kafka side: signed POS messages out, each province's as its POS integration (its own
+    principal, from the registration), and the check that the system has settled, as `kafka`'s principal
+    (an operator's: it reads the consumer groups' offsets)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self.producer = AIOKafkaProducer(**kafka_options(bootstrap), acks="all", enable_idempotence=True,
-                                         linger_ms=20, max_batch_size=262_144)
-        self.admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
+        self.admin = AIOKafkaAdminClient(**kafka_options(kafka))
+        self.producers: dict[str, AIOKafkaProducer] = {}  # integration's Kafka user -> its producer
         self.sent = 0
 
     async def start(self) -> None:
-        await self.producer.start()
         await self.admin.start()
 
     async def stop(self) -> None:
-        await self.producer.stop()
+        await asyncio.gather(*(producer.stop() for producer in self.producers.values()))
         await self.admin.close()
 
-    async def send(self, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-        """POS messages (key, signed body, headers), each acknowledged by the broker (acks=all)."""
-        pending = [await self.producer.send(INGRESS_TOPIC, value, key=key, headers=headers)
+    async def send(self, integration: dict, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> None:
+        """POS messages (key, signed body, headers) as the registered `integration`, each acknowledged by the
+        broker (acks=all)."""
+        username = integration["kafka_username"]
+        if username not in self.producers:
+            pos = KafkaSettings(**{**self.kafka.model_dump(), "kafka_username": username,
+                                   "kafka_password": SecretStr(integration["kafka_password"])})
+            producer = AIOKafkaProducer(**kafka_options(pos), acks="all", enable_idempotence=True, linger_ms=20,
+                                        max_batch_size=262_144)
+            await producer.start()
+            self.producers[username] = producer
+        producer = self.producers[username]
+        pending = [await producer.send(INGRESS_TOPIC, value, key=key, headers=headers)
                    for key, value, headers in messages]
         await asyncio.gather(*pending)
         self.sent += len(messages)
 
     async def _end_offsets(self, topics: set[str]) -> dict[TopicPartition, int]:
-        reader = AIOKafkaConsumer(**kafka_options(self.bootstrap))
+        reader = AIOKafkaConsumer(**kafka_options(self.kafka))
         await reader.start()
         try:
             partitions = [TopicPartition(t, p) for t in topics for p in (reader.partitions_for_topic(t) or ())]
@@ -411,7 +420,7 @@ class NationalLoad:
                         "unit_price_thb": str(price), "sold_at": day.sold_at(rng).isoformat()}
                 messages.append(pos_message(code, loaded.key, sale))
                 total += amount(items, price)
-        await self.pipeline.send(messages)
+        await self.pipeline.send(loaded.key, messages)
         loaded.facts[day.index].update(
             month=day.day.month, sales=len(messages), amount=total, attended=len(accepted),
             producers=len({i["producer_id"] for i in accepted}), accepted=in_lineup)
@@ -500,18 +509,19 @@ async def ready(http: Http, say: Callable[[str], None], timeout: float = 300) ->
             await asyncio.sleep(1)
 
 
-async def load_national(urls: dict[str, str], token: str, bootstrap: str, *, scale: float = 1.0,
+async def load_national(urls: dict[str, str], auth: httpx.Auth, kafka: KafkaSettings, *, scale: float = 1.0,
                         provinces: list[str] | None = None, months: list[int] | None = None,
                         concurrency: int = 12, say: Callable[[str], None] = print) -> dict:
-    """Load the national season into the services at `urls` (name -> base URL) with a department token,
-    sending sales to the Kafka at `bootstrap`; answers a summary of what was sent and how long it took."""
+    """Load the national season into the services at `urls` (name -> base URL) as a department user (`auth`,
+    its token from Keycloak), sending sales to the Kafka of `kafka` (an operator's principal, for the settle
+    check; the POS integrations use their own); answers a summary of what was sent and how long it took."""
     months = sorted(months or MONTHS)
     chosen = [size for size in province_sizes(scale) if not provinces or size.code in provinces]
     if not chosen:
         raise LoadFailed(f"no province among {provinces}")
     say(f"  {len(chosen)} provinces, {sum(s.producers for s in chosen):,} producers, "
         f"{sum(s.products for s in chosen):,} products (scale {scale}), months {months}")
-    http, pipeline = Http(urls, token, concurrency), Pipeline(bootstrap)
+    http, pipeline = Http(urls, auth, concurrency), Pipeline(kafka)
     await pipeline.start()
     try:
         await ready(http, say)

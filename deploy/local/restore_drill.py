@@ -3,8 +3,8 @@ catches up from Kafka, and every report is the same as before the loss.
 
     python -m deploy.local.restore_drill --state-dir /tmp/otop-stack [ports] [--load --scale 0.001 ...]
 
-It runs the local stack's Kafka, PostgreSQL and services from a stopped stack's state directory (or a new
-one: `--load` first loads a national demo through the APIs), then:
+It runs the local stack's Kafka, PostgreSQL, Keycloak and services from a stopped stack's state directory
+(`--load` first loads a national demo into it through the APIs, as the demo department user), then:
 
 1. backup: the monitoring consumer groups' committed offsets, then `pg_dump --format=custom` of
    otop_monitoring (offsets first: Kafka offsets are committed after the database transaction, so every
@@ -33,18 +33,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from deploy.kafka.kafka_runner import LocalKafka
+from deploy.kafka.provision import ProvisionSettings, provision
+from deploy.keycloak.admin import AccessToken, password_grant
+from deploy.keycloak.keycloak_runner import LocalKeycloak
+from deploy.keycloak.realm import CLI_CLIENT
 from deploy.local.demo_data import MONTHS, YEAR
-from deploy.local.national import Http, Pipeline, kafka_options, load_national, pos_message
-from deploy.local.processes import ServiceProcess, local_urls
-from deploy.local.stack import service_env, service_processes, start_postgres, stop_postgres
+from deploy.local.national import Http, Pipeline, load_national, pos_message
+from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
+from deploy.local.stack import kept_secret, service_envs, service_processes
 from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
-from shared.auth import Principal, Role, issue_token
+from shared.kafka_client import kafka_options
+from shared.settings import KafkaSettings
 
 LATE_SALES_PER_PROVINCE = 40
 
@@ -55,9 +61,9 @@ def pg_tool(name: str) -> str:
     return found[-1] if found else name
 
 
-async def committed_offsets(bootstrap: str) -> dict[str, dict[str, int]]:
+async def committed_offsets(kafka: KafkaSettings) -> dict[str, dict[str, int]]:
     """Each monitoring consumer group's committed offsets: group -> "topic:partition" -> offset."""
-    admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
+    admin = AIOKafkaAdminClient(**kafka_options(kafka))
     await admin.start()
     try:
         return {group: {f"{tp.topic}:{tp.partition}": meta.offset
@@ -67,12 +73,12 @@ async def committed_offsets(bootstrap: str) -> dict[str, dict[str, int]]:
         await admin.close()
 
 
-async def set_offsets(bootstrap: str, offsets: dict[str, dict[str, int]]) -> int:
+async def set_offsets(kafka: KafkaSettings, offsets: dict[str, dict[str, int]]) -> int:
     """Commits the saved offsets for each group (its consumers stopped); partitions the backup had no
     offset for go back to the start. Answers how many records each group will read again, in total."""
     replayed = 0
     for group, topic in MONITORING_GROUPS.items():
-        reader = AIOKafkaConsumer(topic, **kafka_options(bootstrap))
+        reader = AIOKafkaConsumer(topic, **kafka_options(kafka))
         await reader.start()
         try:
             ends = await reader.end_offsets(list(reader.assignment()))
@@ -80,7 +86,7 @@ async def set_offsets(bootstrap: str, offsets: dict[str, dict[str, int]]) -> int
             await reader.stop()
         saved = offsets.get(group, {})
         wanted = {tp: saved.get(f"{tp.topic}:{tp.partition}", 0) for tp in ends}
-        committer = AIOKafkaConsumer(**kafka_options(bootstrap), group_id=group, enable_auto_commit=False)
+        committer = AIOKafkaConsumer(**kafka_options(kafka), group_id=group, enable_auto_commit=False)
         await committer.start()
         try:
             committer.assign(list(wanted))
@@ -94,8 +100,16 @@ async def set_offsets(bootstrap: str, offsets: dict[str, dict[str, int]]) -> int
 class Drill:
     def __init__(self, state: Path, http_port: int, kafka_port: int, pg_port: int, say: Callable[[str], None]) -> None:
         self.state, self.say = state, say
-        self.kafka = LocalKafka(state / "kafka", kafka_port)
+        self.kafka = LocalKafka(state / "kafka", kafka_port, controller_port=kafka_port + 1, ssl_port=kafka_port + 2)
         self.http_port, self.pg_port = http_port, pg_port
+        self.server = f"postgresql://postgres@127.0.0.1:{pg_port}"
+        # Keycloak as the stack ran it (its address and issuer kept in keycloak.json)
+        kept = json.loads((state / "keycloak.json").read_text())
+        self.keycloak = LocalKeycloak(state / "keycloak", urlsplit(kept["url"]).port,
+                                      f"{self.server}/keycloak",
+                                      admin_password=kept_secret(state / "keycloak_admin_password"),
+                                      sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
+                                      public_url=kept["issuer"].rsplit("/realms/", 1)[0])
         self.urls = local_urls(http_port)
         self.steps: dict[str, float] = {}
         self.results: dict = {}
@@ -108,30 +122,40 @@ class Drill:
     # --- the system
 
     def start(self) -> None:
-        self.bootstrap = self.kafka.start()
-        self.server = start_postgres(self.state, self.pg_port)
+        """The stack's Kafka (its principals provisioned again: idempotent), PostgreSQL, Keycloak and one
+        process of each service, from the stopped stack's state directory; the department's token from Keycloak."""
+        self.kafka.start()
+        self.admin = KafkaSettings(kafka_bootstrap=self.kafka.bootstrap, kafka_username=self.kafka.admin_username,
+                                   kafka_password=self.kafka.admin_password)
+        principals = asyncio.run(provision(ProvisionSettings(**self.admin.model_dump()),
+                                           {name: kept_secret(self.state / f"kafka_{name}.password") for name in SERVICES}))
+        subprocess.run([REPO / "deploy" / "postgres" / "pg.sh", "start", "--data-dir", self.state / "pg", "--port",
+                        str(self.pg_port)], check=True, stdout=subprocess.DEVNULL)
+        self.keycloak.start()
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
         self.processes = {p.name: p for p in service_processes(
-            self.http_port, 1, service_env(self.state, self.bootstrap), self.server, self.state / "logs")}
+            self.http_port, 1, service_envs(self.state, self.keycloak, principals), self.server, self.state / "logs")}
         for process in self.processes.values():
             process.start()
         for process in self.processes.values():
             process.wait_ready(180)
-        secret = (self.state / "jwt_secret").read_text().strip()
-        self.token = issue_token(secret, Principal(subject="restore-drill", role=Role.DEPARTMENT))
+        password = json.loads((self.state / "demo-users.json").read_text())["demo-department"]
+        self.token = AccessToken(lambda: password_grant(self.keycloak.token_url(), CLI_CLIENT, "demo-department",
+                                                        password))
 
     def stop(self) -> None:
         for process in self.processes.values():
             process.stop()
+        self.keycloak.stop()
         self.kafka.stop()
-        stop_postgres(self.state)
+        subprocess.run([REPO / "deploy" / "postgres" / "pg.sh", "stop", "--data-dir", self.state / "pg"], check=False)
 
     @property
     def monitoring(self) -> ServiceProcess:
         return self.processes["monitoring"]
 
     async def settled(self, what: str) -> None:
-        http, pipeline = Http(self.urls, self.token, 4), Pipeline(self.bootstrap)
+        http, pipeline = Http(self.urls, self.token, 4), Pipeline(self.admin)
         await pipeline.start()
         try:
             await pipeline.settled(http, self.say, what)
@@ -144,7 +168,7 @@ class Drill:
     async def backup(self, directory: Path) -> None:
         started = time.monotonic()
         directory.mkdir(parents=True, exist_ok=True)
-        offsets = await committed_offsets(self.bootstrap)
+        offsets = await committed_offsets(self.admin)
         (directory / "monitoring-offsets.json").write_text(json.dumps(offsets, indent=2))
         dump = directory / "otop_monitoring.dump"
         subprocess.run([pg_tool("pg_dump"), "--format=custom", f"--file={dump}",
@@ -157,7 +181,7 @@ class Drill:
     async def life_goes_on(self) -> None:
         """What monitoring must learn from Kafka after the backup: late POS sales, a price change, a pause."""
         started = time.monotonic()
-        http, pipeline = Http(self.urls, self.token, 8), Pipeline(self.bootstrap)
+        http, pipeline = Http(self.urls, self.token, 8), Pipeline(self.admin)
         await pipeline.start()
         late = Decimal(0)
         try:
@@ -179,7 +203,7 @@ class Drill:
                         "product_id": product["id"], "quantity": "1", "unit_price_thb": product["price_thb"],
                         "sold_at": f"{day['day']}T12:00:00+07:00"}))
                     late += Decimal(product["price_thb"])
-                await pipeline.send(messages)
+                await pipeline.send(key, messages)
                 changed = {k: v for k, v in products[0].items() if k in (
                     "name", "category", "star_level", "star_year", "quadrant", "nawatwithi", "unit", "status",
                     "producer_id")}
@@ -249,7 +273,7 @@ class Drill:
 
         restored_s = await self.lose_and_restore()
         started = time.monotonic()
-        replayed = await set_offsets(self.bootstrap, self.offsets)
+        replayed = await set_offsets(self.admin, self.offsets)
         rewind_s = time.monotonic() - started
         catch_up_s = await self.restart_monitoring("monitoring catching up from Kafka")
         after = await self.reports()
@@ -290,12 +314,15 @@ def main(argv: list[str] | None = None) -> None:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
     out = args.out or state / "restore-drill"
+    if not (state / "keycloak.json").exists():
+        raise SystemExit(f"{state} is no local stack's state directory: start the stack on it once "
+                         "(python -m deploy.local.stack --state-dir ... --no-demo --exit-after-start)")
     drill = Drill(state, args.http_port, args.kafka_port, args.pg_port, say)
     say(f"restore drill on {state}: starting Kafka, PostgreSQL and the services ...")
     try:
         drill.start()
         if args.load:
-            asyncio.run(load_national(drill.urls, drill.token, drill.bootstrap, scale=args.scale,
+            asyncio.run(load_national(drill.urls, drill.token, drill.admin, scale=args.scale,
                                       provinces=args.provinces, months=args.months, say=say))
         summary = asyncio.run(drill.run(out))
     finally:

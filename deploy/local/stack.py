@@ -1,7 +1,9 @@
-"""The whole system on this machine: Kafka (jars), PostgreSQL (local binaries), every service, and
-a demo province. `python -m deploy.local.stack` — Ctrl-C stops everything cleanly.
+"""The whole system on this machine: Kafka (jars), PostgreSQL (local binaries), Keycloak (the identity
+provider, production mode), every service, demo accounts and a demo province.
+`python -m deploy.local.stack` — Ctrl-C stops everything cleanly.
 
-State lives in .local/ (databases, broker data, logs); delete it to start from nothing.
+State lives in .local/ (databases, broker data, Keycloak's home, logs, generated secrets and the demo
+users' passwords); delete it to start from nothing.
 """
 
 import argparse
@@ -12,19 +14,26 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
 
 from deploy.kafka.kafka_runner import LocalKafka
+from deploy.kafka.provision import ProvisionSettings, provision
+from deploy.keycloak.admin import AccessToken, password_grant
+from deploy.keycloak.keycloak_runner import LocalKeycloak
+from deploy.keycloak.realm import CLI_CLIENT, REALM
+from deploy.local.accounts import DEMO_USERS, demo_users
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
+from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
 from deploy.local.prometheus import LocalPrometheus
-from shared.auth import Principal, Role, issue_token, new_secret
+from shared.auth import new_secret
+from shared.kafka_client import kafka_env
 
 __all__ = ["SERVICES", "main"]
-PG_SCRIPT = REPO / "deploy" / "postgres" / "pg.sh"
 
 
 async def create_databases(server_url: str, names: list[str]) -> None:
@@ -39,41 +48,28 @@ async def create_databases(server_url: str, names: list[str]) -> None:
 
 
 def kept_secret(path: Path) -> str:
-    """A random key kept in the state directory, so tokens and integration keys survive a restart."""
+    """A random key kept in the state directory, so integration keys and logins survive a restart."""
     if not path.exists():
         path.write_text(new_secret() + new_secret())
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-def dashboard_link(monitoring_url: str, token: str) -> str:
-    return f"{monitoring_url}/dashboard#province={DEMO_PROVINCE}&year={YEAR_BE}&month=6&token={token}"
+def service_envs(state: Path, keycloak, principals: dict) -> dict[str, dict[str, str]]:
+    """Each service's environment but its database: Keycloak, its own Kafka principal (`principals`, from
+    deploy.kafka.provision) and the keys kept in the state directory."""
+    common = {**keycloak.service_env(), "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
+              "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
+    return {name: {**common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name])}
+            for name in SERVICES}
 
 
-def start_postgres(state: Path, port: int) -> str:
-    """The stack's PostgreSQL cluster (state/pg), with a database per service; answers the server's URL."""
-    subprocess.run([PG_SCRIPT, "start", "--data-dir", state / "pg", "--port", str(port)], check=True,
-                   stdout=subprocess.DEVNULL)
-    server = f"postgresql://postgres@127.0.0.1:{port}"
-    asyncio.run(create_databases(f"{server}/postgres", [f"otop_{name}" for name in SERVICES]))
-    return server
-
-
-def stop_postgres(state: Path) -> None:
-    subprocess.run([PG_SCRIPT, "stop", "--data-dir", state / "pg"], check=False)
-
-
-def service_env(state: Path, bootstrap: str) -> dict[str, str]:
-    """What every service process of the stack gets: Kafka, and the keys kept in the state directory."""
-    return {"OTOP_KAFKA_BOOTSTRAP": bootstrap, "OTOP_JWT_SECRET": kept_secret(state / "jwt_secret"),
-            "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key")}
-
-
-def service_processes(http_port: int, replicas: int, env: dict[str, str], server: str,
+def service_processes(http_port: int, replicas: int, envs: dict[str, dict[str, str]], server: str,
                       logs: Path) -> list[ServiceProcess]:
     """Every service's processes: replica 1 of each on `http_port` and the next ports (the URLs printed),
     replica r on the ports 4 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
-    return [ServiceProcess(name, http_port + len(SERVICES) * r + i, {**env, "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
+    return [ServiceProcess(name, http_port + len(SERVICES) * r + i,
+                           {**envs[name], "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
                            logs / (f"{name}.log" if r == 0 else f"{name}-{r + 1}.log"))
             for r in range(replicas) for i, name in enumerate(SERVICES)]
 
@@ -82,8 +78,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
-    parser.add_argument("--kafka-port", type=int, default=19092)
+    parser.add_argument("--kafka-port", type=int, default=19092,
+                        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)")
     parser.add_argument("--pg-port", type=int, default=15432)
+    parser.add_argument("--gateway-port", type=int, default=8000,
+                        help="the web application, the APIs (/api/<service>/) and the login (/auth/) on one origin")
+    parser.add_argument("--keycloak-port", type=int, default=8180, help="Keycloak's own port (the gateway's /auth/)")
+    parser.add_argument("--keycloak-public-url", help="the address of /auth that browsers use, the tokens' issuer "
+                        "(default the gateway's: http://127.0.0.1:<gateway port>/auth)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
     parser.add_argument("--replicas", type=int, default=1, choices=range(1, 10), metavar="N",
                         help="processes per service, in the same consumer groups (replica r of a service listens "
@@ -96,22 +98,25 @@ def main() -> None:
     state = args.state_dir.resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
-    secret = kept_secret(state / "jwt_secret")
 
-    print("[1/4] starting Kafka (KRaft, single node) ...", flush=True)
-    kafka = LocalKafka(state / "kafka", args.kafka_port)
-    bootstrap = kafka.start()
-    print("[2/4] starting PostgreSQL ...", flush=True)
-    server = start_postgres(state, args.pg_port)
+    kafka = LocalKafka(state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1,
+                       ssl_port=args.kafka_port + 2)
+    pg_script = REPO / "deploy" / "postgres" / "pg.sh"
+    server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
     urls = local_urls(args.http_port)
-
-    print(f"[3/4] starting services: {', '.join(SERVICES)} ...", flush=True)
-    processes = service_processes(args.http_port, args.replicas, service_env(state, bootstrap), server, state / "logs")
-    prometheus = LocalPrometheus(state / "prometheus", args.prometheus_port, {
-        name: [f"127.0.0.1:{p.port}" for p in processes if p.name == name] for name in SERVICES})
+    keycloak = LocalKeycloak(state / "keycloak", args.keycloak_port, f"{server}/keycloak",
+                             admin_password=kept_secret(state / "keycloak_admin_password"),
+                             sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
+                             public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth")
+    gateway = LocalGateway(state / "gateway", args.gateway_port,
+                           {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
+    processes: list[ServiceProcess] = []  # made once Kafka has their principals
+    prometheus = LocalPrometheus(state / "prometheus", args.prometheus_port, {})
     stopping = False
 
     def stop_all(*_):
+        """Stops every part, whether it started or not (each stop is harmless for a part not running): also
+        after a failed start, so that no part is left running alone."""
         nonlocal stopping
         if stopping:
             return
@@ -120,50 +125,84 @@ def main() -> None:
         prometheus.stop()
         for process in reversed(processes):
             process.stop()
+        gateway.stop()
+        keycloak.stop()
         kafka.stop()
-        stop_postgres(state)
+        subprocess.run([pg_script, "stop", "--data-dir", state / "pg"], check=False)
         print("stopped.", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.wait_ready()
+        print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
+        bootstrap = kafka.start()
+        # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
+        principals = asyncio.run(provision(
+            ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
+                              kafka_password=kafka.admin_password),
+            {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES}))
+        print("[2/5] starting PostgreSQL ...", flush=True)
+        # Durable: pg.sh keeps PostgreSQL's fsync and full-page writes (only the test harness relaxes them).
+        subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
+                       stdout=subprocess.DEVNULL)
+        asyncio.run(create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES]))
+        (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
+
+        print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
+        processes.extend(service_processes(args.http_port, args.replicas, service_envs(state, keycloak, principals),
+                                           server, state / "logs"))
+        with ThreadPoolExecutor(1) as background:  # Keycloak starts while the services do
+            keycloak_started = background.submit(keycloak.start)
+            for process in processes:
+                process.start()
+            for process in processes:
+                process.wait_ready()
+            gateway.start()
+            gateway.wait_ready()
+            keycloak_started.result()
         if args.with_prometheus:
+            prometheus.targets = {name: [f"127.0.0.1:{p.port}" for p in processes if p.name == name]
+                                  for name in SERVICES}
             prometheus.start()
-        department = issue_token(secret, Principal(subject="demo-department", role=Role.DEPARTMENT))
-        officer = issue_token(secret, Principal(subject="demo-officer", role=Role.PROVINCE_OFFICER,
-                                                province_code=DEMO_PROVINCE))
+        print("[4/5] demo accounts in Keycloak ...", flush=True)
+        passwords = demo_users(keycloak, state)
+        officer = AccessToken(lambda: password_grant(keycloak.token_url(), CLI_CLIENT, "demo-officer-72",
+                                                     passwords["demo-officer-72"]))
         demo_summary = state / "demo.json"
         if args.no_demo:
-            print("[4/4] no demo province (--no-demo)", flush=True)
+            print("[5/5] no demo province (--no-demo)", flush=True)
         elif demo_summary.exists():
-            print(f"[4/4] the demo province is loaded already (delete {state} to start over)", flush=True)
+            print(f"[5/5] the demo province is loaded already (delete {state} to start over)", flush=True)
         else:
-            print(f"[4/4] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
+            print(f"[5/5] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
                   flush=True)
             try:
                 demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
             except Exception:
                 print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
                 raise
-        print(f"\nOTOP Mobile is running:\n  dashboard   {dashboard_link(urls['monitoring'], officer)}\n")
+        print(f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department manages "
+              f"users at {keycloak.public_url}/admin/{REALM}/console/, docs/identity.md):\n")
+        for username, *_, what in DEMO_USERS:
+            print(f"  {username:<18} password {passwords[username]:<22} {what}")
+        print(f"  (passwords kept in {state / 'demo-users.json'})\n")
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
-            print(f"  {name:<11} {url:<26} {url}/docs")
+            print(f"  {name:<11} {url:<26} {url}/internal/docs")
         if args.replicas > 1:
             print(f"  replicas    {args.replicas} of each service: "
                   + ", ".join(f"{p.name} {p.port}" for p in processes[len(SERVICES):]))
         if args.with_prometheus:
             print(f"  prometheus  {prometheus.url}  (targets: {prometheus.url}/targets)")
-        print(f"  kafka       {bootstrap}\n  postgresql  {server}\n  logs        {state / 'logs'}")
-        print(f"\nprovince officer token (province {DEMO_PROVINCE}, valid 12 h):\n  {officer}")
-        print(f"department token (valid 12 h):\n  {department}")
-        print(f"\ntry: curl -H 'Authorization: Bearer <officer token>' "
+        print(f"  keycloak    {keycloak.url} (issuer {keycloak.issuer()})")
+        print(f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
+              f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"
+              f"  postgresql  {server}\n  logs        {state / 'logs'}")
+        cli = f"python -m deploy.local.cli --state-dir {state} --http-port {args.http_port}"
+        print(f"\ntry: TOKEN=$({cli} token --user demo-officer-72)   # from Keycloak, valid 5 minutes")
+        print(f"     curl -H \"Authorization: Bearer $TOKEN\" "
               f"'{urls['monitoring']}/provinces/{DEMO_PROVINCE}/reports/{YEAR_BE}/6?format=markdown'")
-        print("     python -m deploy.local.cli --help   (demo load, registry import, report export)")
+        print(f"     {cli} --help   (demo load, registry import, report export, tokens)")
         if args.exit_after_start:
             return
         print("\nCtrl-C stops everything.", flush=True)

@@ -11,6 +11,5 @@
   GET /national/reports/{year}/{month} and .../quarters/{q} (department only);
   ?format=text for Markdown, docx|pdf|xlsx for files, csv&table=<name> for one table (docs/report-files.md),
   ?digits=thai for ๐-๙. Years CE or BE (2019 or 2562).
-- The dashboard (api/dashboard.py, dashboard/): GET /dashboard, a static page that calls the APIs above
-  with the token from its URL fragment (docs/dashboard.md).
+- People see all of this in the web application (web/, docs/app.md), which calls these APIs through the gateway.
 """

@@ -49,7 +49,7 @@ GROUPS = {**{group_id: topic for group_id, (topic, *_) in {**REGISTRY, **SUBSCRI
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
-    retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
+    retries = settings.retry_options()
     # Every subscription a batch at a time: a national season sends tens of thousands of invitation events.
     return [*(BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
                             handler=in_order(db.inbox, group_id, handlers), **retries)

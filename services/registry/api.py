@@ -5,6 +5,7 @@ member reads its province; an integration (e.g. a POS) reads only its province's
 names, prices), not producers' contacts nor mentoring groups.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
@@ -214,7 +215,9 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("text/csv", sheet.XLSX_TYPE):
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send text/csv or {sheet.XLSX_TYPE}")
-    rows = sheet.sheet_rows(sheet.read_table(await request.body(), content_type))
+    # Parsed in a worker thread: a large sheet does not hold up other requests, consumers or heartbeats.
+    rows = await asyncio.to_thread(lambda body: sheet.sheet_rows(sheet.read_table(body, content_type)),
+                                   await request.body())
     async with db.sessions() as session, session.begin() as transaction:
         result = await handlers.import_products(db, session, province_code, rows)
         if dry_run:

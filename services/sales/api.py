@@ -1,5 +1,6 @@
 """Sales HTTP API: officers record, correct and void sales; integrations post signed POS batches."""
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +13,8 @@ from pydantic import BaseModel, Field
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
+from services.sales.identity import IdentityUnavailable, IntegrationClients
+from services.sales.kafka_principals import IntegrationPrincipals, KafkaUnavailable, integration_principals
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
@@ -29,9 +32,11 @@ from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel
 from shared.service import Database, database
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/provinces/{province_code}", tags=["sales"])
 Db = Annotated[Database, Depends(database)]
 Settings = Annotated[SalesSettings, Depends(sales_settings)]
+Principals = Annotated[IntegrationPrincipals, Depends(integration_principals)]
 Caller = Annotated[Principal, Depends(current_principal)]
 WRITE = (Role.PROVINCE_OFFICER, Role.DEPARTMENT)
 READ = (Role.DEPARTMENT, Role.PROVINCE_OFFICER, Role.COMMITTEE_MEMBER)
@@ -212,8 +217,18 @@ class IssuedKey(BaseModel):
     signing_key: str = Field(description="Shown only now: the service keeps a hash of it, not the key")
 
 
-class RegisteredIntegration(IssuedKey):
+class KafkaCredentials(BaseModel):
+    integration_id: UUID
+    kafka_username: str = Field(description="The integration's own Kafka principal (SASL/SCRAM-SHA-512): it may "
+                                            "only write otop.sales.ingress")
+    kafka_password: str = Field(description="Shown only now: neither this service nor the broker keeps it")
+
+
+class RegisteredIntegration(IssuedKey, KafkaCredentials):
     name: str
+    client_id: str = Field(description="The integration's client at the identity provider (HTTP ingress tokens)")
+    client_secret: str = Field(description="Shown only now: the service does not keep it")
+    token_url: str = Field(description="POST grant_type=client_credentials with client_id and client_secret here")
 
 
 class KeyView(BaseModel):
@@ -228,6 +243,8 @@ class IntegrationView(BaseModel):
     name: str
     created_by: str
     created_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
     keys: list[KeyView]
 
 
@@ -237,14 +254,51 @@ def _master_key(settings: SalesSettings) -> str:
     return settings.master_key()
 
 
+def integration_clients(request: Request) -> IntegrationClients:
+    """FastAPI dependency: the identity provider's adapter for integrations' clients (503 if not configured)."""
+    clients = getattr(request.app.state, "integration_clients", None)
+    if clients is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration clients are not configured "
+                            "(OTOP_SALES_KEYCLOAK_REALM_URL, OTOP_SALES_KEYCLOAK_CLIENT_SECRET)")
+    return clients
+
+
+Clients = Annotated[IntegrationClients, Depends(integration_clients)]
+
+
+def _unavailable(exc: IdentityUnavailable | KafkaUnavailable) -> HTTPException:
+    provider = "the identity provider" if isinstance(exc, IdentityUnavailable) else "Kafka"
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{provider} is unavailable, nothing was changed; "
+                         f"try again ({exc})", {"Retry-After": "10"})
+
+
 @router.post("/integrations", status_code=status.HTTP_201_CREATED, response_model=RegisteredIntegration,
              tags=["integrations"])
-async def register_integration(new: NewIntegration, db: Db, settings: Settings, caller: Caller,
+async def register_integration(new: NewIntegration, db: Db, settings: Settings, clients: Clients,
+                               principals: Principals, caller: Caller,
                                province_code: str = province_access(*WRITE)) -> dict:
-    """Register a POS integration of the province; the response carries its first signing key, once."""
-    async with db.transaction() as session:
-        return await handlers.register_integration(session, province_code, new.name, caller.subject,
-                                                   _master_key(settings))
+    """Register a POS integration of the province. The response carries, once, its first signing key, its
+    own client at the identity provider (for the bearer token of the HTTP ingress) and its Kafka
+    credentials (for the ingress topic)."""
+    try:
+        return await handlers.register_integration(db, clients, principals, province_code, new.name,
+                                                   caller.subject, _master_key(settings))
+    except (IdentityUnavailable, KafkaUnavailable) as exc:
+        raise _unavailable(exc) from exc
+
+
+@router.post("/integrations/{integration_id}/revoke", status_code=status.HTTP_204_NO_CONTENT, tags=["integrations"])
+async def revoke_integration(integration_id: UUID, db: Db, clients: Clients, principals: Principals, caller: Caller,
+                             province_code: str = province_access(*WRITE)) -> None:
+    """The integration stops for good: its client is disabled (no new token), its Kafka principal deleted
+    (writes refused within a second, logins at once), every key is revoked (its messages, held ones too,
+    are dead-lettered as inactive_key), no new key is issued. Safe to repeat."""
+    try:
+        if not await handlers.revoke_integration(db, clients, principals, province_code, integration_id,
+                                                 caller.subject):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
+    except (IdentityUnavailable, KafkaUnavailable) as exc:
+        raise _unavailable(exc) from exc
 
 
 @router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
@@ -257,11 +311,31 @@ async def list_integrations(db: Db, province_code: str = province_access(*WRITE)
              tags=["integrations"])
 async def add_key(integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)) -> dict:
     """A new key (rotation): both keys work until the old one is revoked."""
-    async with db.transaction() as session:
-        key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
+    try:
+        async with db.transaction() as session:
+            key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
+    except handlers.IntegrationRevoked as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if key is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
     return key
+
+
+@router.post("/integrations/{integration_id}/kafka-credentials", status_code=status.HTTP_201_CREATED,
+             response_model=KafkaCredentials, tags=["integrations"])
+async def new_kafka_password(integration_id: UUID, db: Db, principals: Principals,
+                             province_code: str = province_access(*WRITE)) -> dict:
+    """A new Kafka password for the integration (rotation), shown once: the old one stops working for new
+    connections at once."""
+    try:
+        async with db.sessions() as session:
+            if not await handlers.active_integration(session, province_code, integration_id):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
+        return {"integration_id": integration_id, **await principals.new_password(province_code, integration_id)}
+    except handlers.IntegrationRevoked as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except KafkaUnavailable as exc:
+        raise _unavailable(exc) from exc
 
 
 @router.post("/integrations/{integration_id}/keys/{key_id}/revoke", status_code=status.HTTP_204_NO_CONTENT,

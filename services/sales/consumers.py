@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     settings = SalesSettings.of(settings)
-    retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
+    retries = settings.retry_options()
     read_models = [
         # A registry import publishes thousands of products at once: a batch at a time; held sales waiting on
         # one of them are retried now.

@@ -150,6 +150,14 @@ class NewSale(BaseModel):
     unit_price_thb: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2,
                                            description="Defaults to the product's registered price")
     sold_at: AwareDatetime | None = Field(default=None, description="Defaults to the time of recording")
+    client_sale_id: UUID | None = Field(default=None, description=(
+        "The device's own id for this sale (idempotency key): sent again, after a lost answer or from an offline "
+        "queue, it is recorded once and the answer is the sale as first recorded"))
+
+
+def officer_sale_id(province_code: str, client_sale_id: UUID) -> UUID:
+    """The sale id of an officer's sale sent with its client id: the same sale always gets the same id."""
+    return uuid5(SALE_ID_NAMESPACE, f"{province_code}/officer/{client_sale_id}")
 
 
 class SaleBatch(BaseModel):

@@ -1,6 +1,7 @@
 """Sales use cases: change state and stage the matching events in one transaction."""
 
 import asyncio
+import dataclasses
 import json
 import logging
 import secrets
@@ -32,24 +33,30 @@ from services.sales.domain import (
     hold_expired,
     judge,
     missing,
+    officer_sale_id,
     pos_sale_id,
     read_pos_sale,
     signing_key,
     verify_signature,
     voided,
 )
+from services.sales.identity import IntegrationClients
+from services.sales.kafka_principals import IntegrationPrincipals
+from shared import faults
 from shared.auth import hash_secret
 from shared.batch import Rejection, add_events
-from shared.consumer import Record, dead_letter
+from shared.consumer import Record, count_applied, dead_letter
 from shared.contracts.registry import ProductState
 from shared.contracts.sales import PosSale, SaleChannel, SaleCorrected, SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import MarketDayState
 from shared.db import arrays, unnested
 from shared.events import Envelope
+from shared.failures import Backoff, Status, until_done
 from shared.service import Database
 from shared.topics import SALES_INGRESS
 
 log = logging.getLogger(__name__)
+INGRESS_GROUP = "sales.ingress"  # the POS ingress's consumer group; it counts every POS sale recorded
 HELD_SALES_GROUP = "sales.held"  # the dlq-consumer-group of sales dead-lettered when their hold ran out
 
 # --- read models of other services' events
@@ -166,12 +173,17 @@ async def record_officer_sales(db: Database, session: AsyncSession, province_cod
     if errors:
         raise SalesRefused(errors)
     now = datetime.now(UTC)
-    rows = [_sale_row(sale_id=uuid4(), province_code=province_code, product=j.product, market_day_id=s.market_day_id,
+    rows = [_sale_row(sale_id=officer_sale_id(province_code, s.client_sale_id) if s.client_sale_id else uuid4(),
+                      province_code=province_code, product=j.product, market_day_id=s.market_day_id,
                       quantity=s.quantity,
                       unit_price_thb=s.unit_price_thb if s.unit_price_thb is not None else j.product["price_thb"],
                       sold_at=s.sold_at or now, channel=SaleChannel.OFFICER, recorded_by=actor)
             for s, j in zip(new_sales, judged, strict=True)]
     stored = await _store(db, session, [(row, None) for row in rows])
+    sent_before = {row["sale_id"] for row in rows} - stored.keys()  # a device's resend: the sale as recorded
+    if sent_before:
+        stored |= {row["sale_id"]: dict(row) for row in (await session.execute(select(tables.sales).where(
+            tables.sales.c.province_code == province_code, tables.sales.c.sale_id.in_(sent_before)))).mappings()}
     return [stored[row["sale_id"]] for row in rows]
 
 
@@ -224,20 +236,78 @@ def _state_json(sale: Mapping) -> dict:
 # --- integrations
 
 
-async def register_integration(session: AsyncSession, province_code: str, name: str, actor: str,
-                               master_key: str) -> dict:
+class IntegrationRevoked(Exception):
+    """The integration was revoked: it gets no new key and no new Kafka password."""
+
+
+async def register_integration(db: Database, clients: IntegrationClients, principals: IntegrationPrincipals,
+                               province_code: str, name: str, actor: str, master_key: str) -> dict:
+    """A new POS integration: its identity-provider client (for the HTTP ingress) and its Kafka principal
+    (for the ingress topic), then its row and first signing key in one transaction. The answer carries
+    every secret, once; the service keeps none.
+
+    Nothing is half made: if the client or the principal cannot be made, nothing is stored
+    (IdentityUnavailable, KafkaUnavailable); if the transaction does not commit, both are deleted again.
+    Should even that fail, they are left without anyone ever having seen their secrets (generated here and
+    never answered): unusable."""
     integration_id = uuid4()
-    await session.execute(insert(tables.integrations).values(
-        id=integration_id, province_code=province_code, name=name, created_by=actor))
-    return {"integration_id": integration_id, "name": name,
-            **await _issue_key(session, province_code, integration_id, master_key)}
+    client = await clients.create(province_code, integration_id, name)
+    try:
+        kafka = await principals.create(province_code, integration_id)
+        async with db.transaction() as session:
+            await session.execute(insert(tables.integrations).values(
+                id=integration_id, province_code=province_code, name=name, created_by=actor))
+            key = await _issue_key(session, province_code, integration_id, master_key)
+    except BaseException:
+        for undo in (clients.delete, principals.delete):
+            try:
+                await undo(province_code, integration_id)
+            except Exception:
+                log.exception("a credential of the integration %s, whose registration failed, is left (never "
+                              "shown)", integration_id)
+        raise
+    return {"integration_id": integration_id, "name": name, **key, **client, **kafka}
+
+
+async def revoke_integration(db: Database, clients: IntegrationClients, principals: IntegrationPrincipals,
+                             province_code: str, integration_id: UUID, actor: str) -> bool:
+    """The integration stops for good: its client is disabled (no new token; tokens already issued expire
+    within minutes) and its Kafka principal deleted (writes refused within a second), then its keys are
+    revoked and it is marked revoked. Idempotent; False if there is no such integration in the province. If
+    the identity provider or Kafka cannot be reached nothing is marked (IdentityUnavailable,
+    KafkaUnavailable): a retry does it all."""
+    integrations, keys = tables.integrations, tables.integration_keys
+    async with db.sessions() as session:
+        known = await session.scalar(select(integrations.c.id).where(
+            integrations.c.id == integration_id, integrations.c.province_code == province_code))
+    if known is None:
+        return False
+    await clients.set_enabled(province_code, integration_id, False)
+    await principals.delete(province_code, integration_id)
+    async with db.transaction() as session:
+        await session.execute(update(integrations).where(integrations.c.id == integration_id).values(
+            revoked_at=func.coalesce(integrations.c.revoked_at, func.now()),
+            revoked_by=func.coalesce(integrations.c.revoked_by, actor)))
+        await session.execute(update(keys).where(keys.c.integration_id == integration_id).values(
+            active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())))
+    return True
+
+
+async def active_integration(session: AsyncSession, province_code: str, integration_id: UUID) -> bool:
+    """True for an integration of the province that is not revoked; False if there is none;
+    IntegrationRevoked for a revoked one."""
+    found = (await session.execute(select(tables.integrations.c.revoked_at).where(
+        tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))).first()
+    if found is None:
+        return False
+    if found.revoked_at is not None:
+        raise IntegrationRevoked(f"the integration was revoked at {found.revoked_at.isoformat()}")
+    return True
 
 
 async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict | None:
     """A new key for an integration (rotation); None if there is no such integration in the province."""
-    known = await session.scalar(select(tables.integrations.c.id).where(
-        tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))
-    if known is None:
+    if not await active_integration(session, province_code, integration_id):
         return None
     return {"integration_id": integration_id, **await _issue_key(session, province_code, integration_id, master_key)}
 
@@ -342,6 +412,10 @@ async def ingest_records(db: Database, settings: SalesSettings, session: AsyncSe
                                    _header(record, SIGNATURE_HEADER), record.value or b"", record))
         except Refused as refused:
             rejections.append(Rejection(record, refused.code, refused.reason))
+    if incoming and faults.strike("apply-twice", INGRESS_GROUP):  # shared/faults.py: recorded as two sales
+        twice = incoming[0]
+        incoming.append(dataclasses.replace(twice, sale=twice.sale.model_copy(
+            update={"integration_sale_id": twice.sale.integration_sale_id + "+"})))
     judged = await _judge(session, [i.references for i in incoming])
     outcomes = await _settle(db, session, settings, incoming, judged)
     rejections.extend(Rejection(i.message, outcome.code, outcome.reason)
@@ -413,6 +487,8 @@ async def _settle(db: Database, session: AsyncSession, settings: SalesSettings, 
             outcomes.append("held")
         else:
             outcomes.append("recorded" if inserted.pop(i.sale_id, None) else "duplicate")
+    await count_applied(session, INGRESS_GROUP, [i.message.partition for i, outcome in zip(incoming, outcomes)
+                                                 if outcome == "recorded"])
     return outcomes
 
 
@@ -455,32 +531,45 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
             return 0
         incoming = [_incoming_from_held(row) for row in rows]
         judged = await _judge(session, [i.references for i in incoming])
+        keys = await _keys(session, {row["key_id"] for row in rows})
         now = datetime.now(UTC)
         for index, (row, i, j) in enumerate(zip(rows, incoming, judged, strict=True)):
-            if j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
+            key = keys.get(row["key_id"])
+            if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
+                judged[index] = Judged(Refused(Refusal.INACTIVE_KEY, f"integration key {row['key_id']!r} was "
+                                               "revoked while the sale was held"), j.product, j.market_day)
+            elif j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
                 waiting = missing(i.sale.product_id, j.product, i.sale.market_day_id, j.market_day)
                 judged[index] = Judged(Refused(Refusal.UNKNOWN_REFERENCE,
                                                f"{waiting} still unknown after {settings.sales_hold_max_s:g}s"),
                                        j.product, j.market_day)
         again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
-        await _store(db, session, [(_pos_row(i, j.product), i.correlation_id)
-                                   for i, j in zip(incoming, judged, strict=True) if j.verdict is Verdict.RECORD])
+        recorded = await _store(db, session, [(_pos_row(i, j.product), i.correlation_id)
+                                              for i, j in zip(incoming, judged, strict=True)
+                                              if j.verdict is Verdict.RECORD])
+        await count_applied(session, INGRESS_GROUP, [i.message.partition for i in incoming if i.sale_id in recorded])
         for row, i, j in zip(rows, incoming, judged, strict=True):
             if isinstance(j.verdict, Refused):
                 await dead_letter(broker, i.message, j.verdict.reason, code=j.verdict.code,
-                                  group_id=HELD_SALES_GROUP, attempts=row["attempts"] + 1)
+                                  group_id=HELD_SALES_GROUP, attempts=row["attempts"] + 1, sessions=db.sessions)
         await session.execute(delete(held).where(held.c.id.in_([r["id"] for r in rows if r["id"] not in again])))
         await session.execute(update(held).where(held.c.id.in_(again)).values(
             attempts=held.c.attempts + 1, next_retry_at=now + timedelta(seconds=settings.sales_hold_retry_s)))
     return len(rows)
 
 
-async def retry_held_forever(db: Database, broker: KafkaBroker, settings: SalesSettings, poll_s: float = 1.0) -> None:
+async def retry_held_forever(db: Database, broker: KafkaBroker, settings: SalesSettings, status: Status,
+                             poll_s: float = 1.0) -> None:
+    """Re-evaluates held sales while the service runs. The database or Kafka away (a transient failure) is
+    waited out, backing off, with `status` not ready; any other failure is logged and tried again later. A
+    held sale is dead-lettered only by its own verdict, never for a failure."""
+    backoff = Backoff(poll_s, settings.consumer_max_backoff_s)
     while True:
         try:
-            busy = await retry_held(db, broker, settings) > 0
+            busy = await until_done(lambda: retry_held(db, broker, settings), status=status, backoff=backoff,
+                                    label="held sales") > 0
         except Exception:
-            log.warning("re-evaluating held sales failed; trying again", exc_info=True)
+            log.error("re-evaluating held sales failed; trying again", exc_info=True)
             busy = False
         if not busy:
             await asyncio.sleep(poll_s)

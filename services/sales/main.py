@@ -4,11 +4,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
 from fastapi import APIRouter, FastAPI
 
 from services.sales import api, consumers, handlers, tables
 from services.sales.config import SalesSettings
+from services.sales.identity import IntegrationClients
 from shared import topics
+from shared.failures import Status
 from shared.service import ServiceSpec, create_app
 
 
@@ -16,8 +19,10 @@ from shared.service import ServiceSpec, create_app
 async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
     """Re-evaluates held POS sales in the background while the service runs (a router's lifespan runs
     inside the service's own, after its database and broker are set up)."""
+    status = Status("held-sales", "worker")
+    app.state.statuses.append(status)
     task = asyncio.create_task(handlers.retry_held_forever(
-        app.state.db, app.state.broker, SalesSettings.of(app.state.settings)), name="held-sales-retry")
+        app.state.db, app.state.broker, SalesSettings.of(app.state.settings), status), name="held-sales-retry")
     try:
         yield
     finally:
@@ -25,14 +30,24 @@ async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(task, return_exceptions=True)
 
 
+@contextlib.asynccontextmanager
+async def integration_clients(app: FastAPI) -> AsyncIterator[None]:
+    """The adapter that makes each POS integration's client at the identity provider (None: not configured)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        app.state.integration_clients = IntegrationClients.of(SalesSettings.of(app.state.settings), http)
+        yield
+
+
 spec = ServiceSpec(
     name="sales",
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router, APIRouter(lifespan=held_sales_retry)],
+    routers=[api.router, APIRouter(lifespan=held_sales_retry), APIRouter(lifespan=integration_clients)],
     produces=[topics.SALES_RECORDED],
     consumers=consumers.consumers,
+    consumes=[topics.REGISTRY_PRODUCTS, topics.SCHEDULING_MARKET_DAYS, topics.SALES_INGRESS],
+    provisions_integrations=True,  # creates and deletes POS integrations' Kafka principals
 )
 
 

@@ -46,6 +46,10 @@ integrations = Table(
     Column("name", String, nullable=False),
     Column("created_by", String, nullable=False),
     _created_at(),
+    # Revoked: its keys, its identity-provider client and its Kafka principal are disabled for good; no new
+    # key is issued.
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String),
 )
 
 integration_keys = Table(

@@ -17,13 +17,16 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from pydantic import BaseModel, Field
 
 from services.scheduling import handlers
+from services.scheduling.config import SchedulingSettings, scheduling_settings
 from services.scheduling.domain import (
     AnswersIn,
     AttendanceIn,
     CancelIn,
     DeclineIn,
     Invalid,
+    InvitationLink,
     LineupAdd,
+    LinkRefused,
     MarketDayIn,
     Month,
     NotFound,
@@ -55,8 +58,10 @@ async def _answers() -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"], dependencies=[Depends(_answers)])
+public = APIRouter(prefix="/public/invitations", tags=["producers' links"], dependencies=[Depends(_answers)])
 Db = Annotated[Database, Depends(database)]
 Caller = Annotated[Principal, Depends(current_principal)]
+Settings = Annotated[SchedulingSettings, Depends(scheduling_settings)]
 WRITE = (Role.PROVINCE_OFFICER, Role.DEPARTMENT)
 READ = (Role.DEPARTMENT, Role.PROVINCE_OFFICER, Role.COMMITTEE_MEMBER)
 CALENDAR_PAST_DAYS = 400  # the feed shows market days from about a year back
@@ -420,3 +425,64 @@ async def calendar_feed(province_code: Annotated[ProvinceCode, Path(description=
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=300",
                              "Content-Disposition": f'inline; filename="otop-mobile-{province_code}.ics"'})
+
+
+# --- producers' links: answer an invitation without a login
+
+
+class Link(BaseModel):
+    invitation_id: UUID
+    token: str = Field(description="Put it in the app's address: <app>/#/i/<token> (the producer's page)")
+    expires_at: datetime
+
+
+class LinkedInvitation(Invitation):
+    province_code: str
+    venue_name: str
+    day: date
+    starts_at: time | None
+    ends_at: time | None
+    market_day_status: MarketDayStatus
+    expires_at: datetime
+
+
+@router.post("/invitations/{invitation_id}/link", response_model=Link)
+async def invitation_link(invitation_id: UUID, db: Db, settings: Settings,
+                          province_code: str = province_access(*WRITE)) -> dict:
+    """A signed link for the producer to accept or decline without a login (send it by any channel, or print
+    the slip with its QR code). It expires when the market day begins (14 days at most)."""
+    async with db.sessions() as session:
+        return await handlers.invitation_link(session, province_code, invitation_id, settings.link_key(),
+                                              datetime.now(UTC))
+
+
+def _link(token: str, settings: SchedulingSettings) -> InvitationLink:
+    try:
+        return InvitationLink.read(settings.link_key(), token, datetime.now(UTC))
+    except LinkRefused as exc:
+        raise HTTPException(status.HTTP_410_GONE if exc.expired else status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+
+@public.get("/{token}", response_model=LinkedInvitation)
+async def linked_invitation(token: str, db: Db, settings: Settings) -> dict:
+    """Public, the link is the credential: the invitation, its venue, day and hours."""
+    async with db.sessions() as session:
+        return await handlers.linked_invitation(session, _link(token, settings))
+
+
+@public.post("/{token}/accept", response_model=LinkedInvitation)
+async def accept_by_link(token: str, db: Db, settings: Settings) -> dict:
+    """The producer's yes."""
+    link = _link(token, settings)
+    async with db.transaction() as session:
+        await handlers.accept(db, session, link.province_code, link.invitation_id)
+        return await handlers.linked_invitation(session, link)
+
+
+@public.post("/{token}/decline", response_model=LinkedInvitation)
+async def decline_by_link(token: str, answer: DeclineIn, db: Db, settings: Settings) -> dict:
+    """The producer's no and why; the officer's lineup shows it with the replacements to invite."""
+    link = _link(token, settings)
+    async with db.transaction() as session:
+        await handlers.decline(db, session, link.province_code, link.invitation_id, answer)
+        return await handlers.linked_invitation(session, link)

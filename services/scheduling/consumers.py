@@ -13,7 +13,7 @@ from shared.settings import ServiceSettings
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
-    retries = {"max_attempts": settings.consumer_max_attempts, "retry_backoff_s": settings.consumer_retry_backoff_s}
+    retries = settings.retry_options()
 
     def read_model(purpose: str, topic: str, table, state, row_of) -> BatchConsumer:
         group_id = f"scheduling.{purpose}"

@@ -5,6 +5,9 @@ market day and of an invitation, which products are proposed for a market day (`
 arithmetic of plan against actual (`plan_progress`).
 """
 
+import base64
+import hashlib
+import hmac
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -444,3 +447,60 @@ def plan_progress(first_month: date, last_month: date, market_days_per_month: in
             missing=max(0, market_days_per_month - len(going_ahead)), products_target=products_per_market_day,
             days_meeting_target=sum(f.products >= products_per_market_day for f in going_ahead), market_days=facts))
     return progress
+
+
+# --- producers' signed invitation links
+
+
+LINK_MAX_DAYS = 14  # a link never lives longer than this, even for a market day further ahead
+
+
+class LinkRefused(Exception):
+    """A producer's link that was not issued here (or was altered), or has expired."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class InvitationLink:
+    """What a producer's link names: an invitation of a province, until when it may be answered. The
+    token is `<invitation id>.<province>.<expiry, unix s>.<HMAC-SHA256 of those three, base64url>`, so it
+    is checked with the key alone, without a login or a lookup."""
+
+    invitation_id: UUID
+    province_code: str
+    expires_at: datetime
+
+    def _signed_part(self) -> str:
+        return f"{self.invitation_id}.{self.province_code}.{int(self.expires_at.timestamp())}"
+
+    def token(self, key: str) -> str:
+        return f"{self._signed_part()}.{_link_signature(key, self._signed_part())}"
+
+    @classmethod
+    def expiring(cls, invitation_id: UUID, province_code: str, market_day: date, now: datetime) -> Self:
+        """A link good until the market day begins (Thai time), and for LINK_MAX_DAYS at most."""
+        day_starts = datetime.combine(market_day, time(0), THAILAND)
+        return cls(invitation_id, province_code, min(day_starts, now + timedelta(days=LINK_MAX_DAYS)))
+
+    @classmethod
+    def read(cls, key: str, token: str, now: datetime) -> Self:
+        """The link of a token signed with `key`; LinkRefused if it is altered, foreign or expired."""
+        parts = token.split(".")
+        if len(parts) != 4 or not hmac.compare_digest(parts[3], _link_signature(key, ".".join(parts[:3]))):
+            raise LinkRefused("this invitation link is not valid")
+        try:
+            link = cls(UUID(parts[0]), parts[1], datetime.fromtimestamp(int(parts[2]), UTC))
+        except ValueError as exc:  # signed by us, so only a key shared with a broken issuer gets here
+            raise LinkRefused("this invitation link is not valid") from exc
+        if now >= link.expires_at:
+            raise LinkRefused("this invitation link has expired; ask the provincial officer for a new one",
+                              expired=True)
+        return link
+
+
+def _link_signature(key: str, signed: str) -> str:
+    digest = hmac.new(key.encode(), signed.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

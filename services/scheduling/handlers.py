@@ -2,7 +2,7 @@
 the registry's and the sales service's events; queries. Rules live in domain.py."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from aiokafka import ConsumerRecord
@@ -22,6 +22,7 @@ from services.scheduling.domain import (
     DayFacts,
     DeclineIn,
     Invalid,
+    InvitationLink,
     InvitationStatus,
     LineupEntry,
     MarketDayIn,
@@ -469,6 +470,31 @@ async def withdraw(db: Database, session: AsyncSession, province_code: str, mark
     return await _answer(db, session, province_code, and_(I.c.market_day_id == market_day_id,
                                                           I.c.product_id == product_id),
                          InvitationStatus.WITHDRAWN, InvitationWithdrawn, {"note": note}, note=note)
+
+
+async def invitation(session: AsyncSession, province_code: str, invitation_id: UUID) -> dict:
+    found = await _invitations(session, province_code, I.c.id == invitation_id)
+    if not found:
+        raise NotFound("no such invitation in this province")
+    return found[0]
+
+
+async def invitation_link(session: AsyncSession, province_code: str, invitation_id: UUID, key: str,
+                          now: datetime) -> dict:
+    """A signed link for the producer to answer the invitation, good until its market day begins."""
+    found = await invitation(session, province_code, invitation_id)
+    day = await market_day(session, province_code, found["market_day_id"])
+    link = InvitationLink.expiring(invitation_id, province_code, day["day"], now)
+    return {"invitation_id": invitation_id, "token": link.token(key), "expires_at": link.expires_at}
+
+
+async def linked_invitation(session: AsyncSession, link: InvitationLink) -> dict:
+    """What the producer sees: the invitation with its market day's venue, day and hours."""
+    found = await invitation(session, link.province_code, link.invitation_id)
+    day = await market_day(session, link.province_code, found["market_day_id"])
+    return {**found, "province_code": link.province_code, "expires_at": link.expires_at,
+            **{k: day[k] for k in ("venue_name", "day", "starts_at", "ends_at")},
+            "market_day_status": day["status"]}
 
 
 # --- attendance

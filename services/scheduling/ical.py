@@ -4,7 +4,8 @@ local media subscribe to it. Pure: no I/O.
 Each market day is one VEVENT whose UID never changes and whose SEQUENCE is its revision, so subscribers
 move a rescheduled market day and strike out a cancelled one (STATUS:CANCELLED) instead of duplicating it.
 It carries only what is public anyway: venue, day, hours and the names of the products confirmed to come;
-no producer names or phone numbers."""
+no producer names or phone numbers, and for a cancelled day a fixed label, never the officer's own reason
+(free text meant for colleagues)."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,12 +20,13 @@ PROGRAMME = "OTOP เคลื่อนที่ (OTOP Mobile)"
 VENUE_KINDS = {VenueKind.PRACHARAT_MARKET: "ตลาดประชารัฐ คนไทยยิ้มได้", VenueKind.TOURIST_SPOT: "แหล่งท่องเที่ยว"}
 _STATUS = {MarketDayStatus.SCHEDULED: "CONFIRMED", MarketDayStatus.HELD: "CONFIRMED",
            MarketDayStatus.CANCELLED: "CANCELLED"}
+CANCELLED_LABEL = "ยกเลิกการจัดตลาดครั้งนี้ (market day cancelled)"
 
 
 def _description(day: dict, products: Sequence[str]) -> str:
     lines = [f"{PROGRAMME}: ผลิตภัณฑ์ OTOP จากชุมชน จำหน่ายที่{VENUE_KINDS[day['venue_kind']]}"]
     if day["status"] == MarketDayStatus.CANCELLED:
-        lines.append(f"ยกเลิก: {day['cancel_reason']}")
+        lines.append(CANCELLED_LABEL)
     elif products:
         lines.append(f"ผลิตภัณฑ์ที่ยืนยันแล้ว {len(products)} รายการ: " + ", ".join(products))
     return "\n".join(lines)

@@ -11,9 +11,10 @@ spec = ServiceSpec(
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router],
+    routers=[api.router, api.public],
     produces=[topics.SCHEDULING_VENUES, topics.SCHEDULING_PLANS, topics.SCHEDULING_MARKET_DAYS],
     consumers=consumers.consumers,
+    consumes=[topics.REGISTRY_PRODUCERS, topics.REGISTRY_PRODUCTS, topics.SALES_RECORDED],
 )
 
 

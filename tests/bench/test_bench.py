@@ -10,9 +10,9 @@ from bench.pipeline import Params, SALE_AMOUNT, run
 pytestmark = pytest.mark.integration
 
 
-async def test_benchmark_counts_every_sale_once_and_returns_sane_figures(kafka_bootstrap, pg_server, tmp_path):
+async def test_benchmark_counts_every_sale_once_and_returns_sane_figures(kafka, pg_server, tmp_path):
     params = Params(sales=200, duplicate_share=0.1, rate=100, latency_s=2, report_sales=3000)
-    results = await run(kafka_bootstrap, pg_server, params, tmp_path)
+    results = await run(kafka, pg_server, params, tmp_path)
 
     t = results["throughput"]
     assert t["messages"] == 220 and t["unique_sales"] == 200

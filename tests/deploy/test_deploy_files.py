@@ -1,5 +1,6 @@
 """docker-compose.yml and the Kubernetes manifests parse and name every service correctly; every
-service scales on its own (compose replicas, Kubernetes autoscaler) with probes and resources."""
+service scales on its own (compose replicas, Kubernetes autoscaler) with probes and resources; Keycloak
+runs in production mode with its own database and the realm import; no secret has a default."""
 
 import re
 from pathlib import Path
@@ -21,39 +22,104 @@ def k8s_documents() -> list[dict]:
 
 def test_compose_runs_every_service_against_its_own_database():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    assert {"kafka", "postgres", *SERVICES} <= set(compose["services"])
+    assert {"kafka", "postgres", "keycloak", "keycloak-db", *SERVICES} <= set(compose["services"])
     init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text()
     for name in SERVICES:
         service = compose["services"][name]
         assert f"services.{name}.main:app" in service["command"]
         assert service["environment"]["OTOP_DATABASE_URL"].endswith(f"/otop_{name}")
         assert f"CREATE DATABASE otop_{name};" in init_sql
-        assert {"kafka", "postgres"} <= set(service["depends_on"])
+        assert {"kafka-setup", "postgres"} <= set(service["depends_on"])  # after Kafka's users and ACLs
         # Replicas settable per service; a scaled service publishes no fixed host port (replicas would clash).
         assert service["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
         assert "ports" not in service
-    assert "KAFKA_PROCESS_ROLES" in compose["services"]["kafka"]["environment"]  # KRaft, no ZooKeeper
+    assert "deploy/kafka/kafka.sh" in compose["services"]["kafka"]["command"]  # KRaft, secured as everywhere
+    assert compose["services"]["kafka-setup"]["command"] == ["python", "-m", "deploy.kafka.provision"]
     assert compose["services"]["sales"]["environment"]["OTOP_SALES_SIGNING_MASTER_KEY"]
     assert (REPO / compose["services"]["registry"]["build"]["dockerfile"]).exists()
 
 
-def test_compose_gateway_gives_each_service_a_fixed_port_over_its_replicas():
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    gateway = compose["services"]["gateway"]
-    [mount] = [v for v in gateway["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro")]
-    config = (REPO / mount.split(":")[0]).read_text()
-    routes = dict(re.findall(r"listen (\d+); location / \{ set \$service http://(\w+):8000; +proxy_pass \$service;",
-                             config))
-    assert routes == {str(8001 + i): name for i, name in enumerate(SERVICES)}  # the local stack's ports
-    assert sorted(gateway["ports"]) == [f"{port}:{port}" for port in routes]
-    assert "resolver 127.0.0.11" in config  # Docker's DNS, asked per request: replicas come and go
+def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
+    """compose and Kubernetes run the gateway image (deploy/gateway/Dockerfile), which bakes in the same
+    template the local stack renders, with every ${OTOP_GATEWAY_...} placeholder given."""
+    from deploy.local.gateway import TEMPLATE, render
 
-
-def test_compose_demo_loads_through_every_service_api():
-    demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
-    assert demo["profiles"] == ["demo"] and demo["command"][-1] == "demo"
+    placeholders = set(re.findall(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", TEMPLATE.read_text()))
+    dockerfile = (REPO / "deploy/gateway/Dockerfile").read_text()
+    assert "COPY deploy/gateway/otop.conf.template /etc/nginx/templates/" in dockerfile
+    assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
+    assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]
+    baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
+    assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
-        assert f"http://{name}:8000" in demo["command"] and name in demo["depends_on"]
+        assert compose["environment"][f"OTOP_GATEWAY_{name.upper()}"] == f"http://{name}:8000"
+    documents = k8s_documents()
+    [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert placeholders - baked <= {e["name"] for e in container["env"]}
+    [ingress] = [d for d in documents if d["kind"] == "Ingress"]
+    assert [p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]] == ["gateway"]
+    rendered = render({name: "x" for name in placeholders})
+    assert "${" not in rendered
+    for internal in ("metrics", "docs", "openapi"):  # the services' business routes only
+        assert not re.search(rf"location[^{{]*{internal}", rendered)
+
+
+SECRET_REFERENCE = re.compile(r"\$\{(\w*(?:PASSWORD|SECRET|MASTER_KEY)\w*)(:?[-?][^}]*)?\}")
+
+
+def test_compose_has_no_default_secret():
+    text = (REPO / "docker-compose.yml").read_text()
+    references = SECRET_REFERENCE.findall(text)
+    assert {name for name, _ in references} >= {"OTOP_POSTGRES_PASSWORD", "OTOP_SALES_SIGNING_MASTER_KEY",
+                                                 "KEYCLOAK_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD",
+                                                 "OTOP_SALES_KEYCLOAK_SECRET"}
+    # Each secret is required (${NAME:?message}: compose stops and says which) or refers to one required
+    # elsewhere in the file (${NAME}); never ${NAME:-default}.
+    assert not [name for name, default in references if default.startswith((":-", "-"))]
+    required = {name for name, default in references if default.startswith(":?")}
+    assert {name for name, _ in references} == required
+    compose = yaml.safe_load(text)
+    for service in compose["services"].values():
+        for name, value in (service.get("environment") or {}).items():
+            if any(word in name for word in ("PASSWORD", "SECRET", "MASTER_KEY")):
+                assert str(value).startswith("${") and ":?" in str(value), (name, value)
+    assert "JWT" not in text
+
+
+def test_compose_runs_keycloak_in_production_mode_with_its_database_and_realms():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    keycloak = compose["services"]["keycloak"]
+    dockerfile = (REPO / keycloak["build"]["dockerfile"]).read_text()
+    assert "kc.sh build" in dockerfile and 'CMD ["start", "--optimized", "--import-realm"]' in dockerfile
+    for realm in ("otop-realm.json", "otop-integrations-realm.json"):
+        assert f"deploy/keycloak/{realm}" in dockerfile and (REPO / "deploy/keycloak" / realm).exists()
+    assert "KC_DB=postgres" in dockerfile and "KC_HTTP_RELATIVE_PATH=/auth" in dockerfile
+    env = keycloak["environment"]
+    assert env["KC_DB_URL"] == "jdbc:postgresql://keycloak-db:5432/keycloak"
+    assert compose["services"]["keycloak-db"]["environment"]["POSTGRES_DB"] == "keycloak"
+    assert keycloak["depends_on"] == {"keycloak-db": {"condition": "service_healthy"}}
+    public = env["KC_HOSTNAME"]
+    for name in SERVICES:
+        service_env = compose["services"][name]["environment"]
+        # The issuer is Keycloak's public address; the keys are fetched inside the network.
+        assert service_env["OTOP_OIDC_ISSUER"] == f"{public}/realms/otop"
+        assert service_env["OTOP_OIDC_INTEGRATION_ISSUER"] == f"{public}/realms/otop-integrations"
+        assert service_env["OTOP_OIDC_JWKS_URL"].startswith("http://keycloak:8080/auth/realms/otop/")
+    sales = compose["services"]["sales"]["environment"]
+    assert sales["OTOP_SALES_KEYCLOAK_REALM_URL"] == "http://keycloak:8080/auth/realms/otop-integrations"
+    assert sales["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"].split(":?")[0] == env["OTOP_SALES_KEYCLOAK_SECRET"].split(":?")[0]
+
+
+def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
+    demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
+    script = demo["entrypoint"][-1]
+    assert demo["profiles"] == ["demo"] and script.endswith("$$cli accounts --keycloak-url http://keycloak:8080/auth; "
+                                                            "$$cli demo")
+    for name in SERVICES:
+        assert f"--url-{name} http://{name}:8000" in script and name in demo["depends_on"]
+    assert "keycloak" in demo["depends_on"]
 
 
 def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
@@ -69,7 +135,7 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
         env = {e["name"] for e in container["env"]}
-        assert {"OTOP_JWT_SECRET", "OTOP_DATABASE_URL"} <= env
+        assert "OTOP_DATABASE_URL" in env and not any("JWT" in name for name in env)
         assert by_kind["Service"][name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
         hpa = by_kind["HorizontalPodAutoscaler"][name]
         assert hpa["spec"]["scaleTargetRef"]["name"] == name and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
@@ -80,6 +146,80 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
         assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"] == deployment["spec"]["selector"]
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["prometheus.io/path"] == "/metrics" and annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/path"] == "/internal/metrics" and annotations["prometheus.io/scrape"] == "true"
     config = by_kind["ConfigMap"]["otop-config"]["data"]
     assert all(key.startswith("OTOP_") for key in config)  # configuration only from the environment
+    assert config["OTOP_OIDC_ISSUER"] == config["OTOP_AUTH_PUBLIC_URL"] + "/realms/otop"
+    assert config["OTOP_OIDC_JWKS_URL"].startswith("http://keycloak.otop-mobile.svc/auth/realms/otop/")
+
+
+def test_kubernetes_runs_keycloak_in_production_mode_from_secrets_without_defaults():
+    documents = k8s_documents()
+    [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "keycloak"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["start", "--optimized", "--import-realm"]
+    env = {e["name"]: e for e in container["env"]}
+    for name in ("KC_DB_URL", "KC_DB_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET"):
+        reference = env[name]["valueFrom"]["secretKeyRef"]
+        assert reference["name"] == "otop-secrets" and not reference.get("optional")  # missing: no start
+    assert container["readinessProbe"]["httpGet"] == {"path": "/auth/health/ready", "port": "management"}
+    sales = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "sales")
+    sales_env = {e["name"]: e for e in sales["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert sales_env["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == \
+        env["OTOP_SALES_KEYCLOAK_SECRET"]["valueFrom"]["secretKeyRef"]["key"]
+    assert any(d["kind"] == "Service" and d["metadata"]["name"] == "keycloak" for d in documents)
+
+
+def test_no_shared_signing_secret_is_left():
+    sources = [p for p in REPO.rglob("*") if p.suffix in {".py", ".yml", ".yaml", ".sh", ".md", ".conf"}
+               and ".venv" not in p.parts and ".local" not in p.parts and p.is_file()]
+    assert len(sources) > 100
+    found = [str(p.relative_to(REPO)) for p in sources
+             if p.name != "test_deploy_files.py" and any(w in p.read_text(errors="replace")
+                                                         for w in ("OTOP_JWT_SECRET", "issue_token", "jwt_secret"))]
+    assert found == []
+
+
+def test_kubernetes_services_reach_kafka_as_their_own_principals_over_tls():
+    by_kind: dict[str, dict[str, dict]] = {}
+    for document in k8s_documents():
+        by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
+    config = by_kind["ConfigMap"]["otop-config"]["data"]
+    assert config["OTOP_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and config["OTOP_KAFKA_CA_FILE"]
+    for name in SERVICES:
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["OTOP_KAFKA_USERNAME"]["value"] == f"svc-{name}"
+        assert env["OTOP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "otop-kafka",
+                                                                           "key": f"{name.upper()}_PASSWORD"}
+        assert "ADMIN_PASSWORD" not in str(pod)  # the super user's password is the provisioning Job's alone
+        assert container["volumeMounts"][0]["mountPath"] == config["OTOP_KAFKA_CA_FILE"].rsplit("/", 1)[0]
+    job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
+    assert job["command"] == ["python", "-m", "deploy.kafka.provision"]
+    assert {f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES} <= {e["name"] for e in job["env"]}
+
+
+SECRETS = ("OTOP_SALES_SIGNING_MASTER_KEY", "OTOP_POSTGRES_PASSWORD", "OTOP_KAFKA_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
+           "KEYCLOAK_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET", "OTOP_INVITATION_LINK_KEY",
+           *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES))
+
+
+def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_localhost():
+    """Issue 14, finding 1: no public default secret; `${VAR:?message}` makes `docker compose` stop with the
+    message when VAR is unset or empty. Host ports (gateway, Kafka's TLS listener) bind to 127.0.0.1 unless
+    configured."""
+    text = (REPO / "docker-compose.yml").read_text()
+    compose = yaml.safe_load(text)
+    defaults = re.findall(r"\$\{(\w+):?-([^}]*)\}", text)
+    assert not [(name, value) for name, value in defaults if re.search("SECRET|KEY|PASSWORD", name)], defaults
+    for name in SECRETS:
+        assert re.search(rf"\$\{{{name}:\?[^}}]+\}}", text), f"{name} is not required with a message"
+    assert "change-me" not in text and "POSTGRES_PASSWORD: otop" not in text
+    environments = [service.get("environment", {}) for service in compose["services"].values()]
+    for environment in environments:
+        for name, value in environment.items():
+            if re.search("SECRET|MASTER_KEY|PASSWORD", name):
+                assert str(value).startswith("${") and ":?" in str(value), (name, value)
+    published = [port for service in compose["services"].values() for port in service.get("ports", [])]
+    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), published

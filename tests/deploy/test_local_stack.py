@@ -1,5 +1,6 @@
-"""The README's first command, end to end: the local stack starts Kafka, PostgreSQL and every service,
-loads the demo province through the services' APIs, answers with its data, and Ctrl-C stops it all."""
+"""The README's first command, end to end: the local stack starts Kafka, PostgreSQL, Keycloak and every
+service, makes the demo accounts, loads the demo province through the services' APIs as the demo officer,
+answers with its data to tokens Keycloak issues, and Ctrl-C stops it all."""
 
 import json
 import os
@@ -16,11 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.keycloak.admin import password_grant
 from deploy.local.processes import REPO, SERVICES, local_urls
 from tests import harness
 
-pytestmark = pytest.mark.integration
-START_TIMEOUT_S = 240
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]  # two starts; a first Keycloak start takes minutes when busy
+START_TIMEOUT_S = 900
 
 
 def lines_of(process: subprocess.Popen) -> "queue.Queue[str | None]":
@@ -66,20 +68,32 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     state = harness.scratch_dir("otop-stack-")
     # The four HTTP ports follow the first, outside the ephemeral range so no client connection takes one.
     http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
+    gateway_port, keycloak_port = harness.free_port(), harness.free_port()
     stack = subprocess.Popen(
         [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)],
+         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--gateway-port", str(gateway_port),
+         "--keycloak-port", str(keycloak_port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)  # its own process group, so Ctrl-C can be sent to it as a terminal would
     lines = lines_of(stack)
     try:
         started = output_until(lines, "Ctrl-C stops everything.", START_TIMEOUT_S)
         urls = local_urls(http_port)
-        officer = re.search(r"province officer token \(province 72.*\n\s+(\S+)", started).group(1)
-        department = re.search(r"department token.*\n\s+(\S+)", started).group(1)
-        assert f"{urls['monitoring']}/dashboard#province=72&year=2562&month=6&token={officer}" in started
+        # The app's address and the demo users with their passwords, no token; tokens come from Keycloak, which
+        # browsers reach through the gateway (its /auth/ is the tokens' issuer).
+        app = f"http://127.0.0.1:{gateway_port}"
+        assert re.search(rf"^\s+app\s+{re.escape(app)}/$", started, re.MULTILINE), started
+        keycloak = f"{app}/auth"
+        assert f"{keycloak}/admin/otop/console/" in started
+        passwords = dict(re.findall(r"^  (demo-[\w-]+) +password (\S+) ", started, re.M))
+        assert set(passwords) == {"demo-department", "demo-officer-72", "demo-committee-72"}
+        assert json.loads((state / "demo-users.json").read_text()) == passwords
+        assert "eyJ" not in started  # no raw token printed
+        token_url = f"{keycloak}/realms/otop/protocol/openid-connect/token"
+        officer, department, member = (password_grant(token_url, "otop-cli", user, passwords[user])["access_token"]
+                                       for user in ("demo-officer-72", "demo-department", "demo-committee-72"))
         for name in SERVICES:
-            assert f"{urls[name]}/docs" in started
+            assert f"{urls[name]}/internal/docs" in started
         summary = json.loads((state / "demo.json").read_text())
         assert f"[6/6] demo loaded in {summary['seconds']:.1f} s" in started
 
@@ -121,6 +135,24 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         june = get("monitoring", "/provinces/72/reports/2562/6")
         assert june["progress"]["activities"] and june["progress"]["committees"][0]["members"] == 8
         assert june["plan"]["rows"][0]["market_days_per_month"] == 4
+        assert get("monitoring", "/provinces/72/reports/2562/6", member)["results"] == june["results"]  # the committee
+
+        # The CLI gets its token from Keycloak too (the stack's demo user), and never signs one.
+        cli = [sys.executable, "-m", "deploy.local.cli", "--state-dir", str(state), "--http-port", str(http_port)]
+        printed = subprocess.run([*cli, "token", "--user", "demo-department"], cwd=REPO, capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        assert get("registry", "/products", printed, province="72", limit=1)["total"] == summary["products"]
+
+        # The gateway: the app at /, each service under /api/<service>/ (the same answers), nothing internal.
+        page = httpx.get(f"{app}/", timeout=10)
+        assert page.status_code == 200 and '<div id="app">' in page.text
+        assert "Content-Security-Policy" in page.headers
+        through = httpx.get(f"{app}/api/monitoring/provinces/72/reports/2562/6", timeout=30,
+                            headers={"Authorization": f"Bearer {officer}"})
+        assert through.status_code == 200 and through.json()["results"] == june["results"]
+        for name in SERVICES:
+            for internal in ("metrics", "docs", "openapi.json", "health/ready"):
+                assert httpx.get(f"{app}/api/{name}/{internal}", timeout=10).status_code == 404
     finally:
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C
         try:
@@ -136,5 +168,15 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         log = (state / "logs" / f"{name}.log").read_text()
         assert "Application shutdown complete" in log, log[-2000:]
     ports = [f"--port {http_port + i}" for i in range(len(SERVICES))]
+    assert processes_naming(str(state), *ports) == []
+
+    # Started again on the same state: the same accounts and passwords, the demo not loaded twice.
+    again = subprocess.run(
+        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
+         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--keycloak-port", str(keycloak_port),
+         "--exit-after-start"], cwd=REPO, capture_output=True, text=True, timeout=START_TIMEOUT_S)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "the demo province is loaded already" in again.stdout
+    assert dict(re.findall(r"^  (demo-[\w-]+) +password (\S+) ", again.stdout, re.M)) == passwords
     assert processes_naming(str(state), *ports) == []
     subprocess.run(["rm", "-rf", str(state)], check=False)

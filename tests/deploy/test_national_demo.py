@@ -1,8 +1,11 @@
-"""The national demo end to end at a small scale, as docs/operations.md runs it: the local stack (empty), the
-CLI's `national-demo` loading provinces through the APIs and signed POS messages with progress, the
-services answering with what was sent; then, on the stopped stack's state, the restore drill: monitoring's
-database restored from a backup catches up from Kafka to the same reports (and without setting its offsets
-back it would not: the drill's control)."""
+"""The national demo end to end at a small scale, as docs/operations.md runs it: the local stack (empty, two
+replicas of every service, Prometheus), the CLI's `national-demo` loading provinces through the APIs (a
+department's token from Keycloak) and signed POS messages (each province's integration its own Kafka
+principal) with progress, the services answering with what was sent, and Prometheus scraping every replica
+and answering every query of the dashboard; then, on the stopped stack's state, the restore drill:
+monitoring's database restored from a backup catches up from Kafka to the same reports (and without setting
+its offsets back it would not: the drill's control). One stack start for all of it: Keycloak's first start
+takes minutes on a busy machine."""
 
 import json
 import os
@@ -14,9 +17,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from deploy.local.processes import REPO, local_urls
+from deploy.local.processes import REPO, SERVICES, local_urls
 from tests import harness
-from tests.deploy.test_local_stack import lines_of, output_until
+from tests.deploy.test_local_stack import START_TIMEOUT_S, lines_of, output_until
+from tests.deploy.test_prometheus import dashboard_queries
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -28,16 +32,22 @@ def cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
 
 def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_same_reports():
     state = harness.scratch_dir("otop-national-")
-    http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
+    http_port, kafka_port, pg_port = harness.free_port_run(8), harness.free_port(), harness.free_port()
     ports = ["--http-port", str(http_port), "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)]
+    prometheus_port = harness.free_port()
     stack = subprocess.Popen([sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), *ports,
-                              "--no-demo"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              "--gateway-port", str(harness.free_port()), "--keycloak-port", str(harness.free_port()),
+                              "--no-demo", "--replicas", "2", "--with-prometheus", "--prometheus-port",
+                              str(prometheus_port)],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     lines = lines_of(stack)
     try:
-        output_until(lines, "Ctrl-C stops everything.", 300)
+        started = output_until(lines, "Ctrl-C stops everything.", START_TIMEOUT_S)
+        assert f"prometheus  http://127.0.0.1:{prometheus_port}" in started
         load = ["--http-port", str(http_port), "--state-dir", str(state), "national-demo",
-                "--kafka", f"127.0.0.1:{kafka_port}", "--scale", "0.001", "--provinces", "72", "83", "--months", "6"]
+                "--kafka-bootstrap", f"127.0.0.1:{kafka_port}", "--scale", "0.001", "--provinces", "72", "83",
+                "--months", "6"]
         loaded = cli(*load)
         assert loaded.returncode == 0, loaded.stderr[-5000:]
         for progress in ("[1/5] registry", "[3/5] month 1/1 (2019-06)", "[5/5] every report counts what was sent",
@@ -48,7 +58,7 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
         assert summary["market_days"] == summary["days_held"] == 8 and summary["evaluations"] == 16
         assert summary["sales"] > 8 * 20 and summary["declined"] >= 1
 
-        urls, token = local_urls(http_port), cli("--state-dir", str(state), "token", "--role", "department").stdout
+        urls, token = local_urls(http_port), cli("--state-dir", str(state), "token", "--user", "demo-department").stdout
         headers = {"Authorization": f"Bearer {token.strip()}"}
         for code, province in summary["provinces"].items():
             sent = province["months"]["2019-06"]
@@ -67,6 +77,7 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
                 assert lineup["accepted"] >= lineup["products_target"] >= 20
         again = cli(*load)
         assert again.returncode != 0 and "has products already" in again.stderr
+        prometheus_scrapes_every_replica(prometheus_port, http_port)
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         stack.wait(timeout=120)
@@ -81,3 +92,28 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
     assert result["control"]["reports_differing"] >= 1 and result["restore"]["records_replayed"] > 0
     assert result["after_backup"]["late_sales"] == 2 * 40
     subprocess.run(["rm", "-rf", str(state)], check=False)
+
+
+def prometheus_scrapes_every_replica(port: int, http_port: int) -> None:
+    """The stack's Prometheus scrapes /internal/metrics of both replicas of every service, both monitoring
+    replicas consume sales in one group, and every panel of the Grafana dashboard is a valid query."""
+    api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30)
+
+    def query(expr: str) -> list[dict]:
+        answer = api.get("/query", params={"query": expr}).json()
+        assert answer["status"] == "success", (expr, answer)
+        return answer["data"]["result"]
+
+    targets = api.get("/targets").json()["data"]["activeTargets"]
+    up = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets if t["health"] == "up"}
+    wanted = {(name, f"http://127.0.0.1:{http_port + 4 * r + i}/internal/metrics")
+              for r in range(2) for i, name in enumerate(SERVICES)}
+    assert wanted | {("prometheus", f"http://127.0.0.1:{port}/metrics")} == up, targets
+    assert {r["metric"]["job"]: int(r["value"][1]) for r in query("sum by (job) (up)")} == \
+        {**dict.fromkeys(SERVICES, 2), "prometheus": 1}
+    # Both replicas of monitoring consume sales in one consumer group: each is assigned some partitions.
+    assert len(query('count by (instance) (otop_consumer_lag{consumer="monitoring.sales"})')) == 2
+    for expr in dashboard_queries():  # every panel's query is valid PromQL over what the services export
+        query(expr)
+    assert query('process_resident_memory_bytes{job="sales"}') and query("otop_outbox_backlog")
+    assert query('sum(otop_events_consumed_total{consumer="monitoring.sales"})')

@@ -1,24 +1,18 @@
 """Operations: the Prometheus scrape config passes promtool, compose provisions Prometheus and Grafana with
-the dashboard, and the local stack's Prometheus (`--with-prometheus`) really scrapes every replica of every
-service, and answers every query of the dashboard."""
+the dashboard. That the local stack's Prometheus (`--with-prometheus`) really scrapes every replica of every
+service and answers every query of the dashboard is checked on the national demo's stack
+(tests/deploy/test_national_demo.py: one stack start for both)."""
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 from deploy.local.processes import REPO, SERVICES
 from deploy.local.prometheus import CONFIG, local_config
-from tests import harness
-from tests.deploy.test_local_stack import lines_of, output_until
 
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "otop-mobile.json"
 
@@ -70,57 +64,3 @@ def test_compose_provisions_prometheus_and_grafana_with_the_dashboard():
     names = set(re.findall(r"\b(otop_[a-z_]+|process_[a-z_]+|up)\b", " ".join(dashboard_queries())))
     assert {"otop_http_request_seconds_bucket", "otop_events_consumed_total", "otop_consumer_lag",
             "otop_outbox_backlog", "otop_dead_lettered_total", "up"} <= names
-
-
-@pytest.mark.integration
-@pytest.mark.timeout(900)
-def test_the_local_stack_prometheus_scrapes_every_replica_and_answers_the_dashboard():
-    state = harness.scratch_dir("otop-prometheus-")
-    http_port = harness.free_port_run(8)
-    prometheus_port, kafka_port, pg_port = harness.free_port(), harness.free_port(), harness.free_port()
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--no-demo", "--replicas", "2",
-         "--with-prometheus", "--prometheus-port", str(prometheus_port)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines = lines_of(stack)
-    try:
-        started = output_until(lines, "Ctrl-C stops everything.", 300)
-        assert f"prometheus  http://127.0.0.1:{prometheus_port}" in started
-        api = httpx.Client(base_url=f"http://127.0.0.1:{prometheus_port}/api/v1", timeout=30)
-
-        def query(expr: str) -> list[dict]:
-            answer = api.get("/query", params={"query": expr}).json()
-            assert answer["status"] == "success", (expr, answer)
-            return answer["data"]["result"]
-
-        deadline = time.monotonic() + 60
-        while True:
-            targets = api.get("/targets").json()["data"]["activeTargets"]
-            up = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets if t["health"] == "up"}
-            if len(up) == 2 * len(SERVICES) + 1 or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        wanted = {(name, f"http://127.0.0.1:{http_port + 4 * r + i}/metrics")
-                  for r in range(2) for i, name in enumerate(SERVICES)}
-        assert wanted | {("prometheus", f"http://127.0.0.1:{prometheus_port}/metrics")} == up, targets
-        by_job = {r["metric"]["job"]: int(r["value"][1]) for r in query("sum by (job) (up)")}
-        assert by_job == {**dict.fromkeys(SERVICES, 2), "prometheus": 1}
-        # Both replicas of monitoring consume sales in one consumer group: each is assigned some partitions.
-        deadline = time.monotonic() + 30
-        while len(query('count by (instance) (otop_consumer_lag{consumer="monitoring.sales"})')) < 2:
-            assert time.monotonic() < deadline, query('otop_consumer_lag{consumer="monitoring.sales"}')
-            time.sleep(1)
-        for expr in dashboard_queries():  # every panel's query is valid PromQL over what the services export
-            query(expr)
-        assert query('process_resident_memory_bytes{job="sales"}') and query("otop_outbox_backlog")
-    finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        try:
-            stack.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            raise
-    assert stack.returncode == 0
-    assert "Application shutdown complete" in (state / "logs" / "sales-2.log").read_text()
-    subprocess.run(["rm", "-rf", str(state)], check=False)

@@ -17,10 +17,12 @@ from shared.contracts.registry import ProductRegistered
 from shared.db import add_reliability_tables, create_schema, make_engine
 from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
+from shared.kafka_client import kafka_security
 from shared.outbox import OutboxRelay, add_event, kafka_producer
 from shared.topics import dead_letter_topic
 from tests import harness
 from tests.conftest import eventually, unique_topic
+from tests.harness import KafkaFixture
 
 pytestmark = pytest.mark.integration
 
@@ -49,9 +51,9 @@ async def engine(database_url):
     await engine.dispose()
 
 
-async def read_topic(bootstrap: str, topic: str, count: int, key: bytes | None = None, timeout: float = 30.0):
+async def read_topic(kafka: KafkaFixture, topic: str, count: int, key: bytes | None = None, timeout: float = 30.0):
     """The first `count` records of `topic` (only those with `key`, if given), from the beginning."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, **kafka.options(), auto_offset_reset="earliest",
                                 group_id=f"reader-{uuid4().hex[:6]}")
     await consumer.start()
     records = []
@@ -65,8 +67,8 @@ async def read_topic(bootstrap: str, topic: str, count: int, key: bytes | None =
     return records
 
 
-async def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def publish_raw(kafka: KafkaFixture, topic: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(**kafka.options(), acks="all")
     await producer.start()
     try:
         for value in values:
@@ -77,9 +79,12 @@ async def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
 async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_back(engine):
     """The state change commits with Kafka unreachable; the same relay publishes it after the broker starts."""
-    port = harness.free_port()
-    bootstrap = f"127.0.0.1:{port}"
-    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(bootstrap, "test-relay"), idle_poll_s=0.05,
+    from deploy.kafka.kafka_runner import LocalKafka
+
+    broker = LocalKafka(harness.scratch_dir("otop-kafka-down-"), harness.free_port())
+    (broker.data_dir / "admin.password").write_text(uuid4().hex)  # the super user's, once it starts
+    kafka = harness.KafkaFixture.of(broker)
+    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), idle_poll_s=0.05,
                         max_backoff_s=1.0)
     relay_task = asyncio.create_task(relay.run())
     try:
@@ -88,13 +93,11 @@ async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_ba
         await asyncio.sleep(3)  # the relay keeps failing against the absent broker...
         assert await relay.backlog() == 1  # ...and keeps the event
 
-        from deploy.kafka.kafka_runner import LocalKafka
-
-        broker = LocalKafka(harness.scratch_dir("otop-kafka-down-"), port)
         broker.start()
         try:
+            await ensure_topics(kafka.admin, [ProductRegistered.topic], partitions=3)  # no broker creates topics
             await eventually(lambda: _backlog_is_zero(relay), timeout=60)
-            [record] = await read_topic(bootstrap, ProductRegistered.topic, 1)
+            [record] = await read_topic(kafka, ProductRegistered.topic, 1)
             assert json.loads(record.value)["event_id"] == str(envelope.event_id)
         finally:
             await relay.close()
@@ -109,8 +112,8 @@ async def _backlog_is_zero(relay: OutboxRelay) -> bool:
     return await relay.backlog() == 0
 
 
-async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, kafka_bootstrap):
-    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka_bootstrap, "test-relay"), batch_size=7)
+async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, kafka):
+    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), batch_size=7)
     payloads = [product(name=f"สินค้า {i}") for i in range(20)]
     same_key = payloads[0].product_id  # one aggregate: its events must arrive in commit order
     async with engine.begin() as conn:
@@ -122,7 +125,7 @@ async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, ka
         published += n
     await relay.close()
     assert published == 20 and await relay.backlog() == 0
-    records = await read_topic(kafka_bootstrap, ProductRegistered.topic, 20, key=str(same_key).encode())
+    records = await read_topic(kafka, ProductRegistered.topic, 20, key=str(same_key).encode())
     names = [json.loads(r.value)["payload"]["name"] for r in records]
     assert names == [f"สินค้า {i}" for i in range(20)]
 
@@ -156,50 +159,50 @@ def dead_lettered(consumer: EventConsumer, code: str) -> float:
         "consumer": consumer.group_id, "topic": consumer.topic, "reason_code": code}) or 0
 
 
-async def running_broker(bootstrap: str, consumer: EventConsumer) -> KafkaBroker:
-    await ensure_topics(bootstrap, [consumer.topic], partitions=3)
-    broker = KafkaBroker(bootstrap)
+async def running_broker(kafka: KafkaFixture, consumer: EventConsumer) -> KafkaBroker:
+    await ensure_topics(kafka.admin, [consumer.topic], partitions=3)
+    broker = KafkaBroker(kafka.bootstrap, security=kafka_security(kafka.admin))
     consumer.subscribe(broker)
     await broker.start()
     return broker
 
 
-async def test_redelivered_event_changes_nothing(engine, kafka_bootstrap):
+async def test_redelivered_event_changes_nothing(engine, kafka):
     topic = unique_topic()
     consumer = make_consumer(engine, topic, record_effect)
-    broker = await running_broker(kafka_bootstrap, consumer)
+    broker = await running_broker(kafka, consumer)
     try:
         duplicate_id, duplicate = event_bytes(product())
         marker_id, marker = event_bytes(product())
-        await publish_raw(kafka_bootstrap, topic, [duplicate, duplicate, duplicate, marker])
+        await publish_raw(kafka, topic, [duplicate, duplicate, duplicate, marker])
         await eventually(lambda: effect_count(engine, marker_id))
         assert await effect_count(engine, duplicate_id) == 1
         assert consumed(consumer, "applied") == 2 and consumed(consumer, "duplicate") >= 2
     finally:
         await broker.stop()
     # A new consumer instance in the same group, handed the same event again, still changes nothing.
-    broker = await running_broker(kafka_bootstrap, make_consumer(engine, topic, record_effect))
+    broker = await running_broker(kafka, make_consumer(engine, topic, record_effect))
     try:
         marker2_id, marker2 = event_bytes(product())
-        await publish_raw(kafka_bootstrap, topic, [duplicate, marker2])
+        await publish_raw(kafka, topic, [duplicate, marker2])
         await eventually(lambda: effect_count(engine, marker2_id))
         assert await effect_count(engine, duplicate_id) == 1
     finally:
         await broker.stop()
 
 
-async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_keeps_going(engine, kafka_bootstrap):
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_keeps_going(engine, kafka):
     topic = unique_topic()
     consumer = make_consumer(engine, topic, record_effect)
-    broker = await running_broker(kafka_bootstrap, consumer)
+    broker = await running_broker(kafka, consumer)
     try:
         bad_payload = json.loads(event_bytes(product())[1])
         bad_payload["payload"]["star_level"] = 9
         failing_id, failing = event_bytes(product(name="always fails"))
         good_id, good = event_bytes(product())
-        await publish_raw(kafka_bootstrap, topic, [b"{not json", json.dumps(bad_payload).encode(), failing, good])
+        await publish_raw(kafka, topic, [b"{not json", json.dumps(bad_payload).encode(), failing, good])
         await eventually(lambda: effect_count(engine, good_id))
-        dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), 3)
+        dead = await read_topic(kafka, dead_letter_topic(topic), 3)
     finally:
         await broker.stop()
     by_value = {record.value: dict((k, v.decode()) for k, v in record.headers) for record in dead}
@@ -214,7 +217,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_keep
     assert consumed(consumer, "applied") == 1
 
 
-async def test_offset_is_not_committed_for_work_interrupted_by_shutdown(engine, kafka_bootstrap):
+async def test_offset_is_not_committed_for_work_interrupted_by_shutdown(engine, kafka):
     topic = unique_topic()
     started, release = asyncio.Event(), asyncio.Event()
 
@@ -223,14 +226,14 @@ async def test_offset_is_not_committed_for_work_interrupted_by_shutdown(engine, 
         started.set()
         await release.wait()  # never set: shutdown arrives mid-work
 
-    broker = await running_broker(kafka_bootstrap, make_consumer(engine, topic, slow_effect))
+    broker = await running_broker(kafka, make_consumer(engine, topic, slow_effect))
     event_id, value = event_bytes(product())
-    await publish_raw(kafka_bootstrap, topic, [value])
+    await publish_raw(kafka, topic, [value])
     await asyncio.wait_for(started.wait(), 30)
     await asyncio.wait_for(broker.stop(), 30)
     assert await effect_count(engine, event_id) == 0  # the interrupted transaction rolled back
 
-    broker = await running_broker(kafka_bootstrap, make_consumer(engine, topic, record_effect))
+    broker = await running_broker(kafka, make_consumer(engine, topic, record_effect))
     try:
         await eventually(lambda: effect_count(engine, event_id))  # delivered again after restart
     finally:

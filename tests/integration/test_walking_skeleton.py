@@ -9,21 +9,22 @@ import asyncpg
 import httpx
 import pytest
 
+from deploy.kafka.provision import service_specs
 from deploy.local.processes import ServiceProcess
 from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
-from shared.auth import Principal, Role, issue_token
+from shared.auth import Role
 from tests import harness
+from tests.conftest import bearer as keycloak_bearer
 from tests.conftest import consume_from_now, eventually
 
 pytestmark = pytest.mark.integration
-SECRET = "e2e-test-signing-key-0123456789abcdef"
 
 
 @pytest.fixture
-async def services(kafka_bootstrap, pg_server, tmp_path):
+async def services(kafka, pg_server, keycloak, tmp_path):
     # Monitoring deployed now: it reads this test's events, not every product earlier tests published on
     # the session's broker (a page of its product list would not reach this test's product).
-    await consume_from_now(kafka_bootstrap, MONITORING_GROUPS)
+    await consume_from_now(kafka, MONITORING_GROUPS)
     started = []
     for name in ("registry", "monitoring"):
         db = f"e2e_{name}_{uuid.uuid4().hex[:8]}"
@@ -32,8 +33,8 @@ async def services(kafka_bootstrap, pg_server, tmp_path):
         await admin.close()
         service = ServiceProcess(name, harness.free_port(), {
             "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
-            "OTOP_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "OTOP_JWT_SECRET": SECRET,
+            **await kafka.service_env(service_specs()[name]),  # its own principal
+            **keycloak.service_env(),
             "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
         }, tmp_path / f"{name}.log")
         service.start()
@@ -49,8 +50,7 @@ async def services(kafka_bootstrap, pg_server, tmp_path):
 
 
 def bearer(role: Role, province: str | None) -> dict[str, str]:
-    token = issue_token(SECRET, Principal(subject=f"{role}-user", role=role, province_code=province))
-    return {"Authorization": f"Bearer {token}"}
+    return dict(keycloak_bearer(role.value, province))  # a token Keycloak issued
 
 
 PRODUCT = {"name": "ข้าวตังหน้าธัญพืช", "category": "food", "star_level": 3, "quadrant": "D",

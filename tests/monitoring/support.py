@@ -7,24 +7,25 @@ from aiokafka import AIOKafkaProducer
 from services.monitoring.consumers import GROUPS
 from shared.events import Envelope, Payload, envelope_for
 from tests.conftest import bearer, consume_from_now, eventually
+from tests.harness import KafkaFixture
 
 OFFICER = bearer("province_officer", "72")
 DEPARTMENT = bearer("department")
 
 
-async def skip_earlier_events(bootstrap: str) -> None:
+async def skip_earlier_events(kafka: KafkaFixture) -> None:
     """The monitoring consumer groups start from now: a test's service reads only the events it publishes."""
-    await consume_from_now(bootstrap, dict(GROUPS))
+    await consume_from_now(kafka, dict(GROUPS))
 
 
 def envelope(payload: Payload, province: str = "72") -> Envelope:
     return envelope_for(payload, province_code=province, source="test")
 
 
-async def publish(bootstrap: str, *events: Payload | Envelope, province: str = "72") -> None:
+async def publish(kafka: KafkaFixture, *events: Payload | Envelope, province: str = "72") -> None:
     """Other services' events, in order, as their outbox relay publishes them (an Envelope is sent as is,
     e.g. to deliver the same event twice)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**kafka.options(), acks="all")
     await producer.start()
     try:
         for event in events:

@@ -28,8 +28,8 @@ def evaluation(market_day_id, **changes) -> dict:
             "suggestions": [{"category": "publicity", "text": "ประชาสัมพันธ์ทางวิทยุชุมชน"}], **changes}
 
 
-async def test_committee_crud_roles_and_field_errors(database_url, kafka_bootstrap):
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+async def test_committee_crud_roles_and_field_errors(database_url, kafka):
+    async with running_service(spec, database_url, kafka) as http:
         created = await http.post("/provinces/72/committees", json={"appointed_on": "2019-06-25",
                                                                     "order_ref": "คำสั่งจังหวัด ที่ 1/2562"},
                                   headers=OFFICER)
@@ -84,8 +84,8 @@ async def test_committee_crud_roles_and_field_errors(database_url, kafka_bootstr
         assert (await http.get("/provinces/72/committees", headers=OFFICER)).json() == []
 
 
-async def test_evaluations_events_issues_and_completeness(database_url, kafka_bootstrap):
-    await skip_earlier_events(kafka_bootstrap)
+async def test_evaluations_events_issues_and_completeness(database_url, kafka):
+    await skip_earlier_events(kafka)
     today = thai_today()
     days = {name: today - timedelta(days=n) for name, n in
             (("late", 10), ("on_time", 1), ("pending", 2), ("missing", 20), ("past_unconfirmed", 30))}
@@ -94,9 +94,9 @@ async def test_evaluations_events_issues_and_completeness(database_url, kafka_bo
     future = market_day(today + timedelta(days=5), MarketDayScheduled, "scheduled", 1)
     cancelled = market_day(today - timedelta(days=3), MarketDayCancelled, "cancelled", 2)
     foreign = market_day(today - timedelta(days=1), MarketDayHeld, "held", 2)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
-        await publish(kafka_bootstrap, *held.values(), past, future, cancelled)
-        await publish(kafka_bootstrap, foreign, province="10")
+    async with running_service(spec, database_url, kafka) as http:
+        await publish(kafka, *held.values(), past, future, cancelled)
+        await publish(kafka, foreign, province="10")
         committee = (await http.post("/provinces/72/committees", json={"appointed_on": str(today)},
                                      headers=OFFICER)).json()
         path = f"/provinces/72/committees/{committee['id']}/members"
@@ -117,7 +117,7 @@ async def test_evaluations_events_issues_and_completeness(database_url, kafka_bo
         body = submitted.json()
         assert (body["member_id"], body["member_name"], body["scores"]) == (me["id"], "นางสาวมาลี", SCORES)
         assert [p["text"] for p in body["problems"]] == ["ผู้ผลิตบางรายขาดวัตถุดิบ"]
-        [record] = await read_topic(kafka_bootstrap, MONITORING_EVALUATIONS, 1, key=body["id"].encode())
+        [record] = await read_topic(kafka, MONITORING_EVALUATIONS, 1, key=body["id"].encode())
         event = json.loads(record.value)
         assert (event["type"], event["province_code"]) == ("monitoring.evaluation.submitted", "72")
         assert (event["payload"]["overall_score"], event["payload"]["on_time"], event["payload"]["member_role"]) == (
@@ -195,10 +195,7 @@ async def test_evaluations_events_issues_and_completeness(database_url, kafka_bo
         assert report["progress"]["evaluations"]["evaluations"] >= 2
 
 
-def _token_for(subject: str) -> str:
-    from shared.auth import Principal, Role, issue_token
-    from tests.conftest import TEST_JWT_SECRET
-
-    return "Bearer " + issue_token(TEST_JWT_SECRET, Principal(subject=subject, role=Role.COMMITTEE_MEMBER,
-                                                               province_code="72"))
+def _token_for(username: str) -> str:
+    """A committee member of 72 with this username (the subject of their token)."""
+    return bearer("committee_member", "72", username)["Authorization"]
 

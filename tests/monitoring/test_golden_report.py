@@ -70,8 +70,8 @@ SEED_TEXT = [
 ]
 
 
-async def enter_the_seed(http, kafka_bootstrap) -> None:
-    await publish(kafka_bootstrap, PLAN)  # the scheduling service's plan
+async def enter_the_seed(http, kafka) -> None:
+    await publish(kafka, PLAN)  # the scheduling service's plan
     created = await http.post("/provinces/72/activities", json=MEETING, headers=OFFICER)
     assert created.status_code == 201, created.text
     committee = await http.post("/provinces/72/committees", json={"appointed_on": "2019-06-25"}, headers=OFFICER)
@@ -87,10 +87,10 @@ async def enter_the_seed(http, kafka_bootstrap) -> None:
             assert issue.status_code == 201, issue.text
 
 
-async def test_the_june_2562_suphanburi_report_says_what_the_seed_says(database_url, kafka_bootstrap):
-    await skip_earlier_events(kafka_bootstrap)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
-        await enter_the_seed(http, kafka_bootstrap)
+async def test_the_june_2562_suphanburi_report_says_what_the_seed_says(database_url, kafka):
+    await skip_earlier_events(kafka)
+    async with running_service(spec, database_url, kafka) as http:
+        await enter_the_seed(http, kafka)
         path = "/provinces/72/reports/2562/6"
         model = await report_shows(http, path, lambda r: r["plan"]["rows"], digits="thai")
 

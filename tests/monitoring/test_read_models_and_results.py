@@ -57,8 +57,8 @@ def sale(cls, sale_id, revision: int, market_day_id, product_, quantity: str, vo
                voided=voided, **extra)
 
 
-async def test_results_from_events_with_corrections_voids_redelivery_and_reordering(database_url, kafka_bootstrap):
-    await skip_earlier_events(kafka_bootstrap)
+async def test_results_from_events_with_corrections_voids_redelivery_and_reordering(database_url, kafka):
+    await skip_earlier_events(kafka)
     rice_v2 = product("ข้าวตังหน้าธัญพืช", "food", NEW, ProductUpdated, revision=2)
     rice_v1 = product("ข้าวตัง", "food", NEW, product_id=rice_v2.product_id)
     cloth, soap = product("ผ้าขาวม้าทอมือ", "textile", OLD), product("สบู่สมุนไพร", "herbal", OLD)
@@ -70,9 +70,9 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
     s2_recorded = envelope(sale(SaleRecorded, s2, 1, d1, cloth, "1"))
     bad_plan = PlanSet(plan_id=uuid4(), revision=1, name="ผิด", first_month=date(2019, 9, 1),
                        last_month=date(2019, 6, 1), market_days_per_month=4, products_per_market_day=20)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         await publish(
-            kafka_bootstrap, producer(NEW, False), producer(OLD, True), rice_v2, rice_v1, cloth, soap, VENUE,
+            kafka, producer(NEW, False), producer(OLD, True), rice_v2, rice_v1, cloth, soap, VENUE,
             PlanSet(revision=2, products_per_market_day=20, **plan), PlanSet(revision=1, products_per_market_day=15, **plan),
             bad_plan,
             market_day(date(2019, 6, 8), MarketDayScheduled, "scheduled", 1, d1, plan_id),
@@ -100,7 +100,7 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
             sale(SaleRecorded, s4, 1, d2, cloth, "1"),
         )
         other_day = market_day(date(2019, 6, 9), MarketDayHeld, "held", 1)
-        await publish(kafka_bootstrap, other_day, sale(SaleRecorded, uuid4(), 1, other_day.market_day_id, cloth, "2"),
+        await publish(kafka, other_day, sale(SaleRecorded, uuid4(), 1, other_day.market_day_id, cloth, "2"),
                       province="10")
 
         def settled(r) -> bool:
@@ -128,7 +128,7 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
         assert [row["place"] for row in model["plan"]["rows"]] == ["ตลาดประชารัฐ คนไทยยิ้มได้ จังหวัดสุพรรณบุรี"]
 
         # A plan that can never apply is dead-lettered with the reason, and left out.
-        [dead] = await read_topic(kafka_bootstrap, dead_letter_topic(SCHEDULING_PLANS), 1,
+        [dead] = await read_topic(kafka, dead_letter_topic(SCHEDULING_PLANS), 1,
                                   key=str(bad_plan.plan_id).encode())
         assert dict(dead.headers)["dlq-reason-code"] == b"rejected"
 

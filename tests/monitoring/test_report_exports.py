@@ -38,13 +38,13 @@ async def get_file(http, path: str, format: str, name: str, headers=OFFICER, **p
     return answer.content
 
 
-async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka_bootstrap, monkeypatch, tmp_path):
-    await skip_earlier_events(kafka_bootstrap)
+async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka, monkeypatch, tmp_path):
+    await skip_earlier_events(kafka)
     cloth = product("ผ้าขาวม้าทอมือ", "textile", OLD)
     held = market_day(date(2019, 6, 8), MarketDayHeld, "held", 2, plan_id=PLAN.plan_id)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
-        await enter_the_seed(http, kafka_bootstrap)
-        await publish(kafka_bootstrap, producer(OLD, True), cloth, VENUE, held,
+    async with running_service(spec, database_url, kafka) as http:
+        await enter_the_seed(http, kafka)
+        await publish(kafka, producer(OLD, True), cloth, VENUE, held,
                       sale(SaleRecorded, uuid4(), 1, held.market_day_id, cloth, "2"))  # 2 x 380.00
         model = await report_shows(http, MONTH, lambda r: r["plan"]["rows"] and r["results"]["summary"]["sales_thb"] ==
                                    "760.00" and r["results"]["sales_by_product"][0]["producer_name"], digits="thai")

@@ -32,14 +32,14 @@ async def expected_total(database_url: str, province_code: str | None = None) ->
         await db.close()
 
 
-async def measure(database_url: str, kafka_bootstrap: str, sales: int) -> dict[str, float]:
+async def measure(database_url: str, kafka, sales: int) -> dict[str, float]:
     engine = make_engine(database_url)
     await upgrade(engine, "monitoring", tables.metadata)
     await engine.dispose()
     await fill(database_url, sales)
-    await skip_earlier_events(kafka_bootstrap)  # only the rows written here
+    await skip_earlier_events(kafka)  # only the rows written here
     timings = {}
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         for name, path, headers in (("national", "/national/reports/2019/6", DEPARTMENT),
                                     ("province", "/provinces/72/reports/2019/6", OFFICER)):
             await report(http, path, headers)  # warm up (connections, plans)
@@ -50,8 +50,8 @@ async def measure(database_url: str, kafka_bootstrap: str, sales: int) -> dict[s
     return timings
 
 
-async def test_reports_over_many_sales_are_exact_and_fast(database_url, kafka_bootstrap):
-    timings = await measure(database_url, kafka_bootstrap, 200_000)
+async def test_reports_over_many_sales_are_exact_and_fast(database_url, kafka):
+    timings = await measure(database_url, kafka, 200_000)
     national, province = timings["national_body"], timings["province_body"]
     assert len(national["provinces"]) == 77
     assert national["totals"]["sales"] == 200_000 - 200_000 // 50

@@ -42,13 +42,13 @@ async def timed(label: str, work):
 
 
 async def main(count: int) -> None:
-    with harness.kafka() as bootstrap, harness.postgres() as server:
+    with harness.kafka() as kafka, harness.postgres() as server:
         admin = await asyncpg.connect(server)
         name = f"bench_{uuid.uuid4().hex[:8]}"
         await admin.execute(f'CREATE DATABASE "{name}"')
         await admin.close()
         url = server.rsplit("/", 1)[0] + f"/{name}"
-        async with running_service(spec, url, bootstrap) as http:
+        async with running_service(spec, url, kafka) as http:
             async def post(body: bytes, content_type: str = "text/csv") -> dict:
                 answer = await http.post("/provinces/72/products/import", content=body, timeout=600,
                                          headers={**OFFICER, "content-type": content_type})

@@ -5,7 +5,7 @@ from tests.conftest import running_service
 
 
 @pytest.fixture
-async def registry(database_url, kafka_bootstrap):
+async def registry(database_url, kafka):
     """A running registry service (real PostgreSQL and Kafka); its HTTP client."""
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         yield http

@@ -6,6 +6,7 @@ import asyncpg
 import httpx
 
 from tests.conftest import bearer
+from tests.harness import KafkaFixture
 from tests.integration.test_reliability import read_topic
 
 OFFICER = bearer("province_officer", "72")
@@ -21,9 +22,9 @@ async def create(http: httpx.AsyncClient, what: str, body: dict, province: str =
     return created.json()
 
 
-async def events(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:
+async def events(kafka: KafkaFixture, topic: str, key: str, count: int) -> list[dict]:
     """The first `count` envelopes published for one aggregate, in order."""
-    records = await read_topic(bootstrap, topic, count, key=key.encode(), timeout=60)
+    records = await read_topic(kafka, topic, count, key=key.encode(), timeout=60)
     return [json.loads(record.value) for record in records[:count]]
 
 

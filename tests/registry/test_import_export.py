@@ -59,7 +59,7 @@ async def test_a_file_with_a_bad_row_imports_nothing_and_reports_every_problem(r
     assert committee.status_code == 403
 
 
-async def test_an_import_registers_producers_and_products_and_publishes_them(registry, kafka_bootstrap):
+async def test_an_import_registers_producers_and_products_and_publishes_them(registry, kafka):
     existing = await create(registry, "producers", {**PRODUCER, "name": "นายสมชาย ทอดี", "experienced": True})
     imported = await import_file(registry, FILE.encode())
     assert imported.status_code == 200, imported.text
@@ -76,21 +76,21 @@ async def test_an_import_registers_producers_and_products_and_publishes_them(reg
     new_producer = products["ข้าวตังหน้าธัญพืช"]["producer_id"]
     assert products["น้ำพริกเผา"]["producer_id"] == new_producer
 
-    [registered] = await events(kafka_bootstrap, REGISTRY_PRODUCERS, new_producer, 1)
+    [registered] = await events(kafka, REGISTRY_PRODUCERS, new_producer, 1)
     assert registered["type"] == "registry.producer.registered"
     assert registered["payload"].items() >= {"name": "กลุ่มแม่บ้านบ้านโพธิ์", "producer_type": "community_group",
                                          "experienced": True, "amphoe_code": "7201", "phone": "081-234-5678"}.items()
-    updated = await events(kafka_bootstrap, REGISTRY_PRODUCERS, existing["id"], 2)
+    updated = await events(kafka, REGISTRY_PRODUCERS, existing["id"], 2)
     assert [(e["payload"]["revision"], e["payload"]["experienced"], e["payload"]["tambon_code"]) for e in updated] == [
         (1, True, "720101"), (2, False, "720202")]
-    [product_event] = await events(kafka_bootstrap, REGISTRY_PRODUCTS, products["ผ้าขาวม้าทอมือ"]["id"], 1)
+    [product_event] = await events(kafka, REGISTRY_PRODUCTS, products["ผ้าขาวม้าทอมือ"]["id"], 1)
     assert (product_event["type"], product_event["payload"]["category"], product_event["payload"]["price_thb"]) == (
         "registry.product.registered", "textile", "1250.00")
 
 
 @pytest.mark.parametrize("file_format,lang", [("csv", "en"), ("xlsx", "th")])
 async def test_an_exported_file_imports_back_unchanged_and_an_edit_in_it_updates_only_that_product(
-        registry, kafka_bootstrap, file_format, lang):
+        registry, kafka, file_format, lang):
     assert (await import_file(registry, FILE.encode())).status_code == 200
     exported = await export_file(registry, format=file_format, lang=lang)
     content_type = XLSX_TYPE if file_format == "xlsx" else "text/csv"
@@ -113,7 +113,7 @@ async def test_an_exported_file_imports_back_unchanged_and_an_edit_in_it_updates
     assert (changed.json()["products_updated"], changed.json()["products_unchanged"]) == (1, 3)
 
     product_id = edited[0]
-    published = await events(kafka_bootstrap, REGISTRY_PRODUCTS, product_id, 2)
+    published = await events(kafka, REGISTRY_PRODUCTS, product_id, 2)
     assert [(e["type"], e["payload"]["revision"], e["payload"]["price_thb"]) for e in published] == [
         ("registry.product.registered", 1, "60.00"), ("registry.product.updated", 2, "65.50")]
 

@@ -19,7 +19,7 @@ async def producer_with_product(http, name: str, experienced: bool, category: st
     return producer["id"]
 
 
-async def test_suggested_groups_are_formed_changed_and_closed_with_events(registry, kafka_bootstrap):
+async def test_suggested_groups_are_formed_changed_and_closed_with_events(registry, kafka):
     mentor = await producer_with_product(registry, "กลุ่มแม่บ้านเกษตรกรบ้านโพธิ์", True)
     near = await producer_with_product(registry, "กลุ่มข้าวตังบ้านโพธิ์", False)
     other = await producer_with_product(registry, "กลุ่มน้ำพริกดอนเจดีย์", False, tambon="720202")
@@ -48,7 +48,7 @@ async def test_suggested_groups_are_formed_changed_and_closed_with_events(regist
     closed = await registry.put(url, json={**group, "mentee_ids": [near, other], "status": "closed"}, headers=OFFICER)
     assert closed.json()["status"] == "closed" and closed.json()["revision"] == 3
 
-    published = await events(kafka_bootstrap, REGISTRY_MENTORING, formed.json()["id"], 3)
+    published = await events(kafka, REGISTRY_MENTORING, formed.json()["id"], 3)
     assert [(e["type"], e["payload"]["revision"], e["payload"]["status"], len(e["payload"]["mentee_ids"]))
             for e in published] == [("registry.mentoring_group.formed", 1, "active", 1),
                                     ("registry.mentoring_group.updated", 2, "active", 2),

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 P72 = "/provinces/72"
 
 
-async def test_a_producers_every_change_is_published_with_the_next_revision(registry, kafka_bootstrap):
+async def test_a_producers_every_change_is_published_with_the_next_revision(registry, kafka):
     producer = await create(registry, "producers", PRODUCER)
     assert (producer["amphoe_code"], producer["available"], producer["revision"]) == ("7201", True, 1)
     url = f"{P72}/producers/{producer['id']}"
@@ -30,7 +30,7 @@ async def test_a_producers_every_change_is_published_with_the_next_revision(regi
     back = await registry.put(f"{url}/availability", json={"available": True}, headers=OFFICER)
     assert back.json()["revision"] == 4 and back.json()["unavailable_reason"] is None
 
-    published = await events(kafka_bootstrap, REGISTRY_PRODUCERS, producer["id"], 4)
+    published = await events(kafka, REGISTRY_PRODUCERS, producer["id"], 4)
     assert [(e["type"], e["payload"]["revision"]) for e in published] == [
         ("registry.producer.registered", 1), ("registry.producer.updated", 2), ("registry.producer.updated", 3),
         ("registry.producer.updated", 4)]
@@ -43,7 +43,7 @@ async def test_a_producers_every_change_is_published_with_the_next_revision(regi
     assert (await registry.get(url, headers=bearer("committee_member", "72"))).json() == back.json()
 
 
-async def test_a_product_of_a_producer_is_registered_replaced_and_withdrawn(registry, kafka_bootstrap):
+async def test_a_product_of_a_producer_is_registered_replaced_and_withdrawn(registry, kafka):
     producer = await create(registry, "producers", PRODUCER)
     product = await create(registry, "products", {**PRODUCT, "producer_id": producer["id"]})
     assert (product["producer_name"], product["status"], product["revision"]) == (PRODUCER["name"], "active", 1)
@@ -55,7 +55,7 @@ async def test_a_product_of_a_producer_is_registered_replaced_and_withdrawn(regi
     assert (withdrawn.json()["price_thb"], withdrawn.json()["status"], withdrawn.json()["revision"]) == (
         "50.00", "withdrawn", 2)
 
-    published = await events(kafka_bootstrap, REGISTRY_PRODUCTS, product["id"], 2)
+    published = await events(kafka, REGISTRY_PRODUCTS, product["id"], 2)
     assert [(e["type"], e["payload"]["revision"], e["payload"]["status"]) for e in published] == [
         ("registry.product.registered", 1, "active"), ("registry.product.updated", 2, "withdrawn")]
     assert published[0]["payload"]["producer_id"] == producer["id"]
@@ -192,7 +192,7 @@ async def test_search_filters_combine_and_page(registry):
 
 
 async def test_the_services_event_document_names_the_three_topics_it_publishes(registry):
-    document = (await registry.get("/asyncapi.json")).json()
+    document = (await registry.get("/internal/asyncapi.json")).json()
     sent = {document["channels"][operation["channel"]["$ref"].rsplit("/", 1)[1]]["address"]
             for operation in document["operations"].values() if operation["action"] == "send"}
     assert sent == {REGISTRY_PRODUCERS, REGISTRY_PRODUCTS, REGISTRY_MENTORING}

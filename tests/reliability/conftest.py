@@ -3,14 +3,15 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.reliability.support import Stack, own_kafka
+from tests.reliability.support import Stack, own_kafka, own_postgres
 
 
 @pytest.fixture(scope="package")
 async def stack(pg_server, tmp_path_factory):
-    """The four services as processes on a Kafka broker of their own, shared by this folder's tests."""
-    with own_kafka() as kafka:
-        stack = await Stack.start(kafka, pg_server, tmp_path_factory.mktemp("service-logs"))
+    """The four services as processes on a Kafka broker of their own, shared by this folder's tests; sales
+    and monitoring each on a PostgreSQL of its own (the fault trials stop and kill those)."""
+    with own_kafka() as kafka, own_postgres("sales", "monitoring") as postgres:
+        stack = await Stack.start(kafka, pg_server, tmp_path_factory.mktemp("service-logs"), postgres)
         try:
             yield stack
         finally:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import random
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,9 @@ import httpx
 
 from deploy.kafka.kafka_runner import LocalKafka
 from deploy.local.processes import ServiceProcess
+from shared.kafka_client import kafka_env
 from tests import harness
-from tests.conftest import TEST_JWT_SECRET, bearer, eventually
+from tests.conftest import bearer, eventually
 from tests.sales.support import MASTER_KEY, pos_body, pos_sale, signed
 
 SERVICES = ("registry", "scheduling", "sales", "monitoring")
@@ -42,6 +44,50 @@ def own_kafka() -> Iterator[LocalKafka]:
     finally:
         broker.stop()
         shutil.rmtree(broker.data_dir, ignore_errors=True)
+
+
+class LocalPostgres:
+    """A PostgreSQL cluster of one service (deploy/postgres/pg.sh), durable as the local stack runs it, that
+    a test can stop, start again and SIGKILL without touching the other services' databases."""
+
+    SCRIPT = harness.REPO / "deploy" / "postgres" / "pg.sh"
+
+    def __init__(self, name: str) -> None:
+        self.name, self.data_dir, self.port = name, harness.scratch_dir(f"otop-pg-{name}-"), harness.free_port()
+
+    @property
+    def server(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg(self, command: str, *args: str) -> None:
+        subprocess.run([self.SCRIPT, command, "--data-dir", self.data_dir, *args], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self._pg("start", "--port", str(self.port))
+
+    def stop(self) -> None:
+        """A clean shutdown (pg_ctl stop -m fast): connections are cut, new ones refused."""
+        self._pg("stop")
+
+    def kill(self) -> None:
+        """SIGKILL of the server and its backends: a crash, recovered from the WAL at the next start."""
+        self._pg("kill")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@contextmanager
+def own_postgres(*names: str) -> Iterator[dict[str, LocalPostgres]]:
+    clusters = {name: LocalPostgres(name) for name in names}
+    try:
+        for cluster in clusters.values():
+            cluster.start()
+        yield clusters
+    finally:
+        for cluster in clusters.values():
+            cluster.remove()
 
 
 async def new_database(pg_server: str, prefix: str) -> str:
@@ -67,26 +113,40 @@ class Stack:
     """The four services, each its own process and database, on one Kafka broker."""
 
     kafka: LocalKafka
+    access: harness.KafkaFixture  # the broker's super user, for the tests' own clients
     services: dict[str, ServiceProcess]
+    postgres: dict[str, LocalPostgres]  # the services with a PostgreSQL of their own (others share pg_server)
 
     @classmethod
-    async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path) -> "Stack":
+    async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path,
+                    postgres: dict[str, LocalPostgres]) -> "Stack":
+        from deploy.kafka.provision import provision
+
+        access = harness.KafkaFixture.of(kafka)
+        principals = await provision(access.admin, {name: uuid.uuid4().hex for name in SERVICES})
         services = {}
         for name in SERVICES:
+            server = postgres[name].server if name in postgres else pg_server
             services[name] = ServiceProcess(name, harness.free_port(), {
-                "OTOP_DATABASE_URL": await new_database(pg_server, f"fault_{name}"),
-                "OTOP_KAFKA_BOOTSTRAP": kafka.bootstrap,
-                "OTOP_JWT_SECRET": TEST_JWT_SECRET,
+                "OTOP_DATABASE_URL": await new_database(server, f"fault_{name}"),
+                **kafka_env(principals[name]),
+                **harness.session_keycloak().service_env(),
+                **harness.session_keycloak().sales_env(),
                 "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
                 "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",
                 "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
+                "OTOP_INVITATION_LINK_KEY": "invitation-link-test-key-0123456789abcdef",
                 "OTOP_SALES_HOLD_RETRY_S": "0.5",
                 "OTOP_LOG_LEVEL": "WARNING",
             }, log_dir / f"{name}.log")
-        stack = cls(kafka, services)
-        for service in services.values():
-            service.start()
-        await stack.wait_ready()
+        stack = cls(kafka, access, services, postgres)
+        try:
+            for service in services.values():
+                service.start()
+            await stack.wait_ready()
+        except BaseException:
+            stack.stop()  # none left running on a broker that goes away with the fixture
+            raise
         return stack
 
     def db(self, name: str) -> str:
@@ -96,12 +156,14 @@ class Stack:
         return self.services[name].url
 
     async def wait_ready(self) -> None:
-        await asyncio.gather(*(asyncio.to_thread(s.wait_ready, 120) for s in self.services.values()))
+        await asyncio.gather(*(asyncio.to_thread(s.wait_ready, 300) for s in self.services.values()))
 
     async def ensure_running(self) -> None:
         """Brings back whatever an earlier (failed) test left down."""
         if not self.kafka.running():
             await asyncio.to_thread(self.kafka.start)
+        for cluster in self.postgres.values():
+            await asyncio.to_thread(cluster.start)  # nothing to do when it runs
         for service in self.services.values():
             if service.process.poll() is not None:
                 service.start()
@@ -171,8 +233,8 @@ class Stream:
 
 
 def pos_stream(catalogue: Catalogue, count: int, rng: random.Random, resend_every: int = 10) -> Stream:
-    """`count` distinct sales; every `resend_every`-th message is sent a second time, later (an integration
-    retrying), which must count once."""
+    """`count` distinct sales; every `resend_every`-th message (none if 0) is sent a second time, later (an
+    integration retrying), which must count once."""
     run = uuid.uuid4().hex[:8]
     messages, total = [], Decimal(0)
     for i in range(count):
@@ -183,7 +245,7 @@ def pos_stream(catalogue: Catalogue, count: int, rng: random.Random, resend_ever
         messages.append((sale.integration_sale_id.encode(), body,
                          signed(body, catalogue.key["key_id"], catalogue.key["signing_key"])))
         total += sale.quantity * sale.unit_price_thb
-    resent = messages[::resend_every]
+    resent = messages[::resend_every] if resend_every else []
     return Stream(messages + resent, count, total)
 
 
@@ -214,22 +276,128 @@ async def totals(stack: Stack, catalogue: Catalogue) -> dict[str, Totals]:
     return found
 
 
-async def settled(stack: Stack, catalogue: Catalogue, expected: Totals, timeout: float) -> dict[str, Totals]:
-    """Waits until every holder has at least the expected count, then (the outboxes drained) reads them again:
-    a double count would show as more."""
-    async def arrived():
-        found = await totals(stack, catalogue)
-        return found if all(t.sales >= expected.sales for t in found.values()) else None
-
-    await eventually(arrived, timeout=timeout, interval=0.5)
-    for name in ("sales", "scheduling", "monitoring", "registry"):
-        await eventually(lambda n=name: _outbox_empty(stack, n), timeout=60)
-    await asyncio.sleep(1)
-    return await totals(stack, catalogue)
+# The consumers whose applied-event counters (table applied_events) count the trial's sales: the POS
+# ingress counts the POS sales it records, the read models of monitoring and scheduling every sale event.
+SALE_COUNTERS = {"sales.ingress": "sales", "monitoring.sales": "monitoring", "scheduling.sales": "scheduling"}
 
 
-async def _outbox_empty(stack: Stack, name: str) -> bool:
-    return await scalar(stack.db(name), "SELECT count(*) FROM outbox") == 0
+async def applied_counts(stack: Stack) -> dict[str, int]:
+    """Each sale-counting consumer's applied events so far (durable: kept in its service's database)."""
+    found = {}
+    for group, service in SALE_COUNTERS.items():
+        found[group] = await scalar(stack.db(service), "SELECT coalesce(sum(events), 0)::bigint FROM applied_events "
+                                    "WHERE consumer = $1", group)
+    return found
+
+
+async def caught_up(stack: Stack) -> str | None:
+    """None when everything sent has been applied: every outbox empty, every held sale settled, and every
+    consumer group's committed offsets at the end offsets of its topic, the outboxes still empty after (a
+    consumer's commit may stage events). Otherwise what is still behind."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def outboxes() -> str | None:
+        for name in SERVICES:
+            if waiting := await scalar(stack.db(name), "SELECT count(*) FROM outbox"):
+                return f"{waiting} events in {name}'s outbox"
+        if held := await scalar(stack.db("sales"), "SELECT count(*) FROM held_sales"):
+            return f"{held} held sales"
+        return None
+
+    if behind := await outboxes():
+        return behind
+    groups = {(s.group_id, s.topic) for s in subscriptions()}
+    ends = await end_offsets(stack.access, sorted({topic for _, topic in groups}))
+    admin = AIOKafkaAdminClient(**stack.access.options())
+    await admin.start()
+    try:
+        for group, topic in sorted(groups):
+            committed = await admin.list_consumer_group_offsets(group)
+            for tp, end in ends.items():
+                at = committed[tp].offset if tp in committed else 0
+                if tp.topic == topic and at < end:
+                    return f"{group} at {at} of {end} on {tp.topic}[{tp.partition}]"
+    finally:
+        await admin.close()
+    return await outboxes()
+
+
+async def end_offsets(kafka: harness.KafkaFixture, topics: list[str]) -> dict:
+    from aiokafka import AIOKafkaConsumer
+
+    reader = AIOKafkaConsumer(*topics, **kafka.options())  # no group: all partitions assigned
+    await reader.start()
+    try:
+        return await reader.end_offsets(list(reader.assignment()))
+    finally:
+        await reader.stop()
+
+
+async def wait_caught_up(stack: Stack, timeout: float) -> None:
+    """Waits, by committed offsets (not by sleeping), until `caught_up`."""
+    last: list[str | None] = [None]
+
+    async def done() -> bool:
+        last[0] = await caught_up(stack)
+        return last[0] is None
+
+    try:
+        await eventually(done, timeout=timeout, interval=0.5)
+    except AssertionError:
+        raise AssertionError(f"consumers not caught up within {timeout} s: {last[0]}") from None
+
+
+@dataclass
+class Findings:
+    """What a trial ended with."""
+
+    totals: dict[str, Totals]  # by holder: the sales DB, monitoring's and scheduling's tables, the report
+    applied: dict[str, int]  # events each sale-counting consumer applied during the trial
+    dead_lettered: int  # the trial's sales put on a dead-letter topic during the trial
+
+    def problems(self, expected: Totals, pos_sales: int | None = None, other_sale_events: int = 0) -> list[str]:
+        """Each way the findings differ from a trial that lost, doubled and dead-lettered nothing.
+        `pos_sales`: of the expected sales, those sent as POS messages (default all): the ingress counts those;
+        `other_sale_events`: sale events of no trial sale the trial sent too (the read models count them)."""
+        wanted = {"sales.ingress": expected.sales if pos_sales is None else pos_sales,
+                  "monitoring.sales": expected.sales + other_sale_events,
+                  "scheduling.sales": expected.sales + other_sale_events}
+        found = [f"{holder} holds {t.sales} sales, {t.amount_thb} THB; sent {expected.sales}, {expected.amount_thb}"
+                 for holder, t in self.totals.items() if t != expected]
+        found += [f"{group} applied {self.applied[group]} events; sent {n}" for group, n in wanted.items()
+                  if self.applied[group] != n]
+        if self.dead_lettered:
+            found.append(f"{self.dead_lettered} of the trial's sales dead-lettered")
+        return found
+
+
+@dataclass
+class Trial:
+    """A fault trial's bookkeeping: `begin` once the consumers are caught up (the applied-event counters
+    before), `end` once they are caught up again, with what every holder has."""
+
+    stack: Stack
+    catalogue: Catalogue
+    applied_before: dict[str, int]
+    dead_lettered_before: int
+
+    @classmethod
+    async def begin(cls, stack: Stack, catalogue: Catalogue) -> "Trial":
+        await wait_caught_up(stack, timeout=300)
+        return cls(stack, catalogue, await applied_counts(stack), len(await dead_lettered_sales(stack, catalogue)))
+
+    async def end(self, timeout: float = 600) -> Findings:
+        await wait_caught_up(self.stack, timeout)
+        after = await applied_counts(self.stack)
+        return Findings(await totals(self.stack, self.catalogue),
+                        {group: after[group] - self.applied_before[group] for group in after},
+                        len(await dead_lettered_sales(self.stack, self.catalogue)) - self.dead_lettered_before)
+
+
+def assert_exact(findings: Findings, expected: Totals, pos_sales: int | None = None,
+                 other_sale_events: int = 0) -> None:
+    problems = findings.problems(expected, pos_sales, other_sale_events)
+    assert not problems, "; ".join(problems)
 
 
 # --- what each service consumes, and what its consumers dead-letter
@@ -254,8 +422,8 @@ def subscriptions() -> list[Subscription]:
     found = []
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.consumers")
-        settings = SalesSettings(service_name=name, database_url="postgresql://unused", jwt_secret="x" * 32,
-                                 sales_signing_master_key=MASTER_KEY)
+        settings = SalesSettings(service_name=name, database_url="postgresql://unused", oidc_issuer="https://unused",
+                                 kafka_username="unused", kafka_password="unused", sales_signing_master_key=MASTER_KEY)
         database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
             handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else \
@@ -268,8 +436,8 @@ class DeadLetters:
     """Reads every `<topic>.dlq` of the stack's broker from the beginning, in the background, and keeps the
     headers of each dead-lettered record by its `x-fuzz-id` header."""
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
-        self.bootstrap, self.topics = bootstrap, topics
+    def __init__(self, kafka: harness.KafkaFixture, topics: list[str]) -> None:
+        self.kafka, self.topics = kafka, topics
         self.by_fuzz_id: dict[str, list[dict[str, str]]] = {}
 
     async def __aenter__(self) -> "DeadLetters":
@@ -277,8 +445,8 @@ class DeadLetters:
 
         from shared.kafka_admin import ensure_topics
 
-        await ensure_topics(self.bootstrap, self.topics, partitions=6)
-        self._consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=self.bootstrap,
+        await ensure_topics(self.kafka.admin, self.topics, partitions=6)
+        self._consumer = AIOKafkaConsumer(*self.topics, **self.kafka.options(),
                                           auto_offset_reset="earliest", group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}")
         await self._consumer.start()
         self._task = asyncio.create_task(self._collect())
@@ -312,5 +480,39 @@ def openapi_of(service: str) -> dict:
     from shared.settings import ServiceSettings
 
     spec = importlib.import_module(f"services.{service}.main").spec
-    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", jwt_secret="x" * 32)
+    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", oidc_issuer="https://unused",
+                               kafka_username="unused", kafka_password="unused")
     return create_app(spec, settings).openapi()
+
+
+# --- what a trial must end with
+
+async def read_to_end(kafka: harness.KafkaFixture, topic: str) -> list:
+    """Every record of `topic` now on the broker, from the beginning to the end offsets read first."""
+    from aiokafka import AIOKafkaConsumer
+
+    from shared.kafka_admin import ensure_topics
+
+    await ensure_topics(kafka.admin, [topic], partitions=6)
+    # Given a topic and no group, start() assigns all its partitions, from the beginning.
+    reader = AIOKafkaConsumer(topic, **kafka.options(), auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        ends = await reader.end_offsets(list(reader.assignment()))
+        records = []
+        while any([await reader.position(tp) < end for tp, end in ends.items()]):
+            for batch in (await reader.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await reader.stop()
+
+
+async def dead_lettered_sales(stack: "Stack", catalogue: "Catalogue") -> list:
+    """Records of the trial's sales (naming its market day) on the dead-letter topics of the ingress and of
+    the canonical sales: a valid sale must never be there."""
+    found = []
+    for topic in ("otop.sales.ingress.dlq", "otop.sales.recorded.dlq"):
+        found += [r for r in await read_to_end(stack.access, topic)
+                  if catalogue.market_day_id.encode() in (r.value or b"")]
+    return found

@@ -19,11 +19,12 @@ from tests.reliability.support import (
     OFFICER,
     Stack,
     Totals,
+    Trial,
+    assert_exact,
     create_catalogue,
     env_int,
     pos_stream,
     scalar,
-    settled,
 )
 from tests.sales.support import publish_pos
 
@@ -54,19 +55,16 @@ async def paced_publish(stack: Stack, messages: list, market_day_id: str, chunks
     longer than a restart, so kills of sales land mid-stream."""
     size = -(-len(messages) // chunks)
     for start in range(0, len(messages), size):
-        await publish_pos(stack.kafka.bootstrap, messages[start:start + size])
+        await publish_pos(stack.access, messages[start:start + size])
         await reaches(stack, "sales", market_day_id, int(min(start + size, SALES) * 0.8))
         await asyncio.sleep(pause_s)
-
-
-def assert_exact(found: dict[str, Totals], expected: Totals) -> None:
-    assert found == dict.fromkeys(found, expected), f"expected {expected} everywhere, found {found}"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed):
     rng = random.Random(seed)
     catalogue = await create_catalogue(running, date(2019, 6, 1 + seed % 28))
+    trial = await Trial.begin(running, catalogue)
     stream = pos_stream(catalogue, SALES, rng)
     plan = sorted((rng.uniform(0.05, 0.9), rng.choice(VICTIMS)) for _ in range(KILLS))
     publishing = asyncio.create_task(paced_publish(running, stream.messages, catalogue.market_day_id))
@@ -77,7 +75,7 @@ async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed)
         await running.crash_and_restart(victim, down_s=rng.uniform(0.1, 2.0))
     await publishing
 
-    found = await settled(running, catalogue, Totals(SALES, stream.amount_thb), timeout=600)
+    found = await trial.end()
     print(f"\nseed {seed}: {SALES} sales ({len(stream.messages)} messages), {stream.amount_thb:,.2f} THB; "
           f"SIGKILLs {[(v, round(f, 2)) for f, v in plan]}, {mid_stream} mid-stream; found {found}")
     assert_exact(found, Totals(SALES, stream.amount_thb))
@@ -87,23 +85,25 @@ async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed)
 async def test_kafka_broker_killed_mid_stream_loses_nothing(running):
     rng = random.Random(1000)
     catalogue = await create_catalogue(running, date(2019, 6, 29))
+    trial = await Trial.begin(running, catalogue)
     count = max(SALES // 2, 1000)
     stream = pos_stream(catalogue, count, rng)
     half = len(stream.messages) // 2
-    await publish_pos(running.kafka.bootstrap, stream.messages[:half])
+    await publish_pos(running.access, stream.messages[:half])
     held = await reaches(running, "sales", catalogue.market_day_id, int(rng.uniform(0.1, 0.4) * count))
     await asyncio.to_thread(running.kafka.kill)
     await asyncio.sleep(rng.uniform(1, 4))
     await asyncio.to_thread(running.kafka.start)
-    await publish_pos(running.kafka.bootstrap, stream.messages[half:])
+    await publish_pos(running.access, stream.messages[half:])
 
-    found = await settled(running, catalogue, Totals(count, stream.amount_thb), timeout=600)
+    found = await trial.end()
     print(f"\nbroker SIGKILLed with {held}/{count} sales stored; found {found}")
     assert_exact(found, Totals(count, stream.amount_thb))
 
 
 async def test_http_writes_are_accepted_while_kafka_is_down_and_delivered_after(running):
     catalogue = await create_catalogue(running, date(2019, 6, 30))
+    trial = await Trial.begin(running, catalogue)
     product = catalogue.products[0]
     await asyncio.to_thread(running.kafka.kill)
     try:
@@ -122,7 +122,7 @@ async def test_http_writes_are_accepted_while_kafka_is_down_and_delivered_after(
         await asyncio.to_thread(running.kafka.start)
 
     expected = Totals(1, Decimal(product["price_thb"]) * 3)
-    assert_exact(await settled(running, catalogue, expected, timeout=180), expected)
+    assert_exact(await trial.end(timeout=180), expected, pos_sales=0)
     product_id = UUID(new_product.json()["id"])
 
     async def monitoring_knows_product() -> bool:

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from shared.events import InvalidEvent, parse_event, registered_contracts
 from shared.topics import SALES_INGRESS, dead_letter_topic
 from tests.conftest import eventually
+from tests.harness import KafkaFixture
 from tests.reliability.support import DeadLetters, create_catalogue, scalar, subscriptions
 from tests.sales.support import pos_body, pos_sale, signed
 
@@ -121,13 +122,13 @@ def verdict(value: bytes, handles: frozenset) -> str:
 @pytest.fixture(scope="module")
 async def dead_letters(stack):
     topics = sorted({dead_letter_topic(s.topic) for s in SUBSCRIPTIONS})
-    async with DeadLetters(stack.kafka.bootstrap, topics) as collector:
+    async with DeadLetters(stack.access, topics) as collector:
         yield collector
     print(f"\nfuzzed messages by topic: {dict(TRIED)}")
 
 
-async def publish(bootstrap: str, topic: str, key: bytes, messages: list[tuple[bytes, list]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+async def publish(kafka: KafkaFixture, topic: str, key: bytes, messages: list[tuple[bytes, list]]) -> None:
+    producer = AIOKafkaProducer(**kafka.options(), acks="all", max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
         for value, headers in messages:
@@ -158,7 +159,7 @@ async def test_bad_events_are_dead_lettered_and_the_consumer_keeps_going(running
     key = f"fuzz-{uuid.uuid4().hex[:8]}".encode()
     fuzz_ids = [uuid.uuid4().hex for _ in messages]
     marker = json.dumps(envelope(*handled[0], sample_payload(*handled[0]))).encode()
-    await publish(running.kafka.bootstrap, topic, key,
+    await publish(running.access, topic, key,
                   [(value, [("x-fuzz-id", fid.encode())]) for value, fid in zip(messages, fuzz_ids, strict=True)]
                   + [(marker, [])])
     for group in groups:  # the valid event after the bad ones is applied by every group that handles it
@@ -218,7 +219,7 @@ async def test_bad_pos_messages_are_dead_lettered_and_the_ingress_keeps_going(ru
     good = pos_sale(f"fuzz-good-{uuid.uuid4().hex}", uuid.UUID(catalogue.products[0]["id"]),
                     uuid.UUID(catalogue.market_day_id))
     good_body = pos_body(good)
-    await publish(running.kafka.bootstrap, SALES_INGRESS, key,
+    await publish(running.access, SALES_INGRESS, key,
                   [(value, headers + [("x-fuzz-id", fid.encode())])
                    for (value, headers, _), fid in zip(messages, fuzz_ids, strict=True)]
                   + [(good_body, signed(good_body, catalogue.key["key_id"], catalogue.key["signing_key"]))])

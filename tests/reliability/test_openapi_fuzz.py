@@ -24,7 +24,7 @@ def calls_without_server_errors(service: str):
         # integration routes take the integration role; everything else the department's (every role it may)
         role = "integration" if "/integration/" in case.path else "department"
         token = bearer(role, PROVINCE if role == "integration" else None)
-        case.call_and_validate(base_url=stack.url(service), headers=token, checks=[not_a_server_error], timeout=30)
+        case.call_and_validate(base_url=stack.url(service), headers=dict(token), checks=[not_a_server_error], timeout=30)
 
     return test
 

@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.processes import ServiceProcess
 from tests import harness
-from tests.reliability.support import SERVICES, Stack, Totals, create_catalogue, env_int, pos_stream, settled
-from tests.reliability.test_faults import assert_exact, paced_publish, reaches
+from tests.reliability.support import SERVICES, Stack, Totals, Trial, assert_exact, create_catalogue, env_int, pos_stream
+from tests.reliability.test_faults import paced_publish, reaches
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 SALES = env_int("OTOP_FAULT_SALES", 2_000)
@@ -24,7 +24,7 @@ SALES = env_int("OTOP_FAULT_SALES", 2_000)
 async def consumed(process: ServiceProcess, group: str) -> float:
     """Records the process's consumers of `group` took (applied, duplicate or in batches), from its metrics."""
     async with httpx.AsyncClient(timeout=10) as http:
-        text = (await http.get(f"{process.url}/metrics")).text
+        text = (await http.get(f"{process.url}/internal/metrics")).text
     return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
                if s.name == "otop_events_consumed_total" and s.labels["consumer"] == group
                and s.labels["outcome"] in ("applied", "duplicate", "batched"))
@@ -40,6 +40,7 @@ async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_doubl
             process.start()
         await asyncio.gather(*(asyncio.to_thread(p.wait_ready, 120) for p in second.values()))
         catalogue = await create_catalogue(running, date(2019, 6, 20))
+        trial = await Trial.begin(running, catalogue)
         stream = pos_stream(catalogue, SALES, rng)
         before = [await consumed(p, "sales.ingress") for p in replicas["sales"]]
         publishing = asyncio.create_task(paced_publish(running, stream.messages, catalogue.market_day_id))
@@ -57,7 +58,7 @@ async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_doubl
             await asyncio.to_thread(victim.wait_ready, 120)
         await publishing
 
-        found = await settled(running, catalogue, Totals(SALES, stream.amount_thb), timeout=600)
+        found = await trial.end()
         print(f"\n{SALES} sales ({len(stream.messages)} messages), {stream.amount_thb:,.2f} THB; two replicas each, "
               f"SIGKILLed {killed}; the sales replicas took {took} records before the kill; found {found}")
         assert_exact(found, Totals(SALES, stream.amount_thb))

@@ -22,8 +22,11 @@ from tests.sales.support import pos_body, pos_sale, publish_pos, signed
 pytestmark = pytest.mark.integration
 OWN, OTHER = "72", "10"
 PROVINCE_ROLES = ("province_officer", "committee_member", "integration")
-# Routes anyone may call, on purpose (see their docstrings): health, metrics, event docs, the public calendar.
-PUBLIC = {"/health/live", "/health/ready", "/metrics", "/asyncapi.json", "/provinces/{province_code}/calendar.ics"}
+# Routes anyone may call, on purpose (see their docstrings): health, metrics, event docs, the public calendar,
+# and a producer's invitation link (the signed link is the credential: tests/scheduling/test_invitation_links.py).
+PUBLIC = {"/health/live", "/health/ready", "/internal/metrics", "/internal/asyncapi.json",
+          "/provinces/{province_code}/calendar.ics",
+          "/public/invitations/{token}", "/public/invitations/{token}/accept", "/public/invitations/{token}/decline"}
 FAKE = {"year": "2019", "month": "6", "quarter": "3", "key_id": "sk_10_0000000000000000"}
 
 
@@ -134,8 +137,8 @@ async def test_ingress_refuses_a_sale_signed_for_another_province(running):
     body = pos_body(sale, province=OTHER)
     fuzz_id = uuid.uuid4().hex
     headers = signed(body, catalogue.key["key_id"], catalogue.key["signing_key"]) + [("x-fuzz-id", fuzz_id.encode())]
-    async with DeadLetters(running.kafka.bootstrap, ["otop.sales.ingress.dlq"]) as dead_letters:
-        await publish_pos(running.kafka.bootstrap, [(sale.integration_sale_id.encode(), body, headers)])
+    async with DeadLetters(running.access, ["otop.sales.ingress.dlq"]) as dead_letters:
+        await publish_pos(running.access, [(sale.integration_sale_id.encode(), body, headers)])
         await dead_letters.arrived({(fuzz_id, "sales.ingress")})
         [dead] = dead_letters.by_fuzz_id[fuzz_id]
     assert dead["dlq-reason-code"] == "province_mismatch", dead

@@ -19,6 +19,7 @@ from shared.contracts.sales import PosSale
 from shared.contracts.scheduling import MarketDayScheduled, MarketDayStatus, VenueKind
 from shared.events import Payload, envelope_for
 from tests.conftest import bearer, eventually
+from tests.harness import KafkaFixture
 
 MASTER_KEY = "sales-test-master-key-0123456789abcdef"
 OFFICER = bearer("province_officer", "72")
@@ -26,6 +27,10 @@ OFFICER = bearer("province_officer", "72")
 
 def sales_env(monkeypatch, **settings) -> None:
     """The sales service's own settings come from the environment (running_service passes shared ones)."""
+    from tests import harness
+
+    for name, value in harness.session_keycloak().sales_env().items():  # integrations' clients
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("OTOP_SALES_SIGNING_MASTER_KEY", MASTER_KEY)
     monkeypatch.setenv("OTOP_SALES_HOLD_RETRY_S", "0.5")
     for name, value in settings.items():
@@ -46,9 +51,9 @@ def market_day(day: date = date(2019, 6, 15), venue: str = "ตลาดปร�
                 venue_name=venue, venue_kind=VenueKind.PRACHARAT_MARKET, day=day, status=status)
 
 
-async def publish(bootstrap: str, *payloads: Payload, province: str = "72") -> None:
+async def publish(kafka: KafkaFixture, *payloads: Payload, province: str = "72") -> None:
     """Other services' events, in order, exactly as their outbox relay would publish them."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**kafka.options(), acks="all")
     await producer.start()
     try:
         for payload in payloads:
@@ -75,10 +80,10 @@ def signed(body: bytes, key_id: str, key: str) -> list[tuple[str, bytes]]:
             ("x-otop-signature", hmac.new(key.encode(), body, hashlib.sha256).hexdigest().encode())]
 
 
-async def publish_pos(bootstrap: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> list:
+async def publish_pos(kafka: KafkaFixture, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> list:
     """POS messages (kafka key, value, headers) on the ingress topic, as an integration would send them;
     returns where each landed (RecordMetadata)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**kafka.options(), acks="all", linger_ms=5)
     await producer.start()
     try:
         sent = [await producer.send("otop.sales.ingress", value, key=key, headers=headers)
@@ -88,10 +93,10 @@ async def publish_pos(bootstrap: str, messages: list[tuple[bytes, bytes, list[tu
         await producer.stop()
 
 
-async def read_until(bootstrap: str, topic: str, keep: Callable, done: Callable[[list], bool],
+async def read_until(kafka: KafkaFixture, topic: str, keep: Callable, done: Callable[[list], bool],
                      timeout: float = 60.0) -> list:
     """Records of `topic`, from the beginning, that `keep` accepts, once `done` says there are enough."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, **kafka.options(), auto_offset_reset="earliest",
                                 group_id=f"reader-{uuid4().hex[:6]}")
     await consumer.start()
     records: list = []

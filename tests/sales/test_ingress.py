@@ -34,13 +34,13 @@ pytestmark = pytest.mark.integration
 INGRESS_DLQ = dead_letter_topic("otop.sales.ingress")
 
 
-async def test_a_sale_sent_again_is_counted_once(database_url, kafka_bootstrap, monkeypatch):
+async def test_a_sale_sent_again_is_counted_once(database_url, kafka, monkeypatch):
     sales_env(monkeypatch)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         integration = await register_integration(http)
         key_id, key = integration["key_id"], integration["signing_key"]
         p, day = product(), market_day()
-        await publish(kafka_bootstrap, p, day)
+        await publish(kafka, p, day)
         await read_models_know(database_url, 1, 1)
         run = uuid4().hex[:8]
         kafka_key = f"{run}".encode()  # one partition: the order below is the order of processing
@@ -51,9 +51,9 @@ async def test_a_sale_sent_again_is_counted_once(database_url, kafka_bootstrap, 
 
         duplicate = message("dup")
         # The same bytes three times, then the same sale id in a new envelope (new event id), then a marker.
-        await publish_pos(kafka_bootstrap, [duplicate, duplicate, duplicate, message("dup"), message("marker-1", "1")])
+        await publish_pos(kafka, [duplicate, duplicate, duplicate, message("dup"), message("marker-1", "1")])
         await eventually(lambda: _recorded(http, 2))
-        await publish_pos(kafka_bootstrap, [duplicate, message("marker-2", "1")])
+        await publish_pos(kafka, [duplicate, message("marker-2", "1")])
         await eventually(lambda: _recorded(http, 3))
 
         by_product = await totals(http, "product")
@@ -63,7 +63,7 @@ async def test_a_sale_sent_again_is_counted_once(database_url, kafka_bootstrap, 
 
         dup_id = str(pos_sale_id("72", integration["integration_id"], f"{run}-dup"))
         marker_id = str(pos_sale_id("72", integration["integration_id"], f"{run}-marker-2"))
-        events = await read_until(kafka_bootstrap, SALES_RECORDED, keep=lambda r: r.key in (dup_id.encode(), marker_id.encode()),
+        events = await read_until(kafka, SALES_RECORDED, keep=lambda r: r.key in (dup_id.encode(), marker_id.encode()),
                                   done=lambda rs: any(r.key == marker_id.encode() for r in rs))
         recorded = [json.loads(r.value) for r in events if r.key == dup_id.encode()]
         assert len(recorded) == 1  # one canonical event, published before the later marker's
@@ -78,9 +78,9 @@ async def _recorded(http, count: int) -> bool:
 
 
 async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_reason(
-        database_url, kafka_bootstrap, monkeypatch):
+        database_url, kafka, monkeypatch):
     sales_env(monkeypatch, hold_max_s=2)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         integration = await register_integration(http)
         revoked = await register_integration(http, "POS ที่เลิกใช้")
         assert (await http.post(f"/provinces/72/integrations/{revoked['integration_id']}/keys/{revoked['key_id']}"
@@ -89,8 +89,8 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
         p, day, cancelled = product(), market_day(), market_day(kind=MarketDayCancelled,
                                                                  status=MarketDayStatus.CANCELLED)
         foreign = product()
-        await publish(kafka_bootstrap, p, day, cancelled)
-        await publish(kafka_bootstrap, foreign, province="10")
+        await publish(kafka, p, day, cancelled)
+        await publish(kafka, foreign, province="10")
         await read_models_know(database_url, 2, 2)
         run = uuid4().hex[:8]
 
@@ -118,9 +118,9 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
         }
         messages = [(f"{run}-{case}".encode(), value, signed(value, key_id, key) if headers is None else headers)
                     for case, (value, headers) in cases.items()]
-        await publish_pos(kafka_bootstrap, messages)
+        await publish_pos(kafka, messages)
 
-        dead = await read_until(kafka_bootstrap, INGRESS_DLQ, keep=lambda r: r.key.startswith(run.encode()),
+        dead = await read_until(kafka, INGRESS_DLQ, keep=lambda r: r.key.startswith(run.encode()),
                                 done=lambda rs: len(rs) >= len(cases) - 1)
         by_case = {r.key.decode().removeprefix(f"{run}-"): r for r in dead}
         assert set(by_case) == set(cases) - {"recorded"}
@@ -142,9 +142,9 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
 
 
 async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
-        database_url, kafka_bootstrap, monkeypatch):
+        database_url, kafka, monkeypatch):
     sales_env(monkeypatch)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         integration = await register_integration(http)
         key_id, key = integration["key_id"], integration["signing_key"]
         p = product(price="120.00")
@@ -153,7 +153,7 @@ async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
         first = market_day(market_day_id=rescheduled.market_day_id, venue_id=venue_a, revision=1)
         run = uuid4().hex[:8]
         body = pos_body(pos_sale(f"{run}-early", p.product_id, rescheduled.market_day_id, quantity="3", price="100"))
-        await publish_pos(kafka_bootstrap, [(run.encode(), body, signed(body, key_id, key))])
+        await publish_pos(kafka, [(run.encode(), body, signed(body, key_id, key))])
 
         async def held() -> list:
             return (await http.get("/provinces/72/integration/held-sales", headers=OFFICER)).json()
@@ -163,12 +163,12 @@ async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
         assert (waiting["product_known"], waiting["market_day_known"]) == (False, False)
         assert await totals(http, "product") == {}
 
-        await publish(kafka_bootstrap, p)
+        await publish(kafka, p)
         await eventually(lambda: _product_known(held))
         assert await totals(http, "product") == {}  # still waiting for the market day
 
         # The market day's events arrive newest first: revision 2 wins over the late revision 1.
-        await publish(kafka_bootstrap, rescheduled, first)
+        await publish(kafka, rescheduled, first)
         by_product = await eventually(lambda: totals(http, "product"))
         assert by_product[str(p.product_id)]["amount_thb"] == "300.00"
         assert await held() == []
@@ -180,3 +180,32 @@ async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
 async def _product_known(held) -> bool:
     [waiting] = await held()
     return waiting["product_known"] and not waiting["market_day_known"]
+
+
+async def test_a_held_sale_whose_key_is_revoked_meanwhile_is_dead_lettered_not_recorded(
+        database_url, kafka, monkeypatch):
+    """Issue 14, finding 5: the key is checked again when a held sale is released."""
+    sales_env(monkeypatch)
+    async with running_service(spec, database_url, kafka) as http:
+        integration = await register_integration(http)
+        key_id, key = integration["key_id"], integration["signing_key"]
+        p, day = product(), market_day()
+        await publish(kafka, day)
+        run = uuid4().hex[:8]
+        body = pos_body(pos_sale(f"{run}-held", p.product_id, day.market_day_id))
+        await publish_pos(kafka, [(run.encode(), body, signed(body, key_id, key))])
+
+        async def held() -> list:
+            return (await http.get("/provinces/72/integration/held-sales", headers=OFFICER)).json()
+
+        await eventually(held)
+        revoked = await http.post(f"/provinces/72/integrations/{integration['integration_id']}/keys/{key_id}/revoke",
+                                  headers=OFFICER)
+        assert revoked.status_code == 204
+        await publish(kafka, p)  # the sale's product arrives: the sale is released, and refused
+
+        [dead] = await read_until(kafka, INGRESS_DLQ, lambda r: r.key == run.encode(), lambda found: len(found) == 1)
+        assert headers_of(dead)["dlq-reason-code"] == "inactive_key" and dead.value == body
+        assert await held() == []
+        await eventually(lambda: events_applied(database_url, "sales.products", 1))
+        assert await totals(http, "product") == {}

@@ -37,13 +37,13 @@ def post_headers(body: bytes, key: dict, token: dict = POS) -> dict:
             **{name: value.decode() for name, value in signed(body, key["key_id"], key["signing_key"])}}
 
 
-async def test_signed_http_batches_are_recorded_once_held_or_refused_whole(database_url, kafka_bootstrap, monkeypatch):
+async def test_signed_http_batches_are_recorded_once_held_or_refused_whole(database_url, kafka, monkeypatch):
     sales_env(monkeypatch)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         key = await register_integration(http)
         p, day = product(), market_day()
         cancelled = market_day(kind=MarketDayCancelled, status=MarketDayStatus.CANCELLED)
-        await publish(kafka_bootstrap, p, day, cancelled)
+        await publish(kafka, p, day, cancelled)
         await read_models_know(database_url, 1, 2)
         run = uuid4().hex[:8]
 
@@ -86,13 +86,13 @@ async def test_signed_http_batches_are_recorded_once_held_or_refused_whole(datab
         assert elsewhere.status_code == 403 and elsewhere.json()["detail"]["code"] == "province_mismatch"
 
 
-async def test_keys_rotate_and_revoke_and_idempotency_survives_rotation(database_url, kafka_bootstrap, monkeypatch):
+async def test_keys_rotate_and_revoke_and_idempotency_survives_rotation(database_url, kafka, monkeypatch):
     sales_env(monkeypatch)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         first = await register_integration(http)
         assert len(first["signing_key"]) == 64
         p, day = product(), market_day()
-        await publish(kafka_bootstrap, p, day)
+        await publish(kafka, p, day)
         await read_models_know(database_url, 1, 1)
         body = batch_body(pos_sale(f"{uuid4().hex[:8]}-1", p.product_id, day.market_day_id))
         assert (await http.post(INGEST, content=body, headers=post_headers(body, first))).status_code == 200
@@ -117,9 +117,9 @@ async def test_keys_rotate_and_revoke_and_idempotency_survives_rotation(database
                                 headers=bearer("province_officer", "10"))).status_code == 404
 
 
-async def test_without_a_master_key_integrations_cannot_be_registered(database_url, kafka_bootstrap, monkeypatch):
+async def test_without_a_master_key_integrations_cannot_be_registered(database_url, kafka, monkeypatch):
     monkeypatch.delenv("OTOP_SALES_SIGNING_MASTER_KEY", raising=False)
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         refused = await http.post("/provinces/72/integrations", json={"name": "POS"}, headers=OFFICER)
         assert refused.status_code == 503
         assert (await http.post(INGEST, content=b"[]", headers=POS)).status_code == 503

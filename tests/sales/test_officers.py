@@ -18,16 +18,16 @@ SALES = "/provinces/72/sales"
 
 
 @pytest.fixture
-async def service(database_url, kafka_bootstrap):
+async def service(database_url, kafka):
     """A sales service whose read models know two products (two producers, two categories) and three
     market days (two venues, two months, one cancelled)."""
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         rice, cloth = product(price="45.00"), product(price="250.00", category="textile", name="ผ้าขาวม้าทอมือ")
         venue = uuid4()
         june, july = market_day(venue_id=venue), market_day(day=date(2019, 7, 6), venue="ตลาดน้ำสามชุก")
         june_again = market_day(day=date(2019, 6, 22), venue_id=venue)
         cancelled = market_day(kind=MarketDayCancelled, status=MarketDayStatus.CANCELLED)
-        await publish(kafka_bootstrap, rice, cloth, june, july, june_again, cancelled)
+        await publish(kafka, rice, cloth, june, july, june_again, cancelled)
         await read_models_know(database_url, 2, 4)
         yield http, {"rice": rice, "cloth": cloth, "june": june, "july": july, "june_again": june_again,
                      "cancelled": cancelled, "venue": venue}
@@ -38,7 +38,7 @@ def sale(refs, product: str = "rice", day: str = "june", **fields) -> dict:
             "quantity": "2", **fields}
 
 
-async def test_officer_records_one_sale_and_the_canonical_event_follows(service, kafka_bootstrap):
+async def test_officer_records_one_sale_and_the_canonical_event_follows(service, kafka):
     http, refs = service
     created = await http.post(SALES, json=sale(refs, quantity="3"), headers=OFFICER)
     assert created.status_code == 201, created.text
@@ -47,7 +47,7 @@ async def test_officer_records_one_sale_and_the_canonical_event_follows(service,
     assert recorded["channel"] == "officer" and recorded["revision"] == 1
     assert recorded["producer_id"] == str(refs["rice"].producer_id)
 
-    [event] = await read_until(kafka_bootstrap, SALES_RECORDED, keep=lambda r: r.key == recorded["sale_id"].encode(),
+    [event] = await read_until(kafka, SALES_RECORDED, keep=lambda r: r.key == recorded["sale_id"].encode(),
                                done=lambda rs: len(rs) >= 1)
     assert json.loads(event.value)["payload"]["amount_thb"] == "135.00"
 
@@ -77,6 +77,24 @@ async def test_a_batch_is_recorded_whole_or_not_at_all(service):
     assert created.status_code == 201, created.text
     assert [s["amount_thb"] for s in created.json()["sales"]] == ["90.00", "300.75", "90.00"]
     assert (await http.get(SALES, headers=OFFICER)).json()["total"] == 3
+
+
+async def test_a_device_queue_sent_twice_counts_once(service):
+    """An offline queue resent (a lost answer, a reload): each sale carries the device's id and counts once."""
+    http, refs = service
+    queue = [sale(refs, quantity=str(n + 1), client_sale_id=str(uuid4())) for n in range(5)]
+    first = await http.post(f"{SALES}/batch", json={"sales": queue}, headers=OFFICER)
+    assert first.status_code == 201, first.text
+    again = await http.post(f"{SALES}/batch", json={"sales": queue[2:] + [sale(refs, client_sale_id=str(uuid4()))]},
+                            headers=OFFICER)
+    assert again.status_code == 201, again.text
+    assert [s["sale_id"] for s in again.json()["sales"][:3]] == [s["sale_id"] for s in first.json()["sales"][2:]]
+    assert (await http.get(SALES, headers=OFFICER)).json()["total"] == 6
+    [rice] = (await http.get(f"{SALES}/totals", params={"by": "product"}, headers=OFFICER)).json()["items"]
+    assert (rice["sales"], rice["quantity"]) == (6, "17.000")  # 1+2+3+4+5, and the new one's 2
+    # The same device id in another province is another sale: ids are scoped by province.
+    other = await http.post("/provinces/10/sales", json=queue[0], headers=bearer("province_officer", "10"))
+    assert other.status_code == 422  # refused for its unknown product, not answered with province 72's sale
 
 
 async def test_csv_upload_records_every_row_or_names_each_bad_line(service):
@@ -111,7 +129,7 @@ async def test_csv_upload_records_every_row_or_names_each_bad_line(service):
     assert header_only.status_code == 422 and header_only.json()["detail"][0]["type"] == "header"
 
 
-async def test_corrections_and_voids_leave_an_audit_trail_and_change_the_totals(service, kafka_bootstrap):
+async def test_corrections_and_voids_leave_an_audit_trail_and_change_the_totals(service, kafka):
     http, refs = service
     sale_id = (await http.post(SALES, json=sale(refs, quantity="4"), headers=OFFICER)).json()["sale_id"]
     other = (await http.post(SALES, json=sale(refs, product="cloth", day="july", quantity="1"), headers=OFFICER)).json()
@@ -145,7 +163,7 @@ async def test_corrections_and_voids_leave_an_audit_trail_and_change_the_totals(
     assert (trail[0]["before"]["quantity"], trail[0]["after"]["quantity"]) == ("4.000", "5.000")
     assert trail[0]["actor"] == "province_officer-72"
 
-    events = await read_until(kafka_bootstrap, SALES_RECORDED, keep=lambda r: r.key == other["sale_id"].encode(),
+    events = await read_until(kafka, SALES_RECORDED, keep=lambda r: r.key == other["sale_id"].encode(),
                               done=lambda rs: len(rs) >= 2)
     assert [(json.loads(e.value)["type"], json.loads(e.value)["payload"]["revision"]) for e in events] == [
         ("sales.sale.recorded", 1), ("sales.sale.voided", 2)]

@@ -48,13 +48,13 @@ async def stored_sales(database_url: str) -> int:
         await db.close()
 
 
-async def test_two_replicas_share_the_ingress_without_loss_or_double_count(database_url, kafka_bootstrap, monkeypatch):
+async def test_two_replicas_share_the_ingress_without_loss_or_double_count(database_url, kafka, monkeypatch):
     sales_env(monkeypatch, ingest_max_records=200)
     async with AsyncExitStack() as first_replica:
-        a = await first_replica.enter_async_context(running_service(spec, database_url, kafka_bootstrap))
+        a = await first_replica.enter_async_context(running_service(spec, database_url, kafka))
         key = await register_integration(a)
         products, day = [product(price="10.00"), product(price="25.50"), product(price="99.00")], market_day()
-        await publish(kafka_bootstrap, *products, day)
+        await publish(kafka, *products, day)
         await read_models_know(database_url, 3, 1)
         run = uuid4().hex[:8]
         expected: dict[str, Decimal] = {str(p.product_id): Decimal(0) for p in products}
@@ -67,7 +67,7 @@ async def test_two_replicas_share_the_ingress_without_loss_or_double_count(datab
             expected[str(p.product_id)] += sale.quantity * sale.unit_price_thb
         half = SALES // 2
 
-        async with running_service(spec, database_url, kafka_bootstrap) as b:
+        async with running_service(spec, database_url, kafka) as b:
             async def shared() -> tuple[set, set] | None:
                 pa, pb = ingress_partitions(a), ingress_partitions(b)
                 return (pa, pb) if pa and pb and len(pa | pb) == 6 else None
@@ -75,11 +75,11 @@ async def test_two_replicas_share_the_ingress_without_loss_or_double_count(datab
             pa, pb = await eventually(shared, timeout=60)
             assert not pa & pb
             # The first half, and every tenth of it again (an integration retrying).
-            landed = await publish_pos(kafka_bootstrap, messages[:half] + messages[:half:10])
+            landed = await publish_pos(kafka, messages[:half] + messages[:half:10])
             assert {m.partition for m in landed} & pa and {m.partition for m in landed} & pb  # work for both
             await eventually(lambda: _stored_at_least(database_url, half // 3))
             await first_replica.aclose()  # the first replica leaves mid-stream; the second takes over
-            await publish_pos(kafka_bootstrap, messages[half:] + messages[::7])
+            await publish_pos(kafka, messages[half:] + messages[::7])
             await eventually(lambda: _stored_at_least(database_url, SALES), timeout=180)
             assert ingress_partitions(b) == pa | pb
 
@@ -89,7 +89,7 @@ async def test_two_replicas_share_the_ingress_without_loss_or_double_count(datab
             assert sum(v["sales"] for v in by_product.values()) == SALES
 
             wanted = {str(pos_sale_id("72", key["integration_id"], f"{run}-{i}")).encode() for i in range(SALES)}
-            events = await read_until(kafka_bootstrap, SALES_RECORDED, keep=lambda r: r.key in wanted,
+            events = await read_until(kafka, SALES_RECORDED, keep=lambda r: r.key in wanted,
                                       done=lambda rs: {r.key for r in rs} == wanted, timeout=120)
             assert {r.key for r in events} == wanted  # a canonical event for every sale
 

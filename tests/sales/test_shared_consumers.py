@@ -20,8 +20,10 @@ from shared.contracts.registry import ProductRegistered
 from shared.db import add_reliability_tables, create_schema, make_engine
 from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
+from shared.kafka_client import kafka_security
 from shared.topics import dead_letter_topic
 from tests.conftest import eventually, unique_topic
+from tests.harness import KafkaFixture
 from tests.sales.support import headers_of, read_until
 
 pytestmark = pytest.mark.integration
@@ -50,9 +52,9 @@ async def apply_batch(session, records):
     return [Rejection(r, "refused", "value says refuse") for r in records if r.value == b"refuse"]
 
 
-async def started(bootstrap: str, topic: str, engine, handler=apply_batch) -> KafkaBroker:
-    await ensure_topics(bootstrap, [topic], partitions=3)
-    broker = KafkaBroker(bootstrap)
+async def started(kafka: KafkaFixture, topic: str, engine, handler=apply_batch) -> KafkaBroker:
+    await ensure_topics(kafka.admin, [topic], partitions=3)
+    broker = KafkaBroker(kafka.bootstrap, security=kafka_security(kafka.admin))
     BatchConsumer(group_id=f"test-{topic}", topic=topic, handler=handler, sessions=async_sessionmaker(engine),
                   max_records=100, max_attempts=2, retry_backoff_s=0.05).subscribe(broker)
     await broker.start()
@@ -68,14 +70,14 @@ async def count(engine, *where) -> int:
         return await conn.scalar(select(func.count()).select_from(effects).where(*where))
 
 
-async def test_batches_apply_once_and_refused_or_poison_records_are_dead_lettered_alone(engine, kafka_bootstrap):
+async def test_batches_apply_once_and_refused_or_poison_records_are_dead_lettered_alone(engine, kafka):
     topic = unique_topic()
-    broker = await started(kafka_bootstrap, topic, engine)
+    broker = await started(kafka, topic, engine)
     try:
         goods = [(f"good-{i}", b"ok") for i in range(300)]
         await send(broker, topic, goods + goods[:50] + [("refuse-1", b"refuse"), ("poison-1", b"poison")])
         await eventually(lambda: _at_least(engine, 300))
-        dead = await read_until(kafka_bootstrap, dead_letter_topic(topic), keep=lambda r: True,
+        dead = await read_until(kafka, dead_letter_topic(topic), keep=lambda r: True,
                                 done=lambda rs: len(rs) >= 2)
     finally:
         await broker.stop()
@@ -91,7 +93,7 @@ async def _at_least(engine, n: int) -> bool:
     return await count(engine) >= n
 
 
-async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offsets(engine, kafka_bootstrap):
+async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offsets(engine, kafka):
     topic = unique_topic()
     started_work, never = asyncio.Event(), asyncio.Event()
 
@@ -101,13 +103,13 @@ async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offset
         await never.wait()  # shutdown arrives mid-batch
         return []
 
-    broker = await started(kafka_bootstrap, topic, engine, slow)
+    broker = await started(kafka, topic, engine, slow)
     await send(broker, topic, [(f"k-{i}", b"ok") for i in range(20)])
     await asyncio.wait_for(started_work.wait(), 30)
     await asyncio.wait_for(broker.stop(), 30)
     assert await count(engine) == 0  # the interrupted transaction rolled back
 
-    broker = await started(kafka_bootstrap, topic, engine)
+    broker = await started(kafka, topic, engine)
     try:
         await eventually(lambda: _at_least(engine, 20))  # delivered again after the restart
     finally:
@@ -115,19 +117,19 @@ async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offset
     assert await count(engine) == 20
 
 
-async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka_bootstrap):
+async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka):
     batch_topic, event_topic = unique_topic(), unique_topic()
 
     async def apply_event(session, envelope, payload):
         await session.execute(insert(effects).values(key=payload.name, batch_size=1))
 
-    broker = await started(kafka_bootstrap, batch_topic, engine)
-    await ensure_topics(kafka_bootstrap, [event_topic], partitions=1)
-    events = KafkaBroker(kafka_bootstrap)
+    broker = await started(kafka, batch_topic, engine)
+    await ensure_topics(kafka.admin, [event_topic], partitions=1)
+    events = KafkaBroker(kafka.bootstrap, security=kafka_security(kafka.admin))
     EventConsumer(group_id=f"test-{event_topic}", topic=event_topic, handlers={ProductRegistered: apply_event},
                   sessions=async_sessionmaker(engine), inbox=inbox).subscribe(events)
     await events.start()
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = AIOKafkaProducer(**kafka.options())
     await producer.start()
     try:
         odd = [("x-odd", b"\xff\xfe")]

@@ -15,6 +15,7 @@ from shared.contracts.registry import ProducerRegistered, ProductRegistered
 from shared.contracts.sales import SaleChannel, SaleRecorded
 from shared.events import Envelope, Payload, envelope_for
 from tests.conftest import bearer, eventually
+from tests.harness import KafkaFixture
 
 OFFICER = bearer("province_officer", "72")
 COMMITTEE = bearer("committee_member", "72")
@@ -45,10 +46,10 @@ def envelope(payload: Payload, province: str = "72") -> Envelope:
     return envelope_for(payload, province_code=province, source="test")
 
 
-async def publish(bootstrap: str, *events: Payload | tuple[Payload, Envelope], province: str = "72") -> None:
+async def publish(kafka: KafkaFixture, *events: Payload | tuple[Payload, Envelope], province: str = "72") -> None:
     """Other services' events, in order, as their outbox relay publishes them; a (payload, envelope) pair is
     sent with that envelope, so sending one twice is a redelivery."""
-    producer_ = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer_ = AIOKafkaProducer(**kafka.options(), acks="all")
     await producer_.start()
     try:
         for event in events:
@@ -75,10 +76,10 @@ async def applied(database_url: str, consumer: str, count: int) -> None:
     await eventually(done, timeout=90)
 
 
-async def events(bootstrap: str, topic: str, keep: Callable[[dict], bool], count: int,
+async def events(kafka: KafkaFixture, topic: str, keep: Callable[[dict], bool], count: int,
                  timeout: float = 60.0) -> list[dict]:
     """The first `count` envelopes (as dicts) on `topic`, from the beginning, that `keep` accepts."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, **kafka.options(), auto_offset_reset="earliest",
                                 group_id=f"reader-{uuid4().hex[:6]}")
     await consumer.start()
     found: list[dict] = []

@@ -30,7 +30,7 @@ from services.scheduling.domain import (
     recent_sales_period,
     thai_today,
 )
-from services.scheduling.ical import market_days_ics
+from services.scheduling.ical import CANCELLED_LABEL, market_days_ics
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
 
 DAY = date(2019, 6, 15)
@@ -294,4 +294,5 @@ def test_calendar_feed_lists_market_days_with_local_times_and_cancellations():
     assert "ข้าวตังหน้าธัญพืช" in str(first["description"])
     assert str(first["location"]) == "ตลาดประชารัฐ สุพรรณบุรี, หน้าศาลากลาง"
     assert second.decoded("dtstart") == date(2019, 6, 22) and str(second["status"]) == "CANCELLED"
-    assert second["sequence"] == 2 and "ฝนตกหนัก" in str(second["description"])
+    assert second["sequence"] == 2 and CANCELLED_LABEL in str(second["description"])
+    assert "ฝนตกหนัก" not in body.decode()  # the officer's reason is not published (issue 14, finding 6)

@@ -37,14 +37,14 @@ DAY = date(2019, 6, 15)
 
 
 @pytest.fixture
-async def province(database_url, kafka_bootstrap):
+async def province(database_url, kafka):
     """A scheduling service whose read models know Suphanburi's producers, products and sales (and one
     product of another province), with a plan for June-September 2562 and a market day on 15 June."""
     # Other tests publish Suphanburi products too: the read models start from now, so they hold this test's.
-    await consume_from_now(kafka_bootstrap, {"scheduling.producers": REGISTRY_PRODUCERS,
+    await consume_from_now(kafka, {"scheduling.producers": REGISTRY_PRODUCERS,
                                              "scheduling.products": REGISTRY_PRODUCTS,
                                              "scheduling.sales": SALES_RECORDED})
-    async with running_service(spec, database_url, kafka_bootstrap) as http:
+    async with running_service(spec, database_url, kafka) as http:
         many = producer("วิสาหกิจชุมชนทอผ้า")  # five products: the per-producer spreading shows
         short = producer("กลุ่มขาดวัตถุดิบ", available=False, unavailable_reason="ขาดวัตถุดิบ",
                          unavailable_until=date(2019, 7, 1))
@@ -68,13 +68,13 @@ async def province(database_url, kafka_bootstrap):
             sale(products["single 03"].product_id, "5000", sold_at=datetime(2019, 1, 5, tzinfo=UTC)),  # long ago
         ]
         foreign = product("another province's product", uuid4())
-        await publish(kafka_bootstrap, many, short, *singles, *products.values(),
+        await publish(kafka, many, short, *singles, *products.values(),
                       (withdrawn, late_rev1),
                       withdrawn.model_copy(update={"revision": 2, "status": ProductStatus.WITHDRAWN}),
                       *sales)
         # Redelivered and out of order: an old revision of the product, the sale's first revision again.
-        await publish(kafka_bootstrap, (withdrawn, late_rev1), stale_sale)
-        await publish(kafka_bootstrap, foreign, province="10")
+        await publish(kafka, (withdrawn, late_rev1), stale_sale)
+        await publish(kafka, foreign, province="10")
         await applied(database_url, "scheduling.producers", 20)
         await applied(database_url, "scheduling.products", len(products) + 3)  # rev 2 applied; late rev 1 a dup
         await applied(database_url, "scheduling.sales", len(sales) + 1)
@@ -114,7 +114,7 @@ async def test_proposal_ranks_from_the_read_models(province, database_url):
     assert stored["revision"] == 2
 
 
-async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bootstrap):
+async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka):
     http, refs = province
     day_id = refs["day"]["id"]
     filled = await http.post(f"{P}/market-days/{day_id}/lineup/fill", headers=OFFICER)
@@ -122,7 +122,7 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bo
     invited = filled.json()["invited"]
     assert len(invited) == 20 and filled.json()["shortfall"] == 0
     assert {i["status"] for i in invited} == {"sent"} and all(i["producer_name"] for i in invited)
-    sent = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS,
+    sent = await events(kafka, SCHEDULING_MARKET_DAYS,
                         lambda e: e["type"] == "scheduling.invitation.sent" and e["payload"]["market_day_id"] == day_id,
                         20)
     assert {e["payload"]["invitation_id"] for e in sent} == {i["id"] for i in invited}
@@ -174,7 +174,7 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bo
     assert out["product_id"] not in {i["product_id"] for i in lineup["invitations"]
                                      if i["status"] in ("sent", "accepted")}
 
-    answers = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS,
+    answers = await events(kafka, SCHEDULING_MARKET_DAYS,
                            lambda e: e["payload"].get("market_day_id") == day_id and e["type"] in (
                                "scheduling.invitation.declined", "scheduling.invitation.accepted",
                                "scheduling.invitation.withdrawn"), 3)
@@ -191,7 +191,7 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka_bo
     assert others[0]["producer_name"] not in description
 
 
-async def test_a_round_of_answers_is_recorded_together_or_not_at_all(province, kafka_bootstrap):
+async def test_a_round_of_answers_is_recorded_together_or_not_at_all(province, kafka):
     http, refs = province
     day_id = refs["day"]["id"]
     invited = (await http.post(f"{P}/market-days/{day_id}/lineup/fill", headers=OFFICER)).json()["invited"]
@@ -228,7 +228,7 @@ async def test_a_round_of_answers_is_recorded_together_or_not_at_all(province, k
     assert replacement["name"] == "A quadrant" and body["replacements"]["in_lineup"] == 19
     again = await http.post(f"{P}/market-days/{day_id}/answers", json={"answers": answers[:1]}, headers=OFFICER)
     assert again.status_code == 409  # declined already
-    events_ = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS,
+    events_ = await events(kafka, SCHEDULING_MARKET_DAYS,
                           lambda e: e["payload"].get("market_day_id") == day_id and e["type"] in (
                               "scheduling.invitation.declined", "scheduling.invitation.accepted"), 6)
     assert sorted((e["type"], e["payload"]["invitation_id"]) for e in events_) == sorted(
@@ -257,7 +257,7 @@ async def test_a_small_pool_reports_its_shortfall_and_producers_invited_less_com
     assert (same_day["candidates"], same_day["shortfall"]) == ([], 30)  # the plan now wants 30
 
 
-async def test_attendance_on_the_day_and_plan_against_actual(province, kafka_bootstrap):
+async def test_attendance_on_the_day_and_plan_against_actual(province, kafka):
     http, refs = province
     day_id = refs["day"]["id"]
     invited = (await http.post(f"{P}/market-days/{day_id}/lineup/fill", headers=OFFICER)).json()["invited"]
@@ -273,7 +273,7 @@ async def test_attendance_on_the_day_and_plan_against_actual(province, kafka_boo
     assert recorded.json()["revision"] == 1
     assert set(recorded.json()["producer_ids"]) == {i["producer_id"] for i in invited[:18]}
     assert (await http.get(f"{P}/market-days/{day_id}/attendance", headers=COMMITTEE)).json()["product_ids"] == came
-    [event] = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS,
+    [event] = await events(kafka, SCHEDULING_MARKET_DAYS,
                            lambda e: e["type"] == "scheduling.attendance.recorded"
                            and e["payload"]["market_day_id"] == day_id, 1)
     assert len(event["payload"]["product_ids"]) == 18
@@ -289,11 +289,11 @@ async def test_attendance_on_the_day_and_plan_against_actual(province, kafka_boo
     assert (await http.get(f"{P}/market-days/{day_id}/attendance", headers=OTHER_OFFICER)).status_code == 403
 
 
-async def test_an_unavailable_producer_coming_back_is_proposed_again(province, kafka_bootstrap, database_url):
+async def test_an_unavailable_producer_coming_back_is_proposed_again(province, kafka, database_url):
     http, refs = province
     back = ProducerUpdated(**{**refs["many"].model_dump(), "revision": 2, "available": False,
                               "unavailable_reason": "ขาดวัตถุดิบ"})
-    await publish(kafka_bootstrap, back, ProductUpdated(**{**refs["products"]["single 04"].model_dump(),
+    await publish(kafka, back, ProductUpdated(**{**refs["products"]["single 04"].model_dump(),
                                                            "revision": 2, "status": "withdrawn"}))
     await applied(database_url, "scheduling.producers", 21)
     await applied(database_url, "scheduling.products", len(refs["products"]) + 4)

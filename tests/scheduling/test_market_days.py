@@ -30,12 +30,12 @@ P = "/provinces/72"
 
 
 @pytest.fixture
-async def http(database_url, kafka_bootstrap):
-    async with running_service(spec, database_url, kafka_bootstrap) as client:
+async def http(database_url, kafka):
+    async with running_service(spec, database_url, kafka) as client:
         yield client
 
 
-async def test_venues_with_contact_and_their_events(http, kafka_bootstrap, database_url):
+async def test_venues_with_contact_and_their_events(http, kafka, database_url):
     market = await venue(http)
     assert {k: market[k] for k in VENUE} == VENUE and market["revision"] == 1 and market["active"] is True
     changed = await http.put(f"{P}/venues/{market['id']}", json={**VENUE, "phone": "081-234-5678", "active": False},
@@ -43,7 +43,7 @@ async def test_venues_with_contact_and_their_events(http, kafka_bootstrap, datab
     assert changed.status_code == 200, changed.text
     assert (changed.json()["revision"], changed.json()["phone"]) == (2, "081-234-5678")
 
-    registered, updated = await events(kafka_bootstrap, SCHEDULING_VENUES, about("venue_id", market["id"]), 2)
+    registered, updated = await events(kafka, SCHEDULING_VENUES, about("venue_id", market["id"]), 2)
     assert (registered["type"], registered["payload"]["contact_name"]) == (
         "scheduling.venue.registered", "นางสมศรี ใจดี")
     assert (updated["type"], updated["payload"]["revision"], updated["payload"]["active"]) == (
@@ -70,19 +70,19 @@ async def test_venues_with_contact_and_their_events(http, kafka_bootstrap, datab
 
     # The service documents what it serves and publishes.
     assert "/provinces/{province_code}/market-days/{market_day_id}/lineup/fill" in (
-        await http.get("/openapi.json")).json()["paths"]
-    asyncapi = (await http.get("/asyncapi.json")).json()
+        await http.get("/internal/openapi.json")).json()["paths"]
+    asyncapi = (await http.get("/internal/asyncapi.json")).json()
     assert {"scheduling.venue.updated.v1", "scheduling.invitation.withdrawn.v1", "sales.sale.voided.v1"} <= set(
         asyncapi["components"]["messages"])
 
 
-async def test_market_day_life_events_and_calendar_views(http, kafka_bootstrap):
+async def test_market_day_life_events_and_calendar_views(http, kafka):
     plan = await http.post(f"{P}/plans", json=PLAN, headers=OFFICER)
     assert plan.status_code == 201, plan.text
     plan = plan.json()
     assert (plan["first_month"], plan["last_month"], plan["market_days_per_month"], plan["products_per_market_day"]) \
         == ("2019-06-01", "2019-09-01", 4, 20)
-    [plan_event] = await events(kafka_bootstrap, SCHEDULING_PLANS, about("plan_id", plan["id"]), 1)
+    [plan_event] = await events(kafka, SCHEDULING_PLANS, about("plan_id", plan["id"]), 1)
     assert plan_event["type"] == "scheduling.plan.set" and plan_event["payload"]["revision"] == 1
 
     market = await venue(http)
@@ -116,11 +116,11 @@ async def test_market_day_life_events_and_calendar_views(http, kafka_bootstrap):
     early = await http.post(f"{P}/market-days/{coming['id']}/held", headers=OFFICER)
     assert early.status_code == 409 and "has not come yet" in early.json()["detail"]
 
-    life = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS, about("market_day_id", first["id"]), 3)
+    life = await events(kafka, SCHEDULING_MARKET_DAYS, about("market_day_id", first["id"]), 3)
     assert [(e["type"], e["payload"]["revision"], e["payload"]["day"]) for e in life] == [
         ("scheduling.market_day.scheduled", 1, "2019-06-15"), ("scheduling.market_day.rescheduled", 2, "2019-06-22"),
         ("scheduling.market_day.held", 3, "2019-06-22")]
-    [_, gone] = await events(kafka_bootstrap, SCHEDULING_MARKET_DAYS, about("market_day_id", second["id"]), 2)
+    [_, gone] = await events(kafka, SCHEDULING_MARKET_DAYS, about("market_day_id", second["id"]), 2)
     assert (gone["type"], gone["payload"]["cancel_reason"]) == (
         "scheduling.market_day.cancelled", "ฝนตกหนัก น้ำท่วมตลาด")
 
@@ -146,13 +146,14 @@ async def test_market_day_life_events_and_calendar_views(http, kafka_bootstrap):
     found = {str(e["uid"]).split("@")[0]: e for e in Calendar.from_ical(feed.content).walk("VEVENT")}
     assert set(found) == {first["id"], second["id"], outside["id"], coming["id"]}
     assert str(found[second["id"]]["status"]) == "CANCELLED" and found[first["id"]]["sequence"] == 2
+    assert "น้ำท่วมตลาด" not in feed.content.decode()  # a fixed label, not the officer's reason
     assert Calendar.from_ical((await http.get("/provinces/10/calendar.ics")).content).walk("VEVENT") == []
     default = Calendar.from_ical((await http.get(f"{P}/calendar.ics")).content).walk("VEVENT")
     assert [str(e["uid"]).split("@")[0] for e in default] == [coming["id"]]  # 2019 is long past
     assert (await http.get("/provinces/7x/calendar.ics")).status_code == 422
 
 
-async def test_plans_do_not_overlap_and_keep_their_market_days(http, kafka_bootstrap):
+async def test_plans_do_not_overlap_and_keep_their_market_days(http, kafka):
     plan = (await http.post(f"{P}/plans", json=PLAN, headers=OFFICER)).json()
     overlap = await http.post(f"{P}/plans", json={**PLAN, "first_month": "2019-09", "last_month": "2019-12"},
                               headers=OFFICER)
@@ -170,7 +171,7 @@ async def test_plans_do_not_overlap_and_keep_their_market_days(http, kafka_boots
     assert other_province.status_code == 201  # another province's plans are its own
     assert (await http.get(f"/provinces/10/plans/{plan['id']}", headers=DEPARTMENT)).status_code == 404
     assert (await http.put(f"{P}/plans/{plan['id']}", json=PLAN, headers=COMMITTEE)).status_code == 403
-    revisions = await events(kafka_bootstrap, SCHEDULING_PLANS, about("plan_id", plan["id"]), 2)
+    revisions = await events(kafka, SCHEDULING_PLANS, about("plan_id", plan["id"]), 2)
     assert [e["payload"]["products_per_market_day"] for e in revisions] == [20, 25]
     [day] = (await http.get(f"{P}/market-days", headers=OFFICER)).json()
     assert (day["plan_id"], day["products_target"]) == (plan["id"], 25)

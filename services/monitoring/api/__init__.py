@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from services.monitoring.api import committees, dashboard, evaluations, products, records, reports
+from services.monitoring.api import committees, evaluations, products, records, reports
 
 router = APIRouter()
-for module in (products, committees, records, evaluations, reports, dashboard):
+for module in (products, committees, records, evaluations, reports):
     router.include_router(module.router)

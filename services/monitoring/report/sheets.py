@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from services.monitoring import thai
 from services.monitoring.report.tables import Cell, Code, Table
+from shared.spreadsheet import as_text, csv_text
 
 NUMBER_FORMATS = {int: "#,##0", Decimal: "#,##0.00"}
 WIDEST_COLUMN = 60
@@ -35,10 +36,12 @@ def xlsx(tables: list[Table], title: str, thai_digits: bool) -> bytes:
         sheet = book.create_sheet(table.name)
         sheet.append(table.headers)
         for cell in sheet[1]:
+            as_text(cell)
             cell.font = Font(bold=True)
         for row in table.rows:
             sheet.append([sheet_value(value, thai_digits) for value in row])
             for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+                as_text(cell)  # text stays text, even "=..." (formula injection)
                 if type(value) in NUMBER_FORMATS:
                     cell.number_format = NUMBER_FORMATS[type(value)]
         sheet.freeze_panes = "A2"
@@ -55,5 +58,5 @@ def csv_bytes(table: Table, thai_digits: bool) -> bytes:
     writer = csv.writer(out)
     writer.writerow(table.headers)
     for row in table.rows:
-        writer.writerow(["" if value is None else sheet_value(value, thai_digits) for value in row])
+        writer.writerow(["" if value is None else csv_text(sheet_value(value, thai_digits)) for value in row])
     return out.getvalue().encode("utf-8-sig")

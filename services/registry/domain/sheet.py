@@ -59,9 +59,12 @@ from services.registry.domain.catalogue import (
     normalized_name,
 )
 from shared.contracts.registry import ProductStatus
+from shared.spreadsheet import csv_text, from_csv_text, text_row
 
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # rows with a value, the header included
+MAX_SHEET_ROWS = 10_000  # the last row number, empty rows included: a cell at A1048576 is refused at once
 MAX_COLUMNS = 60
+MAX_CELLS = 150_000  # cells with a value
 MAX_XLSX_UNPACKED_BYTES = 200_000_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -100,15 +103,22 @@ _HEADER_NAMES = {normalized_name(name): column for column in COLUMNS for name in
 
 def read_table(data: bytes, content_type: str) -> list[tuple[int, list[str]]]:
     """The rows of a CSV (UTF-8, or Windows-874 Thai) or XLSX (first sheet) file, numbered as a
-    spreadsheet numbers them, each cell as text; rows with no value are left out."""
+    spreadsheet numbers them, each cell as text; rows with no value are left out. A sheet larger than
+    the limits (its declared dimension, its last row number, its rows and cells with a value) is refused
+    as soon as that shows. CPU-bound: the service runs it in a worker thread."""
     try:
         rows = _xlsx_rows(data) if content_type == XLSX_TYPE else _csv_rows(data)
-        table = []
-        for number, cells in rows:
-            if any(cells):
-                table.append((number, cells))
+        table, cells = [], 0
+        for number, row in rows:
+            if number > MAX_SHEET_ROWS:
+                raise _too_large(f"the sheet goes on past row {MAX_SHEET_ROWS}")
+            if any(row):
+                table.append((number, row))
+                cells += sum(1 for cell in row if cell)
             if len(table) > MAX_ROWS + 1:
                 raise Refused([Problem(("file",), f"at most {MAX_ROWS} rows a file", "too_long")])
+            if cells > MAX_CELLS:
+                raise _too_large(f"more than {MAX_CELLS} cells with a value")
         return table
     except Refused:
         raise
@@ -117,13 +127,17 @@ def read_table(data: bytes, content_type: str) -> list[tuple[int, list[str]]]:
         raise Refused([Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]) from exc
 
 
+def _too_large(why: str) -> Refused:
+    return Refused([Problem(("file",), f"the sheet is too large: {why}", "too_large")])
+
+
 def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp874")  # Excel's "CSV" on Thai Windows
     for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-        yield number, [cell.strip() for cell in cells[:MAX_COLUMNS]]
+        yield number, [from_csv_text(cell).strip() for cell in cells[:MAX_COLUMNS]]
 
 
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
@@ -133,6 +147,9 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
+        # The declared dimension (e.g. A1:A1048576), when the file has one; the row numbers are checked anyway.
+        if (sheet.max_row or 0) > MAX_SHEET_ROWS:
+            raise _too_large(f"it declares {sheet.max_row} rows, at most {MAX_SHEET_ROWS}")
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             yield number, [_text(value) for value in values]
     finally:
@@ -328,9 +345,9 @@ def _export_value(column: str, value: Any, lang: Lang) -> Any:
 
 
 def to_csv(table: list[list]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows Thai."""
+    """UTF-8 with a byte-order mark, so Excel shows Thai; text that begins like a formula stays text."""
     out = io.StringIO(newline="")
-    csv.writer(out).writerows([["" if v is None else str(v) for v in row] for row in table])
+    csv.writer(out).writerows([["" if v is None else str(csv_text(v)) for v in row] for row in table])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -338,7 +355,7 @@ def to_xlsx(table: list[list]) -> bytes:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("OTOP")
     for row in table:
-        sheet.append(row)
+        sheet.append(text_row(sheet, row))  # text stays text, even "=..." (formula injection)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

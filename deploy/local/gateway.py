@@ -1,0 +1,102 @@
+"""The gateway on this machine: Debian's nginx with deploy/gateway/otop.conf.template (the file compose and
+Kubernetes use), serving web/dist and the local services, Keycloak under /auth/."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.local.processes import REPO
+
+TEMPLATE = REPO / "deploy" / "gateway" / "otop.conf.template"
+WEB_ROOT = REPO / "web" / "dist"
+
+
+def render(values: dict[str, str], template: str | None = None) -> str:
+    """The template with each ${OTOP_GATEWAY_X} replaced (as nginx's envsubst filter does); nginx's own
+    $variables stay. A placeholder without a value is an error, not an empty string."""
+    text = TEMPLATE.read_text() if template is None else template
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"the gateway template needs {name}")
+        return values[name]
+
+    return re.sub(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", value, text)
+
+
+@dataclass
+class LocalGateway:
+    state_dir: Path  # its config, pid, temp files; the log goes to log_path
+    port: int
+    upstreams: dict[str, str]  # registry, scheduling, sales, monitoring, keycloak -> http://127.0.0.1:port
+    log_path: Path
+    root: Path = WEB_ROOT
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def configure(self) -> Path:
+        if not (self.root / "index.html").exists():
+            raise FileNotFoundError(f"{self.root}/index.html is missing: build the app (bash scripts/setup.sh)")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        values = {"OTOP_GATEWAY_LISTEN": f"127.0.0.1:{self.port}", "OTOP_GATEWAY_ROOT": str(self.root),
+                  "OTOP_GATEWAY_RESOLVER": "127.0.0.1",  # upstreams are addresses: nothing to resolve
+                  **{f"OTOP_GATEWAY_{name.upper()}": url for name, url in self.upstreams.items()}}
+        (self.state_dir / "otop.conf").write_text(render(values))
+        temp = self.state_dir / "tmp"
+        temp.mkdir(exist_ok=True)
+        user = "user nobody nogroup;\n" if os.getuid() == 0 else ""  # root's workers drop to nobody
+        main = (f"{user}worker_processes 1;\npid {self.state_dir / 'nginx.pid'};\nerror_log {self.log_path} warn;\n"
+                "events { worker_connections 512; }\n"
+                "http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
+                "  access_log off;\n  sendfile on;\n  gzip on;\n"
+                "  gzip_types application/javascript text/css application/json image/svg+xml;\n"
+                + "".join(f"  {kind}_temp_path {temp / kind};\n"
+                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+                + f"  include {self.state_dir / 'otop.conf'};\n}}\n")
+        config = self.state_dir / "nginx.conf"
+        config.write_text(main)
+        return config
+
+    def start(self) -> None:
+        config = self.configure()
+        nginx = "/usr/sbin/nginx"
+        check = subprocess.run([nginx, "-t", "-q", "-p", str(self.state_dir), "-c", str(config)],
+                               capture_output=True, text=True)
+        if check.returncode:
+            raise RuntimeError(f"the gateway's nginx config is refused:\n{check.stderr}")
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([nginx, "-p", str(self.state_dir), "-c", str(config), "-g", "daemon off;"],
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"the gateway did not answer within {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)  # graceful: finish the requests under way
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

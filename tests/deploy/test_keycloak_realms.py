@@ -1,0 +1,43 @@
+"""The committed realm files are the generator's, name every DOPA province, and hold no secret."""
+
+import json
+
+import geothai
+
+from deploy.keycloak import realm
+
+
+def test_committed_realm_files_are_generated():
+    for path, build in realm.FILES.items():
+        assert path.read_text() == realm.text(build), "regenerate: python -m deploy.keycloak.realm"
+
+
+def test_province_attribute_takes_exactly_the_dopa_codes_and_only_admins_set_it():
+    components = realm.people_realm()["components"]["org.keycloak.userprofile.UserProfileProvider"]
+    profile = json.loads(components[0]["config"]["kc.user.profile.config"][0])
+    [province] = [a for a in profile["attributes"] if a["name"] == "province"]
+    codes = province["validations"]["options"]["options"]
+    assert codes == [p.code for p in geothai.provinces()] and len(codes) == 77 and "72" in codes
+    assert province["permissions"]["edit"] == ["admin"]  # a user cannot move to another province
+
+
+def test_people_and_integrations_are_apart():
+    people, integrations = realm.people_realm(), realm.integration_realm()
+    assert {r["name"] for r in people["roles"]["realm"]} == {"department", "province_officer", "committee_member"}
+    assert {c["clientId"] for c in people["clients"]} == {"otop-web", "otop-cli"}
+    web = next(c for c in people["clients"] if c["clientId"] == "otop-web")
+    assert web["publicClient"] and web["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert not web["implicitFlowEnabled"] and not web["directAccessGrantsEnabled"]
+    # The one client that may create clients lives in the integrations realm only.
+    [sales] = integrations["clients"]
+    assert sales["clientId"] == "otop-sales" and sales["secret"] == "${OTOP_SALES_KEYCLOAK_SECRET}"
+    assert not any("realm-management" in json.dumps(c) for c in people["clients"])
+    for each in (people, integrations):
+        assert each["bruteForceProtected"] and each["accessTokenLifespan"] <= 300
+
+
+def test_no_secret_is_committed():
+    for path in realm.FILES:
+        text = path.read_text()
+        assert '"secret"' not in text.replace('"secret": "${OTOP_SALES_KEYCLOAK_SECRET}"', "")
+        assert '"credentials"' not in text and '"value"' not in text  # no user with a password
