@@ -74,7 +74,7 @@ async def not_ready(stack: Stack, service: str, consumer: str) -> bool:
     """The consumer reports the failure: /health/ready answers 503 naming it, otop_ready is 0."""
     async with httpx.AsyncClient(timeout=10) as http:
         ready = await http.get(f"{stack.url(service)}/health/ready")
-        metrics = (await http.get(f"{stack.url(service)}/metrics")).text
+        metrics = (await http.get(f"{stack.url(service)}/internal/metrics")).text
     return (ready.status_code == 503 and not ready.json()["workers"][consumer]["ready"]
             and f'otop_ready{{component="{consumer}",kind="consumer"}} 0.0' in metrics)
 
