@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (idempotent; a second run takes seconds):
 # Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
-# chromedriver + Thai fonts (the browser tests), promtool (alert rules), a Python 3.11 virtualenv with pinned
+# chromedriver + Thai fonts (the browser tests), Prometheus (promtool, --with-prometheus), a Python 3.11 virtualenv with pinned
 # packages, the Apache Kafka jars and the Keycloak distribution from Maven Central.
 # The web gateway: nginx, and the web application (web/) built from the npm registry.
 set -euo pipefail
@@ -21,7 +21,8 @@ ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 
 [ -f /usr/share/fonts/truetype/arundina/ArundinaSans.ttf ] || need_apt+=(fonts-arundina)
 # The web gateway (deploy/gateway/): Debian's nginx serves the app and the APIs under one origin.
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
-# promtool checks and unit-tests the alert rules (deploy/prometheus/alerts.yml).
+# Prometheus: promtool checks the alert rules (deploy/prometheus/alerts.yml) and the scrape config; the local
+# stack's --with-prometheus runs the server.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

@@ -7,6 +7,7 @@
     python -m deploy.local.cli dlq list --topic otop.sales.ingress --reason failed --since 2h
     python -m deploy.local.cli dlq show otop.sales.ingress.dlq:0:17
     python -m deploy.local.cli dlq replay --topic otop.sales.ingress --reason failed [--dry-run]
+    python -m deploy.local.cli national-demo [--scale 0.1] [--provinces 72 10]   # 77 provinces, as demo-department
 
 Services are found at --url-registry/-scheduling/-sales/-monitoring (or OTOP_<SERVICE>_URL), by default
 the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never from here:
@@ -40,13 +41,15 @@ from deploy.keycloak.realm import CLI_CLIENT, REALM
 from deploy.local import dlq
 from deploy.local.accounts import DEMO_USERS, demo_users
 from deploy.local.demo import load_demo
-from deploy.local.demo_data import PROVINCE
+from deploy.local.demo_data import MONTHS, PROVINCE
+from deploy.local.national import LoadFailed, load_national
 from deploy.local.processes import REPO, SERVICES, local_urls
 from shared.settings import KafkaSettings
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {"json": "json", "text": "md", "markdown": "md"}  # any other format: the format's name
 UPLOAD_CHUNK = 256 * 1024
+DEFAULT_USER = "demo-officer-72"  # national-demo: demo-department
 
 
 def say(line: str) -> None:
@@ -253,6 +256,30 @@ def dead_letters(args: argparse.Namespace) -> None:
     say(f"{len(replayed)} dead letter(s) replayed to their original topics")
 
 
+def national_demo(args: argparse.Namespace) -> None:
+    if args.user == DEFAULT_USER:  # the whole country: the department's
+        args.user = "demo-department"
+    say(f"loading the national demo into {', '.join(urls_from(args).values())}, POS sales to {args.kafka_bootstrap}")
+    try:
+        summary = asyncio.run(load_national(urls_from(args), auth_from(args), dlq_kafka(args),
+                                            scale=args.scale, provinces=args.provinces, months=args.months,
+                                            concurrency=args.concurrency, say=say))
+    except LoadFailed as exc:
+        raise SystemExit(f"national demo failed: {exc}") from exc
+    out = args.out or args.state_dir / "national.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    say(f"summary written to {out}")
+    print(json.dumps({k: v for k, v in summary.items() if k != "provinces"}, indent=2, ensure_ascii=False))
+
+
+def fraction(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError("a fraction in (0, 1]")
+    return number
+
+
 def token(args: argparse.Namespace) -> None:
     print(auth_from(argparse.Namespace(**{**vars(args), "token": None}))())
 
@@ -265,7 +292,7 @@ def parser() -> argparse.ArgumentParser:
     for name in SERVICES:
         main.add_argument(f"--url-{name}", help=f"base URL of the {name} service")
     main.add_argument("--token", help="bearer token (default: OTOP_TOKEN, else one from Keycloak)")
-    main.add_argument("--user", default="demo-officer-72", help="log in as this user (password: OTOP_PASSWORD, "
+    main.add_argument("--user", default=DEFAULT_USER, help="log in as this user (password: OTOP_PASSWORD, "
                       "else the local stack's for its demo users)")
     main.add_argument("--client-id", help="log in as this client instead (secret: OTOP_CLIENT_SECRET)")
     main.add_argument("--realm-url", help="Keycloak's realm, e.g. https://host/auth/realms/otop (default: "
@@ -310,6 +337,19 @@ def parser() -> argparse.ArgumentParser:
     made = commands.add_parser("accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN_PASSWORD)")
     made.add_argument("--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth")
     made.set_defaults(run=accounts)
+    national = commands.add_parser("national-demo", help="load all 77 provinces' season (or a fraction) through "
+                                   "the APIs and the POS ingress topic")
+    national.add_argument("--scale", type=fraction, default=1.0,
+                          help="fraction of the real producer and product counts (97,800 and 220,800); 1 by default")
+    national.add_argument("--provinces", nargs="*", default=None, metavar="CODE", help="only these DOPA codes")
+    national.add_argument("--months", nargs="*", type=int, default=list(MONTHS), choices=MONTHS,
+                          help="months of 2562 (2019) to run (default June to September)")
+    national.add_argument("--kafka-bootstrap", default=os.environ.get("OTOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+                          help="Kafka's SASL_PLAINTEXT listener (default OTOP_KAFKA_BOOTSTRAP, else the local stack's); "
+                          "the settle check's principal as for dlq, each province's POS its integration's own")
+    national.add_argument("--concurrency", type=int, default=12, help="HTTP requests in flight at most")
+    national.add_argument("--out", type=Path, help="summary JSON (default <state dir>/national.json)")
+    national.set_defaults(run=national_demo)
     tokens = commands.add_parser("token", help="print an access token from Keycloak (--user or --client-id)")
     # Also after the command (`token --user demo-department`); SUPPRESS keeps a value given before it.
     tokens.add_argument("--user", default=argparse.SUPPRESS, help="as above")

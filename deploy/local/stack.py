@@ -29,6 +29,7 @@ from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
+from deploy.local.prometheus import LocalPrometheus
 from shared.auth import new_secret
 from shared.kafka_client import kafka_env
 
@@ -54,6 +55,25 @@ def kept_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+def service_envs(state: Path, keycloak, principals: dict) -> dict[str, dict[str, str]]:
+    """Each service's environment but its database: Keycloak, its own Kafka principal (`principals`, from
+    deploy.kafka.provision) and the keys kept in the state directory."""
+    common = {**keycloak.service_env(), "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
+              "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
+    return {name: {**common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name])}
+            for name in SERVICES}
+
+
+def service_processes(http_port: int, replicas: int, envs: dict[str, dict[str, str]], server: str,
+                      logs: Path) -> list[ServiceProcess]:
+    """Every service's processes: replica 1 of each on `http_port` and the next ports (the URLs printed),
+    replica r on the ports 4 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
+    return [ServiceProcess(name, http_port + len(SERVICES) * r + i,
+                           {**envs[name], "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
+                           logs / (f"{name}.log" if r == 0 else f"{name}-{r + 1}.log"))
+            for r in range(replicas) for i, name in enumerate(SERVICES)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
@@ -67,6 +87,12 @@ def main() -> None:
     parser.add_argument("--keycloak-public-url", help="the address of /auth that browsers use, the tokens' issuer "
                         "(default the gateway's: http://127.0.0.1:<gateway port>/auth)")
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
+    parser.add_argument("--replicas", type=int, default=1, choices=range(1, 10), metavar="N",
+                        help="processes per service, in the same consumer groups (replica r of a service listens "
+                             "on its port + 4 (r - 1))")
+    parser.add_argument("--with-prometheus", action="store_true",
+                        help="run Prometheus (Debian's package), scraping every service process")
+    parser.add_argument("--prometheus-port", type=int, default=9090)
     parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
     args = parser.parse_args()
     state = args.state_dir.resolve()
@@ -85,6 +111,7 @@ def main() -> None:
     gateway = LocalGateway(state / "gateway", args.gateway_port,
                            {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
     processes: list[ServiceProcess] = []  # made once Kafka has their principals
+    prometheus = LocalPrometheus(state / "prometheus", args.prometheus_port, {})
     stopping = False
 
     def stop_all(*_):
@@ -95,6 +122,7 @@ def main() -> None:
             return
         stopping = True
         print("\nstopping ...", flush=True)
+        prometheus.stop()
         for process in reversed(processes):
             process.stop()
         gateway.stop()
@@ -121,12 +149,8 @@ def main() -> None:
         (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
 
         print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
-        common = {**keycloak.service_env(), "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
-                  "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
-        processes.extend(ServiceProcess(name, args.http_port + i, {
-            **common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name]),
-            "OTOP_DATABASE_URL": f"{server}/otop_{name}"}, state / "logs" / f"{name}.log")
-            for i, name in enumerate(SERVICES))
+        processes.extend(service_processes(args.http_port, args.replicas, service_envs(state, keycloak, principals),
+                                           server, state / "logs"))
         with ThreadPoolExecutor(1) as background:  # Keycloak starts while the services do
             keycloak_started = background.submit(keycloak.start)
             for process in processes:
@@ -136,6 +160,10 @@ def main() -> None:
             gateway.start()
             gateway.wait_ready()
             keycloak_started.result()
+        if args.with_prometheus:
+            prometheus.targets = {name: [f"127.0.0.1:{p.port}" for p in processes if p.name == name]
+                                  for name in SERVICES}
+            prometheus.start()
         print("[4/5] demo accounts in Keycloak ...", flush=True)
         passwords = demo_users(keycloak, state)
         officer = AccessToken(lambda: password_grant(keycloak.token_url(), CLI_CLIENT, "demo-officer-72",
@@ -161,6 +189,11 @@ def main() -> None:
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
             print(f"  {name:<11} {url:<26} {url}/internal/docs")
+        if args.replicas > 1:
+            print(f"  replicas    {args.replicas} of each service: "
+                  + ", ".join(f"{p.name} {p.port}" for p in processes[len(SERVICES):]))
+        if args.with_prometheus:
+            print(f"  prometheus  {prometheus.url}  (targets: {prometheus.url}/targets)")
         print(f"  keycloak    {keycloak.url} (issuer {keycloak.issuer()})")
         print(f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
               f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"

@@ -1,12 +1,13 @@
-"""Monitoring's Kafka subscribers: thin, each maps event types to a read-model handler."""
+"""Monitoring's Kafka subscribers: thin, each maps event types to a read-model handler; all consume a batch
+of records at a time (shared.batch.BatchConsumer, shared.read_models)."""
 
 from functools import partial
 
+from services.monitoring import tables
 from services.monitoring.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import EventConsumer
-from shared.contracts.registry import ProducerRegistered, ProducerUpdated, ProductRegistered, ProductUpdated
+from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.scheduling import (
     AttendanceRecorded,
     InvitationAccepted,
@@ -21,14 +22,17 @@ from shared.contracts.scheduling import (
     VenueRegistered,
     VenueUpdated,
 )
+from shared.read_models import in_order, newest_state
 from shared.service import Database
 from shared.settings import ServiceSettings
 
+# The registry's products and producers, a batch at a time (an import publishes thousands at once):
+# group id -> (topic, read-model table, state, row of an event).
+REGISTRY = {
+    "monitoring.products": (topics.REGISTRY_PRODUCTS, tables.products, ProductState, rm.product_row),
+    "monitoring.producers": (topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, rm.producer_row),
+}
 SUBSCRIPTIONS = {
-    "monitoring.products": (topics.REGISTRY_PRODUCTS, {ProductRegistered: rm.product_changed,
-                                                       ProductUpdated: rm.product_changed}),
-    "monitoring.producers": (topics.REGISTRY_PRODUCERS, {ProducerRegistered: rm.producer_changed,
-                                                         ProducerUpdated: rm.producer_changed}),
     "monitoring.venues": (topics.SCHEDULING_VENUES, {VenueRegistered: rm.venue_changed,
                                                      VenueUpdated: rm.venue_changed}),
     "monitoring.plans": (topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
@@ -40,14 +44,20 @@ SUBSCRIPTIONS = {
         AttendanceRecorded: rm.attendance_recorded}),
 }
 SALES_GROUP = "monitoring.sales"  # sales events come in batches (rm.sales_changed): the busiest stream
-GROUPS = {**{group_id: topic for group_id, (topic, _) in SUBSCRIPTIONS.items()}, SALES_GROUP: topics.SALES_RECORDED}
+GROUPS = {**{group_id: topic for group_id, (topic, *_) in {**REGISTRY, **SUBSCRIPTIONS}.items()},
+          SALES_GROUP: topics.SALES_RECORDED}
 
 
-def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
+def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     retries = settings.retry_options()
-    return [*(EventConsumer(group_id=group_id, topic=topic, handlers=handlers, sessions=db.sessions, inbox=db.inbox,
-                            **retries)
+    # Every subscription a batch at a time: a national season sends tens of thousands of invitation events.
+    return [*(BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
+                            handler=in_order(db.inbox, group_id, handlers), **retries)
               for group_id, (topic, handlers) in SUBSCRIPTIONS.items()),
+            *(BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
+                            handler=newest_state(db.inbox, group_id, table, state, row_of,
+                                                 insert_only=("registered_at",)), **retries)
+              for group_id, (topic, table, state, row_of) in REGISTRY.items()),
             # Up to 2000 sales events a transaction, like the sales ingress: its fixed costs spread further.
             BatchConsumer(group_id=SALES_GROUP, topic=topics.SALES_RECORDED, sessions=db.sessions,
                           handler=partial(rm.sales_changed, db.inbox, SALES_GROUP), max_records=2000, **retries)]

@@ -3,35 +3,32 @@
 import logging
 from functools import partial
 
-from services.sales import handlers
+from services.sales import handlers, tables
 from services.sales.config import SalesSettings
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import EventConsumer
-from shared.contracts.registry import ProductRegistered, ProductUpdated
-from shared.contracts.scheduling import (
-    MarketDayCancelled,
-    MarketDayHeld,
-    MarketDayRescheduled,
-    MarketDayScheduled,
-)
+from shared.contracts.registry import ProductState
+from shared.contracts.scheduling import MarketDayState
+from shared.read_models import newest_state
 from shared.service import Database
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 
-def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
+def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     settings = SalesSettings.of(settings)
     retries = settings.retry_options()
     read_models = [
-        EventConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions, inbox=db.inbox,
-                      handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},
-                      **retries),
-        EventConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
-                      inbox=db.inbox, handlers={event: handlers.market_day_changed for event in (
-                          MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)},
-                      **retries),
+        # A registry import publishes thousands of products at once: a batch at a time; held sales waiting on
+        # one of them are retried now.
+        BatchConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions,
+                      handler=newest_state(db.inbox, "sales.products", tables.products, ProductState,
+                                           handlers.product_row, after=handlers.products_arrived), **retries),
+        # The market days' topic carries every invitation too: a batch at a time, those pass by.
+        BatchConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
+                      handler=newest_state(db.inbox, "sales.market_days", tables.market_days, MarketDayState,
+                                           handlers.market_day_row, after=handlers.market_days_arrived), **retries),
     ]
     if settings.master_key() is None:
         log.warning("OTOP_SALES_SIGNING_MASTER_KEY is not set: the POS ingress topic is not consumed")

@@ -13,8 +13,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import String, cast, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BindParameter, String, Uuid, any_, bindparam, cast, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sales import tables
@@ -62,26 +62,28 @@ HELD_SALES_GROUP = "sales.held"  # the dlq-consumer-group of sales dead-lettered
 # --- read models of other services' events
 
 
-async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
-    await _keep_newest(session, tables.products, {
-        "id": event.product_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "producer_id", "name", "category", "price_thb", "unit", "status"})})
-    await _retry_held_now(session, tables.held_sales.c.product_id == event.product_id)
+def product_row(envelope: Envelope, event: ProductState) -> dict:
+    """The products read model's row of a product event (kept by shared.read_models.newest_state)."""
+    return {"id": event.product_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "producer_id", "name", "category", "price_thb", "unit", "status"})}
 
 
-async def market_day_changed(session: AsyncSession, envelope: Envelope, event: MarketDayState) -> None:
-    await _keep_newest(session, tables.market_days, {
-        "id": event.market_day_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "venue_id", "venue_name", "day", "status"})})
-    await _retry_held_now(session, tables.held_sales.c.market_day_id == event.market_day_id)
+async def products_arrived(session: AsyncSession, rows: list[dict]) -> None:
+    await _retry_held_now(session, tables.held_sales.c.product_id == any_(_ids(rows)))
 
 
-async def _keep_newest(session: AsyncSession, table, row: dict) -> None:
-    """Upsert an aggregate's state, only if its revision is newer (events may come again or out of order)."""
-    stmt = insert(table).values(row)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={k: stmt.excluded[k] for k in row if k != "id"},
-        where=table.c.revision < stmt.excluded.revision))
+def market_day_row(envelope: Envelope, event: MarketDayState) -> dict:
+    return {"id": event.market_day_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "venue_id", "venue_name", "day", "status"})}
+
+
+async def market_days_arrived(session: AsyncSession, rows: list[dict]) -> None:
+    await _retry_held_now(session, tables.held_sales.c.market_day_id == any_(_ids(rows)))
+
+
+def _ids(rows: list[dict]) -> BindParameter:
+    """The rows' ids as one array parameter (the statement stays the same whatever the batch's size)."""
+    return bindparam("ids", [row["id"] for row in rows], type_=ARRAY(Uuid()))
 
 
 async def _retry_held_now(session: AsyncSession, waiting_on) -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from services.scheduling import handlers
 from services.scheduling.config import SchedulingSettings, scheduling_settings
 from services.scheduling.domain import (
+    AnswersIn,
     AttendanceIn,
     CancelIn,
     DeclineIn,
@@ -152,6 +153,11 @@ class Filled(ProposalView):
 
 class Declined(BaseModel):
     invitation: Invitation
+    replacements: ProposalView = Field(description="Next-ranked products that bring the lineup back to target")
+
+
+class Answered(BaseModel):
+    invitations: list[Invitation]
     replacements: ProposalView = Field(description="Next-ranked products that bring the lineup back to target")
 
 
@@ -370,6 +376,18 @@ async def decline(invitation_id: UUID, answer: DeclineIn, db: Db, province_code:
     async with db.transaction() as session:
         invitation, proposal = await handlers.decline(db, session, province_code, invitation_id, answer)
     return {"invitation": invitation, "replacements": _proposal(proposal, only_proposed=True)}
+
+
+@router.post("/market-days/{market_day_id}/answers", response_model=Answered)
+async def answer_invitations(market_day_id: UUID, body: AnswersIn, db: Db,
+                             province_code: str = province_access(*WRITE)) -> dict:
+    """Producers' answers to this market day's invitations in one go (an officer's round of calls): each
+    `{"invitation_id": ..., "accept": true}` or `{"invitation_id": ..., "accept": false, "reason": "busy"}`,
+    recorded as .../accept and .../decline would, all or none. Answers with the invitations as they are now
+    and the replacements that bring the lineup back to target (invite them with .../lineup/fill)."""
+    async with db.transaction() as session:
+        invitations, proposal = await handlers.answer_all(db, session, province_code, market_day_id, body.answers)
+    return {"invitations": invitations, "replacements": _proposal(proposal, only_proposed=True)}
 
 
 # --- attendance

@@ -3,25 +3,28 @@ service's sales (selection ranks from them; no synchronous calls to other servic
 
 from functools import partial
 
-from services.scheduling import handlers
+from services.scheduling import handlers, tables
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import EventConsumer
-from shared.contracts.registry import ProducerRegistered, ProducerUpdated, ProductRegistered, ProductUpdated
+from shared.contracts.registry import ProducerState, ProductState
+from shared.read_models import newest_state
 from shared.service import Database
 from shared.settings import ServiceSettings
 
 
-def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
-    def consumer(purpose: str, topic: str, handler, *events) -> EventConsumer:
-        return EventConsumer(group_id=f"scheduling.{purpose}", topic=topic, handlers=dict.fromkeys(events, handler),
-                             sessions=db.sessions, inbox=db.inbox, **settings.retry_options())
+def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
+    retries = settings.retry_options()
+
+    def read_model(purpose: str, topic: str, table, state, row_of) -> BatchConsumer:
+        group_id = f"scheduling.{purpose}"
+        return BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
+                             handler=newest_state(db.inbox, group_id, table, state, row_of), **retries)
 
     return [
-        consumer("producers", topics.REGISTRY_PRODUCERS, handlers.producer_changed,
-                 ProducerRegistered, ProducerUpdated),
-        consumer("products", topics.REGISTRY_PRODUCTS, handlers.product_changed, ProductRegistered, ProductUpdated),
+        # A registry import publishes thousands of events at once: read models a batch at a time.
+        read_model("producers", topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, handlers.producer_row),
+        read_model("products", topics.REGISTRY_PRODUCTS, tables.products, ProductState, handlers.product_row),
         # Sales, the busiest stream, a batch at a time (one transaction, bulk claim and upsert).
         BatchConsumer(group_id="scheduling.sales", topic=topics.SALES_RECORDED, sessions=db.sessions,
-                      handler=partial(handlers.sales_changed, db.inbox, "scheduling.sales"), **settings.retry_options()),
+                      handler=partial(handlers.sales_changed, db.inbox, "scheduling.sales"), **retries),
     ]

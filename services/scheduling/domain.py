@@ -162,6 +162,37 @@ class DeclineIn(Input):
         return self
 
 
+class AnswerIn(Input):
+    """A producer's answer to an invitation: accept, or decline with a reason (as DeclineIn)."""
+
+    invitation_id: UUID
+    accept: bool
+    reason: DeclineReason | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _declined_says_why(self) -> Self:
+        if self.accept and self.reason is not None:
+            raise ValueError("an acceptance has no decline reason")
+        if not self.accept and self.reason is None:
+            raise ValueError("a decline says its reason")
+        if self.reason is DeclineReason.OTHER and not self.note:
+            raise ValueError("say why in note when the reason is other")
+        return self
+
+
+class AnswersIn(Input):
+    """Answers to a market day's invitations, recorded together (an officer enters a round of calls)."""
+
+    answers: list[AnswerIn] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> Self:
+        if len({a.invitation_id for a in self.answers}) != len(self.answers):
+            raise ValueError("an invitation is answered once a request")
+        return self
+
+
 class AttendanceIn(Input):
     """The products that came to the market day (their producers follow from the registry's events)."""
 

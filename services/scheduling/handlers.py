@@ -15,6 +15,7 @@ from services.scheduling import tables
 from services.scheduling.domain import (
     DEFAULT_PRODUCTS_PER_MARKET_DAY,
     IN_LINEUP,
+    AnswerIn,
     AttendanceIn,
     Candidate,
     Change,
@@ -69,26 +70,17 @@ V, P, M, I = tables.venues, tables.plans, tables.market_days, tables.invitations
 # --- read models of other services' events
 
 
-async def _keep_newest(session: AsyncSession, table, row: dict) -> None:
-    """Upsert an aggregate's state, only if its revision is newer (events may come again or out of order)."""
-    stmt = insert(table).values(row)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={k: stmt.excluded[k] for k in row if k != "id"},
-        where=table.c.revision < stmt.excluded.revision))
+def producer_row(envelope: Envelope, event: ProducerState) -> dict:
+    """The producers read model's row of a producer event (kept by shared.read_models.newest_state)."""
+    return {"id": event.producer_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "name", "available", "unavailable_reason", "unavailable_from",
+                                        "unavailable_until"})}
 
 
-async def producer_changed(session: AsyncSession, envelope: Envelope, event: ProducerState) -> None:
-    await _keep_newest(session, tables.producers, {
-        "id": event.producer_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "name", "available", "unavailable_reason", "unavailable_from",
-                                    "unavailable_until"})})
-
-
-async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
-    await _keep_newest(session, tables.products, {
-        "id": event.product_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
-                                    "nawatwithi", "status"})})
+def product_row(envelope: Envelope, event: ProductState) -> dict:
+    return {"id": event.product_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
+                                        "nawatwithi", "status"})}
 
 
 async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
@@ -451,6 +443,24 @@ async def decline(db: Database, session: AsyncSession, province_code: str, invit
                                InvitationDeclined, {"decline_reason": answer.reason, "note": answer.note},
                                reason=answer.reason, note=answer.note)
     return invitation, await proposal(session, province_code, invitation["market_day_id"])
+
+
+async def answer_all(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID,
+                     answers: Sequence[AnswerIn]) -> tuple[list[dict], Proposal]:
+    """Several producers' answers to invitations of one market day, each as `accept` or `decline` records it,
+    all or none; with the replacements that would bring the lineup back to target."""
+    await _lineup_changeable(session, province_code, market_day_id)
+    invitations = []
+    for answer in answers:
+        where = and_(I.c.id == answer.invitation_id, I.c.market_day_id == market_day_id)
+        if answer.accept:
+            invitations.append(await _answer(db, session, province_code, where, InvitationStatus.ACCEPTED,
+                                             InvitationAccepted))
+        else:
+            invitations.append(await _answer(
+                db, session, province_code, where, InvitationStatus.DECLINED, InvitationDeclined,
+                {"decline_reason": answer.reason, "note": answer.note}, reason=answer.reason, note=answer.note))
+    return invitations, await proposal(session, province_code, market_day_id)
 
 
 async def withdraw(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, product_id: UUID,

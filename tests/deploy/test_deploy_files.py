@@ -141,6 +141,7 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         hpa = by_kind["HorizontalPodAutoscaler"][name]
         assert hpa["spec"]["scaleTargetRef"]["name"] == name and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
         assert "replicas" not in deployment["spec"]  # the autoscaler's to set; an apply would reset it
+        assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
         resources = container["resources"]
         assert {"cpu", "memory"} <= set(resources["requests"]) and resources["limits"]["memory"]
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True

@@ -11,16 +11,20 @@ import pytest
 
 from deploy.kafka.provision import service_specs
 from deploy.local.processes import ServiceProcess
+from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from shared.auth import Role
 from tests import harness
 from tests.conftest import bearer as keycloak_bearer
-from tests.conftest import eventually
+from tests.conftest import consume_from_now, eventually
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def services(kafka, pg_server, keycloak, tmp_path):
+    # Monitoring deployed now: it reads this test's events, not every product earlier tests published on
+    # the session's broker (a page of its product list would not reach this test's product).
+    await consume_from_now(kafka, MONITORING_GROUPS)
     started = []
     for name in ("registry", "monitoring"):
         db = f"e2e_{name}_{uuid.uuid4().hex[:8]}"

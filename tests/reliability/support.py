@@ -416,7 +416,7 @@ class Subscription:
     service: str
     group_id: str
     topic: str
-    handles: frozenset[tuple[str, int]]  # (event type, version); empty for the POS ingress batch consumer
+    handles: frozenset[tuple[str, int]]  # (event type, version); empty for the POS ingress and sales batch consumers
 
 
 def subscriptions() -> list[Subscription]:
@@ -435,7 +435,8 @@ def subscriptions() -> list[Subscription]:
                                  kafka_username="unused", kafka_password="unused", sales_signing_master_key=MASTER_KEY)
         database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
-            handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else frozenset()
+            handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else \
+                getattr(consumer._handler, "handles", frozenset())  # shared.read_models' batch handlers say
             found.append(Subscription(name, consumer.group_id, consumer.topic, handles))
     return found
 

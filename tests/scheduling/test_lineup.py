@@ -191,6 +191,51 @@ async def test_fill_decline_replace_accept_and_adjust_by_hand(province, kafka):
     assert others[0]["producer_name"] not in description
 
 
+async def test_a_round_of_answers_is_recorded_together_or_not_at_all(province, kafka):
+    http, refs = province
+    day_id = refs["day"]["id"]
+    invited = (await http.post(f"{P}/market-days/{day_id}/lineup/fill", headers=OFFICER)).json()["invited"]
+    declining = next(i for i in invited if i["product_name"] == "single 05")
+    accepting = [i for i in invited if i["id"] != declining["id"]][:5]
+    answers = [{"invitation_id": declining["id"], "accept": False, "reason": "has_market"},
+               *({"invitation_id": i["id"], "accept": True} for i in accepting)]
+
+    # Bad input, or one answer that cannot be given, and nothing is recorded.
+    for bad in ([{"invitation_id": declining["id"], "accept": False}],  # a decline without its reason
+                [{"invitation_id": declining["id"], "accept": True, "reason": "busy"}],
+                [{"invitation_id": declining["id"], "accept": False, "reason": "other"}],  # other: say why
+                answers + answers[:1]):  # the same invitation twice
+        refused = await http.post(f"{P}/market-days/{day_id}/answers", json={"answers": bad}, headers=OFFICER)
+        assert refused.status_code == 422, refused.text
+    assert (await http.post(f"{P}/market-days/{day_id}/answers", json={"answers": []}, headers=OFFICER)
+            ).status_code == 422
+    other_day = await market_day(http, refs["day"]["venue_id"], date(2019, 6, 22))
+    elsewhere = await http.post(f"{P}/market-days/{other_day['id']}/answers",
+                                json={"answers": answers}, headers=OFFICER)
+    assert elsewhere.status_code == 404  # invitations of another market day
+    assert (await http.post(f"{P}/market-days/{day_id}/answers", json={"answers": answers}, headers=COMMITTEE)
+            ).status_code == 403
+    lineup = (await http.get(f"{P}/market-days/{day_id}/lineup", headers=OFFICER)).json()
+    assert {i["status"] for i in lineup["invitations"]} == {"sent"}
+
+    recorded = await http.post(f"{P}/market-days/{day_id}/answers", json={"answers": answers}, headers=OFFICER)
+    assert recorded.status_code == 200, recorded.text
+    body = recorded.json()
+    assert [(i["id"], i["status"]) for i in body["invitations"]] == [
+        (declining["id"], "declined"), *((i["id"], "accepted") for i in accepting)]
+    assert body["invitations"][0]["decline_reason"] == "has_market"
+    [replacement] = body["replacements"]["candidates"]  # as one decline answers: the next-ranked product
+    assert replacement["name"] == "A quadrant" and body["replacements"]["in_lineup"] == 19
+    again = await http.post(f"{P}/market-days/{day_id}/answers", json={"answers": answers[:1]}, headers=OFFICER)
+    assert again.status_code == 409  # declined already
+    events_ = await events(kafka, SCHEDULING_MARKET_DAYS,
+                          lambda e: e["payload"].get("market_day_id") == day_id and e["type"] in (
+                              "scheduling.invitation.declined", "scheduling.invitation.accepted"), 6)
+    assert sorted((e["type"], e["payload"]["invitation_id"]) for e in events_) == sorted(
+        [("scheduling.invitation.declined", declining["id"]),
+         *(("scheduling.invitation.accepted", i["id"]) for i in accepting)])
+
+
 async def test_a_small_pool_reports_its_shortfall_and_producers_invited_less_come_first(province):
     http, refs = province
     bigger = await http.put(f"{P}/plans/{refs['plan']['id']}", json={**PLAN, "products_per_market_day": 30},

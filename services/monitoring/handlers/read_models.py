@@ -2,7 +2,8 @@
 applies only if its revision (or, for aggregates without one, its time) is newer than the row's, so
 redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
 transaction (shared.consumer.EventConsumer), which makes them idempotent; sales, the busiest stream, are
-applied a batch at a time (`sales_changed`, shared.batch.BatchConsumer) with the same inbox claim."""
+applied a batch at a time (`sales_changed`, shared.batch.BatchConsumer) with the same inbox claim, and so
+are the registry's products and producers (`product_row`, `producer_row`: shared.read_models)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -40,20 +41,17 @@ async def _keep_newest(session: AsyncSession, table: Table, row: dict, *, key: s
         index_elements=[key], set_=newer, where=table.c[version] < stmt.excluded[version]))
 
 
-async def product_changed(session: AsyncSession, envelope: Envelope, event: ProductState) -> None:
-    await _keep_newest(session, tables.products, {
-        "id": event.product_id, "province_code": envelope.province_code, "registered_at": envelope.occurred_at,
-        **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
-                                    "nawatwithi", "price_thb", "unit", "status"}),
-    }, insert_only=("registered_at",))
+def product_row(envelope: Envelope, event: ProductState) -> dict:
+    """The products read model's row of a product event (kept a batch at a time: shared.read_models)."""
+    return {"id": event.product_id, "province_code": envelope.province_code, "registered_at": envelope.occurred_at,
+            **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
+                                        "nawatwithi", "price_thb", "unit", "status"})}
 
 
-async def producer_changed(session: AsyncSession, envelope: Envelope, event: ProducerState) -> None:
-    await _keep_newest(session, tables.producers, {
-        "id": event.producer_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "name", "producer_type", "experienced", "available",
-                                    "unavailable_reason"}),
-    })
+def producer_row(envelope: Envelope, event: ProducerState) -> dict:
+    return {"id": event.producer_id, "province_code": envelope.province_code,
+            **event.model_dump(include={"revision", "name", "producer_type", "experienced", "available",
+                                        "unavailable_reason"})}
 
 
 async def venue_changed(session: AsyncSession, envelope: Envelope, event: VenueRegistered) -> None:

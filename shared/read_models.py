@@ -1,0 +1,85 @@
+"""Read models of other services' events, kept a batch of events at a time.
+
+A registry import of a large province publishes thousands of ProductRegistered events in a moment, and
+the whole country's some 320,000; applied one event per transaction (`shared.consumer.EventConsumer`) the
+three services that keep products took hours to catch up (docs/benchmarks.md, the national load).
+`newest_state` makes a `shared.batch.BatchConsumer` handler instead: the batch's events are claimed in
+the inbox (as one at a time would be), the newest state of each aggregate in the batch is upserted in
+one statement, and a stored row changes only for a newer revision, so redelivered and reordered events
+leave the model as they would one at a time. `in_order` is for a topic of several event types whose
+handlers already keep a model (shared.consumer.Handler): the same handlers, applied in the records'
+order, but one transaction, one inbox statement and one offset commit for the whole batch.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.batch import BatchHandler, Rejection, claimed_events
+from shared.consumer import Handler
+from shared.db import arrays, unnested
+from shared.events import Envelope, Payload, registered_contracts
+
+RowOf = Callable[[Envelope, Payload], dict]  # an event's row: "id", "revision" and the model's columns
+AfterWrite = Callable[[AsyncSession, list[dict]], Awaitable[None]]
+
+
+async def keep_newest(session: AsyncSession, table: Table, rows: Sequence[dict],
+                      insert_only: tuple[str, ...] = ()) -> None:
+    """Upsert aggregates' rows, each only where its revision is newer than the stored row's; among rows
+    of the same id the newest wins. One statement over arrays (`shared.db.unnested`), in id order so
+    overlapping batches lock rows in the same order. `insert_only` columns keep their first value."""
+    newest: dict = {}
+    for row in rows:
+        if row["revision"] > newest.get(row["id"], {}).get("revision", 0):
+            newest[row["id"]] = row
+    if not newest:
+        return
+    ordered = [newest[key] for key in sorted(newest)]
+    columns = list(ordered[0])
+    stmt = insert(table).from_select(columns, unnested(table, columns))
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["id"], set_={c: stmt.excluded[c] for c in columns if c != "id" and c not in insert_only},
+        where=table.c.revision < stmt.excluded.revision), arrays(ordered, columns))
+
+
+def newest_state(inbox: Table, consumer: str, table: Table, state: type[Payload], row_of: RowOf, *,
+                 insert_only: tuple[str, ...] = (), after: AfterWrite | None = None) -> BatchHandler:
+    """A BatchConsumer handler keeping `table` at the newest `state` of each aggregate; `after` runs in
+    the same transaction with the rows applied (e.g. to wake what waited on them)."""
+
+    async def apply(session: AsyncSession, records: Sequence[ConsumerRecord]) -> list[Rejection]:
+        events, rejections = await claimed_events(session, inbox, consumer, records, state)
+        rows = [row_of(envelope, event) for envelope, event in events]
+        await keep_newest(session, table, rows, insert_only)
+        if after is not None and rows:
+            await after(session, rows)
+        return rejections
+
+    apply.handles = handled((state,))
+    return apply
+
+
+def in_order(inbox: Table, consumer: str, handlers: dict[type[Payload], Handler]) -> BatchHandler:
+    """A BatchConsumer handler applying each event of the batch not applied before with its type's handler,
+    in order, in the batch's transaction (a handler's RejectEvent fails the batch, which BatchConsumer then
+    applies record by record, so only that event is dead-lettered)."""
+    types = tuple(handlers)
+
+    async def apply(session: AsyncSession, records: Sequence[ConsumerRecord]) -> list[Rejection]:
+        events, rejections = await claimed_events(session, inbox, consumer, records, types)
+        for envelope, event in events:
+            await handlers[type(event)](session, envelope, event)
+        return rejections
+
+    apply.handles = handled(types)
+    return apply
+
+
+def handled(types: tuple[type[Payload], ...]) -> frozenset[tuple[str, int]]:
+    """The (event type, version) of every registered contract a handler of `types` applies: what a
+    consumer handles (tests/reliability fuzz every one of them)."""
+    return frozenset(key for key, model in registered_contracts().items() if issubclass(model, types))
