@@ -12,13 +12,14 @@ import os
 import secrets
 import shutil
 import time
+from typing import Any
 
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from tests import harness
 
 
 def main() -> None:
-    results = {"java_home": os.environ.get("KEYCLOAK_JAVA_HOME", "keycloak.sh's choice (Temurin 25 if present)")}
+    results: dict[str, Any] = {"java_home": os.environ.get("KEYCLOAK_JAVA_HOME", "keycloak.sh's choice (Temurin 25 if present)")}
     with harness.postgres() as server:
         database = f"kc_bench_{secrets.token_hex(4)}"
         harness.create_database(server, database)

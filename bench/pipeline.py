@@ -152,7 +152,7 @@ class Bench:
 
         self.services["sales"].start()
         await asyncio.to_thread(self.services["sales"].wait_ready)
-        pids = {name: service.process.pid for name, service in self.services.items()}
+        pids = {name: service.started.pid for name, service in self.services.items()}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         day = self.day.market_day_id
         # The clock starts with the first message the sales service takes (its otop_records_received_total),
@@ -172,6 +172,7 @@ class Bench:
                                    f"{in_monitoring} in monitoring")
             await asyncio.sleep(POLL_S)
         self._note_rss()
+        assert stored is not None  # monitoring has every sale only after sales stored them
         pipeline_s = max(done - first, POLL_S)  # a tiny run can finish within one poll
         per_1000 = 1000 / len(messages)
         cpu = {f"{name}_cpu_ms_per_1000": (cpu_seconds(pid) - cpu_before[name]) * 1000 * per_1000
@@ -189,7 +190,7 @@ class Bench:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=10) as http:
             while time.monotonic() < deadline:
-                metrics = (await http.get("/metrics")).text
+                metrics = (await http.get("/internal/metrics")).text  # shared.service.INTERNAL
                 now = time.monotonic()
                 if any(line.startswith(sample) and float(line.split()[-1]) > 0 for line in metrics.splitlines()):
                     return now
@@ -344,6 +345,7 @@ async def raw_baseline(kafka: KafkaFixture, starts: dict[TopicPartition, int], c
                 await db.copy_records_to_table("raw_sales", records=rows)
                 await consumer.commit()
                 copied += len(rows)
+        assert started is not None, "no record was fetched"
         elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
         assert await db.fetchval("SELECT count(*) FROM raw_sales") == count
         return elapsed, cpu

@@ -3,6 +3,7 @@ read-model tables (as its consumers would leave them), not sent through Kafka, s
 take minutes to set up; the reports are then read over HTTP from the running service."""
 
 import time
+from collections.abc import Mapping
 
 import asyncpg
 import geothai
@@ -44,7 +45,7 @@ async def fill(database_url: str, sales: int) -> None:
         await db.close()
 
 
-async def timed_get(http: httpx.AsyncClient, path: str, headers: dict) -> tuple[float, dict]:
+async def timed_get(http: httpx.AsyncClient, path: str, headers: Mapping[str, str]) -> tuple[float, dict]:
     started = time.perf_counter()
     answer = await http.get(path, headers=headers)
     elapsed = time.perf_counter() - started
@@ -52,7 +53,8 @@ async def timed_get(http: httpx.AsyncClient, path: str, headers: dict) -> tuple[
     return elapsed, answer.json()
 
 
-async def time_reports(http: httpx.AsyncClient, department: dict, officer: dict, repeats: int = 5) -> dict:
+async def time_reports(http: httpx.AsyncClient, department: Mapping[str, str], officer: Mapping[str, str],
+                       repeats: int = 5) -> dict:
     """The national roll-up and one province-month: the best and median of `repeats` timed reads after a
     warm-up read (connections, plans), and the last bodies."""
     timings: dict = {}

@@ -17,7 +17,7 @@ def _message_name(event_type: str, version: int) -> str:
     return f"{event_type}.v{version}"
 
 
-def asyncapi_document(title: str, produces: list[str] | None = None, consumes: list[str] | None = None) -> dict:
+def asyncapi_document(title: str, produces: list[str] | None = None, consumes: list[str] | None = None) -> dict[str, Any]:
     """The document for one service (its topics and operations), or for all topics if none are named."""
     by_topic: dict[str, list[tuple[str, int, type]]] = {}
     for (event_type, version), model in sorted(registered_contracts().items()):

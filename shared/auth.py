@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from hashlib import sha256
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import geothai
 import httpx
@@ -132,6 +132,23 @@ class TrustedIssuer:
     subject_claim: str  # the claim that names the caller
 
 
+class OidcSettings(Protocol):
+    """What the verifier reads of the settings (shared.settings.ServiceSettings has it)."""
+
+    @property
+    def oidc_issuer(self) -> str: ...
+    @property
+    def oidc_jwks_url(self) -> str | None: ...
+    @property
+    def oidc_integration_issuer(self) -> str | None: ...
+    @property
+    def oidc_integration_jwks_url(self) -> str | None: ...
+    @property
+    def oidc_audience(self) -> str: ...
+    @property
+    def oidc_clock_skew_s(self) -> float: ...
+
+
 @dataclass
 class TokenVerifier:
     """Checks bearer tokens against the trusted issuers and turns them into principals."""
@@ -142,7 +159,7 @@ class TokenVerifier:
     http: httpx.AsyncClient
 
     @classmethod
-    def from_settings(cls, settings) -> "TokenVerifier":
+    def from_settings(cls, settings: OidcSettings) -> "TokenVerifier":
         http = httpx.AsyncClient(timeout=10)
         trusted = [TrustedIssuer(settings.oidc_issuer, Jwks(settings.oidc_jwks_url or _jwks_url(settings.oidc_issuer),
                                                              http), PEOPLE_ROLES, "preferred_username")]
@@ -187,7 +204,7 @@ class TokenVerifier:
         return trusted
 
 
-def _header(token: str) -> dict:
+def _header(token: str) -> dict[str, Any]:
     """The token's header, unverified, only to choose the key: jwt.decode checks the whole token after.
     (PyJWT's get_unverified_header parses all three parts, as long again as the verification itself.)"""
     try:
@@ -204,7 +221,7 @@ def _jwks_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/protocol/openid-connect/certs"  # Keycloak's layout
 
 
-def _principal(trusted: TrustedIssuer, claims: dict) -> Principal:
+def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
     realm_access = claims.get("realm_access")
     granted = realm_access.get("roles", []) if isinstance(realm_access, dict) else []
     roles = {role for role in trusted.roles if role.value in granted}
@@ -253,7 +270,8 @@ async def current_principal(
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
     try:
-        return await request.app.state.token_verifier.verify(credentials.credentials)
+        verifier: TokenVerifier = request.app.state.token_verifier
+        return await verifier.verify(credentials.credentials)
     except InvalidToken as exc:
         raise _unauthorized(str(exc)) from exc
     except AccessRefused as exc:
@@ -262,7 +280,7 @@ async def current_principal(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), {"Retry-After": "5"}) from exc
 
 
-def province_access(*roles: Role):
+def province_access(*roles: Role) -> Any:
     """Dependency for /provinces/{province_code}/... routes: the caller holds one of `roles`
     (any role if none named) and may act in that province. Returns the province code."""
 

@@ -8,6 +8,7 @@ business keys (e.g. `INSERT ... ON CONFLICT DO NOTHING`), not by the inbox.
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -21,6 +22,8 @@ from shared.db import arrays, unnested
 from shared.events import Envelope, InvalidEvent, Payload, envelope_for, parse_event
 from shared.observability import correlation_id as current_correlation_id
 
+Wanted = TypeVar("Wanted", bound=Payload)
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -32,15 +35,16 @@ class Rejection:
 
 
 async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, records: Sequence[ConsumerRecord],
-                         wanted: type[Payload], usual: type[Payload] | None = None,
-                         ) -> tuple[list[tuple[Envelope, Payload]], list[Rejection]]:
+                         wanted: type[Wanted], usual: type[Payload] | None = None,
+                         ) -> tuple[list[tuple[Envelope, Wanted]], list[Rejection]]:
     """A batch's records read as events and claimed in `consumer`'s inbox, in the batch's transaction:
     the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
     Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
     claim until it committed, so rows read after the claim include its changes. `usual`: the type
     most records have, read in one pass (parse_event). The events returned are counted as applied
     (shared.consumer.count_applied): the caller applies them in this transaction."""
-    events, rejections = [], []
+    events: list[tuple[Envelope, Wanted, int]] = []
+    rejections: list[Rejection] = []
     for record in records:
         try:
             envelope, event = parse_event(record.value or b"", usual)
@@ -86,7 +90,7 @@ class BatchConsumer(ReliableConsumer):
         max_records: int = 500,
         batch_timeout_ms: int = 200,
         committed: Callable[[], None] = lambda: None,
-        **retry_options,
+        **retry_options: Any,
     ) -> None:
         super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
         self._handler = handler
@@ -94,7 +98,7 @@ class BatchConsumer(ReliableConsumer):
         self._batch_timeout_ms = batch_timeout_ms
         self._committed = committed
 
-    def subscriber_options(self) -> dict:
+    def subscriber_options(self) -> dict[str, Any]:
         return {"batch": True, "max_records": self._max_records, "batch_timeout_ms": self._batch_timeout_ms,
                 "decoder": _undecoded}
 

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -43,7 +43,8 @@ from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, Envelope, Payload], Awaitable[None]]
+# (session, envelope, payload): the payload is of the type the handler is registered for
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 
 # A dead letter must fit the producer's max_request_size (1 MiB, aiokafka's and Kafka's default) with room for
 # the headers added here. A larger one goes to the DLQ truncated to TRUNCATED_VALUE_BYTES, its original kept
@@ -59,14 +60,20 @@ class RejectEvent(Exception):
 
 class Record(Protocol):
     """A message as read from Kafka (aiokafka's ConsumerRecord), or kept aside to be dead-lettered later
-    (partition and offset None when it did not come from Kafka)."""
+    (partition and offset None when it did not come from Kafka). Read-only, so frozen dataclasses match."""
 
-    topic: str
-    partition: int | None
-    offset: int | None
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int | None: ...
+    @property
+    def offset(self) -> int | None: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 def _record_bytes(record: Record) -> int:
@@ -83,9 +90,10 @@ async def _keep_original(sessions: async_sessionmaker[AsyncSession], record: Rec
         value_bytes=len(record.value or b""), key=record.key, value=record.value or b"",
         headers=[[name, (value or b"").decode(errors="replace")] for name, value in record.headers or ()])
     async with sessions.begin() as session:
-        return await session.scalar(stmt.on_conflict_do_update(
+        stored_id: int = (await session.execute(stmt.on_conflict_do_update(
             index_elements=["consumer", "topic", "sha256"], set_={"stored_at": stmt.excluded.stored_at},
-        ).returning(t.c.id))
+        ).returning(t.c.id))).scalar_one()
+    return stored_id
 
 
 async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code: str, group_id: str,
@@ -185,7 +193,7 @@ def _readable_headers(record: ConsumerRecord) -> ConsumerRecord:
             (name, (value or b"").decode(errors="replace").encode()) for name, value in record.headers))
 
 
-async def _parse_with_readable_headers(message, parse):
+async def _parse_with_readable_headers(message: Any, parse: Callable[[Any], Awaitable[Any]]) -> Any:
     """FastStream's parser decodes every header as UTF-8 and, when that fails, the record comes again
     and again: one record with other bytes in a header would stop its partition. Such values are
     replaced (U+FFFD) before parsing; the record is otherwise unchanged."""
@@ -236,7 +244,7 @@ class ReliableConsumer:
             **self.subscriber_options(),
         )(self._handle)
 
-    def subscriber_options(self) -> dict:
+    def subscriber_options(self) -> dict[str, Any]:
         return {}
 
     async def _handle(self, message: KafkaMessage) -> None:
@@ -282,7 +290,9 @@ class ReliableConsumer:
                            give_back_at: float) -> None:
         """Dead-letter `record`; Kafka or the database away (the original of a large record is kept there)
         is a transient failure like any other."""
-        await until_done(lambda: dead_letter(self._broker, record, reason, code=code, group_id=self.group_id,
+        broker = self._broker
+        assert broker is not None, "dead letters are sent by a subscribed consumer"
+        await until_done(lambda: dead_letter(broker, record, reason, code=code, group_id=self.group_id,
                                              attempts=attempts, sessions=self._sessions),
                          status=self.status, backoff=self._backoff, label=f"{self.group_id} dead letter",
                          give_back_at=give_back_at)
@@ -300,14 +310,14 @@ class EventConsumer(ReliableConsumer):
         handlers: dict[type[Payload], Handler],
         sessions: async_sessionmaker[AsyncSession],
         inbox: Table,
-        **retry_options,
+        **retry_options: Any,
     ) -> None:
         super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
         self._handlers = {(model.event_type, model.event_version): handler for model, handler in handlers.items()}
         self._inbox = inbox
 
     async def handle(self, message: KafkaMessage) -> None:
-        record = message.raw_message
+        record = cast(Record, message.raw_message)  # one record: not a batch subscriber
         give_back_at = self._give_back_at()
         try:
             envelope, payload = parse_event(message.body)
@@ -315,7 +325,7 @@ class EventConsumer(ReliableConsumer):
             await self._dead_letter(record, str(exc), code="malformed", attempts=0, give_back_at=give_back_at)
             return
         handler = self._handlers.get((envelope.type, envelope.version))
-        if handler is None:
+        if handler is None or payload is None:
             self._count(record, "skipped")  # an event type this consumer does not need
             return
         outcome = "applied"

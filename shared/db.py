@@ -1,6 +1,7 @@
 """Database plumbing: async engine, the outbox/inbox tables every service database holds, and bulk writes."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -100,7 +101,7 @@ async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
         await conn.run_sync(metadata.create_all)
 
 
-def unnested(table: Table, columns: Sequence[str]) -> Select:
+def unnested(table: Table, columns: Sequence[str]) -> Select[Any]:
     """`SELECT * FROM unnest(:a, :b, ...)`: many rows of `table`'s `columns`, sent as one array per
     column (parameters: `arrays`). Unlike a multi-row VALUES, whose SQL changes with every row count
     (so PostgreSQL parses and plans it anew) and which SQLAlchemy builds parameter by parameter, this
@@ -109,7 +110,7 @@ def unnested(table: Table, columns: Sequence[str]) -> Select:
                                 for name in columns)).table_valued(*columns).render_derived())
 
 
-def arrays(rows: Iterable[Mapping], columns: Sequence[str]) -> dict[str, list]:
+def arrays(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
     """The parameters of `unnested(table, columns)` for these rows."""
     rows = list(rows)
     return {name: [row[name] for row in rows] for name in columns}

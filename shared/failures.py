@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy.exc
@@ -63,7 +63,10 @@ def is_transient(error: BaseException) -> bool:
         # Only what the error wraps (SQLAlchemy's .orig, `raise ... from`), not what was being handled when
         # it was raised: an error raised in an `except OSError:` block is not an OSError.
         wrapped = getattr(error, "orig", None)
-        error = wrapped if isinstance(wrapped, BaseException) else error.__cause__
+        cause = wrapped if isinstance(wrapped, BaseException) else error.__cause__
+        if cause is None:
+            return False
+        error = cause
     return False
 
 
@@ -114,9 +117,10 @@ class Status:
             self.failing_since = None
             READY.labels(self.component, self.kind).set(1)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        failing_for_s = None if self.failing_since is None else round(time.monotonic() - self.failing_since, 1)
         return {"ready": self.ready, "kind": self.kind, "last_error": None if self.ready else self.last_error,
-                "failing_for_s": None if self.ready else round(time.monotonic() - self.failing_since, 1)}
+                "failing_for_s": None if self.ready else failing_for_s}
 
 
 class StillFailing(Exception):

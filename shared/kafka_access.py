@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
@@ -89,7 +90,7 @@ class KafkaAccess:
     Needs a principal with ALTER on the cluster (the super user, or the sales service for integrations)."""
 
     def __init__(self, settings: KafkaSettings, timeout_s: float = 15.0) -> None:
-        self._config = {**librdkafka_config(settings), "client.id": f"{settings.kafka_username}-access"}
+        self._config: dict[str, str | int | float | bool] = {**librdkafka_config(settings), "client.id": f"{settings.kafka_username}-access"}
         self._timeout_s = timeout_s
 
     def _client(self) -> AdminClient:
@@ -131,16 +132,17 @@ class KafkaAccess:
 
     @staticmethod
     def _filter(principal: str) -> AclBindingFilter:
-        return AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, principal, None, AclOperation.ANY,
-                                AclPermissionType.ANY)
+        # None matches any name and any host (the stubs say str)
+        return AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, principal, None,  # type: ignore[arg-type]
+                                AclOperation.ANY, AclPermissionType.ANY)
 
     @staticmethod
     def _exact(binding: AclBinding) -> AclBindingFilter:
         return AclBindingFilter(binding.restype, binding.name, binding.resource_pattern_type, binding.principal,
                                 binding.host, binding.operation, binding.permission_type)
 
-    async def _wait(self, future: Future):
+    async def _wait(self, future: Future[Any]) -> Any:
         return await asyncio.wait_for(asyncio.wrap_future(future), self._timeout_s)
 
-    async def _all(self, futures: dict) -> None:
+    async def _all(self, futures: dict[Any, Future[Any]]) -> None:
         await asyncio.gather(*(self._wait(future) for future in futures.values()))

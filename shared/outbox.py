@@ -82,7 +82,7 @@ class OutboxRelay:
 
     async def backlog(self) -> int:
         async with self._engine.connect() as conn:
-            return await conn.scalar(select(func.count()).select_from(self._outbox))
+            return await conn.scalar(select(func.count()).select_from(self._outbox)) or 0
 
     async def publish_batch(self) -> int:
         """Publish up to one batch; returns how many events were published (0: none waiting or not our turn)."""

@@ -8,25 +8,26 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, Response
-from starlette.datastructures import Headers
-from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.datastructures import Headers
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
 from shared.auth import TokenVerifier
-from shared.consumer import EventConsumer, InboxPruner
+from shared.consumer import InboxPruner, ReliableConsumer
 from shared.db import make_engine
 from shared.events import Envelope, Payload
 from shared.failures import answer_503_while_unavailable, is_transient
@@ -77,7 +78,7 @@ class ServiceSpec:
     inbox: Table
     routers: list[APIRouter]
     produces: list[str] = field(default_factory=list)  # topics this service publishes to
-    consumers: Callable[[Database, ServiceSettings], list[EventConsumer]] = lambda db, settings: []
+    consumers: Callable[[Database, ServiceSettings], Sequence[ReliableConsumer]] = lambda db, settings: []
     # Kafka access (shared/kafka_access.py) follows from these: the topics its consumers read, and whether
     # it creates and deletes POS integrations' principals.
     consumes: list[str] = field(default_factory=list)
@@ -87,7 +88,7 @@ class ServiceSpec:
         return service_grants(self.name, self.produces, self.consumes,
                               provisions_integrations=self.provisions_integrations)
 
-    def check_consumers(self, consumers: list[EventConsumer]) -> None:
+    def check_consumers(self, consumers: Sequence[ReliableConsumer]) -> None:
         """Every consumer reads a declared topic in a group of this service's (its ACLs allow no other)."""
         for consumer in consumers:
             if consumer.topic not in self.consumes or not consumer.group_id.startswith(f"{self.name}."):
@@ -153,7 +154,7 @@ class BodyLimit:
     def _limit(self, scope: Scope) -> int:
         for route in self.uploads:
             if route.matches(scope)[0] is Match.FULL:
-                return route.max_body_size
+                return route.max_body_size or self.default
         return self.default
 
     @staticmethod
@@ -178,7 +179,8 @@ class InternalOnly:
 
 def database(request: Request) -> Database:
     """FastAPI dependency: the service's database."""
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
@@ -261,14 +263,14 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                   redoc_url=None, openapi_url=f"{INTERNAL}/openapi.json")
     app.add_middleware(InternalOnly)
     app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
-                                           if getattr(route, "max_body_size", None)])
+                                           if isinstance(route, APIRoute) and route.max_body_size])
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     answer_503_while_unavailable(app)
     for router in spec.routers:
         app.include_router(router)
 
     @app.get(f"{INTERNAL}/asyncapi.json", tags=["docs"])
-    async def asyncapi(request: Request) -> dict:
+    async def asyncapi(request: Request) -> dict[str, Any]:
         """The events this service publishes and consumes (AsyncAPI 3.0, generated from shared/contracts)."""
         consumed = [consumer.topic for consumer in request.app.state.consumers]
         return asyncapi_document(f"OTOP Mobile {spec.name} service events", spec.produces, consumed)
@@ -298,7 +300,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"])
-    async def live() -> dict:
+    async def live() -> dict[str, Any]:
         return {"status": "ok"}
 
     @app.get("/health/ready", tags=["health"])

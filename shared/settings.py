@@ -1,7 +1,7 @@
 """Configuration, read only from the environment (prefix OTOP_)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,7 +53,7 @@ class ServiceSettings(KafkaSettings):
             raise ValueError("OTOP_INBOX_KEEP_S must be longer than OTOP_TOPIC_RETENTION_S")
         return self
 
-    def retry_options(self) -> dict:
+    def retry_options(self) -> dict[str, Any]:
         """How a consumer retries (shared.consumer.ReliableConsumer)."""
         return {"max_attempts": self.consumer_max_attempts, "retry_backoff_s": self.consumer_retry_backoff_s,
                 "max_backoff_s": self.consumer_max_backoff_s}

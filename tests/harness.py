@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deploy.keycloak.keycloak_runner import Keycloak
 
@@ -292,7 +293,7 @@ def _in_thread(coroutine):
 # the PostgreSQL server, and the Keycloak on it. Tokens are made lazily (tests.identity), so Keycloak starts
 # only for sessions that need it.
 _session = ExitStack()
-_shared: dict[str, object] = {}
+_shared: dict[str, Any] = {}
 
 
 def session_postgres() -> str:

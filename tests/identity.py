@@ -51,6 +51,7 @@ class Accounts:
         if cached and cached[1] > time.monotonic() + 60:
             return cached[0]
         if role == "integration":
+            assert province is not None, "an integration acts for one province"
             secret = self.integration_client(province, username)
             tokens = client_credentials_grant(self.keycloak.token_url(INTEGRATION_REALM), username, secret)
         else:

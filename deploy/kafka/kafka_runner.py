@@ -31,6 +31,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _captured(output: bytes | str | None) -> str:
+    """What a timed-out command printed (TimeoutExpired holds bytes even with text=True)."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
 class LocalKafka:
     """One broker (KRaft, broker and controller in one JVM) with its state in `data_dir`.
 
@@ -94,7 +99,7 @@ class LocalKafka:
             )
         except subprocess.TimeoutExpired as exc:
             raise RuntimeError(f"kafka.sh {command} timed out after {timeout:.0f}s:\n"
-                               f"{exc.stdout or ''}\n{exc.stderr or ''}") from exc
+                               f"{_captured(exc.stdout)}\n{_captured(exc.stderr)}") from exc
         if done.returncode != 0:
             raise RuntimeError(f"kafka.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout

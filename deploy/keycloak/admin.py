@@ -11,11 +11,9 @@ tests (synchronous httpx; standard OAuth 2.0 grants only). The services never si
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 
 import httpx
-
-from deploy.keycloak.realm import CLI_CLIENT, REALM
 
 
 class TokenRefused(Exception):
@@ -83,7 +81,7 @@ class KeycloakAdmin:
         found = self.request("GET", f"/{realm}/users", params={"username": username, "exact": "true"}).json()
         return found[0] if found else None
 
-    def ensure_user(self, realm: str, username: str, password: str, *, roles: list[str] = (),
+    def ensure_user(self, realm: str, username: str, password: str, *, roles: Sequence[str] = (),
                     province: str | None = None, first_name: str = "", last_name: str = "",
                     email: str | None = None, client_roles: dict[str, list[str]] | None = None,
                     locale: str | None = None, reset_password: bool = False) -> str:

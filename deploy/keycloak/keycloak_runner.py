@@ -32,6 +32,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _captured(output: bytes | str | None) -> str:
+    """What a timed-out command printed (TimeoutExpired holds bytes even with text=True)."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
 class Keycloak:
     """A running Keycloak with the otop realms: its addresses, and the credentials this project holds for it."""
 
@@ -98,7 +103,7 @@ class LocalKeycloak(Keycloak):
                                   env={**os.environ, **(env or {})})
         except subprocess.TimeoutExpired as exc:
             raise RuntimeError(f"keycloak.sh {command} timed out after {timeout:.0f}s:\n"
-                               f"{exc.stdout or ''}\n{exc.stderr or ''}") from exc
+                               f"{_captured(exc.stdout)}\n{_captured(exc.stderr)}") from exc
         if done.returncode != 0:
             raise RuntimeError(f"keycloak.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout

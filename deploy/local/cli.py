@@ -83,7 +83,7 @@ def realm_url(args: argparse.Namespace) -> str:
     return f"{json.loads(stack.read_text())['url']}/realms/{REALM}"
 
 
-def auth_from(args: argparse.Namespace) -> httpx.Auth:
+def auth_from(args: argparse.Namespace) -> AccessToken:
     """The caller's token, from Keycloak (renewed while a long command runs)."""
     if token := args.token or os.environ.get("OTOP_TOKEN"):
         return AccessToken(lambda: {"access_token": token, "expires_in": 1e9})

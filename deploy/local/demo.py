@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -74,7 +75,8 @@ class Api:
         self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers,
                                            auth=auth) for name, url in urls.items()}
 
-    def __call__(self, service: str, method: str, path: str, **kwargs) -> object:
+    def __call__(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON answer (a dict or a list) of a request that must succeed."""
         return _checked(self.clients[service].request(method, path, **kwargs))
 
     def raw(self, service: str, method: str, path: str, **kwargs) -> httpx.Response:
@@ -98,7 +100,7 @@ class DemoLoad:
         self.members: list[str] = []
         self.sold: list[tuple[str, datetime, Decimal]] = []  # product id, sold at, amount
         self.per_day: dict[str, dict] = {}  # market day id -> what happened there
-        self.counts = Counter()
+        self.counts: Counter[str] = Counter()
 
     def step(self, number: int, title: str, run: Callable[[], str]) -> None:
         started = time.monotonic()
@@ -166,8 +168,8 @@ class DemoLoad:
     def run_market_days(self) -> str:
         """Month by month, as officers work: the month's lineups first (proposed knowing the earlier
         months' sales), then the market days are held, their sales recorded and evaluated."""
-        for _, days in groupby(self.market_days, key=lambda d: d[0].day.month):
-            days = list(days)
+        for _, of_month in groupby(self.market_days, key=lambda d: d[0].day.month):
+            days = list(of_month)
             for day, market_day_id in days:
                 self.wait_for_scheduling(day.day, market_day_id)
                 self.invite(day, market_day_id)
@@ -189,7 +191,7 @@ class DemoLoad:
         expected = {self.product_ids[p.name] for p in self.demo.products if self.demo.available(p, day)}
         since = datetime.combine(day - timedelta(days=RECENT_DAYS), datetime.min.time(), THAILAND)
         before = datetime.combine(day, datetime.min.time(), THAILAND)
-        recent = defaultdict(Decimal)
+        recent: defaultdict[str, Decimal] = defaultdict(Decimal)
         for product_id, sold_at, amount in self.sold:
             if since <= sold_at < before:
                 recent[product_id] += amount
@@ -245,7 +247,7 @@ class DemoLoad:
     def sell(self, day: MarketDay, market_day_id: str, attended: list[str]) -> None:
         """Officers record the day's tally, a sale line per product that sold, in one batch (retried until
         the sales service knows the market day and products)."""
-        sales = []
+        sales: list[dict[str, Any]] = []
         for name in attended:
             product, rng = self.products[name], rng_for("sales", day.day, name)
             quantity = rng.choice([0, 1, 2, 3]) if product.price >= 300 else rng.choice([0, 2, 5, 8, 12, 20, 30])
@@ -304,7 +306,7 @@ class DemoLoad:
 
     def months(self) -> dict[str, dict]:
         """Sales as sent, by month (YYYY-MM)."""
-        months = defaultdict(lambda: {"market_days": 0, "sales": 0, "amount_thb": Decimal(0), "evaluations": 0})
+        months: defaultdict[str, dict[str, Any]] = defaultdict(lambda: {"market_days": 0, "sales": 0, "amount_thb": Decimal(0), "evaluations": 0})
         for facts in self.per_day.values():
             month = months[facts["day"].strftime("%Y-%m")]
             month["market_days"] += 1

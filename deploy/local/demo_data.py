@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import geothai
 
@@ -138,7 +139,8 @@ class DemoProvince:
 def _producers(rng: random.Random) -> list[dict]:
     districts = geothai.districts(PROVINCE)
     tambons = {d.code: geothai.subdistricts(d.code) for d in districts}
-    producers, names = [], set()
+    producers: list[dict[str, Any]] = []
+    names: set[str] = set()
     while len(producers) < PRODUCERS:
         amphoe = rng.choice(districts)
         tambon = rng.choice(tambons[amphoe.code])
@@ -200,7 +202,7 @@ def _paused(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
 
 def _market_days() -> list[MarketDay]:
     """Four a month, on Saturdays (mornings or evenings), taking the venues in turn."""
-    days = []
+    days: list[MarketDay] = []
     for month in MONTHS:
         saturdays = [date(YEAR, month, d) for d in range(1, 31) if date(YEAR, month, d).weekday() == 5]
         for day in saturdays[:4]:

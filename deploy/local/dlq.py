@@ -75,7 +75,7 @@ async def read(kafka: KafkaSettings, *, topics: list[str] | None = None, reasons
                since: datetime | None = None, until: datetime | None = None) -> list[DeadLetter]:
     """The dead letters now on the broker (on the dead-letter topics of `topics`, else all), with one of
     `reasons` as reason code, dead-lettered within [since, until]; oldest first per partition."""
-    found = []
+    found: list[DeadLetter] = []
     for topic in await dead_letter_topics(kafka, topics):
         # Given a topic and no group, start() assigns all its partitions; read from each one's start to its end.
         reader = AIOKafkaConsumer(topic, **kafka_options(kafka), auto_offset_reset="earliest",

@@ -77,11 +77,19 @@ class LocalGateway:
         self.process = subprocess.Popen([nginx, "-p", str(self.state_dir), "-c", str(config), "-g", "daemon off;"],
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
+    @property
+    def started(self) -> subprocess.Popen[bytes]:
+        """The process, once start() ran."""
+        if self.process is None:
+            raise RuntimeError("nginx was not started")
+        return self.process
+
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
+        process = self.started
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"nginx exited with {process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/", timeout=2) as response:
                     if response.status == 200:

@@ -39,12 +39,20 @@ class ServiceProcess:
             start_new_session=True,  # a Ctrl-C in the terminal reaches the caller only, which stops it in order
         )
 
+    @property
+    def started(self) -> subprocess.Popen[bytes]:
+        """The process, once start() ran."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was not started")
+        return self.process
+
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Until /health/ready answers 200 (database reachable and Kafka consumers running)."""
         deadline = time.monotonic() + timeout
+        process = self.started
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:
                     if response.status == 200:

@@ -173,7 +173,7 @@ def main() -> None:
         if args.exit_after_start:
             return
         print("\nCtrl-C stops everything.", flush=True)
-        while all(p.process.poll() is None for p in processes):
+        while all(p.started.poll() is None for p in processes):
             time.sleep(1)
         print("a service exited; see its log", file=sys.stderr)
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ from functools import partial
 from services.monitoring.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, Handler
 from shared.contracts.registry import ProducerRegistered, ProducerUpdated, ProductRegistered, ProductUpdated
 from shared.contracts.scheduling import (
     AttendanceRecorded,
@@ -21,10 +21,11 @@ from shared.contracts.scheduling import (
     VenueRegistered,
     VenueUpdated,
 )
+from shared.events import Payload
 from shared.service import Database
 from shared.settings import ServiceSettings
 
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
     "monitoring.products": (topics.REGISTRY_PRODUCTS, {ProductRegistered: rm.product_changed,
                                                        ProductUpdated: rm.product_changed}),
     "monitoring.producers": (topics.REGISTRY_PRODUCERS, {ProducerRegistered: rm.producer_changed,

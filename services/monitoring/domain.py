@@ -47,7 +47,7 @@ class CommitteeRole(StrEnum):
     PROVINCIAL_CDD_OFFICER = "provincial_cdd_officer"  # เจ้าหน้าที่พัฒนาชุมชนจังหวัด
 
 
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     CommitteeRole.OTOP_NETWORK: "คณะกรรมการเครือข่าย OTOP",
     CommitteeRole.PRACHARAT_WORKING_GROUP: "คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้",
     CommitteeRole.DISTRICT_CDD_OFFICER: "เจ้าหน้าที่พัฒนาชุมชนอำเภอ",
@@ -75,7 +75,7 @@ class RecommendationCategory(StrEnum):
     OTHER = "other"
 
 
-CATEGORY_LABELS = {
+CATEGORY_LABELS: dict[IssueKind, dict[str, str]] = {
     IssueKind.PROBLEM: {
         ProblemCategory.PRODUCERS_BUSY: "ผู้ผลิตติดภารกิจ",
         ProblemCategory.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
@@ -91,7 +91,7 @@ CATEGORY_LABELS = {
     },
 }
 
-PRODUCT_CATEGORY_LABELS = {
+PRODUCT_CATEGORY_LABELS: dict[str, str] = {
     ProductCategory.FOOD: "อาหาร",
     ProductCategory.BEVERAGE: "เครื่องดื่ม",
     ProductCategory.TEXTILE: "ผ้าและเครื่องแต่งกาย",
@@ -99,7 +99,7 @@ PRODUCT_CATEGORY_LABELS = {
     ProductCategory.HERBAL: "สมุนไพรที่ไม่ใช่อาหาร",
 }
 
-DECLINE_LABELS = {
+DECLINE_LABELS: dict[str, str] = {
     DeclineReason.BUSY: "ติดภารกิจ",
     DeclineReason.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
     DeclineReason.WORRIED_ABOUT_SALES: "กังวลว่าจะจำหน่ายสินค้าไม่ได้",
@@ -171,7 +171,7 @@ class IssueIn(Input):
     @field_validator("category")
     @classmethod
     def _category_of_kind(cls, category: str, info: ValidationInfo) -> str:
-        allowed = CATEGORY_LABELS.get(info.data.get("kind"))
+        allowed = CATEGORY_LABELS.get(info.data["kind"]) if "kind" in info.data else None
         if allowed is not None and category not in allowed:
             raise ValueError(f"for a {info.data['kind']}, one of: {', '.join(allowed)}")
         return category

@@ -20,7 +20,13 @@ from services.registry.domain.catalogue import (
     location_problems,
 )
 from services.registry.domain.mentoring import MentoringGroup, Profile, membership_problems, suggest_groups
-from services.registry.domain.search import MentoringSearch, Paged, ProducerSearch, ProductFilter, ProductSearch
+from services.registry.domain.search import (
+    MentoringSearch,
+    Paged,
+    ProducerSearch,
+    ProductFilter,
+    ProductSearch,
+)
 from shared.batch import add_events
 from shared.contracts.registry import (
     MentoringGroupFormed,
@@ -50,9 +56,9 @@ async def _create(db: Database, session: AsyncSession, table: Table, event: type
     """Insert new aggregates (each with its `id`) at revision 1, with their events."""
     if not rows:
         return []
-    created = await session.execute(insert(table).returning(table, sort_by_parameter_order=True),
-                                    [{**row, "province_code": province_code, "revision": 1} for row in rows])
-    created = [dict(row) for row in created.mappings()]
+    inserted = await session.execute(insert(table).returning(table, sort_by_parameter_order=True),
+                                     [{**row, "province_code": province_code, "revision": 1} for row in rows])
+    created = [dict(row) for row in inserted.mappings()]
     await add_events(session, db.outbox, [(_event(event, table, row), province_code, None) for row in created],
                      source=db.source)
     return created
@@ -233,7 +239,7 @@ async def import_products(db: Database, session: AsyncSession, province_code: st
         .with_for_update())).mappings()}
     plan = sheet.plan_import(province_code, rows, known, current)
 
-    counts = Counter()
+    counts: Counter[str] = Counter()
     await _create(db, session, producers, ProducerRegistered, province_code,
                   [{"id": id_, **fields} for id_, new, fields in plan.producers if new])
     counts["producers_created"] = sum(new for _, new, _ in plan.producers)
@@ -307,7 +313,7 @@ async def list_groups(session: AsyncSession, province_code: str, search: Mentori
     if search.status:
         where.append(groups.c.status.in_(search.status))
     if search.producer_id:
-        where.append(or_(search.producer_id == any_(groups.c.mentor_ids), search.producer_id == any_(groups.c.mentee_ids)))
+        where.append(or_(any_(groups.c.mentor_ids) == search.producer_id, any_(groups.c.mentee_ids) == search.producer_id))
     return await _page(session, select(groups).where(*where), (groups.c.created_at, groups.c.id), search)
 
 

@@ -13,8 +13,6 @@ from pydantic import BaseModel, Field
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
-from services.sales.identity import IdentityUnavailable, IntegrationClients
-from services.sales.kafka_principals import IntegrationPrincipals, KafkaUnavailable, integration_principals
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
@@ -28,6 +26,8 @@ from services.sales.domain import (
     Void,
     parse_csv,
 )
+from services.sales.identity import IdentityUnavailable, IntegrationClients
+from services.sales.kafka_principals import IntegrationPrincipals, KafkaUnavailable, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel
 from shared.service import Database, database
@@ -249,9 +249,10 @@ class IntegrationView(BaseModel):
 
 
 def _master_key(settings: SalesSettings) -> str:
-    if settings.master_key() is None:
+    master_key = settings.master_key()
+    if master_key is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration signing is not configured")
-    return settings.master_key()
+    return master_key
 
 
 def integration_clients(request: Request) -> IntegrationClients:

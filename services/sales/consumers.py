@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | BatchConsumer]:
     settings = SalesSettings.of(settings)
     retries = settings.retry_options()
-    read_models = [
+    read_models: list[EventConsumer | BatchConsumer] = [
         EventConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions, inbox=db.inbox,
                       handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},
                       **retries),

@@ -68,9 +68,9 @@ def signature(key: str, body: bytes) -> str:
     return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
-def verify_signature(master_key: str, key_id: str | None, given: str | None, key: Mapping | None,
-                     body: bytes) -> None:
-    """Raise Refused unless `body` is signed by the active integration key `key` (its stored row)."""
+def verify_signature(master_key: str, key_id: str | None, given: str | None, key: Mapping[str, Any] | None,
+                     body: bytes) -> Mapping[str, Any]:
+    """The integration key `key` (its stored row) once `body` is found signed by it while active; else Refused."""
     if not key_id or not given:
         raise Refused(Refusal.UNSIGNED, f"missing {KEY_ID_HEADER} or {SIGNATURE_HEADER} header")
     if key is None:
@@ -82,6 +82,7 @@ def verify_signature(master_key: str, key_id: str | None, given: str | None, key
         raise Refused(Refusal.UNKNOWN_KEY, f"integration key {key_id!r} was issued under another master key")
     if not hmac.compare_digest(signature(derived, body).encode(), given.strip().lower().encode()):
         raise Refused(Refusal.BAD_SIGNATURE, "the signature does not match the message body")
+    return key
 
 
 def read_pos_sale(body: bytes, key_province: str) -> tuple[Envelope, PosSale]:
@@ -107,7 +108,7 @@ class Verdict(StrEnum):
     HOLD = "hold"  # a product or market day is not known yet (events can arrive out of order)
 
 
-def judge(province_code: str, product: Mapping | None, market_day: Mapping | None) -> Verdict:
+def judge(province_code: str, product: Mapping[str, Any] | None, market_day: Mapping[str, Any] | None) -> Verdict:
     """Whether a sale naming this product and market day (read-model rows, None if unknown) can be
     recorded now; Refused if it never can."""
     for what, known in (("product", product), ("market day", market_day)):
@@ -118,7 +119,8 @@ def judge(province_code: str, product: Mapping | None, market_day: Mapping | Non
     return Verdict.RECORD if product is not None and market_day is not None else Verdict.HOLD
 
 
-def missing(product_id: UUID, product: Mapping | None, market_day_id: UUID, market_day: Mapping | None) -> str:
+def missing(product_id: UUID, product: Mapping[str, Any] | None, market_day_id: UUID,
+            market_day: Mapping[str, Any] | None) -> str:
     """What a held sale waits for, e.g. 'product 1f…'."""
     waiting = []
     if product is None:
@@ -217,7 +219,7 @@ CSV_MAX_ROWS = 5000
 class CsvInvalid(Exception):
     """Row errors, FastAPI-shaped: {"loc": ["csv", line, column], "msg": ..., "type": ...}."""
 
-    def __init__(self, errors: list[dict]) -> None:
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
 
@@ -237,7 +239,9 @@ def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
         raise CsvInvalid([{"loc": ["csv", 1], "type": "header",
                            "msg": f"header must name {', '.join(CSV_COLUMNS)}; missing {absent}, unknown {unknown}"}])
     reader.fieldnames = header
-    sales, lines, errors = [], [], []
+    sales: list[NewSale] = []
+    lines: list[int] = []
+    errors: list[dict[str, Any]] = []
     for count, row in enumerate(reader, start=1):
         if count > CSV_MAX_ROWS:
             raise CsvInvalid([{"loc": ["csv"], "msg": f"at most {CSV_MAX_ROWS} rows", "type": "too_long"}])

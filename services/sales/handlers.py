@@ -7,8 +7,8 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -92,8 +92,14 @@ async def _retry_held_now(session: AsyncSession, waiting_on) -> None:
 @dataclass(frozen=True)
 class Judged:
     verdict: Verdict | Refused
-    product: Mapping | None
-    market_day: Mapping | None
+    product: Mapping[str, Any] | None
+    market_day: Mapping[str, Any] | None
+
+    @property
+    def known_product(self) -> Mapping[str, Any]:
+        """The product of a sale judged RECORD (the read model knows it)."""
+        assert self.product is not None, "a sale is recorded only with its product known"
+        return self.product
 
 
 async def _judge(session: AsyncSession, sales: Sequence[tuple[str, UUID, UUID]]) -> list[Judged]:
@@ -103,6 +109,7 @@ async def _judge(session: AsyncSession, sales: Sequence[tuple[str, UUID, UUID]])
     judged = []
     for province_code, product_id, market_day_id in sales:
         product, market_day = products.get(product_id), days.get(market_day_id)
+        verdict: Verdict | Refused
         try:
             verdict = judge(province_code, product, market_day)
         except Refused as refused:
@@ -172,9 +179,9 @@ async def record_officer_sales(db: Database, session: AsyncSession, province_cod
         raise SalesRefused(errors)
     now = datetime.now(UTC)
     rows = [_sale_row(sale_id=officer_sale_id(province_code, s.client_sale_id) if s.client_sale_id else uuid4(),
-                      province_code=province_code, product=j.product, market_day_id=s.market_day_id,
+                      province_code=province_code, product=j.known_product, market_day_id=s.market_day_id,
                       quantity=s.quantity,
-                      unit_price_thb=s.unit_price_thb if s.unit_price_thb is not None else j.product["price_thb"],
+                      unit_price_thb=s.unit_price_thb if s.unit_price_thb is not None else j.known_product["price_thb"],
                       sold_at=s.sold_at or now, channel=SaleChannel.OFFICER, recorded_by=actor)
             for s, j in zip(new_sales, judged, strict=True)]
     stored = await _store(db, session, [(row, None) for row in rows])
@@ -323,8 +330,8 @@ async def revoke_key(session: AsyncSession, province_code: str, integration_id: 
     keys = tables.integration_keys
     revoked = await session.execute(update(keys).where(
         keys.c.key_id == key_id, keys.c.integration_id == integration_id, keys.c.province_code == province_code,
-    ).values(active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())))
-    return revoked.rowcount == 1
+    ).values(active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())).returning(keys.c.key_id))
+    return revoked.first() is not None
 
 
 async def list_integrations(session: AsyncSession, province_code: str) -> list[dict]:
@@ -374,26 +381,33 @@ class Incoming:
         return self.province_code, self.sale.product_id, self.sale.market_day_id
 
 
+def _master_key(settings: SalesSettings) -> str:
+    """The signing master key: the ingress runs only where it is set (consumers.py, api.py check)."""
+    master_key = settings.master_key()
+    assert master_key is not None, "the ingress needs OTOP_SALES_SIGNING_MASTER_KEY"
+    return master_key
+
+
 def _header(record: Record, name: str) -> str | None:
     return next((value.decode(errors="replace") for key, value in record.headers or () if key.lower() == name), None)
 
 
-async def _keys(session: AsyncSession, key_ids: set[str]) -> dict[str, Mapping]:
+async def _keys(session: AsyncSession, key_ids: set[str]) -> dict[str, Mapping[str, Any]]:
     keys = tables.integration_keys
     rows = await session.execute(select(keys).where(keys.c.key_id.in_(key_ids)))
-    return {row["key_id"]: row for row in rows.mappings()}
+    return {row["key_id"]: dict(row) for row in rows.mappings()}
 
 
-def _admit(master_key: str, key: Mapping | None, key_id: str | None, given_signature: str | None, body: bytes,
-           message: Record) -> Incoming:
+def _admit(master_key: str, key: Mapping[str, Any] | None, key_id: str | None, given_signature: str | None,
+           body: bytes, message: Record) -> Incoming:
     """Verify a message's signature and read it; Refused says why not."""
-    verify_signature(master_key, key_id, given_signature, key, body)
-    return _read(key, key_id, body, message)
+    return _read(verify_signature(master_key, key_id, given_signature, key, body), body, message)
 
 
-def _read(key: Mapping, key_id: str, body: bytes, message: Record) -> Incoming:
+def _read(key: Mapping[str, Any], body: bytes, message: Record) -> Incoming:
+    """A message signed by the integration key `key` (its stored row), read; Refused says why not."""
     envelope, sale = read_pos_sale(body, key["province_code"])
-    return Incoming(envelope.province_code, key["integration_id"], key_id, sale,
+    return Incoming(envelope.province_code, key["integration_id"], key["key_id"], sale,
                     envelope.correlation_id or envelope.event_id, message)
 
 
@@ -401,12 +415,14 @@ async def ingest_records(db: Database, settings: SalesSettings, session: AsyncSe
                          records: Sequence[Record]) -> list[Rejection]:
     """The ingress batch handler: verify, deduplicate and record (or hold) signed POS messages in bulk;
     the refused ones are returned for the dead-letter topic."""
+    master_key = _master_key(settings)
     key_ids = [_header(record, KEY_ID_HEADER) for record in records]
     keys = await _keys(session, {key_id for key_id in key_ids if key_id})
-    incoming, rejections = [], []
+    incoming: list[Incoming] = []
+    rejections: list[Rejection] = []
     for record, key_id in zip(records, key_ids, strict=True):
         try:
-            incoming.append(_admit(settings.master_key(), keys.get(key_id), key_id,
+            incoming.append(_admit(master_key, keys.get(key_id) if key_id else None, key_id,
                                    _header(record, SIGNATURE_HEADER), record.value or b"", record))
         except Refused as refused:
             rejections.append(Rejection(record, refused.code, refused.reason))
@@ -435,7 +451,7 @@ async def ingest_http(db: Database, settings: SalesSettings, session: AsyncSessi
     (or held) or, if any is refused, none. Returns each item's outcome."""
     key = (await _keys(session, {key_id})).get(key_id) if key_id else None
     try:
-        verify_signature(settings.master_key(), key_id, given_signature, key, body)
+        key = verify_signature(_master_key(settings), key_id, given_signature, key, body)
         if key["province_code"] != province_code:
             raise Refused(Refusal.PROVINCE_MISMATCH, f"the key belongs to province {key['province_code']}")
         items = json.loads(body)
@@ -449,9 +465,9 @@ async def ingest_http(db: Database, settings: SalesSettings, session: AsyncSessi
     for index, item in enumerate(items):
         value = json.dumps(item, ensure_ascii=False).encode()
         message = Message(SALES_INGRESS, None, None, None, value,
-                          [(KEY_ID_HEADER, key_id.encode()), ("x-otop-received-via", b"http")])
+                          [(KEY_ID_HEADER, key["key_id"].encode()), ("x-otop-received-via", b"http")])
         try:
-            incoming.append(_read(key, key_id, value, message))
+            incoming.append(_read(key, value, message))
         except Refused as refused:
             errors.append((index, refused))
     if errors:
@@ -469,7 +485,7 @@ async def _settle(db: Database, session: AsyncSession, settings: SalesSettings, 
                   judged: Sequence[Judged]) -> list[str | Refused]:
     """Record the sales judged RECORD and hold those judged HOLD, in bulk. Each item's outcome:
     'recorded', 'duplicate' (stored before, or earlier in this batch), 'held', or its Refused."""
-    to_record = [(_pos_row(i, j.product), i.correlation_id)
+    to_record = [(_pos_row(i, j.known_product), i.correlation_id)
                  for i, j in zip(incoming, judged, strict=True) if j.verdict is Verdict.RECORD]
     inserted = await _store(db, session, to_record)
     held = [i for i, j in zip(incoming, judged, strict=True) if j.verdict is Verdict.HOLD]
@@ -485,7 +501,7 @@ async def _settle(db: Database, session: AsyncSession, settings: SalesSettings, 
             outcomes.append("held")
         else:
             outcomes.append("recorded" if inserted.pop(i.sale_id, None) else "duplicate")
-    await count_applied(session, INGRESS_GROUP, [i.message.partition for i, outcome in zip(incoming, outcomes)
+    await count_applied(session, INGRESS_GROUP, [i.message.partition for i, outcome in zip(incoming, outcomes, strict=True)
                                                  if outcome == "recorded"])
     return outcomes
 
@@ -542,7 +558,7 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
                                                f"{waiting} still unknown after {settings.sales_hold_max_s:g}s"),
                                        j.product, j.market_day)
         again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
-        recorded = await _store(db, session, [(_pos_row(i, j.product), i.correlation_id)
+        recorded = await _store(db, session, [(_pos_row(i, j.known_product), i.correlation_id)
                                               for i, j in zip(incoming, judged, strict=True)
                                               if j.verdict is Verdict.RECORD])
         await count_applied(session, INGRESS_GROUP, [i.message.partition for i in incoming if i.sale_id in recorded])
@@ -590,7 +606,7 @@ async def list_sales(session: AsyncSession, province_code: str, market_day_id: U
         where.append(s.c.market_day_id == market_day_id)
     if product_id:
         where.append(s.c.product_id == product_id)
-    total = await session.scalar(select(func.count()).select_from(s).where(*where))
+    total = await session.scalar(select(func.count()).select_from(s).where(*where)) or 0
     rows = await session.execute(select(s).where(*where).order_by(s.c.recorded_at, s.c.sale_id).limit(limit)
                                  .offset(offset))
     return total, [dict(r) for r in rows.mappings()]

@@ -46,7 +46,7 @@ class Refused(Exception):
 class Invalid(Exception):
     """Input that is well-formed but wrong, by field (the HTTP layer answers 422)."""
 
-    def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+    def __init__(self, errors: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
         super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
         self.errors = errors
 
@@ -122,7 +122,7 @@ class _Hours(Input):
     def _in_order(self) -> Self:
         if (self.starts_at is None) != (self.ends_at is None):
             raise ValueError("give both starts_at and ends_at, or neither")
-        if self.starts_at is not None and self.ends_at <= self.starts_at:
+        if self.starts_at is not None and self.ends_at is not None and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
 
@@ -268,7 +268,7 @@ class Candidate:
         return self.status == ProductStatus.ACTIVE and not self.producer_booked_that_day and producer_available(
             self.producer_available, self.unavailable_from, self.unavailable_until, day)
 
-    def priority(self) -> tuple:
+    def priority(self) -> tuple[bool, bool, bool, Decimal, int, str]:
         """Smaller first: see `propose`."""
         return (self.quadrant != Quadrant.D, self.star_level > 3, not self.nawatwithi, self.recent_sales_thb,
                 self.producer_recent_invitations, str(self.product_id))
@@ -404,8 +404,8 @@ def plan_progress(first_month: date, last_month: date, market_days_per_month: in
     """For each month of the plan: market days planned against scheduled, held and cancelled, and how many
     of the market days that go ahead reach the products target. Days outside the plan are ignored."""
     by_month: dict[date, list[DayFacts]] = {month: [] for month in months(first_month, last_month)}
-    for facts in sorted(days, key=lambda f: (f.day, str(f.market_day_id))):
-        by_month.get(facts.day.replace(day=1), []).append(facts)
+    for day_facts in sorted(days, key=lambda f: (f.day, str(f.market_day_id))):
+        by_month.get(day_facts.day.replace(day=1), []).append(day_facts)
     progress = []
     for month, facts in by_month.items():
         count = Counter(f.status for f in facts)

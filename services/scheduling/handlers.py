@@ -1,12 +1,13 @@
 """Scheduling use cases: change state and stage the matching events in one transaction; read models of
 the registry's and the sales service's events; queries. Rules live in domain.py."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import Date, Select, Table, and_, cast, func, or_, select, update
+from sqlalchemy import Date, Insert, Select, Table, Update, and_, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,9 +42,8 @@ from services.scheduling.domain import (
     recent_sales_period,
     thai_today,
 )
-from shared.batch import add_events
+from shared.batch import Rejection, add_events, claimed_events
 from shared.contracts.registry import ProducerState, ProductState
-from shared.batch import Rejection, claimed_events
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
     AttendanceRecorded,
@@ -115,7 +115,7 @@ async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
 # --- venues
 
 
-def _venue_event(row: dict, event_type: type[VenueRegistered]) -> VenueRegistered:
+def _venue_event(row: Mapping[Any, Any], event_type: type[VenueRegistered]) -> VenueRegistered:
     return event_type(venue_id=row["id"], **{k: row[k] for k in VenueIn.model_fields}, revision=row["revision"])
 
 
@@ -175,7 +175,7 @@ async def set_plan(db: Database, session: AsyncSession, province_code: str, plan
                                     P.c.last_month >= plan.first_month)
     values = plan.model_dump()
     if plan_id is None:
-        stmt = insert(P).values(id=uuid4(), province_code=province_code, revision=1, **values)
+        stmt: Insert | Update = insert(P).values(id=uuid4(), province_code=province_code, revision=1, **values)
     else:
         [before] = await plans(session, province_code, plan_id)
         others = others.where(P.c.id != plan_id)
@@ -387,7 +387,7 @@ async def _invite(db: Database, session: AsyncSession, province_code: str, marke
     return await _invitations(session, province_code, I.c.id.in_([row["id"] for row in rows]))
 
 
-def _invitation_event(event_type: type[InvitationSent], row: dict, **extra) -> InvitationSent:
+def _invitation_event(event_type: type[InvitationSent], row: Mapping[Any, Any], **extra: Any) -> InvitationSent:
     return event_type(invitation_id=row["id"], market_day_id=row["market_day_id"], product_id=row["product_id"],
                       producer_id=row["producer_id"], revision=row["revision"], **extra)
 

@@ -24,7 +24,8 @@ MIGRATION_LOCK_ID = 7201  # replicas starting together migrate one after the oth
 
 
 def service_metadata(service: str) -> MetaData:
-    return importlib.import_module(f"services.{service}.tables").metadata
+    metadata: MetaData = importlib.import_module(f"services.{service}.tables").metadata
+    return metadata
 
 
 def alembic_config(service: str, connection: Connection, metadata: MetaData) -> Config:

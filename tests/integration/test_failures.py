@@ -22,7 +22,13 @@ from services.registry.main import spec as registry_spec
 from shared.batch import BatchConsumer, claimed_events
 from shared.consumer import EventConsumer, InboxPruner
 from shared.contracts.registry import ProductRegistered
-from shared.db import APPLIED_EVENTS, DEAD_LETTER_ORIGINALS, add_reliability_tables, create_schema, make_engine
+from shared.db import (
+    APPLIED_EVENTS,
+    DEAD_LETTER_ORIGINALS,
+    add_reliability_tables,
+    create_schema,
+    make_engine,
+)
 from shared.events import envelope_for
 from shared.failures import is_transient
 from shared.kafka_admin import ensure_topics

@@ -19,7 +19,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from deploy.keycloak.admin import TokenRefused, client_credentials_grant, password_grant, refresh_grant
-from deploy.keycloak.realm import AUDIENCE, CLI_CLIENT, INTEGRATION_REALM, REALM, audience_mapper, province_mapper
+from deploy.keycloak.realm import (
+    AUDIENCE,
+    CLI_CLIENT,
+    INTEGRATION_REALM,
+    REALM,
+    audience_mapper,
+    province_mapper,
+)
 from services.registry.main import spec
 from services.sales.identity import client_representation
 from tests.conftest import bearer, forged, running_service, token_of

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from prometheus_client import REGISTRY
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Identity, Integer, MetaData, Table, Uuid, func, insert, select
 
 from shared.consumer import EventConsumer

@@ -64,9 +64,9 @@ SEED_TEXT = [
     "| ตลาดประชารัฐและแหล่งท่องเที่ยวจังหวัดสุพรรณบุรี | งบบุคลากรฯ |",
     "## ๓ ปัญหา / อุปสรรค / ข้อเสนอแนะ",
     "- ปัญหา / อุปสรรค",
-    *(f"- {n}) {text}" for n, (_, text) in zip("๑๒๓", PROBLEMS)),
+    *(f"- {n}) {text}" for n, (_, text) in zip("๑๒๓", PROBLEMS, strict=False)),
     "- ข้อเสนอแนะ",
-    *(f"- {n}) {text}" for n, (_, text) in zip("๑๒", RECOMMENDATIONS)),
+    *(f"- {n}) {text}" for n, (_, text) in zip("๑๒", RECOMMENDATIONS, strict=False)),
 ]
 
 

@@ -5,7 +5,14 @@ from decimal import Decimal
 from uuid import uuid4
 
 from services.monitoring.domain import Period
-from services.monitoring.report import MarketDayFacts, ReportData, build_national, build_report, document, to_markdown
+from services.monitoring.report import (
+    MarketDayFacts,
+    ReportData,
+    build_national,
+    build_report,
+    document,
+    to_markdown,
+)
 
 PLAN = {"id": uuid4(), "province_code": "72", "name": "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
         "first_month": date(2019, 6, 1), "last_month": date(2019, 9, 1), "market_days_per_month": 4,

@@ -67,7 +67,7 @@ async def test_valid_sales_dead_lettered_by_a_failure_are_replayed_once(running)
     assert "x-otop-signature" in shown["headers"]
     assert json.loads(shown["value"])["payload"]["integration_sale_id"] in ours
 
-    for attempt in range(2):  # the second replay must change nothing
+    for _ in range(2):  # the second replay must change nothing
         said = cli(running, "replay", "--topic", "otop.sales.ingress", "--reason", "failed", "--since",
                    before.isoformat())[1]
         assert "5 dead letter(s) replayed" in said

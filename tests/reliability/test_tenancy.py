@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import bearer, eventually
-from tests.reliability.support import DeadLetters, SERVICES, create_catalogue, openapi_of, scalar
+from tests.reliability.support import SERVICES, DeadLetters, create_catalogue, openapi_of, scalar
 from tests.sales.support import pos_body, pos_sale, publish_pos, signed
 
 pytestmark = pytest.mark.integration

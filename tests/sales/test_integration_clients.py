@@ -15,7 +15,16 @@ from services.sales.main import spec
 from shared.events import envelope_for
 from tests.conftest import running_service
 from tests.identity import accounts
-from tests.sales.support import OFFICER, market_day, pos_sale, product, publish, read_models_know, sales_env, signed
+from tests.sales.support import (
+    OFFICER,
+    market_day,
+    pos_sale,
+    product,
+    publish,
+    read_models_know,
+    sales_env,
+    signed,
+)
 
 pytestmark = pytest.mark.integration
 INGEST = "/provinces/72/integration/sales"

@@ -12,8 +12,17 @@ from services.scheduling.domain import LINK_MAX_DAYS, THAILAND, InvitationLink, 
 from services.scheduling.main import spec
 from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
 from tests.conftest import consume_from_now, running_service
-from tests.scheduling.support import COMMITTEE, OFFICER, OTHER_OFFICER, applied, market_day, producer, product, \
-    publish, venue
+from tests.scheduling.support import (
+    COMMITTEE,
+    OFFICER,
+    OTHER_OFFICER,
+    applied,
+    market_day,
+    producer,
+    product,
+    publish,
+    venue,
+)
 
 KEY = "invitation-link-test-key-0123456789abcdef"
 P = "/provinces/72"

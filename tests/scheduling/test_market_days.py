@@ -130,7 +130,7 @@ async def test_market_day_life_events_and_calendar_views(http, kafka):
     assert [d["id"] for d in ahead.json()] == [outside["id"], coming["id"]]
     assert (await http.get(f"{P}/market-days", params={"month": "2019-13"}, headers=OFFICER)).status_code == 422
     assert (await http.get(f"{P}/market-days", headers=OTHER_OFFICER)).status_code == 403
-    assert (await http.get(f"/provinces/10/market-days", headers=DEPARTMENT)).json() == []
+    assert (await http.get("/provinces/10/market-days", headers=DEPARTMENT)).json() == []
 
     progress = await http.get(f"{P}/plans/{plan['id']}/progress", headers=COMMITTEE)
     assert progress.status_code == 200, progress.text

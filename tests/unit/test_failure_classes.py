@@ -5,7 +5,12 @@ import time
 import asyncpg
 import pytest
 import sqlalchemy.exc
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError, RequestTimedOutError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    RequestTimedOutError,
+)
 
 from shared.failures import Backoff, Status, StillFailing, is_transient, until_done
 

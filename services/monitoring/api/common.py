@@ -14,6 +14,7 @@ from services.monitoring.handlers import Conflict, Forbidden, Invalid, NotFound
 from shared.auth import Principal, Role, current_principal
 from shared.service import Database, database
 
+
 class View(BaseModel):
     """What the API answers (rows may hold more than the view shows)."""
 
@@ -52,7 +53,7 @@ def month_filter(year: Annotated[Year | None, Query(description="CE or BE, e.g. 
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
             {"loc": ["query", "month" if month is None else "year"], "msg": "give year and month together",
              "type": "missing"}])
-    return Period.month(year, month) if year else None
+    return Period.month(year, month) if year and month else None
 
 
 MonthFilter = Annotated[Period | None, Depends(month_filter)]

@@ -30,8 +30,9 @@ class Evaluation(EvaluationIn, View):
     member_role: str
     submitted_by: str
     submitted_at: datetime
-    problems: list[Note]
-    suggestions: list[Note]
+    # answered with each note's id (the input's category is checked on the way in)
+    problems: list[Note]  # type: ignore[assignment]
+    suggestions: list[Note]  # type: ignore[assignment]
 
 
 class CompletenessItem(BaseModel):

@@ -7,7 +7,7 @@ as a file, `csv` one of its tables (`?table=`); `?digits=thai` writes its number
 digits (๐-๙)."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import PlainTextResponse, Response
@@ -58,7 +58,7 @@ DigitsQuery = Annotated[Digits, Query(description="thai: numbers and dates writt
 TableQuery = Annotated[str | None, Query(description="with format=csv: which table, e.g. sales_by_product "
                                                      "(province: " + ", ".join(table_names(False)) + "; national: "
                                                      + ", ".join(table_names(True)) + ")")]
-TEXT_RESPONSE = {200: {"content": {"text/markdown": {}, **{media: {} for media in FILES.values()}},
+TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/markdown": {}, **{media: {} for media in FILES.values()}},
                        "description": "The report (JSON, Markdown with ?format=text, or a file)"}}
 
 
@@ -79,6 +79,7 @@ def _file(report: ProvinceReport | NationalReport, answer_as: Format, table: str
         case Format.XLSX:
             return xlsx(report_tables(report), report.title, report.thai_digits)
         case Format.CSV:
+            assert table is not None  # _check_table made sure of it
             return csv_bytes(report_table(report, table), report.thai_digits)
     raise ValueError(answer_as)
 
@@ -88,7 +89,7 @@ def file_name(report: ProvinceReport | NationalReport, answer_as: Format, table:
     where = report.province_code if isinstance(report, ProvinceReport) else "national"
     p = report.period
     when = f"{p.year_be}-{p.month:02d}" if p.kind == "month" else f"{p.fiscal_year_be}-q{p.quarter}"
-    return "-".join(["otop-report", where, when, *([table] if answer_as is Format.CSV else [])]) + f".{answer_as}"
+    return "-".join(["otop-report", where, when, *([table] if table and answer_as is Format.CSV else [])]) + f".{answer_as}"
 
 
 async def _answer(report: ProvinceReport | NationalReport, answer_as: Format,

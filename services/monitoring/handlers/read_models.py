@@ -173,4 +173,4 @@ async def list_products(session: AsyncSession, province_code: str, limit: int, o
         select(tables.products).where(where).order_by(tables.products.c.registered_at, tables.products.c.id)
         .limit(limit).offset(offset)
     )
-    return total, [dict(r) for r in rows.mappings()]
+    return total or 0, [dict(r) for r in rows.mappings()]

@@ -118,7 +118,8 @@ async def province_report(session: AsyncSession, province_code: str, period: Per
     shown = {p for md_ in facts for p in md_.product_ids or ()}
     producers = {p for md_ in facts for p in md_.producer_ids or ()}
     pr = tables.producers
-    experienced = dict((await session.execute(select(pr.c.id, pr.c.experienced).where(pr.c.id.in_(producers)))).all())
+    experienced: dict[UUID, bool] = {row.id: row.experienced for row in await session.execute(
+        select(pr.c.id, pr.c.experienced).where(pr.c.id.in_(producers)))}
     return build_report(ReportData(
         province_code=province_code, period=period, as_of=as_of, due_days=due_days, thai_digits=thai_digits,
         activities=await activities(session, province_code, period),

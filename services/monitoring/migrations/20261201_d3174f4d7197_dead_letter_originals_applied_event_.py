@@ -5,17 +5,17 @@ Revises: 3b1f6c2d9a40
 Create Date: 2026-12-01 23:36:30.969765
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = 'd3174f4d7197'
-down_revision: Union[str, Sequence[str], None] = '3b1f6c2d9a40'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '3b1f6c2d9a40'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -305,8 +305,8 @@ def _results(data: ReportData, w: _Writer) -> ResultsSection:
     non_selling = sorted((ProductRef(**_product_ref(p, data.products)) for p in shown - sold), key=lambda p: p.name)
     producers = {p for md in data.market_days if md.status != MarketDayStatus.CANCELLED for p in md.producer_ids or ()}
     new_producers = sum(1 for p in producers if data.experienced.get(p) is False)
-    invitations = Counter()
-    declined = Counter()
+    invitations: Counter[str] = Counter()
+    declined: Counter[str] = Counter()  # by reason
     for row in data.invitations:
         invitations[row["status"]] += row["invitations"]
         if row["status"] == "declined":

@@ -54,7 +54,7 @@ def _amount(quantity: Decimal) -> int | Decimal:
 
 def _summary(report: ProvinceReport) -> Table:
     s, r = report.results.summary, report.results
-    rows = [
+    rows: list[list[Cell]] = [
         ["ตลาดที่จัดแล้ว", s.market_days_held, s.market_days_planned, "ครั้ง"],
         ["ตลาดที่ยกเลิก", s.market_days_cancelled, None, "ครั้ง"],
         ["ผลิตภัณฑ์เฉลี่ยต่อตลาด (เป้าหมายอย่างน้อย)", s.average_products_per_market, s.products_target_per_market,
@@ -152,8 +152,9 @@ def table_names(national: bool) -> list[str]:
 
 
 def report_table(report: ProvinceReport | NationalReport, name: str) -> Table:
-    tables = NATIONAL_TABLES if isinstance(report, NationalReport) else PROVINCE_TABLES
-    return tables[name](report)
+    if isinstance(report, NationalReport):
+        return NATIONAL_TABLES[name](report)
+    return PROVINCE_TABLES[name](report)
 
 
 def report_tables(report: ProvinceReport | NationalReport) -> list[Table]:

@@ -42,8 +42,8 @@ class Problem:
     msg: str
     type: str = "invalid"
 
-    def as_dict(self) -> dict:
-        found = {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"loc": list(self.loc), "msg": self.msg, "type": self.type}
         if self.loc[0] == "row":  # a row of an imported file: its number (as the spreadsheet shows it) and column
             found |= {"row": self.loc[1], "field": self.loc[2]}
         return found

@@ -5,7 +5,13 @@ from uuid import UUID
 from pydantic import Field
 
 from services.registry.domain.catalogue import AmphoeCode, TambonCode
-from shared.contracts.registry import MentoringGroupStatus, ProducerType, ProductCategory, ProductStatus, Quadrant
+from shared.contracts.registry import (
+    MentoringGroupStatus,
+    ProducerType,
+    ProductCategory,
+    ProductStatus,
+    Quadrant,
+)
 from shared.events import ProvinceCode
 from shared.inputs import Input
 

@@ -35,7 +35,7 @@ written; one bad row and nothing is imported.
 import csv
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,7 +87,9 @@ REQUIRED = ("name", "category", "star_level", "quadrant", "nawatwithi", "price_t
 PRODUCER_COLUMNS = {"producer_name": "name", **{f: f for f in PRODUCER_FIELDS if f != "name"}}
 STATUS_TH = {ProductStatus.ACTIVE: "จำหน่าย", ProductStatus.WITHDRAWN: "เลิกจำหน่าย"}
 BOOL_TH = {True: "ใช่", False: "ไม่ใช่"}
-LABELS = {"category": CATEGORY_TH, "producer_type": PRODUCER_TYPE_TH, "status": STATUS_TH,
+# A stored producer or product, by column name (SQLAlchemy's RowMapping).
+StoredRow = Mapping[Any, Any]
+LABELS: dict[str, dict[Any, str]] = {"category": CATEGORY_TH, "producer_type": PRODUCER_TYPE_TH, "status": STATUS_TH,
           "nawatwithi": BOOL_TH, "experienced": BOOL_TH}
 _WORDS = {"true": "true", "yes": "true", "y": "true", "1": "true", "มี": "true",
           "false": "false", "no": "false", "n": "false", "0": "false", "ไม่มี": "false"}
@@ -210,18 +212,19 @@ def _value(column: str, cell: str) -> str:
 class ImportPlan:
     """What an import writes: producers (id, new?, fields) and products (row, id, new?, fields)."""
 
-    producers: list[tuple[UUID, bool, dict]] = field(default_factory=list)
-    products: list[tuple[int, UUID, bool, dict]] = field(default_factory=list)
+    producers: list[tuple[UUID, bool, dict[str, Any]]] = field(default_factory=list)
+    products: list[tuple[int, UUID, bool, dict[str, Any]]] = field(default_factory=list)
 
 
-def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, dict], products: dict[UUID, dict]
+def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUID, StoredRow],
+                products: Mapping[UUID, StoredRow]
                 ) -> ImportPlan:
     """The writes that make the registry match `rows`, given the province's `producers` and the
     `products` the rows name (current fields by id). Refused with every problem of every row."""
     problems: list[Problem] = []
     by_name: dict[str, list[UUID]] = {}
-    for producer_id, current in producers.items():
-        by_name.setdefault(normalized_name(current["name"]), []).append(producer_id)
+    for producer_id, producer in producers.items():
+        by_name.setdefault(normalized_name(producer["name"]), []).append(producer_id)
 
     # Which producer each row names, and that producer's details from every row naming it.
     row_producer: dict[int, UUID | str | None] = {}
@@ -242,7 +245,7 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
     producer_ids: dict[UUID | str, UUID] = {}
     for key, (first_row, given) in details.items():
         current = producers.get(key) if isinstance(key, UUID) else None
-        values = {PRODUCER_COLUMNS[c]: v for c, v in given.items()}
+        values: dict[str, str | None] = {PRODUCER_COLUMNS[c]: v for c, v in given.items()}
         if "tambon_code" in values:
             values.setdefault("amphoe_code", None)  # a new tambon brings its own amphoe
         fields = _validated(ProducerFields, current, values, first_row, {f: c for c, f in PRODUCER_COLUMNS.items()},
@@ -250,8 +253,9 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
         if fields is not None:
             problems += location_problems(province_code, fields["amphoe_code"], fields["tambon_code"],
                                           at=("row", first_row))
-        producer_ids[key] = key if current else uuid4()
-        plan.producers.append((producer_ids[key], current is None, fields))
+        producer_ids[key] = key if isinstance(key, UUID) and current else uuid4()
+        if fields is not None:  # else a problem was found: nothing is planned
+            plan.producers.append((producer_ids[key], current is None, fields))
 
     seen: dict[UUID, int] = {}
     for row in rows:
@@ -260,7 +264,9 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
         product = {c: v for c, v in row.cells.items() if c in PRODUCT_FIELDS and c != "producer_id"}
         fields = _validated(NewProduct, current, product, row.number, {}, problems)
         key = row_producer[row.number]
-        if fields is not None and key is not None:
+        if fields is None:  # a problem was found: nothing is planned
+            continue
+        if key is not None:
             fields["producer_id"] = producer_ids[key]
         plan.products.append((row.number, product_id or uuid4(), current is None, fields))
     if problems:
@@ -268,7 +274,7 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
     return plan
 
 
-def _producer_key(row: SheetRow, producers: dict[UUID, dict], by_name: dict[str, list[UUID]],
+def _producer_key(row: SheetRow, producers: Mapping[UUID, StoredRow], by_name: dict[str, list[UUID]],
                   problems: list[Problem]) -> UUID | str | None:
     """The producer id a row names, the normalized name of a new producer, or None (no producer)."""
     if "producer_id" in row.cells:
@@ -289,12 +295,12 @@ def _producer_key(row: SheetRow, producers: dict[UUID, dict], by_name: dict[str,
     return matches[0] if matches else name
 
 
-def _product_id(row: SheetRow, products: dict[UUID, dict], seen: dict[UUID, int], problems: list[Problem]
+def _product_id(row: SheetRow, products: Mapping[UUID, StoredRow], seen: dict[UUID, int], problems: list[Problem]
                 ) -> UUID | None:
     if "product_id" not in row.cells:
         return None
     product_id = as_uuid(row.cells["product_id"])
-    if product_id not in products:
+    if product_id is None or product_id not in products:
         problems.append(Problem(("row", row.number, "product_id"), "no such product in this province", "unknown"))
         return None
     if product_id in seen:
@@ -310,8 +316,8 @@ def as_uuid(text: str) -> UUID | None:
         return None
 
 
-def _validated(model: type[BaseModel], current: dict | None, given: dict[str, str], row: int,
-               columns: dict[str, str], problems: list[Problem]) -> dict | None:
+def _validated(model: type[BaseModel], current: Mapping[str, Any] | None, given: Mapping[str, str | None], row: int,
+               columns: dict[str, str], problems: list[Problem]) -> dict[str, Any] | None:
     """`current` (or nothing) with the row's values, as `model` accepts it; else problems (None)."""
     base = {name: current[name] for name in model.model_fields if current and current.get(name) is not None}
     try:
@@ -326,7 +332,7 @@ def _validated(model: type[BaseModel], current: dict | None, given: dict[str, st
 # --- export
 
 
-def export_table(items: list[dict], lang: Lang) -> list[list]:
+def export_table(items: list[dict[str, Any]], lang: Lang) -> list[list[Any]]:
     """Header and rows in the import layout (`items`: products with their producer's columns)."""
     header = [HEADERS_TH[c] if lang is Lang.TH else c for c in COLUMNS]
     return [header, *([_export_value(c, item.get(c), lang) for c in COLUMNS] for item in items)]
@@ -344,14 +350,14 @@ def _export_value(column: str, value: Any, lang: Lang) -> Any:
     return str(value)
 
 
-def to_csv(table: list[list]) -> bytes:
+def to_csv(table: list[list[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel shows Thai; text that begins like a formula stays text."""
     out = io.StringIO(newline="")
     csv.writer(out).writerows([["" if v is None else str(csv_text(v)) for v in row] for row in table])
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(table: list[list]) -> bytes:
+def to_xlsx(table: list[list[Any]]) -> bytes:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("OTOP")
     for row in table:

@@ -5,17 +5,16 @@ Revises: 4e8e405a79de
 Create Date: 2026-12-01 23:24:39.556667
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '57b7d7fd4974'
-down_revision: Union[str, Sequence[str], None] = '4e8e405a79de'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '4e8e405a79de'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
