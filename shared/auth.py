@@ -20,11 +20,9 @@ import asyncio
 import base64
 import json
 import logging
-import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from hashlib import sha256
 from typing import Annotated, Any, Protocol
 
 import geothai
@@ -239,19 +237,6 @@ def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
         raise AccessRefused(f"the account has no valid province (DOPA code), it has {province!r}: "
                             "ask the department to set it")
     return Principal(subject=subject, role=role, province_code=province)
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def hash_secret(secret: str) -> str:
-    """Stored form of a high-entropy generated secret (never store the secret itself)."""
-    return sha256(secret.encode()).hexdigest()
-
-
-def secret_matches(secret: str, stored_hash: str) -> bool:
-    return secrets.compare_digest(hash_secret(secret), stored_hash)
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.routing import Match
@@ -29,6 +30,7 @@ from shared.asyncapi import asyncapi_document
 from shared.auth import TokenVerifier
 from shared.consumer import InboxPruner, ReliableConsumer
 from shared.db import make_engine
+from shared.errors import ServiceError
 from shared.events import Envelope, Payload
 from shared.failures import answer_503_while_unavailable, is_transient
 from shared.kafka_access import Grant, service_grants
@@ -94,6 +96,23 @@ class ServiceSpec:
             if consumer.topic not in self.consumes or not consumer.group_id.startswith(f"{self.name}."):
                 raise ValueError(f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
                                  f"consumes={self.consumes} and groups '{self.name}.*'")
+
+
+
+def answer_service_errors(app: FastAPI) -> None:
+    """The one place the use cases' errors (shared/errors.py) become HTTP answers: each with its status,
+    headers and `{"detail": ...}`, the body FastAPI gives an HTTPException. A write that lost a race to a
+    concurrent one (a unique or foreign key violation nobody handled) is a 409 to try again, never a 500."""
+
+    async def service_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ServiceError)
+        return JSONResponse({"detail": error.detail()}, status_code=error.status_code, headers=error.headers())
+
+    async def integrity_error(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "conflicts with a concurrent change; try again"}, status_code=409)
+
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(IntegrityError, integrity_error)
 
 
 # --- HTTP guards (issue 14, docs/security.md)
@@ -266,6 +285,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                                            if isinstance(route, APIRoute) and route.max_body_size])
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     answer_503_while_unavailable(app)
+    answer_service_errors(app)
     for router in spec.routers:
         app.include_router(router)
 

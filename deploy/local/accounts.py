@@ -8,7 +8,7 @@ from pathlib import Path
 from deploy.keycloak.admin import KeycloakAdmin
 from deploy.keycloak.realm import REALM
 from deploy.local.demo_data import PROVINCE
-from shared.auth import new_secret
+from shared.secrets import new_secret
 
 # The demo accounts: (username, realm role, province, first and last name, what they are). The department
 # user also manages users in Keycloak's admin console (docs/identity.md).

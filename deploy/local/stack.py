@@ -29,8 +29,8 @@ from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
-from shared.auth import new_secret
 from shared.kafka_client import kafka_env
+from shared.secrets import new_secret
 
 __all__ = ["SERVICES", "main"]
 

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from services.monitoring import thai
 from shared.contracts.registry import ProductCategory
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.errors import Conflict
 from shared.inputs import Input
 
 THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
@@ -294,15 +295,11 @@ def evaluation_state(status: str, day: date, first_submitted_on: date | None, to
     return EvaluationState.MISSING if today > due else EvaluationState.PENDING
 
 
-class EvaluationRefused(Exception):
-    """An evaluation that cannot be taken for this market day (the HTTP layer answers 409)."""
-
-
 def check_evaluable(status: str, day: date, today: date) -> None:
     if status == MarketDayStatus.CANCELLED:
-        raise EvaluationRefused("the market day was cancelled")
+        raise Conflict("the market day was cancelled")
     if status != MarketDayStatus.HELD and day > today:
-        raise EvaluationRefused(f"the market day ({day.isoformat()}) has not been held yet")
+        raise Conflict(f"the market day ({day.isoformat()}) has not been held yet")
 
 
 def products_shown(attended: int | None, evaluated: int | None) -> int | None:

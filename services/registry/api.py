@@ -6,7 +6,6 @@ names, prices), not producers' contacts nor mentoring groups.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -19,9 +18,7 @@ from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
     NewProduct,
-    NotFound,
     ProducerFields,
-    Refused,
     province_exists,
 )
 from services.registry.domain.mentoring import MentoringGroup
@@ -34,21 +31,11 @@ from services.registry.domain.search import (
 )
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.registry import ProductCategory
+from shared.errors import Forbidden, NotFound
 from shared.service import Database, database
 
-
-async def _problems_as_http() -> AsyncIterator[None]:
-    """Rule violations answer 422 with every problem; unknown ids 404."""
-    try:
-        yield
-    except Refused as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [p.as_dict() for p in exc.problems]) from exc
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-
-
-router = APIRouter(prefix="/provinces/{province_code}", dependencies=[Depends(_problems_as_http)])
-national = APIRouter(tags=["products"], dependencies=[Depends(_problems_as_http)])
+router = APIRouter(prefix="/provinces/{province_code}")
+national = APIRouter(tags=["products"])
 Db = Annotated[Database, Depends(database)]
 WRITE = (Role.DEPARTMENT, Role.PROVINCE_OFFICER)
 READ = (*WRITE, Role.COMMITTEE_MEMBER)
@@ -57,7 +44,7 @@ MAX_UPLOAD_BYTES = 8_000_000
 
 def _known_province(province_code: str = province_access(*WRITE)) -> str:
     if not province_exists(province_code):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no province {province_code} in the DOPA codes")
+        raise NotFound(f"no province {province_code} in the DOPA codes")
     return province_code
 
 
@@ -242,7 +229,7 @@ async def search_all_products(db: Db, search: Annotated[NationalProductSearch, Q
                               principal: Annotated[Principal, Depends(current_principal)]) -> dict:
     """The department's search across provinces (`province` narrows it)."""
     if principal.role is not Role.DEPARTMENT:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "national search is for the department")
+        raise Forbidden("national search is for the department")
     return await _read(db, handlers.list_products, search.province, search)
 
 

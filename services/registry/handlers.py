@@ -13,10 +13,9 @@ from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
     NewProduct,
-    NotFound,
     Problem,
+    Problems,
     ProducerFields,
-    Refused,
     location_problems,
 )
 from services.registry.domain.mentoring import MentoringGroup, Profile, membership_problems, suggest_groups
@@ -38,6 +37,7 @@ from shared.contracts.registry import (
     ProductStatus,
     ProductUpdated,
 )
+from shared.errors import NotFound
 from shared.events import Payload
 from shared.service import Database
 
@@ -110,7 +110,7 @@ async def _serialize(session: AsyncSession, purpose: str, province_code: str) ->
 
 def _check_location(province_code: str, fields: ProducerFields) -> None:
     if problems := location_problems(province_code, fields.amphoe_code, fields.tambon_code):
-        raise Refused(problems)
+        raise Problems(problems)
 
 
 async def register_producer(db: Database, session: AsyncSession, province_code: str, fields: ProducerFields) -> dict:
@@ -166,7 +166,7 @@ _product_view = select(
 async def _check_producer(session: AsyncSession, province_code: str, new: NewProduct) -> None:
     if new.producer_id and not await session.scalar(select(producers.c.id).where(
             producers.c.province_code == province_code, producers.c.id == new.producer_id)):
-        raise Refused([Problem(("body", "producer_id"), "no such producer in this province", "unknown_producer")])
+        raise Problems([Problem(("body", "producer_id"), "no such producer in this province", "unknown_producer")])
 
 
 async def register_product(db: Database, session: AsyncSession, province_code: str, new: NewProduct) -> dict:
@@ -229,7 +229,7 @@ async def export_products(session: AsyncSession, province_code: str, search: Pro
 
 async def import_products(db: Database, session: AsyncSession, province_code: str, rows: list[sheet.SheetRow]
                           ) -> dict:
-    """Every row, or nothing (Refused names each problem by row and column)."""
+    """Every row, or nothing (Problems names each problem by row and column)."""
     await _serialize(session, "import", province_code)
     known = {row["id"]: row for row in (await session.execute(
         select(producers).where(producers.c.province_code == province_code).with_for_update())).mappings()}
@@ -285,7 +285,7 @@ async def _check_members(session: AsyncSession, province_code: str, group: Mento
                          group_id: UUID | None = None) -> None:
     await _serialize(session, "mentoring", province_code)
     if problems := membership_problems(group, await _profiles(session, province_code), group_id):
-        raise Refused(problems)
+        raise Problems(problems)
 
 
 async def form_group(db: Database, session: AsyncSession, province_code: str, group: MentoringGroup) -> dict:

@@ -17,17 +17,14 @@ from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
     Correction,
-    CorrectionRefused,
-    CsvInvalid,
     NewSale,
-    Refusal,
     SaleBatch,
     TotalsBy,
     Void,
     parse_csv,
 )
-from services.sales.identity import IdentityUnavailable, IntegrationClients
-from services.sales.kafka_principals import IntegrationPrincipals, KafkaUnavailable, integration_principals
+from services.sales.identity import IntegrationClients
+from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel
 from shared.service import Database, database
@@ -99,13 +96,8 @@ class Totals(BaseModel):
 
 async def _record(db: Database, province_code: str, caller: Principal, sales: Sequence[NewSale],
                   locate: Callable[[int], list]) -> list[dict]:
-    try:
-        async with db.transaction() as session:
-            return await handlers.record_officer_sales(db, session, province_code, caller.subject, sales)
-    except handlers.SalesRefused as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": locate(index), "msg": refused.reason, "type": refused.code} for index, refused in exc.errors
-        ]) from exc
+    async with db.transaction() as session:
+        return await handlers.record_officer_sales(db, session, province_code, caller.subject, sales, locate)
 
 
 @router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=Sale)
@@ -128,10 +120,7 @@ async def upload_sales_csv(request: Request, db: Db, caller: Caller, province_co
     recorded, or none (422 naming each bad row by its line)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the file as text/csv")
-    try:
-        sales, lines = parse_csv(await request.body())
-    except CsvInvalid as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    sales, lines = parse_csv(await request.body())
     return {"sales": await _record(db, province_code, caller, sales, lambda i: ["csv", lines[i]])}
 
 
@@ -165,14 +154,14 @@ async def list_sales(
 @router.get("/sales/{sale_id}", response_model=Sale)
 async def get_sale(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        return _found(await handlers.get_sale(session, province_code, sale_id))
+        return await handlers.get_sale(session, province_code, sale_id)
 
 
 @router.get("/sales/{sale_id}/audit", response_model=list[AuditEntry])
 async def sale_audit(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> list[dict]:
     """Every correction and void of the sale: who, when, why, and the state before and after."""
     async with db.sessions() as session:
-        _found(await handlers.get_sale(session, province_code, sale_id))
+        await handlers.get_sale(session, province_code, sale_id)  # 404 for another province's or none
         return await handlers.audit_trail(session, province_code, sale_id)
 
 
@@ -180,28 +169,16 @@ async def sale_audit(sale_id: UUID, db: Db, province_code: str = province_access
 async def correct_sale(sale_id: UUID, correction: Correction, db: Db, caller: Caller,
                        province_code: str = province_access(*WRITE)) -> dict:
     """A new quantity and/or unit price, with the reason: the sale's revision goes up by one."""
-    try:
-        async with db.transaction() as session:
-            return _found(await handlers.correct_sale(db, session, province_code, sale_id, caller.subject, correction))
-    except CorrectionRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    async with db.transaction() as session:
+        return await handlers.correct_sale(db, session, province_code, sale_id, caller.subject, correction)
 
 
 @router.post("/sales/{sale_id}/void", response_model=Sale)
 async def void_sale(sale_id: UUID, void: Void, db: Db, caller: Caller,
                     province_code: str = province_access(*WRITE)) -> dict:
     """The sale no longer counts in any total; it stays, with the reason, in the audit trail."""
-    try:
-        async with db.transaction() as session:
-            return _found(await handlers.void_sale(db, session, province_code, sale_id, caller.subject, void.reason))
-    except CorrectionRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-
-
-def _found(sale: dict | None) -> dict:
-    if sale is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such sale in this province")
-    return sale
+    async with db.transaction() as session:
+        return await handlers.void_sale(db, session, province_code, sale_id, caller.subject, void.reason)
 
 
 # --- POS integrations: registration, keys, signed batches
@@ -267,12 +244,6 @@ def integration_clients(request: Request) -> IntegrationClients:
 Clients = Annotated[IntegrationClients, Depends(integration_clients)]
 
 
-def _unavailable(exc: IdentityUnavailable | KafkaUnavailable) -> HTTPException:
-    provider = "the identity provider" if isinstance(exc, IdentityUnavailable) else "Kafka"
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{provider} is unavailable, nothing was changed; "
-                         f"try again ({exc})", {"Retry-After": "10"})
-
-
 @router.post("/integrations", status_code=status.HTTP_201_CREATED, response_model=RegisteredIntegration,
              tags=["integrations"])
 async def register_integration(new: NewIntegration, db: Db, settings: Settings, clients: Clients,
@@ -281,11 +252,8 @@ async def register_integration(new: NewIntegration, db: Db, settings: Settings, 
     """Register a POS integration of the province. The response carries, once, its first signing key, its
     own client at the identity provider (for the bearer token of the HTTP ingress) and its Kafka
     credentials (for the ingress topic)."""
-    try:
-        return await handlers.register_integration(db, clients, principals, province_code, new.name,
-                                                   caller.subject, _master_key(settings))
-    except (IdentityUnavailable, KafkaUnavailable) as exc:
-        raise _unavailable(exc) from exc
+    return await handlers.register_integration(db, clients, principals, province_code, new.name, caller.subject,
+                                               _master_key(settings))
 
 
 @router.post("/integrations/{integration_id}/revoke", status_code=status.HTTP_204_NO_CONTENT, tags=["integrations"])
@@ -294,12 +262,7 @@ async def revoke_integration(integration_id: UUID, db: Db, clients: Clients, pri
     """The integration stops for good: its client is disabled (no new token), its Kafka principal deleted
     (writes refused within a second, logins at once), every key is revoked (its messages, held ones too,
     are dead-lettered as inactive_key), no new key is issued. Safe to repeat."""
-    try:
-        if not await handlers.revoke_integration(db, clients, principals, province_code, integration_id,
-                                                 caller.subject):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
-    except (IdentityUnavailable, KafkaUnavailable) as exc:
-        raise _unavailable(exc) from exc
+    await handlers.revoke_integration(db, clients, principals, province_code, integration_id, caller.subject)
 
 
 @router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
@@ -312,14 +275,8 @@ async def list_integrations(db: Db, province_code: str = province_access(*WRITE)
              tags=["integrations"])
 async def add_key(integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)) -> dict:
     """A new key (rotation): both keys work until the old one is revoked."""
-    try:
-        async with db.transaction() as session:
-            key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
-    except handlers.IntegrationRevoked as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    if key is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
-    return key
+    async with db.transaction() as session:
+        return await handlers.add_key(session, province_code, integration_id, _master_key(settings))
 
 
 @router.post("/integrations/{integration_id}/kafka-credentials", status_code=status.HTTP_201_CREATED,
@@ -328,15 +285,9 @@ async def new_kafka_password(integration_id: UUID, db: Db, principals: Principal
                              province_code: str = province_access(*WRITE)) -> dict:
     """A new Kafka password for the integration (rotation), shown once: the old one stops working for new
     connections at once."""
-    try:
-        async with db.sessions() as session:
-            if not await handlers.active_integration(session, province_code, integration_id):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
-        return {"integration_id": integration_id, **await principals.new_password(province_code, integration_id)}
-    except handlers.IntegrationRevoked as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except KafkaUnavailable as exc:
-        raise _unavailable(exc) from exc
+    async with db.sessions() as session:
+        await handlers.check_active_integration(session, province_code, integration_id)
+    return {"integration_id": integration_id, **await principals.new_password(province_code, integration_id)}
 
 
 @router.post("/integrations/{integration_id}/keys/{key_id}/revoke", status_code=status.HTTP_204_NO_CONTENT,
@@ -344,8 +295,7 @@ async def new_kafka_password(integration_id: UUID, db: Db, principals: Principal
 async def revoke_key(integration_id: UUID, key_id: str, db: Db, province_code: str = province_access(*WRITE)) -> None:
     """Messages signed with this key are refused from now on (dead-lettered as inactive_key)."""
     async with db.transaction() as session:
-        if not await handlers.revoke_key(session, province_code, integration_id, key_id):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such key of this integration")
+        await handlers.revoke_key(session, province_code, integration_id, key_id)
 
 
 class IngestOutcome(BaseModel):
@@ -357,10 +307,6 @@ class IngestOutcome(BaseModel):
 
 class IngestResult(BaseModel):
     results: list[IngestOutcome]
-
-
-SIGNATURE_REFUSALS = {Refusal.PROVINCE_MISMATCH: status.HTTP_403_FORBIDDEN,
-                      Refusal.MALFORMED: status.HTTP_422_UNPROCESSABLE_CONTENT}
 
 
 @router.post("/integration/sales", response_model=IngestResult, tags=["integrations"], max_body_size=MAX_UPLOAD_BYTES,
@@ -379,16 +325,8 @@ async def ingest_sales(
     integration's bearer token too. All items are recorded (or held), or none (422 naming each)."""
     _master_key(settings)
     body = await request.body()
-    try:
-        async with db.transaction() as session:
-            results = await handlers.ingest_http(db, settings, session, province_code, key_id, signature, body)
-    except handlers.IngressRefused as exc:
-        if exc.refused:
-            raise HTTPException(SIGNATURE_REFUSALS.get(exc.refused.code, status.HTTP_401_UNAUTHORIZED),
-                                {"code": exc.refused.code, "msg": exc.refused.reason}) from exc
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": ["body", index], "msg": refused.reason, "type": refused.code} for index, refused in exc.items
-        ]) from exc
+    async with db.transaction() as session:
+        results = await handlers.ingest_http(db, settings, session, province_code, key_id, signature, body)
     return {"results": results}
 
 

@@ -14,10 +14,11 @@ from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.auth import secret_matches
 from shared.contracts.sales import PosSale
 from shared.contracts.scheduling import MarketDayStatus
+from shared.errors import Conflict, Invalid, Refused
 from shared.events import Envelope, InvalidEvent, parse_event
+from shared.secrets import secret_matches
 
 KEY_ID_HEADER = "x-otop-key-id"
 SIGNATURE_HEADER = "x-otop-signature"
@@ -45,12 +46,6 @@ class Refusal(StrEnum):
     FOREIGN_REFERENCE = "foreign_reference"  # the product or market day belongs to another province
     MARKET_DAY_CANCELLED = "market_day_cancelled"
     UNKNOWN_REFERENCE = "unknown_reference"  # product or market day still unknown when the hold ran out
-
-
-class Refused(Exception):
-    def __init__(self, code: Refusal, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
 
 
 # --- integration keys and signatures
@@ -190,14 +185,10 @@ class Void(BaseModel):
     reason: StorableText
 
 
-class CorrectionRefused(Exception):
-    """A correction or void that cannot apply to the sale as it is (e.g. already voided)."""
-
-
 def corrected(sale: Mapping[str, Any], correction: Correction) -> dict[str, Any]:
     """The sale's new state after `correction`."""
     if sale["voided"]:
-        raise CorrectionRefused("a voided sale cannot be corrected")
+        raise Conflict("a voided sale cannot be corrected")
     quantity = correction.quantity if correction.quantity is not None else sale["quantity"]
     price = correction.unit_price_thb if correction.unit_price_thb is not None else sale["unit_price_thb"]
     return {**sale, "revision": sale["revision"] + 1, "quantity": quantity, "unit_price_thb": price,
@@ -206,7 +197,7 @@ def corrected(sale: Mapping[str, Any], correction: Correction) -> dict[str, Any]
 
 def voided(sale: Mapping[str, Any]) -> dict[str, Any]:
     if sale["voided"]:
-        raise CorrectionRefused("the sale is already voided")
+        raise Conflict("the sale is already voided")
     return {**sale, "revision": sale["revision"] + 1, "voided": True}
 
 
@@ -216,27 +207,19 @@ CSV_COLUMNS = ("product_id", "market_day_id", "quantity", "unit_price_thb", "sol
 CSV_MAX_ROWS = 5000
 
 
-class CsvInvalid(Exception):
-    """Row errors, FastAPI-shaped: {"loc": ["csv", line, column], "msg": ..., "type": ...}."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = errors
-
-
 def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
     """Sales from a CSV file (UTF-8, a header row naming CSV_COLUMNS; unit_price_thb and sold_at may
-    be left empty) and the line each came from; CsvInvalid lists every bad row."""
+    be left empty) and the line each came from; Invalid lists every bad row (loc: ["csv", line, column])."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CsvInvalid([{"loc": ["csv"], "msg": f"not UTF-8: {exc}", "type": "encoding"}]) from exc
+        raise Invalid([{"loc": ["csv"], "msg": f"not UTF-8: {exc}", "type": "encoding"}]) from exc
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in reader.fieldnames or []]
     absent = [c for c in CSV_COLUMNS[:3] if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if absent or unknown:
-        raise CsvInvalid([{"loc": ["csv", 1], "type": "header",
+        raise Invalid([{"loc": ["csv", 1], "type": "header",
                            "msg": f"header must name {', '.join(CSV_COLUMNS)}; missing {absent}, unknown {unknown}"}])
     reader.fieldnames = header
     sales: list[NewSale] = []
@@ -244,7 +227,7 @@ def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
     errors: list[dict[str, Any]] = []
     for count, row in enumerate(reader, start=1):
         if count > CSV_MAX_ROWS:
-            raise CsvInvalid([{"loc": ["csv"], "msg": f"at most {CSV_MAX_ROWS} rows", "type": "too_long"}])
+            raise Invalid([{"loc": ["csv"], "msg": f"at most {CSV_MAX_ROWS} rows", "type": "too_long"}])
         values = {k: v.strip() for k, v in row.items() if k is not None and v is not None and v.strip()}
         try:
             sales.append(NewSale.model_validate(values))
@@ -253,9 +236,9 @@ def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
             errors.extend({"loc": ["csv", reader.line_num, *err["loc"]], "msg": err["msg"], "type": err["type"]}
                           for err in exc.errors())
     if errors:
-        raise CsvInvalid(errors)
+        raise Invalid(errors)
     if not sales:
-        raise CsvInvalid([{"loc": ["csv"], "msg": "no rows", "type": "empty"}])
+        raise Invalid([{"loc": ["csv"], "msg": "no rows", "type": "empty"}])
     return sales, lines
 
 

@@ -5,7 +5,7 @@ import dataclasses
 import json
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -25,7 +25,6 @@ from services.sales.domain import (
     Correction,
     NewSale,
     Refusal,
-    Refused,
     TotalsBy,
     Verdict,
     amount_thb,
@@ -43,15 +42,16 @@ from services.sales.domain import (
 from services.sales.identity import IntegrationClients
 from services.sales.kafka_principals import IntegrationPrincipals
 from shared import faults
-from shared.auth import hash_secret
 from shared.batch import Rejection, add_events
 from shared.consumer import Record, count_applied, dead_letter
 from shared.contracts.registry import ProductState
 from shared.contracts.sales import PosSale, SaleChannel, SaleCorrected, SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import MarketDayState
 from shared.db import arrays, unnested
+from shared.errors import Conflict, Invalid, NotFound, Refused, field_error
 from shared.events import Envelope
 from shared.failures import Backoff, Status, until_done
+from shared.secrets import hash_secret
 from shared.service import Database
 from shared.topics import SALES_INGRESS
 
@@ -155,18 +155,11 @@ async def _store(db: Database, session: AsyncSession, rows: Sequence[tuple[dict,
     return inserted
 
 
-class SalesRefused(Exception):
-    """Sales that cannot be recorded, by their index in the request: nothing was written."""
-
-    def __init__(self, errors: list[tuple[int, Refused]]) -> None:
-        super().__init__(f"{len(errors)} sale(s) refused")
-        self.errors = errors
-
-
 async def record_officer_sales(db: Database, session: AsyncSession, province_code: str, actor: str,
-                               new_sales: Sequence[NewSale]) -> list[dict]:
-    """Record sales entered by an officer: all of them, or none (SalesRefused) if any names a product or
-    market day the service does not know in this province, or a cancelled market day."""
+                               new_sales: Sequence[NewSale], locate: Callable[[int], list[Any]]) -> list[dict]:
+    """Record sales entered by an officer: all of them, or none (Invalid, each refused sale at `locate(index)`
+    of the request) if any names a product or market day the service does not know in this province, or a
+    cancelled market day."""
     judged = await _judge(session, [(province_code, s.product_id, s.market_day_id) for s in new_sales])
     errors = []
     for index, (sale, verdict) in enumerate(zip(new_sales, judged, strict=True)):
@@ -176,7 +169,7 @@ async def record_officer_sales(db: Database, session: AsyncSession, province_cod
             errors.append((index, Refused(Refusal.UNKNOWN_REFERENCE, "unknown " + missing(
                 sale.product_id, verdict.product, sale.market_day_id, verdict.market_day))))
     if errors:
-        raise SalesRefused(errors)
+        raise Invalid([field_error(locate(index), refused.reason, refused.code) for index, refused in errors])
     now = datetime.now(UTC)
     rows = [_sale_row(sale_id=officer_sale_id(province_code, s.client_sale_id) if s.client_sale_id else uuid4(),
                       province_code=province_code, product=j.known_product, market_day_id=s.market_day_id,
@@ -196,19 +189,19 @@ async def record_officer_sales(db: Database, session: AsyncSession, province_cod
 
 
 async def correct_sale(db: Database, session: AsyncSession, province_code: str, sale_id: UUID, actor: str,
-                       correction: Correction) -> dict | None:
+                       correction: Correction) -> dict:
     sale = await _sale_for_update(session, province_code, sale_id)
     if sale is None:
-        return None
+        raise NotFound("no such sale in this province")
     return await _change(db, session, sale, corrected(sale, correction), "corrected", correction.reason, actor,
                          SaleCorrected)
 
 
 async def void_sale(db: Database, session: AsyncSession, province_code: str, sale_id: UUID, actor: str,
-                    reason: str) -> dict | None:
+                    reason: str) -> dict:
     sale = await _sale_for_update(session, province_code, sale_id)
     if sale is None:
-        return None
+        raise NotFound("no such sale in this province")
     return await _change(db, session, sale, voided(sale), "voided", reason, actor, SaleVoided)
 
 
@@ -241,10 +234,6 @@ def _state_json(sale: Mapping) -> dict:
 # --- integrations
 
 
-class IntegrationRevoked(Exception):
-    """The integration was revoked: it gets no new key and no new Kafka password."""
-
-
 async def register_integration(db: Database, clients: IntegrationClients, principals: IntegrationPrincipals,
                                province_code: str, name: str, actor: str, master_key: str) -> dict:
     """A new POS integration: its identity-provider client (for the HTTP ingress) and its Kafka principal
@@ -275,10 +264,10 @@ async def register_integration(db: Database, clients: IntegrationClients, princi
 
 
 async def revoke_integration(db: Database, clients: IntegrationClients, principals: IntegrationPrincipals,
-                             province_code: str, integration_id: UUID, actor: str) -> bool:
+                             province_code: str, integration_id: UUID, actor: str) -> None:
     """The integration stops for good: its client is disabled (no new token; tokens already issued expire
     within minutes) and its Kafka principal deleted (writes refused within a second), then its keys are
-    revoked and it is marked revoked. Idempotent; False if there is no such integration in the province. If
+    revoked and it is marked revoked. Idempotent; NotFound if there is no such integration in the province. If
     the identity provider or Kafka cannot be reached nothing is marked (IdentityUnavailable,
     KafkaUnavailable): a retry does it all."""
     integrations, keys = tables.integrations, tables.integration_keys
@@ -286,7 +275,7 @@ async def revoke_integration(db: Database, clients: IntegrationClients, principa
         known = await session.scalar(select(integrations.c.id).where(
             integrations.c.id == integration_id, integrations.c.province_code == province_code))
     if known is None:
-        return False
+        raise NotFound("no such integration in this province")
     await clients.set_enabled(province_code, integration_id, False)
     await principals.delete(province_code, integration_id)
     async with db.transaction() as session:
@@ -295,25 +284,22 @@ async def revoke_integration(db: Database, clients: IntegrationClients, principa
             revoked_by=func.coalesce(integrations.c.revoked_by, actor)))
         await session.execute(update(keys).where(keys.c.integration_id == integration_id).values(
             active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())))
-    return True
 
 
-async def active_integration(session: AsyncSession, province_code: str, integration_id: UUID) -> bool:
-    """True for an integration of the province that is not revoked; False if there is none;
-    IntegrationRevoked for a revoked one."""
+async def check_active_integration(session: AsyncSession, province_code: str, integration_id: UUID) -> None:
+    """NotFound unless the province has this integration; Conflict if it was revoked (it gets no new key and
+    no new Kafka password)."""
     found = (await session.execute(select(tables.integrations.c.revoked_at).where(
         tables.integrations.c.id == integration_id, tables.integrations.c.province_code == province_code))).first()
     if found is None:
-        return False
+        raise NotFound("no such integration in this province")
     if found.revoked_at is not None:
-        raise IntegrationRevoked(f"the integration was revoked at {found.revoked_at.isoformat()}")
-    return True
+        raise Conflict(f"the integration was revoked at {found.revoked_at.isoformat()}")
 
 
-async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict | None:
-    """A new key for an integration (rotation); None if there is no such integration in the province."""
-    if not await active_integration(session, province_code, integration_id):
-        return None
+async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict:
+    """A new key for an integration (rotation)."""
+    await check_active_integration(session, province_code, integration_id)
     return {"integration_id": integration_id, **await _issue_key(session, province_code, integration_id, master_key)}
 
 
@@ -326,12 +312,13 @@ async def _issue_key(session: AsyncSession, province_code: str, integration_id: 
     return {"key_id": key_id, "signing_key": key}
 
 
-async def revoke_key(session: AsyncSession, province_code: str, integration_id: UUID, key_id: str) -> bool:
+async def revoke_key(session: AsyncSession, province_code: str, integration_id: UUID, key_id: str) -> None:
     keys = tables.integration_keys
     revoked = await session.execute(update(keys).where(
         keys.c.key_id == key_id, keys.c.integration_id == integration_id, keys.c.province_code == province_code,
     ).values(active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now())).returning(keys.c.key_id))
-    return revoked.first() is not None
+    if revoked.first() is None:
+        raise NotFound("no such key of this integration")
 
 
 async def list_integrations(session: AsyncSession, province_code: str) -> list[dict]:
@@ -437,18 +424,24 @@ async def ingest_records(db: Database, settings: SalesSettings, session: AsyncSe
     return rejections
 
 
-class IngressRefused(Exception):
-    """An HTTP batch refused as a whole (its signature or province), or item by item: nothing written."""
+# How the HTTP ingress answers a batch refused as a whole (README: 401 for a bad or missing signature,
+# 403 for another province's key, 422 for a body that is not a JSON array of envelopes).
+BATCH_REFUSAL_STATUS: dict[str, int] = {Refusal.PROVINCE_MISMATCH: 403, Refusal.MALFORMED: 422}
 
-    def __init__(self, refused: Refused | None = None, items: list[tuple[int, Refused]] | None = None) -> None:
-        super().__init__(refused.reason if refused else f"{len(items or [])} item(s) refused")
-        self.refused, self.items = refused, items or []
+
+def _batch_refused(refused: Refused) -> Refused:
+    return Refused(refused.code, refused.reason, BATCH_REFUSAL_STATUS.get(refused.code, 401))
+
+
+def _items_refused(errors: Sequence[tuple[int, Refused]]) -> Invalid:
+    return Invalid([field_error(["body", index], refused.reason, refused.code) for index, refused in errors])
 
 
 async def ingest_http(db: Database, settings: SalesSettings, session: AsyncSession, province_code: str,
                       key_id: str | None, given_signature: str | None, body: bytes) -> list[dict]:
     """The HTTP form of the ingress: a signed JSON array of the same envelopes. All items are recorded
-    (or held) or, if any is refused, none. Returns each item's outcome."""
+    (or held) or, if any is refused, none (Refused for the whole batch, Invalid naming each item). Returns
+    each item's outcome."""
     key = (await _keys(session, {key_id})).get(key_id) if key_id else None
     try:
         key = verify_signature(_master_key(settings), key_id, given_signature, key, body)
@@ -458,9 +451,9 @@ async def ingest_http(db: Database, settings: SalesSettings, session: AsyncSessi
         if not isinstance(items, list) or not 1 <= len(items) <= 1000:
             raise Refused(Refusal.MALFORMED, "the body must be a JSON array of 1 to 1000 envelopes")
     except json.JSONDecodeError as exc:
-        raise IngressRefused(Refused(Refusal.MALFORMED, f"not JSON: {exc}")) from exc
+        raise _batch_refused(Refused(Refusal.MALFORMED, f"not JSON: {exc}")) from exc
     except Refused as refused:
-        raise IngressRefused(refused) from refused
+        raise _batch_refused(refused) from refused
     incoming, errors = [], []
     for index, item in enumerate(items):
         value = json.dumps(item, ensure_ascii=False).encode()
@@ -471,11 +464,11 @@ async def ingest_http(db: Database, settings: SalesSettings, session: AsyncSessi
         except Refused as refused:
             errors.append((index, refused))
     if errors:
-        raise IngressRefused(items=errors)
+        raise _items_refused(errors)
     judged = await _judge(session, [i.references for i in incoming])
     errors = [(index, j.verdict) for index, j in enumerate(judged) if isinstance(j.verdict, Refused)]
     if errors:
-        raise IngressRefused(items=errors)
+        raise _items_refused(errors)
     outcomes = await _settle(db, session, settings, incoming, judged)
     return [{"integration_sale_id": i.sale.integration_sale_id, "sale_id": i.sale_id, "status": outcome}
             for i, outcome in zip(incoming, outcomes, strict=True)]
@@ -592,10 +585,12 @@ async def retry_held_forever(db: Database, broker: KafkaBroker, settings: SalesS
 # --- queries
 
 
-async def get_sale(session: AsyncSession, province_code: str, sale_id: UUID) -> dict | None:
+async def get_sale(session: AsyncSession, province_code: str, sale_id: UUID) -> dict:
     row = (await session.execute(select(tables.sales).where(
         tables.sales.c.province_code == province_code, tables.sales.c.sale_id == sale_id))).mappings().first()
-    return dict(row) if row else None
+    if row is None:
+        raise NotFound("no such sale in this province")
+    return dict(row)
 
 
 async def list_sales(session: AsyncSession, province_code: str, market_day_id: UUID | None, product_id: UUID | None,

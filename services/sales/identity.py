@@ -15,10 +15,14 @@ from uuid import UUID
 import httpx
 
 from services.sales.config import SalesSettings
+from shared.errors import Unavailable
 
 
-class IdentityUnavailable(Exception):
+class IdentityUnavailable(Unavailable):
     """Keycloak could not be reached or refused the change: nothing was made (the caller may retry)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"the identity provider is unavailable, nothing was changed; try again ({why})")
 
 
 def client_id_for(province_code: str, integration_id: UUID) -> str:

@@ -6,7 +6,6 @@ members read their own province. The iCalendar feed `GET /provinces/{code}/calen
 purpose: it is publicity (the seed asks for more channels), subscribed to by calendar apps that cannot
 send a bearer token, and carries only what is published anyway (venue, day, hours, product names)."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -22,16 +21,13 @@ from services.scheduling.domain import (
     AttendanceIn,
     CancelIn,
     DeclineIn,
-    Invalid,
     InvitationLink,
     LineupAdd,
     LinkRefused,
     MarketDayIn,
     Month,
-    NotFound,
     PlanIn,
     Proposal,
-    Refused,
     RescheduleIn,
     VenueIn,
     month_end,
@@ -42,22 +38,8 @@ from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKin
 from shared.events import ProvinceCode
 from shared.service import Database, database
 
-
-async def _answers() -> AsyncIterator[None]:
-    """Domain verdicts as HTTP answers: 404 unknown, 409 conflicting with the current state, 422 bad fields."""
-    try:
-        yield
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except Refused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except Invalid as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": list(loc), "msg": msg, "type": "value_error"} for loc, msg in exc.errors]) from exc
-
-
-router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"], dependencies=[Depends(_answers)])
-public = APIRouter(prefix="/public/invitations", tags=["producers' links"], dependencies=[Depends(_answers)])
+router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"])
+public = APIRouter(prefix="/public/invitations", tags=["producers' links"])
 Db = Annotated[Database, Depends(database)]
 Caller = Annotated[Principal, Depends(current_principal)]
 Settings = Annotated[SchedulingSettings, Depends(scheduling_settings)]

@@ -21,6 +21,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from shared.contracts.registry import ProductStatus, Quadrant
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.errors import Conflict, Invalid
 from shared.inputs import Input
 
 THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
@@ -33,22 +34,6 @@ MAX_PRODUCTS_PER_PRODUCER = 3  # per market day, when products are proposed
 
 def thai_today(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(THAILAND).date()
-
-
-class NotFound(Exception):
-    """Nothing of that id in this province (the HTTP layer answers 404)."""
-
-
-class Refused(Exception):
-    """A request that conflicts with the current state (the HTTP layer answers 409)."""
-
-
-class Invalid(Exception):
-    """Input that is well-formed but wrong, by field (the HTTP layer answers 422)."""
-
-    def __init__(self, errors: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
-        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
-        self.errors = errors
 
 
 # --- what officers submit
@@ -90,7 +75,7 @@ class VenueIn(Input):
     def check_province(self, province_code: str) -> None:
         """DOPA codes nest: a district code starts with its province code."""
         if self.amphoe_code and not self.amphoe_code.startswith(province_code):
-            raise Invalid([(("body", "amphoe_code"), f"not a district of province {province_code}")])
+            raise Invalid.at(("body", "amphoe_code"), f"not a district of province {province_code}")
 
 
 class PlanIn(Input):
@@ -198,9 +183,9 @@ def check_change(status: MarketDayStatus, day: date, change: Change, today: date
         MarketDayStatus.CANCELLED: set(),
     }[status]
     if change not in allowed:
-        raise Refused(f"cannot {change.value} a {status.value} market day")
+        raise Conflict(f"cannot {change.value} a {status.value} market day")
     if change in (Change.HOLD, Change.ATTENDANCE) and day > today:
-        raise Refused(f"the market day ({day.isoformat()}) has not come yet")
+        raise Conflict(f"the market day ({day.isoformat()}) has not come yet")
 
 
 # --- invitations: one per product in a market day's lineup, sent to its producer
@@ -222,7 +207,7 @@ _NEXT = {
 
 def check_answer(current: InvitationStatus, new: InvitationStatus) -> None:
     if new not in _NEXT.get(current, set()):
-        raise Refused(f"an invitation that is {current.value} cannot become {new.value}")
+        raise Conflict(f"an invitation that is {current.value} cannot become {new.value}")
 
 
 # --- product selection

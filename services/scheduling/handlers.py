@@ -21,16 +21,13 @@ from services.scheduling.domain import (
     Change,
     DayFacts,
     DeclineIn,
-    Invalid,
     InvitationLink,
     InvitationStatus,
     LineupEntry,
     MarketDayIn,
     MonthProgress,
-    NotFound,
     PlanIn,
     Proposal,
-    Refused,
     RescheduleIn,
     VenueIn,
     check_answer,
@@ -61,6 +58,7 @@ from shared.contracts.scheduling import (
     VenueRegistered,
     VenueUpdated,
 )
+from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.events import Envelope
 from shared.service import Database
 
@@ -158,9 +156,9 @@ async def _usable_venue(session: AsyncSession, province_code: str, venue_id: UUI
     try:
         [venue] = await venues(session, province_code, venue_id)
     except NotFound as exc:
-        raise Invalid([(("body", "venue_id"), str(exc))]) from exc
+        raise Invalid.at(("body", "venue_id"), str(exc)) from exc
     if not venue["active"]:
-        raise Refused(f"the venue {venue['name']} is no longer in use")
+        raise Conflict(f"the venue {venue['name']} is no longer in use")
 
 
 # --- plans
@@ -185,10 +183,10 @@ async def set_plan(db: Database, session: AsyncSession, province_code: str, plan
             M.c.day.between(before["first_month"], month_end(before["last_month"])),
             or_(M.c.day < plan.first_month, M.c.day > month_end(plan.last_month))))
         if stranded:
-            raise Refused(f"{stranded} market day(s) of this plan would fall outside the new period")
+            raise Conflict(f"{stranded} market day(s) of this plan would fall outside the new period")
     overlapping = await session.scalar(others)
     if overlapping is not None:
-        raise Refused(f"the period overlaps the plan {overlapping!r}")
+        raise Conflict(f"the period overlaps the plan {overlapping!r}")
     row = (await session.execute(stmt.returning(P))).mappings().one()
     await db.add_event(session, PlanSet(plan_id=row["id"], revision=row["revision"], **values),
                        province_code=province_code)
@@ -262,7 +260,7 @@ async def _write_market_day(db: Database, session: AsyncSession, province_code: 
     try:
         market_day_id = await session.scalar(stmt.returning(M.c.id))
     except IntegrityError as exc:
-        raise Refused("the venue already has a market day on that day") from exc
+        raise Conflict("the venue already has a market day on that day") from exc
     state = await market_day(session, province_code, market_day_id)
     await db.add_event(session, event_type(market_day_id=market_day_id, **{
         k: state[k] for k in MarketDayState.model_fields if k != "market_day_id"}), province_code=province_code)
@@ -409,12 +407,12 @@ async def add_to_lineup(db: Database, session: AsyncSession, province_code: str,
     product = (await session.execute(select(tables.products).where(
         tables.products.c.province_code == province_code, tables.products.c.id == product_id))).mappings().first()
     if product is None:
-        raise Invalid([(("body", "product_id"), "no such product in this province (not yet heard from the registry)")])
+        raise Invalid.at(("body", "product_id"), "no such product in this province (not yet heard from the registry)")
     if product["status"] != "active":
-        raise Refused(f"the product {product['name']} is {product['status']}")
+        raise Conflict(f"the product {product['name']} is {product['status']}")
     if await session.scalar(select(func.count()).where(I.c.market_day_id == market_day_id, I.c.product_id == product_id,
                                                        I.c.status.in_(IN_LINEUP))):
-        raise Refused(f"the product {product['name']} is already in the lineup")
+        raise Conflict(f"the product {product['name']} is already in the lineup")
     [invitation] = await _invite(db, session, province_code, market_day_id, [(product_id, product["producer_id"])])
     return invitation
 
@@ -433,7 +431,7 @@ async def _answer(db: Database, session: AsyncSession, province_code: str, where
     row = (await session.execute(update(I).where(I.c.id == current["id"], I.c.revision == current["revision"]).values(
         status=new, revision=I.c.revision + 1, **(values or {})).returning(I))).mappings().first()
     if row is None:
-        raise Refused("the invitation changed meanwhile; try again")
+        raise Conflict("the invitation changed meanwhile; try again")
     await db.add_event(session, _invitation_event(event_type, row, **event_fields), province_code=province_code)
     [invitation] = await _invitations(session, province_code, I.c.id == row["id"])
     return invitation
@@ -497,7 +495,7 @@ async def record_attendance(db: Database, session: AsyncSession, province_code: 
     known = {row.id: row.producer_id for row in await session.execute(
         select(tables.products.c.id, tables.products.c.producer_id).where(
             tables.products.c.province_code == province_code, tables.products.c.id.in_(present.product_ids)))}
-    unknown = [(("body", "product_ids", i), "no such product in this province")
+    unknown = [field_error(("body", "product_ids", i), "no such product in this province")
                for i, product in enumerate(present.product_ids) if product not in known]
     if unknown:
         raise Invalid(unknown)

@@ -7,7 +7,6 @@ from pydantic import ValidationError
 
 from services.monitoring.domain import (
     ActivityIn,
-    EvaluationRefused,
     EvaluationState,
     IssueIn,
     Period,
@@ -16,6 +15,7 @@ from services.monitoring.domain import (
     planned_market_days,
     products_shown,
 )
+from shared.errors import Conflict
 
 DAY = date(2019, 6, 15)
 
@@ -63,9 +63,9 @@ def test_due_days_are_configurable():
 def test_only_held_or_past_market_days_can_be_evaluated():
     check_evaluable("held", DAY, DAY)
     check_evaluable("scheduled", DAY, DAY)  # today: the committee is there
-    with pytest.raises(EvaluationRefused, match="cancelled"):
+    with pytest.raises(Conflict, match="cancelled"):
         check_evaluable("cancelled", DAY, date(2019, 7, 1))
-    with pytest.raises(EvaluationRefused, match="not been held"):
+    with pytest.raises(Conflict, match="not been held"):
         check_evaluable("scheduled", DAY, date(2019, 6, 14))
 
 

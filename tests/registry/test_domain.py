@@ -14,8 +14,8 @@ from services.registry.domain.catalogue import (
     Availability,
     NewProduct,
     Problem,
+    Problems,
     ProducerFields,
-    Refused,
     location_problems,
     province_exists,
 )
@@ -100,7 +100,7 @@ def test_thai_headers_and_labels_are_read_as_codes_and_unknown_columns_ignored()
 
 
 def test_a_header_without_a_required_column_is_refused():
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(Problems) as caught:
         rows_of("name,category,star_level,quadrant,price_thb,price_thb\nx,food,1,D,1,1\n")
     assert {(p.loc, p.type) for p in caught.value.problems} == {
         (("row", 1, "nawatwithi"), "missing_column"), (("row", 1, "unit"), "missing_column"),
@@ -110,14 +110,14 @@ def test_a_header_without_a_required_column_is_refused():
 @pytest.mark.parametrize("data,content_type", [(b"PK\x03\x04garbage", sheet.XLSX_TYPE), (b"name\xff\xfc", "text/csv"),
                                                (b"", "text/csv")])
 def test_an_unreadable_file_is_refused_not_crashed_on(data, content_type):
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(Problems) as caught:
         sheet.sheet_rows(sheet.read_table(data, content_type))
     assert caught.value.problems[0].loc == ("file",)
 
 
 def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_read(monkeypatch):
     monkeypatch.setattr(sheet, "MAX_XLSX_UNPACKED_BYTES", 1000)
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(Problems) as caught:
         sheet.read_table(sheet.to_xlsx([["name"], *[["ข้าวตัง" * 10]] * 50]), sheet.XLSX_TYPE)
     assert [p.type for p in caught.value.problems] == ["too_large"]
 
@@ -205,7 +205,7 @@ def test_every_problem_of_every_row_is_reported_with_its_row_and_column():
         row(7, producer_id="not-an-id"),
         row(8, producer_name="ผู้ผลิตใหม่"),
     ]
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(Problems) as caught:
         sheet.plan_import("72", rows, producers, {})
     assert [(p.loc[1], p.loc[2], p.type) for p in caught.value.problems] == [
         (2, "star_level", "less_than_equal"), (2, "quadrant", "enum"),
@@ -222,7 +222,7 @@ def test_a_product_twice_in_a_file_is_refused():
     product_id = uuid4()
     current = {**PRODUCT, "star_level": 2, "nawatwithi": True, "price_thb": Decimal(45), "status": "active",
                "star_year": None, "producer_id": None}
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(Problems) as caught:
         sheet.plan_import("72", [row(2, product_id=str(product_id)), row(3, product_id=str(product_id))], {},
                           {product_id: current})
     assert [p.as_dict()["msg"] for p in caught.value.problems] == ["also on row 2"]

@@ -8,10 +8,7 @@ import pytest
 
 from services.sales.domain import (
     Correction,
-    CorrectionRefused,
-    CsvInvalid,
     Refusal,
-    Refused,
     Verdict,
     amount_thb,
     corrected,
@@ -25,8 +22,9 @@ from services.sales.domain import (
     verify_signature,
     voided,
 )
-from shared.auth import hash_secret
 from shared.contracts.scheduling import MarketDayStatus
+from shared.errors import Conflict, Invalid, Refused
+from shared.secrets import hash_secret
 from tests.sales.support import pos_body, pos_sale
 
 MASTER = "m" * 32
@@ -101,9 +99,9 @@ def test_corrections_and_voids():
     assert (fixed["revision"], fixed["amount_thb"], fixed["unit_price_thb"]) == (2, Decimal("135.00"), Decimal("45.00"))
     gone = voided(fixed)
     assert gone["voided"] and gone["revision"] == 3
-    with pytest.raises(CorrectionRefused):
+    with pytest.raises(Conflict):
         voided(gone)
-    with pytest.raises(CorrectionRefused):
+    with pytest.raises(Conflict):
         corrected(gone, Correction(unit_price_thb=Decimal("1"), reason="x"))
     with pytest.raises(ValueError):
         Correction(reason="nothing changes")
@@ -113,12 +111,12 @@ def test_csv_rows_and_their_line_numbers():
     product, day = uuid4(), uuid4()
     sales, lines = parse_csv(f"product_id,market_day_id,quantity\n{product},{day},2\n\n{product},{day},1.5\n".encode())
     assert [s.quantity for s in sales] == [Decimal("2"), Decimal("1.5")] and lines == [2, 4]
-    with pytest.raises(CsvInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         parse_csv(f"product_id,market_day_id,quantity,colour\n{product},{day},2,red\n".encode())
     assert bad.value.errors[0]["type"] == "header"
-    with pytest.raises(CsvInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         parse_csv(b"\xff\xfe")
     assert bad.value.errors[0]["type"] == "encoding"
-    with pytest.raises(CsvInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         parse_csv(b"product_id,market_day_id,quantity\n")
     assert bad.value.errors[0]["type"] == "empty"

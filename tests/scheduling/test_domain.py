@@ -14,12 +14,10 @@ from services.scheduling.domain import (
     Change,
     DayFacts,
     DeclineIn,
-    Invalid,
     InvitationStatus,
     LineupEntry,
     MarketDayIn,
     PlanIn,
-    Refused,
     VenueIn,
     check_answer,
     check_change,
@@ -32,6 +30,7 @@ from services.scheduling.domain import (
 )
 from services.scheduling.ical import CANCELLED_LABEL, market_days_ics
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.errors import Conflict, Invalid
 
 DAY = date(2019, 6, 15)
 
@@ -190,20 +189,20 @@ def test_market_day_changes():
     check_change(MarketDayStatus.SCHEDULED, date(2019, 6, 20), Change.RESCHEDULE, today)
     check_change(MarketDayStatus.SCHEDULED, DAY, Change.HOLD, today)
     check_change(MarketDayStatus.HELD, DAY, Change.ATTENDANCE, today)
-    with pytest.raises(Refused, match="has not come yet"):
+    with pytest.raises(Conflict, match="has not come yet"):
         check_change(MarketDayStatus.SCHEDULED, date(2019, 6, 20), Change.HOLD, today)
-    with pytest.raises(Refused, match="cannot cancel a held market day"):
+    with pytest.raises(Conflict, match="cannot cancel a held market day"):
         check_change(MarketDayStatus.HELD, DAY, Change.CANCEL, today)
-    with pytest.raises(Refused, match="cannot change the lineup of a cancelled market day"):
+    with pytest.raises(Conflict, match="cannot change the lineup of a cancelled market day"):
         check_change(MarketDayStatus.CANCELLED, DAY, Change.LINEUP, today)
 
 
 def test_invitation_answers():
     check_answer(InvitationStatus.SENT, InvitationStatus.ACCEPTED)
     check_answer(InvitationStatus.ACCEPTED, InvitationStatus.DECLINED)
-    with pytest.raises(Refused, match="declined cannot become accepted"):
+    with pytest.raises(Conflict, match="declined cannot become accepted"):
         check_answer(InvitationStatus.DECLINED, InvitationStatus.ACCEPTED)
-    with pytest.raises(Refused):
+    with pytest.raises(Conflict):
         check_answer(InvitationStatus.WITHDRAWN, InvitationStatus.DECLINED)
 
 

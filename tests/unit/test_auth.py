@@ -19,11 +19,9 @@ from shared.auth import (
     Principal,
     Role,
     TokenVerifier,
-    hash_secret,
-    new_secret,
     province_access,
-    secret_matches,
 )
+from shared.secrets import hash_secret, new_secret, secret_matches
 from tests.issuer import LocalIssuer, rsa_key
 
 POS_ISSUER = "https://login.otop.test/auth/realms/otop-integrations"

@@ -7,10 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from services.monitoring.api.common import READ, Caller, Db, MonthFilter, Settings, View, answering
+from services.monitoring.api.common import READ, Caller, Db, MonthFilter, Settings, View
 from services.monitoring.domain import EvaluationIn, EvaluationState, Period, thai_today
-from services.monitoring.handlers import NotFound, evaluations, reports
+from services.monitoring.handlers import evaluations, reports
 from shared.auth import Role, province_access
+from shared.errors import NotFound
 
 router = APIRouter(prefix="/provinces/{province_code}/evaluations", tags=["evaluations"])
 SUBMIT = (Role.COMMITTEE_MEMBER, Role.PROVINCE_OFFICER, Role.DEPARTMENT)
@@ -65,10 +66,9 @@ async def submit_evaluation(new: EvaluationIn, db: Db, caller: Caller, settings:
                             province_code: str = province_access(*SUBMIT)) -> dict:
     """A committee member's evaluation of a market day that was held (or whose day has passed); an officer
     may enter one for a member (member_id). Its problems and suggestions join the month's section ๓."""
-    with answering():
-        async with db.transaction() as session:
-            return await evaluations.submit(db, session, province_code, caller, new,
-                                            settings.monitoring_evaluation_due_days)
+    async with db.transaction() as session:
+        return await evaluations.submit(db, session, province_code, caller, new,
+                                        settings.monitoring_evaluation_due_days)
 
 
 @router.get("/completeness", response_model=Completeness)
@@ -94,10 +94,9 @@ async def list_evaluations(db: Db, period: MonthFilter, market_day_id: UUID | No
 
 @router.get("/{evaluation_id}", response_model=Evaluation)
 async def get_evaluation(evaluation_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    with answering():
-        async with db.sessions() as session:
-            found = await evaluations.listing(session, province_code, None, None, evaluation_id)
-            if not found:
-                raise NotFound("no such evaluation in this province")
-            return found[0]
+    async with db.sessions() as session:
+        found = await evaluations.listing(session, province_code, None, None, evaluation_id)
+        if not found:
+            raise NotFound("no such evaluation in this province")
+        return found[0]
 

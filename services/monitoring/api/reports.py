@@ -22,6 +22,7 @@ from services.monitoring.report.pdf import ThaiFontMissing, to_pdf
 from services.monitoring.report.sheets import csv_bytes, xlsx
 from services.monitoring.report.tables import report_table, report_tables, table_names
 from shared.auth import Role, province_access
+from shared.errors import Forbidden
 
 router = APIRouter(tags=["reports"])
 YearPath = Annotated[Year, Path(description="CE or BE, e.g. 2019 or 2562 (for a quarter: the fiscal year)")]
@@ -135,7 +136,7 @@ async def quarter_report(year: YearPath, quarter: QuarterPath, db: Db, settings:
 async def _national(db: Db, settings: Settings, caller: Caller, period: Period, answer_as: Format, digits: Digits,
                     table: str | None):
     if caller.role is not Role.DEPARTMENT:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the national report is for the department only")
+        raise Forbidden("the national report is for the department only")
     _check_table(answer_as, table, national=True)
     async with db.sessions() as session:
         report = await reports.national_report(session, period, thai_today(), settings.monitoring_evaluation_due_days,

@@ -17,10 +17,10 @@ from services.monitoring.domain import (
     evaluation_state,
     thai_today,
 )
-from services.monitoring.handlers import Conflict, Forbidden, Invalid, NotFound
 from services.monitoring.handlers.records import fetch, member_of, rows
 from shared.auth import Principal, Role
 from shared.contracts.monitoring import EvaluationSubmitted
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.service import Database
 
 SCORES = ("display", "variety", "customer_interest", "organisation")
@@ -36,10 +36,10 @@ async def _evaluator(session: AsyncSession, province_code: str, caller: Principa
             raise Forbidden("a committee member submits only their own evaluations")
         return member
     if member_id is None:
-        raise Invalid("member_id", "name the committee member whose evaluation this is")
+        raise Invalid.at(("body", "member_id"), "name the committee member whose evaluation this is")
     member = await fetch(session, tables.committee_members, province_code, member_id)
     if member is None:
-        raise Invalid("member_id", "no such committee member in this province")
+        raise Invalid.at(("body", "member_id"), "no such committee member in this province")
     return member
 
 

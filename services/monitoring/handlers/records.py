@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
 from services.monitoring.domain import CommitteeIn, IssueIn, MemberIn, Period
-from services.monitoring.handlers import Conflict, NotFound
+from shared.errors import Conflict, NotFound
 
 # --- the same four operations for every record
 

@@ -13,6 +13,7 @@ import geothai
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from shared.contracts.registry import ProducerType, ProductCategory, ProductStatus, Quadrant
+from shared.errors import Invalid
 from shared.events import ProvinceCode
 from shared.inputs import Input
 
@@ -49,16 +50,12 @@ class Problem:
         return found
 
 
-class Refused(Exception):
-    """Input that breaks a rule: answered 422 with every problem."""
+class Problems(Invalid):
+    """Input that breaks a rule: answered 422 with every problem (by row and column for an imported file)."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(p.msg for p in problems))
+        super().__init__([p.as_dict() for p in problems])
         self.problems = problems
-
-
-class NotFound(Exception):
-    """No such producer, product or group in this province: answered 404."""
 
 
 class ProducerFields(Input):

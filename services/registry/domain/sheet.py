@@ -53,8 +53,8 @@ from services.registry.domain.catalogue import (
     PRODUCT_FIELDS,
     NewProduct,
     Problem,
+    Problems,
     ProducerFields,
-    Refused,
     location_problems,
     normalized_name,
 )
@@ -118,19 +118,19 @@ def read_table(data: bytes, content_type: str) -> list[tuple[int, list[str]]]:
                 table.append((number, row))
                 cells += sum(1 for cell in row if cell)
             if len(table) > MAX_ROWS + 1:
-                raise Refused([Problem(("file",), f"at most {MAX_ROWS} rows a file", "too_long")])
+                raise Problems([Problem(("file",), f"at most {MAX_ROWS} rows a file", "too_long")])
             if cells > MAX_CELLS:
                 raise _too_large(f"more than {MAX_CELLS} cells with a value")
         return table
-    except Refused:
+    except Problems:
         raise
     except Exception as exc:  # whatever a malformed file makes the parser raise
         kind = "XLSX workbook" if content_type == XLSX_TYPE else "CSV file"
-        raise Refused([Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]) from exc
+        raise Problems([Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]) from exc
 
 
-def _too_large(why: str) -> Refused:
-    return Refused([Problem(("file",), f"the sheet is too large: {why}", "too_large")])
+def _too_large(why: str) -> Problems:
+    return Problems([Problem(("file",), f"the sheet is too large: {why}", "too_large")])
 
 
 def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
@@ -145,7 +145,7 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # an XLSX file is a zip: refuse a decompression bomb
         if sum(member.file_size for member in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
-            raise Refused([Problem(("file",), "the workbook unpacks to too much data", "too_large")])
+            raise Problems([Problem(("file",), "the workbook unpacks to too much data", "too_large")])
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
@@ -177,9 +177,9 @@ class SheetRow:
 
 
 def sheet_rows(table: list[tuple[int, list[str]]]) -> list[SheetRow]:
-    """The data rows, keyed by column; Refused if the header lacks a required column."""
+    """The data rows, keyed by column; Problems if the header lacks a required column."""
     if not table:
-        raise Refused([Problem(("file",), "the file is empty", "empty")])
+        raise Problems([Problem(("file",), "the file is empty", "empty")])
     header_number, header = table[0]
     columns = [_HEADER_NAMES.get(normalized_name(name)) for name in header]
     problems = [Problem(("row", header_number, column), "missing column", "missing_column")
@@ -187,9 +187,9 @@ def sheet_rows(table: list[tuple[int, list[str]]]) -> list[SheetRow]:
     problems += [Problem(("row", header_number, column), "column given twice", "duplicate_column")
                  for column in COLUMNS if columns.count(column) > 1]
     if problems:
-        raise Refused(problems)
+        raise Problems(problems)
     if len(table) == 1:
-        raise Refused([Problem(("file",), "no rows below the header", "empty")])
+        raise Problems([Problem(("file",), "no rows below the header", "empty")])
     return [SheetRow(number, {column: _value(column, cell) for column, cell in zip(columns, cells, strict=False)
                               if column and cell})
             for number, cells in table[1:]]
@@ -220,7 +220,7 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUI
                 products: Mapping[UUID, StoredRow]
                 ) -> ImportPlan:
     """The writes that make the registry match `rows`, given the province's `producers` and the
-    `products` the rows name (current fields by id). Refused with every problem of every row."""
+    `products` the rows name (current fields by id). Problems with every problem of every row."""
     problems: list[Problem] = []
     by_name: dict[str, list[UUID]] = {}
     for producer_id, producer in producers.items():
@@ -270,7 +270,7 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUI
             fields["producer_id"] = producer_ids[key]
         plan.products.append((row.number, product_id or uuid4(), current is None, fields))
     if problems:
-        raise Refused(sorted(problems, key=lambda p: p.loc[1] if p.loc[0] == "row" else 0))
+        raise Problems(sorted(problems, key=lambda p: p.loc[1] if p.loc[0] == "row" else 0))
     return plan
 
 
