@@ -22,15 +22,17 @@ async def fill(database_url: str, sales: int) -> None:
     db = await asyncpg.connect(database_url)
     try:
         days = await db.fetch("""
-            INSERT INTO market_days (id, revision, province_code, venue_id, venue_name, venue_kind, day, status)
+            INSERT INTO market_days (id, revision, province_code, venue_id, venue_name, venue_kind, day,
+                                     status)
             SELECT gen_random_uuid(), 1, code, gen_random_uuid(), 'ตลาด ' || n, 'pracharat_market',
                    DATE '2019-06-01' + (n * 3), 'held'
             FROM unnest($1::text[]) AS code, generate_series(1, $2) AS n
             RETURNING id, province_code""", codes, MARKET_DAYS_PER_PROVINCE)
         await db.execute("""
-            WITH days AS (SELECT * FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS d (id, province_code, k))
-            INSERT INTO sales (id, revision, province_code, market_day_id, product_id, quantity, unit_price_thb,
-                               amount_thb, voided, sold_at)
+            WITH days AS (SELECT * FROM unnest($2::uuid[], $3::text[])
+                          WITH ORDINALITY AS d (id, province_code, k))
+            INSERT INTO sales (id, revision, province_code, market_day_id, product_id, quantity,
+                               unit_price_thb, amount_thb, voided, sold_at)
             SELECT gen_random_uuid(), 1 + (i % 3), d.province_code, d.id,
                    ('00000000-0000-4000-8000-' || lpad(to_hex(i % 5000), 12, '0'))::uuid,
                    1 + i % 4, 45.50, (1 + i % 4) * 45.50, i % 50 = 0, TIMESTAMPTZ '2019-06-15 10:00+07'

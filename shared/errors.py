@@ -77,8 +77,8 @@ class Invalid(ServiceError):
     status_code = 422
 
     def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
-        super().__init__("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
-        self.errors = [dict(e) for e in errors]
+        super().__init__("; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in errors))
+        self.errors = [dict(error) for error in errors]
 
     @classmethod
     def at(cls, loc: Sequence[str | int], msg: str, type: str = "value_error") -> "Invalid":

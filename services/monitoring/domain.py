@@ -3,7 +3,7 @@ periods, and the rules of evaluation completeness and of counting market days an
 
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -12,24 +12,19 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from services.monitoring import thai
-from shared.contracts.registry import ProductCategory
-from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.contracts.scheduling import MarketDayStatus, VenueKind
 from shared.errors import Conflict
 from shared.inputs import Input
+from shared.thailand import be_year, ce_year
 
-THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 DEFAULT_PRODUCTS_PER_MARKET = 20  # the programme's floor when no plan says otherwise
 DEFAULT_COMMITTEE_NAME = "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile) ระดับจังหวัด"
-
-
-def thai_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(THAILAND).date()
 
 
 def _year(value: int) -> int:
     """A year as CE, given as CE (2000-2100) or BE (2543-2643)."""
     if 2000 <= value <= 2100 or 2543 <= value <= 2643:
-        return thai.ce_year(value)
+        return ce_year(value)
     raise ValueError("give a year CE (2000-2100) or BE (2543-2643)")
 
 
@@ -92,21 +87,6 @@ CATEGORY_LABELS: dict[IssueKind, dict[str, str]] = {
     },
 }
 
-PRODUCT_CATEGORY_LABELS: dict[str, str] = {
-    ProductCategory.FOOD: "อาหาร",
-    ProductCategory.BEVERAGE: "เครื่องดื่ม",
-    ProductCategory.TEXTILE: "ผ้าและเครื่องแต่งกาย",
-    ProductCategory.HOUSEWARE: "ของใช้ ของตกแต่ง ของที่ระลึก",
-    ProductCategory.HERBAL: "สมุนไพรที่ไม่ใช่อาหาร",
-}
-
-DECLINE_LABELS: dict[str, str] = {
-    DeclineReason.BUSY: "ติดภารกิจ",
-    DeclineReason.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
-    DeclineReason.WORRIED_ABOUT_SALES: "กังวลว่าจะจำหน่ายสินค้าไม่ได้",
-    DeclineReason.NO_RAW_MATERIAL: "ขาดวัตถุดิบ",
-    DeclineReason.OTHER: "อื่น ๆ",
-}
 
 
 def place_of(venue_kinds: set[str], province_name: str) -> str:
@@ -236,13 +216,13 @@ class Period:
     @classmethod
     def month(cls, year: int, month: int) -> "Period":
         """`year` CE or BE."""
-        year = thai.ce_year(year)
+        year = ce_year(year)
         return cls("month", date(year, month, 1), date(year, month, monthrange(year, month)[1]))
 
     @classmethod
     def fiscal_quarter(cls, fiscal_year: int, quarter: int) -> "Period":
         """`fiscal_year` CE or BE (2562 = 2019: October 2018 to September 2019)."""
-        first, last = thai.fiscal_quarter_months(thai.be_year(thai.ce_year(fiscal_year)), quarter)
+        first, last = thai.fiscal_quarter_months(be_year(ce_year(fiscal_year)), quarter)
         return cls("quarter", first, date(last.year, last.month, monthrange(last.year, last.month)[1]), quarter)
 
     @property
@@ -257,7 +237,8 @@ class Period:
         if self.kind == "month":
             return "เดือน" + thai.month_year(self.first_day.year, self.first_day.month, thai_digits)
         if self.kind == "days":
-            return f"{thai.long_date(self.first_day, thai_digits)} - {thai.long_date(self.last_day, thai_digits)}"
+            first, last = thai.long_date(self.first_day, thai_digits), thai.long_date(self.last_day, thai_digits)
+            return f"{first} - {last}"
         fiscal = thai.digits(f"ไตรมาส {self.quarter} ปีงบประมาณ {thai.fiscal_year(self.first_day)}", thai_digits)
         return f"{fiscal} ({thai.month_span(self.first_day, self.last_day, thai_digits)})"
 

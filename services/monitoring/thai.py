@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import geothai
 
-BE_OFFSET = 543
+from shared.thailand import BE_OFFSET, be_year
+
 _TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 _TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
@@ -19,15 +20,6 @@ def digits(text: str, thai: bool = True) -> str:
     """`text` with every digit written as a Thai digit (๐-๙), or with `thai` False as an Arabic one:
     a report is written in one style throughout, whatever was typed into its free-text fields."""
     return text.translate(_TO_THAI if thai else _TO_ARABIC)
-
-
-def be_year(ce_year: int) -> int:
-    return ce_year + BE_OFFSET
-
-
-def ce_year(year: int) -> int:
-    """A year given either way (2562 or 2019) as CE: years from 2400 on are read as BE."""
-    return year - BE_OFFSET if year >= 2400 else year
 
 
 def month_name(month: int, abbreviated: bool = False) -> str:
@@ -98,7 +90,8 @@ def quarter_span(first_month: date, last_month: date, thai: bool = True) -> str:
 
 def month_span(first_month: date, last_month: date, thai: bool = True) -> str:
     """e.g. มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒."""
-    return f"{month_year(first_month.year, first_month.month, thai)} - {month_year(last_month.year, last_month.month, thai)}"
+    first = month_year(first_month.year, first_month.month, thai)
+    return f"{first} - {month_year(last_month.year, last_month.month, thai)}"
 
 
 def province_name(province_code: str) -> str:

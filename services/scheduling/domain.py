@@ -11,7 +11,7 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
@@ -23,17 +23,13 @@ from shared.contracts.registry import ProductStatus, Quadrant
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
 from shared.errors import Conflict, Invalid
 from shared.inputs import Input
+from shared.thailand import THAILAND
 
-THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 DEFAULT_PLAN_NAME = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
 DEFAULT_MARKET_DAYS_PER_MONTH = 4  # the programme: four times a month
 DEFAULT_PRODUCTS_PER_MARKET_DAY = 20  # the programme: at least 20 products a market
 RECENT_DAYS = 90  # how far back sales count, and how far either way earlier invitations count
 MAX_PRODUCTS_PER_PRODUCER = 3  # per market day, when products are proposed
-
-
-def thai_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(THAILAND).date()
 
 
 # --- what officers submit

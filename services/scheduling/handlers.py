@@ -37,7 +37,6 @@ from services.scheduling.domain import (
     propose,
     recent_invitation_days,
     recent_sales_period,
-    thai_today,
 )
 from shared.batch import Rejection, add_events, claimed_events
 from shared.contracts.registry import ProducerState, ProductState
@@ -61,6 +60,7 @@ from shared.contracts.scheduling import (
 from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.events import Envelope
 from shared.service import Database
+from shared.thailand import thai_today
 
 V, P, M, I = tables.venues, tables.plans, tables.market_days, tables.invitations  # noqa: E741
 

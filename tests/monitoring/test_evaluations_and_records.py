@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.monitoring.domain import thai_today
 from services.monitoring.main import spec
 from shared.contracts.scheduling import MarketDayCancelled, MarketDayHeld, MarketDayScheduled
+from shared.thailand import thai_today
 from shared.topics import MONITORING_EVALUATIONS
 from tests.conftest import bearer, eventually, running_service
 from tests.integration.test_reliability import read_topic

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.monitoring import thai
+from shared import thailand
 
 
 def test_digits_both_ways():
@@ -15,8 +16,8 @@ def test_digits_both_ways():
 
 
 def test_buddhist_era_years():
-    assert thai.be_year(2019) == 2562
-    assert thai.ce_year(2562) == 2019 and thai.ce_year(2019) == 2019
+    assert thailand.be_year(2019) == 2562
+    assert thailand.ce_year(2562) == 2019 and thailand.ce_year(2019) == 2019
 
 
 def test_dates_and_times_as_thai_reports_write_them():

@@ -26,11 +26,11 @@ from services.scheduling.domain import (
     producer_available,
     propose,
     recent_sales_period,
-    thai_today,
 )
 from services.scheduling.ical import CANCELLED_LABEL, market_days_ics
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
 from shared.errors import Conflict, Invalid
+from shared.thailand import thai_today
 
 DAY = date(2019, 6, 15)
 

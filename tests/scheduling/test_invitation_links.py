@@ -8,8 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.scheduling.domain import LINK_MAX_DAYS, THAILAND, InvitationLink, LinkRefused, thai_today
+from services.scheduling.domain import LINK_MAX_DAYS, InvitationLink, LinkRefused
 from services.scheduling.main import spec
+from shared.thailand import THAILAND, thai_today
 from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
 from tests.conftest import consume_from_now, running_service
 from tests.scheduling.support import (

@@ -7,8 +7,8 @@ from uuid import uuid4
 import pytest
 from icalendar import Calendar
 
-from services.scheduling.domain import thai_today
 from services.scheduling.main import spec
+from shared.thailand import thai_today
 from shared.topics import SCHEDULING_MARKET_DAYS, SCHEDULING_PLANS, SCHEDULING_VENUES
 from tests.conftest import running_service
 from tests.scheduling.support import (

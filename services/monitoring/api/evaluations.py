@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from services.monitoring.api.common import READ, Caller, Db, MonthFilter, Settings, View
-from services.monitoring.domain import EvaluationIn, EvaluationState, Period, thai_today
+from services.monitoring.domain import EvaluationIn, EvaluationState, Period
 from services.monitoring.handlers import evaluations, reports
 from shared.auth import Role, province_access
 from shared.errors import NotFound
+from shared.thailand import thai_today
 
 router = APIRouter(prefix="/provinces/{province_code}/evaluations", tags=["evaluations"])
 SUBMIT = (Role.COMMITTEE_MEMBER, Role.PROVINCE_OFFICER, Role.DEPARTMENT)

@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.monitoring.api.common import READ, Caller, Db, Settings
-from services.monitoring.domain import Month, Period, Quarter, Year, thai_today
+from services.monitoring.domain import Month, Period, Quarter, Year
 from services.monitoring.handlers import reports
 from services.monitoring.report import NationalReport, ProvinceReport, document, to_markdown
 from services.monitoring.report.docx import to_docx
@@ -23,6 +23,7 @@ from services.monitoring.report.sheets import csv_bytes, xlsx
 from services.monitoring.report.tables import report_table, report_tables, table_names
 from shared.auth import Role, province_access
 from shared.errors import Forbidden
+from shared.thailand import thai_today
 
 router = APIRouter(tags=["reports"])
 YearPath = Annotated[Year, Path(description="CE or BE, e.g. 2019 or 2562 (for a quarter: the fiscal year)")]
@@ -88,8 +89,8 @@ def _file(report: ProvinceReport | NationalReport, answer_as: Format, table: str
 def file_name(report: ProvinceReport | NationalReport, answer_as: Format, table: str | None) -> str:
     """e.g. otop-report-72-2562-06.docx, otop-report-national-2562-q3-provinces.csv (Buddhist-Era periods)."""
     where = report.province_code if isinstance(report, ProvinceReport) else "national"
-    p = report.period
-    when = f"{p.year_be}-{p.month:02d}" if p.kind == "month" else f"{p.fiscal_year_be}-q{p.quarter}"
+    period = report.period
+    when = f"{period.year_be}-{period.month:02d}" if period.kind == "month" else f"{period.fiscal_year_be}-q{period.quarter}"
     return "-".join(["otop-report", where, when, *([table] if table and answer_as is Format.CSV else [])]) + f".{answer_as}"
 
 

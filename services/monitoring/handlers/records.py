@@ -60,7 +60,7 @@ def _not_found(table: Table) -> NotFound:
 
 
 async def rows(session: AsyncSession, table: Table, *where: ColumnElement, order: Sequence[ColumnElement]) -> list[dict]:
-    return [dict(r) for r in (await session.execute(select(table).where(*where).order_by(*order))).mappings()]
+    return [dict(row) for row in (await session.execute(select(table).where(*where).order_by(*order))).mappings()]
 
 
 # --- committees and members
@@ -68,12 +68,12 @@ async def rows(session: AsyncSession, table: Table, *where: ColumnElement, order
 
 async def committees(session: AsyncSession, province_code: str, committee_id: UUID | None = None) -> list[dict]:
     """The province's committees, each with its members."""
-    c, m = tables.committees, tables.committee_members
-    only = [c.c.id == committee_id] if committee_id else []
-    found_committees = await rows(session, c, c.c.province_code == province_code, *only,
-                                  order=[c.c.appointed_on, c.c.created_at])
-    members = await rows(session, m, m.c.province_code == province_code,
-                         m.c.committee_id.in_([row["id"] for row in found_committees]), order=[m.c.created_at, m.c.id])
+    committee_table, member_table = tables.committees, tables.committee_members
+    only = [committee_table.c.id == committee_id] if committee_id else []
+    found_committees = await rows(session, committee_table, committee_table.c.province_code == province_code, *only,
+                                  order=[committee_table.c.appointed_on, committee_table.c.created_at])
+    members = await rows(session, member_table, member_table.c.province_code == province_code,
+                         member_table.c.committee_id.in_([row["id"] for row in found_committees]), order=[member_table.c.created_at, member_table.c.id])
     for committee in found_committees:
         committee["members"] = [member for member in members if member["committee_id"] == committee["id"]]
     return found_committees
@@ -128,9 +128,9 @@ async def member_of(session: AsyncSession, province_code: str, account: str) -> 
 
 
 async def activities(session: AsyncSession, province_code: str, period: Period | None) -> list[dict]:
-    a = tables.activities
-    within = [a.c.held_on.between(period.first_day, period.last_day)] if period else []
-    return await rows(session, a, a.c.province_code == province_code, *within, order=[a.c.held_on, a.c.created_at])
+    activity = tables.activities
+    within = [activity.c.held_on.between(period.first_day, period.last_day)] if period else []
+    return await rows(session, activity, activity.c.province_code == province_code, *within, order=[activity.c.held_on, activity.c.created_at])
 
 
 def issue_values(new: IssueIn) -> dict:
@@ -142,8 +142,8 @@ def issue_view(row: dict) -> dict:
 
 
 async def issues(session: AsyncSession, province_code: str, period: Period | None, kind: str | None = None) -> list[dict]:
-    i = tables.issues
-    where = [i.c.province_code == province_code, *([i.c.month.between(period.first_day, period.last_day)] if period else []),
-             *([i.c.kind == kind] if kind else [])]
-    return await rows(session, i, *where, order=[i.c.month, i.c.created_at, i.c.id])
+    issue = tables.issues
+    where = [issue.c.province_code == province_code, *([issue.c.month.between(period.first_day, period.last_day)] if period else []),
+             *([issue.c.kind == kind] if kind else [])]
+    return await rows(session, issue, *where, order=[issue.c.month, issue.c.created_at, issue.c.id])
 

@@ -11,12 +11,9 @@ from uuid import UUID
 from services.monitoring import thai
 from services.monitoring.domain import (
     CATEGORY_LABELS,
-    DECLINE_LABELS,
     DEFAULT_COMMITTEE_NAME,
     DEFAULT_PRODUCTS_PER_MARKET,
-    PRODUCT_CATEGORY_LABELS,
     ROLE_LABELS,
-    THAILAND,
     CommitteeRole,
     EvaluationState,
     IssueKind,
@@ -54,6 +51,8 @@ from services.monitoring.report.model import (
     Scores,
 )
 from shared.contracts.scheduling import MarketDayStatus
+from shared.labels import DECLINE_REASON_TH, PRODUCT_CATEGORY_TH
+from shared.thailand import THAILAND, be_year
 
 BEST_SELLERS = 5
 NAMES_LISTED = 10  # in a sentence; the model lists them all
@@ -135,7 +134,7 @@ class _Writer:
 def report_period(period: Period, thai_digits: bool) -> ReportPeriod:
     return ReportPeriod(
         kind=period.kind, first_day=period.first_day, last_day=period.last_day,
-        year_be=thai.be_year(period.first_day.year),
+        year_be=be_year(period.first_day.year),
         month=period.first_day.month if period.kind == "month" else None,
         fiscal_year_be=thai.fiscal_year(period.first_day), quarter=period.quarter,
         label=period.label(thai_digits))
@@ -311,7 +310,7 @@ def _results(data: ReportData, w: _Writer) -> ResultsSection:
         invitations[row["status"]] += row["invitations"]
         if row["status"] == "declined":
             declined[row["reason"] or "other"] += row["invitations"]
-    declines = [DeclineCount(reason=reason, label=DECLINE_LABELS.get(reason, reason), invitations=n)
+    declines = [DeclineCount(reason=reason, label=DECLINE_REASON_TH.get(reason, reason), invitations=n)
                 for reason, n in declined.most_common()]
     best = [p for p in by_product if p.amount_thb > 0][:BEST_SELLERS]
     return ResultsSection(
@@ -333,7 +332,7 @@ def _by_category(products: Iterable[ProductSales]) -> list[SalesLine]:
         line[0] += p.sales
         line[1] += p.quantity
         line[2] += p.amount_thb
-    return sorted((SalesLine(key=category, label=PRODUCT_CATEGORY_LABELS.get(category, category), sales=n,
+    return sorted((SalesLine(key=category, label=PRODUCT_CATEGORY_TH.get(category, category), sales=n,
                              quantity=quantity, amount_thb=amount)
                    for category, (n, quantity, amount) in totals.items()), key=lambda line: -line.amount_thb)
 

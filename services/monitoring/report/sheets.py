@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from services.monitoring import thai
 from services.monitoring.report.tables import Cell, Code, Table
 from shared.spreadsheet import as_text, csv_text
+from shared.thailand import be_year
 
 NUMBER_FORMATS = {int: "#,##0", Decimal: "#,##0.00"}
 WIDEST_COLUMN = 60
@@ -24,7 +25,7 @@ def sheet_value(value: Cell, thai_digits: bool) -> str | int | Decimal | None:
     if isinstance(value, str):
         return thai.digits(value, thai_digits)
     if isinstance(value, date):  # day/month/BE year, as Thai offices write dates
-        return thai.digits(f"{value.day:02d}/{value.month:02d}/{thai.be_year(value.year)}", thai_digits)
+        return thai.digits(f"{value.day:02d}/{value.month:02d}/{be_year(value.year)}", thai_digits)
     return value  # a number, or None (an empty cell)
 
 

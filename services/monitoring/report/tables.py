@@ -8,8 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 from services.monitoring import thai
-from services.monitoring.domain import PRODUCT_CATEGORY_LABELS
 from services.monitoring.report.model import MarketSummary, NationalReport, ProvinceReport
+from shared.labels import MARKET_DAY_STATUS_TH, PRODUCT_CATEGORY_TH
 
 
 class Code(str):
@@ -27,7 +27,6 @@ class Table:
     rows: list[list[Cell]]
 
 
-STATUS_LABELS = {"held": "จัดแล้ว", "scheduled": "กำหนดจัด", "cancelled": "ยกเลิก"}
 EVALUATION_LABELS = {"on_time": "ประเมินแล้ว", "late": "ประเมินล่าช้า", "missing": "ยังไม่ประเมิน",
                      "pending": "รอประเมิน", "not_expected": "-"}
 MEETS_TARGET = {True: "ถึง", False: "ไม่ถึง", None: None}
@@ -53,20 +52,20 @@ def _amount(quantity: Decimal) -> int | Decimal:
 
 
 def _summary(report: ProvinceReport) -> Table:
-    s, r = report.results.summary, report.results
+    summary, results = report.results.summary, report.results
     rows: list[list[Cell]] = [
-        ["ตลาดที่จัดแล้ว", s.market_days_held, s.market_days_planned, "ครั้ง"],
-        ["ตลาดที่ยกเลิก", s.market_days_cancelled, None, "ครั้ง"],
-        ["ผลิตภัณฑ์เฉลี่ยต่อตลาด (เป้าหมายอย่างน้อย)", s.average_products_per_market, s.products_target_per_market,
+        ["ตลาดที่จัดแล้ว", summary.market_days_held, summary.market_days_planned, "ครั้ง"],
+        ["ตลาดที่ยกเลิก", summary.market_days_cancelled, None, "ครั้ง"],
+        ["ผลิตภัณฑ์เฉลี่ยต่อตลาด (เป้าหมายอย่างน้อย)", summary.average_products_per_market, summary.products_target_per_market,
          "ผลิตภัณฑ์/ตลาด"],
-        ["ตลาดที่ผลิตภัณฑ์ถึงเป้าหมาย", s.markets_meeting_target, s.markets_counted, "ตลาด"],
-        ["ผู้ผลิต/ผู้ประกอบการเข้าร่วม", s.producers_taking_part, None, "ราย"],
-        ["ผู้ผลิต/ผู้ประกอบการรายใหม่", r.new_producers_taking_part, None, "ราย"],
-        ["ผลิตภัณฑ์เข้าร่วม", s.products_taking_part, None, "รายการ"],
-        ["ลูกค้า (ประมาณ)", s.customers_estimate, None, "คน"],
-        ["รายการขาย", s.sales, None, "รายการ"],
-        ["ยอดจำหน่ายรวม", s.sales_thb, None, "บาท"],
-        ["ประเมินผลตลาดแล้ว", s.evaluations_on_time + s.evaluations_late, s.evaluations_expected, "ครั้ง"],
+        ["ตลาดที่ผลิตภัณฑ์ถึงเป้าหมาย", summary.markets_meeting_target, summary.markets_counted, "ตลาด"],
+        ["ผู้ผลิต/ผู้ประกอบการเข้าร่วม", summary.producers_taking_part, None, "ราย"],
+        ["ผู้ผลิต/ผู้ประกอบการรายใหม่", results.new_producers_taking_part, None, "ราย"],
+        ["ผลิตภัณฑ์เข้าร่วม", summary.products_taking_part, None, "รายการ"],
+        ["ลูกค้า (ประมาณ)", summary.customers_estimate, None, "คน"],
+        ["รายการขาย", summary.sales, None, "รายการ"],
+        ["ยอดจำหน่ายรวม", summary.sales_thb, None, "บาท"],
+        ["ประเมินผลตลาดแล้ว", summary.evaluations_on_time + summary.evaluations_late, summary.evaluations_expected, "ครั้ง"],
     ]
     return Table("summary", "สรุปผลการดำเนินงาน", ["รายการ", "ผล", "แผน/เป้าหมาย", "หน่วย"], rows)
 
@@ -81,21 +80,21 @@ def _markets(report: ProvinceReport) -> Table:
     return Table("markets", "ผลการจัดตลาดแต่ละครั้ง", [
         "วันที่", "สถานที่", "สถานะ", "ผลิตภัณฑ์", "ถึงเป้าหมาย", "ผู้ผลิต", "ลูกค้า (ประมาณ)", "รายการขาย",
         "ยอดจำหน่าย (บาท)", "การประเมิน"], [
-        [m.day, m.venue_name, STATUS_LABELS.get(m.status, m.status), m.products_shown, MEETS_TARGET[m.meets_target],
-         m.producers, m.customers_estimate, m.sales, m.sales_thb, EVALUATION_LABELS.get(m.evaluation, m.evaluation)]
-        for m in report.results.markets])
+        [market.day, market.venue_name, MARKET_DAY_STATUS_TH.get(market.status, market.status), market.products_shown, MEETS_TARGET[market.meets_target],
+         market.producers, market.customers_estimate, market.sales, market.sales_thb, EVALUATION_LABELS.get(market.evaluation, market.evaluation)]
+        for market in report.results.markets])
 
 
 def _sales_by_category(report: ProvinceReport) -> Table:
     return Table("sales_by_category", "ยอดจำหน่ายตามประเภทผลิตภัณฑ์", ["ประเภท", "รายการขาย", "ยอดจำหน่าย (บาท)"],
-                 [[c.label, c.sales, c.amount_thb] for c in report.results.sales_by_category])
+                 [[category.label, category.sales, category.amount_thb] for category in report.results.sales_by_category])
 
 
 PRODUCT_HEADERS = ["ผลิตภัณฑ์", "ผู้ผลิต", "ประเภท"]
 
 
 def _category(category: str) -> str | None:
-    return PRODUCT_CATEGORY_LABELS.get(category)  # None ("-") for a product not heard of yet
+    return PRODUCT_CATEGORY_TH.get(category)  # None ("-") for a product not heard of yet
 
 
 def _sales_by_product(report: ProvinceReport) -> Table:

@@ -16,22 +16,10 @@ from shared.contracts.registry import ProducerType, ProductCategory, ProductStat
 from shared.errors import Invalid
 from shared.events import ProvinceCode
 from shared.inputs import Input
+from shared.thailand import BE_OFFSET
 
-BE_OFFSET = 543  # Buddhist Era year = Common Era year + 543 (2562 = 2019)
 FIRST_STAR_YEAR = 2546  # OTOP Product Champion star grading began in 2546 (2003)
 AmphoeCode = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$", description="DOPA district (amphoe) code, e.g. 7201")]
-CATEGORY_TH = {
-    ProductCategory.FOOD: "อาหาร",
-    ProductCategory.BEVERAGE: "เครื่องดื่ม",
-    ProductCategory.TEXTILE: "ผ้าและเครื่องแต่งกาย",
-    ProductCategory.HOUSEWARE: "ของใช้ ของตกแต่ง ของที่ระลึก",
-    ProductCategory.HERBAL: "สมุนไพรที่ไม่ใช่อาหาร",
-}
-PRODUCER_TYPE_TH = {
-    ProducerType.COMMUNITY_GROUP: "กลุ่มผู้ผลิตชุมชน",
-    ProducerType.SINGLE_OWNER: "ผู้ผลิตชุมชนที่เป็นเจ้าของรายเดียว",
-    ProducerType.SME: "วิสาหกิจขนาดกลางและขนาดย่อม",
-}
 TambonCode = Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$", description="DOPA subdistrict (tambon) code, e.g. 720101")]
 
 

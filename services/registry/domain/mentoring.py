@@ -12,9 +12,10 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from services.registry.domain.catalogue import CATEGORY_TH, Problem
+from services.registry.domain.catalogue import Problem
 from shared.contracts.registry import MentoringGroupStatus, ProductCategory
 from shared.inputs import Input
+from shared.labels import PRODUCT_CATEGORY_TH
 
 
 class MentoringGroup(Input):
@@ -104,7 +105,7 @@ def suggest_groups(profiles: list[Profile]) -> tuple[list[Suggestion], list[tupl
             load[mentor.producer_id] += 1
             placed.add(mentee.producer_id)
             suggestion = suggestions.setdefault((category, mentor.producer_id), Suggestion(
-                f"กลุ่มพี่เลี้ยง{CATEGORY_TH[category]} {mentor.name}", category, [mentor.producer_id]))
+                f"กลุ่มพี่เลี้ยง{PRODUCT_CATEGORY_TH[category]} {mentor.name}", category, [mentor.producer_id]))
             suggestion.mentee_ids.append(mentee.producer_id)
     unmatched = [(producer, category) for producer, category in unmatched if producer not in placed]
     return list(suggestions.values()), unmatched

@@ -47,9 +47,7 @@ import openpyxl
 from pydantic import BaseModel, ValidationError
 
 from services.registry.domain.catalogue import (
-    CATEGORY_TH,
     PRODUCER_FIELDS,
-    PRODUCER_TYPE_TH,
     PRODUCT_FIELDS,
     NewProduct,
     Problem,
@@ -58,7 +56,7 @@ from services.registry.domain.catalogue import (
     location_problems,
     normalized_name,
 )
-from shared.contracts.registry import ProductStatus
+from shared.labels import PRODUCER_TYPE_TH, PRODUCT_CATEGORY_TH, PRODUCT_STATUS_TH
 from shared.spreadsheet import csv_text, from_csv_text, text_row
 
 MAX_ROWS = 5000  # rows with a value, the header included
@@ -85,11 +83,10 @@ COLUMNS = tuple(HEADERS_TH)
 REQUIRED = ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb", "unit")
 # Producer columns and the ProducerFields field each fills.
 PRODUCER_COLUMNS = {"producer_name": "name", **{f: f for f in PRODUCER_FIELDS if f != "name"}}
-STATUS_TH = {ProductStatus.ACTIVE: "จำหน่าย", ProductStatus.WITHDRAWN: "เลิกจำหน่าย"}
 BOOL_TH = {True: "ใช่", False: "ไม่ใช่"}
 # A stored producer or product, by column name (SQLAlchemy's RowMapping).
 StoredRow = Mapping[Any, Any]
-LABELS: dict[str, dict[Any, str]] = {"category": CATEGORY_TH, "producer_type": PRODUCER_TYPE_TH, "status": STATUS_TH,
+LABELS: dict[str, dict[Any, str]] = {"category": PRODUCT_CATEGORY_TH, "producer_type": PRODUCER_TYPE_TH, "status": PRODUCT_STATUS_TH,
           "nawatwithi": BOOL_TH, "experienced": BOOL_TH}
 _WORDS = {"true": "true", "yes": "true", "y": "true", "1": "true", "มี": "true",
           "false": "false", "no": "false", "n": "false", "0": "false", "ไม่มี": "false"}
