@@ -35,7 +35,9 @@ from pydantic import BaseModel, model_validator
 from shared.events import ProvinceCode
 
 log = logging.getLogger(__name__)
-ALGORITHM = "RS256"  # the only one accepted: never "none", never HMAC (which would take a public key as secret)
+ALGORITHM = (
+    "RS256"  # the only one accepted: never "none", never HMAC (which would take a public key as secret)
+)
 
 
 class Role(StrEnum):
@@ -118,8 +120,11 @@ class Jwks:
                 log.warning("could not fetch the signing keys at %s: %s", self.url, exc)
                 return
             # Keycloak also publishes an encryption key (use "enc", alg RSA-OAEP): signature keys only.
-            self._keys = {k.key_id: k.key for k in keys
-                          if k.key_id and k.public_key_use in (None, "sig") and k.algorithm_name == ALGORITHM}
+            self._keys = {
+                k.key_id: k.key
+                for k in keys
+                if k.key_id and k.public_key_use in (None, "sig") and k.algorithm_name == ALGORITHM
+            }
 
 
 @dataclass
@@ -159,12 +164,21 @@ class TokenVerifier:
     @classmethod
     def from_settings(cls, settings: OidcSettings) -> "TokenVerifier":
         http = httpx.AsyncClient(timeout=10)
-        trusted = [TrustedIssuer(settings.oidc_issuer, Jwks(settings.oidc_jwks_url or _jwks_url(settings.oidc_issuer),
-                                                             http), PEOPLE_ROLES, "preferred_username")]
+        trusted = [
+            TrustedIssuer(
+                settings.oidc_issuer,
+                Jwks(settings.oidc_jwks_url or _jwks_url(settings.oidc_issuer), http),
+                PEOPLE_ROLES,
+                "preferred_username",
+            )
+        ]
         if settings.oidc_integration_issuer:
             jwks = settings.oidc_integration_jwks_url or _jwks_url(settings.oidc_integration_issuer)
-            trusted.append(TrustedIssuer(settings.oidc_integration_issuer, Jwks(jwks, http),
-                                         frozenset({Role.INTEGRATION}), "azp"))
+            trusted.append(
+                TrustedIssuer(
+                    settings.oidc_integration_issuer, Jwks(jwks, http), frozenset({Role.INTEGRATION}), "azp"
+                )
+            )
         return cls({t.issuer: t for t in trusted}, settings.oidc_audience, settings.oidc_clock_skew_s, http)
 
     async def aclose(self) -> None:
@@ -178,13 +192,24 @@ class TokenVerifier:
         kid = str(header.get("kid"))
         # Usually the key id is a cached key's, whose issuer then must be the token's (checked below). Else
         # the token's claimed issuer says whose keys to fetch again: an untrusted one makes no fetch at all.
-        trusted = next((t for t in self.issuers.values() if t.jwks.has(kid)), None) or self._claimed_issuer(token)
+        trusted = next((t for t in self.issuers.values() if t.jwks.has(kid)), None) or self._claimed_issuer(
+            token
+        )
         key = await trusted.jwks.key(kid)
         if key is None:
-            raise InvalidToken(f"token signed with a key {trusted.issuer} does not publish (kid {header.get('kid')!r})")
+            raise InvalidToken(
+                f"token signed with a key {trusted.issuer} does not publish (kid {header.get('kid')!r})"
+            )
         try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=trusted.issuer,
-                                leeway=self.leeway_s, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=trusted.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"invalid token: {exc}") from exc
         if claims.get("typ", "Bearer") != "Bearer":
@@ -224,8 +249,10 @@ def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
     granted = realm_access.get("roles", []) if isinstance(realm_access, dict) else []
     roles = {role for role in trusted.roles if role.value in granted}
     if len(roles) != 1:
-        raise AccessRefused(f"the account needs exactly one of the roles {sorted(trusted.roles)}, it has "
-                            f"{sorted(roles) or 'none'}: ask the department to fix it")
+        raise AccessRefused(
+            f"the account needs exactly one of the roles {sorted(trusted.roles)}, it has "
+            f"{sorted(roles) or 'none'}: ask the department to fix it"
+        )
     [role] = roles
     subject = claims.get(trusted.subject_claim)
     if not isinstance(subject, str) or not subject:
@@ -234,8 +261,10 @@ def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
         return Principal(subject=subject, role=role)  # a province attribute, if any, narrows nothing
     province = claims.get("province")
     if not isinstance(province, str) or geothai.province(province) is None:
-        raise AccessRefused(f"the account has no valid province (DOPA code), it has {province!r}: "
-                            "ask the department to set it")
+        raise AccessRefused(
+            f"the account has no valid province (DOPA code), it has {province!r}: "
+            "ask the department to set it"
+        )
     return Principal(subject=subject, role=role, province_code=province)
 
 
@@ -245,15 +274,20 @@ _bearer = HTTPBearer(auto_error=False)
 def _unauthorized(description: str) -> HTTPException:
     # Parts of the description come from the token: printable ASCII only in the header, and short.
     quoted = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in description[:300])
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, description,
-                         {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'})
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        description,
+        {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'},
+    )
 
 
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"}
+        )
     try:
         verifier: TokenVerifier = request.app.state.token_verifier
         return await verifier.verify(credentials.credentials)

@@ -2,7 +2,8 @@
 
 The guarantees are those of shared/consumer.py: offsets are committed only after the batch's writes
 committed (and its refused records were dead-lettered); a batch interrupted by shutdown commits
-nothing and comes again; a transient failure is retried, never dead-lettered. Because a batch can come again, the handler is idempotent by its own
+nothing and comes again; a transient failure is retried, never dead-lettered. Because a batch can come again,
+the handler is idempotent by its own
 business keys (e.g. `INSERT ... ON CONFLICT DO NOTHING`), not by the inbox.
 """
 
@@ -34,9 +35,14 @@ class Rejection:
     reason: str
 
 
-async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, records: Sequence[ConsumerRecord],
-                         wanted: type[Wanted], usual: type[Payload] | None = None,
-                         ) -> tuple[list[tuple[Envelope, Wanted]], list[Rejection]]:
+async def claimed_events(
+    session: AsyncSession,
+    inbox: Table,
+    consumer: str,
+    records: Sequence[ConsumerRecord],
+    wanted: type[Wanted],
+    usual: type[Payload] | None = None,
+) -> tuple[list[tuple[Envelope, Wanted]], list[Rejection]]:
     """A batch's records read as events and claimed in `consumer`'s inbox, in the batch's transaction:
     the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
     Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
@@ -99,8 +105,12 @@ class BatchConsumer(ReliableConsumer):
         self._committed = committed
 
     def subscriber_options(self) -> dict[str, Any]:
-        return {"batch": True, "max_records": self._max_records, "batch_timeout_ms": self._batch_timeout_ms,
-                "decoder": _undecoded}
+        return {
+            "batch": True,
+            "max_records": self._max_records,
+            "batch_timeout_ms": self._batch_timeout_ms,
+            "decoder": _undecoded,
+        }
 
     async def handle(self, message: KafkaMessage) -> None:
         records = tuple(message.raw_message)
@@ -127,12 +137,20 @@ class BatchConsumer(ReliableConsumer):
 
         first = records[0]
         attempts, error = await self._retrying(
-            apply, f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}",
-            give_back_at)
+            apply,
+            f"{self.group_id} on {len(records)} record(s) from "
+            f"{first.topic}[{first.partition}]@{first.offset}",
+            give_back_at,
+        )
         if error is None:
             for rejection in rejections:
-                await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1,
-                                        give_back_at=give_back_at)
+                await self._dead_letter(
+                    rejection.record,
+                    rejection.reason,
+                    code=rejection.code,
+                    attempts=1,
+                    give_back_at=give_back_at,
+                )
             self._count(first, "batched", len(records) - len(rejections))
         elif len(records) == 1:
             reason, code = failure_reason(error)
@@ -140,18 +158,37 @@ class BatchConsumer(ReliableConsumer):
         return error is not None
 
 
-async def add_events(session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *,
-                     source: str) -> list[Envelope]:
+async def add_events(
+    session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *, source: str
+) -> list[Envelope]:
     """The bulk form of shared.outbox.add_event: stage many events, each (payload, province_code,
     correlation_id), in the caller's transaction with one statement. The envelopes are typed (their
     payload is the model: shared.events.typed_envelope), the JSON staged is the same."""
-    envelopes = [envelope_for(payload, province_code=province, source=source,
-                              correlation_id=correlation or current_correlation_id.get(), typed=True)
-                 for payload, province, correlation in events]
+    envelopes = [
+        envelope_for(
+            payload,
+            province_code=province,
+            source=source,
+            correlation_id=correlation or current_correlation_id.get(),
+            typed=True,
+        )
+        for payload, province, correlation in events
+    ]
     if envelopes:
         columns = ["event_id", "topic", "key", "value"]
-        await session.execute(insert(outbox).from_select(columns, unnested(outbox, columns)), arrays((
-            {"event_id": envelope.event_id, "topic": payload.topic, "key": payload.key(),
-             "value": envelope.model_dump_json().encode()}
-            for envelope, (payload, _, _) in zip(envelopes, events, strict=True)), columns))
+        await session.execute(
+            insert(outbox).from_select(columns, unnested(outbox, columns)),
+            arrays(
+                (
+                    {
+                        "event_id": envelope.event_id,
+                        "topic": payload.topic,
+                        "key": payload.key(),
+                        "value": envelope.model_dump_json().encode(),
+                    }
+                    for envelope, (payload, _, _) in zip(envelopes, events, strict=True)
+                ),
+                columns,
+            ),
+        )
     return envelopes

@@ -36,7 +36,9 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def add_reliability_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -106,8 +108,16 @@ def unnested(table: Table, columns: Sequence[str]) -> Select[Any]:
     column (parameters: `arrays`). Unlike a multi-row VALUES, whose SQL changes with every row count
     (so PostgreSQL parses and plans it anew) and which SQLAlchemy builds parameter by parameter, this
     is one statement, prepared once, whose arrays asyncpg encodes in C."""
-    return select(func.unnest(*(cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type))
-                                for name in columns)).table_valued(*columns).render_derived())
+    return select(
+        func.unnest(
+            *(
+                cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type))
+                for name in columns
+            )
+        )
+        .table_valued(*columns)
+        .render_derived()
+    )
 
 
 def arrays(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:

@@ -75,7 +75,12 @@ def registered_contracts() -> dict[tuple[str, int], type[Payload]]:
 
 
 def envelope_for(
-    payload: Payload, *, province_code: str, source: str, correlation_id: UUID | None = None, typed: bool = False
+    payload: Payload,
+    *,
+    province_code: str,
+    source: str,
+    correlation_id: UUID | None = None,
+    typed: bool = False,
 ) -> Envelope:
     """The envelope of a new event. `typed`: with the payload model itself in place of its dict
     (`typed_envelope`), which serializes to the same JSON without the dict in between."""

@@ -25,5 +25,7 @@ DECLINE_REASON_TH: dict[str, str] = {
     DeclineReason.OTHER: "อื่น ๆ",
 }
 MARKET_DAY_STATUS_TH: dict[str, str] = {
-    MarketDayStatus.HELD: "จัดแล้ว", MarketDayStatus.SCHEDULED: "กำหนดจัด", MarketDayStatus.CANCELLED: "ยกเลิก",
+    MarketDayStatus.HELD: "จัดแล้ว",
+    MarketDayStatus.SCHEDULED: "กำหนดจัด",
+    MarketDayStatus.CANCELLED: "ยกเลิก",
 }

@@ -64,10 +64,19 @@ class Database:
         self.relay.wake()
 
     async def add_event(
-        self, session: AsyncSession, payload: Payload, *, province_code: str, correlation_id: UUID | None = None
+        self,
+        session: AsyncSession,
+        payload: Payload,
+        *,
+        province_code: str,
+        correlation_id: UUID | None = None,
     ) -> Envelope:
         return await add_event(
-            session, self.outbox, payload, province_code=province_code, source=self.source,
+            session,
+            self.outbox,
+            payload,
+            province_code=province_code,
+            source=self.source,
             correlation_id=correlation_id,
         )
 
@@ -87,16 +96,18 @@ class ServiceSpec:
     provisions_integrations: bool = False
 
     def kafka_grants(self) -> list[Grant]:
-        return service_grants(self.name, self.produces, self.consumes,
-                              provisions_integrations=self.provisions_integrations)
+        return service_grants(
+            self.name, self.produces, self.consumes, provisions_integrations=self.provisions_integrations
+        )
 
     def check_consumers(self, consumers: Sequence[ReliableConsumer]) -> None:
         """Every consumer reads a declared topic in a group of this service's (its ACLs allow no other)."""
         for consumer in consumers:
             if consumer.topic not in self.consumes or not consumer.group_id.startswith(f"{self.name}."):
-                raise ValueError(f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
-                                 f"consumes={self.consumes} and groups '{self.name}.*'")
-
+                raise ValueError(
+                    f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
+                    f"consumes={self.consumes} and groups '{self.name}.*'"
+                )
 
 
 def answer_service_errors(app: FastAPI) -> None:
@@ -106,7 +117,9 @@ def answer_service_errors(app: FastAPI) -> None:
 
     async def service_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ServiceError)
-        return JSONResponse({"detail": error.detail()}, status_code=error.status_code, headers=error.headers())
+        return JSONResponse(
+            {"detail": error.detail()}, status_code=error.status_code, headers=error.headers()
+        )
 
     async def integrity_error(request: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": "conflicts with a concurrent change; try again"}, status_code=409)
@@ -178,7 +191,9 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-        await JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, 413)(scope, receive, send)
+        await JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, 413)(
+            scope, receive, send
+        )
 
 
 class InternalOnly:
@@ -211,14 +226,29 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         engine = make_engine(settings.database_url)
         await upgrade(engine, spec.name, spec.metadata)
         relay = OutboxRelay(
-            engine, spec.outbox, lambda: kafka_producer(settings, f"{spec.name}-relay"),
-            batch_size=settings.outbox_batch_size, idle_poll_s=settings.outbox_idle_poll_s,
+            engine,
+            spec.outbox,
+            lambda: kafka_producer(settings, f"{spec.name}-relay"),
+            batch_size=settings.outbox_batch_size,
+            idle_poll_s=settings.outbox_idle_poll_s,
         )
-        db = Database(engine, async_sessionmaker(engine, expire_on_commit=False), spec.outbox, spec.inbox,
-                      spec.name, relay)
+        db = Database(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False),
+            spec.outbox,
+            spec.inbox,
+            spec.name,
+            relay,
+        )
         # Topics are the deployment's to create (require_topics checks them), not the consumers'.
-        broker = KafkaBroker(settings.kafka_bootstrap, security=kafka_security(settings), acks="all", client_id=spec.name,
-                             allow_auto_create_topics=False, logger=log)
+        broker = KafkaBroker(
+            settings.kafka_bootstrap,
+            security=kafka_security(settings),
+            acks="all",
+            client_id=spec.name,
+            allow_auto_create_topics=False,
+            logger=log,
+        )
         consumers = spec.consumers(db, settings)
         spec.check_consumers(consumers)
         for consumer in consumers:
@@ -226,7 +256,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
         app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
-        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready, otop_ready.
+        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready,
+        # otop_ready.
         app.state.statuses = [consumer.status for consumer in consumers] + [relay.status]
         app.state.dead_letter_depth = DeadLetterDepth(settings, [c.topic for c in consumers])
         topics = spec.produces + [c.topic for c in consumers]
@@ -251,9 +282,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
         pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
         app.state.statuses.append(pruner.status)
-        tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
-                 asyncio.create_task(start_kafka(), name="kafka-start"),
-                 asyncio.create_task(pruner.run(), name="inbox-pruner")]
+        tasks = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(start_kafka(), name="kafka-start"),
+            asyncio.create_task(pruner.run(), name="inbox-pruner"),
+        ]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
         # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
@@ -278,11 +311,23 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)
 
-    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan, docs_url=f"{INTERNAL}/docs",
-                  redoc_url=None, openapi_url=f"{INTERNAL}/openapi.json")
+    app = FastAPI(
+        title=f"OTOP Mobile {spec.name} service",
+        lifespan=lifespan,
+        docs_url=f"{INTERNAL}/docs",
+        redoc_url=None,
+        openapi_url=f"{INTERNAL}/openapi.json",
+    )
     app.add_middleware(InternalOnly)
-    app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
-                                           if isinstance(route, APIRoute) and route.max_body_size])
+    app.add_middleware(
+        BodyLimit,
+        uploads=[
+            route
+            for router in spec.routers
+            for route in router.routes
+            if isinstance(route, APIRoute) and route.max_body_size
+        ],
+    )
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     answer_503_while_unavailable(app)
     answer_service_errors(app)
@@ -337,8 +382,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         statuses = request.app.state.statuses
         workers_ok = all(status.ready for status in statuses if status.gates_readiness)
         ok = database_ok and request.app.state.kafka_ready and workers_ok
-        body = {"database": database_ok, "kafka": request.app.state.kafka_ready,
-                "workers": {status.component: status.as_dict() for status in statuses}}
+        body = {
+            "database": database_ok,
+            "kafka": request.app.state.kafka_ready,
+            "workers": {status.component: status.as_dict() for status in statuses},
+        }
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app

@@ -78,8 +78,10 @@ def realm_url(args: argparse.Namespace) -> str:
         return url.rstrip("/")
     stack = args.state_dir / "keycloak.json"
     if not stack.exists():
-        raise SystemExit(f"where is Keycloak? give --realm-url (or OTOP_REALM_URL), or run the local stack "
-                         f"({stack} is missing)")
+        raise SystemExit(
+            f"where is Keycloak? give --realm-url (or OTOP_REALM_URL), or run the local stack "
+            f"({stack} is missing)"
+        )
     return f"{json.loads(stack.read_text())['url']}/realms/{REALM}"
 
 
@@ -107,20 +109,29 @@ def stack_password(args: argparse.Namespace) -> str:
     users = args.state_dir / "demo-users.json"
     known = json.loads(users.read_text()) if users.exists() else {}
     if args.user not in known:
-        raise SystemExit(f"no password for {args.user}: set OTOP_PASSWORD (the local stack's demo users' "
-                         f"passwords are in {users})")
+        raise SystemExit(
+            f"no password for {args.user}: set OTOP_PASSWORD (the local stack's demo users' "
+            f"passwords are in {users})"
+        )
     return known[args.user]
 
 
 def urls_from(args: argparse.Namespace) -> dict[str, str]:
     defaults = local_urls(args.http_port)
-    return {name: (getattr(args, f"url_{name}") or os.environ.get(f"OTOP_{name.upper()}_URL") or defaults[name])
-            .rstrip("/") for name in SERVICES}
+    return {
+        name: (
+            getattr(args, f"url_{name}") or os.environ.get(f"OTOP_{name.upper()}_URL") or defaults[name]
+        ).rstrip("/")
+        for name in SERVICES
+    }
 
 
 def client(args: argparse.Namespace, service: str, timeout: float = 300) -> httpx.Client:
-    return httpx.Client(base_url=f"{urls_from(args)[service]}/provinces/{args.province}", timeout=timeout,
-                        auth=auth_from(args))
+    return httpx.Client(
+        base_url=f"{urls_from(args)[service]}/provinces/{args.province}",
+        timeout=timeout,
+        auth=auth_from(args),
+    )
 
 
 def fail(response: httpx.Response) -> None:
@@ -148,7 +159,7 @@ def upload(data: bytes, progress_every: int) -> Iterator[bytes]:
     """The file in chunks, saying how much of it is sent."""
     sent = 0
     for start in range(0, len(data), UPLOAD_CHUNK):
-        chunk = data[start:start + UPLOAD_CHUNK]
+        chunk = data[start : start + UPLOAD_CHUNK]
         yield chunk
         sent += len(chunk)
         if sent == len(data) or (start // UPLOAD_CHUNK) % progress_every == 0:
@@ -158,22 +169,31 @@ def upload(data: bytes, progress_every: int) -> Iterator[bytes]:
 def import_products(args: argparse.Namespace) -> None:
     data = args.file.read_bytes()
     content_type = XLSX_TYPE if args.file.suffix.lower() == ".xlsx" else "text/csv"
-    say(f"importing {args.file} ({len(data):,} bytes, {content_type}) into province {args.province}"
-        f"{' (dry run: nothing is written)' if args.dry_run else ''}")
+    say(
+        f"importing {args.file} ({len(data):,} bytes, {content_type}) into province {args.province}"
+        f"{' (dry run: nothing is written)' if args.dry_run else ''}"
+    )
     with client(args, "registry") as http, working("the registry checks and imports every row"):
-        response = http.post("/products/import", params={"dry_run": str(args.dry_run).lower()},
-                             content=upload(data, progress_every=8), headers={"Content-Type": content_type})
+        response = http.post(
+            "/products/import",
+            params={"dry_run": str(args.dry_run).lower()},
+            content=upload(data, progress_every=8),
+            headers={"Content-Type": content_type},
+        )
     fail(response)
     result = response.json()
-    say(f"producers: {result['producers_created']} new, {result['producers_updated']} updated; products: "
+    say(
+        f"producers: {result['producers_created']} new, {result['producers_updated']} updated; products: "
         f"{result['products_created']} new, {result['products_updated']} updated, "
-        f"{result['products_unchanged']} unchanged{' (dry run)' if result['dry_run'] else ''}")
+        f"{result['products_unchanged']} unchanged{' (dry run)' if result['dry_run'] else ''}"
+    )
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
 
 
 def report(args: argparse.Namespace) -> None:
-    periods = [(str(m), f"{args.year}-{m:02d}") for m in args.month] + \
-              [(f"quarters/{q}", f"{args.year}-q{q}") for q in args.quarter]
+    periods = [(str(m), f"{args.year}-{m:02d}") for m in args.month] + [
+        (f"quarters/{q}", f"{args.year}-q{q}") for q in args.quarter
+    ]
     if not periods:
         raise SystemExit("give --month or --quarter")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -181,8 +201,9 @@ def report(args: argparse.Namespace) -> None:
     with client(args, "monitoring") as http:
         for number, (path, label) in enumerate(periods, start=1):
             with working(f"[{number}/{len(periods)}] report {args.province} {label} ({args.format})"):
-                response = http.get(f"/reports/{args.year}/{path}",
-                                    params={"format": args.format, "digits": args.digits})
+                response = http.get(
+                    f"/reports/{args.year}/{path}", params={"format": args.format, "digits": args.digits}
+                )
             fail(response)
             target = args.out / f"otop-report-{args.province}-{label}.{extension}"
             target.write_bytes(response.content)
@@ -193,10 +214,16 @@ def accounts(args: argparse.Namespace) -> None:
     """The demo accounts (as the local stack makes them), with Keycloak's administrator's password."""
     password = os.environ.get("KEYCLOAK_ADMIN_PASSWORD")
     if not password:
-        raise SystemExit("set KEYCLOAK_ADMIN_PASSWORD (the master realm administrator's, KEYCLOAK_ADMIN: admin)")
+        raise SystemExit(
+            "set KEYCLOAK_ADMIN_PASSWORD (the master realm administrator's, KEYCLOAK_ADMIN: admin)"
+        )
     args.state_dir.mkdir(parents=True, exist_ok=True)
-    keycloak = Keycloak(args.keycloak_url, admin_username=os.environ.get("KEYCLOAK_ADMIN", "admin"),
-                        admin_password=password, sales_client_secret="")
+    keycloak = Keycloak(
+        args.keycloak_url,
+        admin_username=os.environ.get("KEYCLOAK_ADMIN", "admin"),
+        admin_password=password,
+        sales_client_secret="",
+    )
     passwords = demo_users(keycloak, args.state_dir)
     for username, *_, what in DEMO_USERS:
         print(f"{username:<18} password {passwords[username]:<22} {what}")
@@ -219,19 +246,32 @@ def dlq_kafka(args: argparse.Namespace) -> KafkaSettings:
     password = args.state_dir / "kafka" / "admin.password"
     if not password.exists():
         raise SystemExit(f"set OTOP_KAFKA_USERNAME and OTOP_KAFKA_PASSWORD (no local stack's {password})")
-    return KafkaSettings(kafka_bootstrap=args.kafka_bootstrap, kafka_username=LocalKafka.admin_username,
-                         kafka_password=password.read_text().strip())
+    return KafkaSettings(
+        kafka_bootstrap=args.kafka_bootstrap,
+        kafka_username=LocalKafka.admin_username,
+        kafka_password=password.read_text().strip(),
+    )
 
 
 def dead_letters(args: argparse.Namespace) -> None:
     if args.dlq_command == "show":
         letter = asyncio.run(dlq.find(dlq_kafka(args), args.position))
-        print(json.dumps({**letter.summary(), "key": (letter.key or b"").decode(errors="replace"),
-                          "headers": letter.headers,
-                          "value": letter.value[:args.bytes].decode(errors="replace")}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    **letter.summary(),
+                    "key": (letter.key or b"").decode(errors="replace"),
+                    "headers": letter.headers,
+                    "value": letter.value[: args.bytes].decode(errors="replace"),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
-    letters = asyncio.run(dlq.read(dlq_kafka(args), topics=args.topic, reasons=args.reason,
-                                   since=args.since, until=args.until))
+    letters = asyncio.run(
+        dlq.read(dlq_kafka(args), topics=args.topic, reasons=args.reason, since=args.since, until=args.until)
+    )
     if args.dlq_command == "list":
         for letter in letters:
             print(json.dumps(letter.summary(), ensure_ascii=False))
@@ -258,57 +298,86 @@ def token(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m deploy.local.cli", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    main = argparse.ArgumentParser(
+        prog="python -m deploy.local.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     main.add_argument("--province", default=PROVINCE, help="DOPA province code (default 72, Suphanburi)")
     main.add_argument("--http-port", type=int, default=8001, help="the local stack's first service port")
     for name in SERVICES:
         main.add_argument(f"--url-{name}", help=f"base URL of the {name} service")
     main.add_argument("--token", help="bearer token (default: OTOP_TOKEN, else one from Keycloak)")
-    main.add_argument("--user", default="demo-officer-72", help="log in as this user (password: OTOP_PASSWORD, "
-                      "else the local stack's for its demo users)")
+    main.add_argument(
+        "--user",
+        default="demo-officer-72",
+        help="log in as this user (password: OTOP_PASSWORD, else the local stack's for its demo users)",
+    )
     main.add_argument("--client-id", help="log in as this client instead (secret: OTOP_CLIENT_SECRET)")
-    main.add_argument("--realm-url", help="Keycloak's realm, e.g. https://host/auth/realms/otop (default: "
-                      "OTOP_REALM_URL, else the local stack's)")
+    main.add_argument(
+        "--realm-url",
+        help="Keycloak's realm, e.g. https://host/auth/realms/otop (default: "
+        "OTOP_REALM_URL, else the local stack's)",
+    )
     main.add_argument("--state-dir", type=Path, default=REPO / ".local", help="the local stack's state")
     commands = main.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="load the demo province (Suphanburi, June-September 2562)").set_defaults(run=demo)
+    commands.add_parser("demo", help="load the demo province (Suphanburi, June-September 2562)").set_defaults(
+        run=demo
+    )
     imports = commands.add_parser("import", help="import producers and products from a CSV or XLSX file")
     imports.add_argument("file", type=Path)
     imports.add_argument("--dry-run", action="store_true", help="check the file and report, write nothing")
     imports.set_defaults(run=import_products)
     reports = commands.add_parser("report", help="export the monitoring report of months or fiscal quarters")
-    reports.add_argument("--year", required=True, help="CE or BE (2019 or 2562); for quarters the fiscal year")
+    reports.add_argument(
+        "--year", required=True, help="CE or BE (2019 or 2562); for quarters the fiscal year"
+    )
     reports.add_argument("--month", type=int, nargs="*", default=[])
     reports.add_argument("--quarter", type=int, nargs="*", default=[])
-    reports.add_argument("--format", default="markdown", help="as the report endpoint takes it (json, markdown, ...)")
+    reports.add_argument(
+        "--format", default="markdown", help="as the report endpoint takes it (json, markdown, ...)"
+    )
     reports.add_argument("--digits", default="arabic", help="arabic or thai")
     reports.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     reports.set_defaults(run=report)
     dead = commands.add_parser("dlq", help="list, show or replay dead letters (docs/reliability.md)")
-    dead.add_argument("--kafka-bootstrap", default=os.environ.get("OTOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-                      help="Kafka (default OTOP_KAFKA_BOOTSTRAP, else the local stack's); the principal is "
-                      "OTOP_KAFKA_USERNAME / OTOP_KAFKA_PASSWORD, else the local stack's administrator")
+    dead.add_argument(
+        "--kafka-bootstrap",
+        default=os.environ.get("OTOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+        help="Kafka (default OTOP_KAFKA_BOOTSTRAP, else the local stack's); the principal is "
+        "OTOP_KAFKA_USERNAME / OTOP_KAFKA_PASSWORD, else the local stack's administrator",
+    )
     dead_commands = dead.add_subparsers(dest="dlq_command", required=True)
-    for name, purpose in (("list", "the dead letters, one JSON line each; counts by topic and reason"),
-                          ("replay", "publish the originals again to their topics (idempotent)")):
+    for name, purpose in (
+        ("list", "the dead letters, one JSON line each; counts by topic and reason"),
+        ("replay", "publish the originals again to their topics (idempotent)"),
+    ):
         sub = dead_commands.add_parser(name, help=purpose)
         sub.add_argument("--topic", action="append", help="original or dead-letter topic (repeatable)")
         sub.add_argument("--reason", action="append", help="dlq-reason-code, e.g. malformed (repeatable)")
-        sub.add_argument("--since", type=moment, help="dead-lettered at or after: ISO time or age (30m, 2h, 3d)")
+        sub.add_argument(
+            "--since", type=moment, help="dead-lettered at or after: ISO time or age (30m, 2h, 3d)"
+        )
         sub.add_argument("--until", type=moment, help="dead-lettered at or before: ISO time or age")
         sub.set_defaults(run=dead_letters)
     replays = dead_commands.choices["replay"]
     replays.add_argument("--all", action="store_true", help="every dead letter (when no filter is given)")
     replays.add_argument("--dry-run", action="store_true", help="say what would be replayed, send nothing")
-    replays.add_argument("--database-url", help="for truncated records: a URL of the server named in their "
-                         "dlq-original-ref, with credentials (default: user postgres at that address)")
+    replays.add_argument(
+        "--database-url",
+        help="for truncated records: a URL of the server named in their "
+        "dlq-original-ref, with credentials (default: user postgres at that address)",
+    )
     show = dead_commands.add_parser("show", help="one dead letter: headers and value")
     show.add_argument("position", help="<dead-letter topic>:<partition>:<offset>, as list prints it")
     show.add_argument("--bytes", type=int, default=4000, help="how much of the value to print")
     show.set_defaults(run=dead_letters)
-    made = commands.add_parser("accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN_PASSWORD)")
-    made.add_argument("--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth")
+    made = commands.add_parser(
+        "accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN_PASSWORD)"
+    )
+    made.add_argument(
+        "--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth"
+    )
     made.set_defaults(run=accounts)
     tokens = commands.add_parser("token", help="print an access token from Keycloak (--user or --client-id)")
     # Also after the command (`token --user demo-department`); SUPPRESS keeps a value given before it.

@@ -30,7 +30,9 @@ def _year(value: int) -> int:
 
 Year = Annotated[int, AfterValidator(_year)]
 Month = Annotated[int, Field(ge=1, le=12)]
-Quarter = Annotated[int, Field(ge=1, le=4, description="Quarter of the Thai fiscal year (1: Oct-Dec ... 4: Jul-Sep)")]
+Quarter = Annotated[
+    int, Field(ge=1, le=4, description="Quarter of the Thai fiscal year (1: Oct-Dec ... 4: Jul-Sep)")
+]
 Score = Annotated[int, Field(ge=1, le=5)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
@@ -88,7 +90,6 @@ CATEGORY_LABELS: dict[IssueKind, dict[str, str]] = {
 }
 
 
-
 def place_of(venue_kinds: set[str], province_name: str) -> str:
     """Where a plan's markets are held, as the plan table says it."""
     if venue_kinds == {VenueKind.PRACHARAT_MARKET}:
@@ -111,8 +112,14 @@ class MemberIn(Input):
     name: Name
     role: CommitteeRole
     position: str | None = Field(default=None, max_length=200, description="e.g. ประธาน, เลขานุการ")
-    account: str | None = Field(default=None, min_length=1, max_length=200, description=(
-        "Subject of the member's access token (role committee_member), so their evaluations are theirs"))
+    account: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "Subject of the member's access token (role committee_member), so their evaluations are theirs"
+        ),
+    )
 
 
 class ActivityIn(Input):
@@ -144,7 +151,9 @@ class IssueIn(Input):
     """A problem/obstacle or a recommendation an officer adds to a month's report."""
 
     kind: IssueKind
-    category: str = Field(description="A ProblemCategory for a problem, a RecommendationCategory for a recommendation")
+    category: str = Field(
+        description="A ProblemCategory for a problem, a RecommendationCategory for a recommendation"
+    )
     text: Text
     year: Year
     month: Month
@@ -182,8 +191,12 @@ class EvaluationIn(Input):
     """A committee member's evaluation of one market day."""
 
     market_day_id: UUID
-    member_id: UUID | None = Field(default=None, description=(
-        "The evaluating member: required when an officer enters it; a committee member's own otherwise"))
+    member_id: UUID | None = Field(
+        default=None,
+        description=(
+            "The evaluating member: required when an officer enters it; a committee member's own otherwise"
+        ),
+    )
     producers_attending: int = Field(ge=0, le=10_000)
     products_shown: int = Field(ge=0, le=100_000)
     customers_estimate: int = Field(ge=0, le=10_000_000, description="Customer turnout (estimate)")
@@ -197,8 +210,9 @@ class EvaluationIn(Input):
 
 def evaluation_issues(evaluation: EvaluationIn) -> list[tuple[IssueKind, str, str]]:
     """The problems and suggestions of an evaluation as issue entries (kind, category, text)."""
-    return ([(IssueKind.PROBLEM, n.category, n.text) for n in evaluation.problems]
-            + [(IssueKind.RECOMMENDATION, n.category, n.text) for n in evaluation.suggestions])
+    return [(IssueKind.PROBLEM, n.category, n.text) for n in evaluation.problems] + [
+        (IssueKind.RECOMMENDATION, n.category, n.text) for n in evaluation.suggestions
+    ]
 
 
 # --- periods
@@ -223,27 +237,41 @@ class Period:
     def fiscal_quarter(cls, fiscal_year: int, quarter: int) -> "Period":
         """`fiscal_year` CE or BE (2562 = 2019: October 2018 to September 2019)."""
         first, last = thai.fiscal_quarter_months(be_year(ce_year(fiscal_year)), quarter)
-        return cls("quarter", first, date(last.year, last.month, monthrange(last.year, last.month)[1]), quarter)
+        return cls(
+            "quarter", first, date(last.year, last.month, monthrange(last.year, last.month)[1]), quarter
+        )
 
     @property
     def months(self) -> list[date]:
         """First days of the months of the period."""
-        first, count = self.first_day, (self.last_day.year - self.first_day.year) * 12 + \
-            self.last_day.month - self.first_day.month + 1
-        return [date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(count)]
+        first, count = (
+            self.first_day,
+            (self.last_day.year - self.first_day.year) * 12 + self.last_day.month - self.first_day.month + 1,
+        )
+        return [
+            date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+            for i in range(count)
+        ]
 
     def label(self, thai_digits: bool) -> str:
         """e.g. เดือนมิถุนายน ๒๕๖๒, or ไตรมาส ๓ ปีงบประมาณ ๒๕๖๒ (เมษายน ๒๕๖๒ - มิถุนายน ๒๕๖๒)."""
         if self.kind == "month":
             return "เดือน" + thai.month_year(self.first_day.year, self.first_day.month, thai_digits)
         if self.kind == "days":
-            first, last = thai.long_date(self.first_day, thai_digits), thai.long_date(self.last_day, thai_digits)
+            first, last = (
+                thai.long_date(self.first_day, thai_digits),
+                thai.long_date(self.last_day, thai_digits),
+            )
             return f"{first} - {last}"
-        fiscal = thai.digits(f"ไตรมาส {self.quarter} ปีงบประมาณ {thai.fiscal_year(self.first_day)}", thai_digits)
+        fiscal = thai.digits(
+            f"ไตรมาส {self.quarter} ปีงบประมาณ {thai.fiscal_year(self.first_day)}", thai_digits
+        )
         return f"{fiscal} ({thai.month_span(self.first_day, self.last_day, thai_digits)})"
 
 
-def planned_market_days(market_days_per_month: int, first_month: date, last_month: date, period: Period) -> int:
+def planned_market_days(
+    market_days_per_month: int, first_month: date, last_month: date, period: Period
+) -> int:
     """How many market days a plan sets for the months it shares with `period`."""
     return market_days_per_month * sum(first_month <= month <= last_month for month in period.months)
 
@@ -263,12 +291,14 @@ def evaluation_due(day: date, due_days: int) -> date:
     return day + timedelta(days=due_days)
 
 
-def evaluation_state(status: str, day: date, first_submitted_on: date | None, today: date,
-                     due_days: int) -> EvaluationState:
+def evaluation_state(
+    status: str, day: date, first_submitted_on: date | None, today: date, due_days: int
+) -> EvaluationState:
     """Every market day that was held (or was scheduled for a day now past) expects an evaluation
     within `due_days` days after it; one submitted after that is late."""
     if status == MarketDayStatus.CANCELLED or (
-            first_submitted_on is None and status != MarketDayStatus.HELD and day >= today):
+        first_submitted_on is None and status != MarketDayStatus.HELD and day >= today
+    ):
         return EvaluationState.NOT_EXPECTED
     due = evaluation_due(day, due_days)
     if first_submitted_on is not None:

@@ -11,9 +11,34 @@ from shared.thailand import BE_OFFSET, be_year
 
 _TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 _TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-          "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
-MONTHS_ABBR = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+MONTHS = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+MONTHS_ABBR = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
 
 
 def digits(text: str, thai: bool = True) -> str:
@@ -80,11 +105,16 @@ def fiscal_quarter_months(fiscal_year_be: int, quarter: int) -> tuple[date, date
 def quarter_span(first_month: date, last_month: date, thai: bool = True) -> str:
     """The span of a plan as Thai documents write it, e.g. ไตรมาส ๓-๔ (มิ.ย.-ก.ย.๖๒)."""
     first_q, last_q = fiscal_quarter(first_month), fiscal_quarter(last_month)
-    quarters = f"{first_q}" if (first_q, fiscal_year(first_month)) == (last_q, fiscal_year(last_month)) \
+    quarters = (
+        f"{first_q}"
+        if (first_q, fiscal_year(first_month)) == (last_q, fiscal_year(last_month))
         else f"{first_q}-{last_q}"
+    )
     first_year = "" if first_month.year == last_month.year else f"{be_year(first_month.year) % 100:02d}"
-    months = (f"{month_name(first_month.month, True)}{first_year}-{month_name(last_month.month, True)}"
-              f"{be_year(last_month.year) % 100:02d}")
+    months = (
+        f"{month_name(first_month.month, True)}{first_year}-{month_name(last_month.month, True)}"
+        f"{be_year(last_month.year) % 100:02d}"
+    )
     return digits(f"ไตรมาส {quarters} ({months})", thai)
 
 

@@ -25,18 +25,38 @@ def consumers(db: Database, settings: ServiceSettings) -> list[EventConsumer | B
     settings = SalesSettings.of(settings)
     retries = settings.retry_options()
     read_models: list[EventConsumer | BatchConsumer] = [
-        EventConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions, inbox=db.inbox,
-                      handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},
-                      **retries),
-        EventConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
-                      inbox=db.inbox, handlers={event: handlers.market_day_changed for event in (
-                          MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)},
-                      **retries),
+        EventConsumer(
+            group_id="sales.products",
+            topic=topics.REGISTRY_PRODUCTS,
+            sessions=db.sessions,
+            inbox=db.inbox,
+            handlers={ProductRegistered: handlers.product_changed, ProductUpdated: handlers.product_changed},
+            **retries,
+        ),
+        EventConsumer(
+            group_id="sales.market_days",
+            topic=topics.SCHEDULING_MARKET_DAYS,
+            sessions=db.sessions,
+            inbox=db.inbox,
+            handlers={
+                event: handlers.market_day_changed
+                for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)
+            },
+            **retries,
+        ),
     ]
     if settings.master_key() is None:
         log.warning("OTOP_SALES_SIGNING_MASTER_KEY is not set: the POS ingress topic is not consumed")
         return read_models
-    return [*read_models, BatchConsumer(group_id="sales.ingress", topic=topics.SALES_INGRESS, sessions=db.sessions,
-                                        handler=partial(handlers.ingest_records, db, settings),
-                                        max_records=settings.sales_ingest_max_records, committed=db.relay.wake,
-                                        **retries)]
+    return [
+        *read_models,
+        BatchConsumer(
+            group_id="sales.ingress",
+            topic=topics.SALES_INGRESS,
+            sessions=db.sessions,
+            handler=partial(handlers.ingest_records, db, settings),
+            max_records=settings.sales_ingest_max_records,
+            committed=db.relay.wake,
+            **retries,
+        ),
+    ]

@@ -51,7 +51,9 @@ class Refusal(StrEnum):
 # --- integration keys and signatures
 
 
-@lru_cache(maxsize=1024)  # derived for every message (a batch's usually share one key); nothing new kept in memory
+@lru_cache(
+    maxsize=1024
+)  # derived for every message (a batch's usually share one key); nothing new kept in memory
 def signing_key(master_key: str, key_id: str) -> str:
     """An integration's signing key, derived from the service's master key: nothing secret is stored
     per integration, only a hash of this for audit."""
@@ -63,9 +65,11 @@ def signature(key: str, body: bytes) -> str:
     return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
-def verify_signature(master_key: str, key_id: str | None, given: str | None, key: Mapping[str, Any] | None,
-                     body: bytes) -> Mapping[str, Any]:
-    """The integration key `key` (its stored row) once `body` is found signed by it while active; else Refused."""
+def verify_signature(
+    master_key: str, key_id: str | None, given: str | None, key: Mapping[str, Any] | None, body: bytes
+) -> Mapping[str, Any]:
+    """The integration key `key` (its stored row) once `body` is found signed by it while active; else
+    Refused."""
     if not key_id or not given:
         raise Refused(Refusal.UNSIGNED, f"missing {KEY_ID_HEADER} or {SIGNATURE_HEADER} header")
     if key is None:
@@ -87,11 +91,16 @@ def read_pos_sale(body: bytes, key_province: str) -> tuple[Envelope, PosSale]:
     except InvalidEvent as exc:
         raise Refused(Refusal.MALFORMED, str(exc)) from exc
     if not isinstance(payload, PosSale):
-        raise Refused(Refusal.MALFORMED, f"expected {PosSale.event_type} v{PosSale.event_version}, "
-                                         f"got {envelope.type} v{envelope.version}")
+        raise Refused(
+            Refusal.MALFORMED,
+            f"expected {PosSale.event_type} v{PosSale.event_version}, "
+            f"got {envelope.type} v{envelope.version}",
+        )
     if envelope.province_code != key_province:
-        raise Refused(Refusal.PROVINCE_MISMATCH, f"the key belongs to province {key_province}, "
-                                                 f"the message names {envelope.province_code}")
+        raise Refused(
+            Refusal.PROVINCE_MISMATCH,
+            f"the key belongs to province {key_province}, the message names {envelope.province_code}",
+        )
     return envelope, payload
 
 
@@ -103,7 +112,9 @@ class Verdict(StrEnum):
     HOLD = "hold"  # a product or market day is not known yet (events can arrive out of order)
 
 
-def judge(province_code: str, product: Mapping[str, Any] | None, market_day: Mapping[str, Any] | None) -> Verdict:
+def judge(
+    province_code: str, product: Mapping[str, Any] | None, market_day: Mapping[str, Any] | None
+) -> Verdict:
     """Whether a sale naming this product and market day (read-model rows, None if unknown) can be
     recorded now; Refused if it never can."""
     for what, known in (("product", product), ("market day", market_day)):
@@ -114,8 +125,12 @@ def judge(province_code: str, product: Mapping[str, Any] | None, market_day: Map
     return Verdict.RECORD if product is not None and market_day is not None else Verdict.HOLD
 
 
-def missing(product_id: UUID, product: Mapping[str, Any] | None, market_day_id: UUID,
-            market_day: Mapping[str, Any] | None) -> str:
+def missing(
+    product_id: UUID,
+    product: Mapping[str, Any] | None,
+    market_day_id: UUID,
+    market_day: Mapping[str, Any] | None,
+) -> str:
     """What a held sale waits for, e.g. 'product 1f…'."""
     waiting = []
     if product is None:
@@ -144,12 +159,22 @@ class NewSale(BaseModel):
     product_id: UUID
     market_day_id: UUID
     quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3, description="Units sold")
-    unit_price_thb: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2,
-                                           description="Defaults to the product's registered price")
+    unit_price_thb: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=12,
+        decimal_places=2,
+        description="Defaults to the product's registered price",
+    )
     sold_at: AwareDatetime | None = Field(default=None, description="Defaults to the time of recording")
-    client_sale_id: UUID | None = Field(default=None, description=(
-        "The device's own id for this sale (idempotency key): sent again, after a lost answer or from an offline "
-        "queue, it is recorded once and the answer is the sale as first recorded"))
+    client_sale_id: UUID | None = Field(
+        default=None,
+        description=(
+            "The device's own id for this sale (idempotency key): sent again, after a lost answer or from an "
+            "offline "
+            "queue, it is recorded once and the answer is the sale as first recorded"
+        ),
+    )
 
 
 def officer_sale_id(province_code: str, client_sale_id: UUID) -> UUID:
@@ -191,8 +216,13 @@ def corrected(sale: Mapping[str, Any], correction: Correction) -> dict[str, Any]
         raise Conflict("a voided sale cannot be corrected")
     quantity = correction.quantity if correction.quantity is not None else sale["quantity"]
     price = correction.unit_price_thb if correction.unit_price_thb is not None else sale["unit_price_thb"]
-    return {**sale, "revision": sale["revision"] + 1, "quantity": quantity, "unit_price_thb": price,
-            "amount_thb": amount_thb(quantity, price)}
+    return {
+        **sale,
+        "revision": sale["revision"] + 1,
+        "quantity": quantity,
+        "unit_price_thb": price,
+        "amount_thb": amount_thb(quantity, price),
+    }
 
 
 def voided(sale: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,8 +249,15 @@ def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
     absent = [c for c in CSV_COLUMNS[:3] if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if absent or unknown:
-        raise Invalid([{"loc": ["csv", 1], "type": "header",
-                           "msg": f"header must name {', '.join(CSV_COLUMNS)}; missing {absent}, unknown {unknown}"}])
+        raise Invalid(
+            [
+                {
+                    "loc": ["csv", 1],
+                    "type": "header",
+                    "msg": f"header must name {', '.join(CSV_COLUMNS)}; missing {absent}, unknown {unknown}",
+                }
+            ]
+        )
     reader.fieldnames = header
     sales: list[NewSale] = []
     lines: list[int] = []
@@ -233,8 +270,10 @@ def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
             sales.append(NewSale.model_validate(values))
             lines.append(reader.line_num)
         except ValidationError as exc:
-            errors.extend({"loc": ["csv", reader.line_num, *err["loc"]], "msg": err["msg"], "type": err["type"]}
-                          for err in exc.errors())
+            errors.extend(
+                {"loc": ["csv", reader.line_num, *err["loc"]], "msg": err["msg"], "type": err["type"]}
+                for err in exc.errors()
+            )
     if errors:
         raise Invalid(errors)
     if not sales:

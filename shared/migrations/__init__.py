@@ -52,8 +52,11 @@ def run_env() -> None:
     """The body of env.py: migrate on the connection `upgrade` (or the CLI) hands over."""
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations with shared.migrations (upgrade or its CLI), not the alembic command")
-    context.configure(connection=connection, target_metadata=context.config.attributes["metadata"],
-                      compare_type=True)
+        raise RuntimeError(
+            "run migrations with shared.migrations (upgrade or its CLI), not the alembic command"
+        )
+    context.configure(
+        connection=connection, target_metadata=context.config.attributes["metadata"], compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()

@@ -48,8 +48,9 @@ async def get_committee(committee_id: UUID, db: Db, province_code: str = provinc
 
 
 @router.put("/{committee_id}", response_model=Committee)
-async def change_committee(committee_id: UUID, new: CommitteeIn, db: Db,
-                           province_code: str = province_access(*WRITE)) -> dict:
+async def change_committee(
+    committee_id: UUID, new: CommitteeIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     async with db.transaction() as session:
         return await records.change_committee(session, province_code, committee_id, new)
 
@@ -62,21 +63,30 @@ async def remove_committee(committee_id: UUID, db: Db, province_code: str = prov
 
 
 @router.post("/{committee_id}/members", status_code=status.HTTP_201_CREATED, response_model=Member)
-async def add_member(committee_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+async def add_member(
+    committee_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     async with db.transaction() as session:
         return await records.add_member(session, province_code, committee_id, new)
 
 
 @router.put("/{committee_id}/members/{member_id}", response_model=Member)
-async def change_member(committee_id: UUID, member_id: UUID, new: MemberIn, db: Db,
-                        province_code: str = province_access(*WRITE)) -> dict:
+async def change_member(
+    committee_id: UUID, member_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     async with db.transaction() as session:
         return await records.change_member(session, province_code, committee_id, member_id, new)
 
 
 @router.delete("/{committee_id}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_member(committee_id: UUID, member_id: UUID, db: Db,
-                        province_code: str = province_access(*WRITE)) -> None:
+async def remove_member(
+    committee_id: UUID, member_id: UUID, db: Db, province_code: str = province_access(*WRITE)
+) -> None:
     async with db.transaction() as session:
-        await records.remove(session, tables.committee_members, province_code, member_id,
-                             tables.committee_members.c.committee_id == committee_id)
+        await records.remove(
+            session,
+            tables.committee_members,
+            province_code,
+            member_id,
+            tables.committee_members.c.committee_id == committee_id,
+        )

@@ -24,13 +24,22 @@ READ = (Role.DEPARTMENT, Role.PROVINCE_OFFICER, Role.COMMITTEE_MEMBER)
 WRITE = (Role.DEPARTMENT, Role.PROVINCE_OFFICER)
 
 
-def month_filter(year: Annotated[Year | None, Query(description="CE or BE, e.g. 2019 or 2562")] = None,
-                 month: Annotated[Month | None, Query()] = None) -> Period | None:
+def month_filter(
+    year: Annotated[Year | None, Query(description="CE or BE, e.g. 2019 or 2562")] = None,
+    month: Annotated[Month | None, Query()] = None,
+) -> Period | None:
     """Optional ?year=&month= (both, or neither)."""
     if (year is None) != (month is None):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": ["query", "month" if month is None else "year"], "msg": "give year and month together",
-             "type": "missing"}])
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [
+                {
+                    "loc": ["query", "month" if month is None else "year"],
+                    "msg": "give year and month together",
+                    "type": "missing",
+                }
+            ],
+        )
     return Period.month(year, month) if year and month else None
 
 

@@ -63,18 +63,26 @@ class Completeness(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Evaluation)
-async def submit_evaluation(new: EvaluationIn, db: Db, caller: Caller, settings: Settings,
-                            province_code: str = province_access(*SUBMIT)) -> dict:
+async def submit_evaluation(
+    new: EvaluationIn,
+    db: Db,
+    caller: Caller,
+    settings: Settings,
+    province_code: str = province_access(*SUBMIT),
+) -> dict:
     """A committee member's evaluation of a market day that was held (or whose day has passed); an officer
     may enter one for a member (member_id). Its problems and suggestions join the month's section ๓."""
     async with db.transaction() as session:
-        return await evaluations.submit(db, session, province_code, caller, new,
-                                        settings.monitoring_evaluation_due_days)
+        return await evaluations.submit(
+            db, session, province_code, caller, new, settings.monitoring_evaluation_due_days
+        )
 
 
 @router.get("/completeness", response_model=Completeness)
 async def evaluation_completeness(
-    db: Db, settings: Settings, period: MonthFilter,
+    db: Db,
+    settings: Settings,
+    period: MonthFilter,
     state: Annotated[EvaluationState | None, Query(description="Only market days in this state")] = None,
     province_code: str = province_access(*READ),
 ) -> dict:
@@ -82,13 +90,23 @@ async def evaluation_completeness(
     (OTOP_MONITORING_EVALUATION_DUE_DAYS, 3): which are on time, late, missing or still pending.
     All market days of the province, or one month's with ?year=&month=."""
     async with db.sessions() as session:
-        return await reports.completeness(session, province_code, period or Period("days", date.min, date.max),
-                                          thai_today(), settings.monitoring_evaluation_due_days, state)
+        return await reports.completeness(
+            session,
+            province_code,
+            period or Period("days", date.min, date.max),
+            thai_today(),
+            settings.monitoring_evaluation_due_days,
+            state,
+        )
 
 
 @router.get("", response_model=list[Evaluation])
-async def list_evaluations(db: Db, period: MonthFilter, market_day_id: UUID | None = None,
-                           province_code: str = province_access(*READ)) -> list[dict]:
+async def list_evaluations(
+    db: Db,
+    period: MonthFilter,
+    market_day_id: UUID | None = None,
+    province_code: str = province_access(*READ),
+) -> list[dict]:
     async with db.sessions() as session:
         return await evaluations.listing(session, province_code, market_day_id, period)
 
@@ -100,4 +118,3 @@ async def get_evaluation(evaluation_id: UUID, db: Db, province_code: str = provi
         if not found:
             raise NotFound("no such evaluation in this province")
         return found[0]
-

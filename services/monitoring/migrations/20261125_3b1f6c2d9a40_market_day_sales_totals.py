@@ -6,6 +6,7 @@ Revision ID: 3b1f6c2d9a40
 Revises: 85e4efff483d
 Create Date: 2026-11-25 06:05:00
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

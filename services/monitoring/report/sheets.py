@@ -47,7 +47,9 @@ def xlsx(tables: list[Table], title: str, thai_digits: bool) -> bytes:
                     cell.number_format = NUMBER_FORMATS[type(value)]
         sheet.freeze_panes = "A2"
         for n, header in enumerate(table.headers, start=1):
-            longest = max([len(header)] + [len(str(sheet_value(row[n - 1], thai_digits) or "")) for row in table.rows])
+            longest = max(
+                [len(header)] + [len(str(sheet_value(row[n - 1], thai_digits) or "")) for row in table.rows]
+            )
             sheet.column_dimensions[get_column_letter(n)].width = min(longest + 2, WIDEST_COLUMN)
     out = io.BytesIO()
     book.save(out)

@@ -73,11 +73,24 @@ class Lang(StrEnum):
 
 
 HEADERS_TH = {
-    "product_id": "รหัสผลิตภัณฑ์", "name": "ชื่อผลิตภัณฑ์", "category": "ประเภทผลิตภัณฑ์", "star_level": "ระดับดาว",
-    "star_year": "ปีที่คัดสรร", "quadrant": "กลุ่มผลิตภัณฑ์", "nawatwithi": "OTOP นวัตวิถี",
-    "price_thb": "ราคา (บาท)", "unit": "หน่วยนับ", "status": "สถานะ", "producer_id": "รหัสผู้ผลิต",
-    "producer_name": "ชื่อผู้ผลิต", "producer_type": "ประเภทผู้ผลิต", "experienced": "ผู้ผลิตมีประสบการณ์",
-    "amphoe_code": "รหัสอำเภอ", "tambon_code": "รหัสตำบล", "contact_name": "ผู้ติดต่อ", "phone": "โทรศัพท์",
+    "product_id": "รหัสผลิตภัณฑ์",
+    "name": "ชื่อผลิตภัณฑ์",
+    "category": "ประเภทผลิตภัณฑ์",
+    "star_level": "ระดับดาว",
+    "star_year": "ปีที่คัดสรร",
+    "quadrant": "กลุ่มผลิตภัณฑ์",
+    "nawatwithi": "OTOP นวัตวิถี",
+    "price_thb": "ราคา (บาท)",
+    "unit": "หน่วยนับ",
+    "status": "สถานะ",
+    "producer_id": "รหัสผู้ผลิต",
+    "producer_name": "ชื่อผู้ผลิต",
+    "producer_type": "ประเภทผู้ผลิต",
+    "experienced": "ผู้ผลิตมีประสบการณ์",
+    "amphoe_code": "รหัสอำเภอ",
+    "tambon_code": "รหัสตำบล",
+    "contact_name": "ผู้ติดต่อ",
+    "phone": "โทรศัพท์",
 }
 COLUMNS = tuple(HEADERS_TH)
 REQUIRED = ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb", "unit")
@@ -86,14 +99,36 @@ PRODUCER_COLUMNS = {"producer_name": "name", **{f: f for f in PRODUCER_FIELDS if
 BOOL_TH = {True: "ใช่", False: "ไม่ใช่"}
 # A stored producer or product, by column name (SQLAlchemy's RowMapping).
 StoredRow = Mapping[Any, Any]
-LABELS: dict[str, dict[Any, str]] = {"category": PRODUCT_CATEGORY_TH, "producer_type": PRODUCER_TYPE_TH, "status": PRODUCT_STATUS_TH,
-          "nawatwithi": BOOL_TH, "experienced": BOOL_TH}
-_WORDS = {"true": "true", "yes": "true", "y": "true", "1": "true", "มี": "true",
-          "false": "false", "no": "false", "n": "false", "0": "false", "ไม่มี": "false"}
-_VALUES = {column: {**(_WORDS if column in ("nawatwithi", "experienced") else {}),
-                    **{normalized_name(name): str(code).lower() for code, label in labels.items()
-                       for name in (str(code), label)}}
-           for column, labels in LABELS.items()}
+LABELS: dict[str, dict[Any, str]] = {
+    "category": PRODUCT_CATEGORY_TH,
+    "producer_type": PRODUCER_TYPE_TH,
+    "status": PRODUCT_STATUS_TH,
+    "nawatwithi": BOOL_TH,
+    "experienced": BOOL_TH,
+}
+_WORDS = {
+    "true": "true",
+    "yes": "true",
+    "y": "true",
+    "1": "true",
+    "มี": "true",
+    "false": "false",
+    "no": "false",
+    "n": "false",
+    "0": "false",
+    "ไม่มี": "false",
+}
+_VALUES = {
+    column: {
+        **(_WORDS if column in ("nawatwithi", "experienced") else {}),
+        **{
+            normalized_name(name): str(code).lower()
+            for code, label in labels.items()
+            for name in (str(code), label)
+        },
+    }
+    for column, labels in LABELS.items()
+}
 _HEADER_NAMES = {normalized_name(name): column for column in COLUMNS for name in (column, HEADERS_TH[column])}
 
 
@@ -123,7 +158,9 @@ def read_table(data: bytes, content_type: str) -> list[tuple[int, list[str]]]:
         raise
     except Exception as exc:  # whatever a malformed file makes the parser raise
         kind = "XLSX workbook" if content_type == XLSX_TYPE else "CSV file"
-        raise Problems([Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]) from exc
+        raise Problems(
+            [Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]
+        ) from exc
 
 
 def _too_large(why: str) -> Problems:
@@ -146,7 +183,8 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        # The declared dimension (e.g. A1:A1048576), when the file has one; the row numbers are checked anyway.
+        # The declared dimension (e.g. A1:A1048576), when the file has one; the row numbers are checked
+        # anyway.
         if (sheet.max_row or 0) > MAX_SHEET_ROWS:
             raise _too_large(f"it declares {sheet.max_row} rows, at most {MAX_SHEET_ROWS}")
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
@@ -179,17 +217,31 @@ def sheet_rows(table: list[tuple[int, list[str]]]) -> list[SheetRow]:
         raise Problems([Problem(("file",), "the file is empty", "empty")])
     header_number, header = table[0]
     columns = [_HEADER_NAMES.get(normalized_name(name)) for name in header]
-    problems = [Problem(("row", header_number, column), "missing column", "missing_column")
-                for column in REQUIRED if column not in columns]
-    problems += [Problem(("row", header_number, column), "column given twice", "duplicate_column")
-                 for column in COLUMNS if columns.count(column) > 1]
+    problems = [
+        Problem(("row", header_number, column), "missing column", "missing_column")
+        for column in REQUIRED
+        if column not in columns
+    ]
+    problems += [
+        Problem(("row", header_number, column), "column given twice", "duplicate_column")
+        for column in COLUMNS
+        if columns.count(column) > 1
+    ]
     if problems:
         raise Problems(problems)
     if len(table) == 1:
         raise Problems([Problem(("file",), "no rows below the header", "empty")])
-    return [SheetRow(number, {column: _value(column, cell) for column, cell in zip(columns, cells, strict=False)
-                              if column and cell})
-            for number, cells in table[1:]]
+    return [
+        SheetRow(
+            number,
+            {
+                column: _value(column, cell)
+                for column, cell in zip(columns, cells, strict=False)
+                if column and cell
+            },
+        )
+        for number, cells in table[1:]
+    ]
 
 
 def _value(column: str, cell: str) -> str:
@@ -213,9 +265,12 @@ class ImportPlan:
     products: list[tuple[int, UUID, bool, dict[str, Any]]] = field(default_factory=list)
 
 
-def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUID, StoredRow],
-                products: Mapping[UUID, StoredRow]
-                ) -> ImportPlan:
+def plan_import(
+    province_code: str,
+    rows: list[SheetRow],
+    producers: Mapping[UUID, StoredRow],
+    products: Mapping[UUID, StoredRow],
+) -> ImportPlan:
     """The writes that make the registry match `rows`, given the province's `producers` and the
     `products` the rows name (current fields by id). Problems with every problem of every row."""
     problems: list[Problem] = []
@@ -235,8 +290,13 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUI
         first_row, known = details.setdefault(key, (row.number, {}))
         for column, value in given.items():
             if normalized_name(known.setdefault(column, value)) != normalized_name(value):
-                problems.append(Problem(("row", row.number, column), f"differs from row {first_row} for the same producer",
-                                        "conflict"))
+                problems.append(
+                    Problem(
+                        ("row", row.number, column),
+                        f"differs from row {first_row} for the same producer",
+                        "conflict",
+                    )
+                )
 
     plan = ImportPlan()
     producer_ids: dict[UUID | str, UUID] = {}
@@ -245,11 +305,13 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUI
         values: dict[str, str | None] = {PRODUCER_COLUMNS[c]: v for c, v in given.items()}
         if "tambon_code" in values:
             values.setdefault("amphoe_code", None)  # a new tambon brings its own amphoe
-        fields = _validated(ProducerFields, current, values, first_row, {f: c for c, f in PRODUCER_COLUMNS.items()},
-                            problems)
+        fields = _validated(
+            ProducerFields, current, values, first_row, {f: c for c, f in PRODUCER_COLUMNS.items()}, problems
+        )
         if fields is not None:
-            problems += location_problems(province_code, fields["amphoe_code"], fields["tambon_code"],
-                                          at=("row", first_row))
+            problems += location_problems(
+                province_code, fields["amphoe_code"], fields["tambon_code"], at=("row", first_row)
+            )
         producer_ids[key] = key if isinstance(key, UUID) and current else uuid4()
         if fields is not None:  # else a problem was found: nothing is planned
             plan.producers.append((producer_ids[key], current is None, fields))
@@ -271,37 +333,52 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: Mapping[UUI
     return plan
 
 
-def _producer_key(row: SheetRow, producers: Mapping[UUID, StoredRow], by_name: dict[str, list[UUID]],
-                  problems: list[Problem]) -> UUID | str | None:
+def _producer_key(
+    row: SheetRow,
+    producers: Mapping[UUID, StoredRow],
+    by_name: dict[str, list[UUID]],
+    problems: list[Problem],
+) -> UUID | str | None:
     """The producer id a row names, the normalized name of a new producer, or None (no producer)."""
     if "producer_id" in row.cells:
         producer_id = as_uuid(row.cells["producer_id"])
         if producer_id in producers:
             return producer_id
-        problems.append(Problem(("row", row.number, "producer_id"), "no such producer in this province", "unknown"))
+        problems.append(
+            Problem(("row", row.number, "producer_id"), "no such producer in this province", "unknown")
+        )
         return None
     if "producer_name" not in row.cells:
         return None
     name = normalized_name(row.cells["producer_name"])
     matches = by_name.get(name, [])
     if len(matches) > 1:
-        problems.append(Problem(("row", row.number, "producer_name"),
-                                f"{len(matches)} producers of this province have this name: give producer_id",
-                                "ambiguous"))
+        problems.append(
+            Problem(
+                ("row", row.number, "producer_name"),
+                f"{len(matches)} producers of this province have this name: give producer_id",
+                "ambiguous",
+            )
+        )
         return None
     return matches[0] if matches else name
 
 
-def _product_id(row: SheetRow, products: Mapping[UUID, StoredRow], seen: dict[UUID, int], problems: list[Problem]
-                ) -> UUID | None:
+def _product_id(
+    row: SheetRow, products: Mapping[UUID, StoredRow], seen: dict[UUID, int], problems: list[Problem]
+) -> UUID | None:
     if "product_id" not in row.cells:
         return None
     product_id = as_uuid(row.cells["product_id"])
     if product_id is None or product_id not in products:
-        problems.append(Problem(("row", row.number, "product_id"), "no such product in this province", "unknown"))
+        problems.append(
+            Problem(("row", row.number, "product_id"), "no such product in this province", "unknown")
+        )
         return None
     if product_id in seen:
-        problems.append(Problem(("row", row.number, "product_id"), f"also on row {seen[product_id]}", "duplicate"))
+        problems.append(
+            Problem(("row", row.number, "product_id"), f"also on row {seen[product_id]}", "duplicate")
+        )
     seen.setdefault(product_id, row.number)
     return product_id
 
@@ -313,8 +390,14 @@ def as_uuid(text: str) -> UUID | None:
         return None
 
 
-def _validated(model: type[BaseModel], current: Mapping[str, Any] | None, given: Mapping[str, str | None], row: int,
-               columns: dict[str, str], problems: list[Problem]) -> dict[str, Any] | None:
+def _validated(
+    model: type[BaseModel],
+    current: Mapping[str, Any] | None,
+    given: Mapping[str, str | None],
+    row: int,
+    columns: dict[str, str],
+    problems: list[Problem],
+) -> dict[str, Any] | None:
     """`current` (or nothing) with the row's values, as `model` accepts it; else problems (None)."""
     base = {name: current[name] for name in model.model_fields if current and current.get(name) is not None}
     try:
