@@ -223,7 +223,7 @@ class Bench:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=10) as http:
             while time.monotonic() < deadline:
-                metrics = (await http.get("/internal/metrics")).text  # shared.service.INTERNAL
+                metrics = (await http.get("/internal/metrics")).text
                 now = time.monotonic()
                 if any(
                     line.startswith(sample) and float(line.split()[-1]) > 0 for line in metrics.splitlines()

@@ -86,7 +86,7 @@ def test_a_failed_start_stops_what_it_started():
     try:
         output = process.stdout + process.stderr
         assert process.returncode != 0, output
-        assert "[2/4] starting PostgreSQL" in output and "stopped." in output, output
+        assert "[2/5] starting PostgreSQL" in output and "stopped." in output, output
         assert (state / "kafka" / "broker.log").exists()  # Kafka had started...
         assert processes_naming(str(state)) == []  # ...and nothing of the stack runs now
     finally:

@@ -163,16 +163,18 @@ async def register_integration(http: httpx.AsyncClient, name: str = "POS ร้�
     return created.json()
 
 
-async def read_models_know(database_url: str, products: int, market_days: int) -> None:
-    """Waits until the sales service's read models hold this many products and market days."""
+async def read_models_know(database_url: str, *events: ProductRegistered | MarketDayScheduled) -> None:
+    """Waits until the sales service's read models hold these published products and market days (by id:
+    the service may still be reading other tests' earlier events, so a count would be satisfied too soon)."""
+    products = [e.product_id for e in events if isinstance(e, ProductRegistered)]
+    market_days = [e.market_day_id for e in events if not isinstance(e, ProductRegistered)]
 
     async def known() -> bool:
         db = await asyncpg.connect(database_url)
         try:
-            return (
-                await db.fetchval("SELECT count(*) FROM products") >= products
-                and await db.fetchval("SELECT count(*) FROM market_days") >= market_days
-            )
+            return (await db.fetchval("SELECT count(*) FROM products WHERE id = any($1)", products) == len(products)
+                    and await db.fetchval("SELECT count(*) FROM market_days WHERE id = any($1)", market_days)
+                    == len(market_days))
         finally:
             await db.close()
 

@@ -70,7 +70,7 @@ async def test_registration_makes_the_integrations_client_and_revocation_disable
         assert "integration" in claims["realm_access"]["roles"] and "otop-api" in claims["aud"]
         p, day = product(), market_day()
         await publish(kafka, p, day)
-        await read_models_know(database_url, 1, 1)
+        await read_models_know(database_url, p, day)
         sale = pos_sale(f"{uuid4().hex[:8]}-1", p.product_id, day.market_day_id)
         body = json.dumps(
             [envelope_for(sale, province_code="72", source="pos").model_dump(mode="json")]

@@ -48,7 +48,7 @@ async def test_signed_http_batches_are_recorded_once_held_or_refused_whole(datab
         p, day = product(), market_day()
         cancelled = market_day(kind=MarketDayCancelled, status=MarketDayStatus.CANCELLED)
         await publish(kafka, p, day, cancelled)
-        await read_models_know(database_url, 1, 2)
+        await read_models_know(database_url, p, day, cancelled)
         run = uuid4().hex[:8]
 
         body = batch_body(
@@ -110,7 +110,7 @@ async def test_keys_rotate_and_revoke_and_idempotency_survives_rotation(database
         assert len(first["signing_key"]) == 64
         p, day = product(), market_day()
         await publish(kafka, p, day)
-        await read_models_know(database_url, 1, 1)
+        await read_models_know(database_url, p, day)
         body = batch_body(pos_sale(f"{uuid4().hex[:8]}-1", p.product_id, day.market_day_id))
         assert (await http.post(INGEST, content=body, headers=post_headers(body, first))).status_code == 200
 

@@ -28,19 +28,9 @@ async def service(database_url, kafka):
         june_again = market_day(day=date(2019, 6, 22), venue_id=venue)
         cancelled = market_day(kind=MarketDayCancelled, status=MarketDayStatus.CANCELLED)
         await publish(kafka, rice, cloth, june, july, june_again, cancelled)
-        await read_models_know(database_url, 2, 4)
-        yield (
-            http,
-            {
-                "rice": rice,
-                "cloth": cloth,
-                "june": june,
-                "july": july,
-                "june_again": june_again,
-                "cancelled": cancelled,
-                "venue": venue,
-            },
-        )
+        await read_models_know(database_url, rice, cloth, june, july, june_again, cancelled)
+        yield http, {"rice": rice, "cloth": cloth, "june": june, "july": july, "june_again": june_again,
+                     "cancelled": cancelled, "venue": venue}
 
 
 def sale(refs, product: str = "rice", day: str = "june", **fields) -> dict:

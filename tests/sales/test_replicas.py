@@ -55,7 +55,7 @@ async def test_two_replicas_share_the_ingress_without_loss_or_double_count(datab
         key = await register_integration(a)
         products, day = [product(price="10.00"), product(price="25.50"), product(price="99.00")], market_day()
         await publish(kafka, *products, day)
-        await read_models_know(database_url, 3, 1)
+        await read_models_know(database_url, *products, day)
         run = uuid4().hex[:8]
         expected: dict[str, Decimal] = {str(p.product_id): Decimal(0) for p in products}
         messages = []
