@@ -50,7 +50,8 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
     assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == [
-        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]  # localhost unless the operator opens it
+        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"
+    ]  # localhost unless the operator opens it
     baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:

@@ -76,8 +76,11 @@ async def not_ready(stack: Stack, service: str, consumer: str) -> bool:
     async with httpx.AsyncClient(timeout=10) as http:
         ready = await http.get(f"{stack.url(service)}/health/ready")
         metrics = (await http.get(f"{stack.url(service)}/internal/metrics")).text
-    return (ready.status_code == 503 and not ready.json()["workers"][consumer]["ready"]
-            and f'otop_ready{{component="{consumer}",kind="consumer"}} 0.0' in metrics)
+    return (
+        ready.status_code == 503
+        and not ready.json()["workers"][consumer]["ready"]
+        and f'otop_ready{{component="{consumer}",kind="consumer"}} 0.0' in metrics
+    )
 
 
 async def officer_sales(stack: Stack, catalogue, count: int) -> list[httpx.Response]:

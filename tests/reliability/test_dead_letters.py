@@ -146,8 +146,11 @@ async def test_a_truncated_dead_letter_is_replayed_from_its_original(running):
     again = await parked(3 + 9)
     async with httpx.AsyncClient(timeout=30) as http:  # the depth metric counts what the topic holds
         metrics = (await http.get(f"{running.url('sales')}/internal/metrics")).text
-    [depth] = [float(line.split()[-1]) for line in metrics.splitlines()
-               if line.startswith('otop_dead_letter_depth{topic="otop.registry.products.dlq"}')]
+    [depth] = [
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith('otop_dead_letter_depth{topic="otop.registry.products.dlq"}')
+    ]
     assert depth == len(await read_to_end(running.access, "otop.registry.products.dlq")) >= 12
     assert {dict((n, v.decode()) for n, v in r.headers)["dlq-original-sha256"] for r in again} == {
         hashlib.sha256(value).hexdigest()

@@ -172,9 +172,11 @@ async def read_models_know(database_url: str, *events: ProductRegistered | Marke
     async def known() -> bool:
         db = await asyncpg.connect(database_url)
         try:
-            return (await db.fetchval("SELECT count(*) FROM products WHERE id = any($1)", products) == len(products)
-                    and await db.fetchval("SELECT count(*) FROM market_days WHERE id = any($1)", market_days)
-                    == len(market_days))
+            return await db.fetchval("SELECT count(*) FROM products WHERE id = any($1)", products) == len(
+                products
+            ) and await db.fetchval(
+                "SELECT count(*) FROM market_days WHERE id = any($1)", market_days
+            ) == len(market_days)
         finally:
             await db.close()
 

@@ -142,8 +142,12 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
         ]
         await publish_pos(kafka, messages)
 
-        dead = await read_until(kafka, INGRESS_DLQ, keep=lambda r: (r.key or b"").startswith(run.encode()),
-                                done=lambda rs: len(rs) >= len(cases) - 1)
+        dead = await read_until(
+            kafka,
+            INGRESS_DLQ,
+            keep=lambda r: (r.key or b"").startswith(run.encode()),
+            done=lambda rs: len(rs) >= len(cases) - 1,
+        )
         by_case = {r.key.decode().removeprefix(f"{run}-"): r for r in dead}
         assert set(by_case) == set(cases) - {"recorded"}
         for case, record in by_case.items():

@@ -29,8 +29,18 @@ async def service(database_url, kafka):
         cancelled = market_day(kind=MarketDayCancelled, status=MarketDayStatus.CANCELLED)
         await publish(kafka, rice, cloth, june, july, june_again, cancelled)
         await read_models_know(database_url, rice, cloth, june, july, june_again, cancelled)
-        yield http, {"rice": rice, "cloth": cloth, "june": june, "july": july, "june_again": june_again,
-                     "cancelled": cancelled, "venue": venue}
+        yield (
+            http,
+            {
+                "rice": rice,
+                "cloth": cloth,
+                "june": june,
+                "july": july,
+                "june_again": june_again,
+                "cancelled": cancelled,
+                "venue": venue,
+            },
+        )
 
 
 def sale(refs, product: str = "rice", day: str = "june", **fields) -> dict:

@@ -202,8 +202,15 @@ async def test_the_forged_sale_of_the_security_review_is_refused_and_the_report_
         rice, day = product(price="45.00"), market_day(day=date(2019, 6, 15))
         await publish(kafka, rice, day)
         await read_models_know(database_url, rice, day)
-        sold = await sales.post("/provinces/72/sales", headers=OFFICER, json={
-            "product_id": str(rice.product_id), "market_day_id": str(day.market_day_id), "quantity": "2"})
+        sold = await sales.post(
+            "/provinces/72/sales",
+            headers=OFFICER,
+            json={
+                "product_id": str(rice.product_id),
+                "market_day_id": str(day.market_day_id),
+                "quantity": "2",
+            },
+        )
         assert sold.status_code == 201, sold.text
         await report_total_is(monitoring, "90.00")
 
