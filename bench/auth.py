@@ -37,8 +37,14 @@ def _per_token_us(run, count: int) -> float:
 def measure(count: int = 20_000) -> dict:
     issuer = LocalIssuer()
     try:
-        settings = SimpleNamespace(oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url, oidc_audience="otop-api",
-                                   oidc_integration_issuer=None, oidc_integration_jwks_url=None, oidc_clock_skew_s=5)
+        settings = SimpleNamespace(
+            oidc_issuer=issuer.issuer,
+            oidc_jwks_url=issuer.jwks_url,
+            oidc_audience="otop-api",
+            oidc_integration_issuer=None,
+            oidc_integration_jwks_url=None,
+            oidc_clock_skew_s=5,
+        )
         token = issuer.token("province_officer", "72", ttl_s=3600)
         key = issuer.keys[issuer.kid].public_key()
         secret = secrets.token_urlsafe(32)
@@ -67,19 +73,28 @@ def measure(count: int = 20_000) -> dict:
             for _ in range(n):
                 jwt.decode(hs256, secret, algorithms=["HS256"], audience="otop-api", issuer=issuer.issuer)
 
-        return {"tokens": count, "verify_us": verify_us, "baseline_rs256_us": _per_token_us(rs256, count),
-                "before_hs256_us": _per_token_us(before, count), "key_fetches": issuer.fetches}
+        return {
+            "tokens": count,
+            "verify_us": verify_us,
+            "baseline_rs256_us": _per_token_us(rs256, count),
+            "before_hs256_us": _per_token_us(before, count),
+            "key_fetches": issuer.fetches,
+        }
     finally:
         issuer.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tokens", type=int, default=20_000, help="tokens checked per round")
     results = measure(parser.parse_args().tokens)
-    rows = [("verify (services' path, cached JWKS)", results["verify_us"]),
-            ("baseline: PyJWT RS256 decode, key in hand", results["baseline_rs256_us"]),
-            ("before: PyJWT HS256 decode, shared secret", results["before_hs256_us"])]
+    rows = [
+        ("verify (services' path, cached JWKS)", results["verify_us"]),
+        ("baseline: PyJWT RS256 decode, key in hand", results["baseline_rs256_us"]),
+        ("before: PyJWT HS256 decode, shared secret", results["before_hs256_us"]),
+    ]
     for name, us in rows:
         print(f"{name:<44} {us:8.1f} µs per token")
     print(f"{'verify / baseline':<44} {results['verify_us'] / results['baseline_rs256_us']:8.2f}")

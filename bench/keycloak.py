@@ -12,19 +12,26 @@ import os
 import secrets
 import shutil
 import time
+from typing import Any
 
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from tests import harness
 
 
 def main() -> None:
-    results = {"java_home": os.environ.get("KEYCLOAK_JAVA_HOME", "keycloak.sh's choice (Temurin 25 if present)")}
+    results: dict[str, Any] = {
+        "java_home": os.environ.get("KEYCLOAK_JAVA_HOME", "keycloak.sh's choice (Temurin 25 if present)")
+    }
     with harness.postgres() as server:
         database = f"kc_bench_{secrets.token_hex(4)}"
         harness.create_database(server, database)
-        keycloak = LocalKeycloak(harness.scratch_dir("otop-kc-bench-"), harness.free_port(),
-                                 server.rsplit("/", 1)[0] + f"/{database}", admin_password=secrets.token_urlsafe(16),
-                                 sales_client_secret=secrets.token_urlsafe(32))
+        keycloak = LocalKeycloak(
+            harness.scratch_dir("otop-kc-bench-"),
+            harness.free_port(),
+            server.rsplit("/", 1)[0] + f"/{database}",
+            admin_password=secrets.token_urlsafe(16),
+            sales_client_secret=secrets.token_urlsafe(32),
+        )
         try:
             for run in ("first start (empty database)", "restart (existing database)"):
                 load = os.getloadavg()[0]
@@ -32,8 +39,15 @@ def main() -> None:
                 keycloak.start()
                 seconds = time.monotonic() - started
                 rss_mb = keycloak.rss_bytes() / 2**20
-                results[run] = {"seconds": round(seconds, 1), "rss_mb": round(rss_mb), "load_1min": round(load, 1)}
-                print(f"{run:<32} {seconds:6.1f} s   RSS {rss_mb:5.0f} MB   (load average {load:.1f})", flush=True)
+                results[run] = {
+                    "seconds": round(seconds, 1),
+                    "rss_mb": round(rss_mb),
+                    "load_1min": round(load, 1),
+                }
+                print(
+                    f"{run:<32} {seconds:6.1f} s   RSS {rss_mb:5.0f} MB   (load average {load:.1f})",
+                    flush=True,
+                )
                 keycloak.stop()
         finally:
             keycloak.stop()

@@ -1,7 +1,7 @@
-"""Measure a running local stack after `python -m deploy.local.cli national-demo` (docs/benchmarks.md, "The whole
-country"): the proposal for one market day, province and national reports (median of 5 after a warm-up), each
-service process's peak RSS, Kafka's and PostgreSQL's disk use, and the rows and bytes of each service's largest
-tables (for docs/operations.md's capacity planning).
+"""Measure a running local stack after `python -m deploy.local.cli national-demo` (docs/benchmarks.md,
+"The whole country"): the proposal for one market day, province and national reports (median of 5 after a
+warm-up), each service process's peak RSS, Kafka's and PostgreSQL's disk use, and the rows and bytes of each
+service's largest tables (for docs/operations.md's capacity planning).
 
     python -m bench.national --state-dir /tmp/otop-stack --http-port 8001 [--out results.json]
 
@@ -32,7 +32,11 @@ REPEATS = 5
 
 def service_pids(http_port: int, replicas: int = 9) -> dict[str, list[int]]:
     """Each service's processes of the stack whose first port is `http_port` (any replica)."""
-    ports = {str(http_port + len(SERVICES) * r + i): name for r in range(replicas) for i, name in enumerate(SERVICES)}
+    ports = {
+        str(http_port + len(SERVICES) * r + i): name
+        for r in range(replicas)
+        for i, name in enumerate(SERVICES)
+    }
     found: dict[str, list[int]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -51,7 +55,9 @@ def service_pids(http_port: int, replicas: int = 9) -> dict[str, list[int]]:
 
 def du_bytes(path: Path) -> int:
     """Disk blocks in use (not the apparent size: Kafka preallocates its index files sparsely)."""
-    done = subprocess.run(["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True, check=True
+    )
     return int(done.stdout.split()[0])
 
 
@@ -63,7 +69,10 @@ def kafka_disk(state: Path) -> dict:
         if partition.is_dir() and "-" in partition.name:
             topic = partition.name.rsplit("-", 1)[0]
             topics[topic] = topics.get(topic, 0) + du_bytes(partition)
-    return {"total_bytes": du_bytes(logs), "topics_bytes": dict(sorted(topics.items(), key=lambda kv: -kv[1]))}
+    return {
+        "total_bytes": du_bytes(logs),
+        "topics_bytes": dict(sorted(topics.items(), key=lambda kv: -kv[1])),
+    }
 
 
 async def postgres_disk(server: str, state: Path) -> dict:
@@ -94,19 +103,32 @@ async def timed(http: httpx.AsyncClient, path: str, repeats: int = REPEATS) -> d
         answer = await http.get(path)
         runs.append(time.perf_counter() - started)
         answer.raise_for_status()
-    return {"path": path, "median_s": statistics.median(runs), "best_s": min(runs), "bytes": len(answer.content)}
+    return {
+        "path": path,
+        "median_s": statistics.median(runs),
+        "best_s": min(runs),
+        "bytes": len(answer.content),
+    }
 
 
 async def measure(urls: dict[str, str], auth: httpx.Auth, provinces: list[str]) -> dict:
     results: dict = {"proposal": [], "province_reports": [], "national_reports": []}
     async with httpx.AsyncClient(auth=auth, timeout=600) as http:
         for code in provinces:
-            days = (await http.get(f"{urls['scheduling']}/provinces/{code}/market-days",
-                                   params={"from": f"{YEAR}-09-01", "to": f"{YEAR}-09-30"})).json()
-            products = (await http.get(f"{urls['registry']}/provinces/{code}/products", params={"limit": 1})).json()
+            days = (
+                await http.get(
+                    f"{urls['scheduling']}/provinces/{code}/market-days",
+                    params={"from": f"{YEAR}-09-01", "to": f"{YEAR}-09-30"},
+                )
+            ).json()
+            products = (
+                await http.get(f"{urls['registry']}/provinces/{code}/products", params={"limit": 1})
+            ).json()
             if days:  # the season's last market day: ranked against the most sales (90 days before it)
-                proposal = await timed(http, f"{urls['scheduling']}/provinces/{code}/market-days/{days[-1]['id']}"
-                                             "/proposal?limit=100")
+                proposal = await timed(
+                    http,
+                    f"{urls['scheduling']}/provinces/{code}/market-days/{days[-1]['id']}/proposal?limit=100",
+                )
                 results["proposal"].append({"province": code, "products": products["total"], **proposal})
             for period in ("6", "quarters/4"):
                 report = await timed(http, f"{urls['monitoring']}/provinces/{code}/reports/{YEAR}/{period}")
@@ -114,52 +136,84 @@ async def measure(urls: dict[str, str], auth: httpx.Auth, provinces: list[str]) 
         for period in ("6", "quarters/4"):
             report = await timed(http, f"{urls['monitoring']}/national/reports/{YEAR}/{period}")
             body = (await http.get(f"{urls['monitoring']}/national/reports/{YEAR}/{period}")).json()
-            results["national_reports"].append({"period": period, "provinces": len(body["provinces"]),
-                                                "sales": body["totals"]["sales"],
-                                                "sales_thb": body["totals"]["sales_thb"], **report})
+            results["national_reports"].append(
+                {
+                    "period": period,
+                    "provinces": len(body["provinces"]),
+                    "sales": body["totals"]["sales"],
+                    "sales_thb": body["totals"]["sales_thb"],
+                    **report,
+                }
+            )
     return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001)
     parser.add_argument("--pg-port", type=int, default=15432)
-    parser.add_argument("--provinces", nargs="*", default=["30", "72", "83"],
-                        help="province codes to time (default: the largest, Suphanburi, the smallest)")
-    parser.add_argument("--user", default="demo-department", help="a department user of the stack (the CLI's "
-                        "token: its password from OTOP_PASSWORD, else the stack's demo-users.json)")
+    parser.add_argument(
+        "--provinces",
+        nargs="*",
+        default=["30", "72", "83"],
+        help="province codes to time (default: the largest, Suphanburi, the smallest)",
+    )
+    parser.add_argument(
+        "--user",
+        default="demo-department",
+        help="a department user of the stack (the CLI's "
+        "token: its password from OTOP_PASSWORD, else the stack's demo-users.json)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / ".local" / "bench" / "national.json")
     args = parser.parse_args()
     state = args.state_dir.resolve()
     load = os.getloadavg()
-    auth = auth_from(argparse.Namespace(token=None, client_id=None, user=args.user, realm_url=None, state_dir=state))
+    auth = auth_from(
+        argparse.Namespace(token=None, client_id=None, user=args.user, realm_url=None, state_dir=state)
+    )
     timings = asyncio.run(measure(local_urls(args.http_port), auth, args.provinces))
     pids = service_pids(args.http_port)
     results = {
         **timings,
-        "peak_rss_mb": {name: [round(peak_rss_mb(pid), 1) for pid in pids.get(name, [])] for name in SERVICES},
+        "peak_rss_mb": {
+            name: [round(peak_rss_mb(pid), 1) for pid in pids.get(name, [])] for name in SERVICES
+        },
         "kafka": kafka_disk(state),
         "postgres": asyncio.run(postgres_disk(f"postgresql://postgres@127.0.0.1:{args.pg_port}", state)),
-        "machine": {"cpus": os.cpu_count(), "load_average_before": load, "load_average_after": os.getloadavg(),
-                    "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                             text=True).stdout.strip()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": load,
+            "load_average_after": os.getloadavg(),
+            "commit": subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+            ).stdout.strip(),
+        },
         "finished_at": datetime.now(UTC).isoformat(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     for row in results["proposal"]:
-        print(f"proposal, province {row['province']} ({row['products']:,} products): {row['median_s'] * 1000:,.0f} ms")
+        print(
+            f"proposal, province {row['province']} ({row['products']:,} products): "
+            f"{row['median_s'] * 1000:,.0f} ms"
+        )
     for row in results["province_reports"]:
         print(f"report, province {row['province']} {row['period']}: {row['median_s'] * 1000:,.0f} ms")
     for row in results["national_reports"]:
-        print(f"national report {row['period']} ({row['provinces']} provinces, {row['sales']:,} sales): "
-              f"{row['median_s'] * 1000:,.0f} ms")
+        print(
+            f"national report {row['period']} ({row['provinces']} provinces, {row['sales']:,} sales): "
+            f"{row['median_s'] * 1000:,.0f} ms"
+        )
     for name, rss in results["peak_rss_mb"].items():
         print(f"peak RSS {name}: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
-    print(f"Kafka on disk: {results['kafka']['total_bytes'] / 1e6:,.0f} MB; PostgreSQL: "
-          + ", ".join(f"{n} {d['bytes'] / 1e6:,.0f} MB" for n, d in results["postgres"]["databases"].items())
-          + f"; cluster directory {results['postgres']['cluster_dir_bytes'] / 1e6:,.0f} MB")
+    print(
+        f"Kafka on disk: {results['kafka']['total_bytes'] / 1e6:,.0f} MB; PostgreSQL: "
+        + ", ".join(f"{n} {d['bytes'] / 1e6:,.0f} MB" for n, d in results["postgres"]["databases"].items())
+        + f"; cluster directory {results['postgres']['cluster_dir_bytes'] / 1e6:,.0f} MB"
+    )
     print(f"load average before/after: {load[0]:.2f} / {os.getloadavg()[0]:.2f}; JSON: {args.out}")
 
 

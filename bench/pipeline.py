@@ -42,8 +42,11 @@ PROVINCE = "72"
 SALE_AMOUNT = Decimal("90.00")  # pos_sale's default: 2 x 45.00
 POLL_S = 0.02
 OFFICER, DEPARTMENT = bearer("province_officer", PROVINCE), bearer("department")
-SALES_GROUPS = {"sales.products": topics.REGISTRY_PRODUCTS, "sales.market_days": topics.SCHEDULING_MARKET_DAYS,
-                "sales.ingress": topics.SALES_INGRESS}
+SALES_GROUPS = {
+    "sales.products": topics.REGISTRY_PRODUCTS,
+    "sales.market_days": topics.SCHEDULING_MARKET_DAYS,
+    "sales.ingress": topics.SALES_INGRESS,
+}
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,18 @@ class Bench:
         self.server = server
         self.urls = {name: f"{base}/bench_{run}_{name}" for name in ("sales", "monitoring", "raw")}
         keycloak = harness.session_keycloak(server)  # the services check its tokens (bearer() below)
-        env = {**keycloak.service_env(), **keycloak.sales_env(),
-               "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY, **dict(params.service_env)}
-        self.services = {name: ServiceProcess(name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]},
-                                              work_dir / f"{name}.log") for name in ("sales", "monitoring")}
+        env = {
+            **keycloak.service_env(),
+            **keycloak.sales_env(),
+            "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
+            **dict(params.service_env),
+        }
+        self.services = {
+            name: ServiceProcess(
+                name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]}, work_dir / f"{name}.log"
+            )
+            for name in ("sales", "monitoring")
+        }
         self.peak_rss: dict[str, float] = {}
         self.run_id = run
 
@@ -108,15 +119,23 @@ class Bench:
             await asyncio.to_thread(service.wait_ready)
         # Registering makes the integration's Keycloak client too: seconds on a busy machine.
         async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=60) as http:
-            created = await http.post(f"/provinces/{PROVINCE}/integrations", json={"name": "bench POS"},
-                                      headers=OFFICER)
+            created = await http.post(
+                f"/provinces/{PROVINCE}/integrations", json={"name": "bench POS"}, headers=OFFICER
+            )
             created.raise_for_status()
             self.key = created.json()
         self.product, self.day = product(), market_day(day=date(2019, 7, 15))
         await publish(self.kafka, self.product, self.day, province=PROVINCE)
-        await eventually(lambda: self._fetchval("sales", "SELECT EXISTS (SELECT FROM products WHERE id = $1) "
-                                                "AND EXISTS (SELECT FROM market_days WHERE id = $2)",
-                                                self.product.product_id, self.day.market_day_id), timeout=60)
+        await eventually(
+            lambda: self._fetchval(
+                "sales",
+                "SELECT EXISTS (SELECT FROM products WHERE id = $1) "
+                "AND EXISTS (SELECT FROM market_days WHERE id = $2)",
+                self.product.product_id,
+                self.day.market_day_id,
+            ),
+            timeout=60,
+        )
 
     def message(self, integration_sale_id: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
         body = pos_body(pos_sale(integration_sale_id, self.product.product_id, self.day.market_day_id))
@@ -143,7 +162,7 @@ class Bench:
         n = self.params.sales
         ids = [f"{self.run_id}-t{i}" for i in range(n)]
         messages = [self.message(i) for i in ids]
-        messages += messages[:int(n * self.params.duplicate_share)]  # sent again: counted once
+        messages += messages[: int(n * self.params.duplicate_share)]  # sent again: counted once
         self._note_rss()
         self.services["sales"].stop()  # the messages wait on the topic, as after an outage
         starts = await end_offsets(self.kafka, topics.SALES_INGRESS)
@@ -152,7 +171,7 @@ class Bench:
 
         self.services["sales"].start()
         await asyncio.to_thread(self.services["sales"].wait_ready)
-        pids = {name: service.process.pid for name, service in self.services.items()}
+        pids = {name: service.started.pid for name, service in self.services.items()}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         day = self.day.market_day_id
         # The clock starts with the first message the sales service takes (its otop_records_received_total),
@@ -162,36 +181,53 @@ class Bench:
         deadline = time.monotonic() + 120 + n / 50
         while done is None:
             now = time.monotonic()
-            in_sales = await self._fetchval("sales", "SELECT count(*) FROM sales WHERE market_day_id = $1", day)
+            in_sales = await self._fetchval(
+                "sales", "SELECT count(*) FROM sales WHERE market_day_id = $1", day
+            )
             in_monitoring = await self._fetchval(
-                "monitoring", "SELECT count(*) FROM sales WHERE market_day_id = $1", day)
+                "monitoring", "SELECT count(*) FROM sales WHERE market_day_id = $1", day
+            )
             stored = stored or (now if in_sales >= n else None)
             done = now if in_monitoring >= n else None
             if now > deadline:
-                raise TimeoutError(f"after {now - first:.0f}s: {in_sales} of {n} sales stored, "
-                                   f"{in_monitoring} in monitoring")
+                raise TimeoutError(
+                    f"after {now - first:.0f}s: {in_sales} of {n} sales stored, {in_monitoring} in monitoring"
+                )
             await asyncio.sleep(POLL_S)
         self._note_rss()
+        assert stored is not None  # monitoring has every sale only after sales stored them
         pipeline_s = max(done - first, POLL_S)  # a tiny run can finish within one poll
         per_1000 = 1000 / len(messages)
-        cpu = {f"{name}_cpu_ms_per_1000": (cpu_seconds(pid) - cpu_before[name]) * 1000 * per_1000
-               for name, pid in pids.items()}
-        return {"messages": len(messages), "unique_sales": n,
-                "baseline_s": baseline_s, "baseline_sales_per_s": len(messages) / baseline_s,
-                "baseline_cpu_ms_per_1000": baseline_cpu_s * 1000 * per_1000, **cpu,
-                "pipeline_s": pipeline_s, "pipeline_sales_per_s": len(messages) / pipeline_s,
-                "sales_db_stored_after_s": stored - first,
-                "ratio_b_over_a": baseline_s / pipeline_s, **await self.counted(ids)}
+        cpu = {
+            f"{name}_cpu_ms_per_1000": (cpu_seconds(pid) - cpu_before[name]) * 1000 * per_1000
+            for name, pid in pids.items()
+        }
+        return {
+            "messages": len(messages),
+            "unique_sales": n,
+            "baseline_s": baseline_s,
+            "baseline_sales_per_s": len(messages) / baseline_s,
+            "baseline_cpu_ms_per_1000": baseline_cpu_s * 1000 * per_1000,
+            **cpu,
+            "pipeline_s": pipeline_s,
+            "pipeline_sales_per_s": len(messages) / pipeline_s,
+            "sales_db_stored_after_s": stored - first,
+            "ratio_b_over_a": baseline_s / pipeline_s,
+            **await self.counted(ids),
+        }
 
     async def _first_received(self, timeout: float = 60) -> float:
-        """The moment the sales service's ingress consumer has taken its first record (polled every POLL_S)."""
+        """The moment the sales service's ingress consumer has taken its first record (polled every
+        POLL_S)."""
         sample = f'otop_records_received_total{{consumer="sales.ingress",topic="{topics.SALES_INGRESS}"}}'
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=10) as http:
             while time.monotonic() < deadline:
                 metrics = (await http.get("/internal/metrics")).text
                 now = time.monotonic()
-                if any(line.startswith(sample) and float(line.split()[-1]) > 0 for line in metrics.splitlines()):
+                if any(
+                    line.startswith(sample) and float(line.split()[-1]) > 0 for line in metrics.splitlines()
+                ):
                     return now
                 await asyncio.sleep(POLL_S)
         raise TimeoutError(f"the sales service took no record within {timeout} s")
@@ -204,16 +240,25 @@ class Bench:
         try:
             in_sales = await sales.fetchrow(
                 "SELECT count(*) AS rows, count(DISTINCT integration_sale_id) AS distinct_ids, "
-                "coalesce(sum(amount_thb), 0) AS thb FROM sales WHERE sale_id = ANY($1::uuid[])", wanted)
+                "coalesce(sum(amount_thb), 0) AS thb FROM sales WHERE sale_id = ANY($1::uuid[])",
+                wanted,
+            )
             in_monitoring = await monitoring.fetchrow(
                 "SELECT count(*) AS rows, coalesce(sum(amount_thb), 0) AS thb FROM sales "
-                "WHERE id = ANY($1::uuid[]) AND NOT voided", wanted)
+                "WHERE id = ANY($1::uuid[]) AND NOT voided",
+                wanted,
+            )
         finally:
             await sales.close()
             await monitoring.close()
-        return {"sales_db_rows": in_sales["rows"], "sales_db_distinct": in_sales["distinct_ids"],
-                "sales_db_thb": str(in_sales["thb"]), "monitoring_rows": in_monitoring["rows"],
-                "monitoring_thb": str(in_monitoring["thb"]), "expected_thb": str(SALE_AMOUNT * len(ids))}
+        return {
+            "sales_db_rows": in_sales["rows"],
+            "sales_db_distinct": in_sales["distinct_ids"],
+            "sales_db_thb": str(in_sales["thb"]),
+            "monitoring_rows": in_monitoring["rows"],
+            "monitoring_thb": str(in_monitoring["thb"]),
+            "expected_thb": str(SALE_AMOUNT * len(ids)),
+        }
 
     # --- latency at a fixed rate
 
@@ -259,9 +304,16 @@ class Bench:
         self._note_rss()
         # A sale not seen before the deadline counts as slower than all: its percentile is None.
         latencies = sorted(seen[sale] - sent[sale] for sale in seen) + [None] * (count - len(seen))
-        return {"rate_asked": rate, "rate_sent": count / sending_s, "sales": count, "observed": len(seen),
-                "p50_s": percentile(latencies, 0.50), "p99_s": percentile(latencies, 0.99),
-                "max_s": latencies[-1], "poll_interval_s": POLL_S}
+        return {
+            "rate_asked": rate,
+            "rate_sent": count / sending_s,
+            "sales": count,
+            "observed": len(seen),
+            "p50_s": percentile(latencies, 0.50),
+            "p99_s": percentile(latencies, 0.99),
+            "max_s": latencies[-1],
+            "poll_interval_s": POLL_S,
+        }
 
     # --- reports over many stored sales
 
@@ -274,12 +326,20 @@ class Bench:
         self._note_rss()
         national = timings["national"].pop("body")
         province = timings["province"].pop("body")
-        stored = await self._fetchval("monitoring", "SELECT count(*) FROM sales s JOIN market_days d "
-                                      "ON d.id = s.market_day_id WHERE NOT s.voided AND d.day < '2019-07-01'")
-        return {"stored_sales": self.params.report_sales, "load_s": load_s, **timings,
-                "national_counted_sales": national["totals"]["sales"], "expected_counted_sales": stored,
-                "provinces": len(national["provinces"]),
-                "province_sales_thb": province["results"]["summary"]["sales_thb"]}
+        stored = await self._fetchval(
+            "monitoring",
+            "SELECT count(*) FROM sales s JOIN market_days d "
+            "ON d.id = s.market_day_id WHERE NOT s.voided AND d.day < '2019-07-01'",
+        )
+        return {
+            "stored_sales": self.params.report_sales,
+            "load_s": load_s,
+            **timings,
+            "national_counted_sales": national["totals"]["sales"],
+            "expected_counted_sales": stored,
+            "provinces": len(national["provinces"]),
+            "province_sales_thb": province["results"]["summary"]["sales_thb"],
+        }
 
     def stop(self) -> None:
         self._note_rss()
@@ -301,8 +361,10 @@ async def send_all(kafka: KafkaFixture, messages: list[tuple[bytes, bytes, list[
     producer = AIOKafkaProducer(**kafka.options(), acks="all", linger_ms=5)
     await producer.start()
     try:
-        sent = [await producer.send(topics.SALES_INGRESS, value, key=key, headers=headers)
-                for key, value, headers in messages]
+        sent = [
+            await producer.send(topics.SALES_INGRESS, value, key=key, headers=headers)
+            for key, value, headers in messages
+        ]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
@@ -313,15 +375,17 @@ RAW_TABLE = """CREATE TABLE IF NOT EXISTS raw_sales (
     unit_price_thb numeric, sold_at timestamptz)"""
 
 
-async def raw_baseline(kafka: KafkaFixture, starts: dict[TopicPartition, int], count: int,
-                       database_url: str) -> tuple[float, float]:
+async def raw_baseline(
+    kafka: KafkaFixture, starts: dict[TopicPartition, int], count: int, database_url: str
+) -> tuple[float, float]:
     """The floor any ingestion pays: consume `count` messages from `starts` in batches of 500, read the
     JSON, COPY the sales into one table, commit the offsets after each COPY. Seconds from the first
     batch fetched to the last offsets committed, and the CPU seconds this process used meanwhile."""
     db = await asyncpg.connect(database_url)
     await db.execute(RAW_TABLE)
-    consumer = AIOKafkaConsumer(**kafka.options(), group_id=f"bench.raw.{uuid4().hex[:6]}",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka.options(), group_id=f"bench.raw.{uuid4().hex[:6]}", enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign(list(starts))
@@ -337,13 +401,22 @@ async def raw_baseline(kafka: KafkaFixture, starts: dict[TopicPartition, int], c
                 for record in records:
                     envelope = json.loads(record.value)
                     sale = envelope["payload"]
-                    rows.append((sale["integration_sale_id"], envelope["province_code"], UUID(sale["product_id"]),
-                                 UUID(sale["market_day_id"]), Decimal(sale["quantity"]),
-                                 Decimal(sale["unit_price_thb"]), datetime.fromisoformat(sale["sold_at"])))
+                    rows.append(
+                        (
+                            sale["integration_sale_id"],
+                            envelope["province_code"],
+                            UUID(sale["product_id"]),
+                            UUID(sale["market_day_id"]),
+                            Decimal(sale["quantity"]),
+                            Decimal(sale["unit_price_thb"]),
+                            datetime.fromisoformat(sale["sold_at"]),
+                        )
+                    )
             if rows:
                 await db.copy_records_to_table("raw_sales", records=rows)
                 await consumer.commit()
                 copied += len(rows)
+        assert started is not None, "no record was fetched"
         elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
         assert await db.fetchval("SELECT count(*) FROM raw_sales") == count
         return elapsed, cpu

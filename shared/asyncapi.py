@@ -17,7 +17,9 @@ def _message_name(event_type: str, version: int) -> str:
     return f"{event_type}.v{version}"
 
 
-def asyncapi_document(title: str, produces: list[str] | None = None, consumes: list[str] | None = None) -> dict:
+def asyncapi_document(
+    title: str, produces: list[str] | None = None, consumes: list[str] | None = None
+) -> dict[str, Any]:
     """The document for one service (its topics and operations), or for all topics if none are named."""
     by_topic: dict[str, list[tuple[str, int, type]]] = {}
     for (event_type, version), model in sorted(registered_contracts().items()):
@@ -64,8 +66,11 @@ def asyncapi_document(title: str, produces: list[str] | None = None, consumes: l
             }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": title, "version": "1.0.0",
-                 "description": "OTOP Mobile events: one JSON envelope, payload named by type and version."},
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": "OTOP Mobile events: one JSON envelope, payload named by type and version.",
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
@@ -74,5 +79,7 @@ def asyncapi_document(title: str, produces: list[str] | None = None, consumes: l
 
 
 if __name__ == "__main__":
-    json.dump(asyncapi_document("OTOP Mobile platform"), sys.stdout, ensure_ascii=False, indent=2, sort_keys=True)
+    json.dump(
+        asyncapi_document("OTOP Mobile platform"), sys.stdout, ensure_ascii=False, indent=2, sort_keys=True
+    )
     sys.stdout.write("\n")

@@ -20,12 +20,10 @@ import asyncio
 import base64
 import json
 import logging
-import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from hashlib import sha256
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import geothai
 import httpx
@@ -37,7 +35,9 @@ from pydantic import BaseModel, model_validator
 from shared.events import ProvinceCode
 
 log = logging.getLogger(__name__)
-ALGORITHM = "RS256"  # the only one accepted: never "none", never HMAC (which would take a public key as secret)
+ALGORITHM = (
+    "RS256"  # the only one accepted: never "none", never HMAC (which would take a public key as secret)
+)
 
 
 class Role(StrEnum):
@@ -120,8 +120,11 @@ class Jwks:
                 log.warning("could not fetch the signing keys at %s: %s", self.url, exc)
                 return
             # Keycloak also publishes an encryption key (use "enc", alg RSA-OAEP): signature keys only.
-            self._keys = {k.key_id: k.key for k in keys
-                          if k.key_id and k.public_key_use in (None, "sig") and k.algorithm_name == ALGORITHM}
+            self._keys = {
+                k.key_id: k.key
+                for k in keys
+                if k.key_id and k.public_key_use in (None, "sig") and k.algorithm_name == ALGORITHM
+            }
 
 
 @dataclass
@@ -130,6 +133,23 @@ class TrustedIssuer:
     jwks: Jwks
     roles: frozenset[Role]  # the roles its tokens may carry
     subject_claim: str  # the claim that names the caller
+
+
+class OidcSettings(Protocol):
+    """What the verifier reads of the settings (shared.settings.ServiceSettings has it)."""
+
+    @property
+    def oidc_issuer(self) -> str: ...
+    @property
+    def oidc_jwks_url(self) -> str | None: ...
+    @property
+    def oidc_integration_issuer(self) -> str | None: ...
+    @property
+    def oidc_integration_jwks_url(self) -> str | None: ...
+    @property
+    def oidc_audience(self) -> str: ...
+    @property
+    def oidc_clock_skew_s(self) -> float: ...
 
 
 @dataclass
@@ -142,14 +162,23 @@ class TokenVerifier:
     http: httpx.AsyncClient
 
     @classmethod
-    def from_settings(cls, settings) -> "TokenVerifier":
+    def from_settings(cls, settings: OidcSettings) -> "TokenVerifier":
         http = httpx.AsyncClient(timeout=10)
-        trusted = [TrustedIssuer(settings.oidc_issuer, Jwks(settings.oidc_jwks_url or _jwks_url(settings.oidc_issuer),
-                                                             http), PEOPLE_ROLES, "preferred_username")]
+        trusted = [
+            TrustedIssuer(
+                settings.oidc_issuer,
+                Jwks(settings.oidc_jwks_url or _jwks_url(settings.oidc_issuer), http),
+                PEOPLE_ROLES,
+                "preferred_username",
+            )
+        ]
         if settings.oidc_integration_issuer:
             jwks = settings.oidc_integration_jwks_url or _jwks_url(settings.oidc_integration_issuer)
-            trusted.append(TrustedIssuer(settings.oidc_integration_issuer, Jwks(jwks, http),
-                                         frozenset({Role.INTEGRATION}), "azp"))
+            trusted.append(
+                TrustedIssuer(
+                    settings.oidc_integration_issuer, Jwks(jwks, http), frozenset({Role.INTEGRATION}), "azp"
+                )
+            )
         return cls({t.issuer: t for t in trusted}, settings.oidc_audience, settings.oidc_clock_skew_s, http)
 
     async def aclose(self) -> None:
@@ -163,13 +192,24 @@ class TokenVerifier:
         kid = str(header.get("kid"))
         # Usually the key id is a cached key's, whose issuer then must be the token's (checked below). Else
         # the token's claimed issuer says whose keys to fetch again: an untrusted one makes no fetch at all.
-        trusted = next((t for t in self.issuers.values() if t.jwks.has(kid)), None) or self._claimed_issuer(token)
+        trusted = next((t for t in self.issuers.values() if t.jwks.has(kid)), None) or self._claimed_issuer(
+            token
+        )
         key = await trusted.jwks.key(kid)
         if key is None:
-            raise InvalidToken(f"token signed with a key {trusted.issuer} does not publish (kid {header.get('kid')!r})")
+            raise InvalidToken(
+                f"token signed with a key {trusted.issuer} does not publish (kid {header.get('kid')!r})"
+            )
         try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=trusted.issuer,
-                                leeway=self.leeway_s, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=trusted.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"invalid token: {exc}") from exc
         if claims.get("typ", "Bearer") != "Bearer":
@@ -187,7 +227,7 @@ class TokenVerifier:
         return trusted
 
 
-def _header(token: str) -> dict:
+def _header(token: str) -> dict[str, Any]:
     """The token's header, unverified, only to choose the key: jwt.decode checks the whole token after.
     (PyJWT's get_unverified_header parses all three parts, as long again as the verification itself.)"""
     try:
@@ -204,13 +244,15 @@ def _jwks_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/protocol/openid-connect/certs"  # Keycloak's layout
 
 
-def _principal(trusted: TrustedIssuer, claims: dict) -> Principal:
+def _principal(trusted: TrustedIssuer, claims: dict[str, Any]) -> Principal:
     realm_access = claims.get("realm_access")
     granted = realm_access.get("roles", []) if isinstance(realm_access, dict) else []
     roles = {role for role in trusted.roles if role.value in granted}
     if len(roles) != 1:
-        raise AccessRefused(f"the account needs exactly one of the roles {sorted(trusted.roles)}, it has "
-                            f"{sorted(roles) or 'none'}: ask the department to fix it")
+        raise AccessRefused(
+            f"the account needs exactly one of the roles {sorted(trusted.roles)}, it has "
+            f"{sorted(roles) or 'none'}: ask the department to fix it"
+        )
     [role] = roles
     subject = claims.get(trusted.subject_claim)
     if not isinstance(subject, str) or not subject:
@@ -219,22 +261,11 @@ def _principal(trusted: TrustedIssuer, claims: dict) -> Principal:
         return Principal(subject=subject, role=role)  # a province attribute, if any, narrows nothing
     province = claims.get("province")
     if not isinstance(province, str) or geothai.province(province) is None:
-        raise AccessRefused(f"the account has no valid province (DOPA code), it has {province!r}: "
-                            "ask the department to set it")
+        raise AccessRefused(
+            f"the account has no valid province (DOPA code), it has {province!r}: "
+            "ask the department to set it"
+        )
     return Principal(subject=subject, role=role, province_code=province)
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def hash_secret(secret: str) -> str:
-    """Stored form of a high-entropy generated secret (never store the secret itself)."""
-    return sha256(secret.encode()).hexdigest()
-
-
-def secret_matches(secret: str, stored_hash: str) -> bool:
-    return secrets.compare_digest(hash_secret(secret), stored_hash)
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -243,17 +274,23 @@ _bearer = HTTPBearer(auto_error=False)
 def _unauthorized(description: str) -> HTTPException:
     # Parts of the description come from the token: printable ASCII only in the header, and short.
     quoted = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in description[:300])
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, description,
-                         {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'})
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        description,
+        {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'},
+    )
 
 
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"}
+        )
     try:
-        return await request.app.state.token_verifier.verify(credentials.credentials)
+        verifier: TokenVerifier = request.app.state.token_verifier
+        return await verifier.verify(credentials.credentials)
     except InvalidToken as exc:
         raise _unauthorized(str(exc)) from exc
     except AccessRefused as exc:
@@ -262,7 +299,7 @@ async def current_principal(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), {"Retry-After": "5"}) from exc
 
 
-def province_access(*roles: Role):
+def province_access(*roles: Role) -> Any:
     """Dependency for /provinces/{province_code}/... routes: the caller holds one of `roles`
     (any role if none named) and may act in that province. Returns the province code."""
 

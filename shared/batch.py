@@ -2,12 +2,14 @@
 
 The guarantees are those of shared/consumer.py: offsets are committed only after the batch's writes
 committed (and its refused records were dead-lettered); a batch interrupted by shutdown commits
-nothing and comes again; a transient failure is retried, never dead-lettered. Because a batch can come again, the handler is idempotent by its own
+nothing and comes again; a transient failure is retried, never dead-lettered. Because a batch can come again,
+the handler is idempotent by its own
 business keys (e.g. `INSERT ... ON CONFLICT DO NOTHING`), not by the inbox.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -21,6 +23,8 @@ from shared.db import arrays, unnested
 from shared.events import Envelope, InvalidEvent, Payload, envelope_for, parse_event
 from shared.observability import correlation_id as current_correlation_id
 
+Wanted = TypeVar("Wanted", bound=Payload)
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -31,16 +35,22 @@ class Rejection:
     reason: str
 
 
-async def claimed_events(session: AsyncSession, inbox: Table, consumer: str, records: Sequence[ConsumerRecord],
-                         wanted: type[Payload], usual: type[Payload] | None = None,
-                         ) -> tuple[list[tuple[Envelope, Payload]], list[Rejection]]:
+async def claimed_events(
+    session: AsyncSession,
+    inbox: Table,
+    consumer: str,
+    records: Sequence[ConsumerRecord],
+    wanted: type[Wanted],
+    usual: type[Payload] | None = None,
+) -> tuple[list[tuple[Envelope, Wanted]], list[Rejection]]:
     """A batch's records read as events and claimed in `consumer`'s inbox, in the batch's transaction:
     the `wanted` events not applied before (in order), and the unreadable records, to dead-letter.
     Events of other types pass by. A batch that overlaps this one (after a rebalance) waits at the
     claim until it committed, so rows read after the claim include its changes. `usual`: the type
     most records have, read in one pass (parse_event). The events returned are counted as applied
     (shared.consumer.count_applied): the caller applies them in this transaction."""
-    events, rejections = [], []
+    events: list[tuple[Envelope, Wanted, int]] = []
+    rejections: list[Rejection] = []
     for record in records:
         try:
             envelope, event = parse_event(record.value or b"", usual)
@@ -86,7 +96,7 @@ class BatchConsumer(ReliableConsumer):
         max_records: int = 500,
         batch_timeout_ms: int = 200,
         committed: Callable[[], None] = lambda: None,
-        **retry_options,
+        **retry_options: Any,
     ) -> None:
         super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
         self._handler = handler
@@ -94,9 +104,13 @@ class BatchConsumer(ReliableConsumer):
         self._batch_timeout_ms = batch_timeout_ms
         self._committed = committed
 
-    def subscriber_options(self) -> dict:
-        return {"batch": True, "max_records": self._max_records, "batch_timeout_ms": self._batch_timeout_ms,
-                "decoder": _undecoded}
+    def subscriber_options(self) -> dict[str, Any]:
+        return {
+            "batch": True,
+            "max_records": self._max_records,
+            "batch_timeout_ms": self._batch_timeout_ms,
+            "decoder": _undecoded,
+        }
 
     async def handle(self, message: KafkaMessage) -> None:
         records = tuple(message.raw_message)
@@ -123,12 +137,20 @@ class BatchConsumer(ReliableConsumer):
 
         first = records[0]
         attempts, error = await self._retrying(
-            apply, f"{self.group_id} on {len(records)} record(s) from {first.topic}[{first.partition}]@{first.offset}",
-            give_back_at)
+            apply,
+            f"{self.group_id} on {len(records)} record(s) from "
+            f"{first.topic}[{first.partition}]@{first.offset}",
+            give_back_at,
+        )
         if error is None:
             for rejection in rejections:
-                await self._dead_letter(rejection.record, rejection.reason, code=rejection.code, attempts=1,
-                                        give_back_at=give_back_at)
+                await self._dead_letter(
+                    rejection.record,
+                    rejection.reason,
+                    code=rejection.code,
+                    attempts=1,
+                    give_back_at=give_back_at,
+                )
             self._count(first, "batched", len(records) - len(rejections))
         elif len(records) == 1:
             reason, code = failure_reason(error)
@@ -136,18 +158,37 @@ class BatchConsumer(ReliableConsumer):
         return error is not None
 
 
-async def add_events(session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *,
-                     source: str) -> list[Envelope]:
+async def add_events(
+    session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *, source: str
+) -> list[Envelope]:
     """The bulk form of shared.outbox.add_event: stage many events, each (payload, province_code,
     correlation_id), in the caller's transaction with one statement. The envelopes are typed (their
     payload is the model: shared.events.typed_envelope), the JSON staged is the same."""
-    envelopes = [envelope_for(payload, province_code=province, source=source,
-                              correlation_id=correlation or current_correlation_id.get(), typed=True)
-                 for payload, province, correlation in events]
+    envelopes = [
+        envelope_for(
+            payload,
+            province_code=province,
+            source=source,
+            correlation_id=correlation or current_correlation_id.get(),
+            typed=True,
+        )
+        for payload, province, correlation in events
+    ]
     if envelopes:
         columns = ["event_id", "topic", "key", "value"]
-        await session.execute(insert(outbox).from_select(columns, unnested(outbox, columns)), arrays((
-            {"event_id": envelope.event_id, "topic": payload.topic, "key": payload.key(),
-             "value": envelope.model_dump_json().encode()}
-            for envelope, (payload, _, _) in zip(envelopes, events, strict=True)), columns))
+        await session.execute(
+            insert(outbox).from_select(columns, unnested(outbox, columns)),
+            arrays(
+                (
+                    {
+                        "event_id": envelope.event_id,
+                        "topic": payload.topic,
+                        "key": payload.key(),
+                        "value": envelope.model_dump_json().encode(),
+                    }
+                    for envelope, (payload, _, _) in zip(envelopes, events, strict=True)
+                ),
+                columns,
+            ),
+        )
     return envelopes

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -43,7 +43,8 @@ from shared.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, Envelope, Payload], Awaitable[None]]
+# (session, envelope, payload): the payload is of the type the handler is registered for
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 
 # A dead letter must fit the producer's max_request_size (1 MiB, aiokafka's and Kafka's default) with room for
 # the headers added here. A larger one goes to the DLQ truncated to TRUNCATED_VALUE_BYTES, its original kept
@@ -59,37 +60,68 @@ class RejectEvent(Exception):
 
 class Record(Protocol):
     """A message as read from Kafka (aiokafka's ConsumerRecord), or kept aside to be dead-lettered later
-    (partition and offset None when it did not come from Kafka)."""
+    (partition and offset None when it did not come from Kafka). Read-only, so frozen dataclasses match."""
 
-    topic: str
-    partition: int | None
-    offset: int | None
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int | None: ...
+    @property
+    def offset(self) -> int | None: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 def _record_bytes(record: Record) -> int:
-    return len(record.key or b"") + len(record.value or b"") + sum(
-        len(name) + len(value or b"") for name, value in record.headers or ())
+    return (
+        len(record.key or b"")
+        + len(record.value or b"")
+        + sum(len(name) + len(value or b"") for name, value in record.headers or ())
+    )
 
 
-async def _keep_original(sessions: async_sessionmaker[AsyncSession], record: Record, group_id: str,
-                         sha256: str) -> int:
+async def _keep_original(
+    sessions: async_sessionmaker[AsyncSession], record: Record, group_id: str, sha256: str
+) -> int:
     """The whole record in the service's database; the row's id (the same row when written again)."""
     t = DEAD_LETTER_ORIGINALS
     stmt = insert(t).values(
-        consumer=group_id, topic=record.topic, partition=record.partition, offset=record.offset, sha256=sha256,
-        value_bytes=len(record.value or b""), key=record.key, value=record.value or b"",
-        headers=[[name, (value or b"").decode(errors="replace")] for name, value in record.headers or ()])
+        consumer=group_id,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        sha256=sha256,
+        value_bytes=len(record.value or b""),
+        key=record.key,
+        value=record.value or b"",
+        headers=[[name, (value or b"").decode(errors="replace")] for name, value in record.headers or ()],
+    )
     async with sessions.begin() as session:
-        return await session.scalar(stmt.on_conflict_do_update(
-            index_elements=["consumer", "topic", "sha256"], set_={"stored_at": stmt.excluded.stored_at},
-        ).returning(t.c.id))
+        stored_id: int = (
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["consumer", "topic", "sha256"],
+                    set_={"stored_at": stmt.excluded.stored_at},
+                ).returning(t.c.id)
+            )
+        ).scalar_one()
+    return stored_id
 
 
-async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code: str, group_id: str,
-                      attempts: int, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def dead_letter(
+    broker: KafkaBroker,
+    record: Record,
+    reason: str,
+    *,
+    code: str,
+    group_id: str,
+    attempts: int,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     """Park `record` on `<topic>.dlq`: its value, key and headers unchanged, plus the reason (text in
     `dlq-reason`, a stable word in `dlq-reason-code`) and where it came from. A record too large to copy
     whole is kept in the service's database (`sessions`) and parked truncated, with `dlq-truncated`,
@@ -106,14 +138,22 @@ async def dead_letter(broker: KafkaBroker, record: Record, reason: str, *, code:
         sha256 = hashlib.sha256(value or b"").hexdigest()
         row = await _keep_original(sessions, record, group_id, sha256)
         url = sessions.kw["bind"].url
-        extra = {"dlq-truncated": "true", "dlq-original-bytes": str(len(value or b"")), "dlq-original-sha256": sha256,
-                 "dlq-original-ref": f"{url.host}:{url.port}/{url.database}/{DEAD_LETTER_ORIGINALS.name}/{row}"}
+        extra = {
+            "dlq-truncated": "true",
+            "dlq-original-bytes": str(len(value or b"")),
+            "dlq-original-sha256": sha256,
+            "dlq-original-ref": f"{url.host}:{url.port}/{url.database}/{DEAD_LETTER_ORIGINALS.name}/{row}",
+        }
         key, value = (key or b"")[:TRUNCATED_HEADER_BYTES] or None, (value or b"")[:TRUNCATED_VALUE_BYTES]
-        original_headers = [(name[:100], (v or b"")[:TRUNCATED_HEADER_BYTES]) for name, v in original_headers[:50]]
+        original_headers = [
+            (name[:100], (v or b"")[:TRUNCATED_HEADER_BYTES]) for name, v in original_headers[:50]
+        ]
     headers = {name: (v or b"").decode(errors="replace") for name, v in original_headers}
     headers.update(
         {
-            "dlq-original-headers": ",".join(name for name, _ in original_headers),  # what a replay sends again
+            "dlq-original-headers": ",".join(
+                name for name, _ in original_headers
+            ),  # what a replay sends again
             "dlq-reason": reason[:2000],
             "dlq-reason-code": code,
             "dlq-consumer-group": group_id,
@@ -147,31 +187,46 @@ async def count_applied(session: AsyncSession, consumer: str, partitions: Iterab
     counts = Counter(-1 if partition is None else partition for partition in partitions)
     if counts:
         t = APPLIED_EVENTS
-        stmt = insert(t).from_select(["consumer", "partition", "events"], unnested(t, ["consumer", "partition", "events"]))
+        stmt = insert(t).from_select(
+            ["consumer", "partition", "events"], unnested(t, ["consumer", "partition", "events"])
+        )
         await session.execute(
-            stmt.on_conflict_do_update(index_elements=["consumer", "partition"],
-                                       set_={"events": t.c.events + stmt.excluded.events}),
-            {"consumer": [consumer] * len(counts), "partition": sorted(counts),
-             "events": [counts[p] for p in sorted(counts)]})
+            stmt.on_conflict_do_update(
+                index_elements=["consumer", "partition"], set_={"events": t.c.events + stmt.excluded.events}
+            ),
+            {
+                "consumer": [consumer] * len(counts),
+                "partition": sorted(counts),
+                "events": [counts[p] for p in sorted(counts)],
+            },
+        )
 
 
 async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: UUID) -> bool:
     """Record the event as processed by `consumer`; False if it already was."""
     claimed = await session.execute(
-        insert(inbox).values(consumer=consumer, event_id=event_id).on_conflict_do_nothing().returning(inbox.c.event_id)
+        insert(inbox)
+        .values(consumer=consumer, event_id=event_id)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
     )
     return claimed.first() is not None
 
 
-async def claim_all(session: AsyncSession, inbox: Table, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+async def claim_all(
+    session: AsyncSession, inbox: Table, consumer: str, event_ids: Sequence[UUID]
+) -> set[UUID]:
     """The bulk form of `claim`: the ids of the events not processed by `consumer` before, now claimed."""
     if not event_ids:
         return set()
     ids = set(event_ids)  # one statement for any number of ids (shared.db.unnested)
     claimed = await session.execute(
-        insert(inbox).from_select(["consumer", "event_id"], unnested(inbox, ["consumer", "event_id"]))
-        .on_conflict_do_nothing().returning(inbox.c.event_id),
-        {"consumer": [consumer] * len(ids), "event_id": list(ids)})
+        insert(inbox)
+        .from_select(["consumer", "event_id"], unnested(inbox, ["consumer", "event_id"]))
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id),
+        {"consumer": [consumer] * len(ids), "event_id": list(ids)},
+    )
     return set(claimed.scalars())
 
 
@@ -181,11 +236,15 @@ def _readable_headers(record: ConsumerRecord) -> ConsumerRecord:
             value.decode()
         return record
     except (UnicodeDecodeError, AttributeError):
-        return dataclasses.replace(record, headers=tuple(
-            (name, (value or b"").decode(errors="replace").encode()) for name, value in record.headers))
+        return dataclasses.replace(
+            record,
+            headers=tuple(
+                (name, (value or b"").decode(errors="replace").encode()) for name, value in record.headers
+            ),
+        )
 
 
-async def _parse_with_readable_headers(message, parse):
+async def _parse_with_readable_headers(message: Any, parse: Callable[[Any], Awaitable[Any]]) -> Any:
     """FastStream's parser decodes every header as UTF-8 and, when that fails, the record comes again
     and again: one record with other bytes in a header would stop its partition. Such values are
     replaced (U+FFFD) before parsing; the record is otherwise unchanged."""
@@ -204,16 +263,27 @@ class ReliableConsumer:
     handler returns, so while it retries, no later record of its partitions is consumed, and no offset is
     committed. (Calling aiokafka's pause()/seek() from inside a handler would race FastStream's own ack,
     which commits the consumer's positions when the handler returns.) aiokafka leaves the group when its
-    consumer is not polled for max.poll.interval (5 min); before that (`hold_s`), the handler gives the records
+    consumer is not polled for max.poll.interval (5 min); before that (`hold_s`), the handler gives the
+    records
     back (StillFailing: NACK_ON_ERROR seeks each partition to its first record in hand, commits nothing) and
     the next fetch, which counts as a poll, brings them again: the retrying goes on where it was."""
 
     MAX_POLL_INTERVAL_MS = 300_000
 
-    def __init__(self, *, group_id: str, topic: str, sessions: async_sessionmaker[AsyncSession],
-                 max_attempts: int = 3, retry_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
-                 hold_s: float = 60.0) -> None:
-        assert hold_s * 1000 < self.MAX_POLL_INTERVAL_MS / 2, "records are given back well within max.poll.interval"
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        topic: str,
+        sessions: async_sessionmaker[AsyncSession],
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        max_backoff_s: float = 10.0,
+        hold_s: float = 60.0,
+    ) -> None:
+        assert hold_s * 1000 < self.MAX_POLL_INTERVAL_MS / 2, (
+            "records are given back well within max.poll.interval"
+        )
         self.group_id = group_id
         self.topic = topic
         self._sessions = sessions
@@ -236,7 +306,7 @@ class ReliableConsumer:
             **self.subscriber_options(),
         )(self._handle)
 
-    def subscriber_options(self) -> dict:
+    def subscriber_options(self) -> dict[str, Any]:
         return {}
 
     async def _handle(self, message: KafkaMessage) -> None:
@@ -255,8 +325,12 @@ class ReliableConsumer:
         """When the records a handler holds must be given back (see the class)."""
         return time.monotonic() + self._hold_s
 
-    async def _retrying(self, work: Callable[[], Awaitable[None]], label: str, give_back_at: float,
-                        ) -> tuple[int, Exception | None]:
+    async def _retrying(
+        self,
+        work: Callable[[], Awaitable[None]],
+        label: str,
+        give_back_at: float,
+    ) -> tuple[int, Exception | None]:
         """Run `work` until it succeeds. A transient failure is retried for as long as it lasts (until_done;
         StillFailing at `give_back_at`); a RejectEvent is final at once; any other error is retried up to
         max_attempts times with exponential backoff. Returns the attempts made and the error to dead-letter
@@ -264,8 +338,9 @@ class ReliableConsumer:
         error: Exception | None = None
         for attempt in range(1, self._max_attempts + 1):
             try:
-                await until_done(work, status=self.status, backoff=self._backoff, label=label,
-                                 give_back_at=give_back_at)
+                await until_done(
+                    work, status=self.status, backoff=self._backoff, label=label, give_back_at=give_back_at
+                )
                 return attempt, None
             except StillFailing:
                 raise
@@ -278,14 +353,28 @@ class ReliableConsumer:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
         return self._max_attempts, error
 
-    async def _dead_letter(self, record: Record, reason: str, *, code: str, attempts: int,
-                           give_back_at: float) -> None:
+    async def _dead_letter(
+        self, record: Record, reason: str, *, code: str, attempts: int, give_back_at: float
+    ) -> None:
         """Dead-letter `record`; Kafka or the database away (the original of a large record is kept there)
         is a transient failure like any other."""
-        await until_done(lambda: dead_letter(self._broker, record, reason, code=code, group_id=self.group_id,
-                                             attempts=attempts, sessions=self._sessions),
-                         status=self.status, backoff=self._backoff, label=f"{self.group_id} dead letter",
-                         give_back_at=give_back_at)
+        broker = self._broker
+        assert broker is not None, "dead letters are sent by a subscribed consumer"
+        await until_done(
+            lambda: dead_letter(
+                broker,
+                record,
+                reason,
+                code=code,
+                group_id=self.group_id,
+                attempts=attempts,
+                sessions=self._sessions,
+            ),
+            status=self.status,
+            backoff=self._backoff,
+            label=f"{self.group_id} dead letter",
+            give_back_at=give_back_at,
+        )
 
     def _count(self, record: Record, outcome: str, records: int = 1) -> None:
         EVENTS_CONSUMED.labels(self.group_id, record.topic, outcome).inc(records)
@@ -300,14 +389,16 @@ class EventConsumer(ReliableConsumer):
         handlers: dict[type[Payload], Handler],
         sessions: async_sessionmaker[AsyncSession],
         inbox: Table,
-        **retry_options,
+        **retry_options: Any,
     ) -> None:
         super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
-        self._handlers = {(model.event_type, model.event_version): handler for model, handler in handlers.items()}
+        self._handlers = {
+            (model.event_type, model.event_version): handler for model, handler in handlers.items()
+        }
         self._inbox = inbox
 
     async def handle(self, message: KafkaMessage) -> None:
-        record = message.raw_message
+        record = cast(Record, message.raw_message)  # one record: not a batch subscriber
         give_back_at = self._give_back_at()
         try:
             envelope, payload = parse_event(message.body)
@@ -315,7 +406,7 @@ class EventConsumer(ReliableConsumer):
             await self._dead_letter(record, str(exc), code="malformed", attempts=0, give_back_at=give_back_at)
             return
         handler = self._handlers.get((envelope.type, envelope.version))
-        if handler is None:
+        if handler is None or payload is None:
             self._count(record, "skipped")  # an event type this consumer does not need
             return
         outcome = "applied"
@@ -342,22 +433,34 @@ class InboxPruner:
     """Removes inbox rows older than `keep_s` (longer than the topics' retention, so no record that can
     still be delivered has lost its row), in bounded batches, every `every_s` seconds."""
 
-    def __init__(self, engine: AsyncEngine, inbox: Table, *, keep_s: float, batch: int = 5000,
-                 every_s: float = 600) -> None:
-        self._engine, self._inbox, self._keep_s, self._batch, self._every_s = engine, inbox, keep_s, batch, every_s
+    def __init__(
+        self, engine: AsyncEngine, inbox: Table, *, keep_s: float, batch: int = 5000, every_s: float = 600
+    ) -> None:
+        self._engine, self._inbox, self._keep_s, self._batch, self._every_s = (
+            engine,
+            inbox,
+            keep_s,
+            batch,
+            every_s,
+        )
         self._backoff = Backoff(1, every_s)
         self.status = Status("inbox-pruner", "worker", gates_readiness=False)
 
     async def prune(self) -> int:
         """One pass: batches of at most `batch` rows, each its own short transaction. Rows removed."""
         inbox, removed = self._inbox, 0
-        oldest = (select(inbox.c.consumer, inbox.c.event_id)
-                  .where(inbox.c.processed_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, self._keep_s))
-                  .limit(self._batch))
+        oldest = (
+            select(inbox.c.consumer, inbox.c.event_id)
+            .where(inbox.c.processed_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, self._keep_s))
+            .limit(self._batch)
+        )
         while True:
             async with self._engine.begin() as conn:
-                done = (await conn.execute(delete(inbox).where(
-                    tuple_(inbox.c.consumer, inbox.c.event_id).in_(oldest)))).rowcount
+                done = (
+                    await conn.execute(
+                        delete(inbox).where(tuple_(inbox.c.consumer, inbox.c.event_id).in_(oldest))
+                    )
+                ).rowcount
             removed += done
             if done < self._batch:
                 return removed
@@ -366,7 +469,9 @@ class InboxPruner:
     async def run(self) -> None:
         while True:
             try:
-                removed = await until_done(self.prune, status=self.status, backoff=self._backoff, label="inbox pruning")
+                removed = await until_done(
+                    self.prune, status=self.status, backoff=self._backoff, label="inbox pruning"
+                )
                 if removed:
                     log.info("inbox: %d event ids older than %d s removed", removed, self._keep_s)
             except Exception:

@@ -1,6 +1,7 @@
 """Database plumbing: async engine, the outbox/inbox tables every service database holds, and bulk writes."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -35,7 +36,9 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def add_reliability_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -100,16 +103,24 @@ async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
         await conn.run_sync(metadata.create_all)
 
 
-def unnested(table: Table, columns: Sequence[str]) -> Select:
+def unnested(table: Table, columns: Sequence[str]) -> Select[Any]:
     """`SELECT * FROM unnest(:a, :b, ...)`: many rows of `table`'s `columns`, sent as one array per
     column (parameters: `arrays`). Unlike a multi-row VALUES, whose SQL changes with every row count
     (so PostgreSQL parses and plans it anew) and which SQLAlchemy builds parameter by parameter, this
     is one statement, prepared once, whose arrays asyncpg encodes in C."""
-    return select(func.unnest(*(cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type))
-                                for name in columns)).table_valued(*columns).render_derived())
+    return select(
+        func.unnest(
+            *(
+                cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type))
+                for name in columns
+            )
+        )
+        .table_valued(*columns)
+        .render_derived()
+    )
 
 
-def arrays(rows: Iterable[Mapping], columns: Sequence[str]) -> dict[str, list]:
+def arrays(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
     """The parameters of `unnested(table, columns)` for these rows."""
     rows = list(rows)
     return {name: [row[name] for row in rows] for name in columns}

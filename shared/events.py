@@ -5,12 +5,20 @@ ever gains optional fields, a breaking change is a new version registered beside
 """
 
 from collections.abc import Callable
-from functools import cache
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, TypeVar
+from functools import cache
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 # DOPA province code, e.g. "72" = Suphanburi.
 ProvinceCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]$")]
@@ -67,7 +75,12 @@ def registered_contracts() -> dict[tuple[str, int], type[Payload]]:
 
 
 def envelope_for(
-    payload: Payload, *, province_code: str, source: str, correlation_id: UUID | None = None, typed: bool = False
+    payload: Payload,
+    *,
+    province_code: str,
+    source: str,
+    correlation_id: UUID | None = None,
+    typed: bool = False,
 ) -> Envelope:
     """The envelope of a new event. `typed`: with the payload model itself in place of its dict
     (`typed_envelope`), which serializes to the same JSON without the dict in between."""
@@ -103,7 +116,7 @@ def parse_event(raw: bytes, expected: type[Payload] | None = None) -> tuple[Enve
             pass  # refused, or another type: the reason comes from the general path below
         else:
             if (envelope.type, envelope.version) == (expected.event_type, expected.event_version):
-                return envelope, envelope.payload
+                return envelope, cast(Payload, envelope.payload)
     try:
         envelope = Envelope.model_validate_json(raw)
     except ValidationError as exc:

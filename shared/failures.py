@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy.exc
@@ -63,7 +63,10 @@ def is_transient(error: BaseException) -> bool:
         # Only what the error wraps (SQLAlchemy's .orig, `raise ... from`), not what was being handled when
         # it was raised: an error raised in an `except OSError:` block is not an OSError.
         wrapped = getattr(error, "orig", None)
-        error = wrapped if isinstance(wrapped, BaseException) else error.__cause__
+        cause = wrapped if isinstance(wrapped, BaseException) else error.__cause__
+        if cause is None:
+            return False
+        error = cause
     return False
 
 
@@ -104,19 +107,34 @@ class Status:
         if self.failing_since is None:
             self.failing_since = time.monotonic()
             READY.labels(self.component, self.kind).set(0)
-            log.warning("%s %s: transient failure, retrying until it passes: %s", self.kind, self.component,
-                        self.last_error)
+            log.warning(
+                "%s %s: transient failure, retrying until it passes: %s",
+                self.kind,
+                self.component,
+                self.last_error,
+            )
 
     def succeeded(self) -> None:
         if self.failing_since is not None:
-            log.warning("%s %s: working again after %.1f s", self.kind, self.component,
-                        time.monotonic() - self.failing_since)
+            log.warning(
+                "%s %s: working again after %.1f s",
+                self.kind,
+                self.component,
+                time.monotonic() - self.failing_since,
+            )
             self.failing_since = None
             READY.labels(self.component, self.kind).set(1)
 
-    def as_dict(self) -> dict:
-        return {"ready": self.ready, "kind": self.kind, "last_error": None if self.ready else self.last_error,
-                "failing_for_s": None if self.ready else round(time.monotonic() - self.failing_since, 1)}
+    def as_dict(self) -> dict[str, Any]:
+        failing_for_s = (
+            None if self.failing_since is None else round(time.monotonic() - self.failing_since, 1)
+        )
+        return {
+            "ready": self.ready,
+            "kind": self.kind,
+            "last_error": None if self.ready else self.last_error,
+            "failing_for_s": None if self.ready else failing_for_s,
+        }
 
 
 class StillFailing(Exception):
@@ -124,8 +142,14 @@ class StillFailing(Exception):
     records are given back (nack: seek to their offsets, fetch again) and the retrying goes on."""
 
 
-async def until_done(work: Callable[[], Awaitable[T]], *, status: Status, backoff: Backoff, label: str,
-                     give_back_at: float | None = None) -> T:
+async def until_done(
+    work: Callable[[], Awaitable[T]],
+    *,
+    status: Status,
+    backoff: Backoff,
+    label: str,
+    give_back_at: float | None = None,
+) -> T:
     """Run `work` until it no longer fails transiently; a transient failure is retried after a backoff
     (status not ready meanwhile). Any other error propagates at once. With `give_back_at` (a time.monotonic()
     value), StillFailing is raised when transient failures go on past it."""
@@ -139,7 +163,9 @@ async def until_done(work: Callable[[], Awaitable[T]], *, status: Status, backof
             status.failed(error)
             delay = backoff.next_delay()
             if give_back_at is not None and time.monotonic() + delay > give_back_at:
-                raise StillFailing(f"{label}: still failing, records given back to be fetched again") from error
+                raise StillFailing(
+                    f"{label}: still failing, records given back to be fetched again"
+                ) from error
             await asyncio.sleep(delay)
             continue
         status.succeeded()
@@ -158,9 +184,14 @@ def answer_503_while_unavailable(app: FastAPI) -> None:
     async def unavailable(request: Request, error: Exception) -> JSONResponse:
         if not is_transient(error):
             raise error
-        log.warning("%s %s: unavailable: %s: %s", request.method, request.url.path, type(error).__name__, error)
-        return JSONResponse({"detail": "temporarily unavailable (database or Kafka away); nothing was changed, "
-                                       "try again"}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+        log.warning(
+            "%s %s: unavailable: %s: %s", request.method, request.url.path, type(error).__name__, error
+        )
+        return JSONResponse(
+            {"detail": "temporarily unavailable (database or Kafka away); nothing was changed, try again"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     for error_type in (*_TRANSIENT_TYPES, sqlalchemy.exc.DBAPIError, asyncpg.PostgresError, KafkaError):
         app.add_exception_handler(error_type, unavailable)

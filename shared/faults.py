@@ -2,7 +2,8 @@
 (tests/reliability/test_checks_fail.py). Never set in production: OTOP_TEST_FAULTS lists faults as
 `<fault>:<consumer group>`, comma-separated, each made once per process:
 
-- `drop-one:<group>`: a batch consumer skips the first record of a batch and commits its offset: an event lost;
+- `drop-one:<group>`: a batch consumer skips the first record of a batch and commits its offset: an event
+lost;
 - `apply-twice:sales.ingress`: the POS ingress records one message as two sales: an event applied twice.
 """
 
@@ -10,8 +11,11 @@ import logging
 import os
 
 log = logging.getLogger(__name__)
-_armed = {tuple(item.strip().split(":", 1)) for item in os.environ.get("OTOP_TEST_FAULTS", "").split(",")
-          if ":" in item}
+_armed = {
+    tuple(item.strip().split(":", 1))
+    for item in os.environ.get("OTOP_TEST_FAULTS", "").split(",")
+    if ":" in item
+}
 if _armed:
     log.warning("TEST FAULTS ARMED (OTOP_TEST_FAULTS): %s", sorted(_armed))
 

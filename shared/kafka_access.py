@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
@@ -52,8 +53,9 @@ class Grant:
     pattern: ResourcePatternType = ResourcePatternType.LITERAL
 
     def binding(self, principal: str) -> AclBinding:
-        return AclBinding(self.resource, self.name, self.pattern, principal, "*", self.operation,
-                          AclPermissionType.ALLOW)
+        return AclBinding(
+            self.resource, self.name, self.pattern, principal, "*", self.operation, AclPermissionType.ALLOW
+        )
 
 
 def service_username(service: str) -> str:
@@ -64,8 +66,9 @@ def integration_username(province_code: str, integration_id: object) -> str:
     return f"pos-{province_code}-{integration_id}"
 
 
-def service_grants(service: str, produces: Iterable[str], consumes: Iterable[str], *,
-                   provisions_integrations: bool = False) -> list[Grant]:
+def service_grants(
+    service: str, produces: Iterable[str], consumes: Iterable[str], *, provisions_integrations: bool = False
+) -> list[Grant]:
     """What a service's principal may do. The one that registers POS integrations also holds ALTER on
     the cluster: Kafka has no narrower right to create SCRAM users and ACLs (docs/security.md: the
     residual risk)."""
@@ -80,8 +83,10 @@ def service_grants(service: str, produces: Iterable[str], consumes: Iterable[str
     return sorted(grants)
 
 
-INTEGRATION_GRANTS = [Grant(ResourceType.TOPIC, SALES_INGRESS, AclOperation.WRITE),
-                      Grant(ResourceType.TOPIC, SALES_INGRESS, AclOperation.DESCRIBE)]
+INTEGRATION_GRANTS = [
+    Grant(ResourceType.TOPIC, SALES_INGRESS, AclOperation.WRITE),
+    Grant(ResourceType.TOPIC, SALES_INGRESS, AclOperation.DESCRIBE),
+]
 
 
 class KafkaAccess:
@@ -89,7 +94,10 @@ class KafkaAccess:
     Needs a principal with ALTER on the cluster (the super user, or the sales service for integrations)."""
 
     def __init__(self, settings: KafkaSettings, timeout_s: float = 15.0) -> None:
-        self._config = {**librdkafka_config(settings), "client.id": f"{settings.kafka_username}-access"}
+        self._config: dict[str, str | int | float | bool] = {
+            **librdkafka_config(settings),
+            "client.id": f"{settings.kafka_username}-access",
+        }
         self._timeout_s = timeout_s
 
     def _client(self) -> AdminClient:
@@ -118,29 +126,50 @@ class KafkaAccess:
         admin = self._client()
         await self._all(admin.delete_acls([self._filter(f"User:{username}")]))
         try:
-            await self._all(admin.alter_user_scram_credentials(
-                [UserScramCredentialDeletion(username, ScramMechanism.SCRAM_SHA_512)]))
+            await self._all(
+                admin.alter_user_scram_credentials(
+                    [UserScramCredentialDeletion(username, ScramMechanism.SCRAM_SHA_512)]
+                )
+            )
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
                 raise
 
     async def _set_password(self, username: str, password: str, admin: AdminClient) -> None:
         info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
-        await self._all(admin.alter_user_scram_credentials(
-            [UserScramCredentialUpsertion(username, info, password.encode())]))
+        await self._all(
+            admin.alter_user_scram_credentials(
+                [UserScramCredentialUpsertion(username, info, password.encode())]
+            )
+        )
 
     @staticmethod
     def _filter(principal: str) -> AclBindingFilter:
-        return AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, principal, None, AclOperation.ANY,
-                                AclPermissionType.ANY)
+        # None matches any name and any host (the stubs say str)
+        return AclBindingFilter(
+            ResourceType.ANY,
+            None,  # type: ignore[arg-type]
+            ResourcePatternType.ANY,
+            principal,
+            None,  # type: ignore[arg-type]
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
 
     @staticmethod
     def _exact(binding: AclBinding) -> AclBindingFilter:
-        return AclBindingFilter(binding.restype, binding.name, binding.resource_pattern_type, binding.principal,
-                                binding.host, binding.operation, binding.permission_type)
+        return AclBindingFilter(
+            binding.restype,
+            binding.name,
+            binding.resource_pattern_type,
+            binding.principal,
+            binding.host,
+            binding.operation,
+            binding.permission_type,
+        )
 
-    async def _wait(self, future: Future):
+    async def _wait(self, future: Future[Any]) -> Any:
         return await asyncio.wait_for(asyncio.wrap_future(future), self._timeout_s)
 
-    async def _all(self, futures: dict) -> None:
+    async def _all(self, futures: dict[Any, Future[Any]]) -> None:
         await asyncio.gather(*(self._wait(future) for future in futures.values()))

@@ -17,7 +17,9 @@ from shared.topics import dead_letter_topic
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: int, replication_factor: int = 1) -> None:
+async def ensure_topics(
+    settings: KafkaSettings, topics: list[str], partitions: int, replication_factor: int = 1
+) -> None:
     """Creates those of `topics` and their dead-letter topics that do not exist, with `retention.ms` from
     `settings.topic_retention_s` (a service's inbox keeps event ids longer: ServiceSettings.inbox_keep_s): an
     administrator's task (deploy/kafka/provision.py, tests). A service may create no topic; it checks with
@@ -30,8 +32,15 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: 
         missing = wanted - set(await admin.list_topics())
         if missing:
             result = await admin.create_topics(
-                [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor,
-                          topic_configs={"retention.ms": str(retention_s * 1000)}) for name in sorted(missing)]
+                [
+                    NewTopic(
+                        name,
+                        num_partitions=partitions,
+                        replication_factor=replication_factor,
+                        topic_configs={"retention.ms": str(retention_s * 1000)},
+                    )
+                    for name in sorted(missing)
+                ]
             )
             for _, code, message in getattr(result, "topic_errors", []) or []:
                 if code not in (0, TopicAlreadyExistsError.errno):
@@ -50,8 +59,10 @@ async def require_topics(settings: KafkaSettings, topics: list[str]) -> None:
     await admin.start()
     try:
         if missing := set(topics) - set(await admin.list_topics()):
-            raise TopicsMissing(f"topics missing or not allowed to {settings.kafka_username}: {sorted(missing)}; "
-                                "provision the deployment (python -m deploy.kafka.provision)")
+            raise TopicsMissing(
+                f"topics missing or not allowed to {settings.kafka_username}: {sorted(missing)}; "
+                "provision the deployment (python -m deploy.kafka.provision)"
+            )
     finally:
         await admin.close()
 
@@ -81,7 +92,12 @@ async def partitions_of(settings: KafkaSettings, topics: list[str]) -> list[Topi
         found = await admin.describe_topics(topics)
     finally:
         await admin.close()
-    return [TopicPartition(t["topic"], p["partition"]) for t in found if t["error_code"] == 0 for p in t["partitions"]]
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in found
+        if t["error_code"] == 0
+        for p in t["partitions"]
+    ]
 
 
 def offsets_reader(settings: KafkaSettings) -> AIOKafkaConsumer:
@@ -114,7 +130,9 @@ class DeadLetterDepth:
             log.warning("dead-letter depth not measured: %s: %s", type(error).__name__, error)
             return
         for topic in {tp.topic for tp in partitions}:
-            DEAD_LETTER_DEPTH.labels(topic).set(sum(end[tp] - start[tp] for tp in partitions if tp.topic == topic))
+            DEAD_LETTER_DEPTH.labels(topic).set(
+                sum(end[tp] - start[tp] for tp in partitions if tp.topic == topic)
+            )
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -23,8 +23,12 @@ def kafka_security(settings: KafkaSettings) -> SASLScram512:
     context = None
     if settings.kafka_security_protocol == "SASL_SSL":
         context = ssl.create_default_context(cafile=settings.kafka_ca_file)  # verifies the broker's name too
-    return SASLScram512(settings.kafka_username, settings.kafka_password.get_secret_value(), ssl_context=context,
-                        use_ssl=context is not None)
+    return SASLScram512(
+        settings.kafka_username,
+        settings.kafka_password.get_secret_value(),
+        ssl_context=context,
+        use_ssl=context is not None,
+    )
 
 
 def kafka_options(settings: KafkaSettings) -> dict[str, Any]:
@@ -34,9 +38,13 @@ def kafka_options(settings: KafkaSettings) -> dict[str, Any]:
 
 def librdkafka_config(settings: KafkaSettings) -> dict[str, str]:
     """The same settings for librdkafka (confluent-kafka's AdminClient, kcat)."""
-    config = {"bootstrap.servers": settings.kafka_bootstrap, "security.protocol": settings.kafka_security_protocol,
-              "sasl.mechanism": MECHANISM, "sasl.username": settings.kafka_username,
-              "sasl.password": settings.kafka_password.get_secret_value()}
+    config = {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "security.protocol": settings.kafka_security_protocol,
+        "sasl.mechanism": MECHANISM,
+        "sasl.username": settings.kafka_username,
+        "sasl.password": settings.kafka_password.get_secret_value(),
+    }
     if settings.kafka_ca_file is not None:
         config["ssl.ca.location"] = str(settings.kafka_ca_file)
     return config
@@ -44,9 +52,12 @@ def librdkafka_config(settings: KafkaSettings) -> dict[str, str]:
 
 def kafka_env(settings: KafkaSettings) -> dict[str, str]:
     """The same settings as the environment a service process reads them from (OTOP_KAFKA_*)."""
-    env = {"OTOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "OTOP_KAFKA_USERNAME": settings.kafka_username,
-           "OTOP_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
-           "OTOP_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol}
+    env = {
+        "OTOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "OTOP_KAFKA_USERNAME": settings.kafka_username,
+        "OTOP_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
+        "OTOP_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
+    }
     if settings.kafka_ca_file:
         env["OTOP_KAFKA_CA_FILE"] = str(settings.kafka_ca_file)
     return env

@@ -20,26 +20,47 @@ HTTP_LATENCY = Histogram(
 )
 # Consumers know their group (named after the service) but not the service; Prometheus adds the instance.
 EVENTS_CONSUMED = Counter(
-    "otop_events_consumed_total", "Records consumed, by outcome: applied, duplicate (already in the inbox), "
+    "otop_events_consumed_total",
+    "Records consumed, by outcome: applied, duplicate (already in the inbox), "
     "skipped (a type the consumer does not need); batches count `batched` (applied or duplicate)",
-    ["consumer", "topic", "outcome"]
+    ["consumer", "topic", "outcome"],
 )
-RECEIVED = Counter("otop_records_received_total", "Records handed to a consumer's handler (before it applies them)",
-                   ["consumer", "topic"])
+RECEIVED = Counter(
+    "otop_records_received_total",
+    "Records handed to a consumer's handler (before it applies them)",
+    ["consumer", "topic"],
+)
 DEAD_LETTERED = Counter(
     "otop_dead_lettered_total", "Records parked on a dead-letter topic", ["consumer", "topic", "reason_code"]
 )
-READY = Gauge("otop_ready", "1 while a worker does its work, 0 from a transient failure (database or Kafka away) "
-              "until it succeeds again", ["component", "kind"])
-TRANSIENT_FAILURES = Counter("otop_transient_failures_total", "Transient failures retried (never dead-lettered)",
-                             ["component", "kind"])
-GIVEN_BACK = Counter("otop_records_given_back_total", "Times a consumer gave the records it held back to be fetched "
-                     "again (nack) because a transient failure outlasted its hold", ["consumer", "topic"])
-DEAD_LETTER_DEPTH = Gauge("otop_dead_letter_depth", "Records on a dead-letter topic (end minus start offsets), "
-                          "read at each scrape", ["topic"])
-OUTBOX_BACKLOG = Gauge("otop_outbox_backlog", "Events committed but not yet acknowledged by Kafka", ["service"])
-CONSUMER_LAG = Gauge("otop_consumer_lag", "Messages behind the end of the topic's partitions this instance holds",
-                     ["service", "consumer", "topic"])
+READY = Gauge(
+    "otop_ready",
+    "1 while a worker does its work, 0 from a transient failure (database or Kafka away) "
+    "until it succeeds again",
+    ["component", "kind"],
+)
+TRANSIENT_FAILURES = Counter(
+    "otop_transient_failures_total", "Transient failures retried (never dead-lettered)", ["component", "kind"]
+)
+GIVEN_BACK = Counter(
+    "otop_records_given_back_total",
+    "Times a consumer gave the records it held back to be fetched "
+    "again (nack) because a transient failure outlasted its hold",
+    ["consumer", "topic"],
+)
+DEAD_LETTER_DEPTH = Gauge(
+    "otop_dead_letter_depth",
+    "Records on a dead-letter topic (end minus start offsets), read at each scrape",
+    ["topic"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "otop_outbox_backlog", "Events committed but not yet acknowledged by Kafka", ["service"]
+)
+CONSUMER_LAG = Gauge(
+    "otop_consumer_lag",
+    "Messages behind the end of the topic's partitions this instance holds",
+    ["service", "consumer", "topic"],
+)
 
 
 def parse_correlation_id(value: str | None) -> UUID:
@@ -83,6 +104,7 @@ class RequestObservability:
             await self.app(scope, receive, send_with_header)
         finally:
             route = scope.get("route")
-            HTTP_LATENCY.labels(self.service, scope["method"], getattr(route, "path", "unmatched"), str(status)) \
-                .observe(time.perf_counter() - started)
+            HTTP_LATENCY.labels(
+                self.service, scope["method"], getattr(route, "path", "unmatched"), str(status)
+            ).observe(time.perf_counter() - started)
             correlation_id.reset(token)

@@ -34,8 +34,12 @@ async def add_event(
 ) -> Envelope:
     """Stage an event in the caller's transaction; it is published only if that transaction commits.
     The correlation id defaults to the one of the request or event being handled."""
-    envelope = envelope_for(payload, province_code=province_code, source=source,
-                            correlation_id=correlation_id or current_correlation_id.get())
+    envelope = envelope_for(
+        payload,
+        province_code=province_code,
+        source=source,
+        correlation_id=correlation_id or current_correlation_id.get(),
+    )
     await session.execute(
         insert(outbox).values(
             event_id=envelope.event_id,
@@ -62,8 +66,16 @@ def kafka_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
 
 
 class OutboxRelay:
-    def __init__(self, engine: AsyncEngine, outbox: Table, new_producer: Callable[[], AIOKafkaProducer], *,
-                 batch_size: int = 500, idle_poll_s: float = 0.1, max_backoff_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Table,
+        new_producer: Callable[[], AIOKafkaProducer],
+        *,
+        batch_size: int = 500,
+        idle_poll_s: float = 0.1,
+        max_backoff_s: float = 5.0,
+    ) -> None:
         self._engine = engine
         self._outbox = outbox
         self._new_producer = new_producer
@@ -73,7 +85,8 @@ class OutboxRelay:
         self._backoff = Backoff(idle_poll_s, max_backoff_s)
         self._wake = asyncio.Event()
         # Reported (otop_ready, /health/ready's body) but not failing readiness: HTTP writes are taken while
-        # Kafka is away, their events wait here (a service made unready would be taken out of its load balancer).
+        # Kafka is away, their events wait here (a service made unready would be taken out of its load
+        # balancer).
         self.status = Status("outbox-relay", "relay", gates_readiness=False)
 
     def wake(self) -> None:
@@ -82,10 +95,11 @@ class OutboxRelay:
 
     async def backlog(self) -> int:
         async with self._engine.connect() as conn:
-            return await conn.scalar(select(func.count()).select_from(self._outbox))
+            return await conn.scalar(select(func.count()).select_from(self._outbox)) or 0
 
     async def publish_batch(self) -> int:
-        """Publish up to one batch; returns how many events were published (0: none waiting or not our turn)."""
+        """Publish up to one batch; returns how many events were published (0: none waiting or not our
+        turn)."""
         producer = await self._connected_producer()
         async with self._engine.begin() as conn:
             if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID))):
@@ -94,14 +108,19 @@ class OutboxRelay:
             # puts them back. One statement (no list of ids sent back), the same SQL for every batch.
             outbox = self._outbox
             oldest = select(outbox.c.id).order_by(outbox.c.id).limit(self._batch_size)
-            rows = sorted((await conn.execute(delete(outbox).where(outbox.c.id.in_(oldest))
-                                              .returning(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
-                                              )).all(), key=lambda row: row.id)  # commit order per aggregate
+            rows = sorted(
+                (
+                    await conn.execute(
+                        delete(outbox)
+                        .where(outbox.c.id.in_(oldest))
+                        .returning(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
+                    )
+                ).all(),
+                key=lambda row: row.id,
+            )  # commit order per aggregate
             if not rows:
                 return 0
-            sent = [
-                await producer.send(row.topic, value=row.value, key=row.key.encode()) for row in rows
-            ]
+            sent = [await producer.send(row.topic, value=row.value, key=row.key.encode()) for row in rows]
             await asyncio.gather(*sent)  # every one acknowledged by all in-sync replicas
             return len(rows)
 
@@ -128,8 +147,9 @@ class OutboxRelay:
         and retried after the same backoff (an outbox event is never dropped)."""
         while True:
             try:
-                published = await until_done(self.publish_batch, status=self.status, backoff=self._backoff,
-                                             label="outbox relay")
+                published = await until_done(
+                    self.publish_batch, status=self.status, backoff=self._backoff, label="outbox relay"
+                )
             except Exception:
                 log.error("outbox relay failed; retrying", exc_info=True)
                 await asyncio.sleep(self._backoff.next_delay())

@@ -12,6 +12,7 @@ order, but one transaction, one inbox statement and one offset commit for the wh
 """
 
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import Table
@@ -23,16 +24,18 @@ from shared.consumer import Handler
 from shared.db import arrays, unnested
 from shared.events import Envelope, Payload, registered_contracts
 
-RowOf = Callable[[Envelope, Payload], dict]  # an event's row: "id", "revision" and the model's columns
-AfterWrite = Callable[[AsyncSession, list[dict]], Awaitable[None]]
+Row = dict[str, Any]  # "id", "revision" and the model's columns
+RowOf = Callable[[Envelope, Any], Row]  # an event's row (each model takes its own state's events)
+AfterWrite = Callable[[AsyncSession, list[Row]], Awaitable[None]]
 
 
-async def keep_newest(session: AsyncSession, table: Table, rows: Sequence[dict],
-                      insert_only: tuple[str, ...] = ()) -> None:
+async def keep_newest(
+    session: AsyncSession, table: Table, rows: Sequence[Row], insert_only: tuple[str, ...] = ()
+) -> None:
     """Upsert aggregates' rows, each only where its revision is newer than the stored row's; among rows
     of the same id the newest wins. One statement over arrays (`shared.db.unnested`), in id order so
     overlapping batches lock rows in the same order. `insert_only` columns keep their first value."""
-    newest: dict = {}
+    newest: dict[Any, Row] = {}
     for row in rows:
         if row["revision"] > newest.get(row["id"], {}).get("revision", 0):
             newest[row["id"]] = row
@@ -41,13 +44,26 @@ async def keep_newest(session: AsyncSession, table: Table, rows: Sequence[dict],
     ordered = [newest[key] for key in sorted(newest)]
     columns = list(ordered[0])
     stmt = insert(table).from_select(columns, unnested(table, columns))
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={c: stmt.excluded[c] for c in columns if c != "id" and c not in insert_only},
-        where=table.c.revision < stmt.excluded.revision), arrays(ordered, columns))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={c: stmt.excluded[c] for c in columns if c != "id" and c not in insert_only},
+            where=table.c.revision < stmt.excluded.revision,
+        ),
+        arrays(ordered, columns),
+    )
 
 
-def newest_state(inbox: Table, consumer: str, table: Table, state: type[Payload], row_of: RowOf, *,
-                 insert_only: tuple[str, ...] = (), after: AfterWrite | None = None) -> BatchHandler:
+def newest_state(
+    inbox: Table,
+    consumer: str,
+    table: Table,
+    state: type[Payload],
+    row_of: RowOf,
+    *,
+    insert_only: tuple[str, ...] = (),
+    after: AfterWrite | None = None,
+) -> BatchHandler:
     """A BatchConsumer handler keeping `table` at the newest `state` of each aggregate; `after` runs in
     the same transaction with the rows applied (e.g. to wake what waited on them)."""
 
@@ -59,7 +75,7 @@ def newest_state(inbox: Table, consumer: str, table: Table, state: type[Payload]
             await after(session, rows)
         return rejections
 
-    apply.handles = handled((state,))
+    apply.handles = handled((state,))  # type: ignore[attr-defined]  # read by the tests' fuzzing
     return apply
 
 
@@ -67,7 +83,7 @@ def in_order(inbox: Table, consumer: str, handlers: dict[type[Payload], Handler]
     """A BatchConsumer handler applying each event of the batch not applied before with its type's handler,
     in order, in the batch's transaction (a handler's RejectEvent fails the batch, which BatchConsumer then
     applies record by record, so only that event is dead-lettered)."""
-    types = tuple(handlers)
+    types: Any = tuple(handlers)  # claimed_events' isinstance check takes a tuple of types as well
 
     async def apply(session: AsyncSession, records: Sequence[ConsumerRecord]) -> list[Rejection]:
         events, rejections = await claimed_events(session, inbox, consumer, records, types)
@@ -75,7 +91,7 @@ def in_order(inbox: Table, consumer: str, handlers: dict[type[Payload], Handler]
             await handlers[type(event)](session, envelope, event)
         return rejections
 
-    apply.handles = handled(types)
+    apply.handles = handled(types)  # type: ignore[attr-defined]  # read by the tests' fuzzing
     return apply
 
 

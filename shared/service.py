@@ -8,26 +8,29 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, Response
-from starlette.datastructures import Headers
-from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.datastructures import Headers
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import contracts  # noqa: F401  (registers every event contract)
 from shared.asyncapi import asyncapi_document
 from shared.auth import TokenVerifier
-from shared.consumer import EventConsumer, InboxPruner
+from shared.consumer import InboxPruner, ReliableConsumer
 from shared.db import make_engine
+from shared.errors import ServiceError
 from shared.events import Envelope, Payload
 from shared.failures import answer_503_while_unavailable, is_transient
 from shared.kafka_access import Grant, service_grants
@@ -61,10 +64,19 @@ class Database:
         self.relay.wake()
 
     async def add_event(
-        self, session: AsyncSession, payload: Payload, *, province_code: str, correlation_id: UUID | None = None
+        self,
+        session: AsyncSession,
+        payload: Payload,
+        *,
+        province_code: str,
+        correlation_id: UUID | None = None,
     ) -> Envelope:
         return await add_event(
-            session, self.outbox, payload, province_code=province_code, source=self.source,
+            session,
+            self.outbox,
+            payload,
+            province_code=province_code,
+            source=self.source,
             correlation_id=correlation_id,
         )
 
@@ -77,22 +89,43 @@ class ServiceSpec:
     inbox: Table
     routers: list[APIRouter]
     produces: list[str] = field(default_factory=list)  # topics this service publishes to
-    consumers: Callable[[Database, ServiceSettings], list[EventConsumer]] = lambda db, settings: []
+    consumers: Callable[[Database, ServiceSettings], Sequence[ReliableConsumer]] = lambda db, settings: []
     # Kafka access (shared/kafka_access.py) follows from these: the topics its consumers read, and whether
     # it creates and deletes POS integrations' principals.
     consumes: list[str] = field(default_factory=list)
     provisions_integrations: bool = False
 
     def kafka_grants(self) -> list[Grant]:
-        return service_grants(self.name, self.produces, self.consumes,
-                              provisions_integrations=self.provisions_integrations)
+        return service_grants(
+            self.name, self.produces, self.consumes, provisions_integrations=self.provisions_integrations
+        )
 
-    def check_consumers(self, consumers: list[EventConsumer]) -> None:
+    def check_consumers(self, consumers: Sequence[ReliableConsumer]) -> None:
         """Every consumer reads a declared topic in a group of this service's (its ACLs allow no other)."""
         for consumer in consumers:
             if consumer.topic not in self.consumes or not consumer.group_id.startswith(f"{self.name}."):
-                raise ValueError(f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
-                                 f"consumes={self.consumes} and groups '{self.name}.*'")
+                raise ValueError(
+                    f"{self.name}: consumer {consumer.group_id} of {consumer.topic} is not covered by "
+                    f"consumes={self.consumes} and groups '{self.name}.*'"
+                )
+
+
+def answer_service_errors(app: FastAPI) -> None:
+    """The one place the use cases' errors (shared/errors.py) become HTTP answers: each with its status,
+    headers and `{"detail": ...}`, the body FastAPI gives an HTTPException. A write that lost a race to a
+    concurrent one (a unique or foreign key violation nobody handled) is a 409 to try again, never a 500."""
+
+    async def service_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ServiceError)
+        return JSONResponse(
+            {"detail": error.detail()}, status_code=error.status_code, headers=error.headers()
+        )
+
+    async def integrity_error(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "conflicts with a concurrent change; try again"}, status_code=409)
+
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(IntegrityError, integrity_error)
 
 
 # --- HTTP guards (issue 14, docs/security.md)
@@ -153,12 +186,14 @@ class BodyLimit:
     def _limit(self, scope: Scope) -> int:
         for route in self.uploads:
             if route.matches(scope)[0] is Match.FULL:
-                return route.max_body_size
+                return route.max_body_size or self.default
         return self.default
 
     @staticmethod
     async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-        await JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, 413)(scope, receive, send)
+        await JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, 413)(
+            scope, receive, send
+        )
 
 
 class InternalOnly:
@@ -178,7 +213,8 @@ class InternalOnly:
 
 def database(request: Request) -> Database:
     """FastAPI dependency: the service's database."""
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
@@ -190,14 +226,29 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         engine = make_engine(settings.database_url)
         await upgrade(engine, spec.name, spec.metadata)
         relay = OutboxRelay(
-            engine, spec.outbox, lambda: kafka_producer(settings, f"{spec.name}-relay"),
-            batch_size=settings.outbox_batch_size, idle_poll_s=settings.outbox_idle_poll_s,
+            engine,
+            spec.outbox,
+            lambda: kafka_producer(settings, f"{spec.name}-relay"),
+            batch_size=settings.outbox_batch_size,
+            idle_poll_s=settings.outbox_idle_poll_s,
         )
-        db = Database(engine, async_sessionmaker(engine, expire_on_commit=False), spec.outbox, spec.inbox,
-                      spec.name, relay)
+        db = Database(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False),
+            spec.outbox,
+            spec.inbox,
+            spec.name,
+            relay,
+        )
         # Topics are the deployment's to create (require_topics checks them), not the consumers'.
-        broker = KafkaBroker(settings.kafka_bootstrap, security=kafka_security(settings), acks="all", client_id=spec.name,
-                             allow_auto_create_topics=False, logger=log)
+        broker = KafkaBroker(
+            settings.kafka_bootstrap,
+            security=kafka_security(settings),
+            acks="all",
+            client_id=spec.name,
+            allow_auto_create_topics=False,
+            logger=log,
+        )
         consumers = spec.consumers(db, settings)
         spec.check_consumers(consumers)
         for consumer in consumers:
@@ -205,7 +256,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
         app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
-        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready, otop_ready.
+        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready,
+        # otop_ready.
         app.state.statuses = [consumer.status for consumer in consumers] + [relay.status]
         app.state.dead_letter_depth = DeadLetterDepth(settings, [c.topic for c in consumers])
         topics = spec.produces + [c.topic for c in consumers]
@@ -230,9 +282,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
         pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
         app.state.statuses.append(pruner.status)
-        tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
-                 asyncio.create_task(start_kafka(), name="kafka-start"),
-                 asyncio.create_task(pruner.run(), name="inbox-pruner")]
+        tasks = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(start_kafka(), name="kafka-start"),
+            asyncio.create_task(pruner.run(), name="inbox-pruner"),
+        ]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
         # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
@@ -257,18 +311,31 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             gc.unfreeze()  # a process that starts the app again (tests) can collect this one
             gc.set_threshold(*thresholds)
 
-    app = FastAPI(title=f"OTOP Mobile {spec.name} service", lifespan=lifespan, docs_url=f"{INTERNAL}/docs",
-                  redoc_url=None, openapi_url=f"{INTERNAL}/openapi.json")
+    app = FastAPI(
+        title=f"OTOP Mobile {spec.name} service",
+        lifespan=lifespan,
+        docs_url=f"{INTERNAL}/docs",
+        redoc_url=None,
+        openapi_url=f"{INTERNAL}/openapi.json",
+    )
     app.add_middleware(InternalOnly)
-    app.add_middleware(BodyLimit, uploads=[route for router in spec.routers for route in router.routes
-                                           if getattr(route, "max_body_size", None)])
+    app.add_middleware(
+        BodyLimit,
+        uploads=[
+            route
+            for router in spec.routers
+            for route in router.routes
+            if isinstance(route, APIRoute) and route.max_body_size
+        ],
+    )
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     answer_503_while_unavailable(app)
+    answer_service_errors(app)
     for router in spec.routers:
         app.include_router(router)
 
     @app.get(f"{INTERNAL}/asyncapi.json", tags=["docs"])
-    async def asyncapi(request: Request) -> dict:
+    async def asyncapi(request: Request) -> dict[str, Any]:
         """The events this service publishes and consumes (AsyncAPI 3.0, generated from shared/contracts)."""
         consumed = [consumer.topic for consumer in request.app.state.consumers]
         return asyncapi_document(f"OTOP Mobile {spec.name} service events", spec.produces, consumed)
@@ -298,7 +365,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"])
-    async def live() -> dict:
+    async def live() -> dict[str, Any]:
         return {"status": "ok"}
 
     @app.get("/health/ready", tags=["health"])
@@ -315,8 +382,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         statuses = request.app.state.statuses
         workers_ok = all(status.ready for status in statuses if status.gates_readiness)
         ok = database_ok and request.app.state.kafka_ready and workers_ok
-        body = {"database": database_ok, "kafka": request.app.state.kafka_ready,
-                "workers": {status.component: status.as_dict() for status in statuses}}
+        body = {
+            "database": database_ok,
+            "kafka": request.app.state.kafka_ready,
+            "workers": {status.component: status.as_dict() for status in statuses},
+        }
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app

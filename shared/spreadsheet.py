@@ -9,8 +9,8 @@ tab or CR) is written as text, never as something Excel or LibreOffice would eva
 
 from typing import Any
 
-from openpyxl.cell.cell import Cell
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,6 +39,6 @@ def as_text(cell: Cell) -> Cell:
     return cell
 
 
-def text_row(sheet: Worksheet, values: list) -> list[Cell]:
+def text_row(sheet: Worksheet, values: list[Any]) -> list[Cell]:
     """A row for a write-only sheet's append(), its text cells made safe with `as_text`."""
     return [as_text(WriteOnlyCell(sheet, value)) for value in values]

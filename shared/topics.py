@@ -5,7 +5,9 @@ REGISTRY_PRODUCTS = "otop.registry.products"  # key: product_id
 REGISTRY_MENTORING = "otop.registry.mentoring-groups"  # key: group_id
 SCHEDULING_VENUES = "otop.scheduling.venues"  # key: venue_id
 SCHEDULING_PLANS = "otop.scheduling.plans"  # key: plan_id
-SCHEDULING_MARKET_DAYS = "otop.scheduling.market-days"  # key: market_day_id (lineup, invitations, attendance too)
+SCHEDULING_MARKET_DAYS = (
+    "otop.scheduling.market-days"  # key: market_day_id (lineup, invitations, attendance too)
+)
 SALES_RECORDED = "otop.sales.recorded"  # key: sale_id; canonical sales
 SALES_INGRESS = "otop.sales.ingress"  # external POS integrations publish here (signed messages)
 MONITORING_EVALUATIONS = "otop.monitoring.evaluations"  # key: evaluation_id

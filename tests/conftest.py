@@ -12,7 +12,6 @@ from shared import contracts  # noqa: F401  (registers event contracts)
 from tests import harness
 from tests.identity import bearer, forged, token_of  # noqa: F401  (tests import them from here)
 
-
 NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/")  # folders whose tests take no bearer() token
 # (tests/web runs a Keycloak of its own, behind the web gateway's /auth/: tests/web/stack.py)
 
@@ -22,7 +21,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     start takes long on a busy machine, and a test's timeout should not count it."""
     root = Path(session.config.rootpath)
     if not session.config.option.collectonly and any(
-            not str(Path(item.path).relative_to(root)).startswith(NO_KEYCLOAK) for item in session.items):
+        not str(Path(item.path).relative_to(root)).startswith(NO_KEYCLOAK) for item in session.items
+    ):
         harness.session_keycloak()
 
 
@@ -48,7 +48,8 @@ def pg_server() -> str:
 
 @pytest.fixture(scope="session")
 def keycloak(pg_server):
-    """The session's Keycloak (deploy/keycloak/keycloak_runner.Keycloak), the one bearer() tokens come from."""
+    """The session's Keycloak (deploy/keycloak/keycloak_runner.Keycloak), the one bearer() tokens come
+    from."""
     return harness.session_keycloak(pg_server)
 
 
@@ -109,7 +110,10 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.1):
 
 def oidc_settings() -> dict[str, str]:
     """The services' settings for the session's Keycloak (started here if it is not yet)."""
-    return {name.removeprefix("OTOP_").lower(): value for name, value in harness.session_keycloak().service_env().items()}
+    return {
+        name.removeprefix("OTOP_").lower(): value
+        for name, value in harness.session_keycloak().service_env().items()
+    }
 
 
 async def _service_app(spec, database_url: str, kafka: harness.KafkaFixture, **settings):
@@ -122,15 +126,24 @@ async def _service_app(spec, database_url: str, kafka: harness.KafkaFixture, **s
         principal = kafka.settings(settings.pop("kafka_username"), settings.pop("kafka_password"))
     else:
         principal = await kafka.service(spec)
-    config = ServiceSettings(**{**principal.model_dump(), "service_name": spec.name, "database_url": database_url,
-                                "outbox_idle_poll_s": 0.05, "consumer_retry_backoff_s": 0.05,
-                                **oidc_settings(), **settings})
+    config = ServiceSettings(
+        **{
+            **principal.model_dump(),
+            "service_name": spec.name,
+            "database_url": database_url,
+            "outbox_idle_poll_s": 0.05,
+            "consumer_retry_backoff_s": 0.05,
+            **oidc_settings(),
+            **settings,
+        }
+    )
     return create_app(spec, config)
 
 
 @asynccontextmanager
-async def running_service(spec, database_url: str, kafka: harness.KafkaFixture, wait_ready: bool = True,
-                          **settings) -> AsyncIterator[httpx.AsyncClient]:
+async def running_service(
+    spec, database_url: str, kafka: harness.KafkaFixture, wait_ready: bool = True, **settings
+) -> AsyncIterator[httpx.AsyncClient]:
     """A service in this process (FastAPI app with its lifespan: schema, outbox relay, Kafka consumers),
     against real PostgreSQL and Kafka; yields an HTTP client for it once its consumers run
     (or at once, with wait_ready=False)."""
@@ -148,8 +161,9 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 
 
 @asynccontextmanager
-async def serving_over_http(spec, database_url: str, kafka: harness.KafkaFixture,
-                            **settings) -> AsyncIterator[httpx.AsyncClient]:
+async def serving_over_http(
+    spec, database_url: str, kafka: harness.KafkaFixture, **settings
+) -> AsyncIterator[httpx.AsyncClient]:
     """The service as `running_service` runs it, but served by uvicorn on a free loopback port, for a
     real browser; yields an HTTP client whose base_url is that address, once the service is ready."""
     import socket

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deploy.keycloak.keycloak_runner import Keycloak
 
@@ -90,15 +91,24 @@ class KafkaFixture:
     @classmethod
     def of(cls, broker) -> "KafkaFixture":
         """For a deploy.kafka.kafka_runner.LocalKafka that has started."""
-        return cls(broker.bootstrap, broker.ssl_bootstrap, broker.ca_file, broker.admin_username,
-                   broker.admin_password)
+        return cls(
+            broker.bootstrap,
+            broker.ssl_bootstrap,
+            broker.ca_file,
+            broker.admin_username,
+            broker.admin_password,
+        )
 
     def settings(self, username: str, password: str, *, tls: bool = False):
         from shared.settings import KafkaSettings
 
-        return KafkaSettings(kafka_bootstrap=self.ssl_bootstrap if tls else self.bootstrap, kafka_username=username,
-                             kafka_password=password, kafka_security_protocol="SASL_SSL" if tls else "SASL_PLAINTEXT",
-                             kafka_ca_file=self.ca_file if tls else None)
+        return KafkaSettings(
+            kafka_bootstrap=self.ssl_bootstrap if tls else self.bootstrap,
+            kafka_username=username,
+            kafka_password=password,
+            kafka_security_protocol="SASL_SSL" if tls else "SASL_PLAINTEXT",
+            kafka_ca_file=self.ca_file if tls else None,
+        )
 
     @property
     def admin(self):
@@ -153,8 +163,13 @@ def kafka() -> Iterator[KafkaFixture]:
     with OTOP_TEST_KAFKA_CA_FILE, name an existing one; else one is started here."""
     if url := os.environ.get("OTOP_TEST_KAFKA_BOOTSTRAP"):
         ca_file = os.environ.get("OTOP_TEST_KAFKA_CA_FILE")
-        access = KafkaFixture(url, os.environ.get("OTOP_TEST_KAFKA_SSL_BOOTSTRAP"), Path(ca_file) if ca_file else None,
-                              os.environ["OTOP_TEST_KAFKA_ADMIN_USERNAME"], os.environ["OTOP_TEST_KAFKA_ADMIN_PASSWORD"])
+        access = KafkaFixture(
+            url,
+            os.environ.get("OTOP_TEST_KAFKA_SSL_BOOTSTRAP"),
+            Path(ca_file) if ca_file else None,
+            os.environ["OTOP_TEST_KAFKA_ADMIN_USERNAME"],
+            os.environ["OTOP_TEST_KAFKA_ADMIN_PASSWORD"],
+        )
         asyncio.run(access.create_topics())
         yield access
     else:
@@ -185,8 +200,12 @@ def postgres() -> Iterator[str]:
         data_dir, port = scratch_dir("otop-pg-"), free_port()
         script = REPO / "deploy" / "postgres" / "pg.sh"
         # A throwaway cluster: durability relaxed for speed (only the test harness may do this).
-        subprocess.run([script, "start", "--data-dir", data_dir, "--port", str(port), "--relaxed-durability"],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [script, "start", "--data-dir", data_dir, "--port", str(port), "--relaxed-durability"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:
@@ -206,9 +225,12 @@ def keycloak(pg_server: str) -> Iterator[Keycloak]:
     the test-only secrets it holds), named by the hash of the runner and the realm files, and later sessions
     start Keycloak on a copy of it."""
     if url := os.environ.get("OTOP_TEST_KEYCLOAK_URL"):
-        yield Keycloak(url, admin_username=os.environ.get("OTOP_TEST_KEYCLOAK_ADMIN", "admin"),
-                       admin_password=os.environ["OTOP_TEST_KEYCLOAK_ADMIN_PASSWORD"],
-                       sales_client_secret=os.environ["OTOP_TEST_KEYCLOAK_SALES_SECRET"])
+        yield Keycloak(
+            url,
+            admin_username=os.environ.get("OTOP_TEST_KEYCLOAK_ADMIN", "admin"),
+            admin_password=os.environ["OTOP_TEST_KEYCLOAK_ADMIN_PASSWORD"],
+            sales_client_secret=os.environ["OTOP_TEST_KEYCLOAK_SALES_SECRET"],
+        )
         return
     from deploy.keycloak.keycloak_runner import LocalKeycloak
 
@@ -221,9 +243,13 @@ def keycloak(pg_server: str) -> Iterator[Keycloak]:
         if restored or attempt == 0 and not snapshot.exists():
             break
     known = json.loads(snapshot.with_suffix(".json").read_text()) if restored else {}
-    server = LocalKeycloak(scratch_dir("otop-keycloak-"), free_port(), database_url,
-                           admin_password=known.get("admin_password") or secrets.token_urlsafe(24),
-                           sales_client_secret=known.get("sales_client_secret") or secrets.token_urlsafe(32))
+    server = LocalKeycloak(
+        scratch_dir("otop-keycloak-"),
+        free_port(),
+        database_url,
+        admin_password=known.get("admin_password") or secrets.token_urlsafe(24),
+        sales_client_secret=known.get("sales_client_secret") or secrets.token_urlsafe(32),
+    )
     try:
         server.start()
         if not restored:
@@ -246,22 +272,31 @@ def _pg_tool(name: str) -> str:
 
 
 def _psql(database_url: str, *args: str) -> bool:
-    return subprocess.run([_pg_tool("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", database_url, *args],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            [_pg_tool("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", database_url, *args], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def _keep_snapshot(server, snapshot: Path) -> None:
     """The freshly made database (schema, realms, administrator) as a dump, for later sessions."""
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     partial = snapshot.with_suffix(f".{os.getpid()}.partial")
-    dumped = subprocess.run([_pg_tool("pg_dump"), "--no-owner", "--no-privileges", "-f", str(partial),
-                             server.database_url], capture_output=True)
+    dumped = subprocess.run(
+        [_pg_tool("pg_dump"), "--no-owner", "--no-privileges", "-f", str(partial), server.database_url],
+        capture_output=True,
+    )
     if dumped.returncode != 0:
         partial.unlink(missing_ok=True)
         return
     secrets_file = snapshot.with_suffix(".json")
-    secrets_file.write_text(json.dumps({"admin_password": server.admin_password,
-                                        "sales_client_secret": server.sales_client_secret}))
+    secrets_file.write_text(
+        json.dumps(
+            {"admin_password": server.admin_password, "sales_client_secret": server.sales_client_secret}
+        )
+    )
     for path in (partial, secrets_file):
         path.chmod(0o600)
     partial.rename(snapshot)
@@ -292,7 +327,7 @@ def _in_thread(coroutine):
 # the PostgreSQL server, and the Keycloak on it. Tokens are made lazily (tests.identity), so Keycloak starts
 # only for sessions that need it.
 _session = ExitStack()
-_shared: dict[str, object] = {}
+_shared: dict[str, Any] = {}
 
 
 def session_postgres() -> str:

@@ -25,23 +25,37 @@ class Accounts:
     def __init__(self, keycloak) -> None:
         self.keycloak = keycloak
         self.admin = KeycloakAdmin(keycloak.url, keycloak.admin_username, keycloak.admin_password)
-        self.password = secrets.token_urlsafe(18)  # every test user's: the realm's policy wants 12+ characters
+        self.password = secrets.token_urlsafe(
+            18
+        )  # every test user's: the realm's policy wants 12+ characters
         self._made: set[tuple[str, str | None, str]] = set()
         self._tokens: dict[tuple[str, str | None, str], tuple[str, float]] = {}
 
     def person(self, role: str, province: str | None, username: str) -> None:
         """The user, with exactly this role and province (made, or set again: a test may have changed it)."""
-        self.admin.ensure_user(REALM, username, self.password, roles=[role], province=province,
-                               first_name=username, last_name="test")
+        self.admin.ensure_user(
+            REALM,
+            username,
+            self.password,
+            roles=[role],
+            province=province,
+            first_name=username,
+            last_name="test",
+        )
         self._made.add((role, province, username))
 
     def integration_client(self, province: str, client_id: str) -> str:
         """A client of the integrations realm, as the sales service makes one; returns its secret."""
         secret = f"{client_id}-{self.password}"
-        found = self.admin.request("GET", f"/{INTEGRATION_REALM}/clients", params={"clientId": client_id}).json()
+        found = self.admin.request(
+            "GET", f"/{INTEGRATION_REALM}/clients", params={"clientId": client_id}
+        ).json()
         if not found:
-            self.admin.request("POST", f"/{INTEGRATION_REALM}/clients",
-                               json=client_representation(client_id, province, "test integration", secret))
+            self.admin.request(
+                "POST",
+                f"/{INTEGRATION_REALM}/clients",
+                json=client_representation(client_id, province, "test integration", secret),
+            )
         return secret
 
     def token(self, role: str, province: str | None, username: str | None = None) -> str:
@@ -51,6 +65,7 @@ class Accounts:
         if cached and cached[1] > time.monotonic() + 60:
             return cached[0]
         if role == "integration":
+            assert province is not None, "an integration acts for one province"
             secret = self.integration_client(province, username)
             tokens = client_credentials_grant(self.keycloak.token_url(INTEGRATION_REALM), username, secret)
         else:

@@ -86,21 +86,37 @@ class LocalIssuer:
         self.keys[kid] = pooled_key()
         return kid
 
-    def claims(self, role: str, province: str | None = None, *, username: str | None = None,
-               ttl_s: float = 300, **overrides) -> dict:
+    def claims(
+        self,
+        role: str,
+        province: str | None = None,
+        *,
+        username: str | None = None,
+        ttl_s: float = 300,
+        **overrides,
+    ) -> dict:
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": str(uuid.uuid4()), "typ": "Bearer",
-                  "azp": "otop-web", "iat": now, "exp": now + int(ttl_s), "scope": "openid profile email",
-                  "realm_access": {"roles": ["default-roles-otop", "offline_access", role]},
-                  "preferred_username": username or f"{role}-{province}"}
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(uuid.uuid4()),
+            "typ": "Bearer",
+            "azp": "otop-web",
+            "iat": now,
+            "exp": now + int(ttl_s),
+            "scope": "openid profile email",
+            "realm_access": {"roles": ["default-roles-otop", "offline_access", role]},
+            "preferred_username": username or f"{role}-{province}",
+        }
         if province is not None:
             claims["province"] = province
         return {**claims, **overrides}
 
     def token(self, role: str, province: str | None = None, *, kid: str | None = None, **claims) -> str:
         kid = kid or self.kid
-        return jwt.encode(self.claims(role, province, **claims), self.keys[kid], algorithm="RS256",
-                          headers={"kid": kid})
+        return jwt.encode(
+            self.claims(role, province, **claims), self.keys[kid], algorithm="RS256", headers={"kid": kid}
+        )
 
     def close(self) -> None:
         self._server.shutdown()

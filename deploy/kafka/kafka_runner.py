@@ -5,7 +5,8 @@ for the test harness and the local stack. Standard library only.
 
     broker = LocalKafka(Path("/tmp/otop-kafka"), free_port())
     bootstrap = broker.start()   # "127.0.0.1:<port>" (SASL_PLAINTEXT); fetches the jars on first use
-    broker.ssl_bootstrap, broker.ca_file          # the SASL_SSL listener and the CA that signed its certificate
+    broker.ssl_bootstrap, broker.ca_file          # the SASL_SSL listener and the CA that signed its
+    certificate
     broker.admin_username, broker.admin_password  # the super user (SCRAM-SHA-512), for provisioning only
     ...
     broker.kill()                # SIGKILL, for fault tests; start() again recovers the same data
@@ -31,6 +32,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _captured(output: bytes | str | None) -> str:
+    """What a timed-out command printed (TimeoutExpired holds bytes even with text=True)."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
 class LocalKafka:
     """One broker (KRaft, broker and controller in one JVM) with its state in `data_dir`.
 
@@ -45,8 +51,9 @@ class LocalKafka:
 
     admin_username = os.environ.get("KAFKA_ADMIN_USERNAME", "otop-admin")  # as kafka.sh names the super user
 
-    def __init__(self, data_dir: Path, port: int, controller_port: int | None = None,
-                 ssl_port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, controller_port: int | None = None, ssl_port: int | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
         self._fixed_controller_port = controller_port is not None
@@ -90,13 +97,20 @@ class LocalKafka:
         try:
             done = subprocess.run(
                 ["bash", str(SCRIPT), command, "--data-dir", str(self.data_dir), *args],
-                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"kafka.sh {command} timed out after {timeout:.0f}s:\n"
-                               f"{exc.stdout or ''}\n{exc.stderr or ''}") from exc
+            raise RuntimeError(
+                f"kafka.sh {command} timed out after {timeout:.0f}s:\n"
+                f"{_captured(exc.stdout)}\n{_captured(exc.stderr)}"
+            ) from exc
         if done.returncode != 0:
-            raise RuntimeError(f"kafka.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"kafka.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return done.stdout
 
     def start(self) -> str:
@@ -104,12 +118,21 @@ class LocalKafka:
         accepts connections. The first call on a machine also downloads the jars (Maven)."""
         for attempt in range(3):
             try:
-                self._run("start", "--port", str(self.port), "--controller-port", str(self.controller_port),
-                          "--ssl-port", str(self.ssl_port), timeout=900)
+                self._run(
+                    "start",
+                    "--port",
+                    str(self.port),
+                    "--controller-port",
+                    str(self.controller_port),
+                    "--ssl-port",
+                    str(self.ssl_port),
+                    timeout=900,
+                )
                 return self.bootstrap
             except RuntimeError as exc:
-                taken = (f"controller port {self.controller_port} on 127.0.0.1 is in use" in str(exc)
-                         or f"failed to bind to 127.0.0.1:{self.controller_port}" in str(exc))
+                taken = f"controller port {self.controller_port} on 127.0.0.1 is in use" in str(
+                    exc
+                ) or f"failed to bind to 127.0.0.1:{self.controller_port}" in str(exc)
                 if self._fixed_controller_port or not taken or attempt == 2:
                     raise
                 self.controller_port = self._other_free_port(self.ssl_port)
@@ -120,8 +143,14 @@ class LocalKafka:
         self._run("stop", timeout=60)
 
     def running(self) -> bool:
-        return subprocess.run(["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
-                              stdin=subprocess.DEVNULL, capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                ["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+            ).returncode
+            == 0
+        )
 
     def kill(self) -> None:
         """SIGKILL the broker (a crash, for fault tests) and wait until it is gone."""

@@ -46,8 +46,13 @@ def topics_of(specs: list[ServiceSpec]) -> list[str]:
 
 def service_settings(cluster: KafkaSettings, service: str, password: str) -> KafkaSettings:
     """The service's own connection: the cluster's listener and TLS settings, the service's principal."""
-    return KafkaSettings(**{**cluster.model_dump(), "kafka_username": service_username(service),
-                            "kafka_password": SecretStr(password)})
+    return KafkaSettings(
+        **{
+            **cluster.model_dump(),
+            "kafka_username": service_username(service),
+            "kafka_password": SecretStr(password),
+        }
+    )
 
 
 async def provision_service(admin: ProvisionSettings, spec: ServiceSpec, password: str) -> KafkaSettings:
@@ -63,8 +68,9 @@ async def provision(admin: ProvisionSettings, passwords: dict[str, str]) -> dict
     """Every topic, and each service's principal with the password given; returns each one's settings,
     once they log in."""
     specs = service_specs()
-    await ensure_topics(admin, topics_of(list(specs.values())), admin.topic_partitions,
-                        admin.topic_replication_factor)
+    await ensure_topics(
+        admin, topics_of(list(specs.values())), admin.topic_partitions, admin.topic_replication_factor
+    )
     access = KafkaAccess(admin)
     for name, spec in specs.items():
         await access.grant(service_username(name), passwords[name], spec.kafka_grants())
@@ -76,10 +82,14 @@ async def provision(admin: ProvisionSettings, passwords: dict[str, str]) -> dict
 def main() -> None:
     admin = ProvisionSettings()
     passwords = {name: os.environ.get(f"OTOP_KAFKA_PASSWORD_{name.upper()}", "") for name in SERVICES}
-    if missing := [f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name, value in passwords.items() if len(value) < 16]:
+    if missing := [
+        f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name, value in passwords.items() if len(value) < 16
+    ]:
         sys.exit(f"provision: set {', '.join(missing)} (at least 16 characters each)")
     asyncio.run(provision(admin, passwords))
-    print(f"provisioned {len(service_specs())} service principals and their topics on {admin.kafka_bootstrap}")
+    print(
+        f"provisioned {len(service_specs())} service principals and their topics on {admin.kafka_bootstrap}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -30,14 +29,24 @@ NEW_USER = "somsak.suphan"
 def browser(width: int, height: int, phone: bool = False) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=th",
-                     f"--window-size={width},{height}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=th",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": "th,en"})
     if phone:  # a phone's viewport (a desktop window cannot be this narrow)
-        options.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2, "touch": True}})
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2, "touch": True}},
+        )
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
@@ -58,8 +67,11 @@ class Console:
         return self.wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, css)))
 
     def button(self, text: str):
-        return self.wait.until(ready.element_to_be_clickable(
-            (By.XPATH, f"//button[normalize-space()='{text}'] | //a[normalize-space()='{text}']")))
+        return self.wait.until(
+            ready.element_to_be_clickable(
+                (By.XPATH, f"//button[normalize-space()='{text}'] | //a[normalize-space()='{text}']")
+            )
+        )
 
     def login(self, url: str, username: str, password: str, shot: str | None = None) -> None:
         self.driver.get(url)
@@ -72,14 +84,17 @@ class Console:
     def maybe_click(self, css: str, seconds: float = 3) -> None:
         """Clicks it if it shows up (a confirmation some versions ask for)."""
         try:
-            WebDriverWait(self.driver, seconds).until(ready.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+            WebDriverWait(self.driver, seconds).until(
+                ready.element_to_be_clickable((By.CSS_SELECTOR, css))
+            ).click()
         except TimeoutException:
             pass
 
     def dismiss_alerts(self) -> None:
         """Closes the console's notices (they cover the page's header for a few seconds)."""
         self.driver.execute_script(
-            "document.querySelectorAll(\"[data-testid='global-alerts'] button\").forEach(b => b.click())")
+            "document.querySelectorAll(\"[data-testid='global-alerts'] button\").forEach(b => b.click())"
+        )
         self.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid='global-alerts'] li"))
 
     def settle(self) -> None:
@@ -88,7 +103,9 @@ class Console:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
     parser.add_argument("--out", type=Path, default=Path("docs/identity"))
     args = parser.parse_args()
@@ -106,8 +123,12 @@ def main() -> None:
     driver = browser(1280, 860)
     console = Console(driver, base, args.out)
     try:
-        console.login(f"{base}/admin/{REALM}/console/", "demo-department", passwords["demo-department"],
-                      shot="01-login.png")
+        console.login(
+            f"{base}/admin/{REALM}/console/",
+            "demo-department",
+            passwords["demo-department"],
+            shot="01-login.png",
+        )
         console.driver.get(f"{base}/admin/{REALM}/console/#/{REALM}/users")
         console.visible("[data-testid='add-user'], #kc-add-user, table")
         console.settle()
@@ -120,18 +141,26 @@ def main() -> None:
         province = console.clickable("#province input[role='combobox']")  # a list one can type into
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", province)
         province.send_keys("สุพรรณ")
-        console.wait.until(ready.element_to_be_clickable(
-            (By.XPATH, "//*[@role='option'][contains(normalize-space(), '72 สุพรรณบุรี')]"))).click()
+        console.wait.until(
+            ready.element_to_be_clickable(
+                (By.XPATH, "//*[@role='option'][contains(normalize-space(), '72 สุพรรณบุรี')]")
+            )
+        ).click()
         console.shot("03-add-officer.png")
         console.clickable("[data-testid='user-creation-save']").click()
-        console.visible("[data-testid='credentials'], #pf-tab-credentials-credentials, [data-testid='user-details-tab']")
+        console.visible(
+            "[data-testid='credentials'], #pf-tab-credentials-credentials, [data-testid='user-details-tab']"
+        )
 
         console.button("Credentials").click()
-        console.clickable("[data-testid='no-credentials-empty-action'], [data-testid='setPasswordBtn']").click()
+        console.clickable(
+            "[data-testid='no-credentials-empty-action'], [data-testid='setPasswordBtn']"
+        ).click()
         password = secrets.token_urlsafe(12)
         console.visible("[data-testid='passwordField'], #password").send_keys(password)
-        driver.find_element(By.CSS_SELECTOR, "[data-testid='passwordConfirmationField'], #passwordConfirmation") \
-            .send_keys(password)
+        driver.find_element(
+            By.CSS_SELECTOR, "[data-testid='passwordConfirmationField'], #passwordConfirmation"
+        ).send_keys(password)
         console.shot("04-password.png")
         console.clickable("[data-testid='confirm']").click()
         console.maybe_click("[data-testid='confirm']")  # "Set password?" confirmation
@@ -139,33 +168,50 @@ def main() -> None:
 
         console.button("Role mapping").click()
         console.button("Assign role").click()
-        console.wait.until(ready.element_to_be_clickable(
-            (By.XPATH, "//*[@role='menuitem' or self::button][normalize-space()='Realm roles']"))).click()
+        console.wait.until(
+            ready.element_to_be_clickable(
+                (By.XPATH, "//*[@role='menuitem' or self::button][normalize-space()='Realm roles']")
+            )
+        ).click()
         console.visible("[role='dialog'] table")
         console.settle()
-        row = console.wait.until(ready.element_to_be_clickable(
-            (By.XPATH, "//tr[.//*[normalize-space()='province_officer']]//input[@type='checkbox']")))
+        row = console.wait.until(
+            ready.element_to_be_clickable(
+                (By.XPATH, "//tr[.//*[normalize-space()='province_officer']]//input[@type='checkbox']")
+            )
+        )
         row.click()
         console.dismiss_alerts()
         console.shot("05-assign-role.png")
         console.clickable("[data-testid='assign']").click()
-        console.wait.until(ready.visibility_of_element_located(
-            (By.XPATH, "//td[.//*[normalize-space()='province_officer'] or normalize-space()='province_officer']")))
+        console.wait.until(
+            ready.visibility_of_element_located(
+                (
+                    By.XPATH,
+                    "//td[.//*[normalize-space()='province_officer'] or "
+                    "normalize-space()='province_officer']",
+                )
+            )
+        )
         console.settle()
         console.dismiss_alerts()
         console.shot("06-officer-roles.png")
 
         console.button("Details").click()
         console.dismiss_alerts()
-        console.wait.until(ready.element_to_be_clickable(
-            (By.XPATH, "//label[contains(@class, 'switch')][.//*[normalize-space()='Enabled']]"))).click()
+        console.wait.until(
+            ready.element_to_be_clickable(
+                (By.XPATH, "//label[contains(@class, 'switch')][.//*[normalize-space()='Enabled']]")
+            )
+        ).click()
         console.clickable("[data-testid='confirm']")
         console.shot("07-disable-confirm.png")
         console.clickable("[data-testid='confirm']").click()  # "Disable user?"
         console.visible("[data-testid='global-alerts'] li")  # "The user has been saved"
         driver.refresh()
-        console.wait.until(lambda d: not d.find_element(
-            By.XPATH, "//label[contains(@class, 'switch')]//input").is_selected())
+        console.wait.until(
+            lambda d: not d.find_element(By.XPATH, "//label[contains(@class, 'switch')]//input").is_selected()
+        )
         console.settle()
         console.shot("08-disabled.png")
     finally:
@@ -175,8 +221,12 @@ def main() -> None:
     phone = browser(360, 740, phone=True)
     page = Console(phone, base, args.out)
     try:
-        page.login(f"{base}/realms/{REALM}/account", "demo-officer-72", passwords["demo-officer-72"],
-                   shot="09-login-phone.png")
+        page.login(
+            f"{base}/realms/{REALM}/account",
+            "demo-officer-72",
+            passwords["demo-officer-72"],
+            shot="09-login-phone.png",
+        )
         page.visible("#firstName")
         page.settle()
         phone.execute_script("document.getElementById('province').scrollIntoView({block: 'center'})")

@@ -32,11 +32,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Keycloak:
-    """A running Keycloak with the otop realms: its addresses, and the credentials this project holds for it."""
+def _captured(output: bytes | str | None) -> str:
+    """What a timed-out command printed (TimeoutExpired holds bytes even with text=True)."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
 
-    def __init__(self, url: str, *, admin_password: str, sales_client_secret: str, public_url: str | None = None,
-                 admin_username: str = "admin") -> None:
+
+class Keycloak:
+    """A running Keycloak with the otop realms: its addresses, and the credentials this project holds for
+    it."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        admin_password: str,
+        sales_client_secret: str,
+        public_url: str | None = None,
+        admin_username: str = "admin",
+    ) -> None:
         self.url = url.rstrip("/")  # where this machine's services reach /auth (the back channel)
         self.public_url = (public_url or self.url).rstrip("/")  # where browsers do: the issuer's base
         self.admin_username, self.admin_password = admin_username, admin_password
@@ -58,14 +71,19 @@ class Keycloak:
 
     def service_env(self) -> dict[str, str]:
         """The environment every service needs to verify this Keycloak's tokens."""
-        return {"OTOP_OIDC_ISSUER": self.issuer(), "OTOP_OIDC_JWKS_URL": self.jwks_url(),
-                "OTOP_OIDC_INTEGRATION_ISSUER": self.issuer(INTEGRATION_REALM),
-                "OTOP_OIDC_INTEGRATION_JWKS_URL": self.jwks_url(INTEGRATION_REALM)}
+        return {
+            "OTOP_OIDC_ISSUER": self.issuer(),
+            "OTOP_OIDC_JWKS_URL": self.jwks_url(),
+            "OTOP_OIDC_INTEGRATION_ISSUER": self.issuer(INTEGRATION_REALM),
+            "OTOP_OIDC_INTEGRATION_JWKS_URL": self.jwks_url(INTEGRATION_REALM),
+        }
 
     def sales_env(self) -> dict[str, str]:
         """What the sales service needs, besides, to make integrations' clients."""
-        return {"OTOP_SALES_KEYCLOAK_REALM_URL": self.realm_url(INTEGRATION_REALM),
-                "OTOP_SALES_KEYCLOAK_CLIENT_SECRET": self.sales_client_secret}
+        return {
+            "OTOP_SALES_KEYCLOAK_REALM_URL": self.realm_url(INTEGRATION_REALM),
+            "OTOP_SALES_KEYCLOAK_CLIENT_SECRET": self.sales_client_secret,
+        }
 
 
 class LocalKeycloak(Keycloak):
@@ -73,11 +91,26 @@ class LocalKeycloak(Keycloak):
     (postgresql://user[:password]@host:port/name; the database must exist). `public_url` is the address of
     /auth that browsers use, the token issuer's base (default: Keycloak's own loopback address)."""
 
-    def __init__(self, data_dir: Path, port: int, database_url: str, *, admin_password: str,
-                 sales_client_secret: str, public_url: str | None = None, web_origin: str | None = None,
-                 management_port: int | None = None, admin_username: str = "admin") -> None:
-        super().__init__(f"http://127.0.0.1:{port}/auth", admin_password=admin_password, public_url=public_url,
-                         sales_client_secret=sales_client_secret, admin_username=admin_username)
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        database_url: str,
+        *,
+        admin_password: str,
+        sales_client_secret: str,
+        public_url: str | None = None,
+        web_origin: str | None = None,
+        management_port: int | None = None,
+        admin_username: str = "admin",
+    ) -> None:
+        super().__init__(
+            f"http://127.0.0.1:{port}/auth",
+            admin_password=admin_password,
+            public_url=public_url,
+            sales_client_secret=sales_client_secret,
+            admin_username=admin_username,
+        )
         self.data_dir = Path(data_dir)
         self.port = port
         self.management_port = management_port or free_port()
@@ -93,29 +126,53 @@ class LocalKeycloak(Keycloak):
 
     def _run(self, command: str, *args: str, timeout: float, env: dict[str, str] | None = None) -> str:
         try:
-            done = subprocess.run(["bash", str(SCRIPT), command, "--data-dir", str(self.data_dir), *args],
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
-                                  env={**os.environ, **(env or {})})
+            done = subprocess.run(
+                ["bash", str(SCRIPT), command, "--data-dir", str(self.data_dir), *args],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, **(env or {})},
+            )
         except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"keycloak.sh {command} timed out after {timeout:.0f}s:\n"
-                               f"{exc.stdout or ''}\n{exc.stderr or ''}") from exc
+            raise RuntimeError(
+                f"keycloak.sh {command} timed out after {timeout:.0f}s:\n"
+                f"{_captured(exc.stdout)}\n{_captured(exc.stderr)}"
+            ) from exc
         if done.returncode != 0:
-            raise RuntimeError(f"keycloak.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"keycloak.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return done.stdout
 
     def start(self) -> str:
         """Starts Keycloak, or finds it running, and returns its back-channel URL once the realm answers.
         The first call on a machine also downloads (Maven) and builds the distribution."""
         database = urlsplit(self.database_url)
-        env = {"KC_BOOTSTRAP_ADMIN_USERNAME": self.admin_username, "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
-               "OTOP_SALES_KEYCLOAK_SECRET": self.sales_client_secret, "KC_DB_USERNAME": database.username or "postgres"}
+        env = {
+            "KC_BOOTSTRAP_ADMIN_USERNAME": self.admin_username,
+            "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
+            "OTOP_SALES_KEYCLOAK_SECRET": self.sales_client_secret,
+            "KC_DB_USERNAME": database.username or "postgres",
+        }
         if database.password:
             env["KC_DB_PASSWORD"] = database.password
         if self.web_origin:
             env["OTOP_WEB_ORIGIN"] = self.web_origin
         jdbc = f"jdbc:postgresql://{database.hostname}:{database.port or 5432}{database.path}"
-        self._run("start", "--port", str(self.port), "--management-port", str(self.management_port),
-                  "--db-url", jdbc, "--public-url", self.public_url, timeout=900, env=env)
+        self._run(
+            "start",
+            "--port",
+            str(self.port),
+            "--management-port",
+            str(self.management_port),
+            "--db-url",
+            jdbc,
+            "--public-url",
+            self.public_url,
+            timeout=900,
+            env=env,
+        )
         deadline = time.monotonic() + 60
         while True:  # the realm is imported during start-up; this only guards against a slow first answer
             try:
@@ -132,8 +189,14 @@ class LocalKeycloak(Keycloak):
         self._run("stop", timeout=60)
 
     def running(self) -> bool:
-        return subprocess.run(["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
-                              stdin=subprocess.DEVNULL, capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                ["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+            ).returncode
+            == 0
+        )
 
     def rss_bytes(self) -> int:
         """Resident memory of the Keycloak JVM (the java child of kc.sh), 0 when not running."""

@@ -36,17 +36,35 @@ ACCESS_TOKEN_LIFESPAN_S = 300
 
 def province_mapper() -> dict:
     """The user's `province` attribute as the `province` claim."""
-    return {"name": "province", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
-            "config": {"user.attribute": "province", "claim.name": "province", "jsonType.label": "String",
-                       "access.token.claim": "true", "id.token.claim": "true", "userinfo.token.claim": "true",
-                       "introspection.token.claim": "true"}}
+    return {
+        "name": "province",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-usermodel-attribute-mapper",
+        "config": {
+            "user.attribute": "province",
+            "claim.name": "province",
+            "jsonType.label": "String",
+            "access.token.claim": "true",
+            "id.token.claim": "true",
+            "userinfo.token.claim": "true",
+            "introspection.token.claim": "true",
+        },
+    }
 
 
 def audience_mapper() -> dict:
     """`otop-api` in the access token's `aud`: the services accept no token without it."""
-    return {"name": "audience otop-api", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
-            "config": {"included.custom.audience": AUDIENCE, "access.token.claim": "true",
-                       "id.token.claim": "false", "introspection.token.claim": "true"}}
+    return {
+        "name": "audience otop-api",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-audience-mapper",
+        "config": {
+            "included.custom.audience": AUDIENCE,
+            "access.token.claim": "true",
+            "id.token.claim": "false",
+            "introspection.token.claim": "true",
+        },
+    }
 
 
 def user_profile() -> dict:
@@ -58,27 +76,63 @@ def user_profile() -> dict:
     user_edits = {"view": ["admin", "user"], "edit": ["admin", "user"]}
     return {
         "attributes": [
-            {"name": "username", "displayName": "${username}", "permissions": admin_edits, "multivalued": False,
-             "validations": {"length": {"min": 3, "max": 255}, "username-prohibited-characters": {},
-                             "up-username-not-idn-homograph": {}}},
-            {"name": "email", "displayName": "${email}", "permissions": user_edits, "multivalued": False,
-             "validations": {"email": {}, "length": {"max": 255}}},
-            {"name": "firstName", "displayName": "${firstName}", "permissions": user_edits, "multivalued": False,
-             "validations": name_rules},
-            {"name": "lastName", "displayName": "${lastName}", "permissions": user_edits, "multivalued": False,
-             "validations": name_rules},
-            {"name": "province", "displayName": "จังหวัด (province, DOPA code)", "permissions": admin_edits,
-             "multivalued": False, "group": "otop",
-             "validations": {"options": {"options": [p.code for p in provinces]}},
-             "annotations": {"inputType": "select",
-                             "inputOptionLabels": {p.code: f"{p.code} {p.name_th} ({p.name_en})" for p in provinces}}},
+            {
+                "name": "username",
+                "displayName": "${username}",
+                "permissions": admin_edits,
+                "multivalued": False,
+                "validations": {
+                    "length": {"min": 3, "max": 255},
+                    "username-prohibited-characters": {},
+                    "up-username-not-idn-homograph": {},
+                },
+            },
+            {
+                "name": "email",
+                "displayName": "${email}",
+                "permissions": user_edits,
+                "multivalued": False,
+                "validations": {"email": {}, "length": {"max": 255}},
+            },
+            {
+                "name": "firstName",
+                "displayName": "${firstName}",
+                "permissions": user_edits,
+                "multivalued": False,
+                "validations": name_rules,
+            },
+            {
+                "name": "lastName",
+                "displayName": "${lastName}",
+                "permissions": user_edits,
+                "multivalued": False,
+                "validations": name_rules,
+            },
+            {
+                "name": "province",
+                "displayName": "จังหวัด (province, DOPA code)",
+                "permissions": admin_edits,
+                "multivalued": False,
+                "group": "otop",
+                "validations": {"options": {"options": [p.code for p in provinces]}},
+                "annotations": {
+                    "inputType": "select",
+                    "inputOptionLabels": {p.code: f"{p.code} {p.name_th} ({p.name_en})" for p in provinces},
+                },
+            },
         ],
         "groups": [
-            {"name": "user-metadata", "displayHeader": "User metadata",
-             "displayDescription": "Attributes, which refer to user metadata"},
-            {"name": "otop", "displayHeader": "OTOP Mobile",
-             "displayDescription": "Province officers and committee members act in this province only; "
-                                   "leave it empty for department users."},
+            {
+                "name": "user-metadata",
+                "displayHeader": "User metadata",
+                "displayDescription": "Attributes, which refer to user metadata",
+            },
+            {
+                "name": "otop",
+                "displayHeader": "OTOP Mobile",
+                "displayDescription": "Province officers and committee members act in this province only; "
+                "leave it empty for department users.",
+            },
         ],
     }
 
@@ -124,26 +178,50 @@ def people_realm() -> dict:
         "passwordPolicy": "length(12) and notUsername and notEmail and passwordHistory(3)",
         "roles": {"realm": [{"name": name, "description": text} for name, text in ROLES.items()]},
         "clients": [
-            {"clientId": WEB_CLIENT, "name": "OTOP Mobile web application", "enabled": True,
-             "publicClient": True, "protocol": "openid-connect",
-             "standardFlowEnabled": True, "implicitFlowEnabled": False, "directAccessGrantsEnabled": False,
-             "serviceAccountsEnabled": False, "frontchannelLogout": True, "fullScopeAllowed": True,
-             "rootUrl": "${OTOP_WEB_ORIGIN}", "baseUrl": "/",
-             "redirectUris": ["${OTOP_WEB_ORIGIN}/*"], "webOrigins": ["${OTOP_WEB_ORIGIN}"],
-             "attributes": {"pkce.code.challenge.method": "S256",
-                            "post.logout.redirect.uris": "${OTOP_WEB_ORIGIN}/*"},
-             "protocolMappers": people},
-            {"clientId": CLI_CLIENT, "name": "OTOP Mobile command line (python -m deploy.local.cli)",
-             "enabled": True, "publicClient": True, "protocol": "openid-connect",
-             "standardFlowEnabled": False, "implicitFlowEnabled": False, "directAccessGrantsEnabled": True,
-             "serviceAccountsEnabled": False, "fullScopeAllowed": True,
-             "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
-             "protocolMappers": people},
+            {
+                "clientId": WEB_CLIENT,
+                "name": "OTOP Mobile web application",
+                "enabled": True,
+                "publicClient": True,
+                "protocol": "openid-connect",
+                "standardFlowEnabled": True,
+                "implicitFlowEnabled": False,
+                "directAccessGrantsEnabled": False,
+                "serviceAccountsEnabled": False,
+                "frontchannelLogout": True,
+                "fullScopeAllowed": True,
+                "rootUrl": "${OTOP_WEB_ORIGIN}",
+                "baseUrl": "/",
+                "redirectUris": ["${OTOP_WEB_ORIGIN}/*"],
+                "webOrigins": ["${OTOP_WEB_ORIGIN}"],
+                "attributes": {
+                    "pkce.code.challenge.method": "S256",
+                    "post.logout.redirect.uris": "${OTOP_WEB_ORIGIN}/*",
+                },
+                "protocolMappers": people,
+            },
+            {
+                "clientId": CLI_CLIENT,
+                "name": "OTOP Mobile command line (python -m deploy.local.cli)",
+                "enabled": True,
+                "publicClient": True,
+                "protocol": "openid-connect",
+                "standardFlowEnabled": False,
+                "implicitFlowEnabled": False,
+                "directAccessGrantsEnabled": True,
+                "serviceAccountsEnabled": False,
+                "fullScopeAllowed": True,
+                "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+                "protocolMappers": people,
+            },
         ],
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
-                {"providerId": "declarative-user-profile", "subComponents": {},
-                 "config": {"kc.user.profile.config": [json.dumps(user_profile(), ensure_ascii=False)]}},
+                {
+                    "providerId": "declarative-user-profile",
+                    "subComponents": {},
+                    "config": {"kc.user.profile.config": [json.dumps(user_profile(), ensure_ascii=False)]},
+                },
             ],
         },
     }
@@ -154,28 +232,50 @@ def integration_realm() -> dict:
         "realm": INTEGRATION_REALM,
         "displayName": "OTOP Mobile integrations",
         **common(),
-        "roles": {"realm": [{"name": INTEGRATION_ROLE,
-                             "description": "An external system (POS) of one province: its client's tokens"}]},
+        "roles": {
+            "realm": [
+                {
+                    "name": INTEGRATION_ROLE,
+                    "description": "An external system (POS) of one province: its client's tokens",
+                }
+            ]
+        },
         "clients": [
             # The sales service creates and disables one confidential client per POS integration with it.
-            {"clientId": SALES_CLIENT, "name": "Sales service: manages POS integration clients", "enabled": True,
-             "publicClient": False, "protocol": "openid-connect", "clientAuthenticatorType": "client-secret",
-             "secret": "${OTOP_SALES_KEYCLOAK_SECRET}",
-             "standardFlowEnabled": False, "implicitFlowEnabled": False, "directAccessGrantsEnabled": False,
-             "serviceAccountsEnabled": True, "fullScopeAllowed": False},
+            {
+                "clientId": SALES_CLIENT,
+                "name": "Sales service: manages POS integration clients",
+                "enabled": True,
+                "publicClient": False,
+                "protocol": "openid-connect",
+                "clientAuthenticatorType": "client-secret",
+                "secret": "${OTOP_SALES_KEYCLOAK_SECRET}",
+                "standardFlowEnabled": False,
+                "implicitFlowEnabled": False,
+                "directAccessGrantsEnabled": False,
+                "serviceAccountsEnabled": True,
+                "fullScopeAllowed": False,
+            },
         ],
         "users": [
-            {"username": f"service-account-{SALES_CLIENT}", "enabled": True, "serviceAccountClientId": SALES_CLIENT,
-             "clientRoles": {"realm-management": ["manage-clients", "view-clients"]}},
+            {
+                "username": f"service-account-{SALES_CLIENT}",
+                "enabled": True,
+                "serviceAccountClientId": SALES_CLIENT,
+                "clientRoles": {"realm-management": ["manage-clients", "view-clients"]},
+            },
         ],
         # Its tokens carry these two roles (it sees no other role: fullScopeAllowed is off).
-        "clientScopeMappings": {"realm-management": [{"client": SALES_CLIENT,
-                                                      "roles": ["manage-clients", "view-clients"]}]},
+        "clientScopeMappings": {
+            "realm-management": [{"client": SALES_CLIENT, "roles": ["manage-clients", "view-clients"]}]
+        },
     }
 
 
-FILES = {Path(__file__).with_name(f"{REALM}-realm.json"): people_realm,
-         Path(__file__).with_name(f"{INTEGRATION_REALM}-realm.json"): integration_realm}
+FILES = {
+    Path(__file__).with_name(f"{REALM}-realm.json"): people_realm,
+    Path(__file__).with_name(f"{INTEGRATION_REALM}-realm.json"): integration_realm,
+}
 
 
 def text(build) -> str:

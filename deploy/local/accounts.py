@@ -8,16 +8,35 @@ from pathlib import Path
 from deploy.keycloak.admin import KeycloakAdmin
 from deploy.keycloak.realm import REALM
 from deploy.local.demo_data import PROVINCE
-from shared.auth import new_secret
+from shared.secrets import new_secret
 
 # The demo accounts: (username, realm role, province, first and last name, what they are). The department
 # user also manages users in Keycloak's admin console (docs/identity.md).
 DEMO_USERS = [
-    ("demo-department", "department", None, "สมศรี", "กรมพัฒน์",
-     "department (every province; manages users in the admin console)"),
-    ("demo-officer-72", "province_officer", PROVINCE, "สมชาย", "สุพรรณ", f"province officer, Suphanburi ({PROVINCE})"),
-    ("demo-committee-72", "committee_member", PROVINCE, "สมหญิง", "กรรมการ",
-     f"committee member, Suphanburi ({PROVINCE})"),
+    (
+        "demo-department",
+        "department",
+        None,
+        "สมศรี",
+        "กรมพัฒน์",
+        "department (every province; manages users in the admin console)",
+    ),
+    (
+        "demo-officer-72",
+        "province_officer",
+        PROVINCE,
+        "สมชาย",
+        "สุพรรณ",
+        f"province officer, Suphanburi ({PROVINCE})",
+    ),
+    (
+        "demo-committee-72",
+        "committee_member",
+        PROVINCE,
+        "สมหญิง",
+        "กรรมการ",
+        f"committee member, Suphanburi ({PROVINCE})",
+    ),
 ]
 USER_ADMIN_ROLES = ["manage-users", "view-users", "query-users", "query-groups", "view-realm"]
 
@@ -33,9 +52,18 @@ def demo_users(keycloak, state: Path) -> dict[str, str]:
         for username, role, province, first, last, _ in DEMO_USERS:
             new = username not in passwords
             passwords.setdefault(username, new_secret()[:20])
-            admin.ensure_user(REALM, username, passwords[username], roles=[role], province=province,
-                              first_name=first, last_name=last, locale="th", reset_password=new,
-                              client_roles={"realm-management": USER_ADMIN_ROLES} if role == "department" else None)
+            admin.ensure_user(
+                REALM,
+                username,
+                passwords[username],
+                roles=[role],
+                province=province,
+                first_name=first,
+                last_name=last,
+                locale="th",
+                reset_password=new,
+                client_roles={"realm-management": USER_ADMIN_ROLES} if role == "department" else None,
+            )
     finally:
         admin.close()
     path.write_text(json.dumps(passwords, indent=2))

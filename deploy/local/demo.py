@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -36,7 +37,9 @@ from deploy.local.demo_data import (
 )
 
 DEMO_PROVINCE = PROVINCE
-RECENT_DAYS = 90  # scheduling ranks by sales in the 90 days before a market day (services/scheduling/domain.py)
+RECENT_DAYS = (
+    90  # scheduling ranks by sales in the 90 days before a market day (services/scheduling/domain.py)
+)
 WAIT_S = 60.0
 
 
@@ -59,8 +62,10 @@ def poll(what: str, attempt: Callable[[], object], timeout: float = WAIT_S) -> o
 
 def _checked(response: httpx.Response) -> object:
     if response.is_error:
-        raise RuntimeError(f"{response.request.method} {response.request.url} -> {response.status_code}: "
-                           f"{response.text[:1000]}")
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: "
+            f"{response.text[:1000]}"
+        )
     return response.json() if response.content else None
 
 
@@ -71,10 +76,13 @@ class Api:
     def __init__(self, urls: dict[str, str], auth: httpx.Auth) -> None:
         self.correlation_id = str(uuid4())
         headers = {"X-Correlation-Id": self.correlation_id}
-        self.clients = {name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers,
-                                           auth=auth) for name, url in urls.items()}
+        self.clients = {
+            name: httpx.Client(base_url=f"{url}/provinces/{PROVINCE}", timeout=60, headers=headers, auth=auth)
+            for name, url in urls.items()
+        }
 
-    def __call__(self, service: str, method: str, path: str, **kwargs) -> object:
+    def __call__(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON answer (a dict or a list) of a request that must succeed."""
         return _checked(self.clients[service].request(method, path, **kwargs))
 
     def raw(self, service: str, method: str, path: str, **kwargs) -> httpx.Response:
@@ -98,7 +106,7 @@ class DemoLoad:
         self.members: list[str] = []
         self.sold: list[tuple[str, datetime, Decimal]] = []  # product id, sold at, amount
         self.per_day: dict[str, dict] = {}  # market day id -> what happened there
-        self.counts = Counter()
+        self.counts: Counter[str] = Counter()
 
     def step(self, number: int, title: str, run: Callable[[], str]) -> None:
         started = time.monotonic()
@@ -119,9 +127,16 @@ class DemoLoad:
     # --- 1. producers and products, paused producers, mentoring groups
 
     def registry(self) -> str:
-        imported = self.api("registry", "POST", "/products/import", content=self.demo.sheet_csv(),
-                            headers={"Content-Type": "text/csv"})
-        for product, row in zip(self.demo.products, sorted(imported["rows"], key=lambda r: r["row"]), strict=True):
+        imported = self.api(
+            "registry",
+            "POST",
+            "/products/import",
+            content=self.demo.sheet_csv(),
+            headers={"Content-Type": "text/csv"},
+        )
+        for product, row in zip(
+            self.demo.products, sorted(imported["rows"], key=lambda r: r["row"]), strict=True
+        ):
             self.product_ids[product.name] = row["product_id"]
         producers = self.api("registry", "GET", "/producers", params={"limit": 500})["items"]
         producer_ids = {p["name"]: p["id"] for p in producers}
@@ -130,58 +145,86 @@ class DemoLoad:
         suggested = self.api("registry", "GET", "/mentoring-groups/suggestions")["groups"]
         for group in suggested[:4]:
             self.api("registry", "POST", "/mentoring-groups", json=group)
-        self.counts.update(producers=imported["producers_created"], products=imported["products_created"],
-                           paused=len(self.demo.paused), mentoring_groups=len(suggested[:4]))
-        return (f"{imported['producers_created']} producers, {imported['products_created']} products imported; "
-                f"{len(self.demo.paused)} producers paused (ขาดวัตถุดิบ); {len(suggested[:4])} mentoring groups")
+        self.counts.update(
+            producers=imported["producers_created"],
+            products=imported["products_created"],
+            paused=len(self.demo.paused),
+            mentoring_groups=len(suggested[:4]),
+        )
+        return (
+            f"{imported['producers_created']} producers, {imported['products_created']} products imported; "
+            f"{len(self.demo.paused)} producers paused (ขาดวัตถุดิบ); {len(suggested[:4])} mentoring groups"
+        )
 
     # --- 2. venues, the plan, market days
 
     def scheduling(self) -> str:
-        venue_ids = [self.api("scheduling", "POST", "/venues", json=venue)["id"] for venue in self.demo.venues]
+        venue_ids = [
+            self.api("scheduling", "POST", "/venues", json=venue)["id"] for venue in self.demo.venues
+        ]
         self.api("scheduling", "POST", "/plans", json=self.demo.plan)
         for day in self.demo.market_days:
-            created = self.api("scheduling", "POST", "/market-days", json={
-                "venue_id": venue_ids[day.venue], "day": day.day.isoformat(),
-                "starts_at": day.starts_at.isoformat(), "ends_at": day.ends_at.isoformat()})
+            created = self.api(
+                "scheduling",
+                "POST",
+                "/market-days",
+                json={
+                    "venue_id": venue_ids[day.venue],
+                    "day": day.day.isoformat(),
+                    "starts_at": day.starts_at.isoformat(),
+                    "ends_at": day.ends_at.isoformat(),
+                },
+            )
             self.market_days.append((day, created["id"]))
-        return f"{len(venue_ids)} venues, a plan June-September {YEAR_BE}, {len(self.market_days)} market days"
+        return (
+            f"{len(venue_ids)} venues, a plan June-September {YEAR_BE}, {len(self.market_days)} market days"
+        )
 
     # --- 3. the committee, meetings, the months' problems and recommendations
 
     def records(self) -> str:
         committee = {k: v for k, v in self.demo.committee.items() if k != "members"}
         committee_id = self.api("monitoring", "POST", "/committees", json=committee)["id"]
-        self.members = [self.api("monitoring", "POST", f"/committees/{committee_id}/members", json=member)["id"]
-                        for member in self.demo.committee["members"]]
+        self.members = [
+            self.api("monitoring", "POST", f"/committees/{committee_id}/members", json=member)["id"]
+            for member in self.demo.committee["members"]
+        ]
         for activity in self.demo.activities:
             self.api("monitoring", "POST", "/activities", json=activity)
         for issue in self.demo.issues:
             self.api("monitoring", "POST", "/issues", json=issue)
-        return (f"a committee of {len(self.members)}, {len(self.demo.activities)} meetings, "
-                f"{len(self.demo.issues)} problems and recommendations")
+        return (
+            f"a committee of {len(self.members)}, {len(self.demo.activities)} meetings, "
+            f"{len(self.demo.issues)} problems and recommendations"
+        )
 
     # --- 4. each market day: lineup, answers, held, attendance, sales
 
     def run_market_days(self) -> str:
         """Month by month, as officers work: the month's lineups first (proposed knowing the earlier
         months' sales), then the market days are held, their sales recorded and evaluated."""
-        for _, days in groupby(self.market_days, key=lambda d: d[0].day.month):
-            days = list(days)
+        for _, of_month in groupby(self.market_days, key=lambda d: d[0].day.month):
+            days = list(of_month)
             for day, market_day_id in days:
                 self.wait_for_scheduling(day.day, market_day_id)
                 self.invite(day, market_day_id)
-            with ThreadPoolExecutor(len(days)) as pool:  # answers to different market days do not wait on each other
+            with ThreadPoolExecutor(
+                len(days)
+            ) as pool:  # answers to different market days do not wait on each other
                 list(pool.map(self.accept, [market_day_id for _, market_day_id in days]))
             for day, market_day_id in days:
                 self.sell(day, market_day_id, self.hold(day, market_day_id))
                 facts = self.per_day[market_day_id]
-                self.progress(f"        {day.day.isoformat()} {self.demo.venues[day.venue]['name']}: "
-                              f"{facts['accepted']} products ({facts['declined']} declined and replaced), "
-                              f"{facts['sales']} sales, {facts['amount']:,.2f} baht")
+                self.progress(
+                    f"        {day.day.isoformat()} {self.demo.venues[day.venue]['name']}: "
+                    f"{facts['accepted']} products ({facts['declined']} declined and replaced), "
+                    f"{facts['sales']} sales, {facts['amount']:,.2f} baht"
+                )
             self.evaluate(days)  # while the scheduling service takes in the month's sales
-        return (f"{self.counts['invited']} invitations ({self.counts['declined']} declined), "
-                f"{self.counts['sales']} sales, {self.counts['evaluations']} evaluations")
+        return (
+            f"{self.counts['invited']} invitations ({self.counts['declined']} declined), "
+            f"{self.counts['sales']} sales, {self.counts['evaluations']} evaluations"
+        )
 
     def wait_for_scheduling(self, day: date, market_day_id: str) -> None:
         """Until the scheduling service's read models hold every product that may come that day (and no
@@ -189,17 +232,20 @@ class DemoLoad:
         expected = {self.product_ids[p.name] for p in self.demo.products if self.demo.available(p, day)}
         since = datetime.combine(day - timedelta(days=RECENT_DAYS), datetime.min.time(), THAILAND)
         before = datetime.combine(day, datetime.min.time(), THAILAND)
-        recent = defaultdict(Decimal)
+        recent: defaultdict[str, Decimal] = defaultdict(Decimal)
         for product_id, sold_at, amount in self.sold:
             if since <= sold_at < before:
                 recent[product_id] += amount
 
         def ready() -> None:
-            candidates = self.api("scheduling", "GET", f"/market-days/{market_day_id}/proposal",
-                                  params={"limit": 1000})["candidates"]
+            candidates = self.api(
+                "scheduling", "GET", f"/market-days/{market_day_id}/proposal", params={"limit": 1000}
+            )["candidates"]
             seen = {c["product_id"] for c in candidates}
             if seen != expected:
-                raise NotYet(f"{len(seen & expected)} of {len(expected)} products, {len(seen - expected)} too many")
+                raise NotYet(
+                    f"{len(seen & expected)} of {len(expected)} products, {len(seen - expected)} too many"
+                )
             lagging = sum(Decimal(c["recent_sales_thb"]) != recent[c["product_id"]] for c in candidates)
             if lagging:
                 raise NotYet(f"recent sales of {lagging} products not yet as sent")
@@ -215,7 +261,9 @@ class DemoLoad:
         declining = rng.sample(by_name, min(len(by_name), rng.choice([0, 1, 2, 2, 3])))
         for invitation in declining:
             reason = rng.choices(list(DECLINE_REASONS), weights=list(DECLINE_REASONS.values()))[0]
-            self.api("scheduling", "POST", f"/invitations/{invitation['id']}/decline", json={"reason": reason})
+            self.api(
+                "scheduling", "POST", f"/invitations/{invitation['id']}/decline", json={"reason": reason}
+            )
         replacements = self.api("scheduling", "POST", f"/market-days/{market_day_id}/lineup/fill")["invited"]
         self.counts.update(invited=len(invited) + len(replacements), declined=len(declining))
         self.per_day[market_day_id] = {"declined": len(declining)}
@@ -232,32 +280,46 @@ class DemoLoad:
         """The market day was held; who came (now and then one accepted producer does not show up)."""
         self.api("scheduling", "POST", f"/market-days/{market_day_id}/held")
         lineup = self.api("scheduling", "GET", f"/market-days/{market_day_id}/lineup")
-        accepted = sorted((i for i in lineup["invitations"] if i["status"] == "accepted"),
-                          key=lambda i: i["product_name"])
+        accepted = sorted(
+            (i for i in lineup["invitations"] if i["status"] == "accepted"), key=lambda i: i["product_name"]
+        )
         rng = rng_for("attendance", day.day)
         if rng.random() < 0.3:
             accepted.pop(rng.randrange(len(accepted)))
         attended = [i["product_name"] for i in accepted]
-        self.api("scheduling", "PUT", f"/market-days/{market_day_id}/attendance",
-                 json={"product_ids": [self.product_ids[name] for name in attended]})
+        self.api(
+            "scheduling",
+            "PUT",
+            f"/market-days/{market_day_id}/attendance",
+            json={"product_ids": [self.product_ids[name] for name in attended]},
+        )
         return attended
 
     def sell(self, day: MarketDay, market_day_id: str, attended: list[str]) -> None:
         """Officers record the day's tally, a sale line per product that sold, in one batch (retried until
         the sales service knows the market day and products)."""
-        sales = []
+        sales: list[dict[str, Any]] = []
         for name in attended:
             product, rng = self.products[name], rng_for("sales", day.day, name)
-            quantity = rng.choice([0, 1, 2, 3]) if product.price >= 300 else rng.choice([0, 2, 5, 8, 12, 20, 30])
+            quantity = (
+                rng.choice([0, 1, 2, 3]) if product.price >= 300 else rng.choice([0, 2, 5, 8, 12, 20, 30])
+            )
             if quantity:
-                sales.append({"product_id": self.product_ids[name], "market_day_id": market_day_id,
-                              "quantity": quantity, "unit_price_thb": str(product.price),
-                              "sold_at": day.sold_at(rng).isoformat()})
+                sales.append(
+                    {
+                        "product_id": self.product_ids[name],
+                        "market_day_id": market_day_id,
+                        "quantity": quantity,
+                        "unit_price_thb": str(product.price),
+                        "sold_at": day.sold_at(rng).isoformat(),
+                    }
+                )
 
         def record() -> None:
             response = self.api.raw("sales", "POST", "/sales/batch", json={"sales": sales})
-            if response.status_code == 422 and all(e.get("type") == "unknown_reference"
-                                                    for e in response.json()["detail"]):
+            if response.status_code == 422 and all(
+                e.get("type") == "unknown_reference" for e in response.json()["detail"]
+            ):
                 raise NotYet("market day or products unknown to the sales service")
             _checked(response)
 
@@ -265,11 +327,17 @@ class DemoLoad:
             poll(f"sales of {day.day}", record)
         amount = sum((_amount(s["quantity"], Decimal(s["unit_price_thb"])) for s in sales), Decimal(0))
         for s in sales:
-            self.sold.append((s["product_id"], datetime.fromisoformat(s["sold_at"]),
-                              _amount(s["quantity"], Decimal(s["unit_price_thb"]))))
+            self.sold.append(
+                (
+                    s["product_id"],
+                    datetime.fromisoformat(s["sold_at"]),
+                    _amount(s["quantity"], Decimal(s["unit_price_thb"])),
+                )
+            )
         producers = {self.products[name].row["producer_name"] for name in attended}
-        self.per_day[market_day_id].update(sales=len(sales), amount=amount, attended=len(attended),
-                                           producers=len(producers), day=day.day)
+        self.per_day[market_day_id].update(
+            sales=len(sales), amount=amount, attended=len(attended), producers=len(producers), day=day.day
+        )
         self.counts.update(sales=len(sales))
 
     # --- the committee's evaluations
@@ -280,15 +348,24 @@ class DemoLoad:
             facts, rng = self.per_day[market_day_id], rng_for("evaluation", day.day)
             for member_id in rng.sample(self.members, 2):
                 problems = [{"category": c, "text": PROBLEMS[c]} for c in PROBLEMS if rng.random() < 0.15]
-                suggestions = [{"category": c, "text": RECOMMENDATIONS[c]} for c in RECOMMENDATIONS
-                               if rng.random() < 0.2]
+                suggestions = [
+                    {"category": c, "text": RECOMMENDATIONS[c]} for c in RECOMMENDATIONS if rng.random() < 0.2
+                ]
                 evaluation = {
-                    "market_day_id": market_day_id, "member_id": member_id, "producers_attending": facts["producers"],
-                    "products_shown": facts["attended"], "customers_estimate": rng.randrange(150, 800, 10),
+                    "market_day_id": market_day_id,
+                    "member_id": member_id,
+                    "producers_attending": facts["producers"],
+                    "products_shown": facts["attended"],
+                    "customers_estimate": rng.randrange(150, 800, 10),
                     "sales_observed_thb": str(facts["amount"].quantize(Decimal("1"))),
-                    "scores": {k: rng.randint(3, 5) for k in ("display", "variety", "customer_interest",
-                                                                "organisation")},
-                    "overall_score": rng.randint(3, 5), "problems": problems, "suggestions": suggestions}
+                    "scores": {
+                        k: rng.randint(3, 5)
+                        for k in ("display", "variety", "customer_interest", "organisation")
+                    },
+                    "overall_score": rng.randint(3, 5),
+                    "problems": problems,
+                    "suggestions": suggestions,
+                }
 
                 def submit(evaluation=evaluation) -> None:
                     response = self.api.raw("monitoring", "POST", "/evaluations", json=evaluation)
@@ -304,7 +381,9 @@ class DemoLoad:
 
     def months(self) -> dict[str, dict]:
         """Sales as sent, by month (YYYY-MM)."""
-        months = defaultdict(lambda: {"market_days": 0, "sales": 0, "amount_thb": Decimal(0), "evaluations": 0})
+        months: defaultdict[str, dict[str, Any]] = defaultdict(
+            lambda: {"market_days": 0, "sales": 0, "amount_thb": Decimal(0), "evaluations": 0}
+        )
         for facts in self.per_day.values():
             month = months[facts["day"].strftime("%Y-%m")]
             month["market_days"] += 1
@@ -316,13 +395,24 @@ class DemoLoad:
     def wait_for_reports(self) -> str:
         """Until each month's report counts every market day held, attendance, sale and evaluation sent."""
         for month, sent in self.months().items():
+
             def caught_up(month=month, sent=sent) -> None:
                 report = self.api("monitoring", "GET", f"/reports/{month[:4]}/{int(month[5:])}")
                 summary = report["results"]["summary"]
-                shown = (summary["market_days_held"], summary["markets_counted"], summary["sales"],
-                         Decimal(summary["sales_thb"]), report["progress"]["evaluations"]["evaluations"])
-                wanted = (sent["market_days"], sent["market_days"], sent["sales"], sent["amount_thb"],
-                          sent["evaluations"])
+                shown = (
+                    summary["market_days_held"],
+                    summary["markets_counted"],
+                    summary["sales"],
+                    Decimal(summary["sales_thb"]),
+                    report["progress"]["evaluations"]["evaluations"],
+                )
+                wanted = (
+                    sent["market_days"],
+                    sent["market_days"],
+                    sent["sales"],
+                    sent["amount_thb"],
+                    sent["evaluations"],
+                )
                 if shown != wanted:
                     raise NotYet(f"report {month} shows {shown}, sent {wanted}")
 
@@ -330,10 +420,14 @@ class DemoLoad:
         return "every month's report counts all market days, sales and evaluations sent"
 
     def summary(self, seconds: float) -> dict:
-        return {"province_code": PROVINCE, "correlation_id": self.api.correlation_id, "seconds": round(seconds, 1),
-                **self.counts,
-                "market_days": len(self.market_days),
-                "months": {m: {**v, "amount_thb": str(v["amount_thb"])} for m, v in self.months().items()}}
+        return {
+            "province_code": PROVINCE,
+            "correlation_id": self.api.correlation_id,
+            "seconds": round(seconds, 1),
+            **self.counts,
+            "market_days": len(self.market_days),
+            "months": {m: {**v, "amount_thb": str(v["amount_thb"])} for m, v in self.months().items()},
+        }
 
 
 def load_demo(urls: dict[str, str], auth: httpx.Auth, progress: Callable[[str], None] = print) -> dict:

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import geothai
 
@@ -25,21 +26,63 @@ PRODUCERS = 100
 
 # category: (product names, unit, prices in baht)
 CATALOGUE = {
-    "food": (["ข้าวเกรียบปลากราย", "กล้วยตาก", "ปลาร้าบอง", "น้ำพริกเผา", "ขนมสาลี่", "ข้าวตังหน้าธัญพืช", "หมูแผ่น",
-              "ไข่เค็มใบเตย", "ปลาสลิดแดดเดียว", "ขนมผิง", "ทองม้วนกรอบ", "ข้าวหอมมะลิอินทรีย์"], "ถุง",
-             [25, 35, 45, 60, 80, 120]),
-    "beverage": (["น้ำตาลสด", "ชาตะไคร้", "น้ำกระเจี๊ยบ", "กาแฟคั่วบด", "น้ำมะพร้าวน้ำหอม", "น้ำสมุนไพรใบเตย"], "ขวด",
-                 [15, 20, 25, 35, 150]),
-    "textile": (["ผ้าขาวม้าทอมือ", "ผ้าซิ่นลาวครั่ง", "เสื้อผ้าฝ้ายย้อมคราม", "กระเป๋าผ้าทอ", "ผ้าพันคอมัดย้อม",
-                 "ผ้าทอลายโบราณ"], "ผืน", [150, 250, 390, 590, 1200]),
-    "houseware": (["ตะกร้าสานผักตบชวา", "โคมไฟไม้ไผ่", "กระติบข้าว", "พวงกุญแจงานปั้น", "ของที่ระลึกดินเผา",
-                   "เครื่องจักสานไม้ไผ่", "หมวกสานใบลาน"], "ชิ้น", [35, 60, 120, 250, 450]),
-    "herbal": (["ยาหม่องสมุนไพร", "สบู่สมุนไพรขมิ้น", "ลูกประคบ", "น้ำมันไพล", "แชมพูมะกรูด", "ยาดมสมุนไพร"], "ชิ้น",
-               [25, 40, 59, 89, 120]),
+    "food": (
+        [
+            "ข้าวเกรียบปลากราย",
+            "กล้วยตาก",
+            "ปลาร้าบอง",
+            "น้ำพริกเผา",
+            "ขนมสาลี่",
+            "ข้าวตังหน้าธัญพืช",
+            "หมูแผ่น",
+            "ไข่เค็มใบเตย",
+            "ปลาสลิดแดดเดียว",
+            "ขนมผิง",
+            "ทองม้วนกรอบ",
+            "ข้าวหอมมะลิอินทรีย์",
+        ],
+        "ถุง",
+        [25, 35, 45, 60, 80, 120],
+    ),
+    "beverage": (
+        ["น้ำตาลสด", "ชาตะไคร้", "น้ำกระเจี๊ยบ", "กาแฟคั่วบด", "น้ำมะพร้าวน้ำหอม", "น้ำสมุนไพรใบเตย"],
+        "ขวด",
+        [15, 20, 25, 35, 150],
+    ),
+    "textile": (
+        ["ผ้าขาวม้าทอมือ", "ผ้าซิ่นลาวครั่ง", "เสื้อผ้าฝ้ายย้อมคราม", "กระเป๋าผ้าทอ", "ผ้าพันคอมัดย้อม", "ผ้าทอลายโบราณ"],
+        "ผืน",
+        [150, 250, 390, 590, 1200],
+    ),
+    "houseware": (
+        [
+            "ตะกร้าสานผักตบชวา",
+            "โคมไฟไม้ไผ่",
+            "กระติบข้าว",
+            "พวงกุญแจงานปั้น",
+            "ของที่ระลึกดินเผา",
+            "เครื่องจักสานไม้ไผ่",
+            "หมวกสานใบลาน",
+        ],
+        "ชิ้น",
+        [35, 60, 120, 250, 450],
+    ),
+    "herbal": (
+        ["ยาหม่องสมุนไพร", "สบู่สมุนไพรขมิ้น", "ลูกประคบ", "น้ำมันไพล", "แชมพูมะกรูด", "ยาดมสมุนไพร"],
+        "ชิ้น",
+        [25, 40, 59, 89, 120],
+    ),
 }
 CATEGORY_WEIGHTS = [4, 2, 2, 2, 1.5]  # food first, as in most provinces' OTOP lists
-GROUP_NAMES = ["กลุ่มแม่บ้านเกษตรกร", "กลุ่มอาชีพสตรี", "วิสาหกิจชุมชน", "กลุ่มทอผ้า", "กลุ่มจักสาน",
-               "กลุ่มผู้ผลิตสมุนไพร", "กลุ่มแปรรูปผลผลิตการเกษตร"]
+GROUP_NAMES = [
+    "กลุ่มแม่บ้านเกษตรกร",
+    "กลุ่มอาชีพสตรี",
+    "วิสาหกิจชุมชน",
+    "กลุ่มทอผ้า",
+    "กลุ่มจักสาน",
+    "กลุ่มผู้ผลิตสมุนไพร",
+    "กลุ่มแปรรูปผลผลิตการเกษตร",
+]
 FIRST_NAMES = ["สมศรี", "บุญเรือน", "ประยูร", "มาลี", "สมชาย", "วันเพ็ญ", "ทองใบ", "สุนีย์", "ประเสริฐ", "อำไพ"]
 LAST_NAMES = ["ใจดี", "ทองคำ", "ศรีสุข", "บุญมา", "แก้วประเสริฐ", "มีสุข", "รุ่งเรือง", "พูลผล"]
 VENUES = [  # name, kind, amphoe, tambon
@@ -60,7 +103,8 @@ COMMITTEE = [  # name, role, position
     ("นายอนุชา ใจเย็น", "district_cdd_officer", "กรรมการ"),
     ("นางสาวพรทิพย์ ศรีเมือง", "provincial_cdd_officer", "กรรมการและเลขานุการ"),
 ]
-COMMITTEE_ACCOUNT = "demo-committee-72"  # the demo committee member's login (deploy/local/accounts.py) evaluates as this member
+# the demo committee member's login (deploy/local/accounts.py) evaluates as this member
+COMMITTEE_ACCOUNT = "demo-committee-72"
 PROBLEMS = {
     "producers_busy": "ผู้ผลิต/ผู้ประกอบการ OTOP บางรายติดภารกิจไม่สามารถเข้าร่วมโครงการฯ ได้",
     "has_market": "ผู้ประกอบการบางรายมีตลาดที่จำหน่ายเป็นประจำแล้ว",
@@ -130,15 +174,17 @@ class DemoProvince:
     def available(self, product: Product, day: date) -> bool:
         """Whether the product can be proposed for `day`: active, and its producer not paused then."""
         pause = self.paused.get(product.row["producer_name"])
-        away = pause is not None and date.fromisoformat(pause["unavailable_from"]) <= day < \
-            date.fromisoformat(pause["unavailable_until"])
+        away = pause is not None and date.fromisoformat(
+            pause["unavailable_from"]
+        ) <= day < date.fromisoformat(pause["unavailable_until"])
         return product.row["status"] == "active" and not away
 
 
 def _producers(rng: random.Random) -> list[dict]:
     districts = geothai.districts(PROVINCE)
     tambons = {d.code: geothai.subdistricts(d.code) for d in districts}
-    producers, names = [], set()
+    producers: list[dict[str, Any]] = []
+    names: set[str] = set()
     while len(producers) < PRODUCERS:
         amphoe = rng.choice(districts)
         tambon = rng.choice(tambons[amphoe.code])
@@ -153,13 +199,20 @@ def _producers(rng: random.Random) -> list[dict]:
         if name in names:
             continue
         names.add(name)
-        producers.append({
-            "producer_name": name, "producer_type": kind, "experienced": str(rng.random() > 0.25).lower(),
-            "amphoe_code": amphoe.code, "tambon_code": tambon.code,
-            "contact_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            "phone": f"08{rng.randrange(10)}-{rng.randrange(1000):03d}-{rng.randrange(10000):04d}",
-            "category": category, "nawatwithi": rng.random() < 0.35, "place": tambon.name_th,
-        })
+        producers.append(
+            {
+                "producer_name": name,
+                "producer_type": kind,
+                "experienced": str(rng.random() > 0.25).lower(),
+                "amphoe_code": amphoe.code,
+                "tambon_code": tambon.code,
+                "contact_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                "phone": f"08{rng.randrange(10)}-{rng.randrange(1000):03d}-{rng.randrange(10000):04d}",
+                "category": category,
+                "nawatwithi": rng.random() < 0.35,
+                "place": tambon.name_th,
+            }
+        )
     return producers
 
 
@@ -167,23 +220,36 @@ def _products(rng: random.Random, producers: list[dict]) -> list[Product]:
     products, names = [], set()
     for producer in producers:
         for _ in range(rng.choice([1, 2, 3, 3, 4, 4, 5])):
-            category = producer["category"] if rng.random() < 0.8 else \
-                rng.choices(list(CATALOGUE), weights=CATEGORY_WEIGHTS)[0]
+            category = (
+                producer["category"]
+                if rng.random() < 0.8
+                else rng.choices(list(CATALOGUE), weights=CATEGORY_WEIGHTS)[0]
+            )
             base_names, unit, prices = CATALOGUE[category]
             unused = [n for n in (f"{base} {producer['place']}" for base in base_names) if n not in names]
             name = rng.choice(unused) if unused else f"{rng.choice(base_names)} {producer['producer_name']}"
             if name in names:
                 continue
             names.add(name)
-            producer_columns = {k: v for k, v in producer.items() if k not in ("category", "nawatwithi", "place")}
-            products.append(Product({
-                "name": name, "category": category,
-                "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
-                "star_year": rng.choice([2559, 2561]), "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
-                "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
-                "price_thb": f"{rng.choice(prices):.2f}", "unit": unit,
-                "status": "withdrawn" if rng.random() < 0.02 else "active", **producer_columns,
-            }))
+            producer_columns = {
+                k: v for k, v in producer.items() if k not in ("category", "nawatwithi", "place")
+            }
+            products.append(
+                Product(
+                    {
+                        "name": name,
+                        "category": category,
+                        "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
+                        "star_year": rng.choice([2559, 2561]),
+                        "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
+                        "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
+                        "price_thb": f"{rng.choice(prices):.2f}",
+                        "unit": unit,
+                        "status": "withdrawn" if rng.random() < 0.02 else "active",
+                        **producer_columns,
+                    }
+                )
+            )
     return products
 
 
@@ -193,40 +259,59 @@ def _paused(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
     for producer in rng.sample(producers, 8):
         start = date(YEAR, rng.choice(MONTHS[:3]), rng.choice([1, 15]))
         paused[producer["producer_name"]] = {
-            "available": False, "unavailable_reason": rng.choice(["ขาดวัตถุดิบ", "ขาดวัตถุดิบ (ช่วงน้ำหลาก)"]),
-            "unavailable_from": start.isoformat(), "unavailable_until": (start + timedelta(days=45)).isoformat()}
+            "available": False,
+            "unavailable_reason": rng.choice(["ขาดวัตถุดิบ", "ขาดวัตถุดิบ (ช่วงน้ำหลาก)"]),
+            "unavailable_from": start.isoformat(),
+            "unavailable_until": (start + timedelta(days=45)).isoformat(),
+        }
     return paused
 
 
 def _market_days() -> list[MarketDay]:
     """Four a month, on Saturdays (mornings or evenings), taking the venues in turn."""
-    days = []
+    days: list[MarketDay] = []
     for month in MONTHS:
         saturdays = [date(YEAR, month, d) for d in range(1, 31) if date(YEAR, month, d).weekday() == 5]
         for day in saturdays[:4]:
             evening = day.day % 2 == 0
-            days.append(MarketDay(len(days) % len(VENUES), day, time(16) if evening else time(8),
-                                  time(21) if evening else time(15)))
+            days.append(
+                MarketDay(
+                    len(days) % len(VENUES),
+                    day,
+                    time(16) if evening else time(8),
+                    time(21) if evening else time(15),
+                )
+            )
     return days
 
 
 def _meetings(rng: random.Random) -> list[dict]:
     """The seed document's meeting of 24 June, then a follow-up at the end of each later month."""
     first = {
-        "title": "การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP "
-                 "ภายใต้โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
-        "held_on": f"{YEAR}-06-24", "venue": MEETING_PLACE, "starts_at": "08:30", "ends_at": "16:30",
+        "title": "การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP ภายใต้โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+        "held_on": f"{YEAR}-06-24",
+        "venue": MEETING_PLACE,
+        "starts_at": "08:30",
+        "ends_at": "16:30",
         "target_group": "คณะกรรมการเครือข่าย OTOP, คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้ จังหวัดสุพรรณบุรี, "
-                        "เจ้าหน้าที่พัฒนาชุมชนอำเภอที่รับผิดชอบงานตลาดฯ",
+        "เจ้าหน้าที่พัฒนาชุมชนอำเภอที่รับผิดชอบงานตลาดฯ",
         "participants": 40,
         "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile) "
-                   "และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ"}
-    return [first] + [{
-        "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
-        "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}", "venue": "สำนักงานพัฒนาชุมชนจังหวัดสุพรรณบุรี",
-        "starts_at": "09:00", "ends_at": "12:00",
-        "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด", "participants": rng.randrange(12, 25),
-        "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์"} for month in MONTHS[1:]]
+        "และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ",
+    }
+    return [first] + [
+        {
+            "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+            "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}",
+            "venue": "สำนักงานพัฒนาชุมชนจังหวัดสุพรรณบุรี",
+            "starts_at": "09:00",
+            "ends_at": "12:00",
+            "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด",
+            "participants": rng.randrange(12, 25),
+            "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์",
+        }
+        for month in MONTHS[1:]
+    ]
 
 
 def _issues(rng: random.Random) -> list[dict]:
@@ -234,11 +319,25 @@ def _issues(rng: random.Random) -> list[dict]:
     issues = []
     for month in MONTHS:
         for category in rng.sample(list(PROBLEMS), 3):
-            issues.append({"kind": "problem", "category": category, "text": PROBLEMS[category],
-                           "year": YEAR_BE, "month": month})
+            issues.append(
+                {
+                    "kind": "problem",
+                    "category": category,
+                    "text": PROBLEMS[category],
+                    "year": YEAR_BE,
+                    "month": month,
+                }
+            )
         for category, text in RECOMMENDATIONS.items():
-            issues.append({"kind": "recommendation", "category": category, "text": text,
-                           "year": YEAR_BE, "month": month})
+            issues.append(
+                {
+                    "kind": "recommendation",
+                    "category": category,
+                    "text": text,
+                    "year": YEAR_BE,
+                    "month": month,
+                }
+            )
     return issues
 
 
@@ -246,15 +345,36 @@ def demo_province(seed: int = SEED) -> DemoProvince:
     rng = random.Random(seed)
     producers = _producers(rng)
     return DemoProvince(
-        products=_products(rng, producers), paused=_paused(rng, producers), market_days=_market_days(),
-        plan={"first_month": f"{YEAR}-{MONTHS[0]:02d}", "last_month": f"{YEAR}-{MONTHS[-1]:02d}",
-              "market_days_per_month": 4, "products_per_market_day": 20, "target_group": "๒๐ ผลิตภัณฑ์/ตลาด",
-              "budget_source": "งบบุคลากรฯ"},
-        committee={"appointed_on": (date(YEAR, MONTHS[0], 1) - timedelta(days=10)).isoformat(),
-                   "order_ref": f"คำสั่งจังหวัดสุพรรณบุรี ที่ 1520/{YEAR_BE}",
-                   "members": [{"name": n, "role": r, "position": p, **({"account": COMMITTEE_ACCOUNT} if i == 1 else {})}
-                               for i, (n, r, p) in enumerate(COMMITTEE)]},
-        activities=_meetings(rng), issues=_issues(rng),
-        venues=[{"name": n, "kind": k, "amphoe_code": a, "tambon_code": t, "contact_name": rng.choice(FIRST_NAMES),
-                 "phone": f"035-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"} for n, k, a, t in VENUES],
+        products=_products(rng, producers),
+        paused=_paused(rng, producers),
+        market_days=_market_days(),
+        plan={
+            "first_month": f"{YEAR}-{MONTHS[0]:02d}",
+            "last_month": f"{YEAR}-{MONTHS[-1]:02d}",
+            "market_days_per_month": 4,
+            "products_per_market_day": 20,
+            "target_group": "๒๐ ผลิตภัณฑ์/ตลาด",
+            "budget_source": "งบบุคลากรฯ",
+        },
+        committee={
+            "appointed_on": (date(YEAR, MONTHS[0], 1) - timedelta(days=10)).isoformat(),
+            "order_ref": f"คำสั่งจังหวัดสุพรรณบุรี ที่ 1520/{YEAR_BE}",
+            "members": [
+                {"name": n, "role": r, "position": p, **({"account": COMMITTEE_ACCOUNT} if i == 1 else {})}
+                for i, (n, r, p) in enumerate(COMMITTEE)
+            ],
+        },
+        activities=_meetings(rng),
+        issues=_issues(rng),
+        venues=[
+            {
+                "name": n,
+                "kind": k,
+                "amphoe_code": a,
+                "tambon_code": t,
+                "contact_name": rng.choice(FIRST_NAMES),
+                "phone": f"035-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}",
+            }
+            for n, k, a, t in VENUES
+        ],
     )

@@ -52,10 +52,16 @@ class DeadLetter:
         return self.headers.get("dlq-truncated") == "true"
 
     def summary(self) -> dict:
-        return {"position": self.position, "dead_lettered_at": self.timestamp.isoformat(),
-                "original_topic": self.original_topic, "consumer_group": self.headers.get("dlq-consumer-group"),
-                "reason_code": self.reason_code, "reason": self.headers.get("dlq-reason", "")[:200],
-                "bytes": int(self.headers.get("dlq-original-bytes", len(self.value))), "truncated": self.truncated}
+        return {
+            "position": self.position,
+            "dead_lettered_at": self.timestamp.isoformat(),
+            "original_topic": self.original_topic,
+            "consumer_group": self.headers.get("dlq-consumer-group"),
+            "reason_code": self.reason_code,
+            "reason": self.headers.get("dlq-reason", "")[:200],
+            "bytes": int(self.headers.get("dlq-original-bytes", len(self.value))),
+            "truncated": self.truncated,
+        }
 
 
 async def dead_letter_topics(kafka: KafkaSettings, topics: list[str] | None = None) -> list[str]:
@@ -71,32 +77,59 @@ async def dead_letter_topics(kafka: KafkaSettings, topics: list[str] | None = No
     return sorted(present)
 
 
-async def read(kafka: KafkaSettings, *, topics: list[str] | None = None, reasons: list[str] | None = None,
-               since: datetime | None = None, until: datetime | None = None) -> list[DeadLetter]:
+async def read(
+    kafka: KafkaSettings,
+    *,
+    topics: list[str] | None = None,
+    reasons: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[DeadLetter]:
     """The dead letters now on the broker (on the dead-letter topics of `topics`, else all), with one of
     `reasons` as reason code, dead-lettered within [since, until]; oldest first per partition."""
-    found = []
+    found: list[DeadLetter] = []
     for topic in await dead_letter_topics(kafka, topics):
-        # Given a topic and no group, start() assigns all its partitions; read from each one's start to its end.
-        reader = AIOKafkaConsumer(topic, **kafka_options(kafka), auto_offset_reset="earliest",
-                                  enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024)
+        # Given a topic and no group, start() assigns all its partitions; read from each one's start to its
+        # end.
+        reader = AIOKafkaConsumer(
+            topic,
+            **kafka_options(kafka),
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_bytes=16 * 1024 * 1024,
+        )
         await reader.start()
         try:
             ends = await reader.end_offsets(list(reader.assignment()))
             while any([await reader.position(tp) < end for tp, end in ends.items()]):
                 for records in (await reader.getmany(timeout_ms=1000)).values():
-                    found.extend(DeadLetter(r.topic, r.partition, r.offset,
-                                            datetime.fromtimestamp(r.timestamp / 1000, UTC), r.key, r.value or b"",
-                                            {name: value.decode(errors="replace") for name, value in r.headers})
-                                 for r in records if r.offset < ends[TopicPartition(r.topic, r.partition)])
+                    found.extend(
+                        DeadLetter(
+                            r.topic,
+                            r.partition,
+                            r.offset,
+                            datetime.fromtimestamp(r.timestamp / 1000, UTC),
+                            r.key,
+                            r.value or b"",
+                            {name: value.decode(errors="replace") for name, value in r.headers},
+                        )
+                        for r in records
+                        if r.offset < ends[TopicPartition(r.topic, r.partition)]
+                    )
         finally:
             await reader.stop()
-    return [d for d in found if (not reasons or d.reason_code in reasons) and (since is None or d.timestamp >= since)
-            and (until is None or d.timestamp <= until)]
+    return [
+        d
+        for d in found
+        if (not reasons or d.reason_code in reasons)
+        and (since is None or d.timestamp >= since)
+        and (until is None or d.timestamp <= until)
+    ]
 
 
-async def original(letter: DeadLetter, database_url: str | None = None) -> tuple[bytes | None, bytes,
-                                                                               list[tuple[str, bytes]]]:
+async def original(
+    letter: DeadLetter, database_url: str | None = None
+) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
     """The record as it came: key, value and headers. A truncated one is read from the table its
     `dlq-original-ref` (host:port/database/table/id) names, through `database_url` when given (its
     database replaced by the ref's; credentials come from there), else as user postgres."""
@@ -105,8 +138,11 @@ async def original(letter: DeadLetter, database_url: str | None = None) -> tuple
             names = [n for n in letter.headers["dlq-original-headers"].split(",") if n]
         else:  # dead-lettered before the original's header names were kept: all but the dlq ones
             names = [n for n in letter.headers if not n.startswith("dlq-")]
-        return letter.key, letter.value, [(name, letter.headers[name].encode()) for name in names
-                                          if name in letter.headers]
+        return (
+            letter.key,
+            letter.value,
+            [(name, letter.headers[name].encode()) for name in names if name in letter.headers],
+        )
     server, database, table, row_id = letter.headers["dlq-original-ref"].split("/")
     if database_url:
         parts = urlsplit(database_url)
@@ -115,29 +151,46 @@ async def original(letter: DeadLetter, database_url: str | None = None) -> tuple
         url = f"postgresql://postgres@{server}/{database}"
     conn = await asyncpg.connect(url)
     try:
-        row = await conn.fetchrow(f'SELECT key, value, headers, sha256 FROM "{table}" WHERE id = $1', int(row_id))
+        row = await conn.fetchrow(
+            f'SELECT key, value, headers, sha256 FROM "{table}" WHERE id = $1', int(row_id)
+        )
     finally:
         await conn.close()
     if row is None:
-        raise LookupError(f"{letter.position}: its original {letter.headers['dlq-original-ref']} is not there")
+        raise LookupError(
+            f"{letter.position}: its original {letter.headers['dlq-original-ref']} is not there"
+        )
     value = bytes(row["value"])
     if hashlib.sha256(value).hexdigest() != letter.headers["dlq-original-sha256"]:
         raise ValueError(f"{letter.position}: the original's checksum does not match")
     headers = json.loads(row["headers"])  # asyncpg gives jsonb as text
-    return (bytes(row["key"]) if row["key"] is not None else None), value, [(n, v.encode()) for n, v in headers]
+    return (
+        (bytes(row["key"]) if row["key"] is not None else None),
+        value,
+        [(n, v.encode()) for n, v in headers],
+    )
 
 
-async def replay(kafka: KafkaSettings, letters: list[DeadLetter], database_url: str | None = None) -> list[str]:
+async def replay(
+    kafka: KafkaSettings, letters: list[DeadLetter], database_url: str | None = None
+) -> list[str]:
     """Publish each dead letter's original to its original topic (acks=all), marked with
     `x-otop-replayed-from`; returns the positions replayed."""
-    producer = AIOKafkaProducer(**kafka_options(kafka), acks="all", enable_idempotence=True,
-                                compression_type="gzip", max_request_size=16 * 1024 * 1024)
+    producer = AIOKafkaProducer(
+        **kafka_options(kafka),
+        acks="all",
+        enable_idempotence=True,
+        compression_type="gzip",
+        max_request_size=16 * 1024 * 1024,
+    )
     await producer.start()
     done = []
     try:
         for letter in letters:
             key, value, headers = await original(letter, database_url)
-            headers = [(n, v) for n, v in headers if n != REPLAYED_FROM] + [(REPLAYED_FROM, letter.position.encode())]
+            headers = [(n, v) for n, v in headers if n != REPLAYED_FROM] + [
+                (REPLAYED_FROM, letter.position.encode())
+            ]
             await producer.send_and_wait(letter.original_topic, value, key=key, headers=headers)
             done.append(letter.position)
     finally:

@@ -45,23 +45,33 @@ class LocalGateway:
 
     def configure(self) -> Path:
         if not (self.root / "index.html").exists():
-            raise FileNotFoundError(f"{self.root}/index.html is missing: build the app (bash scripts/setup.sh)")
+            raise FileNotFoundError(
+                f"{self.root}/index.html is missing: build the app (bash scripts/setup.sh)"
+            )
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        values = {"OTOP_GATEWAY_LISTEN": f"127.0.0.1:{self.port}", "OTOP_GATEWAY_ROOT": str(self.root),
-                  "OTOP_GATEWAY_RESOLVER": "127.0.0.1",  # upstreams are addresses: nothing to resolve
-                  **{f"OTOP_GATEWAY_{name.upper()}": url for name, url in self.upstreams.items()}}
+        values = {
+            "OTOP_GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+            "OTOP_GATEWAY_ROOT": str(self.root),
+            "OTOP_GATEWAY_RESOLVER": "127.0.0.1",  # upstreams are addresses: nothing to resolve
+            **{f"OTOP_GATEWAY_{name.upper()}": url for name, url in self.upstreams.items()},
+        }
         (self.state_dir / "otop.conf").write_text(render(values))
         temp = self.state_dir / "tmp"
         temp.mkdir(exist_ok=True)
         user = "user nobody nogroup;\n" if os.getuid() == 0 else ""  # root's workers drop to nobody
-        main = (f"{user}worker_processes 1;\npid {self.state_dir / 'nginx.pid'};\nerror_log {self.log_path} warn;\n"
-                "events { worker_connections 512; }\n"
-                "http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-                "  access_log off;\n  sendfile on;\n  gzip on;\n"
-                "  gzip_types application/javascript text/css application/json image/svg+xml;\n"
-                + "".join(f"  {kind}_temp_path {temp / kind};\n"
-                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-                + f"  include {self.state_dir / 'otop.conf'};\n}}\n")
+        main = (
+            f"{user}worker_processes 1;\npid {self.state_dir / 'nginx.pid'};\nerror_log {self.log_path} "
+            "warn;\n"
+            "events { worker_connections 512; }\n"
+            "http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
+            "  access_log off;\n  sendfile on;\n  gzip on;\n"
+            "  gzip_types application/javascript text/css application/json image/svg+xml;\n"
+            + "".join(
+                f"  {kind}_temp_path {temp / kind};\n"
+                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            )
+            + f"  include {self.state_dir / 'otop.conf'};\n}}\n"
+        )
         config = self.state_dir / "nginx.conf"
         config.write_text(main)
         return config
@@ -69,19 +79,32 @@ class LocalGateway:
     def start(self) -> None:
         config = self.configure()
         nginx = "/usr/sbin/nginx"
-        check = subprocess.run([nginx, "-t", "-q", "-p", str(self.state_dir), "-c", str(config)],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [nginx, "-t", "-q", "-p", str(self.state_dir), "-c", str(config)], capture_output=True, text=True
+        )
         if check.returncode:
             raise RuntimeError(f"the gateway's nginx config is refused:\n{check.stderr}")
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([nginx, "-p", str(self.state_dir), "-c", str(config), "-g", "daemon off;"],
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [nginx, "-p", str(self.state_dir), "-c", str(config), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def started(self) -> subprocess.Popen[bytes]:
+        """The process, once start() ran."""
+        if self.process is None:
+            raise RuntimeError("nginx was not started")
+        return self.process
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
+        process = self.started
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"nginx exited with {process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/", timeout=2) as response:
                     if response.status == 200:

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import geothai
 
@@ -55,8 +56,12 @@ MAX_PRODUCTS_PER_PRODUCER = 12
 PAUSED_SHARE = 0.05  # producers paused for a raw-material shortage (ขาดวัตถุดิบ) part of the season
 MARKET_DAYS_PER_MONTH = 4
 # Sales per product and market day, by unit price: (price below, mean number of sales, items per sale).
-SALES_PER_DAY = ((Decimal(100), 18, (1, 1, 1, 2, 2, 3)), (Decimal(300), 8, (1, 1, 2)),
-                 (Decimal(1000), 3, (1,)), (None, 1, (1,)))
+SALES_PER_DAY = (
+    (Decimal(100), 18, (1, 1, 1, 2, 2, 3)),
+    (Decimal(300), 8, (1, 1, 2)),
+    (Decimal(1000), 3, (1,)),
+    (None, 1, (1,)),
+)
 PRODUCER_TYPE_WEIGHTS = {"community_group": 6, "single_owner": 3, "sme": 1}
 EXTRA_PRODUCT_WEIGHT = {"community_group": 2, "single_owner": 1, "sme": 3}
 
@@ -71,7 +76,7 @@ def _largest_remainder(total: int, weights: dict[str, int]) -> dict[str, int]:
     whole = sum(weights.values())
     shares = {k: total * w / whole for k, w in weights.items()}
     counts = {k: int(s) for k, s in shares.items()}
-    for k in sorted(shares, key=lambda k: (counts[k] - shares[k], k))[:total - sum(counts.values())]:
+    for k in sorted(shares, key=lambda k: (counts[k] - shares[k], k))[: total - sum(counts.values())]:
         counts[k] += 1
     return counts
 
@@ -87,25 +92,35 @@ class ProvinceSize:
 
 
 def tambon_counts() -> dict[str, int]:
-    return {p.code: sum(len(geothai.subdistricts(d.code)) for d in geothai.districts(p.code))
-            for p in geothai.provinces()}
+    return {
+        p.code: sum(len(geothai.subdistricts(d.code)) for d in geothai.districts(p.code))
+        for p in geothai.provinces()
+    }
 
 
 def province_sizes(scale: float = 1.0) -> list[ProvinceSize]:
     """Every province's producers and products at `scale` (1.0: the real size), largest first."""
     tambons = tambon_counts()
     rest = {code: n for code, n in tambons.items() if code not in KNOWN}
-    producers = {**_largest_remainder(NATIONAL_PRODUCERS - sum(p for p, _ in KNOWN.values()), rest),
-                 **{code: p for code, (p, _) in KNOWN.items()}}
-    products = {**_largest_remainder(NATIONAL_PRODUCTS - sum(q for _, q in KNOWN.values()), rest),
-                **{code: q for code, (_, q) in KNOWN.items()}}
+    producers = {
+        **_largest_remainder(NATIONAL_PRODUCERS - sum(p for p, _ in KNOWN.values()), rest),
+        **{code: p for code, (p, _) in KNOWN.items()},
+    }
+    products = {
+        **_largest_remainder(NATIONAL_PRODUCTS - sum(q for _, q in KNOWN.values()), rest),
+        **{code: q for code, (_, q) in KNOWN.items()},
+    }
     sizes = []
     for province in geothai.provinces():
         code = province.code
         n_producers = max(MIN_PRODUCERS, round(producers[code] * scale))
-        n_products = min(max(MIN_PRODUCTS, round(products[code] * scale), n_producers),
-                         n_producers * MAX_PRODUCTS_PER_PRODUCER)
-        sizes.append(ProvinceSize(code, province.name_th, province.name_en, tambons[code], n_producers, n_products))
+        n_products = min(
+            max(MIN_PRODUCTS, round(products[code] * scale), n_producers),
+            n_producers * MAX_PRODUCTS_PER_PRODUCER,
+        )
+        sizes.append(
+            ProvinceSize(code, province.name_th, province.name_en, tambons[code], n_producers, n_products)
+        )
     return sorted(sizes, key=lambda s: (-s.products, s.code))
 
 
@@ -159,7 +174,10 @@ class Province:
         files, start = [], 0
         while start < len(self.rows):
             end = min(start + max_rows, len(self.rows))
-            while end < len(self.rows) and self.rows[end]["producer_name"] == self.rows[end - 1]["producer_name"]:
+            while (
+                end < len(self.rows)
+                and self.rows[end]["producer_name"] == self.rows[end - 1]["producer_name"]
+            ):
                 end -= 1
             out = io.StringIO()
             writer = csv.DictWriter(out, fieldnames=list(self.rows[0]))
@@ -181,7 +199,8 @@ def sales_for(price: Decimal, rng: random.Random) -> list[int]:
 def _producers(rng: random.Random, size: ProvinceSize) -> list[dict]:
     districts = geothai.districts(size.code)
     tambons = [(d, t) for d in districts for t in geothai.subdistricts(d.code)]
-    producers, names = [], set()
+    producers: list[dict] = []
+    names: set[str] = set()
     while len(producers) < size.producers:
         amphoe, tambon = rng.choice(tambons)
         kind = rng.choices(list(PRODUCER_TYPE_WEIGHTS), weights=list(PRODUCER_TYPE_WEIGHTS.values()))[0]
@@ -195,14 +214,20 @@ def _producers(rng: random.Random, size: ProvinceSize) -> list[dict]:
         if name in names:
             continue
         names.add(name)
-        producers.append({
-            "producer_name": name, "producer_type": kind, "experienced": str(rng.random() > 0.25).lower(),
-            "amphoe_code": amphoe.code, "tambon_code": tambon.code,
-            "contact_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            "phone": f"08{rng.randrange(10)}-{rng.randrange(1000):03d}-{rng.randrange(10000):04d}",
-            "category": rng.choices(list(CATALOGUE), weights=CATEGORY_WEIGHTS)[0],
-            "nawatwithi": rng.random() < 0.35, "place": tambon.name_th,
-        })
+        producers.append(
+            {
+                "producer_name": name,
+                "producer_type": kind,
+                "experienced": str(rng.random() > 0.25).lower(),
+                "amphoe_code": amphoe.code,
+                "tambon_code": tambon.code,
+                "contact_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                "phone": f"08{rng.randrange(10)}-{rng.randrange(1000):03d}-{rng.randrange(10000):04d}",
+                "category": rng.choices(list(CATALOGUE), weights=CATEGORY_WEIGHTS)[0],
+                "nawatwithi": rng.random() < 0.35,
+                "place": tambon.name_th,
+            }
+        )
     return producers
 
 
@@ -219,17 +244,26 @@ def _rows(rng: random.Random, size: ProvinceSize, producers: list[dict]) -> list
     for producer, count in zip(producers, counts, strict=True):
         producer_columns = {k: v for k, v in producer.items() if k not in ("category", "nawatwithi", "place")}
         for _ in range(count):
-            category = producer["category"] if rng.random() < 0.8 else \
-                rng.choices(list(CATALOGUE), weights=CATEGORY_WEIGHTS)[0]
+            category = (
+                producer["category"]
+                if rng.random() < 0.8
+                else rng.choices(list(CATALOGUE), weights=CATEGORY_WEIGHTS)[0]
+            )
             base_names, unit, prices = CATALOGUE[category]
-            rows.append({
-                "name": f"{rng.choice(base_names)} {producer['place']}", "category": category,
-                "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
-                "star_year": rng.choice([2559, 2561]), "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
-                "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
-                "price_thb": f"{rng.choice(prices):.2f}", "unit": unit,
-                "status": "withdrawn" if rng.random() < 0.02 else "active", **producer_columns,
-            })
+            rows.append(
+                {
+                    "name": f"{rng.choice(base_names)} {producer['place']}",
+                    "category": category,
+                    "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
+                    "star_year": rng.choice([2559, 2561]),
+                    "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
+                    "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
+                    "price_thb": f"{rng.choice(prices):.2f}",
+                    "unit": unit,
+                    "status": "withdrawn" if rng.random() < 0.02 else "active",
+                    **producer_columns,
+                }
+            )
     return rows
 
 
@@ -238,8 +272,11 @@ def _paused(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
     for producer in rng.sample(producers, max(1, round(len(producers) * PAUSED_SHARE))):
         start = date(YEAR, rng.choice(MONTHS[:3]), rng.choice([1, 15]))
         paused[producer["producer_name"]] = {
-            "available": False, "unavailable_reason": rng.choice(["ขาดวัตถุดิบ", "ขาดวัตถุดิบ (ช่วงน้ำหลาก)"]),
-            "unavailable_from": start.isoformat(), "unavailable_until": (start + timedelta(days=45)).isoformat()}
+            "available": False,
+            "unavailable_reason": rng.choice(["ขาดวัตถุดิบ", "ขาดวัตถุดิบ (ช่วงน้ำหลาก)"]),
+            "unavailable_from": start.isoformat(),
+            "unavailable_until": (start + timedelta(days=45)).isoformat(),
+        }
     return paused
 
 
@@ -247,7 +284,7 @@ def _venues(rng: random.Random, size: ProvinceSize) -> list[dict]:
     """Three Pracharat markets (the provincial hall's, two districts') and two OTOP Nawatwithi villages."""
     districts = geothai.districts(size.code)
     town, others = districts[0], rng.sample(districts[1:] or districts, min(2, max(1, len(districts) - 1)))
-    venues = [(f"ตลาดประชารัฐ คนไทยยิ้มได้ {province_th(size)}", "pracharat_market", town)]
+    venues: list[tuple[Any, ...]] = [(f"ตลาดประชารัฐ คนไทยยิ้มได้ {province_th(size)}", "pracharat_market", town)]
     venues += [(f"ตลาดประชารัฐ คนไทยยิ้มได้ อำเภอ{d.name_th}", "pracharat_market", d) for d in others]
     while len(venues) < 5:
         district = rng.choice(districts)
@@ -259,9 +296,16 @@ def _venues(rng: random.Random, size: ProvinceSize) -> list[dict]:
     for venue in venues:
         name, kind, district = venue[:3]
         tambon = venue[3] if len(venue) > 3 else rng.choice(geothai.subdistricts(district.code))
-        result.append({"name": name, "kind": kind, "amphoe_code": district.code, "tambon_code": tambon.code,
-                       "contact_name": rng.choice(FIRST_NAMES),
-                       "phone": f"0{rng.randrange(32, 78)}-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"})
+        result.append(
+            {
+                "name": name,
+                "kind": kind,
+                "amphoe_code": district.code,
+                "tambon_code": tambon.code,
+                "contact_name": rng.choice(FIRST_NAMES),
+                "phone": f"0{rng.randrange(32, 78)}-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}",
+            }
+        )
     return result
 
 
@@ -269,47 +313,80 @@ def _market_days(rng: random.Random) -> list[MarketDay]:
     """Four a month on the province's market weekday (Friday to Sunday), mornings or evenings, the venues
     in turn."""
     weekday = rng.choice([4, 5, 5, 6])
-    days = []
+    days: list[MarketDay] = []
     for month in MONTHS:
         dates = [date(YEAR, month, d) for d in range(1, 31) if date(YEAR, month, d).weekday() == weekday]
         for day in dates[:MARKET_DAYS_PER_MONTH]:
             evening = rng.random() < 0.4
-            days.append(MarketDay(len(days), len(days) % 5, day, time(16) if evening else time(8),
-                                  time(21) if evening else time(15)))
+            days.append(
+                MarketDay(
+                    len(days),
+                    len(days) % 5,
+                    day,
+                    time(16) if evening else time(8),
+                    time(21) if evening else time(15),
+                )
+            )
     return days
 
 
 def _committee(size: ProvinceSize) -> dict:
-    return {"appointed_on": (date(YEAR, MONTHS[0], 1) - timedelta(days=10)).isoformat(),
-            "order_ref": f"คำสั่ง{province_th(size)} ที่ {int(size.code) * 17}/{YEAR_BE}",
-            "members": [{"name": n, "role": r, "position": p} for n, r, p in COMMITTEE]}
+    return {
+        "appointed_on": (date(YEAR, MONTHS[0], 1) - timedelta(days=10)).isoformat(),
+        "order_ref": f"คำสั่ง{province_th(size)} ที่ {int(size.code) * 17}/{YEAR_BE}",
+        "members": [{"name": n, "role": r, "position": p} for n, r, p in COMMITTEE],
+    }
 
 
 def _meetings(rng: random.Random, size: ProvinceSize) -> list[dict]:
-    first = {"title": "การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP "
-                      "ภายใต้โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
-             "held_on": f"{YEAR}-06-{rng.choice([20, 21, 24, 25])}", "venue": f"ห้องประชุม{province_th(size)}",
-             "starts_at": "08:30", "ends_at": "16:30",
-             "target_group": f"คณะกรรมการเครือข่าย OTOP, คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้ {province_th(size)}",
-             "participants": rng.randrange(30, 60),
-             "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ"}
-    return [first] + [{
-        "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
-        "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}",
-        "venue": f"สำนักงานพัฒนาชุมชน{province_th(size)}", "starts_at": "09:00", "ends_at": "12:00",
-        "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด", "participants": rng.randrange(12, 25),
-        "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์"} for month in MONTHS[1:]]
+    first = {
+        "title": "การประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP ภายใต้โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+        "held_on": f"{YEAR}-06-{rng.choice([20, 21, 24, 25])}",
+        "venue": f"ห้องประชุม{province_th(size)}",
+        "starts_at": "08:30",
+        "ends_at": "16:30",
+        "target_group": f"คณะกรรมการเครือข่าย OTOP, คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้ {province_th(size)}",
+        "participants": rng.randrange(30, 60),
+        "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ",
+    }
+    return [first] + [
+        {
+            "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+            "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}",
+            "venue": f"สำนักงานพัฒนาชุมชน{province_th(size)}",
+            "starts_at": "09:00",
+            "ends_at": "12:00",
+            "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด",
+            "participants": rng.randrange(12, 25),
+            "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์",
+        }
+        for month in MONTHS[1:]
+    ]
 
 
 def _issues(rng: random.Random) -> list[dict]:
     issues = []
     for month in MONTHS:
         for category in rng.sample(list(PROBLEMS), rng.randint(1, 3)):
-            issues.append({"kind": "problem", "category": category, "text": PROBLEMS[category],
-                           "year": YEAR_BE, "month": month})
+            issues.append(
+                {
+                    "kind": "problem",
+                    "category": category,
+                    "text": PROBLEMS[category],
+                    "year": YEAR_BE,
+                    "month": month,
+                }
+            )
         for category, text in RECOMMENDATIONS.items():
-            issues.append({"kind": "recommendation", "category": category, "text": text,
-                           "year": YEAR_BE, "month": month})
+            issues.append(
+                {
+                    "kind": "recommendation",
+                    "category": category,
+                    "text": text,
+                    "year": YEAR_BE,
+                    "month": month,
+                }
+            )
     return issues
 
 
@@ -319,15 +396,28 @@ def province_season(size: ProvinceSize) -> Province:
     producers = _producers(rng, size)
     target = lineup_target(size.products)
     return Province(
-        size=size, rows=_rows(rng, size, producers), paused=_paused(rng, producers), venues=_venues(rng, size),
-        plan={"first_month": f"{YEAR}-{MONTHS[0]:02d}", "last_month": f"{YEAR}-{MONTHS[-1]:02d}",
-              "market_days_per_month": MARKET_DAYS_PER_MONTH, "products_per_market_day": target,
-              "target_group": f"อย่างน้อย {target} ผลิตภัณฑ์/ตลาด", "budget_source": "งบบุคลากรฯ"},
-        market_days=_market_days(rng), committee=_committee(size), activities=_meetings(rng, size),
-        issues=_issues(rng))
+        size=size,
+        rows=_rows(rng, size, producers),
+        paused=_paused(rng, producers),
+        venues=_venues(rng, size),
+        plan={
+            "first_month": f"{YEAR}-{MONTHS[0]:02d}",
+            "last_month": f"{YEAR}-{MONTHS[-1]:02d}",
+            "market_days_per_month": MARKET_DAYS_PER_MONTH,
+            "products_per_market_day": target,
+            "target_group": f"อย่างน้อย {target} ผลิตภัณฑ์/ตลาด",
+            "budget_source": "งบบุคลากรฯ",
+        },
+        market_days=_market_days(rng),
+        committee=_committee(size),
+        activities=_meetings(rng, size),
+        issues=_issues(rng),
+    )
 
 
 def national_season(scale: float = 1.0, provinces: list[str] | None = None) -> Iterator[Province]:
     """Every province (or those named), largest first, each generated when asked for (the whole country's
     sheets at once would hold some 220,000 rows)."""
-    return (province_season(size) for size in province_sizes(scale) if not provinces or size.code in provinces)
+    return (
+        province_season(size) for size in province_sizes(scale) if not provinces or size.code in provinces
+    )

@@ -33,18 +33,40 @@ class ServiceProcess:
     def start(self) -> None:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", f"services.{self.name}.main:app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-            cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C in the terminal reaches the caller only, which stops it in order
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"services.{self.name}.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
+            cwd=REPO,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # a Ctrl-C in the terminal reaches the caller only, which stops it in order
+            start_new_session=True,
         )
+
+    @property
+    def started(self) -> subprocess.Popen[bytes]:
+        """The process, once start() ran."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was not started")
+        return self.process
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Until /health/ready answers 200 (database reachable and Kafka consumers running)."""
         deadline = time.monotonic() + timeout
+        process = self.started
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:
                     if response.status == 200:

@@ -49,9 +49,17 @@ class LocalPrometheus:
         config.write_text(yaml.safe_dump(local_config(self.targets, self.port), sort_keys=False))
         log = open(self.state_dir / "prometheus.log", "ab")
         self.process = subprocess.Popen(
-            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={self.state_dir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=7d"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.state_dir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--storage.tsdb.retention.time=7d",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -66,9 +66,13 @@ async def committed_offsets(kafka: KafkaSettings) -> dict[str, dict[str, int]]:
     admin = AIOKafkaAdminClient(**kafka_options(kafka))
     await admin.start()
     try:
-        return {group: {f"{tp.topic}:{tp.partition}": meta.offset
-                        for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
-                for group in MONITORING_GROUPS}
+        return {
+            group: {
+                f"{tp.topic}:{tp.partition}": meta.offset
+                for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
+            }
+            for group in MONITORING_GROUPS
+        }
     finally:
         await admin.close()
 
@@ -98,18 +102,25 @@ async def set_offsets(kafka: KafkaSettings, offsets: dict[str, dict[str, int]]) 
 
 
 class Drill:
-    def __init__(self, state: Path, http_port: int, kafka_port: int, pg_port: int, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, state: Path, http_port: int, kafka_port: int, pg_port: int, say: Callable[[str], None]
+    ) -> None:
         self.state, self.say = state, say
-        self.kafka = LocalKafka(state / "kafka", kafka_port, controller_port=kafka_port + 1, ssl_port=kafka_port + 2)
+        self.kafka = LocalKafka(
+            state / "kafka", kafka_port, controller_port=kafka_port + 1, ssl_port=kafka_port + 2
+        )
         self.http_port, self.pg_port = http_port, pg_port
         self.server = f"postgresql://postgres@127.0.0.1:{pg_port}"
         # Keycloak as the stack ran it (its address and issuer kept in keycloak.json)
         kept = json.loads((state / "keycloak.json").read_text())
-        self.keycloak = LocalKeycloak(state / "keycloak", urlsplit(kept["url"]).port,
-                                      f"{self.server}/keycloak",
-                                      admin_password=kept_secret(state / "keycloak_admin_password"),
-                                      sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
-                                      public_url=kept["issuer"].rsplit("/realms/", 1)[0])
+        self.keycloak = LocalKeycloak(
+            state / "keycloak",
+            urlsplit(kept["url"]).port,
+            f"{self.server}/keycloak",
+            admin_password=kept_secret(state / "keycloak_admin_password"),
+            sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
+            public_url=kept["issuer"].rsplit("/realms/", 1)[0],
+        )
         self.urls = local_urls(http_port)
         self.steps: dict[str, float] = {}
         self.results: dict = {}
@@ -123,32 +134,61 @@ class Drill:
 
     def start(self) -> None:
         """The stack's Kafka (its principals provisioned again: idempotent), PostgreSQL, Keycloak and one
-        process of each service, from the stopped stack's state directory; the department's token from Keycloak."""
+        process of each service, from the stopped stack's state directory; the department's token from
+        Keycloak."""
         self.kafka.start()
-        self.admin = KafkaSettings(kafka_bootstrap=self.kafka.bootstrap, kafka_username=self.kafka.admin_username,
-                                   kafka_password=self.kafka.admin_password)
-        principals = asyncio.run(provision(ProvisionSettings(**self.admin.model_dump()),
-                                           {name: kept_secret(self.state / f"kafka_{name}.password") for name in SERVICES}))
-        subprocess.run([REPO / "deploy" / "postgres" / "pg.sh", "start", "--data-dir", self.state / "pg", "--port",
-                        str(self.pg_port)], check=True, stdout=subprocess.DEVNULL)
+        self.admin = KafkaSettings(
+            kafka_bootstrap=self.kafka.bootstrap,
+            kafka_username=self.kafka.admin_username,
+            kafka_password=self.kafka.admin_password,
+        )
+        principals = asyncio.run(
+            provision(
+                ProvisionSettings(**self.admin.model_dump()),
+                {name: kept_secret(self.state / f"kafka_{name}.password") for name in SERVICES},
+            )
+        )
+        subprocess.run(
+            [
+                REPO / "deploy" / "postgres" / "pg.sh",
+                "start",
+                "--data-dir",
+                self.state / "pg",
+                "--port",
+                str(self.pg_port),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         self.keycloak.start()
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
-        self.processes = {p.name: p for p in service_processes(
-            self.http_port, 1, service_envs(self.state, self.keycloak, principals), self.server, self.state / "logs")}
+        self.processes = {
+            p.name: p
+            for p in service_processes(
+                self.http_port,
+                1,
+                service_envs(self.state, self.keycloak, principals),
+                self.server,
+                self.state / "logs",
+            )
+        }
         for process in self.processes.values():
             process.start()
         for process in self.processes.values():
             process.wait_ready(180)
         password = json.loads((self.state / "demo-users.json").read_text())["demo-department"]
-        self.token = AccessToken(lambda: password_grant(self.keycloak.token_url(), CLI_CLIENT, "demo-department",
-                                                        password))
+        self.token = AccessToken(
+            lambda: password_grant(self.keycloak.token_url(), CLI_CLIENT, "demo-department", password)
+        )
 
     def stop(self) -> None:
         for process in self.processes.values():
             process.stop()
         self.keycloak.stop()
         self.kafka.stop()
-        subprocess.run([REPO / "deploy" / "postgres" / "pg.sh", "stop", "--data-dir", self.state / "pg"], check=False)
+        subprocess.run(
+            [REPO / "deploy" / "postgres" / "pg.sh", "stop", "--data-dir", self.state / "pg"], check=False
+        )
 
     @property
     def monitoring(self) -> ServiceProcess:
@@ -171,10 +211,20 @@ class Drill:
         offsets = await committed_offsets(self.admin)
         (directory / "monitoring-offsets.json").write_text(json.dumps(offsets, indent=2))
         dump = directory / "otop_monitoring.dump"
-        subprocess.run([pg_tool("pg_dump"), "--format=custom", f"--file={dump}",
-                        f"--dbname={self.server}/otop_monitoring"], check=True)
-        self.results["backup"] = {"dump_bytes": dump.stat().st_size, "at": datetime.now(UTC).isoformat(),
-                                  "offsets": sum(len(v) for v in offsets.values())}
+        subprocess.run(
+            [
+                pg_tool("pg_dump"),
+                "--format=custom",
+                f"--file={dump}",
+                f"--dbname={self.server}/otop_monitoring",
+            ],
+            check=True,
+        )
+        self.results["backup"] = {
+            "dump_bytes": dump.stat().st_size,
+            "at": datetime.now(UTC).isoformat(),
+            "offsets": sum(len(v) for v in offsets.values()),
+        }
         self.step("1. backup (offsets, then pg_dump)", started)
         self.dump, self.offsets = dump, offsets
 
@@ -187,36 +237,79 @@ class Drill:
         try:
             provinces = await self.provinces(http)
             for code in provinces:
-                days = await http("scheduling", "GET", f"/provinces/{code}/market-days", params={"status": "held"})
+                days = await http(
+                    "scheduling", "GET", f"/provinces/{code}/market-days", params={"status": "held"}
+                )
                 if not days:
                     continue
                 day = max(days, key=lambda d: d["day"])
-                present = (await http("scheduling", "GET", f"/provinces/{code}/market-days/{day['id']}/attendance"))
-                products = [await http("registry", "GET", f"/provinces/{code}/products/{product_id}")
-                            for product_id in present["product_ids"][:4]]
-                key = await http("sales", "POST", f"/provinces/{code}/integrations", json={"name": "POS ส่งยอดย้อนหลัง"})
+                present = await http(
+                    "scheduling", "GET", f"/provinces/{code}/market-days/{day['id']}/attendance"
+                )
+                products = [
+                    await http("registry", "GET", f"/provinces/{code}/products/{product_id}")
+                    for product_id in present["product_ids"][:4]
+                ]
+                key = await http(
+                    "sales", "POST", f"/provinces/{code}/integrations", json={"name": "POS ส่งยอดย้อนหลัง"}
+                )
                 messages = []
                 for n in range(LATE_SALES_PER_PROVINCE):
                     product = products[n % len(products)]
-                    messages.append(pos_message(code, key, {
-                        "integration_sale_id": f"LATE-{code}-{day['id'][:8]}-{n:03d}", "market_day_id": day["id"],
-                        "product_id": product["id"], "quantity": "1", "unit_price_thb": product["price_thb"],
-                        "sold_at": f"{day['day']}T12:00:00+07:00"}))
+                    messages.append(
+                        pos_message(
+                            code,
+                            key,
+                            {
+                                "integration_sale_id": f"LATE-{code}-{day['id'][:8]}-{n:03d}",
+                                "market_day_id": day["id"],
+                                "product_id": product["id"],
+                                "quantity": "1",
+                                "unit_price_thb": product["price_thb"],
+                                "sold_at": f"{day['day']}T12:00:00+07:00",
+                            },
+                        )
+                    )
                     late += Decimal(product["price_thb"])
                 await pipeline.send(key, messages)
-                changed = {k: v for k, v in products[0].items() if k in (
-                    "name", "category", "star_level", "star_year", "quadrant", "nawatwithi", "unit", "status",
-                    "producer_id")}
-                await http("registry", "PUT", f"/provinces/{code}/products/{products[0]['id']}",
-                           json={**changed, "price_thb": str(Decimal(products[0]["price_thb"]) + 5)})
-                await http("registry", "PUT", f"/provinces/{code}/producers/{products[1]['producer_id']}/availability",
-                           json={"available": False, "unavailable_reason": "ขาดวัตถุดิบ (หลังสำรองข้อมูล)"})
+                changed = {
+                    k: v
+                    for k, v in products[0].items()
+                    if k
+                    in (
+                        "name",
+                        "category",
+                        "star_level",
+                        "star_year",
+                        "quadrant",
+                        "nawatwithi",
+                        "unit",
+                        "status",
+                        "producer_id",
+                    )
+                }
+                await http(
+                    "registry",
+                    "PUT",
+                    f"/provinces/{code}/products/{products[0]['id']}",
+                    json={**changed, "price_thb": str(Decimal(products[0]["price_thb"]) + 5)},
+                )
+                await http(
+                    "registry",
+                    "PUT",
+                    f"/provinces/{code}/producers/{products[1]['producer_id']}/availability",
+                    json={"available": False, "unavailable_reason": "ขาดวัตถุดิบ (หลังสำรองข้อมูล)"},
+                )
         finally:
             await pipeline.stop()
             await http.close()
         await self.settled("the changes after the backup counted")
-        self.results["after_backup"] = {"late_sales": pipeline.sent, "late_sales_thb": str(late),
-                                        "price_changes": len(provinces), "producers_paused": len(provinces)}
+        self.results["after_backup"] = {
+            "late_sales": pipeline.sent,
+            "late_sales_thb": str(late),
+            "price_changes": len(provinces),
+            "producers_paused": len(provinces),
+        }
         self.step("2. changes after the backup (late POS sales, a price, a pause per province)", started)
 
     async def provinces(self, http: Http) -> list[str]:
@@ -240,12 +333,20 @@ class Drill:
         self.monitoring.stop()
         admin = await asyncpg.connect(f"{self.server}/postgres")
         try:
-            await admin.execute('DROP DATABASE otop_monitoring WITH (FORCE)')
-            await admin.execute('CREATE DATABASE otop_monitoring')
+            await admin.execute("DROP DATABASE otop_monitoring WITH (FORCE)")
+            await admin.execute("CREATE DATABASE otop_monitoring")
         finally:
             await admin.close()
-        subprocess.run([pg_tool("pg_restore"), "--exit-on-error", "--no-owner",
-                        f"--dbname={self.server}/otop_monitoring", str(self.dump)], check=True)
+        subprocess.run(
+            [
+                pg_tool("pg_restore"),
+                "--exit-on-error",
+                "--no-owner",
+                f"--dbname={self.server}/otop_monitoring",
+                str(self.dump),
+            ],
+            check=True,
+        )
         return time.monotonic() - started
 
     async def restart_monitoring(self, what: str) -> float:
@@ -266,10 +367,15 @@ class Drill:
         restored_s = await self.lose_and_restore()
         await self.restart_monitoring("monitoring restarted without the rewind")
         control = differing(before, await self.reports())
-        self.results["control"] = {"restore_s": round(restored_s, 1), "reports_differing": len(control),
-                                   "example": control[:3]}
-        self.say(f"  5. control, restored without setting the offsets back: {len(control)} of {len(before)} reports "
-                 f"differ (as they must)")
+        self.results["control"] = {
+            "restore_s": round(restored_s, 1),
+            "reports_differing": len(control),
+            "example": control[:3],
+        }
+        self.say(
+            f"  5. control, restored without setting the offsets back: {len(control)} of {len(before)} "
+            "reports differ (as they must)"
+        )
 
         restored_s = await self.lose_and_restore()
         started = time.monotonic()
@@ -279,32 +385,50 @@ class Drill:
         after = await self.reports()
         different = differing(before, after)
         self.results["restore"] = {
-            "restore_s": round(restored_s, 1), "rewind_s": round(rewind_s, 1), "records_replayed": replayed,
-            "catch_up_s": round(catch_up_s, 1), "reports_compared": len(before), "reports_differing": len(different),
-            "example": different[:3]}
-        self.say(f"  6. restored ({restored_s:.1f} s), offsets set back ({replayed:,} records to read again), caught "
-                 f"up in {catch_up_s:.1f} s: {len(before) - len(different)} of {len(before)} reports the same")
+            "restore_s": round(restored_s, 1),
+            "rewind_s": round(rewind_s, 1),
+            "records_replayed": replayed,
+            "catch_up_s": round(catch_up_s, 1),
+            "reports_compared": len(before),
+            "reports_differing": len(different),
+            "example": different[:3],
+        }
+        self.say(
+            f"  6. restored ({restored_s:.1f} s), offsets set back ({replayed:,} records to read again), "
+            f"caught up in {catch_up_s:.1f} s: {len(before) - len(different)} of {len(before)} "
+            "reports the same"
+        )
         return {"steps_s": self.steps, **self.results, "same_reports": not different and bool(control)}
 
 
 def differing(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
     """Paths whose report changed; `as_of` (the day it was made) aside."""
+
     def comparable(body: dict) -> dict:
         return {k: v for k, v in body.items() if k != "as_of"}
+
     return [path for path in before if comparable(before[path]) != comparable(after.get(path, {}))]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--state-dir", type=Path, required=True, help="a (stopped) local stack's state directory")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, required=True, help="a (stopped) local stack's state directory"
+    )
     parser.add_argument("--http-port", type=int, default=8001)
     parser.add_argument("--kafka-port", type=int, default=19092)
     parser.add_argument("--pg-port", type=int, default=15432)
-    parser.add_argument("--load", action="store_true", help="first load a national demo (--scale, --provinces, --months)")
+    parser.add_argument(
+        "--load", action="store_true", help="first load a national demo (--scale, --provinces, --months)"
+    )
     parser.add_argument("--scale", type=float, default=0.001)
     parser.add_argument("--provinces", nargs="*", default=None)
     parser.add_argument("--months", nargs="*", type=int, default=None)
-    parser.add_argument("--out", type=Path, help="backup and summary directory (default <state dir>/restore-drill)")
+    parser.add_argument(
+        "--out", type=Path, help="backup and summary directory (default <state dir>/restore-drill)"
+    )
     args = parser.parse_args(argv)
 
     def say(line: str) -> None:
@@ -315,15 +439,26 @@ def main(argv: list[str] | None = None) -> None:
     state.chmod(0o755)
     out = args.out or state / "restore-drill"
     if not (state / "keycloak.json").exists():
-        raise SystemExit(f"{state} is no local stack's state directory: start the stack on it once "
-                         "(python -m deploy.local.stack --state-dir ... --no-demo --exit-after-start)")
+        raise SystemExit(
+            f"{state} is no local stack's state directory: start the stack on it once "
+            "(python -m deploy.local.stack --state-dir ... --no-demo --exit-after-start)"
+        )
     drill = Drill(state, args.http_port, args.kafka_port, args.pg_port, say)
     say(f"restore drill on {state}: starting Kafka, PostgreSQL and the services ...")
     try:
         drill.start()
         if args.load:
-            asyncio.run(load_national(drill.urls, drill.token, drill.admin, scale=args.scale,
-                                      provinces=args.provinces, months=args.months, say=say))
+            asyncio.run(
+                load_national(
+                    drill.urls,
+                    drill.token,
+                    drill.admin,
+                    scale=args.scale,
+                    provinces=args.provinces,
+                    months=args.months,
+                    say=say,
+                )
+            )
         summary = asyncio.run(drill.run(out))
     finally:
         drill.stop()

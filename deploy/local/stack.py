@@ -30,8 +30,8 @@ from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
 from deploy.local.prometheus import LocalPrometheus
-from shared.auth import new_secret
 from shared.kafka_client import kafka_env
+from shared.secrets import new_secret
 
 __all__ = ["SERVICES", "main"]
 
@@ -58,58 +58,105 @@ def kept_secret(path: Path) -> str:
 def service_envs(state: Path, keycloak, principals: dict) -> dict[str, dict[str, str]]:
     """Each service's environment but its database: Keycloak, its own Kafka principal (`principals`, from
     deploy.kafka.provision) and the keys kept in the state directory."""
-    common = {**keycloak.service_env(), "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
-              "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key")}
-    return {name: {**common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name])}
-            for name in SERVICES}
+    common = {
+        **keycloak.service_env(),
+        "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
+        "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key"),
+    }
+    return {
+        name: {**common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name])}
+        for name in SERVICES
+    }
 
 
-def service_processes(http_port: int, replicas: int, envs: dict[str, dict[str, str]], server: str,
-                      logs: Path) -> list[ServiceProcess]:
+def service_processes(
+    http_port: int, replicas: int, envs: dict[str, dict[str, str]], server: str, logs: Path
+) -> list[ServiceProcess]:
     """Every service's processes: replica 1 of each on `http_port` and the next ports (the URLs printed),
     replica r on the ports 4 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
-    return [ServiceProcess(name, http_port + len(SERVICES) * r + i,
-                           {**envs[name], "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
-                           logs / (f"{name}.log" if r == 0 else f"{name}-{r + 1}.log"))
-            for r in range(replicas) for i, name in enumerate(SERVICES)]
+    return [
+        ServiceProcess(
+            name,
+            http_port + len(SERVICES) * r + i,
+            {**envs[name], "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
+            logs / (f"{name}.log" if r == 0 else f"{name}-{r + 1}.log"),
+        )
+        for r in range(replicas)
+        for i, name in enumerate(SERVICES)
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--state-dir", type=Path, default=REPO / ".local")
     parser.add_argument("--http-port", type=int, default=8001, help="registry's port; the others follow")
-    parser.add_argument("--kafka-port", type=int, default=19092,
-                        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)")
+    parser.add_argument(
+        "--kafka-port",
+        type=int,
+        default=19092,
+        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)",
+    )
     parser.add_argument("--pg-port", type=int, default=15432)
-    parser.add_argument("--gateway-port", type=int, default=8000,
-                        help="the web application, the APIs (/api/<service>/) and the login (/auth/) on one origin")
-    parser.add_argument("--keycloak-port", type=int, default=8180, help="Keycloak's own port (the gateway's /auth/)")
-    parser.add_argument("--keycloak-public-url", help="the address of /auth that browsers use, the tokens' issuer "
-                        "(default the gateway's: http://127.0.0.1:<gateway port>/auth)")
+    parser.add_argument(
+        "--gateway-port",
+        type=int,
+        default=8000,
+        help="the web application, the APIs (/api/<service>/) and the login (/auth/) on one origin",
+    )
+    parser.add_argument(
+        "--keycloak-port", type=int, default=8180, help="Keycloak's own port (the gateway's /auth/)"
+    )
+    parser.add_argument(
+        "--keycloak-public-url",
+        help="the address of /auth that browsers use, the tokens' issuer "
+        "(default the gateway's: http://127.0.0.1:<gateway port>/auth)",
+    )
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo province")
-    parser.add_argument("--replicas", type=int, default=1, choices=range(1, 10), metavar="N",
-                        help="processes per service, in the same consumer groups (replica r of a service listens "
-                             "on its port + 4 (r - 1))")
-    parser.add_argument("--with-prometheus", action="store_true",
-                        help="run Prometheus (Debian's package), scraping every service process")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        choices=range(1, 10),
+        metavar="N",
+        help="processes per service, in the same consumer groups (replica r of a service listens "
+        "on its port + 4 (r - 1))",
+    )
+    parser.add_argument(
+        "--with-prometheus",
+        action="store_true",
+        help="run Prometheus (Debian's package), scraping every service process",
+    )
     parser.add_argument("--prometheus-port", type=int, default=9090)
-    parser.add_argument("--exit-after-start", action="store_true", help="stop again once started (smoke test)")
+    parser.add_argument(
+        "--exit-after-start", action="store_true", help="stop again once started (smoke test)"
+    )
     args = parser.parse_args()
     state = args.state_dir.resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
 
-    kafka = LocalKafka(state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1,
-                       ssl_port=args.kafka_port + 2)
+    kafka = LocalKafka(
+        state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1, ssl_port=args.kafka_port + 2
+    )
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
     urls = local_urls(args.http_port)
-    keycloak = LocalKeycloak(state / "keycloak", args.keycloak_port, f"{server}/keycloak",
-                             admin_password=kept_secret(state / "keycloak_admin_password"),
-                             sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
-                             public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth")
-    gateway = LocalGateway(state / "gateway", args.gateway_port,
-                           {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"}, state / "logs" / "gateway.log")
+    keycloak = LocalKeycloak(
+        state / "keycloak",
+        args.keycloak_port,
+        f"{server}/keycloak",
+        admin_password=kept_secret(state / "keycloak_admin_password"),
+        sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
+        public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth",
+    )
+    gateway = LocalGateway(
+        state / "gateway",
+        args.gateway_port,
+        {**urls, "keycloak": f"http://127.0.0.1:{args.keycloak_port}"},
+        state / "logs" / "gateway.log",
+    )
     processes: list[ServiceProcess] = []  # made once Kafka has their principals
     prometheus = LocalPrometheus(state / "prometheus", args.prometheus_port, {})
     stopping = False
@@ -137,20 +184,40 @@ def main() -> None:
         print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
         bootstrap = kafka.start()
         # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
-        principals = asyncio.run(provision(
-            ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
-                              kafka_password=kafka.admin_password),
-            {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES}))
+        principals = asyncio.run(
+            provision(
+                ProvisionSettings(
+                    kafka_bootstrap=bootstrap,
+                    kafka_username=kafka.admin_username,
+                    kafka_password=kafka.admin_password,
+                ),
+                {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES},
+            )
+        )
         print("[2/5] starting PostgreSQL ...", flush=True)
         # Durable: pg.sh keeps PostgreSQL's fsync and full-page writes (only the test harness relaxes them).
-        subprocess.run([pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)], check=True,
-                       stdout=subprocess.DEVNULL)
-        asyncio.run(create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES]))
+        subprocess.run(
+            [pg_script, "start", "--data-dir", state / "pg", "--port", str(args.pg_port)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        asyncio.run(
+            create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES])
+        )
         (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
 
-        print(f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True)
-        processes.extend(service_processes(args.http_port, args.replicas, service_envs(state, keycloak, principals),
-                                           server, state / "logs"))
+        print(
+            f"[3/5] starting Keycloak, the services ({', '.join(SERVICES)}) and the gateway ...", flush=True
+        )
+        processes.extend(
+            service_processes(
+                args.http_port,
+                args.replicas,
+                service_envs(state, keycloak, principals),
+                server,
+                state / "logs",
+            )
+        )
         with ThreadPoolExecutor(1) as background:  # Keycloak starts while the services do
             keycloak_started = background.submit(keycloak.start)
             for process in processes:
@@ -161,28 +228,39 @@ def main() -> None:
             gateway.wait_ready()
             keycloak_started.result()
         if args.with_prometheus:
-            prometheus.targets = {name: [f"127.0.0.1:{p.port}" for p in processes if p.name == name]
-                                  for name in SERVICES}
+            prometheus.targets = {
+                name: [f"127.0.0.1:{p.port}" for p in processes if p.name == name] for name in SERVICES
+            }
             prometheus.start()
         print("[4/5] demo accounts in Keycloak ...", flush=True)
         passwords = demo_users(keycloak, state)
-        officer = AccessToken(lambda: password_grant(keycloak.token_url(), CLI_CLIENT, "demo-officer-72",
-                                                     passwords["demo-officer-72"]))
+        officer = AccessToken(
+            lambda: password_grant(
+                keycloak.token_url(), CLI_CLIENT, "demo-officer-72", passwords["demo-officer-72"]
+            )
+        )
         demo_summary = state / "demo.json"
         if args.no_demo:
             print("[5/5] no demo province (--no-demo)", flush=True)
         elif demo_summary.exists():
             print(f"[5/5] the demo province is loaded already (delete {state} to start over)", flush=True)
         else:
-            print(f"[5/5] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
-                  flush=True)
+            print(
+                f"[5/5] loading the demo province ({DEMO_PROVINCE} Suphanburi, June-September {YEAR_BE}) ...",
+                flush=True,
+            )
             try:
                 demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
             except Exception:
-                print(f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True)
+                print(
+                    f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True
+                )
                 raise
-        print(f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department manages "
-              f"users at {keycloak.public_url}/admin/{REALM}/console/, docs/identity.md):\n")
+        print(
+            f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department "
+            "manages "
+            f"users at {keycloak.public_url}/admin/{REALM}/console/, docs/identity.md):\n"
+        )
         for username, *_, what in DEMO_USERS:
             print(f"  {username:<18} password {passwords[username]:<22} {what}")
         print(f"  (passwords kept in {state / 'demo-users.json'})\n")
@@ -190,23 +268,29 @@ def main() -> None:
         for name, url in urls.items():
             print(f"  {name:<11} {url:<26} {url}/internal/docs")
         if args.replicas > 1:
-            print(f"  replicas    {args.replicas} of each service: "
-                  + ", ".join(f"{p.name} {p.port}" for p in processes[len(SERVICES):]))
+            print(
+                f"  replicas    {args.replicas} of each service: "
+                + ", ".join(f"{p.name} {p.port}" for p in processes[len(SERVICES) :])
+            )
         if args.with_prometheus:
             print(f"  prometheus  {prometheus.url}  (targets: {prometheus.url}/targets)")
         print(f"  keycloak    {keycloak.url} (issuer {keycloak.issuer()})")
-        print(f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
-              f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"
-              f"  postgresql  {server}\n  logs        {state / 'logs'}")
+        print(
+            f"  kafka       {bootstrap} (SASL_PLAINTEXT, the services)\n"
+            f"              {kafka.ssl_bootstrap} (SASL_SSL, POS integrations; CA file {kafka.ca_file})\n"
+            f"  postgresql  {server}\n  logs        {state / 'logs'}"
+        )
         cli = f"python -m deploy.local.cli --state-dir {state} --http-port {args.http_port}"
         print(f"\ntry: TOKEN=$({cli} token --user demo-officer-72)   # from Keycloak, valid 5 minutes")
-        print(f"     curl -H \"Authorization: Bearer $TOKEN\" "
-              f"'{urls['monitoring']}/provinces/{DEMO_PROVINCE}/reports/{YEAR_BE}/6?format=markdown'")
+        print(
+            f'     curl -H "Authorization: Bearer $TOKEN" '
+            f"'{urls['monitoring']}/provinces/{DEMO_PROVINCE}/reports/{YEAR_BE}/6?format=markdown'"
+        )
         print(f"     {cli} --help   (demo load, registry import, report export, tokens)")
         if args.exit_after_start:
             return
         print("\nCtrl-C stops everything.", flush=True)
-        while all(p.process.poll() is None for p in processes):
+        while all(p.started.poll() is None for p in processes):
             time.sleep(1)
         print("a service exited; see its log", file=sys.stderr)
     except KeyboardInterrupt:

@@ -11,5 +11,6 @@
   GET /national/reports/{year}/{month} and .../quarters/{q} (department only);
   ?format=text for Markdown, docx|pdf|xlsx for files, csv&table=<name> for one table (docs/report-files.md),
   ?digits=thai for ๐-๙. Years CE or BE (2019 or 2562).
-- People see all of this in the web application (web/, docs/app.md), which calls these APIs through the gateway.
+- People see all of this in the web application (web/, docs/app.md), which calls these APIs through the
+gateway.
 """

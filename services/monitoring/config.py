@@ -7,8 +7,9 @@ from shared.settings import ServiceSettings
 
 
 class MonitoringSettings(ServiceSettings):
-    monitoring_evaluation_due_days: int = Field(default=3, ge=0, le=60, description=(
-        "Days after a market day within which its evaluation is on time"))
+    monitoring_evaluation_due_days: int = Field(
+        default=3, ge=0, le=60, description=("Days after a market day within which its evaluation is on time")
+    )
 
 
 def monitoring_settings(request: Request) -> MonitoringSettings:
@@ -16,6 +17,7 @@ def monitoring_settings(request: Request) -> MonitoringSettings:
     state = request.app.state
     if not isinstance(getattr(state, "monitoring_settings", None), MonitoringSettings):
         given = state.settings
-        state.monitoring_settings = given if isinstance(given, MonitoringSettings) else \
-            MonitoringSettings(**given.model_dump())
+        state.monitoring_settings = (
+            given if isinstance(given, MonitoringSettings) else MonitoringSettings(**given.model_dump())
+        )
     return state.monitoring_settings

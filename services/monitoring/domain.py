@@ -3,7 +3,7 @@ periods, and the rules of evaluation completeness and of counting market days an
 
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -12,29 +12,27 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from services.monitoring import thai
-from shared.contracts.registry import ProductCategory
-from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.contracts.scheduling import MarketDayStatus, VenueKind
+from shared.errors import Conflict
 from shared.inputs import Input
+from shared.thailand import be_year, ce_year
 
-THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 DEFAULT_PRODUCTS_PER_MARKET = 20  # the programme's floor when no plan says otherwise
 DEFAULT_COMMITTEE_NAME = "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile) ระดับจังหวัด"
-
-
-def thai_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(THAILAND).date()
 
 
 def _year(value: int) -> int:
     """A year as CE, given as CE (2000-2100) or BE (2543-2643)."""
     if 2000 <= value <= 2100 or 2543 <= value <= 2643:
-        return thai.ce_year(value)
+        return ce_year(value)
     raise ValueError("give a year CE (2000-2100) or BE (2543-2643)")
 
 
 Year = Annotated[int, AfterValidator(_year)]
 Month = Annotated[int, Field(ge=1, le=12)]
-Quarter = Annotated[int, Field(ge=1, le=4, description="Quarter of the Thai fiscal year (1: Oct-Dec ... 4: Jul-Sep)")]
+Quarter = Annotated[
+    int, Field(ge=1, le=4, description="Quarter of the Thai fiscal year (1: Oct-Dec ... 4: Jul-Sep)")
+]
 Score = Annotated[int, Field(ge=1, le=5)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
@@ -47,7 +45,7 @@ class CommitteeRole(StrEnum):
     PROVINCIAL_CDD_OFFICER = "provincial_cdd_officer"  # เจ้าหน้าที่พัฒนาชุมชนจังหวัด
 
 
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     CommitteeRole.OTOP_NETWORK: "คณะกรรมการเครือข่าย OTOP",
     CommitteeRole.PRACHARAT_WORKING_GROUP: "คณะทำงานตลาดประชารัฐ คนไทยยิ้มได้",
     CommitteeRole.DISTRICT_CDD_OFFICER: "เจ้าหน้าที่พัฒนาชุมชนอำเภอ",
@@ -75,7 +73,7 @@ class RecommendationCategory(StrEnum):
     OTHER = "other"
 
 
-CATEGORY_LABELS = {
+CATEGORY_LABELS: dict[IssueKind, dict[str, str]] = {
     IssueKind.PROBLEM: {
         ProblemCategory.PRODUCERS_BUSY: "ผู้ผลิตติดภารกิจ",
         ProblemCategory.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
@@ -89,22 +87,6 @@ CATEGORY_LABELS = {
         RecommendationCategory.MENTORING: "กลุ่มแลกเปลี่ยนเรียนรู้ระหว่างผู้ประกอบการรายเก่าและรายใหม่",
         RecommendationCategory.OTHER: "อื่น ๆ",
     },
-}
-
-PRODUCT_CATEGORY_LABELS = {
-    ProductCategory.FOOD: "อาหาร",
-    ProductCategory.BEVERAGE: "เครื่องดื่ม",
-    ProductCategory.TEXTILE: "ผ้าและเครื่องแต่งกาย",
-    ProductCategory.HOUSEWARE: "ของใช้ ของตกแต่ง ของที่ระลึก",
-    ProductCategory.HERBAL: "สมุนไพรที่ไม่ใช่อาหาร",
-}
-
-DECLINE_LABELS = {
-    DeclineReason.BUSY: "ติดภารกิจ",
-    DeclineReason.HAS_MARKET: "มีตลาดที่จำหน่ายเป็นประจำแล้ว",
-    DeclineReason.WORRIED_ABOUT_SALES: "กังวลว่าจะจำหน่ายสินค้าไม่ได้",
-    DeclineReason.NO_RAW_MATERIAL: "ขาดวัตถุดิบ",
-    DeclineReason.OTHER: "อื่น ๆ",
 }
 
 
@@ -130,8 +112,14 @@ class MemberIn(Input):
     name: Name
     role: CommitteeRole
     position: str | None = Field(default=None, max_length=200, description="e.g. ประธาน, เลขานุการ")
-    account: str | None = Field(default=None, min_length=1, max_length=200, description=(
-        "Subject of the member's access token (role committee_member), so their evaluations are theirs"))
+    account: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "Subject of the member's access token (role committee_member), so their evaluations are theirs"
+        ),
+    )
 
 
 class ActivityIn(Input):
@@ -163,7 +151,9 @@ class IssueIn(Input):
     """A problem/obstacle or a recommendation an officer adds to a month's report."""
 
     kind: IssueKind
-    category: str = Field(description="A ProblemCategory for a problem, a RecommendationCategory for a recommendation")
+    category: str = Field(
+        description="A ProblemCategory for a problem, a RecommendationCategory for a recommendation"
+    )
     text: Text
     year: Year
     month: Month
@@ -171,7 +161,7 @@ class IssueIn(Input):
     @field_validator("category")
     @classmethod
     def _category_of_kind(cls, category: str, info: ValidationInfo) -> str:
-        allowed = CATEGORY_LABELS.get(info.data.get("kind"))
+        allowed = CATEGORY_LABELS.get(info.data["kind"]) if "kind" in info.data else None
         if allowed is not None and category not in allowed:
             raise ValueError(f"for a {info.data['kind']}, one of: {', '.join(allowed)}")
         return category
@@ -201,8 +191,12 @@ class EvaluationIn(Input):
     """A committee member's evaluation of one market day."""
 
     market_day_id: UUID
-    member_id: UUID | None = Field(default=None, description=(
-        "The evaluating member: required when an officer enters it; a committee member's own otherwise"))
+    member_id: UUID | None = Field(
+        default=None,
+        description=(
+            "The evaluating member: required when an officer enters it; a committee member's own otherwise"
+        ),
+    )
     producers_attending: int = Field(ge=0, le=10_000)
     products_shown: int = Field(ge=0, le=100_000)
     customers_estimate: int = Field(ge=0, le=10_000_000, description="Customer turnout (estimate)")
@@ -216,8 +210,9 @@ class EvaluationIn(Input):
 
 def evaluation_issues(evaluation: EvaluationIn) -> list[tuple[IssueKind, str, str]]:
     """The problems and suggestions of an evaluation as issue entries (kind, category, text)."""
-    return ([(IssueKind.PROBLEM, n.category, n.text) for n in evaluation.problems]
-            + [(IssueKind.RECOMMENDATION, n.category, n.text) for n in evaluation.suggestions])
+    return [(IssueKind.PROBLEM, n.category, n.text) for n in evaluation.problems] + [
+        (IssueKind.RECOMMENDATION, n.category, n.text) for n in evaluation.suggestions
+    ]
 
 
 # --- periods
@@ -235,33 +230,48 @@ class Period:
     @classmethod
     def month(cls, year: int, month: int) -> "Period":
         """`year` CE or BE."""
-        year = thai.ce_year(year)
+        year = ce_year(year)
         return cls("month", date(year, month, 1), date(year, month, monthrange(year, month)[1]))
 
     @classmethod
     def fiscal_quarter(cls, fiscal_year: int, quarter: int) -> "Period":
         """`fiscal_year` CE or BE (2562 = 2019: October 2018 to September 2019)."""
-        first, last = thai.fiscal_quarter_months(thai.be_year(thai.ce_year(fiscal_year)), quarter)
-        return cls("quarter", first, date(last.year, last.month, monthrange(last.year, last.month)[1]), quarter)
+        first, last = thai.fiscal_quarter_months(be_year(ce_year(fiscal_year)), quarter)
+        return cls(
+            "quarter", first, date(last.year, last.month, monthrange(last.year, last.month)[1]), quarter
+        )
 
     @property
     def months(self) -> list[date]:
         """First days of the months of the period."""
-        first, count = self.first_day, (self.last_day.year - self.first_day.year) * 12 + \
-            self.last_day.month - self.first_day.month + 1
-        return [date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(count)]
+        first, count = (
+            self.first_day,
+            (self.last_day.year - self.first_day.year) * 12 + self.last_day.month - self.first_day.month + 1,
+        )
+        return [
+            date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+            for i in range(count)
+        ]
 
     def label(self, thai_digits: bool) -> str:
         """e.g. เดือนมิถุนายน ๒๕๖๒, or ไตรมาส ๓ ปีงบประมาณ ๒๕๖๒ (เมษายน ๒๕๖๒ - มิถุนายน ๒๕๖๒)."""
         if self.kind == "month":
             return "เดือน" + thai.month_year(self.first_day.year, self.first_day.month, thai_digits)
         if self.kind == "days":
-            return f"{thai.long_date(self.first_day, thai_digits)} - {thai.long_date(self.last_day, thai_digits)}"
-        fiscal = thai.digits(f"ไตรมาส {self.quarter} ปีงบประมาณ {thai.fiscal_year(self.first_day)}", thai_digits)
+            first, last = (
+                thai.long_date(self.first_day, thai_digits),
+                thai.long_date(self.last_day, thai_digits),
+            )
+            return f"{first} - {last}"
+        fiscal = thai.digits(
+            f"ไตรมาส {self.quarter} ปีงบประมาณ {thai.fiscal_year(self.first_day)}", thai_digits
+        )
         return f"{fiscal} ({thai.month_span(self.first_day, self.last_day, thai_digits)})"
 
 
-def planned_market_days(market_days_per_month: int, first_month: date, last_month: date, period: Period) -> int:
+def planned_market_days(
+    market_days_per_month: int, first_month: date, last_month: date, period: Period
+) -> int:
     """How many market days a plan sets for the months it shares with `period`."""
     return market_days_per_month * sum(first_month <= month <= last_month for month in period.months)
 
@@ -281,12 +291,14 @@ def evaluation_due(day: date, due_days: int) -> date:
     return day + timedelta(days=due_days)
 
 
-def evaluation_state(status: str, day: date, first_submitted_on: date | None, today: date,
-                     due_days: int) -> EvaluationState:
+def evaluation_state(
+    status: str, day: date, first_submitted_on: date | None, today: date, due_days: int
+) -> EvaluationState:
     """Every market day that was held (or was scheduled for a day now past) expects an evaluation
     within `due_days` days after it; one submitted after that is late."""
     if status == MarketDayStatus.CANCELLED or (
-            first_submitted_on is None and status != MarketDayStatus.HELD and day >= today):
+        first_submitted_on is None and status != MarketDayStatus.HELD and day >= today
+    ):
         return EvaluationState.NOT_EXPECTED
     due = evaluation_due(day, due_days)
     if first_submitted_on is not None:
@@ -294,15 +306,11 @@ def evaluation_state(status: str, day: date, first_submitted_on: date | None, to
     return EvaluationState.MISSING if today > due else EvaluationState.PENDING
 
 
-class EvaluationRefused(Exception):
-    """An evaluation that cannot be taken for this market day (the HTTP layer answers 409)."""
-
-
 def check_evaluable(status: str, day: date, today: date) -> None:
     if status == MarketDayStatus.CANCELLED:
-        raise EvaluationRefused("the market day was cancelled")
+        raise Conflict("the market day was cancelled")
     if status != MarketDayStatus.HELD and day > today:
-        raise EvaluationRefused(f"the market day ({day.isoformat()}) has not been held yet")
+        raise Conflict(f"the market day ({day.isoformat()}) has not been held yet")
 
 
 def products_shown(attended: int | None, evaluated: int | None) -> int | None:

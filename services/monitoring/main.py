@@ -15,8 +15,14 @@ spec = ServiceSpec(
     routers=[api.router],
     produces=[topics.MONITORING_EVALUATIONS],
     consumers=consumers.consumers,
-    consumes=[topics.REGISTRY_PRODUCTS, topics.REGISTRY_PRODUCERS, topics.SCHEDULING_VENUES,
-              topics.SCHEDULING_PLANS, topics.SCHEDULING_MARKET_DAYS, topics.SALES_RECORDED],
+    consumes=[
+        topics.REGISTRY_PRODUCTS,
+        topics.REGISTRY_PRODUCERS,
+        topics.SCHEDULING_VENUES,
+        topics.SCHEDULING_PLANS,
+        topics.SCHEDULING_MARKET_DAYS,
+        topics.SALES_RECORDED,
+    ],
 )
 
 

@@ -153,8 +153,13 @@ sales = Table(  # sales.sale.*: one row per sale, its newest revision, so correc
     Column("voided", Boolean, nullable=False),
     Column("sold_at", DateTime(timezone=True), nullable=False),
     # Report totals read only this index (GROUP BY market day / product, voided sales left out).
-    Index("sales_counted", "market_day_id", "product_id", postgresql_include=["amount_thb", "quantity"],
-          postgresql_where=text("NOT voided")),
+    Index(
+        "sales_counted",
+        "market_day_id",
+        "product_id",
+        postgresql_include=["amount_thb", "quantity"],
+        postgresql_where=text("NOT voided"),
+    ),
 )
 
 # The sales of each market day that count (not voided), kept up to date with `sales` in the same

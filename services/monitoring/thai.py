@@ -7,27 +7,44 @@ from decimal import Decimal
 
 import geothai
 
-BE_OFFSET = 543
+from shared.thailand import BE_OFFSET, be_year
+
 _TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 _TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-          "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
-MONTHS_ABBR = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+MONTHS = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+MONTHS_ABBR = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
 
 
 def digits(text: str, thai: bool = True) -> str:
     """`text` with every digit written as a Thai digit (๐-๙), or with `thai` False as an Arabic one:
     a report is written in one style throughout, whatever was typed into its free-text fields."""
     return text.translate(_TO_THAI if thai else _TO_ARABIC)
-
-
-def be_year(ce_year: int) -> int:
-    return ce_year + BE_OFFSET
-
-
-def ce_year(year: int) -> int:
-    """A year given either way (2562 or 2019) as CE: years from 2400 on are read as BE."""
-    return year - BE_OFFSET if year >= 2400 else year
 
 
 def month_name(month: int, abbreviated: bool = False) -> str:
@@ -88,17 +105,23 @@ def fiscal_quarter_months(fiscal_year_be: int, quarter: int) -> tuple[date, date
 def quarter_span(first_month: date, last_month: date, thai: bool = True) -> str:
     """The span of a plan as Thai documents write it, e.g. ไตรมาส ๓-๔ (มิ.ย.-ก.ย.๖๒)."""
     first_q, last_q = fiscal_quarter(first_month), fiscal_quarter(last_month)
-    quarters = f"{first_q}" if (first_q, fiscal_year(first_month)) == (last_q, fiscal_year(last_month)) \
+    quarters = (
+        f"{first_q}"
+        if (first_q, fiscal_year(first_month)) == (last_q, fiscal_year(last_month))
         else f"{first_q}-{last_q}"
+    )
     first_year = "" if first_month.year == last_month.year else f"{be_year(first_month.year) % 100:02d}"
-    months = (f"{month_name(first_month.month, True)}{first_year}-{month_name(last_month.month, True)}"
-              f"{be_year(last_month.year) % 100:02d}")
+    months = (
+        f"{month_name(first_month.month, True)}{first_year}-{month_name(last_month.month, True)}"
+        f"{be_year(last_month.year) % 100:02d}"
+    )
     return digits(f"ไตรมาส {quarters} ({months})", thai)
 
 
 def month_span(first_month: date, last_month: date, thai: bool = True) -> str:
     """e.g. มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒."""
-    return f"{month_year(first_month.year, first_month.month, thai)} - {month_year(last_month.year, last_month.month, thai)}"
+    first = month_year(first_month.year, first_month.month, thai)
+    return f"{first} - {month_year(last_month.year, last_month.month, thai)}"
 
 
 def province_name(province_code: str) -> str:

@@ -6,7 +6,6 @@ names, prices), not producers' contacts nor mentoring groups.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -19,9 +18,7 @@ from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
     NewProduct,
-    NotFound,
     ProducerFields,
-    Refused,
     province_exists,
 )
 from services.registry.domain.mentoring import MentoringGroup
@@ -34,21 +31,11 @@ from services.registry.domain.search import (
 )
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.registry import ProductCategory
+from shared.errors import Forbidden, NotFound
 from shared.service import Database, database
 
-
-async def _problems_as_http() -> AsyncIterator[None]:
-    """Rule violations answer 422 with every problem; unknown ids 404."""
-    try:
-        yield
-    except Refused as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [p.as_dict() for p in exc.problems]) from exc
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-
-
-router = APIRouter(prefix="/provinces/{province_code}", dependencies=[Depends(_problems_as_http)])
-national = APIRouter(tags=["products"], dependencies=[Depends(_problems_as_http)])
+router = APIRouter(prefix="/provinces/{province_code}")
+national = APIRouter(tags=["products"])
 Db = Annotated[Database, Depends(database)]
 WRITE = (Role.DEPARTMENT, Role.PROVINCE_OFFICER)
 READ = (*WRITE, Role.COMMITTEE_MEMBER)
@@ -57,7 +44,7 @@ MAX_UPLOAD_BYTES = 8_000_000
 
 def _known_province(province_code: str = province_access(*WRITE)) -> str:
     if not province_exists(province_code):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no province {province_code} in the DOPA codes")
+        raise NotFound(f"no province {province_code} in the DOPA codes")
     return province_code
 
 
@@ -155,8 +142,9 @@ async def register_producer(fields: ProducerFields, db: Db, province_code: Write
 
 
 @router.get("/producers", response_model=ProducerPage, tags=["producers"])
-async def list_producers(db: Db, search: Annotated[ProducerSearch, Query()],
-                         province_code: str = province_access(*READ)) -> dict:
+async def list_producers(
+    db: Db, search: Annotated[ProducerSearch, Query()], province_code: str = province_access(*READ)
+) -> dict:
     return await _read(db, handlers.list_producers, province_code, search)
 
 
@@ -172,7 +160,9 @@ async def replace_producer(producer_id: UUID, fields: ProducerFields, db: Db, pr
 
 
 @router.put("/producers/{producer_id}/availability", response_model=Producer, tags=["producers"])
-async def set_availability(producer_id: UUID, availability: Availability, db: Db, province_code: Writer) -> dict:
+async def set_availability(
+    producer_id: UUID, availability: Availability, db: Db, province_code: Writer
+) -> dict:
     """Pause a producer (e.g. `{"available": false, "unavailable_reason": "ขาดวัตถุดิบ",
     "unavailable_until": "2019-08-01"}`), or make it available again."""
     return await _write(db, handlers.set_availability, province_code, producer_id, availability)
@@ -187,27 +177,56 @@ async def register_product(new: NewProduct, db: Db, province_code: Writer) -> di
 
 
 @router.get("/products", response_model=ProductPage, tags=["products"])
-async def list_products(db: Db, search: Annotated[ProductSearch, Query()],
-                        province_code: str = province_access(*READ, Role.INTEGRATION)) -> dict:
+async def list_products(
+    db: Db,
+    search: Annotated[ProductSearch, Query()],
+    province_code: str = province_access(*READ, Role.INTEGRATION),
+) -> dict:
     """Search the province's products; filters combine (all must hold), a repeated one matches any value."""
     return await _read(db, handlers.list_products, [province_code], search)
 
 
-@router.get("/products/export", tags=["products"], response_class=Response,
-            responses={200: {"content": {"text/csv": {}, sheet.XLSX_TYPE: {}}}})
-async def export_products(db: Db, query: Annotated[ExportQuery, Query()],
-                          province_code: str = province_access(*READ)) -> Response:
+@router.get(
+    "/products/export",
+    tags=["products"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, sheet.XLSX_TYPE: {}}}},
+)
+async def export_products(
+    db: Db, query: Annotated[ExportQuery, Query()], province_code: str = province_access(*READ)
+) -> Response:
     """The province's products (filtered as in the search) in the import layout: CSV or XLSX, English
     or Thai headers and labels. The file imports back unchanged."""
     table = await _read(db, handlers.export_products, province_code, query, query.lang)
-    body, media = (sheet.to_xlsx(table), sheet.XLSX_TYPE) if query.format == "xlsx" else (sheet.to_csv(table), "text/csv")
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="otop-products-{province_code}.{query.format}"'})
+    body, media = (
+        (sheet.to_xlsx(table), sheet.XLSX_TYPE)
+        if query.format == "xlsx"
+        else (sheet.to_csv(table), "text/csv")
+    )
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="otop-products-{province_code}.{query.format}"'
+        },
+    )
 
 
-@router.post("/products/import", response_model=ImportResult, tags=["products"], max_body_size=MAX_UPLOAD_BYTES,
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "text/csv": {"schema": {"type": "string"}}, sheet.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
+@router.post(
+    "/products/import",
+    response_model=ImportResult,
+    tags=["products"],
+    max_body_size=MAX_UPLOAD_BYTES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                sheet.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 async def import_products(request: Request, db: Db, province_code: Writer, dry_run: bool = False) -> dict:
     """A CSV (`text/csv`) or XLSX file in the layout of `services/registry/domain/sheet.py` (up to
     5000 rows): every row is imported, or none (422 naming each problem by `row` and `field`).
@@ -216,8 +235,9 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
     if content_type not in ("text/csv", sheet.XLSX_TYPE):
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send text/csv or {sheet.XLSX_TYPE}")
     # Parsed in a worker thread: a large sheet does not hold up other requests, consumers or heartbeats.
-    rows = await asyncio.to_thread(lambda body: sheet.sheet_rows(sheet.read_table(body, content_type)),
-                                   await request.body())
+    rows = await asyncio.to_thread(
+        lambda body: sheet.sheet_rows(sheet.read_table(body, content_type)), await request.body()
+    )
     async with db.sessions() as session, session.begin() as transaction:
         result = await handlers.import_products(db, session, province_code, rows)
         if dry_run:
@@ -227,7 +247,9 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
 
 
 @router.get("/products/{product_id}", response_model=Product, tags=["products"])
-async def get_product(product_id: UUID, db: Db, province_code: str = province_access(*READ, Role.INTEGRATION)) -> dict:
+async def get_product(
+    product_id: UUID, db: Db, province_code: str = province_access(*READ, Role.INTEGRATION)
+) -> dict:
     return await _read(db, handlers.get_product, province_code, product_id)
 
 
@@ -238,11 +260,14 @@ async def replace_product(product_id: UUID, new: NewProduct, db: Db, province_co
 
 
 @national.get("/products", response_model=ProductPage)
-async def search_all_products(db: Db, search: Annotated[NationalProductSearch, Query()],
-                              principal: Annotated[Principal, Depends(current_principal)]) -> dict:
+async def search_all_products(
+    db: Db,
+    search: Annotated[NationalProductSearch, Query()],
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> dict:
     """The department's search across provinces (`province` narrows it)."""
     if principal.role is not Role.DEPARTMENT:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "national search is for the department")
+        raise Forbidden("national search is for the department")
     return await _read(db, handlers.list_products, search.province, search)
 
 
@@ -256,14 +281,17 @@ async def suggest_groups(db: Db, province_code: str = province_access(*READ)) ->
     return await _read(db, handlers.suggest, province_code)
 
 
-@router.post("/mentoring-groups", status_code=status.HTTP_201_CREATED, response_model=Group, tags=["mentoring"])
+@router.post(
+    "/mentoring-groups", status_code=status.HTTP_201_CREATED, response_model=Group, tags=["mentoring"]
+)
 async def form_group(group: MentoringGroup, db: Db, province_code: Writer) -> dict:
     return await _write(db, handlers.form_group, province_code, group)
 
 
 @router.get("/mentoring-groups", response_model=GroupPage, tags=["mentoring"])
-async def list_groups(db: Db, search: Annotated[MentoringSearch, Query()],
-                      province_code: str = province_access(*READ)) -> dict:
+async def list_groups(
+    db: Db, search: Annotated[MentoringSearch, Query()], province_code: str = province_access(*READ)
+) -> dict:
     return await _read(db, handlers.list_groups, province_code, search)
 
 

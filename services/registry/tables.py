@@ -39,7 +39,8 @@ def _aggregate(name: str, event_key: str, *columns: Column) -> Table:
 
 
 producers = _aggregate(
-    "producers", "producer_id",
+    "producers",
+    "producer_id",
     Column("name", String, nullable=False),
     Column("producer_type", String, nullable=False),
     Column("experienced", Boolean, nullable=False),
@@ -54,7 +55,8 @@ producers = _aggregate(
 )
 
 products = _aggregate(
-    "products", "product_id",
+    "products",
+    "product_id",
     Column("producer_id", Uuid, ForeignKey("producers.id"), index=True),
     Column("name", String, nullable=False),
     Column("category", String, nullable=False),
@@ -68,7 +70,8 @@ products = _aggregate(
 )
 
 mentoring_groups = _aggregate(
-    "mentoring_groups", "group_id",
+    "mentoring_groups",
+    "group_id",
     Column("name", String, nullable=False),
     Column("category", String, nullable=False),
     Column("mentor_ids", ARRAY(Uuid), nullable=False),

@@ -13,21 +13,18 @@ from pydantic import BaseModel, Field
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
-from services.sales.identity import IdentityUnavailable, IntegrationClients
-from services.sales.kafka_principals import IntegrationPrincipals, KafkaUnavailable, integration_principals
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
     Correction,
-    CorrectionRefused,
-    CsvInvalid,
     NewSale,
-    Refusal,
     SaleBatch,
     TotalsBy,
     Void,
     parse_csv,
 )
+from services.sales.identity import IntegrationClients
+from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel
 from shared.service import Database, database
@@ -97,41 +94,51 @@ class Totals(BaseModel):
 # --- officers: record, correct, void, read
 
 
-async def _record(db: Database, province_code: str, caller: Principal, sales: Sequence[NewSale],
-                  locate: Callable[[int], list]) -> list[dict]:
-    try:
-        async with db.transaction() as session:
-            return await handlers.record_officer_sales(db, session, province_code, caller.subject, sales)
-    except handlers.SalesRefused as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": locate(index), "msg": refused.reason, "type": refused.code} for index, refused in exc.errors
-        ]) from exc
+async def _record(
+    db: Database,
+    province_code: str,
+    caller: Principal,
+    sales: Sequence[NewSale],
+    locate: Callable[[int], list],
+) -> list[dict]:
+    async with db.transaction() as session:
+        return await handlers.record_officer_sales(db, session, province_code, caller.subject, sales, locate)
 
 
 @router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=Sale)
-async def record_sale(new: NewSale, db: Db, caller: Caller, province_code: str = province_access(*WRITE)) -> dict:
+async def record_sale(
+    new: NewSale, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
+) -> dict:
     [sale] = await _record(db, province_code, caller, [new], lambda _: ["body"])
     return sale
 
 
 @router.post("/sales/batch", status_code=status.HTTP_201_CREATED, response_model=Sales)
-async def record_sales(batch: SaleBatch, db: Db, caller: Caller, province_code: str = province_access(*WRITE)) -> dict:
+async def record_sales(
+    batch: SaleBatch, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
+) -> dict:
     """Up to 1000 sales: all are recorded, or none (422 naming each refused one)."""
     return {"sales": await _record(db, province_code, caller, batch.sales, lambda i: ["body", "sales", i])}
 
 
-@router.post("/sales/csv", status_code=status.HTTP_201_CREATED, response_model=Sales, max_body_size=MAX_UPLOAD_BYTES,
-             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def upload_sales_csv(request: Request, db: Db, caller: Caller, province_code: str = province_access(*WRITE)) -> dict:
+@router.post(
+    "/sales/csv",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Sales,
+    max_body_size=MAX_UPLOAD_BYTES,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+async def upload_sales_csv(
+    request: Request, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
+) -> dict:
     """A CSV file (UTF-8, `Content-Type: text/csv`) with the header
     `product_id,market_day_id,quantity,unit_price_thb,sold_at` (the last two may be empty): every row is
     recorded, or none (422 naming each bad row by its line)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the file as text/csv")
-    try:
-        sales, lines = parse_csv(await request.body())
-    except CsvInvalid as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    sales, lines = parse_csv(await request.body())
     return {"sales": await _record(db, province_code, caller, sales, lambda i: ["csv", lines[i]])}
 
 
@@ -158,57 +165,55 @@ async def list_sales(
     province_code: str = province_access(*READ),
 ) -> dict:
     async with db.sessions() as session:
-        total, items = await handlers.list_sales(session, province_code, market_day_id, product_id, limit, offset)
+        total, items = await handlers.list_sales(
+            session, province_code, market_day_id, product_id, limit, offset
+        )
     return {"total": total, "items": items}
 
 
 @router.get("/sales/{sale_id}", response_model=Sale)
 async def get_sale(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        return _found(await handlers.get_sale(session, province_code, sale_id))
+        return await handlers.get_sale(session, province_code, sale_id)
 
 
 @router.get("/sales/{sale_id}/audit", response_model=list[AuditEntry])
 async def sale_audit(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> list[dict]:
     """Every correction and void of the sale: who, when, why, and the state before and after."""
     async with db.sessions() as session:
-        _found(await handlers.get_sale(session, province_code, sale_id))
+        await handlers.get_sale(session, province_code, sale_id)  # 404 for another province's or none
         return await handlers.audit_trail(session, province_code, sale_id)
 
 
 @router.post("/sales/{sale_id}/corrections", response_model=Sale)
-async def correct_sale(sale_id: UUID, correction: Correction, db: Db, caller: Caller,
-                       province_code: str = province_access(*WRITE)) -> dict:
+async def correct_sale(
+    sale_id: UUID,
+    correction: Correction,
+    db: Db,
+    caller: Caller,
+    province_code: str = province_access(*WRITE),
+) -> dict:
     """A new quantity and/or unit price, with the reason: the sale's revision goes up by one."""
-    try:
-        async with db.transaction() as session:
-            return _found(await handlers.correct_sale(db, session, province_code, sale_id, caller.subject, correction))
-    except CorrectionRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    async with db.transaction() as session:
+        return await handlers.correct_sale(db, session, province_code, sale_id, caller.subject, correction)
 
 
 @router.post("/sales/{sale_id}/void", response_model=Sale)
-async def void_sale(sale_id: UUID, void: Void, db: Db, caller: Caller,
-                    province_code: str = province_access(*WRITE)) -> dict:
+async def void_sale(
+    sale_id: UUID, void: Void, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
+) -> dict:
     """The sale no longer counts in any total; it stays, with the reason, in the audit trail."""
-    try:
-        async with db.transaction() as session:
-            return _found(await handlers.void_sale(db, session, province_code, sale_id, caller.subject, void.reason))
-    except CorrectionRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-
-
-def _found(sale: dict | None) -> dict:
-    if sale is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such sale in this province")
-    return sale
+    async with db.transaction() as session:
+        return await handlers.void_sale(db, session, province_code, sale_id, caller.subject, void.reason)
 
 
 # --- POS integrations: registration, keys, signed batches
 
 
 class NewIntegration(BaseModel):
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$", description="e.g. the POS vendor and site")
+    name: str = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00]+$", description="e.g. the POS vendor and site"
+    )
 
 
 class IssuedKey(BaseModel):
@@ -219,16 +224,22 @@ class IssuedKey(BaseModel):
 
 class KafkaCredentials(BaseModel):
     integration_id: UUID
-    kafka_username: str = Field(description="The integration's own Kafka principal (SASL/SCRAM-SHA-512): it may "
-                                            "only write otop.sales.ingress")
+    kafka_username: str = Field(
+        description="The integration's own Kafka principal (SASL/SCRAM-SHA-512): it may "
+        "only write otop.sales.ingress"
+    )
     kafka_password: str = Field(description="Shown only now: neither this service nor the broker keeps it")
 
 
 class RegisteredIntegration(IssuedKey, KafkaCredentials):
     name: str
-    client_id: str = Field(description="The integration's client at the identity provider (HTTP ingress tokens)")
+    client_id: str = Field(
+        description="The integration's client at the identity provider (HTTP ingress tokens)"
+    )
     client_secret: str = Field(description="Shown only now: the service does not keep it")
-    token_url: str = Field(description="POST grant_type=client_credentials with client_id and client_secret here")
+    token_url: str = Field(
+        description="POST grant_type=client_credentials with client_id and client_secret here"
+    )
 
 
 class KeyView(BaseModel):
@@ -249,56 +260,66 @@ class IntegrationView(BaseModel):
 
 
 def _master_key(settings: SalesSettings) -> str:
-    if settings.master_key() is None:
+    master_key = settings.master_key()
+    if master_key is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration signing is not configured")
-    return settings.master_key()
+    return master_key
 
 
 def integration_clients(request: Request) -> IntegrationClients:
-    """FastAPI dependency: the identity provider's adapter for integrations' clients (503 if not configured)."""
+    """FastAPI dependency: the identity provider's adapter for integrations' clients (503 if not
+    configured)."""
     clients = getattr(request.app.state, "integration_clients", None)
     if clients is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration clients are not configured "
-                            "(OTOP_SALES_KEYCLOAK_REALM_URL, OTOP_SALES_KEYCLOAK_CLIENT_SECRET)")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "integration clients are not configured "
+            "(OTOP_SALES_KEYCLOAK_REALM_URL, OTOP_SALES_KEYCLOAK_CLIENT_SECRET)",
+        )
     return clients
 
 
 Clients = Annotated[IntegrationClients, Depends(integration_clients)]
 
 
-def _unavailable(exc: IdentityUnavailable | KafkaUnavailable) -> HTTPException:
-    provider = "the identity provider" if isinstance(exc, IdentityUnavailable) else "Kafka"
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{provider} is unavailable, nothing was changed; "
-                         f"try again ({exc})", {"Retry-After": "10"})
-
-
-@router.post("/integrations", status_code=status.HTTP_201_CREATED, response_model=RegisteredIntegration,
-             tags=["integrations"])
-async def register_integration(new: NewIntegration, db: Db, settings: Settings, clients: Clients,
-                               principals: Principals, caller: Caller,
-                               province_code: str = province_access(*WRITE)) -> dict:
+@router.post(
+    "/integrations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisteredIntegration,
+    tags=["integrations"],
+)
+async def register_integration(
+    new: NewIntegration,
+    db: Db,
+    settings: Settings,
+    clients: Clients,
+    principals: Principals,
+    caller: Caller,
+    province_code: str = province_access(*WRITE),
+) -> dict:
     """Register a POS integration of the province. The response carries, once, its first signing key, its
     own client at the identity provider (for the bearer token of the HTTP ingress) and its Kafka
     credentials (for the ingress topic)."""
-    try:
-        return await handlers.register_integration(db, clients, principals, province_code, new.name,
-                                                   caller.subject, _master_key(settings))
-    except (IdentityUnavailable, KafkaUnavailable) as exc:
-        raise _unavailable(exc) from exc
+    return await handlers.register_integration(
+        db, clients, principals, province_code, new.name, caller.subject, _master_key(settings)
+    )
 
 
-@router.post("/integrations/{integration_id}/revoke", status_code=status.HTTP_204_NO_CONTENT, tags=["integrations"])
-async def revoke_integration(integration_id: UUID, db: Db, clients: Clients, principals: Principals, caller: Caller,
-                             province_code: str = province_access(*WRITE)) -> None:
+@router.post(
+    "/integrations/{integration_id}/revoke", status_code=status.HTTP_204_NO_CONTENT, tags=["integrations"]
+)
+async def revoke_integration(
+    integration_id: UUID,
+    db: Db,
+    clients: Clients,
+    principals: Principals,
+    caller: Caller,
+    province_code: str = province_access(*WRITE),
+) -> None:
     """The integration stops for good: its client is disabled (no new token), its Kafka principal deleted
     (writes refused within a second, logins at once), every key is revoked (its messages, held ones too,
     are dead-lettered as inactive_key), no new key is issued. Safe to repeat."""
-    try:
-        if not await handlers.revoke_integration(db, clients, principals, province_code, integration_id,
-                                                 caller.subject):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
-    except (IdentityUnavailable, KafkaUnavailable) as exc:
-        raise _unavailable(exc) from exc
+    await handlers.revoke_integration(db, clients, principals, province_code, integration_id, caller.subject)
 
 
 @router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
@@ -307,64 +328,83 @@ async def list_integrations(db: Db, province_code: str = province_access(*WRITE)
         return await handlers.list_integrations(session, province_code)
 
 
-@router.post("/integrations/{integration_id}/keys", status_code=status.HTTP_201_CREATED, response_model=IssuedKey,
-             tags=["integrations"])
-async def add_key(integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)) -> dict:
+@router.post(
+    "/integrations/{integration_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssuedKey,
+    tags=["integrations"],
+)
+async def add_key(
+    integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)
+) -> dict:
     """A new key (rotation): both keys work until the old one is revoked."""
-    try:
-        async with db.transaction() as session:
-            key = await handlers.add_key(session, province_code, integration_id, _master_key(settings))
-    except handlers.IntegrationRevoked as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    if key is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
-    return key
+    async with db.transaction() as session:
+        return await handlers.add_key(session, province_code, integration_id, _master_key(settings))
 
 
-@router.post("/integrations/{integration_id}/kafka-credentials", status_code=status.HTTP_201_CREATED,
-             response_model=KafkaCredentials, tags=["integrations"])
-async def new_kafka_password(integration_id: UUID, db: Db, principals: Principals,
-                             province_code: str = province_access(*WRITE)) -> dict:
+@router.post(
+    "/integrations/{integration_id}/kafka-credentials",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KafkaCredentials,
+    tags=["integrations"],
+)
+async def new_kafka_password(
+    integration_id: UUID, db: Db, principals: Principals, province_code: str = province_access(*WRITE)
+) -> dict:
     """A new Kafka password for the integration (rotation), shown once: the old one stops working for new
     connections at once."""
-    try:
-        async with db.sessions() as session:
-            if not await handlers.active_integration(session, province_code, integration_id):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such integration in this province")
-        return {"integration_id": integration_id, **await principals.new_password(province_code, integration_id)}
-    except handlers.IntegrationRevoked as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except KafkaUnavailable as exc:
-        raise _unavailable(exc) from exc
+    async with db.sessions() as session:
+        await handlers.check_active_integration(session, province_code, integration_id)
+    return {"integration_id": integration_id, **await principals.new_password(province_code, integration_id)}
 
 
-@router.post("/integrations/{integration_id}/keys/{key_id}/revoke", status_code=status.HTTP_204_NO_CONTENT,
-             tags=["integrations"])
-async def revoke_key(integration_id: UUID, key_id: str, db: Db, province_code: str = province_access(*WRITE)) -> None:
+@router.post(
+    "/integrations/{integration_id}/keys/{key_id}/revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["integrations"],
+)
+async def revoke_key(
+    integration_id: UUID, key_id: str, db: Db, province_code: str = province_access(*WRITE)
+) -> None:
     """Messages signed with this key are refused from now on (dead-lettered as inactive_key)."""
     async with db.transaction() as session:
-        if not await handlers.revoke_key(session, province_code, integration_id, key_id):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such key of this integration")
+        await handlers.revoke_key(session, province_code, integration_id, key_id)
 
 
 class IngestOutcome(BaseModel):
     integration_sale_id: str
     sale_id: UUID
-    status: str = Field(description="recorded, duplicate (counted before) or held (product or market day "
-                                    "not known yet: recorded when it arrives)")
+    status: str = Field(
+        description="recorded, duplicate (counted before) or held (product or market day "
+        "not known yet: recorded when it arrives)"
+    )
 
 
 class IngestResult(BaseModel):
     results: list[IngestOutcome]
 
 
-SIGNATURE_REFUSALS = {Refusal.PROVINCE_MISMATCH: status.HTTP_403_FORBIDDEN,
-                      Refusal.MALFORMED: status.HTTP_422_UNPROCESSABLE_CONTENT}
-
-
-@router.post("/integration/sales", response_model=IngestResult, tags=["integrations"], max_body_size=MAX_UPLOAD_BYTES,
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                 "type": "array", "minItems": 1, "maxItems": 1000, "items": pos_sale_schema_inline()}}}}})
+@router.post(
+    "/integration/sales",
+    response_model=IngestResult,
+    tags=["integrations"],
+    max_body_size=MAX_UPLOAD_BYTES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1000,
+                        "items": pos_sale_schema_inline(),
+                    }
+                }
+            },
+        }
+    },
+)
 async def ingest_sales(
     request: Request,
     db: Db,
@@ -378,16 +418,8 @@ async def ingest_sales(
     integration's bearer token too. All items are recorded (or held), or none (422 naming each)."""
     _master_key(settings)
     body = await request.body()
-    try:
-        async with db.transaction() as session:
-            results = await handlers.ingest_http(db, settings, session, province_code, key_id, signature, body)
-    except handlers.IngressRefused as exc:
-        if exc.refused:
-            raise HTTPException(SIGNATURE_REFUSALS.get(exc.refused.code, status.HTTP_401_UNAUTHORIZED),
-                                {"code": exc.refused.code, "msg": exc.refused.reason}) from exc
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": ["body", index], "msg": refused.reason, "type": refused.code} for index, refused in exc.items
-        ]) from exc
+    async with db.transaction() as session:
+        results = await handlers.ingest_http(db, settings, session, province_code, key_id, signature, body)
     return {"results": results}
 
 

@@ -22,18 +22,48 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     read_models = [
         # A registry import publishes thousands of products at once: a batch at a time; held sales waiting on
         # one of them are retried now.
-        BatchConsumer(group_id="sales.products", topic=topics.REGISTRY_PRODUCTS, sessions=db.sessions,
-                      handler=newest_state(db.inbox, "sales.products", tables.products, ProductState,
-                                           handlers.product_row, after=handlers.products_arrived), **retries),
+        BatchConsumer(
+            group_id="sales.products",
+            topic=topics.REGISTRY_PRODUCTS,
+            sessions=db.sessions,
+            handler=newest_state(
+                db.inbox,
+                "sales.products",
+                tables.products,
+                ProductState,
+                handlers.product_row,
+                after=handlers.products_arrived,
+            ),
+            **retries,
+        ),
         # The market days' topic carries every invitation too: a batch at a time, those pass by.
-        BatchConsumer(group_id="sales.market_days", topic=topics.SCHEDULING_MARKET_DAYS, sessions=db.sessions,
-                      handler=newest_state(db.inbox, "sales.market_days", tables.market_days, MarketDayState,
-                                           handlers.market_day_row, after=handlers.market_days_arrived), **retries),
+        BatchConsumer(
+            group_id="sales.market_days",
+            topic=topics.SCHEDULING_MARKET_DAYS,
+            sessions=db.sessions,
+            handler=newest_state(
+                db.inbox,
+                "sales.market_days",
+                tables.market_days,
+                MarketDayState,
+                handlers.market_day_row,
+                after=handlers.market_days_arrived,
+            ),
+            **retries,
+        ),
     ]
     if settings.master_key() is None:
         log.warning("OTOP_SALES_SIGNING_MASTER_KEY is not set: the POS ingress topic is not consumed")
         return read_models
-    return [*read_models, BatchConsumer(group_id="sales.ingress", topic=topics.SALES_INGRESS, sessions=db.sessions,
-                                        handler=partial(handlers.ingest_records, db, settings),
-                                        max_records=settings.sales_ingest_max_records, committed=db.relay.wake,
-                                        **retries)]
+    return [
+        *read_models,
+        BatchConsumer(
+            group_id="sales.ingress",
+            topic=topics.SALES_INGRESS,
+            sessions=db.sessions,
+            handler=partial(handlers.ingest_records, db, settings),
+            max_records=settings.sales_ingest_max_records,
+            committed=db.relay.wake,
+            **retries,
+        ),
+    ]

@@ -21,7 +21,7 @@ def pos_sale_schema() -> dict:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{SCHEMA_NAME}: {message['summary']}",
         "description": f"One message on the Kafka topic {PosSale.topic} (or one item of the HTTP batch "
-                       "POST /provinces/{province_code}/integration/sales); see README, POS integration contract.",
+        "POST /provinces/{province_code}/integration/sales); see README, POS integration contract.",
         "$defs": document["components"]["schemas"],
     }
     return json.loads(json.dumps(schema).replace("#/components/schemas/", "#/$defs/"))

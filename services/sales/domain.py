@@ -14,10 +14,11 @@ from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.auth import secret_matches
 from shared.contracts.sales import PosSale
 from shared.contracts.scheduling import MarketDayStatus
+from shared.errors import Conflict, Invalid, Refused
 from shared.events import Envelope, InvalidEvent, parse_event
+from shared.secrets import secret_matches
 
 KEY_ID_HEADER = "x-otop-key-id"
 SIGNATURE_HEADER = "x-otop-signature"
@@ -47,16 +48,12 @@ class Refusal(StrEnum):
     UNKNOWN_REFERENCE = "unknown_reference"  # product or market day still unknown when the hold ran out
 
 
-class Refused(Exception):
-    def __init__(self, code: Refusal, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
-
-
 # --- integration keys and signatures
 
 
-@lru_cache(maxsize=1024)  # derived for every message (a batch's usually share one key); nothing new kept in memory
+@lru_cache(
+    maxsize=1024
+)  # derived for every message (a batch's usually share one key); nothing new kept in memory
 def signing_key(master_key: str, key_id: str) -> str:
     """An integration's signing key, derived from the service's master key: nothing secret is stored
     per integration, only a hash of this for audit."""
@@ -68,9 +65,11 @@ def signature(key: str, body: bytes) -> str:
     return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
 
 
-def verify_signature(master_key: str, key_id: str | None, given: str | None, key: Mapping | None,
-                     body: bytes) -> None:
-    """Raise Refused unless `body` is signed by the active integration key `key` (its stored row)."""
+def verify_signature(
+    master_key: str, key_id: str | None, given: str | None, key: Mapping[str, Any] | None, body: bytes
+) -> Mapping[str, Any]:
+    """The integration key `key` (its stored row) once `body` is found signed by it while active; else
+    Refused."""
     if not key_id or not given:
         raise Refused(Refusal.UNSIGNED, f"missing {KEY_ID_HEADER} or {SIGNATURE_HEADER} header")
     if key is None:
@@ -82,6 +81,7 @@ def verify_signature(master_key: str, key_id: str | None, given: str | None, key
         raise Refused(Refusal.UNKNOWN_KEY, f"integration key {key_id!r} was issued under another master key")
     if not hmac.compare_digest(signature(derived, body).encode(), given.strip().lower().encode()):
         raise Refused(Refusal.BAD_SIGNATURE, "the signature does not match the message body")
+    return key
 
 
 def read_pos_sale(body: bytes, key_province: str) -> tuple[Envelope, PosSale]:
@@ -91,11 +91,16 @@ def read_pos_sale(body: bytes, key_province: str) -> tuple[Envelope, PosSale]:
     except InvalidEvent as exc:
         raise Refused(Refusal.MALFORMED, str(exc)) from exc
     if not isinstance(payload, PosSale):
-        raise Refused(Refusal.MALFORMED, f"expected {PosSale.event_type} v{PosSale.event_version}, "
-                                         f"got {envelope.type} v{envelope.version}")
+        raise Refused(
+            Refusal.MALFORMED,
+            f"expected {PosSale.event_type} v{PosSale.event_version}, "
+            f"got {envelope.type} v{envelope.version}",
+        )
     if envelope.province_code != key_province:
-        raise Refused(Refusal.PROVINCE_MISMATCH, f"the key belongs to province {key_province}, "
-                                                 f"the message names {envelope.province_code}")
+        raise Refused(
+            Refusal.PROVINCE_MISMATCH,
+            f"the key belongs to province {key_province}, the message names {envelope.province_code}",
+        )
     return envelope, payload
 
 
@@ -107,7 +112,9 @@ class Verdict(StrEnum):
     HOLD = "hold"  # a product or market day is not known yet (events can arrive out of order)
 
 
-def judge(province_code: str, product: Mapping | None, market_day: Mapping | None) -> Verdict:
+def judge(
+    province_code: str, product: Mapping[str, Any] | None, market_day: Mapping[str, Any] | None
+) -> Verdict:
     """Whether a sale naming this product and market day (read-model rows, None if unknown) can be
     recorded now; Refused if it never can."""
     for what, known in (("product", product), ("market day", market_day)):
@@ -118,7 +125,12 @@ def judge(province_code: str, product: Mapping | None, market_day: Mapping | Non
     return Verdict.RECORD if product is not None and market_day is not None else Verdict.HOLD
 
 
-def missing(product_id: UUID, product: Mapping | None, market_day_id: UUID, market_day: Mapping | None) -> str:
+def missing(
+    product_id: UUID,
+    product: Mapping[str, Any] | None,
+    market_day_id: UUID,
+    market_day: Mapping[str, Any] | None,
+) -> str:
     """What a held sale waits for, e.g. 'product 1f…'."""
     waiting = []
     if product is None:
@@ -147,12 +159,22 @@ class NewSale(BaseModel):
     product_id: UUID
     market_day_id: UUID
     quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3, description="Units sold")
-    unit_price_thb: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2,
-                                           description="Defaults to the product's registered price")
+    unit_price_thb: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=12,
+        decimal_places=2,
+        description="Defaults to the product's registered price",
+    )
     sold_at: AwareDatetime | None = Field(default=None, description="Defaults to the time of recording")
-    client_sale_id: UUID | None = Field(default=None, description=(
-        "The device's own id for this sale (idempotency key): sent again, after a lost answer or from an offline "
-        "queue, it is recorded once and the answer is the sale as first recorded"))
+    client_sale_id: UUID | None = Field(
+        default=None,
+        description=(
+            "The device's own id for this sale (idempotency key): sent again, after a lost answer or from an "
+            "offline "
+            "queue, it is recorded once and the answer is the sale as first recorded"
+        ),
+    )
 
 
 def officer_sale_id(province_code: str, client_sale_id: UUID) -> UUID:
@@ -188,23 +210,24 @@ class Void(BaseModel):
     reason: StorableText
 
 
-class CorrectionRefused(Exception):
-    """A correction or void that cannot apply to the sale as it is (e.g. already voided)."""
-
-
 def corrected(sale: Mapping[str, Any], correction: Correction) -> dict[str, Any]:
     """The sale's new state after `correction`."""
     if sale["voided"]:
-        raise CorrectionRefused("a voided sale cannot be corrected")
+        raise Conflict("a voided sale cannot be corrected")
     quantity = correction.quantity if correction.quantity is not None else sale["quantity"]
     price = correction.unit_price_thb if correction.unit_price_thb is not None else sale["unit_price_thb"]
-    return {**sale, "revision": sale["revision"] + 1, "quantity": quantity, "unit_price_thb": price,
-            "amount_thb": amount_thb(quantity, price)}
+    return {
+        **sale,
+        "revision": sale["revision"] + 1,
+        "quantity": quantity,
+        "unit_price_thb": price,
+        "amount_thb": amount_thb(quantity, price),
+    }
 
 
 def voided(sale: Mapping[str, Any]) -> dict[str, Any]:
     if sale["voided"]:
-        raise CorrectionRefused("the sale is already voided")
+        raise Conflict("the sale is already voided")
     return {**sale, "revision": sale["revision"] + 1, "voided": True}
 
 
@@ -214,44 +237,47 @@ CSV_COLUMNS = ("product_id", "market_day_id", "quantity", "unit_price_thb", "sol
 CSV_MAX_ROWS = 5000
 
 
-class CsvInvalid(Exception):
-    """Row errors, FastAPI-shaped: {"loc": ["csv", line, column], "msg": ..., "type": ...}."""
-
-    def __init__(self, errors: list[dict]) -> None:
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = errors
-
-
 def parse_csv(data: bytes) -> tuple[list[NewSale], list[int]]:
     """Sales from a CSV file (UTF-8, a header row naming CSV_COLUMNS; unit_price_thb and sold_at may
-    be left empty) and the line each came from; CsvInvalid lists every bad row."""
+    be left empty) and the line each came from; Invalid lists every bad row (loc: ["csv", line, column])."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CsvInvalid([{"loc": ["csv"], "msg": f"not UTF-8: {exc}", "type": "encoding"}]) from exc
+        raise Invalid([{"loc": ["csv"], "msg": f"not UTF-8: {exc}", "type": "encoding"}]) from exc
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in reader.fieldnames or []]
     absent = [c for c in CSV_COLUMNS[:3] if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if absent or unknown:
-        raise CsvInvalid([{"loc": ["csv", 1], "type": "header",
-                           "msg": f"header must name {', '.join(CSV_COLUMNS)}; missing {absent}, unknown {unknown}"}])
+        raise Invalid(
+            [
+                {
+                    "loc": ["csv", 1],
+                    "type": "header",
+                    "msg": f"header must name {', '.join(CSV_COLUMNS)}; missing {absent}, unknown {unknown}",
+                }
+            ]
+        )
     reader.fieldnames = header
-    sales, lines, errors = [], [], []
+    sales: list[NewSale] = []
+    lines: list[int] = []
+    errors: list[dict[str, Any]] = []
     for count, row in enumerate(reader, start=1):
         if count > CSV_MAX_ROWS:
-            raise CsvInvalid([{"loc": ["csv"], "msg": f"at most {CSV_MAX_ROWS} rows", "type": "too_long"}])
+            raise Invalid([{"loc": ["csv"], "msg": f"at most {CSV_MAX_ROWS} rows", "type": "too_long"}])
         values = {k: v.strip() for k, v in row.items() if k is not None and v is not None and v.strip()}
         try:
             sales.append(NewSale.model_validate(values))
             lines.append(reader.line_num)
         except ValidationError as exc:
-            errors.extend({"loc": ["csv", reader.line_num, *err["loc"]], "msg": err["msg"], "type": err["type"]}
-                          for err in exc.errors())
+            errors.extend(
+                {"loc": ["csv", reader.line_num, *err["loc"]], "msg": err["msg"], "type": err["type"]}
+                for err in exc.errors()
+            )
     if errors:
-        raise CsvInvalid(errors)
+        raise Invalid(errors)
     if not sales:
-        raise CsvInvalid([{"loc": ["csv"], "msg": "no rows", "type": "empty"}])
+        raise Invalid([{"loc": ["csv"], "msg": "no rows", "type": "empty"}])
     return sales, lines
 
 

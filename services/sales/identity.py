@@ -15,10 +15,14 @@ from uuid import UUID
 import httpx
 
 from services.sales.config import SalesSettings
+from shared.errors import Unavailable
 
 
-class IdentityUnavailable(Exception):
+class IdentityUnavailable(Unavailable):
     """Keycloak could not be reached or refused the change: nothing was made (the caller may retry)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"the identity provider is unavailable, nothing was changed; try again ({why})")
 
 
 def client_id_for(province_code: str, integration_id: UUID) -> str:
@@ -28,19 +32,49 @@ def client_id_for(province_code: str, integration_id: UUID) -> str:
 
 def client_representation(client_id: str, province_code: str, name: str, secret: str) -> dict:
     return {
-        "clientId": client_id, "name": name[:255], "enabled": True, "protocol": "openid-connect",
-        "publicClient": False, "clientAuthenticatorType": "client-secret", "secret": secret,
-        "serviceAccountsEnabled": True, "standardFlowEnabled": False, "implicitFlowEnabled": False,
-        "directAccessGrantsEnabled": False, "fullScopeAllowed": False,
+        "clientId": client_id,
+        "name": name[:255],
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "clientAuthenticatorType": "client-secret",
+        "secret": secret,
+        "serviceAccountsEnabled": True,
+        "standardFlowEnabled": False,
+        "implicitFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "fullScopeAllowed": False,
         "protocolMappers": [
-            {"name": "province", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
-             "config": {"claim.name": "province", "claim.value": province_code, "jsonType.label": "String",
-                        "access.token.claim": "true", "id.token.claim": "false", "introspection.token.claim": "true"}},
-            {"name": "role integration", "protocol": "openid-connect",
-             "protocolMapper": "oidc-hardcoded-role-mapper", "config": {"role": "integration"}},
-            {"name": "audience otop-api", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
-             "config": {"included.custom.audience": "otop-api", "access.token.claim": "true",
-                        "id.token.claim": "false", "introspection.token.claim": "true"}},
+            {
+                "name": "province",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-hardcoded-claim-mapper",
+                "config": {
+                    "claim.name": "province",
+                    "claim.value": province_code,
+                    "jsonType.label": "String",
+                    "access.token.claim": "true",
+                    "id.token.claim": "false",
+                    "introspection.token.claim": "true",
+                },
+            },
+            {
+                "name": "role integration",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-hardcoded-role-mapper",
+                "config": {"role": "integration"},
+            },
+            {
+                "name": "audience otop-api",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-audience-mapper",
+                "config": {
+                    "included.custom.audience": "otop-api",
+                    "access.token.claim": "true",
+                    "id.token.claim": "false",
+                    "introspection.token.claim": "true",
+                },
+            },
         ],
     }
 
@@ -53,7 +87,11 @@ class IntegrationClients:
         base, realm = realm_url.rsplit("/realms/", 1)
         self._token_url = f"{realm_url}/protocol/openid-connect/token"
         self._admin_url = f"{base}/admin/realms/{realm}"
-        self._credentials = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        self._credentials = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
         self._http = http
         self._token, self._expires = "", 0.0
 
@@ -62,15 +100,24 @@ class IntegrationClients:
         """None unless the settings name the realm and the service's client secret."""
         if not (settings.sales_keycloak_realm_url and settings.sales_keycloak_client_secret):
             return None
-        return cls(settings.sales_keycloak_realm_url, settings.sales_keycloak_client_id,
-                   settings.sales_keycloak_client_secret.get_secret_value(), http)
+        return cls(
+            settings.sales_keycloak_realm_url,
+            settings.sales_keycloak_client_id,
+            settings.sales_keycloak_client_secret.get_secret_value(),
+            http,
+        )
 
     async def create(self, province_code: str, integration_id: UUID, name: str) -> dict:
-        """The integration's new client: {"client_id", "client_secret", "token_url"}. Raises IdentityUnavailable."""
+        """The integration's new client: {"client_id", "client_secret", "token_url"}. Raises
+        IdentityUnavailable."""
         client_id, secret = client_id_for(province_code, integration_id), secrets.token_urlsafe(32)
-        answer = await self._call("POST", "/clients", json=client_representation(client_id, province_code, name, secret))
+        answer = await self._call(
+            "POST", "/clients", json=client_representation(client_id, province_code, name, secret)
+        )
         if answer.status_code != 201:
-            raise IdentityUnavailable(f"Keycloak refused the client {client_id}: {answer.status_code} {answer.text}")
+            raise IdentityUnavailable(
+                f"Keycloak refused the client {client_id}: {answer.status_code} {answer.text}"
+            )
         return {"client_id": client_id, "client_secret": secret, "token_url": self._token_url}
 
     async def set_enabled(self, province_code: str, integration_id: UUID, enabled: bool) -> bool:
@@ -80,7 +127,9 @@ class IntegrationClients:
             return False
         answer = await self._call("PUT", f"/clients/{found['id']}", json={**found, "enabled": enabled})
         if answer.status_code != 204:
-            raise IdentityUnavailable(f"Keycloak refused to change the client: {answer.status_code} {answer.text}")
+            raise IdentityUnavailable(
+                f"Keycloak refused to change the client: {answer.status_code} {answer.text}"
+            )
         return True
 
     async def delete(self, province_code: str, integration_id: UUID) -> None:
@@ -101,10 +150,16 @@ class IntegrationClients:
             if time.monotonic() > self._expires - 15:
                 token = await self._http.post(self._token_url, data=self._credentials)
                 if token.status_code != 200:
-                    raise IdentityUnavailable(f"Keycloak refused the sales service's client: {token.status_code}")
+                    raise IdentityUnavailable(
+                        f"Keycloak refused the sales service's client: {token.status_code}"
+                    )
                 self._token = token.json()["access_token"]
                 self._expires = time.monotonic() + token.json()["expires_in"]
-            return await self._http.request(method, f"{self._admin_url}{path}",
-                                            headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+            return await self._http.request(
+                method,
+                f"{self._admin_url}{path}",
+                headers={"Authorization": f"Bearer {self._token}"},
+                **kwargs,
+            )
         except httpx.HTTPError as exc:
             raise IdentityUnavailable(f"Keycloak is unreachable: {exc}") from exc

@@ -14,12 +14,16 @@ from uuid import UUID
 
 from fastapi import Request
 
+from shared.errors import Unavailable
 from shared.kafka_access import INTEGRATION_GRANTS, KafkaAccess, integration_username
 from shared.settings import KafkaSettings
 
 
-class KafkaUnavailable(Exception):
+class KafkaUnavailable(Unavailable):
     """The broker could not be reached or refused the change (the caller may retry)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"Kafka is unavailable, nothing was changed; try again ({why})")
 
 
 @contextlib.asynccontextmanager

@@ -21,8 +21,12 @@ async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
     inside the service's own, after its database and broker are set up)."""
     status = Status("held-sales", "worker")
     app.state.statuses.append(status)
-    task = asyncio.create_task(handlers.retry_held_forever(
-        app.state.db, app.state.broker, SalesSettings.of(app.state.settings), status), name="held-sales-retry")
+    task = asyncio.create_task(
+        handlers.retry_held_forever(
+            app.state.db, app.state.broker, SalesSettings.of(app.state.settings), status
+        ),
+        name="held-sales-retry",
+    )
     try:
         yield
     finally:
@@ -32,7 +36,8 @@ async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def integration_clients(app: FastAPI) -> AsyncIterator[None]:
-    """The adapter that makes each POS integration's client at the identity provider (None: not configured)."""
+    """The adapter that makes each POS integration's client at the identity provider (None: not
+    configured)."""
     async with httpx.AsyncClient(timeout=30) as http:
         app.state.integration_clients = IntegrationClients.of(SalesSettings.of(app.state.settings), http)
         yield

@@ -128,7 +128,9 @@ held_sales = Table(
     _created_at("held_at"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_retry_at", DateTime(timezone=True), nullable=False, index=True),
-    UniqueConstraint("province_code", "integration_id", "integration_sale_id", name="held_sales_integration_sale"),
+    UniqueConstraint(
+        "province_code", "integration_id", "integration_sale_id", name="held_sales_integration_sale"
+    ),
 )
 
 # Read model of registry.product.* events (newest revision wins).

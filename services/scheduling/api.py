@@ -6,7 +6,6 @@ members read their own province. The iCalendar feed `GET /provinces/{code}/calen
 purpose: it is publicity (the seed asks for more channels), subscribed to by calendar apps that cannot
 send a bearer token, and carries only what is published anyway (venue, day, hours, product names)."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -23,16 +22,13 @@ from services.scheduling.domain import (
     AttendanceIn,
     CancelIn,
     DeclineIn,
-    Invalid,
     InvitationLink,
     LineupAdd,
     LinkRefused,
     MarketDayIn,
     Month,
-    NotFound,
     PlanIn,
     Proposal,
-    Refused,
     RescheduleIn,
     VenueIn,
     month_end,
@@ -43,22 +39,8 @@ from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKin
 from shared.events import ProvinceCode
 from shared.service import Database, database
 
-
-async def _answers() -> AsyncIterator[None]:
-    """Domain verdicts as HTTP answers: 404 unknown, 409 conflicting with the current state, 422 bad fields."""
-    try:
-        yield
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except Refused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except Invalid as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": list(loc), "msg": msg, "type": "value_error"} for loc, msg in exc.errors]) from exc
-
-
-router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"], dependencies=[Depends(_answers)])
-public = APIRouter(prefix="/public/invitations", tags=["producers' links"], dependencies=[Depends(_answers)])
+router = APIRouter(prefix="/provinces/{province_code}", tags=["scheduling"])
+public = APIRouter(prefix="/public/invitations", tags=["producers' links"])
 Db = Annotated[Database, Depends(database)]
 Caller = Annotated[Principal, Depends(current_principal)]
 Settings = Annotated[SchedulingSettings, Depends(scheduling_settings)]
@@ -97,7 +79,9 @@ class MarketDay(BaseModel):
     ends_at: time | None
     status: MarketDayStatus
     cancel_reason: str | None
-    products_target: int = Field(description="Products wanted at this market day (its plan's target, else 20)")
+    products_target: int = Field(
+        description="Products wanted at this market day (its plan's target, else 20)"
+    )
     updated_at: datetime
 
 
@@ -153,12 +137,16 @@ class Filled(ProposalView):
 
 class Declined(BaseModel):
     invitation: Invitation
-    replacements: ProposalView = Field(description="Next-ranked products that bring the lineup back to target")
+    replacements: ProposalView = Field(
+        description="Next-ranked products that bring the lineup back to target"
+    )
 
 
 class Answered(BaseModel):
     invitations: list[Invitation]
-    replacements: ProposalView = Field(description="Next-ranked products that bring the lineup back to target")
+    replacements: ProposalView = Field(
+        description="Next-ranked products that bring the lineup back to target"
+    )
 
 
 class Attendance(BaseModel):
@@ -191,9 +179,15 @@ def _proposal(proposal: Proposal, *, limit: int | None = None, only_proposed: bo
     proposed = {c.product_id for c in proposal.proposed}
     rank = {c.product_id: n for n, c in enumerate(proposal.ranked, start=1)}
     shown = proposal.proposed if only_proposed else proposal.ranked[:limit]
-    return {"products_target": proposal.target, "in_lineup": proposal.in_lineup, "shortfall": proposal.shortfall,
-            "message": proposal.message, "candidates": [
-                {**vars(c), "rank": rank[c.product_id], "proposed": c.product_id in proposed} for c in shown]}
+    return {
+        "products_target": proposal.target,
+        "in_lineup": proposal.in_lineup,
+        "shortfall": proposal.shortfall,
+        "message": proposal.message,
+        "candidates": [
+            {**vars(c), "rank": rank[c.product_id], "proposed": c.product_id in proposed} for c in shown
+        ],
+    }
 
 
 # --- venues
@@ -206,7 +200,9 @@ async def register_venue(new: VenueIn, db: Db, province_code: str = province_acc
 
 
 @router.put("/venues/{venue_id}", response_model=Venue)
-async def update_venue(venue_id: UUID, changed: VenueIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+async def update_venue(
+    venue_id: UUID, changed: VenueIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     """The venue's full new state (set `active` false to stop scheduling there)."""
     async with db.transaction() as session:
         return await handlers.update_venue(db, session, province_code, venue_id, changed)
@@ -237,7 +233,9 @@ async def create_plan(plan: PlanIn, db: Db, province_code: str = province_access
 
 
 @router.put("/plans/{plan_id}", response_model=Plan)
-async def replace_plan(plan_id: UUID, plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+async def replace_plan(
+    plan_id: UUID, plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     async with db.transaction() as session:
         return await handlers.set_plan(db, session, province_code, plan, plan_id)
 
@@ -261,9 +259,17 @@ async def plan_progress(plan_id: UUID, db: Db, province_code: str = province_acc
     each market day's products (attended once recorded, else the lineup) against the target."""
     async with db.sessions() as session:
         plan, months = await handlers.progress(session, province_code, plan_id)
-    return {"plan": plan, "months": [
-        {**vars(m), "month": m.month.strftime("%Y-%m"),
-         "market_days": [{**vars(d), "products": d.products} for d in m.market_days]} for m in months]}
+    return {
+        "plan": plan,
+        "months": [
+            {
+                **vars(m),
+                "month": m.month.strftime("%Y-%m"),
+                "market_days": [{**vars(d), "products": d.products} for d in m.market_days],
+            }
+            for m in months
+        ],
+    }
 
 
 # --- market days
@@ -287,7 +293,10 @@ async def list_market_days(
 ) -> list[dict]:
     """The province's market days by day (a month's calendar with `month`, or a `from`/`to` range)."""
     if month is not None:
-        first_day, last_day = max(month, first_day or month), min(month_end(month), last_day or month_end(month))
+        first_day, last_day = (
+            max(month, first_day or month),
+            min(month_end(month), last_day or month_end(month)),
+        )
     async with db.sessions() as session:
         return await handlers.market_days(session, province_code, first_day, last_day, status_)
 
@@ -299,14 +308,17 @@ async def get_market_day(market_day_id: UUID, db: Db, province_code: str = provi
 
 
 @router.post("/market-days/{market_day_id}/reschedule", response_model=MarketDay)
-async def reschedule(market_day_id: UUID, new: RescheduleIn, db: Db,
-                     province_code: str = province_access(*WRITE)) -> dict:
+async def reschedule(
+    market_day_id: UUID, new: RescheduleIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     async with db.transaction() as session:
         return await handlers.reschedule(db, session, province_code, market_day_id, new)
 
 
 @router.post("/market-days/{market_day_id}/cancel", response_model=MarketDay)
-async def cancel(market_day_id: UUID, body: CancelIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+async def cancel(
+    market_day_id: UUID, body: CancelIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     async with db.transaction() as session:
         return await handlers.cancel(db, session, province_code, market_day_id, body.reason)
 
@@ -323,14 +335,19 @@ async def held(market_day_id: UUID, db: Db, province_code: str = province_access
 
 @router.get("/market-days/{market_day_id}/lineup", response_model=Lineup)
 async def get_lineup(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    """Every invitation of the market day (sent, accepted, declined, withdrawn) and the count against target."""
+    """Every invitation of the market day (sent, accepted, declined, withdrawn) and the count against
+    target."""
     async with db.sessions() as session:
         return await handlers.lineup(session, province_code, market_day_id)
 
 
 @router.get("/market-days/{market_day_id}/proposal", response_model=ProposalView)
-async def get_proposal(market_day_id: UUID, db: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                       province_code: str = province_access(*READ)) -> dict:
+async def get_proposal(
+    market_day_id: UUID,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    province_code: str = province_access(*READ),
+) -> dict:
     """The ranked pool of products not yet in the lineup, best first, marking those to invite to reach the
     target (the rule: domain.propose)."""
     async with db.sessions() as session:
@@ -339,24 +356,32 @@ async def get_proposal(market_day_id: UUID, db: Db, limit: Annotated[int, Query(
 
 @router.post("/market-days/{market_day_id}/lineup/fill", response_model=Filled)
 async def fill_lineup(market_day_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
-    """Invite the proposed products: the lineup reaches the target, or `shortfall` says by how much it cannot."""
+    """Invite the proposed products: the lineup reaches the target, or `shortfall` says by how much it
+    cannot."""
     async with db.transaction() as session:
         invited, proposal = await handlers.fill_lineup(db, session, province_code, market_day_id)
     return {**_proposal(proposal, only_proposed=True), "invited": invited}
 
 
-@router.post("/market-days/{market_day_id}/lineup", status_code=status.HTTP_201_CREATED, response_model=Invitation)
-async def add_to_lineup(market_day_id: UUID, body: LineupAdd, db: Db,
-                        province_code: str = province_access(*WRITE)) -> dict:
+@router.post(
+    "/market-days/{market_day_id}/lineup", status_code=status.HTTP_201_CREATED, response_model=Invitation
+)
+async def add_to_lineup(
+    market_day_id: UUID, body: LineupAdd, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     """An officer adds a product by hand (its producer is invited)."""
     async with db.transaction() as session:
         return await handlers.add_to_lineup(db, session, province_code, market_day_id, body.product_id)
 
 
 @router.delete("/market-days/{market_day_id}/lineup/{product_id}", response_model=Invitation)
-async def remove_from_lineup(market_day_id: UUID, product_id: UUID, db: Db,
-                             note: Annotated[str | None, Query(max_length=500)] = None,
-                             province_code: str = province_access(*WRITE)) -> dict:
+async def remove_from_lineup(
+    market_day_id: UUID,
+    product_id: UUID,
+    db: Db,
+    note: Annotated[str | None, Query(max_length=500)] = None,
+    province_code: str = province_access(*WRITE),
+) -> dict:
     """An officer takes a product out (its invitation is withdrawn; it is not proposed again for this day)."""
     async with db.transaction() as session:
         return await handlers.withdraw(db, session, province_code, market_day_id, product_id, note)
@@ -370,7 +395,9 @@ async def accept(invitation_id: UUID, db: Db, province_code: str = province_acce
 
 
 @router.post("/invitations/{invitation_id}/decline", response_model=Declined)
-async def decline(invitation_id: UUID, answer: DeclineIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
+async def decline(
+    invitation_id: UUID, answer: DeclineIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     """The producer's no and why (busy, already has a market, worried about sales, no raw material, other);
     the answer proposes replacements to keep the lineup at target (invite them with .../lineup/fill)."""
     async with db.transaction() as session:
@@ -379,14 +406,17 @@ async def decline(invitation_id: UUID, answer: DeclineIn, db: Db, province_code:
 
 
 @router.post("/market-days/{market_day_id}/answers", response_model=Answered)
-async def answer_invitations(market_day_id: UUID, body: AnswersIn, db: Db,
-                             province_code: str = province_access(*WRITE)) -> dict:
+async def answer_invitations(
+    market_day_id: UUID, body: AnswersIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
     """Producers' answers to this market day's invitations in one go (an officer's round of calls): each
     `{"invitation_id": ..., "accept": true}` or `{"invitation_id": ..., "accept": false, "reason": "busy"}`,
     recorded as .../accept and .../decline would, all or none. Answers with the invitations as they are now
     and the replacements that bring the lineup back to target (invite them with .../lineup/fill)."""
     async with db.transaction() as session:
-        invitations, proposal = await handlers.answer_all(db, session, province_code, market_day_id, body.answers)
+        invitations, proposal = await handlers.answer_all(
+            db, session, province_code, market_day_id, body.answers
+        )
     return {"invitations": invitations, "replacements": _proposal(proposal, only_proposed=True)}
 
 
@@ -394,11 +424,18 @@ async def answer_invitations(market_day_id: UUID, body: AnswersIn, db: Db,
 
 
 @router.put("/market-days/{market_day_id}/attendance", response_model=Attendance)
-async def record_attendance(market_day_id: UUID, present: AttendanceIn, db: Db, caller: Caller,
-                            province_code: str = province_access(*WRITE)) -> dict:
+async def record_attendance(
+    market_day_id: UUID,
+    present: AttendanceIn,
+    db: Db,
+    caller: Caller,
+    province_code: str = province_access(*WRITE),
+) -> dict:
     """Who came with what, on or after the day (replaces an earlier record)."""
     async with db.transaction() as session:
-        return await handlers.record_attendance(db, session, province_code, market_day_id, present, caller.subject)
+        return await handlers.record_attendance(
+            db, session, province_code, market_day_id, present, caller.subject
+        )
 
 
 @router.get("/market-days/{market_day_id}/attendance", response_model=Attendance)
@@ -410,21 +447,34 @@ async def get_attendance(market_day_id: UUID, db: Db, province_code: str = provi
 # --- publicity
 
 
-@router.get("/calendar.ics", response_class=Response, tags=["publicity"],
-            responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar (RFC 5545)"}})
-async def calendar_feed(province_code: Annotated[ProvinceCode, Path(description="DOPA province code, e.g. 72")],
-                        db: Db, since: Annotated[date | None, Query(alias="from")] = None) -> Response:
+@router.get(
+    "/calendar.ics",
+    response_class=Response,
+    tags=["publicity"],
+    responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar (RFC 5545)"}},
+)
+async def calendar_feed(
+    province_code: Annotated[ProvinceCode, Path(description="DOPA province code, e.g. 72")],
+    db: Db,
+    since: Annotated[date | None, Query(alias="from")] = None,
+) -> Response:
     """Public, no token: the province's market days (from `from`, by default about a year back, and all
     ahead) for calendar apps, websites and local media. Cancelled ones stay in the feed as cancelled."""
     now = datetime.now(UTC)
     async with db.sessions() as session:
-        days = await handlers.calendar(session, province_code,
-                                       since or now.date() - timedelta(days=CALENDAR_PAST_DAYS))
+        days = await handlers.calendar(
+            session, province_code, since or now.date() - timedelta(days=CALENDAR_PAST_DAYS)
+        )
     province = geothai.province(province_code)
     body = market_days_ics(province_code, province.name_th if province else province_code, days, now)
-    return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"Cache-Control": "public, max-age=300",
-                             "Content-Disposition": f'inline; filename="otop-mobile-{province_code}.ics"'})
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "public, max-age=300",
+            "Content-Disposition": f'inline; filename="otop-mobile-{province_code}.ics"',
+        },
+    )
 
 
 # --- producers' links: answer an invitation without a login
@@ -447,20 +497,24 @@ class LinkedInvitation(Invitation):
 
 
 @router.post("/invitations/{invitation_id}/link", response_model=Link)
-async def invitation_link(invitation_id: UUID, db: Db, settings: Settings,
-                          province_code: str = province_access(*WRITE)) -> dict:
+async def invitation_link(
+    invitation_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)
+) -> dict:
     """A signed link for the producer to accept or decline without a login (send it by any channel, or print
     the slip with its QR code). It expires when the market day begins (14 days at most)."""
     async with db.sessions() as session:
-        return await handlers.invitation_link(session, province_code, invitation_id, settings.link_key(),
-                                              datetime.now(UTC))
+        return await handlers.invitation_link(
+            session, province_code, invitation_id, settings.link_key(), datetime.now(UTC)
+        )
 
 
 def _link(token: str, settings: SchedulingSettings) -> InvitationLink:
     try:
         return InvitationLink.read(settings.link_key(), token, datetime.now(UTC))
     except LinkRefused as exc:
-        raise HTTPException(status.HTTP_410_GONE if exc.expired else status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        raise HTTPException(
+            status.HTTP_410_GONE if exc.expired else status.HTTP_404_NOT_FOUND, str(exc)
+        ) from exc
 
 
 @public.get("/{token}", response_model=LinkedInvitation)

@@ -17,14 +17,26 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
 
     def read_model(purpose: str, topic: str, table, state, row_of) -> BatchConsumer:
         group_id = f"scheduling.{purpose}"
-        return BatchConsumer(group_id=group_id, topic=topic, sessions=db.sessions,
-                             handler=newest_state(db.inbox, group_id, table, state, row_of), **retries)
+        return BatchConsumer(
+            group_id=group_id,
+            topic=topic,
+            sessions=db.sessions,
+            handler=newest_state(db.inbox, group_id, table, state, row_of),
+            **retries,
+        )
 
     return [
         # A registry import publishes thousands of events at once: read models a batch at a time.
-        read_model("producers", topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, handlers.producer_row),
+        read_model(
+            "producers", topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, handlers.producer_row
+        ),
         read_model("products", topics.REGISTRY_PRODUCTS, tables.products, ProductState, handlers.product_row),
         # Sales, the busiest stream, a batch at a time (one transaction, bulk claim and upsert).
-        BatchConsumer(group_id="scheduling.sales", topic=topics.SALES_RECORDED, sessions=db.sessions,
-                      handler=partial(handlers.sales_changed, db.inbox, "scheduling.sales"), **retries),
+        BatchConsumer(
+            group_id="scheduling.sales",
+            topic=topics.SALES_RECORDED,
+            sessions=db.sessions,
+            handler=partial(handlers.sales_changed, db.inbox, "scheduling.sales"),
+            **retries,
+        ),
     ]

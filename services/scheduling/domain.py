@@ -11,7 +11,7 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
@@ -21,34 +21,15 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from shared.contracts.registry import ProductStatus, Quadrant
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
+from shared.errors import Conflict, Invalid
 from shared.inputs import Input
+from shared.thailand import THAILAND
 
-THAILAND = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 DEFAULT_PLAN_NAME = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
 DEFAULT_MARKET_DAYS_PER_MONTH = 4  # the programme: four times a month
 DEFAULT_PRODUCTS_PER_MARKET_DAY = 20  # the programme: at least 20 products a market
 RECENT_DAYS = 90  # how far back sales count, and how far either way earlier invitations count
 MAX_PRODUCTS_PER_PRODUCER = 3  # per market day, when products are proposed
-
-
-def thai_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(THAILAND).date()
-
-
-class NotFound(Exception):
-    """Nothing of that id in this province (the HTTP layer answers 404)."""
-
-
-class Refused(Exception):
-    """A request that conflicts with the current state (the HTTP layer answers 409)."""
-
-
-class Invalid(Exception):
-    """Input that is well-formed but wrong, by field (the HTTP layer answers 422)."""
-
-    def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
-        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
-        self.errors = errors
 
 
 # --- what officers submit
@@ -63,7 +44,9 @@ def _first_of_month(value: object) -> object:
     return value.replace(day=1) if isinstance(value, date) else value
 
 
-Month = Annotated[date, BeforeValidator(_first_of_month), Field(description="YYYY-MM (or a date in the month)")]
+Month = Annotated[
+    date, BeforeValidator(_first_of_month), Field(description="YYYY-MM (or a date in the month)")
+]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -90,7 +73,7 @@ class VenueIn(Input):
     def check_province(self, province_code: str) -> None:
         """DOPA codes nest: a district code starts with its province code."""
         if self.amphoe_code and not self.amphoe_code.startswith(province_code):
-            raise Invalid([(("body", "amphoe_code"), f"not a district of province {province_code}")])
+            raise Invalid.at(("body", "amphoe_code"), f"not a district of province {province_code}")
 
 
 class PlanIn(Input):
@@ -122,7 +105,7 @@ class _Hours(Input):
     def _in_order(self) -> Self:
         if (self.starts_at is None) != (self.ends_at is None):
             raise ValueError("give both starts_at and ends_at, or neither")
-        if self.starts_at is not None and self.ends_at <= self.starts_at:
+        if self.starts_at is not None and self.ends_at is not None and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
 
@@ -229,9 +212,9 @@ def check_change(status: MarketDayStatus, day: date, change: Change, today: date
         MarketDayStatus.CANCELLED: set(),
     }[status]
     if change not in allowed:
-        raise Refused(f"cannot {change.value} a {status.value} market day")
+        raise Conflict(f"cannot {change.value} a {status.value} market day")
     if change in (Change.HOLD, Change.ATTENDANCE) and day > today:
-        raise Refused(f"the market day ({day.isoformat()}) has not come yet")
+        raise Conflict(f"the market day ({day.isoformat()}) has not come yet")
 
 
 # --- invitations: one per product in a market day's lineup, sent to its producer
@@ -247,27 +230,33 @@ class InvitationStatus(StrEnum):
 IN_LINEUP = (InvitationStatus.SENT, InvitationStatus.ACCEPTED)
 _NEXT = {
     InvitationStatus.SENT: {InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN},
-    InvitationStatus.ACCEPTED: {InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN},  # a producer may back out
+    InvitationStatus.ACCEPTED: {
+        InvitationStatus.DECLINED,
+        InvitationStatus.WITHDRAWN,
+    },  # a producer may back out
 }
 
 
 def check_answer(current: InvitationStatus, new: InvitationStatus) -> None:
     if new not in _NEXT.get(current, set()):
-        raise Refused(f"an invitation that is {current.value} cannot become {new.value}")
+        raise Conflict(f"an invitation that is {current.value} cannot become {new.value}")
 
 
 # --- product selection
 
 
-def producer_available(available: bool | None, unavailable_from: date | None, unavailable_until: date | None,
-                       day: date) -> bool:
+def producer_available(
+    available: bool | None, unavailable_from: date | None, unavailable_until: date | None, day: date
+) -> bool:
     """Whether a producer can come on `day`. An unavailable producer (e.g. ขาดวัตถุดิบ) is away from
     `unavailable_from` (or already) until `unavailable_until`, its expected return (or indefinitely).
     A producer the registry has not told us about (None) counts as available."""
     if available is None or available:
         return True
-    return not ((unavailable_from is None or unavailable_from <= day)
-                and (unavailable_until is None or day < unavailable_until))
+    return not (
+        (unavailable_from is None or unavailable_from <= day)
+        and (unavailable_until is None or day < unavailable_until)
+    )
 
 
 @dataclass(frozen=True)
@@ -289,20 +278,30 @@ class Candidate:
     producer_recent_invitations: int = 0
     producer_booked_that_day: bool = False  # in the lineup of another market day on the same day
 
-
     @property
     def producer_key(self) -> UUID:
         """Whom the per-producer cap counts against (the product itself when it names no producer)."""
         return self.producer_id or self.product_id
 
     def eligible(self, day: date) -> bool:
-        return self.status == ProductStatus.ACTIVE and not self.producer_booked_that_day and producer_available(
-            self.producer_available, self.unavailable_from, self.unavailable_until, day)
+        return (
+            self.status == ProductStatus.ACTIVE
+            and not self.producer_booked_that_day
+            and producer_available(
+                self.producer_available, self.unavailable_from, self.unavailable_until, day
+            )
+        )
 
-    def priority(self) -> tuple:
+    def priority(self) -> tuple[bool, bool, bool, Decimal, int, str]:
         """Smaller first: see `propose`."""
-        return (self.quadrant != Quadrant.D, self.star_level > 3, not self.nawatwithi, self.recent_sales_thb,
-                self.producer_recent_invitations, str(self.product_id))
+        return (
+            self.quadrant != Quadrant.D,
+            self.star_level > 3,
+            not self.nawatwithi,
+            self.recent_sales_thb,
+            self.producer_recent_invitations,
+            str(self.product_id),
+        )
 
 
 @dataclass(frozen=True)
@@ -330,12 +329,19 @@ class Proposal:
     def message(self) -> str | None:
         if not self.shortfall:
             return None
-        return (f"the lineup has {self.in_lineup} of the {self.target} products wanted and only "
-                f"{len(self.proposed)} more can be proposed: {self.shortfall} short")
+        return (
+            f"the lineup has {self.in_lineup} of the {self.target} products wanted and only "
+            f"{len(self.proposed)} more can be proposed: {self.shortfall} short"
+        )
 
 
-def propose(candidates: Iterable[Candidate], lineup: Sequence[LineupEntry], day: date, target: int,
-            max_per_producer: int = MAX_PRODUCTS_PER_PRODUCER) -> Proposal:
+def propose(
+    candidates: Iterable[Candidate],
+    lineup: Sequence[LineupEntry],
+    day: date,
+    target: int,
+    max_per_producer: int = MAX_PRODUCTS_PER_PRODUCER,
+) -> Proposal:
     """Which products to invite so the market day's lineup reaches `target` products.
 
     Open candidates: active (not withdrawn) products whose producer is available on `day` and not already
@@ -359,15 +365,24 @@ def propose(candidates: Iterable[Candidate], lineup: Sequence[LineupEntry], day:
     in_lineup = [entry for entry in lineup if entry.status in IN_LINEUP]
     closed = {entry.product_id for entry in lineup}
     declined = {entry.producer_key for entry in lineup if entry.status == InvitationStatus.DECLINED}
-    ranked = sorted((c for c in candidates if c.product_id not in closed and c.producer_key not in declined
-                     and c.eligible(day)), key=Candidate.priority)
+    ranked = sorted(
+        (
+            c
+            for c in candidates
+            if c.product_id not in closed and c.producer_key not in declined and c.eligible(day)
+        ),
+        key=Candidate.priority,
+    )
     wanted = max(0, target - len(in_lineup))
     per_producer = Counter(entry.producer_key for entry in in_lineup)
     proposed: dict[UUID, Candidate] = {}
     for round_ in range(1, max_per_producer + 1):
         for candidate in ranked:
-            if len(proposed) < wanted and candidate.product_id not in proposed \
-                    and per_producer[candidate.producer_key] < round_:
+            if (
+                len(proposed) < wanted
+                and candidate.product_id not in proposed
+                and per_producer[candidate.producer_key] < round_
+            ):
                 proposed[candidate.product_id] = candidate
                 per_producer[candidate.producer_key] += 1
     return Proposal(target, len(in_lineup), ranked, list(proposed.values()), wanted - len(proposed))
@@ -376,8 +391,10 @@ def propose(candidates: Iterable[Candidate], lineup: Sequence[LineupEntry], day:
 def recent_sales_period(day: date) -> tuple[datetime, datetime]:
     """Sales made in this period (from, before; Thai days) count as a product's recent sales: the
     RECENT_DAYS days before the market day."""
-    return (datetime.combine(day - timedelta(days=RECENT_DAYS), time(), THAILAND),
-            datetime.combine(day, time(), THAILAND))
+    return (
+        datetime.combine(day - timedelta(days=RECENT_DAYS), time(), THAILAND),
+        datetime.combine(day, time(), THAILAND),
+    )
 
 
 def recent_invitation_days(day: date) -> tuple[date, date]:
@@ -391,8 +408,10 @@ def recent_invitation_days(day: date) -> tuple[date, date]:
 def months(first_month: date, last_month: date) -> list[date]:
     """First days of the months from first_month to last_month."""
     count = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1
-    return [date(first_month.year + (first_month.month - 1 + i) // 12, (first_month.month - 1 + i) % 12 + 1, 1)
-            for i in range(max(count, 0))]
+    return [
+        date(first_month.year + (first_month.month - 1 + i) // 12, (first_month.month - 1 + i) % 12 + 1, 1)
+        for i in range(max(count, 0))
+    ]
 
 
 def month_end(month: date) -> date:
@@ -430,22 +449,35 @@ class MonthProgress:
     market_days: list[DayFacts] = field(default_factory=list)
 
 
-def plan_progress(first_month: date, last_month: date, market_days_per_month: int, products_per_market_day: int,
-                  days: Iterable[DayFacts]) -> list[MonthProgress]:
+def plan_progress(
+    first_month: date,
+    last_month: date,
+    market_days_per_month: int,
+    products_per_market_day: int,
+    days: Iterable[DayFacts],
+) -> list[MonthProgress]:
     """For each month of the plan: market days planned against scheduled, held and cancelled, and how many
     of the market days that go ahead reach the products target. Days outside the plan are ignored."""
     by_month: dict[date, list[DayFacts]] = {month: [] for month in months(first_month, last_month)}
-    for facts in sorted(days, key=lambda f: (f.day, str(f.market_day_id))):
-        by_month.get(facts.day.replace(day=1), []).append(facts)
+    for day_facts in sorted(days, key=lambda f: (f.day, str(f.market_day_id))):
+        by_month.get(day_facts.day.replace(day=1), []).append(day_facts)
     progress = []
     for month, facts in by_month.items():
         count = Counter(f.status for f in facts)
         going_ahead = [f for f in facts if f.status != MarketDayStatus.CANCELLED]
-        progress.append(MonthProgress(
-            month=month, planned=market_days_per_month, scheduled=count[MarketDayStatus.SCHEDULED],
-            held=count[MarketDayStatus.HELD], cancelled=count[MarketDayStatus.CANCELLED],
-            missing=max(0, market_days_per_month - len(going_ahead)), products_target=products_per_market_day,
-            days_meeting_target=sum(f.products >= products_per_market_day for f in going_ahead), market_days=facts))
+        progress.append(
+            MonthProgress(
+                month=month,
+                planned=market_days_per_month,
+                scheduled=count[MarketDayStatus.SCHEDULED],
+                held=count[MarketDayStatus.HELD],
+                cancelled=count[MarketDayStatus.CANCELLED],
+                missing=max(0, market_days_per_month - len(going_ahead)),
+                products_target=products_per_market_day,
+                days_meeting_target=sum(f.products >= products_per_market_day for f in going_ahead),
+                market_days=facts,
+            )
+        )
     return progress
 
 
@@ -496,8 +528,9 @@ class InvitationLink:
         except ValueError as exc:  # signed by us, so only a key shared with a broken issuer gets here
             raise LinkRefused("this invitation link is not valid") from exc
         if now >= link.expires_at:
-            raise LinkRefused("this invitation link has expired; ask the provincial officer for a new one",
-                              expired=True)
+            raise LinkRefused(
+                "this invitation link has expired; ask the provincial officer for a new one", expired=True
+            )
         return link
 
 

@@ -18,8 +18,11 @@ from shared.contracts.scheduling import MarketDayStatus, VenueKind
 BANGKOK = ZoneInfo("Asia/Bangkok")
 PROGRAMME = "OTOP เคลื่อนที่ (OTOP Mobile)"
 VENUE_KINDS = {VenueKind.PRACHARAT_MARKET: "ตลาดประชารัฐ คนไทยยิ้มได้", VenueKind.TOURIST_SPOT: "แหล่งท่องเที่ยว"}
-_STATUS = {MarketDayStatus.SCHEDULED: "CONFIRMED", MarketDayStatus.HELD: "CONFIRMED",
-           MarketDayStatus.CANCELLED: "CANCELLED"}
+_STATUS = {
+    MarketDayStatus.SCHEDULED: "CONFIRMED",
+    MarketDayStatus.HELD: "CONFIRMED",
+    MarketDayStatus.CANCELLED: "CANCELLED",
+}
 CANCELLED_LABEL = "ยกเลิกการจัดตลาดครั้งนี้ (market day cancelled)"
 
 
@@ -32,8 +35,9 @@ def _description(day: dict, products: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def market_days_ics(province_code: str, province_name: str, days: Sequence[tuple[dict, Sequence[str]]],
-                    now: datetime) -> bytes:
+def market_days_ics(
+    province_code: str, province_name: str, days: Sequence[tuple[dict, Sequence[str]]], now: datetime
+) -> bytes:
     """`days`: market-day views (see handlers.market_days) with the product names confirmed for each."""
     calendar = Calendar()
     calendar.add("prodid", "-//OTOP Mobile//scheduling//TH")

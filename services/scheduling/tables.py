@@ -32,8 +32,9 @@ def _province() -> Column:
 
 
 def _updated_at() -> Column:
-    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now(),
-                  onupdate=func.now())
+    return Column(
+        "updated_at", DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
 
 
 # --- what the scheduling service owns
@@ -86,8 +87,13 @@ market_days = Table(
     _updated_at(),
     Index("market_days_by_day", "province_code", "day"),
     # One market a day at a venue (a cancelled one leaves the day free).
-    Index("market_days_one_per_venue_day", "venue_id", "day", unique=True,
-          postgresql_where=text("status <> 'cancelled'")),
+    Index(
+        "market_days_one_per_venue_day",
+        "venue_id",
+        "day",
+        unique=True,
+        postgresql_where=text("status <> 'cancelled'"),
+    ),
 )
 
 invitations = Table(
@@ -105,8 +111,13 @@ invitations = Table(
     Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     _updated_at(),
     # A product is in a market day's lineup at most once.
-    Index("invitations_one_open_per_product", "market_day_id", "product_id", unique=True,
-          postgresql_where=text("status IN ('sent', 'accepted')")),
+    Index(
+        "invitations_one_open_per_product",
+        "market_day_id",
+        "product_id",
+        unique=True,
+        postgresql_where=text("status IN ('sent', 'accepted')"),
+    ),
 )
 
 attendance = Table(  # who came with what; a new record replaces the earlier one
@@ -162,6 +173,11 @@ sales = Table(  # sales.sale.*: one row per sale, its newest revision, so totals
     Column("amount_thb", Numeric(14, 2), nullable=False),
     Column("sold_at", DateTime(timezone=True), nullable=False),
     Column("voided", Boolean, nullable=False),
-    Index("sales_recent_by_product", "product_id", "sold_at", postgresql_include=["amount_thb"],
-          postgresql_where=text("NOT voided")),
+    Index(
+        "sales_recent_by_product",
+        "product_id",
+        "sold_at",
+        postgresql_include=["amount_thb"],
+        postgresql_where=text("NOT voided"),
+    ),
 )

@@ -57,13 +57,23 @@ class PosSale(Payload):
     integration's province), signed with the integration's key: see README, "POS integration contract".
     """
 
-    integration_sale_id: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$", description=(
-        "The integration's own id for this sale, unique within the integration: the idempotency key "
-        "(the same id sent again is counted once)"))
+    integration_sale_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00]+$",
+        description=(
+            "The integration's own id for this sale, unique within the integration: the idempotency key "
+            "(the same id sent again is counted once)"
+        ),
+    )
     market_day_id: UUID = Field(description="The market day (from the scheduling service's events)")
     product_id: UUID = Field(description="The product (from the registry service's events)")
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3, description="Units sold, in the product's unit")
-    unit_price_thb: Decimal = Field(ge=0, max_digits=12, decimal_places=2, description="Price of one unit, in baht")
+    quantity: Decimal = Field(
+        gt=0, max_digits=12, decimal_places=3, description="Units sold, in the product's unit"
+    )
+    unit_price_thb: Decimal = Field(
+        ge=0, max_digits=12, decimal_places=2, description="Price of one unit, in baht"
+    )
     sold_at: AwareDatetime = Field(description="When the sale was made, with its UTC offset (e.g. +07:00)")
 
     def key(self) -> str:

@@ -34,7 +34,9 @@ class VenueRegistered(Payload):
     revision: int = Field(default=1, ge=1)
     tambon_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     address: str | None = Field(default=None, description="Where it is, e.g. หน้าศาลากลางจังหวัด")
-    contact_name: str | None = Field(default=None, description="Who runs the venue, e.g. the market's manager")
+    contact_name: str | None = Field(
+        default=None, description="Who runs the venue, e.g. the market's manager"
+    )
     phone: str | None = None
     active: bool = Field(default=True, description="False once no market day may be scheduled there")
 
@@ -114,8 +116,12 @@ class InvitationSent(Payload):
     market_day_id: UUID
     product_id: UUID
     producer_id: UUID | None = None
-    revision: int | None = Field(default=None, ge=1, description="The invitation's revision: 1 when sent, "
-                                 "one more for each answer or withdrawal (absent from early events)")
+    revision: int | None = Field(
+        default=None,
+        ge=1,
+        description="The invitation's revision: 1 when sent, "
+        "one more for each answer or withdrawal (absent from early events)",
+    )
 
     def key(self) -> str:
         return str(self.market_day_id)

@@ -24,7 +24,8 @@ MIGRATION_LOCK_ID = 7201  # replicas starting together migrate one after the oth
 
 
 def service_metadata(service: str) -> MetaData:
-    return importlib.import_module(f"services.{service}.tables").metadata
+    metadata: MetaData = importlib.import_module(f"services.{service}.tables").metadata
+    return metadata
 
 
 def alembic_config(service: str, connection: Connection, metadata: MetaData) -> Config:
@@ -51,8 +52,11 @@ def run_env() -> None:
     """The body of env.py: migrate on the connection `upgrade` (or the CLI) hands over."""
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations with shared.migrations (upgrade or its CLI), not the alembic command")
-    context.configure(connection=connection, target_metadata=context.config.attributes["metadata"],
-                      compare_type=True)
+        raise RuntimeError(
+            "run migrations with shared.migrations (upgrade or its CLI), not the alembic command"
+        )
+    context.configure(
+        connection=connection, target_metadata=context.config.attributes["metadata"], compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bench.pipeline import Params, SALE_AMOUNT, run
+from bench.pipeline import SALE_AMOUNT, Params, run
 
 pytestmark = pytest.mark.integration
 

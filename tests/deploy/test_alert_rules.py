@@ -34,6 +34,11 @@ def test_the_rules_name_only_metrics_the_services_export():
     exported = {metric._name for metric in vars(observability).values() if hasattr(metric, "_name")}
     rules = yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
     used = {name.removesuffix("_total") for rule in rules for name in re.findall(r"\botop_\w+", rule["expr"])}
-    assert {rule["alert"] for rule in rules} == {"OtopDeadLettersGrowing", "OtopConsumerNotReady",
-                                                 "OtopWorkerNotReady", "OtopConsumerLagging", "OtopOutboxBacklog"}
+    assert {rule["alert"] for rule in rules} == {
+        "OtopDeadLettersGrowing",
+        "OtopConsumerNotReady",
+        "OtopWorkerNotReady",
+        "OtopConsumerLagging",
+        "OtopOutboxBacklog",
+    }
     assert used and used <= exported, used - exported

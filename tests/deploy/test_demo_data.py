@@ -63,4 +63,6 @@ def test_the_committee_meetings_and_issues_are_what_monitoring_takes():
     activities = [ActivityIn.model_validate(a) for a in demo.activities]
     assert activities[0].held_on == date(YEAR, 6, 24) and activities[0].participants == 40
     issues = [IssueIn.model_validate(i) for i in demo.issues]
-    assert {(i.month, i.kind) for i in issues} == {(m, k) for m in MONTHS for k in ("problem", "recommendation")}
+    assert {(i.month, i.kind) for i in issues} == {
+        (m, k) for m in MONTHS for k in ("problem", "recommendation")
+    }

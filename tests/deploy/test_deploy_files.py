@@ -50,7 +50,8 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
     assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == [
-        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]  # localhost unless the operator opens it
+        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"
+    ]  # localhost unless the operator opens it
     baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
@@ -60,7 +61,9 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert placeholders - baked <= {e["name"] for e in container["env"]}
     [ingress] = [d for d in documents if d["kind"] == "Ingress"]
-    assert [p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]] == ["gateway"]
+    assert [
+        p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]
+    ] == ["gateway"]
     rendered = render({name: "x" for name in placeholders})
     assert "${" not in rendered
     for internal in ("metrics", "docs", "openapi"):  # the services' business routes only
@@ -73,9 +76,13 @@ SECRET_REFERENCE = re.compile(r"\$\{(\w*(?:PASSWORD|SECRET|MASTER_KEY)\w*)(:?[-?
 def test_compose_has_no_default_secret():
     text = (REPO / "docker-compose.yml").read_text()
     references = SECRET_REFERENCE.findall(text)
-    assert {name for name, _ in references} >= {"OTOP_POSTGRES_PASSWORD", "OTOP_SALES_SIGNING_MASTER_KEY",
-                                                 "KEYCLOAK_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD",
-                                                 "OTOP_SALES_KEYCLOAK_SECRET"}
+    assert {name for name, _ in references} >= {
+        "OTOP_POSTGRES_PASSWORD",
+        "OTOP_SALES_SIGNING_MASTER_KEY",
+        "KEYCLOAK_DB_PASSWORD",
+        "KEYCLOAK_ADMIN_PASSWORD",
+        "OTOP_SALES_KEYCLOAK_SECRET",
+    }
     # Each secret is required (${NAME:?message}: compose stops and says which) or refers to one required
     # elsewhere in the file (${NAME}); never ${NAME:-default}.
     assert not [name for name, default in references if default.startswith((":-", "-"))]
@@ -110,14 +117,18 @@ def test_compose_runs_keycloak_in_production_mode_with_its_database_and_realms()
         assert service_env["OTOP_OIDC_JWKS_URL"].startswith("http://keycloak:8080/auth/realms/otop/")
     sales = compose["services"]["sales"]["environment"]
     assert sales["OTOP_SALES_KEYCLOAK_REALM_URL"] == "http://keycloak:8080/auth/realms/otop-integrations"
-    assert sales["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"].split(":?")[0] == env["OTOP_SALES_KEYCLOAK_SECRET"].split(":?")[0]
+    assert (
+        sales["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"].split(":?")[0]
+        == env["OTOP_SALES_KEYCLOAK_SECRET"].split(":?")[0]
+    )
 
 
 def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
     demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
     script = demo["entrypoint"][-1]
-    assert demo["profiles"] == ["demo"] and script.endswith("$$cli accounts --keycloak-url http://keycloak:8080/auth; "
-                                                            "$$cli demo")
+    assert demo["profiles"] == ["demo"] and script.endswith(
+        "$$cli accounts --keycloak-url http://keycloak:8080/auth; $$cli demo"
+    )
     for name in SERVICES:
         assert f"--url-{name} http://{name}:8000" in script and name in demo["depends_on"]
     assert "keycloak" in demo["depends_on"]
@@ -139,7 +150,10 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert "OTOP_DATABASE_URL" in env and not any("JWT" in name for name in env)
         assert by_kind["Service"][name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
         hpa = by_kind["HorizontalPodAutoscaler"][name]
-        assert hpa["spec"]["scaleTargetRef"]["name"] == name and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+        assert (
+            hpa["spec"]["scaleTargetRef"]["name"] == name
+            and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+        )
         assert "replicas" not in deployment["spec"]  # the autoscaler's to set; an apply would reset it
         assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
         resources = container["resources"]
@@ -147,7 +161,10 @@ def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
         assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"] == deployment["spec"]["selector"]
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["prometheus.io/path"] == "/internal/metrics" and annotations["prometheus.io/scrape"] == "true"
+        assert (
+            annotations["prometheus.io/path"] == "/internal/metrics"
+            and annotations["prometheus.io/scrape"] == "true"
+        )
     config = by_kind["ConfigMap"]["otop-config"]["data"]
     assert all(key.startswith("OTOP_") for key in config)  # configuration only from the environment
     assert config["OTOP_OIDC_ISSUER"] == config["OTOP_AUTH_PUBLIC_URL"] + "/realms/otop"
@@ -166,18 +183,29 @@ def test_kubernetes_runs_keycloak_in_production_mode_from_secrets_without_defaul
     assert container["readinessProbe"]["httpGet"] == {"path": "/auth/health/ready", "port": "management"}
     sales = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "sales")
     sales_env = {e["name"]: e for e in sales["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert sales_env["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == \
-        env["OTOP_SALES_KEYCLOAK_SECRET"]["valueFrom"]["secretKeyRef"]["key"]
+    assert (
+        sales_env["OTOP_SALES_KEYCLOAK_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["key"]
+        == env["OTOP_SALES_KEYCLOAK_SECRET"]["valueFrom"]["secretKeyRef"]["key"]
+    )
     assert any(d["kind"] == "Service" and d["metadata"]["name"] == "keycloak" for d in documents)
 
 
 def test_no_shared_signing_secret_is_left():
-    sources = [p for p in REPO.rglob("*") if p.suffix in {".py", ".yml", ".yaml", ".sh", ".md", ".conf"}
-               and ".venv" not in p.parts and ".local" not in p.parts and p.is_file()]
+    sources = [
+        p
+        for p in REPO.rglob("*")
+        if p.suffix in {".py", ".yml", ".yaml", ".sh", ".md", ".conf"}
+        and ".venv" not in p.parts
+        and ".local" not in p.parts
+        and p.is_file()
+    ]
     assert len(sources) > 100
-    found = [str(p.relative_to(REPO)) for p in sources
-             if p.name != "test_deploy_files.py" and any(w in p.read_text(errors="replace")
-                                                         for w in ("OTOP_JWT_SECRET", "issue_token", "jwt_secret"))]
+    found = [
+        str(p.relative_to(REPO))
+        for p in sources
+        if p.name != "test_deploy_files.py"
+        and any(w in p.read_text(errors="replace") for w in ("OTOP_JWT_SECRET", "issue_token", "jwt_secret"))
+    ]
     assert found == []
 
 
@@ -192,8 +220,10 @@ def test_kubernetes_services_reach_kafka_as_their_own_principals_over_tls():
         [container] = pod["containers"]
         env = {e["name"]: e for e in container["env"]}
         assert env["OTOP_KAFKA_USERNAME"]["value"] == f"svc-{name}"
-        assert env["OTOP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "otop-kafka",
-                                                                           "key": f"{name.upper()}_PASSWORD"}
+        assert env["OTOP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "otop-kafka",
+            "key": f"{name.upper()}_PASSWORD",
+        }
         assert "ADMIN_PASSWORD" not in str(pod)  # the super user's password is the provisioning Job's alone
         assert container["volumeMounts"][0]["mountPath"] == config["OTOP_KAFKA_CA_FILE"].rsplit("/", 1)[0]
     job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
@@ -201,9 +231,16 @@ def test_kubernetes_services_reach_kafka_as_their_own_principals_over_tls():
     assert {f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES} <= {e["name"] for e in job["env"]}
 
 
-SECRETS = ("OTOP_SALES_SIGNING_MASTER_KEY", "OTOP_POSTGRES_PASSWORD", "OTOP_KAFKA_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
-           "KEYCLOAK_ADMIN_PASSWORD", "OTOP_SALES_KEYCLOAK_SECRET", "OTOP_INVITATION_LINK_KEY",
-           *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES))
+SECRETS = (
+    "OTOP_SALES_SIGNING_MASTER_KEY",
+    "OTOP_POSTGRES_PASSWORD",
+    "OTOP_KAFKA_ADMIN_PASSWORD",
+    "KEYCLOAK_DB_PASSWORD",
+    "KEYCLOAK_ADMIN_PASSWORD",
+    "OTOP_SALES_KEYCLOAK_SECRET",
+    "OTOP_INVITATION_LINK_KEY",
+    *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES),
+)
 
 
 def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_localhost():
@@ -223,4 +260,6 @@ def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_l
             if re.search("SECRET|MASTER_KEY|PASSWORD", name):
                 assert str(value).startswith("${") and ":?" in str(value), (name, value)
     published = [port for service in compose["services"].values() for port in service.get("ports", [])]
-    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), published
+    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), (
+        published
+    )

@@ -23,7 +23,11 @@ def test_province_attribute_takes_exactly_the_dopa_codes_and_only_admins_set_it(
 
 def test_people_and_integrations_are_apart():
     people, integrations = realm.people_realm(), realm.integration_realm()
-    assert {r["name"] for r in people["roles"]["realm"]} == {"department", "province_officer", "committee_member"}
+    assert {r["name"] for r in people["roles"]["realm"]} == {
+        "department",
+        "province_officer",
+        "committee_member",
+    }
     assert {c["clientId"] for c in people["clients"]} == {"otop-web", "otop-cli"}
     web = next(c for c in people["clients"] if c["clientId"] == "otop-web")
     assert web["publicClient"] and web["attributes"]["pkce.code.challenge.method"] == "S256"

@@ -21,7 +21,10 @@ from deploy.keycloak.admin import password_grant
 from deploy.local.processes import REPO, SERVICES, local_urls
 from tests import harness
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]  # two starts; a first Keycloak start takes minutes when busy
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(2400),
+]  # two starts; a first Keycloak start takes minutes when busy
 START_TIMEOUT_S = 900
 
 
@@ -70,16 +73,35 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
     gateway_port, keycloak_port = harness.free_port(), harness.free_port()
     stack = subprocess.Popen(
-        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--gateway-port", str(gateway_port),
-         "--keycloak-port", str(keycloak_port)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)  # its own process group, so Ctrl-C can be sent to it as a terminal would
+        [
+            sys.executable,
+            "-m",
+            "deploy.local.stack",
+            "--state-dir",
+            str(state),
+            "--http-port",
+            str(http_port),
+            "--kafka-port",
+            str(kafka_port),
+            "--pg-port",
+            str(pg_port),
+            "--gateway-port",
+            str(gateway_port),
+            "--keycloak-port",
+            str(keycloak_port),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )  # its own process group, so Ctrl-C can be sent to it as a terminal would
     lines = lines_of(stack)
     try:
         started = output_until(lines, "Ctrl-C stops everything.", START_TIMEOUT_S)
         urls = local_urls(http_port)
-        # The app's address and the demo users with their passwords, no token; tokens come from Keycloak, which
+        # The app's address and the demo users with their passwords, no token; tokens come from Keycloak,
+        # which
         # browsers reach through the gateway (its /auth/ is the tokens' issuer).
         app = f"http://127.0.0.1:{gateway_port}"
         assert re.search(rf"^\s+app\s+{re.escape(app)}/$", started, re.MULTILINE), started
@@ -90,16 +112,22 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         assert json.loads((state / "demo-users.json").read_text()) == passwords
         assert "eyJ" not in started  # no raw token printed
         token_url = f"{keycloak}/realms/otop/protocol/openid-connect/token"
-        officer, department, member = (password_grant(token_url, "otop-cli", user, passwords[user])["access_token"]
-                                       for user in ("demo-officer-72", "demo-department", "demo-committee-72"))
+        officer, department, member = (
+            password_grant(token_url, "otop-cli", user, passwords[user])["access_token"]
+            for user in ("demo-officer-72", "demo-department", "demo-committee-72")
+        )
         for name in SERVICES:
             assert f"{urls[name]}/internal/docs" in started
         summary = json.loads((state / "demo.json").read_text())
         assert f"[6/6] demo loaded in {summary['seconds']:.1f} s" in started
 
         def get(service: str, path: str, token: str = officer, **params) -> dict:
-            response = httpx.get(f"{urls[service]}{path}", params=params, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"})
+            response = httpx.get(
+                f"{urls[service]}{path}",
+                params=params,
+                timeout=30,
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert response.status_code == 200, response.text
             return response.json()
 
@@ -109,7 +137,9 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         assert get("registry", "/provinces/72/producers", limit=1)["total"] == summary["producers"]
         paused = get("registry", "/provinces/72/producers", available="false", limit=100)["items"]
         assert len(paused) == summary["paused"] > 0 and all(p["unavailable_reason"] for p in paused)
-        assert get("registry", "/products", department, province="72", limit=1)["total"] == summary["products"]
+        assert (
+            get("registry", "/products", department, province="72", limit=1)["total"] == summary["products"]
+        )
 
         # Scheduling: 16 market days June-September 2019, all held, each lineup at the target.
         days = get("scheduling", "/provinces/72/market-days", **{"from": "2019-06-01", "to": "2019-09-30"})
@@ -119,15 +149,19 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         assert summary["declined"] > 0 and summary["invited"] >= 16 * 20 + summary["declined"]
 
         # Sales, as the sales service totals them and as each month's report shows them: what the demo sent.
-        by_month = {item["key"]: item for item in get("sales", "/provinces/72/sales/totals", by="month")["items"]}
+        by_month = {
+            item["key"]: item for item in get("sales", "/provinces/72/sales/totals", by="month")["items"]
+        }
         for month, sent in summary["months"].items():
             assert sent["sales"] > 0 and Decimal(sent["amount_thb"]) > 0
             assert by_month[month]["sales"] == sent["sales"]
             assert Decimal(by_month[month]["amount_thb"]) == Decimal(sent["amount_thb"])
             report = get("monitoring", f"/provinces/72/reports/{month[:4]}/{int(month[5:])}")
             results = report["results"]["summary"]
-            assert (results["sales"], Decimal(results["sales_thb"])) == (sent["sales"],
-                                                                         Decimal(sent["amount_thb"]))
+            assert (results["sales"], Decimal(results["sales_thb"])) == (
+                sent["sales"],
+                Decimal(sent["amount_thb"]),
+            )
             assert results["market_days_held"] == results["markets_counted"] == sent["market_days"] == 4
             assert report["progress"]["evaluations"]["evaluations"] == sent["evaluations"] > 0
             assert report["results"]["best_sellers"] and report["results"]["invitations_declined"] is not None
@@ -135,20 +169,34 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         june = get("monitoring", "/provinces/72/reports/2562/6")
         assert june["progress"]["activities"] and june["progress"]["committees"][0]["members"] == 8
         assert june["plan"]["rows"][0]["market_days_per_month"] == 4
-        assert get("monitoring", "/provinces/72/reports/2562/6", member)["results"] == june["results"]  # the committee
+        assert (
+            get("monitoring", "/provinces/72/reports/2562/6", member)["results"] == june["results"]
+        )  # the committee
 
         # The CLI gets its token from Keycloak too (the stack's demo user), and never signs one.
-        cli = [sys.executable, "-m", "deploy.local.cli", "--state-dir", str(state), "--http-port", str(http_port)]
-        printed = subprocess.run([*cli, "token", "--user", "demo-department"], cwd=REPO, capture_output=True,
-                                 text=True, check=True).stdout.strip()
+        cli = [
+            sys.executable,
+            "-m",
+            "deploy.local.cli",
+            "--state-dir",
+            str(state),
+            "--http-port",
+            str(http_port),
+        ]
+        printed = subprocess.run(
+            [*cli, "token", "--user", "demo-department"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
         assert get("registry", "/products", printed, province="72", limit=1)["total"] == summary["products"]
 
         # The gateway: the app at /, each service under /api/<service>/ (the same answers), nothing internal.
         page = httpx.get(f"{app}/", timeout=10)
         assert page.status_code == 200 and '<div id="app">' in page.text
         assert "Content-Security-Policy" in page.headers
-        through = httpx.get(f"{app}/api/monitoring/provinces/72/reports/2562/6", timeout=30,
-                            headers={"Authorization": f"Bearer {officer}"})
+        through = httpx.get(
+            f"{app}/api/monitoring/provinces/72/reports/2562/6",
+            timeout=30,
+            headers={"Authorization": f"Bearer {officer}"},
+        )
         assert through.status_code == 200 and through.json()["results"] == june["results"]
         for name in SERVICES:
             for internal in ("metrics", "docs", "openapi.json", "health/ready"):
@@ -172,9 +220,27 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
 
     # Started again on the same state: the same accounts and passwords, the demo not loaded twice.
     again = subprocess.run(
-        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--keycloak-port", str(keycloak_port),
-         "--exit-after-start"], cwd=REPO, capture_output=True, text=True, timeout=START_TIMEOUT_S)
+        [
+            sys.executable,
+            "-m",
+            "deploy.local.stack",
+            "--state-dir",
+            str(state),
+            "--http-port",
+            str(http_port),
+            "--kafka-port",
+            str(kafka_port),
+            "--pg-port",
+            str(pg_port),
+            "--keycloak-port",
+            str(keycloak_port),
+            "--exit-after-start",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "the demo province is loaded already" in again.stdout
     assert dict(re.findall(r"^  (demo-[\w-]+) +password (\S+) ", again.stdout, re.M)) == passwords

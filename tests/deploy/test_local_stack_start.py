@@ -24,9 +24,27 @@ pytestmark = pytest.mark.integration
 def stack(state: Path, *extra: str) -> tuple[subprocess.Popen, int, int]:
     http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-         "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--no-demo", *extra],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "deploy.local.stack",
+            "--state-dir",
+            str(state),
+            "--http-port",
+            str(http_port),
+            "--kafka-port",
+            str(kafka_port),
+            "--pg-port",
+            str(pg_port),
+            "--no-demo",
+            *extra,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     return process, kafka_port, pg_port
 
 
@@ -45,9 +63,26 @@ def test_a_failed_start_stops_what_it_started():
         taken.bind(("127.0.0.1", pg_port))
         taken.listen()
         process = subprocess.run(
-            [sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), "--http-port", str(http_port),
-             "--kafka-port", str(kafka_port), "--pg-port", str(pg_port), "--no-demo", "--exit-after-start"],
-            cwd=REPO, capture_output=True, text=True, timeout=300)
+            [
+                sys.executable,
+                "-m",
+                "deploy.local.stack",
+                "--state-dir",
+                str(state),
+                "--http-port",
+                str(http_port),
+                "--kafka-port",
+                str(kafka_port),
+                "--pg-port",
+                str(pg_port),
+                "--no-demo",
+                "--exit-after-start",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     try:
         output = process.stdout + process.stderr
         assert process.returncode != 0, output
@@ -58,7 +93,9 @@ def test_a_failed_start_stops_what_it_started():
         remove(state)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the private-folder case is PostgreSQL's user versus root's folder")
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="the private-folder case is PostgreSQL's user versus root's folder"
+)
 def test_the_stack_runs_with_its_state_in_a_private_folder_and_postgres_durable():
     private = Path(tempfile.mkdtemp(prefix="otop-private-"))  # 0700, owned by root
     assert private.stat().st_mode & 0o777 == 0o700
@@ -71,12 +108,18 @@ def test_the_stack_runs_with_its_state_in_a_private_folder_and_postgres_durable(
         async def settings() -> dict:
             conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/postgres")
             try:
-                return {name: await conn.fetchval(f"SHOW {name}") for name in ("fsync", "full_page_writes",
-                                                                              "synchronous_commit")}
+                return {
+                    name: await conn.fetchval(f"SHOW {name}")
+                    for name in ("fsync", "full_page_writes", "synchronous_commit")
+                }
             finally:
                 await conn.close()
 
-        assert asyncio.run(settings()) == {"fsync": "on", "full_page_writes": "on", "synchronous_commit": "on"}
+        assert asyncio.run(settings()) == {
+            "fsync": "on",
+            "full_page_writes": "on",
+            "synchronous_commit": "on",
+        }
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=90)

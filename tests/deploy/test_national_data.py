@@ -39,7 +39,9 @@ def test_provinces_are_spread_by_their_tambons():
     for size in others:  # proportional, up to rounding
         assert abs(size.producers - (NATIONAL_PRODUCERS - 963) * size.tambons / tambons) < 1
         assert abs(size.products - (NATIONAL_PRODUCTS - 2_158) * size.tambons / tambons) < 1
-    assert by_code["30"].products == max(s.products for s in by_code.values())  # Nakhon Ratchasima, 289 tambons
+    assert by_code["30"].products == max(
+        s.products for s in by_code.values()
+    )  # Nakhon Ratchasima, 289 tambons
     assert by_code["83"].products == min(s.products for s in by_code.values())  # Phuket, 17
 
 
@@ -62,7 +64,9 @@ def test_a_province_imports_plans_and_records_as_the_services_take_it(code):
     plan = sheet.plan_import(code, rows, {}, {})  # every row valid, producers new and named once
     assert len(plan.products) == size.products and len(plan.producers) == size.producers
     starts = [start for start, _ in province.sheets(2_500)] + [len(province.rows)]
-    files = [{r["producer_name"] for r in province.rows[a:b]} for a, b in zip(starts, starts[1:])]
+    files = [
+        {r["producer_name"] for r in province.rows[a:b]} for a, b in zip(starts, starts[1:], strict=False)
+    ]
     assert sum(len(f) for f in files) == size.producers  # a producer's rows never split over two files
     assert len(province.paused) >= 1
     for pause in province.paused.values():

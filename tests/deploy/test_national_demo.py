@@ -26,8 +26,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 
 def cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "deploy.local.cli", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.local.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_same_reports():
@@ -35,45 +40,93 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
     http_port, kafka_port, pg_port = harness.free_port_run(8), harness.free_port(), harness.free_port()
     ports = ["--http-port", str(http_port), "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)]
     prometheus_port = harness.free_port()
-    stack = subprocess.Popen([sys.executable, "-m", "deploy.local.stack", "--state-dir", str(state), *ports,
-                              "--gateway-port", str(harness.free_port()), "--keycloak-port", str(harness.free_port()),
-                              "--no-demo", "--replicas", "2", "--with-prometheus", "--prometheus-port",
-                              str(prometheus_port)],
-                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)
+    stack = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deploy.local.stack",
+            "--state-dir",
+            str(state),
+            *ports,
+            "--gateway-port",
+            str(harness.free_port()),
+            "--keycloak-port",
+            str(harness.free_port()),
+            "--no-demo",
+            "--replicas",
+            "2",
+            "--with-prometheus",
+            "--prometheus-port",
+            str(prometheus_port),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines = lines_of(stack)
     try:
         started = output_until(lines, "Ctrl-C stops everything.", START_TIMEOUT_S)
         assert f"prometheus  http://127.0.0.1:{prometheus_port}" in started
-        load = ["--http-port", str(http_port), "--state-dir", str(state), "national-demo",
-                "--kafka-bootstrap", f"127.0.0.1:{kafka_port}", "--scale", "0.001", "--provinces", "72", "83",
-                "--months", "6"]
+        load = [
+            "--http-port",
+            str(http_port),
+            "--state-dir",
+            str(state),
+            "national-demo",
+            "--kafka-bootstrap",
+            f"127.0.0.1:{kafka_port}",
+            "--scale",
+            "0.001",
+            "--provinces",
+            "72",
+            "83",
+            "--months",
+            "6",
+        ]
         loaded = cli(*load)
         assert loaded.returncode == 0, loaded.stderr[-5000:]
-        for progress in ("[1/5] registry", "[3/5] month 1/1 (2019-06)", "[5/5] every report counts what was sent",
-                         "national demo loaded in"):
+        for progress in (
+            "[1/5] registry",
+            "[3/5] month 1/1 (2019-06)",
+            "[5/5] every report counts what was sent",
+            "national demo loaded in",
+        ):
             assert progress in loaded.stderr, loaded.stderr[-3000:]
         summary = json.loads((state / "national.json").read_text())
         assert set(summary["provinces"]) == {"72", "83"} and summary["products"] == 2 * 48
         assert summary["market_days"] == summary["days_held"] == 8 and summary["evaluations"] == 16
         assert summary["sales"] > 8 * 20 and summary["declined"] >= 1
 
-        urls, token = local_urls(http_port), cli("--state-dir", str(state), "token", "--user", "demo-department").stdout
+        urls, token = (
+            local_urls(http_port),
+            cli("--state-dir", str(state), "token", "--user", "demo-department").stdout,
+        )
         headers = {"Authorization": f"Bearer {token.strip()}"}
         for code, province in summary["provinces"].items():
             sent = province["months"]["2019-06"]
-            products = httpx.get(f"{urls['registry']}/provinces/{code}/products", params={"limit": 1},
-                                 headers=headers).json()
+            products = httpx.get(
+                f"{urls['registry']}/provinces/{code}/products", params={"limit": 1}, headers=headers
+            ).json()
             assert products["total"] == province["products"] == 48
-            [june] = httpx.get(f"{urls['sales']}/provinces/{code}/sales/totals", params={"by": "month"},
-                               headers=headers).json()["items"]
-            assert (june["sales"], Decimal(june["amount_thb"])) == (sent["sales"], Decimal(sent["amount_thb"]))
-            days = httpx.get(f"{urls['scheduling']}/provinces/{code}/market-days", params={"month": "2019-06"},
-                             headers=headers).json()
+            [june] = httpx.get(
+                f"{urls['sales']}/provinces/{code}/sales/totals", params={"by": "month"}, headers=headers
+            ).json()["items"]
+            assert (june["sales"], Decimal(june["amount_thb"])) == (
+                sent["sales"],
+                Decimal(sent["amount_thb"]),
+            )
+            days = httpx.get(
+                f"{urls['scheduling']}/provinces/{code}/market-days",
+                params={"month": "2019-06"},
+                headers=headers,
+            ).json()
             assert [d["status"] for d in days] == ["held"] * 4
             for day in days:  # 20 products or more each market day, after the declines were replaced
-                lineup = httpx.get(f"{urls['scheduling']}/provinces/{code}/market-days/{day['id']}/lineup",
-                                   headers=headers).json()
+                lineup = httpx.get(
+                    f"{urls['scheduling']}/provinces/{code}/market-days/{day['id']}/lineup", headers=headers
+                ).json()
                 assert lineup["accepted"] >= lineup["products_target"] >= 20
         again = cli(*load)
         assert again.returncode != 0 and "has products already" in again.stderr
@@ -83,8 +136,13 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
         stack.wait(timeout=120)
     assert stack.returncode == 0
 
-    drill = subprocess.run([sys.executable, "-m", "deploy.local.restore_drill", "--state-dir", str(state), *ports],
-                           cwd=REPO, capture_output=True, text=True, timeout=900)
+    drill = subprocess.run(
+        [sys.executable, "-m", "deploy.local.restore_drill", "--state-dir", str(state), *ports],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert drill.returncode == 0, drill.stderr[-5000:]
     result = json.loads(drill.stdout)
     assert result["same_reports"] is True and result["restore"]["reports_differing"] == 0
@@ -106,11 +164,16 @@ def prometheus_scrapes_every_replica(port: int, http_port: int) -> None:
 
     targets = api.get("/targets").json()["data"]["activeTargets"]
     up = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets if t["health"] == "up"}
-    wanted = {(name, f"http://127.0.0.1:{http_port + 4 * r + i}/internal/metrics")
-              for r in range(2) for i, name in enumerate(SERVICES)}
+    wanted = {
+        (name, f"http://127.0.0.1:{http_port + 4 * r + i}/internal/metrics")
+        for r in range(2)
+        for i, name in enumerate(SERVICES)
+    }
     assert wanted | {("prometheus", f"http://127.0.0.1:{port}/metrics")} == up, targets
-    assert {r["metric"]["job"]: int(r["value"][1]) for r in query("sum by (job) (up)")} == \
-        {**dict.fromkeys(SERVICES, 2), "prometheus": 1}
+    assert {r["metric"]["job"]: int(r["value"][1]) for r in query("sum by (job) (up)")} == {
+        **dict.fromkeys(SERVICES, 2),
+        "prometheus": 1,
+    }
     # Both replicas of monitoring consume sales in one consumer group: each is assigned some partitions.
     assert len(query('count by (instance) (otop_consumer_lag{consumer="monitoring.sales"})')) == 2
     for expr in dashboard_queries():  # every panel's query is valid PromQL over what the services export

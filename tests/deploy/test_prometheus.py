@@ -31,17 +31,22 @@ def test_the_scrape_config_passes_promtool_and_scrapes_every_service():
     assert checked.returncode == 0, checked.stdout + checked.stderr
     jobs = {job["job_name"]: job for job in yaml.safe_load(CONFIG.read_text())["scrape_configs"]}
     for name in SERVICES:  # every replica: compose's DNS answers a service's name with all its containers
-        assert jobs[name]["dns_sd_configs"] == [{"names": [name], "type": "A", "port": 8000, "refresh_interval": "15s"}]
+        assert jobs[name]["dns_sd_configs"] == [
+            {"names": [name], "type": "A", "port": 8000, "refresh_interval": "15s"}
+        ]
 
 
 def test_the_local_config_keeps_the_jobs_and_passes_promtool(tmp_path: Path):
-    config = local_config({name: [f"127.0.0.1:{8001 + i}", f"127.0.0.1:{8005 + i}"] for i, name in enumerate(SERVICES)},
-                          9090)
+    config = local_config(
+        {name: [f"127.0.0.1:{8001 + i}", f"127.0.0.1:{8005 + i}"] for i, name in enumerate(SERVICES)}, 9090
+    )
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     checked = promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    assert targets["sales"] == ["127.0.0.1:8003", "127.0.0.1:8007"] and targets["prometheus"] == ["127.0.0.1:9090"]
+    assert targets["sales"] == ["127.0.0.1:8003", "127.0.0.1:8007"] and targets["prometheus"] == [
+        "127.0.0.1:9090"
+    ]
     with pytest.raises(ValueError, match="no local targets for the job sales"):
         local_config({"registry": [], "scheduling": [], "monitoring": []}, 9090)
 
@@ -62,5 +67,11 @@ def test_compose_provisions_prometheus_and_grafana_with_the_dashboard():
     used = {t["datasource"]["uid"] for p in dashboard["panels"] for t in p.get("targets", [])}
     assert used == {"prometheus"} and len(dashboard_queries()) >= 10
     names = set(re.findall(r"\b(otop_[a-z_]+|process_[a-z_]+|up)\b", " ".join(dashboard_queries())))
-    assert {"otop_http_request_seconds_bucket", "otop_events_consumed_total", "otop_consumer_lag",
-            "otop_outbox_backlog", "otop_dead_lettered_total", "up"} <= names
+    assert {
+        "otop_http_request_seconds_bucket",
+        "otop_events_consumed_total",
+        "otop_consumer_lag",
+        "otop_outbox_backlog",
+        "otop_dead_lettered_total",
+        "up",
+    } <= names

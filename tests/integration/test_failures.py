@@ -22,7 +22,13 @@ from services.registry.main import spec as registry_spec
 from shared.batch import BatchConsumer, claimed_events
 from shared.consumer import EventConsumer, InboxPruner
 from shared.contracts.registry import ProductRegistered
-from shared.db import APPLIED_EVENTS, DEAD_LETTER_ORIGINALS, add_reliability_tables, create_schema, make_engine
+from shared.db import (
+    APPLIED_EVENTS,
+    DEAD_LETTER_ORIGINALS,
+    add_reliability_tables,
+    create_schema,
+    make_engine,
+)
 from shared.events import envelope_for
 from shared.failures import is_transient
 from shared.kafka_admin import ensure_topics
@@ -38,8 +44,12 @@ pytestmark = pytest.mark.integration
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
-effects = Table("effects", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
-                Column("event_id", String, nullable=False))
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String, nullable=False),
+)
 
 
 @pytest.fixture(scope="module")
@@ -102,23 +112,40 @@ async def committed_up_to_end(kafka: KafkaFixture, group_id: str, topic: str) ->
     finally:
         await reader.stop()
         await admin.close()
-    return all(committed.get(tp) is not None and committed[tp].offset == end for tp, end in ends.items() if end)
+    return all(
+        committed.get(tp) is not None and committed[tp].offset == end for tp, end in ends.items() if end
+    )
 
 
 def consumers(engine, topic: str, **options) -> list:
     sessions = async_sessionmaker(engine)
     return [
-        EventConsumer(group_id=f"one-{topic}", topic=topic, handlers={ProductRegistered: record_effect},
-                      sessions=sessions, inbox=inbox, retry_backoff_s=0.05, max_backoff_s=0.5, **options),
-        BatchConsumer(group_id=f"batch-{topic}", topic=topic, sessions=sessions, retry_backoff_s=0.05,
-                      max_backoff_s=0.5, handler=lambda session, records: apply_batch(f"batch-{topic}", session,
-                                                                                       records), **options),
+        EventConsumer(
+            group_id=f"one-{topic}",
+            topic=topic,
+            handlers={ProductRegistered: record_effect},
+            sessions=sessions,
+            inbox=inbox,
+            retry_backoff_s=0.05,
+            max_backoff_s=0.5,
+            **options,
+        ),
+        BatchConsumer(
+            group_id=f"batch-{topic}",
+            topic=topic,
+            sessions=sessions,
+            retry_backoff_s=0.05,
+            max_backoff_s=0.5,
+            handler=lambda session, records: apply_batch(f"batch-{topic}", session, records),
+            **options,
+        ),
     ]
 
 
 @pytest.mark.parametrize("hold_s", [60.0, 1.0], ids=["held", "given-back-and-fetched-again"])
-async def test_a_database_outage_is_waited_out_and_nothing_is_dead_lettered(own_database, postgres,
-                                                                            kafka, hold_s):
+async def test_a_database_outage_is_waited_out_and_nothing_is_dead_lettered(
+    own_database, postgres, kafka, hold_s
+):
     """Both consumers, with the database stopped while 20 events arrive: not ready meanwhile, every event
     applied once after, none dead-lettered, offsets committed to the end. With hold_s=1 the records are given
     back (nack) and fetched again several times during the outage."""
@@ -150,13 +177,24 @@ async def test_a_database_outage_is_waited_out_and_nothing_is_dead_lettered(own_
     finally:
         await broker.stop()
     assert await scalar(engine, select(func.count(func.distinct(effects.c.event_id)))) == len(events)
-    counted = {row.consumer: row.events for row in (await _rows(engine, select(
-        APPLIED_EVENTS.c.consumer, func.sum(APPLIED_EVENTS.c.events).label("events")).group_by(
-        APPLIED_EVENTS.c.consumer)))}
+    counted = {
+        row.consumer: row.events
+        for row in (
+            await _rows(
+                engine,
+                select(APPLIED_EVENTS.c.consumer, func.sum(APPLIED_EVENTS.c.events).label("events")).group_by(
+                    APPLIED_EVENTS.c.consumer
+                ),
+            )
+        )
+    }
     assert counted == {c.group_id: len(events) for c in both}
     assert await read_to_end(kafka, dead_letter_topic(topic)) == []
-    given_back = [REGISTRY.get_sample_value("otop_records_given_back_total",
-                                            {"consumer": c.group_id, "topic": topic}) or 0 for c in both]
+    given_back = [
+        REGISTRY.get_sample_value("otop_records_given_back_total", {"consumer": c.group_id, "topic": topic})
+        or 0
+        for c in both
+    ]
     assert all(times >= 1 for times in given_back) if hold_s < 4 else given_back == [0, 0]
 
 
@@ -189,12 +227,17 @@ async def test_records_too_large_to_copy_are_dead_lettered_truncated_and_kept(ow
     await broker.start()
     try:
         await publish(kafka, topic, [near_limit])
-        await publish(kafka, topic, [over_limit, good], compression_type="gzip",
-                      max_request_size=4 * 1024 * 1024)
+        await publish(
+            kafka, topic, [over_limit, good], compression_type="gzip", max_request_size=4 * 1024 * 1024
+        )
 
         async def good_applied() -> bool:
-            return await scalar(engine, select(func.count()).select_from(effects).where(
-                effects.c.event_id == good_id)) == 1
+            return (
+                await scalar(
+                    engine, select(func.count()).select_from(effects).where(effects.c.event_id == good_id)
+                )
+                == 1
+            )
 
         await eventually(good_applied, timeout=60)
     finally:
@@ -208,18 +251,28 @@ async def test_records_too_large_to_copy_are_dead_lettered_truncated_and_kept(ow
         assert int(headers["dlq-original-bytes"]) == len(original)
         assert headers["dlq-original-sha256"] == hashlib.sha256(original).hexdigest()
         server, database, table, row_id = headers["dlq-original-ref"].split("/")
-        assert (server, database, table) == (url.split("@")[1].split("/")[0], url.rsplit("/", 1)[1],
-                                             "dead_letter_originals")
+        assert (server, database, table) == (
+            url.split("@")[1].split("/")[0],
+            url.rsplit("/", 1)[1],
+            "dead_letter_originals",
+        )
         kept = originals[int(row_id)]
         assert bytes(kept.value) == original and kept.sha256 == headers["dlq-original-sha256"]
-        assert record.value == original[:64 * 1024]
+        assert record.value == original[: 64 * 1024]
 
 
 async def test_http_write_during_a_database_outage_answers_503_with_retry_after(postgres, kafka):
     url = await new_database(postgres.server, "failures_http")
     officer = bearer("province_officer", "72")
-    body = {"name": "ผ้าทอ", "category": "textile", "star_level": 2, "quadrant": "D", "nawatwithi": True,
-            "price_thb": "120.00", "unit": "ผืน"}
+    body = {
+        "name": "ผ้าทอ",
+        "category": "textile",
+        "star_level": 2,
+        "quadrant": "D",
+        "nawatwithi": True,
+        "price_thb": "120.00",
+        "unit": "ผืน",
+    }
     async with running_service(registry_spec, url, kafka) as http:
         await asyncio.to_thread(postgres.stop)
         try:
@@ -260,9 +313,11 @@ async def test_transient_and_permanent_database_errors_are_told_apart(pg_server)
         await two.start()
         await first.execute(f"UPDATE {table} SET id = id WHERE id = 1")
         await second.execute(f"UPDATE {table} SET id = id WHERE id = 2")
-        crossed = await asyncio.gather(first.execute(f"UPDATE {table} SET id = id WHERE id = 2"),
-                                       second.execute(f"UPDATE {table} SET id = id WHERE id = 1"),
-                                       return_exceptions=True)
+        crossed = await asyncio.gather(
+            first.execute(f"UPDATE {table} SET id = id WHERE id = 2"),
+            second.execute(f"UPDATE {table} SET id = id WHERE id = 1"),
+            return_exceptions=True,
+        )
         [deadlock] = [result for result in crossed if isinstance(result, Exception)]
         assert isinstance(deadlock, asyncpg.DeadlockDetectedError) and is_transient(deadlock)
     finally:
@@ -276,9 +331,11 @@ async def test_the_inbox_is_pruned_of_ids_older_than_it_keeps_in_bounded_batches
     await create_schema(engine, metadata)
     old = datetime.now(UTC) - timedelta(days=20)
     async with engine.begin() as conn:
-        await conn.execute(insert(inbox), [{"consumer": "c", "event_id": uuid4(), "processed_at": old}
-                                           for _ in range(7)]
-                           + [{"consumer": "c", "event_id": uuid4(), "processed_at": datetime.now(UTC)}])
+        await conn.execute(
+            insert(inbox),
+            [{"consumer": "c", "event_id": uuid4(), "processed_at": old} for _ in range(7)]
+            + [{"consumer": "c", "event_id": uuid4(), "processed_at": datetime.now(UTC)}],
+        )
     try:
         removed = await InboxPruner(engine, inbox, keep_s=14 * 24 * 3600, batch=3).prune()
         assert removed == 7
@@ -288,8 +345,13 @@ async def test_the_inbox_is_pruned_of_ids_older_than_it_keeps_in_bounded_batches
 
 
 def test_the_inbox_must_outlive_the_topics():
-    common = {"service_name": "x", "database_url": "postgresql://unused", "oidc_issuer": "https://unused",
-              "kafka_username": "unused", "kafka_password": "unused"}
+    common = {
+        "service_name": "x",
+        "database_url": "postgresql://unused",
+        "oidc_issuer": "https://unused",
+        "kafka_username": "unused",
+        "kafka_password": "unused",
+    }
     assert ServiceSettings(**common).inbox_keep_s > ServiceSettings(**common).topic_retention_s
     with pytest.raises(ValueError, match="INBOX_KEEP"):
         ServiceSettings(**common, topic_retention_s=3600, inbox_keep_s=3600)
@@ -297,14 +359,23 @@ def test_the_inbox_must_outlive_the_topics():
 
 async def test_topics_are_created_with_an_explicit_retention(kafka):
     topic = unique_topic()
-    await ensure_topics(kafka.admin.model_copy(update={"topic_retention_s": 3 * 24 * 3600}), [topic], partitions=1)
+    await ensure_topics(
+        kafka.admin.model_copy(update={"topic_retention_s": 3 * 24 * 3600}), [topic], partitions=1
+    )
     admin = AIOKafkaAdminClient(**kafka.options())
     await admin.start()
     try:
-        described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)
-                                                  for name in (topic, dead_letter_topic(topic))])
+        described = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name) for name in (topic, dead_letter_topic(topic))]
+        )
     finally:
         await admin.close()
-    retention = {resource[3]: {entry[0]: entry[1] for entry in resource[4]}["retention.ms"]
-                 for response in described for resource in response.resources}
-    assert retention == {topic: str(3 * 24 * 3600 * 1000), dead_letter_topic(topic): str(3 * 24 * 3600 * 1000)}
+    retention = {
+        resource[3]: {entry[0]: entry[1] for entry in resource[4]}["retention.ms"]
+        for response in described
+        for resource in response.resources
+    }
+    assert retention == {
+        topic: str(3 * 24 * 3600 * 1000),
+        dead_letter_topic(topic): str(3 * 24 * 3600 * 1000),
+    }

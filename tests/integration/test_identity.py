@@ -19,7 +19,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from deploy.keycloak.admin import TokenRefused, client_credentials_grant, password_grant, refresh_grant
-from deploy.keycloak.realm import AUDIENCE, CLI_CLIENT, INTEGRATION_REALM, REALM, audience_mapper, province_mapper
+from deploy.keycloak.realm import (
+    AUDIENCE,
+    CLI_CLIENT,
+    INTEGRATION_REALM,
+    REALM,
+    audience_mapper,
+    province_mapper,
+)
 from services.registry.main import spec
 from services.sales.identity import client_representation
 from tests.conftest import bearer, forged, running_service, token_of
@@ -50,8 +57,15 @@ def header(token: str) -> dict[str, str]:
 
 def public_client(client_id: str, mappers: list[dict], **attributes: str) -> dict:
     """A public client that allows the password grant (as otop-cli does), for tests that need another kind."""
-    return {"clientId": client_id, "enabled": True, "publicClient": True, "directAccessGrantsEnabled": True,
-            "standardFlowEnabled": False, "protocolMappers": mappers, "attributes": attributes}
+    return {
+        "clientId": client_id,
+        "enabled": True,
+        "publicClient": True,
+        "directAccessGrantsEnabled": True,
+        "standardFlowEnabled": False,
+        "protocolMappers": mappers,
+        "attributes": attributes,
+    }
 
 
 def ensure_client(realm: str, representation: dict) -> None:
@@ -76,17 +90,25 @@ async def test_a_keycloak_token_names_the_user_role_and_province(registry, keycl
     assert (await registry.get(PRODUCTS, headers=officer)).status_code == 200
     assert (await registry.get("/provinces/10/products", headers=officer)).status_code == 403
     assert (await registry.get("/provinces/10/products", headers=bearer("department"))).status_code == 200
-    created = await registry.post("/provinces/72/producers", headers=officer, json={
-        "name": "กลุ่มทดสอบ", "producer_type": "community_group", "experienced": True})
+    created = await registry.post(
+        "/provinces/72/producers",
+        headers=officer,
+        json={"name": "กลุ่มทดสอบ", "producer_type": "community_group", "experienced": True},
+    )
     assert created.status_code == 201  # the username is the subject, e.g. in audit fields
     missing = await registry.get(PRODUCTS)
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
 
 
 async def test_an_expired_token_is_refused(registry, keycloak):
-    # A client whose tokens last one second (a realm's are five minutes); the service allows 5 s of clock skew.
-    ensure_client(REALM, public_client("t-one-second", [province_mapper(), audience_mapper()],
-                                       **{"access.token.lifespan": "1"}))
+    # A client whose tokens last one second (a realm's are five minutes); the service allows 5 s of clock
+    # skew.
+    ensure_client(
+        REALM,
+        public_client(
+            "t-one-second", [province_mapper(), audience_mapper()], **{"access.token.lifespan": "1"}
+        ),
+    )
     password = person("t-expiring")
     token = password_grant(keycloak.token_url(), "t-one-second", "t-expiring", password)["access_token"]
     claims = claims_of(token)
@@ -101,15 +123,35 @@ async def test_an_expired_token_is_refused(registry, keycloak):
 async def test_a_token_of_another_realm_is_refused(registry, keycloak):
     admin = accounts().admin
     if not any(r["realm"] == "t-other" for r in admin.request("GET", "").json()):
-        # Everything the otop realm's tokens have, audience and role and province included: only the issuer differs.
-        admin.request("POST", "", json={
-            "realm": "t-other", "enabled": True, "roles": {"realm": [{"name": "department"}]},
-            "clients": [public_client("otop-cli", [province_mapper(), audience_mapper()])],
-            "users": [{"username": "t-stranger", "enabled": True, "firstName": "t", "lastName": "t",
-                       "email": "t-stranger@example.invalid", "emailVerified": True,
-                       "realmRoles": ["department"],
-                       "credentials": [{"type": "password", "value": accounts().password, "temporary": False}]}]})
-    token = password_grant(keycloak.token_url("t-other"), "otop-cli", "t-stranger", accounts().password)["access_token"]
+        # Everything the otop realm's tokens have, audience and role and province included: only the issuer
+        # differs.
+        admin.request(
+            "POST",
+            "",
+            json={
+                "realm": "t-other",
+                "enabled": True,
+                "roles": {"realm": [{"name": "department"}]},
+                "clients": [public_client("otop-cli", [province_mapper(), audience_mapper()])],
+                "users": [
+                    {
+                        "username": "t-stranger",
+                        "enabled": True,
+                        "firstName": "t",
+                        "lastName": "t",
+                        "email": "t-stranger@example.invalid",
+                        "emailVerified": True,
+                        "realmRoles": ["department"],
+                        "credentials": [
+                            {"type": "password", "value": accounts().password, "temporary": False}
+                        ],
+                    }
+                ],
+            },
+        )
+    token = password_grant(keycloak.token_url("t-other"), "otop-cli", "t-stranger", accounts().password)[
+        "access_token"
+    ]
     assert claims_of(token)["iss"] == keycloak.issuer("t-other") and AUDIENCE in claims_of(token)["aud"]
     refused = await registry.get(PRODUCTS, headers=header(token))
     assert refused.status_code == 401 and "not trusted" in refused.json()["detail"]
@@ -134,8 +176,11 @@ async def test_a_user_whose_province_is_missing_or_invalid_is_refused(registry, 
     with pytest.raises(httpx.HTTPStatusError) as invalid:
         accounts().admin.ensure_user(REALM, "t-no-province", password, province="99")
     assert invalid.value.response.status_code == 400 and "province" in invalid.value.response.text
-    # ... and a token that names one anyway (here an integration's client, whose province is hard-coded) is refused.
-    ensure_client(INTEGRATION_REALM, client_representation("t-integration-99", "99", "bad province", password))
+    # ... and a token that names one anyway (here an integration's client, whose province is hard-coded) is
+    # refused.
+    ensure_client(
+        INTEGRATION_REALM, client_representation("t-integration-99", "99", "bad province", password)
+    )
     token = client_credentials_grant(keycloak.token_url(INTEGRATION_REALM), "t-integration-99", password)
     refused = await registry.get("/provinces/99/products", headers=header(token["access_token"]))
     assert refused.status_code == 403 and "no valid province" in refused.json()["detail"]
@@ -168,9 +213,12 @@ async def test_alg_none_and_hs256_with_the_public_key_are_refused(registry, keyc
     # HMAC with the realm's published RSA key as the secret (the classic confusion attack).
     [jwk] = [k for k in httpx.get(keycloak.jwks_url()).json()["keys"] if k["kid"] == kid]
     public_pem = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk)).public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    signing_input = f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': kid}).encode())}." \
-                    f"{_b64(json.dumps(claims).encode())}"
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_input = (
+        f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': kid}).encode())}."
+        f"{_b64(json.dumps(claims).encode())}"
+    )
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     refused = await registry.get(PRODUCTS, headers=header(f"{signing_input}.{_b64(mac)}"))
     assert refused.status_code == 401 and "'HS256' is not accepted" in refused.json()["detail"]
@@ -181,7 +229,9 @@ async def test_a_key_the_realm_never_issued_is_refused(registry, keycloak):
     same_kid = forged(officer)  # the officer's own claims and key id, another key
     refused = await registry.get(PRODUCTS, headers=same_kid)
     assert refused.status_code == 401 and "ignature" in refused.json()["detail"]
-    unknown_kid = jwt.encode(claims_of(token_of(officer)), rsa_key(), algorithm="RS256", headers={"kid": "never-issued"})
+    unknown_kid = jwt.encode(
+        claims_of(token_of(officer)), rsa_key(), algorithm="RS256", headers={"kid": "never-issued"}
+    )
     refused = await registry.get(PRODUCTS, headers=header(unknown_kid))
     assert refused.status_code == 401 and "does not publish" in refused.json()["detail"]
     assert (await registry.get(PRODUCTS, headers=officer)).status_code == 200  # the real one still works

@@ -20,11 +20,15 @@ async def test_migrations_match_the_tables(service, database_url):
         await upgrade(engine, service, metadata)  # a restarted replica: already at head
         async with engine.connect() as conn:
             differences = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}),
-                                              metadata))
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+                )
+            )
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
     finally:
         await engine.dispose()
-    assert differences == [], f"{service}: tables.py and its migrations differ; write a revision " \
-                              f"(python -m shared.migrations revision {service} ...): {differences}"
+    assert differences == [], (
+        f"{service}: tables.py and its migrations differ; write a revision "
+        f"(python -m shared.migrations revision {service} ...): {differences}"
+    )
     assert len(versions) == 1

@@ -12,23 +12,35 @@ from tests.integration.test_reliability import read_topic
 
 pytestmark = pytest.mark.integration
 
-PRODUCT = {"name": "น้ำตาลโตนด", "category": "food", "star_level": 2, "quadrant": "D",
-           "nawatwithi": False, "price_thb": "80.00", "unit": "กระปุก"}
+PRODUCT = {
+    "name": "น้ำตาลโตนด",
+    "category": "food",
+    "star_level": 2,
+    "quadrant": "D",
+    "nawatwithi": False,
+    "price_thb": "80.00",
+    "unit": "กระปุก",
+}
 
 
 async def test_correlation_id_flows_from_request_to_event_and_metrics_are_exposed(database_url, kafka):
     correlation_id = str(uuid4())
     async with running_service(registry_spec, database_url, kafka) as http:
-        created = await http.post("/provinces/72/products", json=PRODUCT,
-                                  headers={**bearer("province_officer", "72"), "X-Correlation-ID": correlation_id})
+        created = await http.post(
+            "/provinces/72/products",
+            json=PRODUCT,
+            headers={**bearer("province_officer", "72"), "X-Correlation-ID": correlation_id},
+        )
         assert created.status_code == 201, created.text
         assert created.headers["x-correlation-id"] == correlation_id
         [record] = await read_topic(kafka, REGISTRY_PRODUCTS, 1, key=created.json()["id"].encode())
         assert json.loads(record.value)["correlation_id"] == correlation_id
 
         metrics = (await http.get("/internal/metrics")).text
-        assert 'otop_http_request_seconds_count{method="POST",route="/provinces/{province_code}/products",' \
-               'service="registry",status="201"}' in metrics
+        assert (
+            'otop_http_request_seconds_count{method="POST",route="/provinces/{province_code}/products",'
+            'service="registry",status="201"}' in metrics
+        )
         assert 'otop_outbox_backlog{service="registry"}' in metrics
 
         document = (await http.get("/internal/asyncapi.json")).json()
@@ -50,13 +62,20 @@ async def test_service_takes_writes_while_kafka_is_down_and_delivers_them_after(
     broker = LocalKafka(harness.scratch_dir("otop-kafka-late-"), harness.free_port())
     (broker.data_dir / "admin.password").write_text(uuid4().hex)  # the super user's, once it starts
     kafka, password = harness.KafkaFixture.of(broker), uuid4().hex
-    async with running_service(registry_spec, database_url, kafka, wait_ready=False,
-                               kafka_username=service_username("registry"), kafka_password=password) as http:
+    async with running_service(
+        registry_spec,
+        database_url,
+        kafka,
+        wait_ready=False,
+        kafka_username=service_username("registry"),
+        kafka_password=password,
+    ) as http:
         officer = bearer("province_officer", "72")
         ids = []
         for i in range(3):
-            created = await http.post("/provinces/72/products", json={**PRODUCT, "name": f"สินค้า {i}"},
-                                      headers=officer)
+            created = await http.post(
+                "/provinces/72/products", json={**PRODUCT, "name": f"สินค้า {i}"}, headers=officer
+            )
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
         ready = await http.get("/health/ready")

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from prometheus_client import REGISTRY
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Identity, Integer, MetaData, Table, Uuid, func, insert, select
 
 from shared.consumer import EventConsumer
@@ -29,13 +29,25 @@ pytestmark = pytest.mark.integration
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
 # A deliberately non-idempotent effect: every application of an event adds a row.
-effects = Table("effects", metadata, Column("id", Integer, Identity(), primary_key=True),
-                Column("event_id", Uuid, nullable=False))
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("event_id", Uuid, nullable=False),
+)
 
 
 def product(name: str = "ผ้าขาวม้าทอมือ", star_level: int = 2) -> ProductRegistered:
-    return ProductRegistered(product_id=uuid4(), name=name, category="textile", star_level=star_level,
-                             quadrant="D", nawatwithi=True, price_thb=Decimal("250"), unit="ผืน")
+    return ProductRegistered(
+        product_id=uuid4(),
+        name=name,
+        category="textile",
+        star_level=star_level,
+        quadrant="D",
+        nawatwithi=True,
+        price_thb=Decimal("250"),
+        unit="ผืน",
+    )
 
 
 def event_bytes(payload: ProductRegistered) -> tuple[UUID, bytes]:
@@ -51,10 +63,13 @@ async def engine(database_url):
     await engine.dispose()
 
 
-async def read_topic(kafka: KafkaFixture, topic: str, count: int, key: bytes | None = None, timeout: float = 30.0):
+async def read_topic(
+    kafka: KafkaFixture, topic: str, count: int, key: bytes | None = None, timeout: float = 30.0
+):
     """The first `count` records of `topic` (only those with `key`, if given), from the beginning."""
-    consumer = AIOKafkaConsumer(topic, **kafka.options(), auto_offset_reset="earliest",
-                                group_id=f"reader-{uuid4().hex[:6]}")
+    consumer = AIOKafkaConsumer(
+        topic, **kafka.options(), auto_offset_reset="earliest", group_id=f"reader-{uuid4().hex[:6]}"
+    )
     await consumer.start()
     records = []
     try:
@@ -78,14 +93,16 @@ async def publish_raw(kafka: KafkaFixture, topic: str, values: list[bytes]) -> N
 
 
 async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_back(engine):
-    """The state change commits with Kafka unreachable; the same relay publishes it after the broker starts."""
+    """The state change commits with Kafka unreachable; the same relay publishes it after the broker
+    starts."""
     from deploy.kafka.kafka_runner import LocalKafka
 
     broker = LocalKafka(harness.scratch_dir("otop-kafka-down-"), harness.free_port())
     (broker.data_dir / "admin.password").write_text(uuid4().hex)  # the super user's, once it starts
     kafka = harness.KafkaFixture.of(broker)
-    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), idle_poll_s=0.05,
-                        max_backoff_s=1.0)
+    relay = OutboxRelay(
+        engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), idle_poll_s=0.05, max_backoff_s=1.0
+    )
     relay_task = asyncio.create_task(relay.run())
     try:
         async with engine.begin() as conn:
@@ -95,7 +112,9 @@ async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_ba
 
         broker.start()
         try:
-            await ensure_topics(kafka.admin, [ProductRegistered.topic], partitions=3)  # no broker creates topics
+            await ensure_topics(
+                kafka.admin, [ProductRegistered.topic], partitions=3
+            )  # no broker creates topics
             await eventually(lambda: _backlog_is_zero(relay), timeout=60)
             [record] = await read_topic(kafka, ProductRegistered.topic, 1)
             assert json.loads(record.value)["event_id"] == str(envelope.event_id)
@@ -118,8 +137,9 @@ async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, ka
     same_key = payloads[0].product_id  # one aggregate: its events must arrive in commit order
     async with engine.begin() as conn:
         for p in payloads:
-            await add_event(conn, outbox, p.model_copy(update={"product_id": same_key}),
-                            province_code="72", source="test")
+            await add_event(
+                conn, outbox, p.model_copy(update={"product_id": same_key}), province_code="72", source="test"
+            )
     published = 0
     while (n := await relay.publish_batch()) > 0:
         published += n
@@ -133,8 +153,15 @@ async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, ka
 def make_consumer(engine, topic: str, handler) -> EventConsumer:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    return EventConsumer(group_id=f"test-{topic}", topic=topic, handlers={ProductRegistered: handler},
-                         sessions=async_sessionmaker(engine), inbox=inbox, max_attempts=3, retry_backoff_s=0.05)
+    return EventConsumer(
+        group_id=f"test-{topic}",
+        topic=topic,
+        handlers={ProductRegistered: handler},
+        sessions=async_sessionmaker(engine),
+        inbox=inbox,
+        max_attempts=3,
+        retry_backoff_s=0.05,
+    )
 
 
 async def record_effect(session, envelope, payload) -> None:
@@ -145,18 +172,30 @@ async def record_effect(session, envelope, payload) -> None:
 
 async def effect_count(engine, event_id: UUID) -> int:
     async with engine.connect() as conn:
-        return await conn.scalar(select(func.count()).select_from(effects).where(effects.c.event_id == event_id))
+        return await conn.scalar(
+            select(func.count()).select_from(effects).where(effects.c.event_id == event_id)
+        )
 
 
 def consumed(consumer: EventConsumer, outcome: str) -> float:
     """This process's otop_events_consumed_total for the consumer (each test has its own topic)."""
-    return REGISTRY.get_sample_value("otop_events_consumed_total", {
-        "consumer": consumer.group_id, "topic": consumer.topic, "outcome": outcome}) or 0
+    return (
+        REGISTRY.get_sample_value(
+            "otop_events_consumed_total",
+            {"consumer": consumer.group_id, "topic": consumer.topic, "outcome": outcome},
+        )
+        or 0
+    )
 
 
 def dead_lettered(consumer: EventConsumer, code: str) -> float:
-    return REGISTRY.get_sample_value("otop_dead_lettered_total", {
-        "consumer": consumer.group_id, "topic": consumer.topic, "reason_code": code}) or 0
+    return (
+        REGISTRY.get_sample_value(
+            "otop_dead_lettered_total",
+            {"consumer": consumer.group_id, "topic": consumer.topic, "reason_code": code},
+        )
+        or 0
+    )
 
 
 async def running_broker(kafka: KafkaFixture, consumer: EventConsumer) -> KafkaBroker:

@@ -31,12 +31,17 @@ async def services(kafka, pg_server, keycloak, tmp_path):
         admin = await asyncpg.connect(pg_server)
         await admin.execute(f'CREATE DATABASE "{db}"')
         await admin.close()
-        service = ServiceProcess(name, harness.free_port(), {
-            "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
-            **await kafka.service_env(service_specs()[name]),  # its own principal
-            **keycloak.service_env(),
-            "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
-        }, tmp_path / f"{name}.log")
+        service = ServiceProcess(
+            name,
+            harness.free_port(),
+            {
+                "OTOP_DATABASE_URL": pg_server.rsplit("/", 1)[0] + f"/{db}",
+                **await kafka.service_env(service_specs()[name]),  # its own principal
+                **keycloak.service_env(),
+                "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
+            },
+            tmp_path / f"{name}.log",
+        )
         service.start()
         started.append(service)
     try:
@@ -46,21 +51,32 @@ async def services(kafka, pg_server, keycloak, tmp_path):
     finally:
         for service in started:
             service.stop()  # graceful: the lifespan shutdown must complete, not time out into SIGKILL
-            assert "Application shutdown complete" in service.log_path.read_text(), service.log_path.read_text()[-3000:]
+            assert "Application shutdown complete" in service.log_path.read_text(), (
+                service.log_path.read_text()[-3000:]
+            )
 
 
 def bearer(role: Role, province: str | None) -> dict[str, str]:
     return dict(keycloak_bearer(role.value, province))  # a token Keycloak issued
 
 
-PRODUCT = {"name": "ข้าวตังหน้าธัญพืช", "category": "food", "star_level": 3, "quadrant": "D",
-           "nawatwithi": True, "price_thb": "45.00", "unit": "กล่อง"}
+PRODUCT = {
+    "name": "ข้าวตังหน้าธัญพืช",
+    "category": "food",
+    "star_level": 3,
+    "quadrant": "D",
+    "nawatwithi": True,
+    "price_thb": "45.00",
+    "unit": "กล่อง",
+}
 
 
 async def test_registered_product_shows_in_monitoring(services):
     officer = bearer(Role.PROVINCE_OFFICER, "72")
     async with httpx.AsyncClient(timeout=10) as http:
-        created = await http.post(f"{services['registry'].url}/provinces/72/products", json=PRODUCT, headers=officer)
+        created = await http.post(
+            f"{services['registry'].url}/provinces/72/products", json=PRODUCT, headers=officer
+        )
         assert created.status_code == 201, created.text
         product_id = created.json()["id"]
 
@@ -70,28 +86,38 @@ async def test_registered_product_shows_in_monitoring(services):
             return [item for item in page.json()["items"] if item["id"] == product_id]
 
         [seen] = await eventually(seen_in_monitoring, timeout=30)
-        assert {k: seen[k] for k in ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb")} == {
-            k: PRODUCT[k] for k in ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb")}
+        assert {
+            k: seen[k] for k in ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb")
+        } == {
+            k: PRODUCT[k] for k in ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb")
+        }
 
         # Another province's officer sees none of it, in either service.
         other = bearer(Role.PROVINCE_OFFICER, "10")
-        assert (await http.get(f"{services['monitoring'].url}/provinces/72/products", headers=other)).status_code == 403
-        assert (await http.get(f"{services['registry'].url}/provinces/72/products/{product_id}",
-                               headers=other)).status_code == 403
+        assert (
+            await http.get(f"{services['monitoring'].url}/provinces/72/products", headers=other)
+        ).status_code == 403
+        assert (
+            await http.get(f"{services['registry'].url}/provinces/72/products/{product_id}", headers=other)
+        ).status_code == 403
         assert (await http.get(f"{services['monitoring'].url}/provinces/72/products")).status_code == 401
 
 
 async def test_invalid_product_gets_field_errors_and_writes_nothing(services):
     officer = bearer(Role.PROVINCE_OFFICER, "72")
     async with httpx.AsyncClient(timeout=10) as http:
-        bad = await http.post(f"{services['registry'].url}/provinces/72/products",
-                              json={**PRODUCT, "star_level": 7, "quadrant": "E"}, headers=officer)
+        bad = await http.post(
+            f"{services['registry'].url}/provinces/72/products",
+            json={**PRODUCT, "star_level": 7, "quadrant": "E"},
+            headers=officer,
+        )
         assert bad.status_code == 422
         fields = {tuple(err["loc"][1:]) for err in bad.json()["detail"]}
         assert fields == {("star_level",), ("quadrant",)}
         committee = bearer(Role.COMMITTEE_MEMBER, "72")
-        forbidden = await http.post(f"{services['registry'].url}/provinces/72/products", json=PRODUCT,
-                                    headers=committee)
+        forbidden = await http.post(
+            f"{services['registry'].url}/provinces/72/products", json=PRODUCT, headers=committee
+        )
         assert forbidden.status_code == 403
     registry_db = await asyncpg.connect(services["registry"].env["OTOP_DATABASE_URL"])
     try:

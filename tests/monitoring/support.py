@@ -31,7 +31,9 @@ async def publish(kafka: KafkaFixture, *events: Payload | Envelope, province: st
         for event in events:
             sent = event if isinstance(event, Envelope) else envelope(event, province)
             payload = _payload_of(sent)
-            await producer.send_and_wait(payload.topic, sent.model_dump_json().encode(), key=payload.key().encode())
+            await producer.send_and_wait(
+                payload.topic, sent.model_dump_json().encode(), key=payload.key().encode()
+            )
     finally:
         await producer.stop()
 
@@ -50,6 +52,7 @@ async def report(http: httpx.AsyncClient, path: str, headers: dict | None = None
 
 async def report_shows(http: httpx.AsyncClient, path: str, check, **params) -> dict:
     """The report once `check(report)` holds (the read models fill as events arrive)."""
+
     async def ready():
         body = await report(http, path, **params)
         return body if check(body) else None

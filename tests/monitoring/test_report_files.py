@@ -1,5 +1,6 @@
 """The report as files (DOCX, PDF, XLSX, CSV), each opened with its own reader: the golden report's
-records (the seed's meeting, committee, plan, problems and recommendations) with a month of markets and sales."""
+records (the seed's meeting, committee, plan, problems and recommendations) with a month of markets and
+sales."""
 
 import csv
 import io
@@ -22,29 +23,58 @@ from services.monitoring.report.tables import report_table, report_tables, table
 from tests.monitoring import test_report_builder as builder
 from tests.monitoring.test_golden_report import MEETING, MEMBERS, PROBLEMS, RECOMMENDATIONS
 
-PLAN_ROW = ["๑", "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)", "๒๐ ผลิตภัณฑ์/ตลาด", "ไตรมาส ๓-๔ (มิ.ย.-ก.ย.๖๒)",
-            "ตลาดประชารัฐและแหล่งท่องเที่ยวจังหวัดสุพรรณบุรี", "งบบุคลากรฯ"]
-SECTIONS = ["สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)", "เดือนมิถุนายน ๒๕๖๒",
-            "๑ ผลความก้าวหน้าในการดำเนินงาน OTOP Mobile",
-            "๑) กิจกรรมประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP",
-            "๒) ดำเนินการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
-            "๒ แผนการดำเนินงานตามโครงการไตรมาส ๓ - ๔ (มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒)", "ผลการดำเนินงาน",
-            "๓ ปัญหา / อุปสรรค / ข้อเสนอแนะ"]
+PLAN_ROW = [
+    "๑",
+    "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+    "๒๐ ผลิตภัณฑ์/ตลาด",
+    "ไตรมาส ๓-๔ (มิ.ย.-ก.ย.๖๒)",
+    "ตลาดประชารัฐและแหล่งท่องเที่ยวจังหวัดสุพรรณบุรี",
+    "งบบุคลากรฯ",
+]
+SECTIONS = [
+    "สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)",
+    "เดือนมิถุนายน ๒๕๖๒",
+    "๑ ผลความก้าวหน้าในการดำเนินงาน OTOP Mobile",
+    "๑) กิจกรรมประชุมกลไกการขับเคลื่อนการจัดแสดงและจำหน่ายผลิตภัณฑ์ OTOP",
+    "๒) ดำเนินการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+    "๒ แผนการดำเนินงานตามโครงการไตรมาส ๓ - ๔ (มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒)",
+    "ผลการดำเนินงาน",
+    "๓ ปัญหา / อุปสรรค / ข้อเสนอแนะ",
+]
 
 
 def golden(thai_digits: bool = True):
     """The golden test's records as the builder gets them, with the builder test's markets and sales."""
-    meeting = {**MEETING, "id": uuid4(), "held_on": date(2019, 6, 24), "starts_at": time(8, 30),
-               "ends_at": time(16, 30)}
-    committee = {"id": uuid4(), "name": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile) ระดับจังหวัด",
-                 "appointed_on": date(2019, 6, 25), "order_ref": None, "members": [{"role": r} for _, r in MEMBERS]}
-    issues = [{"kind": kind, "category": category, "text": text, "evaluation_id": None}
-              for kind, entries in (("problem", PROBLEMS), ("recommendation", RECOMMENDATIONS))
-              for category, text in entries]
+    meeting = {
+        **MEETING,
+        "id": uuid4(),
+        "held_on": date(2019, 6, 24),
+        "starts_at": time(8, 30),
+        "ends_at": time(16, 30),
+    }
+    committee = {
+        "id": uuid4(),
+        "name": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile) ระดับจังหวัด",
+        "appointed_on": date(2019, 6, 25),
+        "order_ref": None,
+        "members": [{"role": r} for _, r in MEMBERS],
+    }
+    issues = [
+        {"kind": kind, "category": category, "text": text, "evaluation_id": None}
+        for kind, entries in (("problem", PROBLEMS), ("recommendation", RECOMMENDATIONS))
+        for category, text in entries
+    ]
     plan = {**builder.PLAN, "target_group": "๒๐ ผลิตภัณฑ์/ตลาด"}
-    return build_report(builder.data(thai_digits=thai_digits, activities=[meeting], committees=[committee],
-                                     plans=[plan], plan_venue_kinds={plan["id"]: {"pracharat_market", "tourist_spot"}},
-                                     issues=issues))
+    return build_report(
+        builder.data(
+            thai_digits=thai_digits,
+            activities=[meeting],
+            committees=[committee],
+            plans=[plan],
+            plan_venue_kinds={plan["id"]: {"pracharat_market", "tourist_spot"}},
+            issues=issues,
+        )
+    )
 
 
 def test_docx_has_the_seed_sections_tables_and_lists_in_order():
@@ -58,13 +88,22 @@ def test_docx_has_the_seed_sections_tables_and_lists_in_order():
     assert "จัดตลาดแล้ว ๓ ครั้ง จากแผน ๔ ครั้ง (กำหนดจัด ๓ ครั้ง ยกเลิก ๑ ครั้ง)" in texts
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     problems = bullets.index("ปัญหา / อุปสรรค")
-    assert bullets[problems + 1:problems + 4] == [f"{n}) {text}" for n, (_, text) in zip("๑๒๓", PROBLEMS, strict=True)]
-    assert bullets[-3:] == ["ข้อเสนอแนะ", *(f"{n}) {text}" for n, (_, text) in zip("๑๒", RECOMMENDATIONS, strict=True))]
+    assert bullets[problems + 1 : problems + 4] == [
+        f"{n}) {text}" for n, (_, text) in zip("๑๒๓", PROBLEMS, strict=True)
+    ]
+    assert bullets[-3:] == [
+        "ข้อเสนอแนะ",
+        *(f"{n}) {text}" for n, (_, text) in zip("๑๒", RECOMMENDATIONS, strict=True)),
+    ]
 
-    tables = {tuple(cell.text for cell in t.rows[0].cells): [[c.text for c in row.cells] for row in t.rows[1:]]
-              for t in document.tables}
+    tables = {
+        tuple(cell.text for cell in t.rows[0].cells): [[c.text for c in row.cells] for row in t.rows[1:]]
+        for t in document.tables
+    }
     printed = [report_table(report, name) for name in ("plan", *layout.RESULT_TABLES)]
-    assert list(tables) == [tuple(t.headers) for t in printed if t.rows]  # each table with rows, once, in order
+    assert list(tables) == [
+        tuple(t.headers) for t in printed if t.rows
+    ]  # each table with rows, once, in order
     assert tables[tuple(report.plan.columns)] == [PLAN_ROW]
     summary = tables[("รายการ", "ผล", "แผน/เป้าหมาย", "หน่วย")]
     assert ["ตลาดที่จัดแล้ว", "๓", "๔", "ครั้ง"] in summary
@@ -79,8 +118,10 @@ def test_docx_has_the_seed_sections_tables_and_lists_in_order():
 
 def test_docx_with_arabic_digits_has_no_thai_ones():
     document = docx.Document(io.BytesIO(to_docx(layout.document(golden(thai_digits=False)))))
-    text = "\n".join([p.text for p in document.paragraphs]
-                     + [c.text for t in document.tables for row in t.rows for c in row.cells])
+    text = "\n".join(
+        [p.text for p in document.paragraphs]
+        + [c.text for t in document.tables for row in t.rows for c in row.cells]
+    )
     assert "24 มิถุนายน 2562" in text and "8 มิ.ย. 62" in text and "810.00" in text
     assert not any(digit in text for digit in "๐๑๒๓๔๕๖๗๘๙")
 
@@ -93,8 +134,11 @@ def _pdf_text(content: bytes) -> tuple[PdfReader, str]:
 
 def test_pdf_embeds_a_thai_font_and_its_text_reads_back():
     reader, text = _pdf_text(pdf.to_pdf(layout.document(golden())))
-    fonts = {font["/BaseFont"].split("+")[-1]: font["/DescendantFonts"][0]["/FontDescriptor"]["/FontFile2"]
-             for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+    fonts = {
+        font["/BaseFont"].split("+")[-1]: font["/DescendantFonts"][0]["/FontDescriptor"]["/FontFile2"]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
     assert sorted(fonts) == ["ThaiReport", "ThaiReport-Bold"]  # no fallback font anywhere
     embedded = TTFont(io.BytesIO(fonts["ThaiReport"].get_data()))  # the font file itself is in the PDF
     assert embedded["name"].getDebugName(1) == "Arundina Sans" and 0x0E01 in embedded.getBestCmap()
@@ -107,8 +151,15 @@ def test_pdf_embeds_a_thai_font_and_its_text_reads_back():
     position = 0
     for section in SECTIONS:  # each, in order
         position = find(section, position)
-    for figure in ("๒๔ มิถุนายน ๒๕๖๒", "ยอดจำหน่ายรวม ๘๑๐.๐๐ บาท", "๓๘๐.๐๐", "ตลาดที่จัดแล้ว ๓ ๔ ครั้ง",
-                   "งบบุคลากรฯ", PROBLEMS[1][1], RECOMMENDATIONS[0][1][:30]):
+    for figure in (
+        "๒๔ มิถุนายน ๒๕๖๒",
+        "ยอดจำหน่ายรวม ๘๑๐.๐๐ บาท",
+        "๓๘๐.๐๐",
+        "ตลาดที่จัดแล้ว ๓ ๔ ครั้ง",
+        "งบบุคลากรฯ",
+        PROBLEMS[1][1],
+        RECOMMENDATIONS[0][1][:30],
+    ):
         find(figure)
 
 
@@ -140,15 +191,18 @@ def test_csv_is_one_table_in_utf8_with_a_bom():
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0] == report_table(report, "sales_by_product").headers
-    assert rows[1:] == [["ผ้าขาวม้าทอมือ", "กลุ่มทอผ้า", "ผ้าและเครื่องแต่งกาย", "1", "ผืน", "1", "380.00"],
-                        ["น้ำผึ้งดอกลำไย", "", "อาหาร", "2", "ขวด", "1", "250.00"],
-                        ["ข้าวตังหน้าธัญพืช", "กลุ่มแม่บ้านสามชุก", "อาหาร", "4", "กล่อง", "2", "180.00"]]
+    assert rows[1:] == [
+        ["ผ้าขาวม้าทอมือ", "กลุ่มทอผ้า", "ผ้าและเครื่องแต่งกาย", "1", "ผืน", "1", "380.00"],
+        ["น้ำผึ้งดอกลำไย", "", "อาหาร", "2", "ขวด", "1", "250.00"],
+        ["ข้าวตังหน้าธัญพืช", "กลุ่มแม่บ้านสามชุก", "อาหาร", "4", "กล่อง", "2", "180.00"],
+    ]
     assert sum(Decimal(row[-1]) for row in rows[1:]) == report.results.summary.sales_thb
 
 
 def test_national_files_have_the_provinces_and_totals():
-    report = build_national(builder.Period.month(2019, 6), date(2019, 7, 1), 3, True, builder.data().market_days,
-                            [builder.PLAN])
+    report = build_national(
+        builder.Period.month(2019, 6), date(2019, 7, 1), 3, True, builder.data().market_days, [builder.PLAN]
+    )
     [sheet] = openpyxl.load_workbook(io.BytesIO(xlsx(report_tables(report), report.title, True))).worksheets
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[1][:4] == ["สุพรรณบุรี", "72", 4, 3] and rows[-1][:4] == ["รวม", None, 4, 3]

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.monitoring import thai
+from shared import thailand
 
 
 def test_digits_both_ways():
@@ -15,8 +16,8 @@ def test_digits_both_ways():
 
 
 def test_buddhist_era_years():
-    assert thai.be_year(2019) == 2562
-    assert thai.ce_year(2562) == 2019 and thai.ce_year(2019) == 2019
+    assert thailand.be_year(2019) == 2562
+    assert thailand.ce_year(2562) == 2019 and thailand.ce_year(2019) == 2019
 
 
 def test_dates_and_times_as_thai_reports_write_them():
@@ -34,11 +35,18 @@ def test_numbers_and_baht():
     assert thai.baht(Decimal("1234.5"), thai=False) == "1,234.50"
 
 
-@pytest.mark.parametrize(("day", "fiscal_year", "quarter"), [
-    (date(2018, 10, 1), 2562, 1), (date(2018, 12, 31), 2562, 1), (date(2019, 1, 1), 2562, 2),
-    (date(2019, 6, 30), 2562, 3), (date(2019, 7, 1), 2562, 4), (date(2019, 9, 30), 2562, 4),
-    (date(2019, 10, 1), 2563, 1),
-])
+@pytest.mark.parametrize(
+    ("day", "fiscal_year", "quarter"),
+    [
+        (date(2018, 10, 1), 2562, 1),
+        (date(2018, 12, 31), 2562, 1),
+        (date(2019, 1, 1), 2562, 2),
+        (date(2019, 6, 30), 2562, 3),
+        (date(2019, 7, 1), 2562, 4),
+        (date(2019, 9, 30), 2562, 4),
+        (date(2019, 10, 1), 2563, 1),
+    ],
+)
 def test_thai_fiscal_year_runs_october_to_september(day, fiscal_year, quarter):
     assert (thai.fiscal_year(day), thai.fiscal_quarter(day)) == (fiscal_year, quarter)
     first, last = thai.fiscal_quarter_months(fiscal_year, quarter)

@@ -26,11 +26,37 @@ from tests.registry.support import OFFICER
 def file_of(count: int) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["name", "category", "star_level", "quadrant", "nawatwithi", "price_thb", "unit",
-                     "producer_name", "producer_type", "experienced", "tambon_code"])
+    writer.writerow(
+        [
+            "name",
+            "category",
+            "star_level",
+            "quadrant",
+            "nawatwithi",
+            "price_thb",
+            "unit",
+            "producer_name",
+            "producer_type",
+            "experienced",
+            "tambon_code",
+        ]
+    )
     for i in range(count):
-        writer.writerow([f"สินค้า {i}", "food", 1 + i % 5, "ABCD"[i % 4], i % 2, 20 + i % 300, "ชิ้น",
-                         f"กลุ่มผู้ผลิต {i // 4}", "community_group", (i // 4) % 3 == 0, "720101"])
+        writer.writerow(
+            [
+                f"สินค้า {i}",
+                "food",
+                1 + i % 5,
+                "ABCD"[i % 4],
+                i % 2,
+                20 + i % 300,
+                "ชิ้น",
+                f"กลุ่มผู้ผลิต {i // 4}",
+                "community_group",
+                (i // 4) % 3 == 0,
+                "720101",
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -49,9 +75,14 @@ async def main(count: int) -> None:
         await admin.close()
         url = server.rsplit("/", 1)[0] + f"/{name}"
         async with running_service(spec, url, kafka) as http:
+
             async def post(body: bytes, content_type: str = "text/csv") -> dict:
-                answer = await http.post("/provinces/72/products/import", content=body, timeout=600,
-                                         headers={**OFFICER, "content-type": content_type})
+                answer = await http.post(
+                    "/provinces/72/products/import",
+                    content=body,
+                    timeout=600,
+                    headers={**OFFICER, "content-type": content_type},
+                )
                 assert answer.status_code == 200, answer.text[:500]
                 return {k: v for k, v in answer.json().items() if k != "rows"}
 
@@ -62,8 +93,12 @@ async def main(count: int) -> None:
 
             print(await timed(f"import {count} new rows (CSV)", post(file_of(count))))
             await timed("  outbox relayed to Kafka", eventually(outbox_empty, timeout=600))
-            exported = await timed("export XLSX", http.get("/provinces/72/products/export", params={"format": "xlsx"},
-                                                          headers=OFFICER, timeout=600))
+            exported = await timed(
+                "export XLSX",
+                http.get(
+                    "/provinces/72/products/export", params={"format": "xlsx"}, headers=OFFICER, timeout=600
+                ),
+            )
             print(f"  {len(exported.content)} bytes")
             print(await timed("import the export back (XLSX, unchanged)", post(exported.content, XLSX_TYPE)))
             text = (await http.get("/provinces/72/products/export", headers=OFFICER, timeout=600)).content

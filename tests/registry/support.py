@@ -10,10 +10,24 @@ from tests.harness import KafkaFixture
 from tests.integration.test_reliability import read_topic
 
 OFFICER = bearer("province_officer", "72")
-PRODUCER = {"name": "กลุ่มแม่บ้านเกษตรกรบ้านโพธิ์", "producer_type": "community_group", "experienced": True,
-            "tambon_code": "720101", "contact_name": "นางสมศรี ใจดี", "phone": "081-234-5678"}
-PRODUCT = {"name": "ข้าวตังหน้าธัญพืช", "category": "food", "star_level": 3, "star_year": 2562, "quadrant": "D",
-           "nawatwithi": True, "price_thb": "45.00", "unit": "กล่อง"}
+PRODUCER = {
+    "name": "กลุ่มแม่บ้านเกษตรกรบ้านโพธิ์",
+    "producer_type": "community_group",
+    "experienced": True,
+    "tambon_code": "720101",
+    "contact_name": "นางสมศรี ใจดี",
+    "phone": "081-234-5678",
+}
+PRODUCT = {
+    "name": "ข้าวตังหน้าธัญพืช",
+    "category": "food",
+    "star_level": 3,
+    "star_year": 2562,
+    "quadrant": "D",
+    "nawatwithi": True,
+    "price_thb": "45.00",
+    "unit": "กล่อง",
+}
 
 
 async def create(http: httpx.AsyncClient, what: str, body: dict, province: str = "72", headers=None) -> dict:

@@ -25,12 +25,18 @@ FILE = """ลำดับ,ชื่อผลิตภัณฑ์,ประเ�
 
 
 async def import_file(http, body: bytes, content_type: str = "text/csv", **params):
-    return await http.post(f"{P72}/products/import", content=body, params=params,
-                           headers={**OFFICER, "content-type": content_type})
+    return await http.post(
+        f"{P72}/products/import",
+        content=body,
+        params=params,
+        headers={**OFFICER, "content-type": content_type},
+    )
 
 
 async def export_file(http, **params) -> bytes:
-    exported = await http.get(f"{P72}/products/export", params=params, headers=bearer("committee_member", "72"))
+    exported = await http.get(
+        f"{P72}/products/export", params=params, headers=bearer("committee_member", "72")
+    )
     assert exported.status_code == 200, exported.text
     return exported.content
 
@@ -40,7 +46,11 @@ async def test_a_file_with_a_bad_row_imports_nothing_and_reports_every_problem(r
     refused = await import_file(registry, bad.encode())
     assert refused.status_code == 422
     assert [(e["row"], e["field"]) for e in refused.json()["detail"]] == [
-        (2, "star_level"), (2, "star_year"), (2, "quadrant"), (4, "amphoe_code")]
+        (2, "star_level"),
+        (2, "star_year"),
+        (2, "quadrant"),
+        (4, "amphoe_code"),
+    ]
     assert "Buddhist Era" in refused.json()["detail"][1]["msg"]
     for table in ("producers", "products", "outbox"):
         assert await count_rows(database_url, table) == 0
@@ -51,11 +61,19 @@ async def test_a_file_with_a_bad_row_imports_nothing_and_reports_every_problem(r
 
     missing = await import_file(registry, "name,category\nข้าว,food\n".encode())
     assert missing.status_code == 422 and {e["field"] for e in missing.json()["detail"]} == {
-        "star_level", "quadrant", "nawatwithi", "price_thb", "unit"}
+        "star_level",
+        "quadrant",
+        "nawatwithi",
+        "price_thb",
+        "unit",
+    }
     assert (await import_file(registry, FILE.encode(), "application/json")).status_code == 415
     assert (await import_file(registry, b"PK\x03\x04 not a workbook", XLSX_TYPE)).status_code == 422
-    committee = await registry.post(f"{P72}/products/import", content=FILE.encode(),
-                                    headers={**bearer("committee_member", "72"), "content-type": "text/csv"})
+    committee = await registry.post(
+        f"{P72}/products/import",
+        content=FILE.encode(),
+        headers={**bearer("committee_member", "72"), "content-type": "text/csv"},
+    )
     assert committee.status_code == 403
 
 
@@ -65,11 +83,18 @@ async def test_an_import_registers_producers_and_products_and_publishes_them(reg
     assert imported.status_code == 200, imported.text
     result = imported.json()
     assert {k: v for k, v in result.items() if k != "rows"} == {
-        "dry_run": False, "producers_created": 1, "producers_updated": 1, "products_created": 4,
-        "products_updated": 0, "products_unchanged": 0}
+        "dry_run": False,
+        "producers_created": 1,
+        "producers_updated": 1,
+        "products_created": 4,
+        "products_updated": 0,
+        "products_unchanged": 0,
+    }
     assert [r["row"] for r in result["rows"]] == [2, 3, 4, 5]
 
-    products = {p["name"]: p for p in (await registry.get(f"{P72}/products", headers=OFFICER)).json()["items"]}
+    products = {
+        p["name"]: p for p in (await registry.get(f"{P72}/products", headers=OFFICER)).json()["items"]
+    }
     assert products["ผ้าขาวม้าทอมือ"]["price_thb"] == "1250.00"
     assert products["ผ้าขาวม้าทอมือ"]["producer_id"] == existing["id"]  # found by name, and updated from the row
     assert products["ยาหม่องสมุนไพร"]["producer_id"] is None
@@ -78,27 +103,43 @@ async def test_an_import_registers_producers_and_products_and_publishes_them(reg
 
     [registered] = await events(kafka, REGISTRY_PRODUCERS, new_producer, 1)
     assert registered["type"] == "registry.producer.registered"
-    assert registered["payload"].items() >= {"name": "กลุ่มแม่บ้านบ้านโพธิ์", "producer_type": "community_group",
-                                         "experienced": True, "amphoe_code": "7201", "phone": "081-234-5678"}.items()
+    assert (
+        registered["payload"].items()
+        >= {
+            "name": "กลุ่มแม่บ้านบ้านโพธิ์",
+            "producer_type": "community_group",
+            "experienced": True,
+            "amphoe_code": "7201",
+            "phone": "081-234-5678",
+        }.items()
+    )
     updated = await events(kafka, REGISTRY_PRODUCERS, existing["id"], 2)
-    assert [(e["payload"]["revision"], e["payload"]["experienced"], e["payload"]["tambon_code"]) for e in updated] == [
-        (1, True, "720101"), (2, False, "720202")]
+    assert [
+        (e["payload"]["revision"], e["payload"]["experienced"], e["payload"]["tambon_code"]) for e in updated
+    ] == [(1, True, "720101"), (2, False, "720202")]
     [product_event] = await events(kafka, REGISTRY_PRODUCTS, products["ผ้าขาวม้าทอมือ"]["id"], 1)
-    assert (product_event["type"], product_event["payload"]["category"], product_event["payload"]["price_thb"]) == (
-        "registry.product.registered", "textile", "1250.00")
+    assert (
+        product_event["type"],
+        product_event["payload"]["category"],
+        product_event["payload"]["price_thb"],
+    ) == ("registry.product.registered", "textile", "1250.00")
 
 
 @pytest.mark.parametrize("file_format,lang", [("csv", "en"), ("xlsx", "th")])
 async def test_an_exported_file_imports_back_unchanged_and_an_edit_in_it_updates_only_that_product(
-        registry, kafka, file_format, lang):
+    registry, kafka, file_format, lang
+):
     assert (await import_file(registry, FILE.encode())).status_code == 200
     exported = await export_file(registry, format=file_format, lang=lang)
     content_type = XLSX_TYPE if file_format == "xlsx" else "text/csv"
 
     again = await import_file(registry, exported, content_type)
     assert again.status_code == 200, again.text
-    assert (again.json()["products_unchanged"], again.json()["producers_updated"], again.json()["products_created"]) == (
-        4, 0, 0)
+    assert (
+        again.json()["products_unchanged"],
+        again.json()["producers_updated"],
+        again.json()["products_created"],
+    ) == (4, 0, 0)
 
     # Edit one price in the exported CSV (for XLSX: re-export as CSV, the same layout) and import it.
     text = (exported if file_format == "csv" else await export_file(registry, lang=lang)).decode("utf-8-sig")
@@ -115,7 +156,9 @@ async def test_an_exported_file_imports_back_unchanged_and_an_edit_in_it_updates
     product_id = edited[0]
     published = await events(kafka, REGISTRY_PRODUCTS, product_id, 2)
     assert [(e["type"], e["payload"]["revision"], e["payload"]["price_thb"]) for e in published] == [
-        ("registry.product.registered", 1, "60.00"), ("registry.product.updated", 2, "65.50")]
+        ("registry.product.registered", 1, "60.00"),
+        ("registry.product.updated", 2, "65.50"),
+    ]
 
 
 async def test_export_follows_the_search_filters(registry):

@@ -17,13 +17,36 @@ from tests.registry.test_import_export import export_file, import_file
 
 pytestmark = pytest.mark.integration
 
-FORMULAS = {"name": '=HYPERLINK("http://evil.example/x","คลิก")', "unit": "@SUM(1+1)*cmd|' /C calc'!A0",
-            "producer_name": "-2+3+cmd|' /C calc'!A0", "contact_name": "=1+1", "phone": "+66 81 234 5678"}
-FILE = ("name,category,star_level,quadrant,nawatwithi,price_thb,unit,producer_name,producer_type,experienced,"
-        "tambon_code,contact_name,phone\n" + ",".join(
-            '"' + value.replace('"', '""') + '"' for value in (
-                FORMULAS["name"], "food", "3", "D", "true", "45", FORMULAS["unit"], FORMULAS["producer_name"],
-                "community_group", "true", "720101", FORMULAS["contact_name"], FORMULAS["phone"])) + "\n")
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example/x","คลิก")',
+    "unit": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "producer_name": "-2+3+cmd|' /C calc'!A0",
+    "contact_name": "=1+1",
+    "phone": "+66 81 234 5678",
+}
+FILE = (
+    "name,category,star_level,quadrant,nawatwithi,price_thb,unit,producer_name,producer_type,experienced,"
+    "tambon_code,contact_name,phone\n"
+    + ",".join(
+        '"' + value.replace('"', '""') + '"'
+        for value in (
+            FORMULAS["name"],
+            "food",
+            "3",
+            "D",
+            "true",
+            "45",
+            FORMULAS["unit"],
+            FORMULAS["producer_name"],
+            "community_group",
+            "true",
+            "720101",
+            FORMULAS["contact_name"],
+            FORMULAS["phone"],
+        )
+    )
+    + "\n"
+)
 
 
 def workbook(cells: dict[str, object]) -> bytes:
@@ -73,7 +96,10 @@ async def test_other_requests_are_answered_while_a_large_workbook_is_read(regist
         sheet.append([f"ค่า {row}-{column} " * 3 for column in range(columns)])
     out = io.BytesIO()
     book.save(out)
-    gaps, importing = [], asyncio.create_task(import_file(registry, out.getvalue(), XLSX_TYPE, dry_run="true"))
+    gaps, importing = (
+        [],
+        asyncio.create_task(import_file(registry, out.getvalue(), XLSX_TYPE, dry_run="true")),
+    )
     started = time.monotonic()
     while not importing.done():
         asked = time.monotonic()
@@ -82,8 +108,13 @@ async def test_other_requests_are_answered_while_a_large_workbook_is_read(regist
         await asyncio.sleep(0.02)
     import_s = time.monotonic() - started
     answer = await importing
-    assert answer.status_code == 422 and "missing_column" in answer.text  # read whole, then refused (no header)
-    print(f"\nimport read for {import_s:.2f}s; {len(gaps)} requests answered meanwhile, slowest {max(gaps):.3f}s")
+    assert (
+        answer.status_code == 422 and "missing_column" in answer.text
+    )  # read whole, then refused (no header)
+    print(
+        f"\nimport read for {import_s:.2f}s; {len(gaps)} requests answered meanwhile, slowest "
+        f"{max(gaps):.3f}s"
+    )
     assert import_s > 0.5 and len(gaps) >= 10
     assert max(gaps) < max(0.3, import_s / 4)
 

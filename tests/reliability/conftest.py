@@ -27,8 +27,12 @@ async def running(stack):
 
 # Hypothesis examples per fuzzed topic / API operation: few in CI, many on request
 # (OTOP_FUZZ_PROFILE=reliability-full). Each example talks to real processes, hence no deadline.
-_common = {"deadline": None, "derandomize": False, "database": None,
-           "suppress_health_check": list(HealthCheck)}
+_common = {
+    "deadline": None,
+    "derandomize": False,
+    "database": None,
+    "suppress_health_check": list(HealthCheck),
+}
 settings.register_profile("reliability-ci", max_examples=5, **_common)
 settings.register_profile("reliability-full", max_examples=200, **_common)
 settings.load_profile(os.environ.get("OTOP_FUZZ_PROFILE", "reliability-ci"))

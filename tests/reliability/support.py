@@ -53,14 +53,20 @@ class LocalPostgres:
     SCRIPT = harness.REPO / "deploy" / "postgres" / "pg.sh"
 
     def __init__(self, name: str) -> None:
-        self.name, self.data_dir, self.port = name, harness.scratch_dir(f"otop-pg-{name}-"), harness.free_port()
+        self.name, self.data_dir, self.port = (
+            name,
+            harness.scratch_dir(f"otop-pg-{name}-"),
+            harness.free_port(),
+        )
 
     @property
     def server(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _pg(self, command: str, *args: str) -> None:
-        subprocess.run([self.SCRIPT, command, "--data-dir", self.data_dir, *args], check=True, capture_output=True)
+        subprocess.run(
+            [self.SCRIPT, command, "--data-dir", self.data_dir, *args], check=True, capture_output=True
+        )
 
     def start(self) -> None:
         self._pg("start", "--port", str(self.port))
@@ -118,8 +124,9 @@ class Stack:
     postgres: dict[str, LocalPostgres]  # the services with a PostgreSQL of their own (others share pg_server)
 
     @classmethod
-    async def start(cls, kafka: LocalKafka, pg_server: str, log_dir: Path,
-                    postgres: dict[str, LocalPostgres]) -> "Stack":
+    async def start(
+        cls, kafka: LocalKafka, pg_server: str, log_dir: Path, postgres: dict[str, LocalPostgres]
+    ) -> "Stack":
         from deploy.kafka.provision import provision
 
         access = harness.KafkaFixture.of(kafka)
@@ -127,18 +134,23 @@ class Stack:
         services = {}
         for name in SERVICES:
             server = postgres[name].server if name in postgres else pg_server
-            services[name] = ServiceProcess(name, harness.free_port(), {
-                "OTOP_DATABASE_URL": await new_database(server, f"fault_{name}"),
-                **kafka_env(principals[name]),
-                **harness.session_keycloak().service_env(),
-                **harness.session_keycloak().sales_env(),
-                "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
-                "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",
-                "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
-                "OTOP_INVITATION_LINK_KEY": "invitation-link-test-key-0123456789abcdef",
-                "OTOP_SALES_HOLD_RETRY_S": "0.5",
-                "OTOP_LOG_LEVEL": "WARNING",
-            }, log_dir / f"{name}.log")
+            services[name] = ServiceProcess(
+                name,
+                harness.free_port(),
+                {
+                    "OTOP_DATABASE_URL": await new_database(server, f"fault_{name}"),
+                    **kafka_env(principals[name]),
+                    **harness.session_keycloak().service_env(),
+                    **harness.session_keycloak().sales_env(),
+                    "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
+                    "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",
+                    "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
+                    "OTOP_INVITATION_LINK_KEY": "invitation-link-test-key-0123456789abcdef",
+                    "OTOP_SALES_HOLD_RETRY_S": "0.5",
+                    "OTOP_LOG_LEVEL": "WARNING",
+                },
+                log_dir / f"{name}.log",
+            )
         stack = cls(kafka, access, services, postgres)
         try:
             for service in services.values():
@@ -192,32 +204,57 @@ class Catalogue:
     key: dict
 
 
-async def create_catalogue(stack: Stack, day: date, prices: tuple[str, ...] = ("10.00", "25.50", "99.00")) -> Catalogue:
+async def create_catalogue(
+    stack: Stack, day: date, prices: tuple[str, ...] = ("10.00", "25.50", "99.00")
+) -> Catalogue:
     async with httpx.AsyncClient(timeout=30) as http:
         products = []
         for i, price in enumerate(prices):
-            created = await http.post(f"{stack.url('registry')}/provinces/72/products", headers=OFFICER, json={
-                "name": f"สินค้าทดสอบ {i}", "category": "food", "star_level": 2, "quadrant": "D",
-                "nawatwithi": True, "price_thb": price, "unit": "ชิ้น"})
+            created = await http.post(
+                f"{stack.url('registry')}/provinces/72/products",
+                headers=OFFICER,
+                json={
+                    "name": f"สินค้าทดสอบ {i}",
+                    "category": "food",
+                    "star_level": 2,
+                    "quadrant": "D",
+                    "nawatwithi": True,
+                    "price_thb": price,
+                    "unit": "ชิ้น",
+                },
+            )
             assert created.status_code == 201, created.text
             products.append(created.json())
-        venue = await http.post(f"{stack.url('scheduling')}/provinces/72/venues", headers=OFFICER, json={
-            "name": f"ตลาดประชารัฐ {uuid.uuid4().hex[:6]}", "kind": "pracharat_market"})
+        venue = await http.post(
+            f"{stack.url('scheduling')}/provinces/72/venues",
+            headers=OFFICER,
+            json={"name": f"ตลาดประชารัฐ {uuid.uuid4().hex[:6]}", "kind": "pracharat_market"},
+        )
         assert venue.status_code == 201, venue.text
-        day_created = await http.post(f"{stack.url('scheduling')}/provinces/72/market-days", headers=OFFICER,
-                                      json={"venue_id": venue.json()["id"], "day": day.isoformat()})
+        day_created = await http.post(
+            f"{stack.url('scheduling')}/provinces/72/market-days",
+            headers=OFFICER,
+            json={"venue_id": venue.json()["id"], "day": day.isoformat()},
+        )
         assert day_created.status_code == 201, day_created.text
-        integration = await http.post(f"{stack.url('sales')}/provinces/72/integrations", headers=OFFICER,
-                                      json={"name": "POS fault test"})
+        integration = await http.post(
+            f"{stack.url('sales')}/provinces/72/integrations",
+            headers=OFFICER,
+            json={"name": "POS fault test"},
+        )
         assert integration.status_code == 201, integration.text
     catalogue = Catalogue(products, day_created.json()["id"], integration.json())
     ids = [uuid.UUID(p["id"]) for p in products]
 
     async def known() -> bool:  # sales and monitoring have the references from the events
         md = uuid.UUID(catalogue.market_day_id)
-        return (await scalar(stack.db("sales"), "SELECT count(*) FROM products WHERE id = ANY($1)", ids) == len(ids)
-                and await scalar(stack.db("sales"), "SELECT count(*) FROM market_days WHERE id = $1", md) == 1
-                and await scalar(stack.db("monitoring"), "SELECT count(*) FROM market_days WHERE id = $1", md) == 1)
+        return (
+            await scalar(stack.db("sales"), "SELECT count(*) FROM products WHERE id = ANY($1)", ids)
+            == len(ids)
+            and await scalar(stack.db("sales"), "SELECT count(*) FROM market_days WHERE id = $1", md) == 1
+            and await scalar(stack.db("monitoring"), "SELECT count(*) FROM market_days WHERE id = $1", md)
+            == 1
+        )
 
     await eventually(known, timeout=120)
     return catalogue
@@ -239,11 +276,21 @@ def pos_stream(catalogue: Catalogue, count: int, rng: random.Random, resend_ever
     messages, total = [], Decimal(0)
     for i in range(count):
         product = catalogue.products[rng.randrange(len(catalogue.products))]
-        sale = pos_sale(f"{run}-{i}", uuid.UUID(product["id"]), uuid.UUID(catalogue.market_day_id),
-                        quantity=str(rng.randint(1, 5)), price=product["price_thb"])
+        sale = pos_sale(
+            f"{run}-{i}",
+            uuid.UUID(product["id"]),
+            uuid.UUID(catalogue.market_day_id),
+            quantity=str(rng.randint(1, 5)),
+            price=product["price_thb"],
+        )
         body = pos_body(sale)
-        messages.append((sale.integration_sale_id.encode(), body,
-                         signed(body, catalogue.key["key_id"], catalogue.key["signing_key"])))
+        messages.append(
+            (
+                sale.integration_sale_id.encode(),
+                body,
+                signed(body, catalogue.key["key_id"], catalogue.key["signing_key"]),
+            )
+        )
         total += sale.quantity * sale.unit_price_thb
     resent = messages[::resend_every] if resend_every else []
     return Stream(messages + resent, count, total)
@@ -271,7 +318,9 @@ async def totals(stack: Stack, catalogue: Catalogue) -> dict[str, Totals]:
     async with httpx.AsyncClient(timeout=30) as http:
         report = await http.get(f"{stack.url('monitoring')}/provinces/72/reports/2019/6", headers=OFFICER)
     assert report.status_code == 200, report.text
-    [market] = [m for m in report.json()["results"]["markets"] if m["market_day_id"] == catalogue.market_day_id]
+    [market] = [
+        m for m in report.json()["results"]["markets"] if m["market_day_id"] == catalogue.market_day_id
+    ]
     found["monitoring report"] = Totals(market["sales"], Decimal(market["sales_thb"]))
     return found
 
@@ -285,8 +334,11 @@ async def applied_counts(stack: Stack) -> dict[str, int]:
     """Each sale-counting consumer's applied events so far (durable: kept in its service's database)."""
     found = {}
     for group, service in SALE_COUNTERS.items():
-        found[group] = await scalar(stack.db(service), "SELECT coalesce(sum(events), 0)::bigint FROM applied_events "
-                                    "WHERE consumer = $1", group)
+        found[group] = await scalar(
+            stack.db(service),
+            "SELECT coalesce(sum(events), 0)::bigint FROM applied_events WHERE consumer = $1",
+            group,
+        )
     return found
 
 
@@ -364,17 +416,29 @@ class Findings:
     applied: dict[str, int]  # events each sale-counting consumer applied during the trial
     dead_lettered: int  # the trial's sales put on a dead-letter topic during the trial
 
-    def problems(self, expected: Totals, pos_sales: int | None = None, other_sale_events: int = 0) -> list[str]:
+    def problems(
+        self, expected: Totals, pos_sales: int | None = None, other_sale_events: int = 0
+    ) -> list[str]:
         """Each way the findings differ from a trial that lost, doubled and dead-lettered nothing.
-        `pos_sales`: of the expected sales, those sent as POS messages (default all): the ingress counts those;
+        `pos_sales`: of the expected sales, those sent as POS messages (default all): the ingress counts
+        those;
         `other_sale_events`: sale events of no trial sale the trial sent too (the read models count them)."""
-        wanted = {"sales.ingress": expected.sales if pos_sales is None else pos_sales,
-                  "monitoring.sales": expected.sales + other_sale_events,
-                  "scheduling.sales": expected.sales + other_sale_events}
-        found = [f"{holder} holds {t.sales} sales, {t.amount_thb} THB; sent {expected.sales}, {expected.amount_thb}"
-                 for holder, t in self.totals.items() if t != expected]
-        found += [f"{group} applied {self.applied[group]} events; sent {n}" for group, n in wanted.items()
-                  if self.applied[group] != n]
+        wanted = {
+            "sales.ingress": expected.sales if pos_sales is None else pos_sales,
+            "monitoring.sales": expected.sales + other_sale_events,
+            "scheduling.sales": expected.sales + other_sale_events,
+        }
+        found = [
+            f"{holder} holds {t.sales} sales, {t.amount_thb} THB; sent {expected.sales}, "
+            f"{expected.amount_thb}"
+            for holder, t in self.totals.items()
+            if t != expected
+        ]
+        found += [
+            f"{group} applied {self.applied[group]} events; sent {n}"
+            for group, n in wanted.items()
+            if self.applied[group] != n
+        ]
         if self.dead_lettered:
             found.append(f"{self.dead_lettered} of the trial's sales dead-lettered")
         return found
@@ -393,30 +457,38 @@ class Trial:
     @classmethod
     async def begin(cls, stack: Stack, catalogue: Catalogue) -> "Trial":
         await wait_caught_up(stack, timeout=300)
-        return cls(stack, catalogue, await applied_counts(stack), len(await dead_lettered_sales(stack, catalogue)))
+        return cls(
+            stack, catalogue, await applied_counts(stack), len(await dead_lettered_sales(stack, catalogue))
+        )
 
     async def end(self, timeout: float = 600) -> Findings:
         await wait_caught_up(self.stack, timeout)
         after = await applied_counts(self.stack)
-        return Findings(await totals(self.stack, self.catalogue),
-                        {group: after[group] - self.applied_before[group] for group in after},
-                        len(await dead_lettered_sales(self.stack, self.catalogue)) - self.dead_lettered_before)
+        return Findings(
+            await totals(self.stack, self.catalogue),
+            {group: after[group] - self.applied_before[group] for group in after},
+            len(await dead_lettered_sales(self.stack, self.catalogue)) - self.dead_lettered_before,
+        )
 
 
-def assert_exact(findings: Findings, expected: Totals, pos_sales: int | None = None,
-                 other_sale_events: int = 0) -> None:
+def assert_exact(
+    findings: Findings, expected: Totals, pos_sales: int | None = None, other_sale_events: int = 0
+) -> None:
     problems = findings.problems(expected, pos_sales, other_sale_events)
     assert not problems, "; ".join(problems)
 
 
 # --- what each service consumes, and what its consumers dead-letter
 
+
 @dataclass(frozen=True)
 class Subscription:
     service: str
     group_id: str
     topic: str
-    handles: frozenset[tuple[str, int]]  # (event type, version); empty for the POS ingress and sales batch consumers
+    handles: frozenset[
+        tuple[str, int]
+    ]  # (event type, version); empty for the POS ingress and sales batch consumers
 
 
 def subscriptions() -> list[Subscription]:
@@ -431,12 +503,21 @@ def subscriptions() -> list[Subscription]:
     found = []
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.consumers")
-        settings = SalesSettings(service_name=name, database_url="postgresql://unused", oidc_issuer="https://unused",
-                                 kafka_username="unused", kafka_password="unused", sales_signing_master_key=MASTER_KEY)
+        settings = SalesSettings(
+            service_name=name,
+            database_url="postgresql://unused",
+            oidc_issuer="https://unused",
+            kafka_username="unused",
+            kafka_password="unused",
+            sales_signing_master_key=MASTER_KEY,
+        )
         database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
-            handles = frozenset(consumer._handlers) if isinstance(consumer, EventConsumer) else \
-                getattr(consumer._handler, "handles", frozenset())  # shared.read_models' batch handlers say
+            handles = (
+                frozenset(consumer._handlers)
+                if isinstance(consumer, EventConsumer)
+                else getattr(consumer._handler, "handles", frozenset())
+            )  # shared.read_models' batch handlers say
             found.append(Subscription(name, consumer.group_id, consumer.topic, handles))
     return found
 
@@ -455,8 +536,12 @@ class DeadLetters:
         from shared.kafka_admin import ensure_topics
 
         await ensure_topics(self.kafka.admin, self.topics, partitions=6)
-        self._consumer = AIOKafkaConsumer(*self.topics, **self.kafka.options(),
-                                          auto_offset_reset="earliest", group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}")
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            **self.kafka.options(),
+            auto_offset_reset="earliest",
+            group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}",
+        )
         await self._consumer.start()
         self._task = asyncio.create_task(self._collect())
         return self
@@ -468,9 +553,13 @@ class DeadLetters:
                 self.by_fuzz_id.setdefault(headers["x-fuzz-id"], []).append(headers)
 
     async def arrived(self, expected: set[tuple[str, str]], timeout: float = 60) -> None:
-        """Waits until each (fuzz id, consumer group) is here, then a little longer, for anything unexpected."""
+        """Waits until each (fuzz id, consumer group) is here, then a little longer, for anything
+        unexpected."""
+
         async def all_here() -> bool:
-            return expected <= {(fid, h["dlq-consumer-group"]) for fid, hs in self.by_fuzz_id.items() for h in hs}
+            return expected <= {
+                (fid, h["dlq-consumer-group"]) for fid, hs in self.by_fuzz_id.items() for h in hs
+            }
 
         await eventually(all_here, timeout=timeout)
         await asyncio.sleep(0.5)
@@ -489,12 +578,18 @@ def openapi_of(service: str) -> dict:
     from shared.settings import ServiceSettings
 
     spec = importlib.import_module(f"services.{service}.main").spec
-    settings = ServiceSettings(service_name=service, database_url="postgresql://unused", oidc_issuer="https://unused",
-                               kafka_username="unused", kafka_password="unused")
+    settings = ServiceSettings(
+        service_name=service,
+        database_url="postgresql://unused",
+        oidc_issuer="https://unused",
+        kafka_username="unused",
+        kafka_password="unused",
+    )
     return create_app(spec, settings).openapi()
 
 
 # --- what a trial must end with
+
 
 async def read_to_end(kafka: harness.KafkaFixture, topic: str) -> list:
     """Every record of `topic` now on the broker, from the beginning to the end offsets read first."""
@@ -522,6 +617,9 @@ async def dead_lettered_sales(stack: "Stack", catalogue: "Catalogue") -> list:
     the canonical sales: a valid sale must never be there."""
     found = []
     for topic in ("otop.sales.ingress.dlq", "otop.sales.recorded.dlq"):
-        found += [r for r in await read_to_end(stack.access, topic)
-                  if catalogue.market_day_id.encode() in (r.value or b"")]
+        found += [
+            r
+            for r in await read_to_end(stack.access, topic)
+            if catalogue.market_day_id.encode() in (r.value or b"")
+        ]
     return found

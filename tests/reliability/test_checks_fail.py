@@ -41,16 +41,27 @@ async def with_fault(stack: Stack, service: str, fault: str):
         await asyncio.to_thread(process.wait_ready, 120)
 
 
-@pytest.mark.parametrize("fault, service, wrong", [
-    # monitoring's sales consumer skips one record of a batch and commits past it: a sale lost there.
-    ("drop-one:monitoring.sales", "monitoring", {"holders": {"monitoring": -1, "monitoring report": -1},
-                                                 "applied": {"monitoring.sales": -1}}),
-    # the ingress records one POS message as two sales: a double, everywhere downstream.
-    ("apply-twice:sales.ingress", "sales", {"holders": {"sales": 1, "monitoring": 1, "scheduling": 1,
-                                                        "monitoring report": 1},
-                                            "applied": {"sales.ingress": 1, "monitoring.sales": 1,
-                                                        "scheduling.sales": 1}}),
-], ids=["one-lost", "one-applied-twice"])
+@pytest.mark.parametrize(
+    "fault, service, wrong",
+    [
+        # monitoring's sales consumer skips one record of a batch and commits past it: a sale lost there.
+        (
+            "drop-one:monitoring.sales",
+            "monitoring",
+            {"holders": {"monitoring": -1, "monitoring report": -1}, "applied": {"monitoring.sales": -1}},
+        ),
+        # the ingress records one POS message as two sales: a double, everywhere downstream.
+        (
+            "apply-twice:sales.ingress",
+            "sales",
+            {
+                "holders": {"sales": 1, "monitoring": 1, "scheduling": 1, "monitoring report": 1},
+                "applied": {"sales.ingress": 1, "monitoring.sales": 1, "scheduling.sales": 1},
+            },
+        ),
+    ],
+    ids=["one-lost", "one-applied-twice"],
+)
 async def test_the_checks_fail_when_a_sale_is_lost_or_applied_twice(running, fault, service, wrong):
     async with with_fault(running, service, fault):
         catalogue = await create_catalogue(running, date(2019, 6, 27 if service == "monitoring" else 28))
@@ -63,9 +74,14 @@ async def test_the_checks_fail_when_a_sale_is_lost_or_applied_twice(running, fau
     print(f"\n{fault}: {problems}")
     with pytest.raises(AssertionError):
         assert_exact(found, expected)
-    assert {holder: t.sales - SALES for holder, t in found.totals.items() if t != expected} == wrong["holders"]
-    assert all((t.amount_thb > expected.amount_thb) == (wrong["holders"][h] > 0)
-               for h, t in found.totals.items() if h in wrong["holders"])
+    assert {holder: t.sales - SALES for holder, t in found.totals.items() if t != expected} == wrong[
+        "holders"
+    ]
+    assert all(
+        (t.amount_thb > expected.amount_thb) == (wrong["holders"][h] > 0)
+        for h, t in found.totals.items()
+        if h in wrong["holders"]
+    )
     assert {group: n - SALES for group, n in found.applied.items() if n != SALES} == wrong["applied"]
     assert found.dead_lettered == 0
 

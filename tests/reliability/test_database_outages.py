@@ -49,8 +49,9 @@ BURST = 20  # officers' HTTP writes during the sales database's outage
 
 
 async def stored(stack: Stack, service: str, market_day_id: str) -> int:
-    return await scalar(stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1",
-                        uuid.UUID(market_day_id))
+    return await scalar(
+        stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1", uuid.UUID(market_day_id)
+    )
 
 
 async def reaches(stack: Stack, service: str, market_day_id: str, count: int, timeout: float = 600) -> int:
@@ -66,7 +67,7 @@ async def paced(stack: Stack, messages: list, chunks: int = 40) -> None:
     point of a service's progress land mid-stream, and the stream goes on while a database is away."""
     size = -(-len(messages) // chunks)
     for start in range(0, len(messages), size):
-        await publish_pos(stack.access, messages[start:start + size])
+        await publish_pos(stack.access, messages[start : start + size])
         await asyncio.sleep(STREAM_S / chunks)
 
 
@@ -75,18 +76,34 @@ async def not_ready(stack: Stack, service: str, consumer: str) -> bool:
     async with httpx.AsyncClient(timeout=10) as http:
         ready = await http.get(f"{stack.url(service)}/health/ready")
         metrics = (await http.get(f"{stack.url(service)}/internal/metrics")).text
-    return (ready.status_code == 503 and not ready.json()["workers"][consumer]["ready"]
-            and f'otop_ready{{component="{consumer}",kind="consumer"}} 0.0' in metrics)
+    return (
+        ready.status_code == 503
+        and not ready.json()["workers"][consumer]["ready"]
+        and f'otop_ready{{component="{consumer}",kind="consumer"}} 0.0' in metrics
+    )
 
 
 async def officer_sales(stack: Stack, catalogue, count: int) -> list[httpx.Response]:
     """`count` sales entered by officers at once (quantities 1, 2, 3, ...) over HTTP."""
     product = catalogue.products[0]
     async with httpx.AsyncClient(timeout=30) as http:
-        return list(await asyncio.gather(*(http.post(
-            f"{stack.url('sales')}/provinces/72/sales", headers=OFFICER,
-            json={"product_id": product["id"], "market_day_id": catalogue.market_day_id, "quantity": str(q),
-                  "sold_at": datetime(2019, 6, 15, 5, 0, tzinfo=UTC).isoformat()}) for q in range(1, count + 1))))
+        return list(
+            await asyncio.gather(
+                *(
+                    http.post(
+                        f"{stack.url('sales')}/provinces/72/sales",
+                        headers=OFFICER,
+                        json={
+                            "product_id": product["id"],
+                            "market_day_id": catalogue.market_day_id,
+                            "quantity": str(q),
+                            "sold_at": datetime(2019, 6, 15, 5, 0, tzinfo=UTC).isoformat(),
+                        },
+                    )
+                    for q in range(1, count + 1)
+                )
+            )
+        )
 
 
 async def retried_until_created(stack: Stack, catalogue, quantities: list[int]) -> None:
@@ -94,10 +111,18 @@ async def retried_until_created(stack: Stack, catalogue, quantities: list[int]) 
     product = catalogue.products[0]
     async with httpx.AsyncClient(timeout=30) as http:
         for quantity in quantities:
+
             async def created() -> bool:
-                answer = await http.post(f"{stack.url('sales')}/provinces/72/sales", headers=OFFICER, json={
-                    "product_id": product["id"], "market_day_id": catalogue.market_day_id, "quantity": str(quantity),
-                    "sold_at": datetime(2019, 6, 15, 5, 0, tzinfo=UTC).isoformat()})
+                answer = await http.post(
+                    f"{stack.url('sales')}/provinces/72/sales",
+                    headers=OFFICER,
+                    json={
+                        "product_id": product["id"],
+                        "market_day_id": catalogue.market_day_id,
+                        "quantity": str(quantity),  # noqa: B023 (awaited in this iteration)
+                        "sold_at": datetime(2019, 6, 15, 5, 0, tzinfo=UTC).isoformat(),
+                    },
+                )
                 assert answer.status_code in (201, 503), answer.text
                 return answer.status_code == 201
 
@@ -145,15 +170,20 @@ async def test_a_database_stopped_mid_stream_loses_doubles_and_dead_letters_noth
     finally:
         await asyncio.to_thread(running.postgres[victim].start)
     await publishing
-    assert all(answer.status_code == 503 and answer.headers["Retry-After"] for answer in burst), \
-        [(answer.status_code, answer.text) for answer in burst]
+    assert all(answer.status_code == 503 and answer.headers["Retry-After"] for answer in burst), [
+        (answer.status_code, answer.text) for answer in burst
+    ]
     await retried_until_created(running, catalogue, list(range(1, len(burst) + 1)))
-    http_thb = sum((Decimal(catalogue.products[0]["price_thb"]) * q for q in range(1, len(burst) + 1)), Decimal(0))
+    http_thb = sum(
+        (Decimal(catalogue.products[0]["price_thb"]) * q for q in range(1, len(burst) + 1)), Decimal(0)
+    )
 
     found = await trial.end()
     expected = Totals(SALES + len(burst), stream.amount_thb + http_thb)
-    print(f"\nseed {seed}: {victim} PostgreSQL stopped {OUTAGE_S} s with {held} of {SALES} sales there; "
-          f"{len(burst)} HTTP writes answered 503 then retried; {found}")
+    print(
+        f"\nseed {seed}: {victim} PostgreSQL stopped {OUTAGE_S} s with {held} of {SALES} sales there; "
+        f"{len(burst)} HTTP writes answered 503 then retried; {found}"
+    )
     assert_exact(found, expected, pos_sales=SALES)
 
 
@@ -184,10 +214,19 @@ def valid_record(topic: str, catalogue) -> tuple[bytes, list, str]:
     """A valid message for `topic`, and how to recognise it applied: (value, headers, event or sale id)."""
     if topic == SALES_INGRESS:
         product = catalogue.products[0]
-        sale = pos_sale(f"after-big-{uuid.uuid4().hex[:8]}", uuid.UUID(product["id"]),
-                        uuid.UUID(catalogue.market_day_id), quantity="2", price=product["price_thb"])
+        sale = pos_sale(
+            f"after-big-{uuid.uuid4().hex[:8]}",
+            uuid.UUID(product["id"]),
+            uuid.UUID(catalogue.market_day_id),
+            quantity="2",
+            price=product["price_thb"],
+        )
         body = pos_body(sale)
-        return body, signed(body, catalogue.key["key_id"], catalogue.key["signing_key"]), sale.integration_sale_id
+        return (
+            body,
+            signed(body, catalogue.key["key_id"], catalogue.key["signing_key"]),
+            sale.integration_sale_id,
+        )
     if topic == SALES_RECORDED:
         handled = ("sales.sale.recorded", 1)
     else:
@@ -196,7 +235,9 @@ def valid_record(topic: str, catalogue) -> tuple[bytes, list, str]:
     return json.dumps(event).encode(), [], event["event_id"]
 
 
-async def test_records_near_and_over_1_mib_on_every_consumed_topic_are_parked_and_the_consumers_go_on(running):
+async def test_records_near_and_over_1_mib_on_every_consumed_topic_are_parked_and_the_consumers_go_on(
+    running,
+):
     """On every topic some service consumes: a record just under Kafka's 1 MiB limit (incompressible) and
     one of 1.5 MiB (sent compressed, so the broker takes it), both unreadable, then a valid message with the
     same key (the same partition, after them). Every consumer group of the topic parks both, truncated, with
@@ -207,8 +248,9 @@ async def test_records_near_and_over_1_mib_on_every_consumed_topic_are_parked_an
     big = {"near 1 MiB": os.urandom(1_040_000), "1.5 MiB": b'{"padding": "' + b"x" * (1536 * 1024) + b'"}'}
     key = f"big-{uuid.uuid4().hex[:8]}".encode()
     valid = {topic: valid_record(topic, catalogue) for topic in topics}
-    producer = AIOKafkaProducer(**running.access.options(), acks="all", compression_type="gzip",
-                                max_request_size=4 * 1024 * 1024)
+    producer = AIOKafkaProducer(
+        **running.access.options(), acks="all", compression_type="gzip", max_request_size=4 * 1024 * 1024
+    )
     await producer.start()
     try:
         for topic in topics:
@@ -224,8 +266,10 @@ async def test_records_near_and_over_1_mib_on_every_consumed_topic_are_parked_an
         if s.topic == SALES_INGRESS:
             sql, args = "SELECT count(*) FROM sales WHERE integration_sale_id = $1", (valid_id,)
         else:
-            sql, args = "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2", (s.group_id,
-                                                                                          uuid.UUID(valid_id))
+            sql, args = (
+                "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
+                (s.group_id, uuid.UUID(valid_id)),
+            )
 
         async def applied(service=s.service, sql=sql, args=args) -> bool:
             return await scalar(running.db(service), sql, *args) == 1
@@ -237,14 +281,23 @@ async def test_records_near_and_over_1_mib_on_every_consumed_topic_are_parked_an
         assert len(parked) == 2 * len(groups), (topic, len(parked))
         for record in parked:
             headers = {name: value.decode() for name, value in record.headers}
-            [original] = [v for v in big.values() if hashlib.sha256(v).hexdigest() == headers["dlq-original-sha256"]]
+            [original] = [
+                v for v in big.values() if hashlib.sha256(v).hexdigest() == headers["dlq-original-sha256"]
+            ]
             assert headers["dlq-truncated"] == "true" and int(headers["dlq-original-bytes"]) == len(original)
             row_id = int(headers["dlq-original-ref"].rsplit("/", 1)[1])
-            kept = await scalar(running.db(groups[headers["dlq-consumer-group"]]),
-                                "SELECT sha256 FROM dead_letter_originals WHERE id = $1", row_id)
+            kept = await scalar(
+                running.db(groups[headers["dlq-consumer-group"]]),
+                "SELECT sha256 FROM dead_letter_originals WHERE id = $1",
+                row_id,
+            )
             assert kept == headers["dlq-original-sha256"], (topic, headers)
     found = await trial.end()
-    print(f"\n{len(topics)} topics, {sum(1 for _ in subscriptions())} consumer groups: 2 large records each parked; "
-          f"{found}")
-    # The valid sale on the ingress is the trial's; the valid sale event on otop.sales.recorded is of no trial sale.
+    print(
+        f"\n{len(topics)} topics, {sum(1 for _ in subscriptions())} consumer groups: 2 large records each "
+        "parked; "
+        f"{found}"
+    )
+    # The valid sale on the ingress is the trial's; the valid sale event on otop.sales.recorded is of no trial
+    # sale.
     assert_exact(found, Totals(1, Decimal(catalogue.products[0]["price_thb"]) * 2), other_sale_events=1)

@@ -3,7 +3,8 @@ Kafka broker of their own. A stream of signed POS sales flows ingress -> sales -
 monitoring (and scheduling's read model); services and the broker are SIGKILLed at points a seed
 chooses and started again. Every holder must end with exactly the sales sent: none lost, none doubled.
 
-Sizes: OTOP_FAULT_SALES (default 2000), OTOP_FAULT_SEEDS (default 2), OTOP_FAULT_KILLS (per trial, default 3)."""
+Sizes: OTOP_FAULT_SALES (default 2000), OTOP_FAULT_SEEDS (default 2), OTOP_FAULT_KILLS (per trial, default
+3)."""
 
 import asyncio
 import random
@@ -37,7 +38,9 @@ VICTIMS = ("sales", "monitoring", "scheduling")
 
 
 async def stored(stack: Stack, service: str, market_day_id: str) -> int:
-    return await scalar(stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1", UUID(market_day_id))
+    return await scalar(
+        stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1", UUID(market_day_id)
+    )
 
 
 async def reaches(stack: Stack, service: str, market_day_id: str, count: int, timeout: float = 300) -> int:
@@ -49,13 +52,14 @@ async def reaches(stack: Stack, service: str, market_day_id: str, count: int, ti
     return n
 
 
-async def paced_publish(stack: Stack, messages: list, market_day_id: str, chunks: int = 20,
-                        pause_s: float = 0.5) -> None:
+async def paced_publish(
+    stack: Stack, messages: list, market_day_id: str, chunks: int = 20, pause_s: float = 0.5
+) -> None:
     """The stream in chunks, each a pause after sales has stored most of the one before: the stream lasts
     longer than a restart, so kills of sales land mid-stream."""
     size = -(-len(messages) // chunks)
     for start in range(0, len(messages), size):
-        await publish_pos(stack.access, messages[start:start + size])
+        await publish_pos(stack.access, messages[start : start + size])
         await reaches(stack, "sales", market_day_id, int(min(start + size, SALES) * 0.8))
         await asyncio.sleep(pause_s)
 
@@ -76,8 +80,10 @@ async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed)
     await publishing
 
     found = await trial.end()
-    print(f"\nseed {seed}: {SALES} sales ({len(stream.messages)} messages), {stream.amount_thb:,.2f} THB; "
-          f"SIGKILLs {[(v, round(f, 2)) for f, v in plan]}, {mid_stream} mid-stream; found {found}")
+    print(
+        f"\nseed {seed}: {SALES} sales ({len(stream.messages)} messages), {stream.amount_thb:,.2f} THB; "
+        f"SIGKILLs {[(v, round(f, 2)) for f, v in plan]}, {mid_stream} mid-stream; found {found}"
+    )
     assert_exact(found, Totals(SALES, stream.amount_thb))
     assert mid_stream >= 1
 
@@ -108,12 +114,29 @@ async def test_http_writes_are_accepted_while_kafka_is_down_and_delivered_after(
     await asyncio.to_thread(running.kafka.kill)
     try:
         async with httpx.AsyncClient(timeout=30) as http:
-            sale = await http.post(f"{running.url('sales')}/provinces/72/sales", headers=OFFICER, json={
-                "product_id": product["id"], "market_day_id": catalogue.market_day_id, "quantity": "3",
-                "sold_at": datetime(2019, 6, 30, 5, 0, tzinfo=UTC).isoformat()})
-            new_product = await http.post(f"{running.url('registry')}/provinces/72/products", headers=OFFICER, json={
-                "name": "ผลิตภัณฑ์ระหว่าง Kafka ล่ม", "category": "herbal", "star_level": 1, "quadrant": "D",
-                "nawatwithi": False, "price_thb": "80.00", "unit": "ขวด"})
+            sale = await http.post(
+                f"{running.url('sales')}/provinces/72/sales",
+                headers=OFFICER,
+                json={
+                    "product_id": product["id"],
+                    "market_day_id": catalogue.market_day_id,
+                    "quantity": "3",
+                    "sold_at": datetime(2019, 6, 30, 5, 0, tzinfo=UTC).isoformat(),
+                },
+            )
+            new_product = await http.post(
+                f"{running.url('registry')}/provinces/72/products",
+                headers=OFFICER,
+                json={
+                    "name": "ผลิตภัณฑ์ระหว่าง Kafka ล่ม",
+                    "category": "herbal",
+                    "star_level": 1,
+                    "quadrant": "D",
+                    "nawatwithi": False,
+                    "price_thb": "80.00",
+                    "unit": "ขวด",
+                },
+            )
         assert (sale.status_code, new_product.status_code) == (201, 201), (sale.text, new_product.text)
         await asyncio.sleep(2)  # the relays keep failing against the absent broker...
         for service in ("sales", "registry"):  # ...and keep the events
@@ -126,6 +149,9 @@ async def test_http_writes_are_accepted_while_kafka_is_down_and_delivered_after(
     product_id = UUID(new_product.json()["id"])
 
     async def monitoring_knows_product() -> bool:
-        return await scalar(running.db("monitoring"), "SELECT count(*) FROM products WHERE id = $1", product_id) == 1
+        return (
+            await scalar(running.db("monitoring"), "SELECT count(*) FROM products WHERE id = $1", product_id)
+            == 1
+        )
 
     await eventually(monitoring_knows_product, timeout=120)

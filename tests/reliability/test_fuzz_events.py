@@ -45,17 +45,52 @@ def groups_of(topic: str):
 def sample_payload(event_type: str, version: int) -> dict:
     """A valid payload of a contract, with fresh ids (JSON form)."""
     contract = registered_contracts()[(event_type, version)]
-    ids = {name: str(uuid.uuid4()) for name in ("product_id", "producer_id", "venue_id", "plan_id", "market_day_id",
-                                                "invitation_id", "sale_id", "evaluation_id", "group_id")}
+    ids = {
+        name: str(uuid.uuid4())
+        for name in (
+            "product_id",
+            "producer_id",
+            "venue_id",
+            "plan_id",
+            "market_day_id",
+            "invitation_id",
+            "sale_id",
+            "evaluation_id",
+            "group_id",
+        )
+    }
     candidates = {
-        **ids, "revision": 1, "name": "ตัวอย่าง", "category": "food", "star_level": 2, "quadrant": "D",
-        "nawatwithi": True, "price_thb": "45.00", "unit": "ชิ้น", "producer_type": "community_group",
-        "experienced": True, "kind": "pracharat_market", "first_month": "2019-06-01", "last_month": "2019-09-01",
-        "market_days_per_month": 4, "products_per_market_day": 20, "venue_name": "ตลาดประชารัฐ",
-        "venue_kind": "pracharat_market", "day": "2019-07-06", "status": "scheduled", "product_ids": [],
-        "producer_ids": [], "quantity": "2", "unit_price_thb": "10.00", "amount_thb": "20.00",
-        "sold_at": datetime(2019, 7, 6, 4, 0, tzinfo=UTC).isoformat(), "channel": "officer", "reason": "busy",
-        "overall_score": 4, "integration_sale_id": "fuzz-sample", "mentor_ids": [ids["producer_id"]],
+        **ids,
+        "revision": 1,
+        "name": "ตัวอย่าง",
+        "category": "food",
+        "star_level": 2,
+        "quadrant": "D",
+        "nawatwithi": True,
+        "price_thb": "45.00",
+        "unit": "ชิ้น",
+        "producer_type": "community_group",
+        "experienced": True,
+        "kind": "pracharat_market",
+        "first_month": "2019-06-01",
+        "last_month": "2019-09-01",
+        "market_days_per_month": 4,
+        "products_per_market_day": 20,
+        "venue_name": "ตลาดประชารัฐ",
+        "venue_kind": "pracharat_market",
+        "day": "2019-07-06",
+        "status": "scheduled",
+        "product_ids": [],
+        "producer_ids": [],
+        "quantity": "2",
+        "unit_price_thb": "10.00",
+        "amount_thb": "20.00",
+        "sold_at": datetime(2019, 7, 6, 4, 0, tzinfo=UTC).isoformat(),
+        "channel": "officer",
+        "reason": "busy",
+        "overall_score": 4,
+        "integration_sale_id": "fuzz-sample",
+        "mentor_ids": [ids["producer_id"]],
         "mentee_ids": [str(uuid.uuid4())],
     }
     if event_type.startswith("sales.sale"):
@@ -66,17 +101,34 @@ def sample_payload(event_type: str, version: int) -> dict:
 
 
 def envelope(event_type: str, version: int, payload: dict, province: str = "72") -> dict:
-    return {"event_id": str(uuid.uuid4()), "type": event_type, "version": version,
-            "occurred_at": datetime.now(UTC).isoformat(), "province_code": province, "source": "fuzz",
-            "payload": payload}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": event_type,
+        "version": version,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "province_code": province,
+        "source": "fuzz",
+        "payload": payload,
+    }
 
 
-HUGE = st.one_of(st.integers(min_value=10**15, max_value=10**40), st.integers(max_value=-(10**15)),
-                 st.just("9" * 40), st.just("1e400"), st.text(min_size=5000, max_size=20000),
-                 st.lists(st.integers(), min_size=2000, max_size=3000))
-WRONG = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                  st.text(max_size=30), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5),
-                                                                                          st.integers(), max_size=2))
+HUGE = st.one_of(
+    st.integers(min_value=10**15, max_value=10**40),
+    st.integers(max_value=-(10**15)),
+    st.just("9" * 40),
+    st.just("1e400"),
+    st.text(min_size=5000, max_size=20000),
+    st.lists(st.integers(), min_size=2000, max_size=3000),
+)
+WRONG = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 BAD_PROVINCE = st.sampled_from(["", "7", "00", "720", "ab", "๗๒", " 72", "72\n", None, 72])
 
 
@@ -85,8 +137,9 @@ def broken_event(draw, handled: list[tuple[str, int]]) -> bytes:
     """A message meant for a topic with these handled contracts, broken in one of many ways."""
     event_type, version = draw(st.sampled_from(handled))
     event = envelope(event_type, version, sample_payload(event_type, version))
-    how = draw(st.sampled_from(["bytes", "not utf-8", "json value", "drop", "wrong", "huge", "version",
-                                "province"]))
+    how = draw(
+        st.sampled_from(["bytes", "not utf-8", "json value", "drop", "wrong", "huge", "version", "province"])
+    )
     if how == "bytes":
         return draw(st.binary(max_size=200))
     if how == "not utf-8":
@@ -139,8 +192,15 @@ async def publish(kafka: KafkaFixture, topic: str, key: bytes, messages: list[tu
 
 
 async def applied(stack, service: str, group_id: str, event_id) -> bool:
-    return await scalar(stack.db(service), "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
-                        group_id, uuid.UUID(str(event_id))) == 1
+    return (
+        await scalar(
+            stack.db(service),
+            "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
+            group_id,
+            uuid.UUID(str(event_id)),
+        )
+        == 1
+    )
 
 
 def event_id_of(value: bytes) -> str | None:
@@ -159,21 +219,33 @@ async def test_bad_events_are_dead_lettered_and_the_consumer_keeps_going(running
     key = f"fuzz-{uuid.uuid4().hex[:8]}".encode()
     fuzz_ids = [uuid.uuid4().hex for _ in messages]
     marker = json.dumps(envelope(*handled[0], sample_payload(*handled[0]))).encode()
-    await publish(running.access, topic, key,
-                  [(value, [("x-fuzz-id", fid.encode())]) for value, fid in zip(messages, fuzz_ids, strict=True)]
-                  + [(marker, [])])
+    await publish(
+        running.access,
+        topic,
+        key,
+        [(value, [("x-fuzz-id", fid.encode())]) for value, fid in zip(messages, fuzz_ids, strict=True)]
+        + [(marker, [])],
+    )
     for group in groups:  # the valid event after the bad ones is applied by every group that handles it
         if handled[0] in group.handles:
-            await eventually(lambda g=group: applied(running, g.service, g.group_id, event_id_of(marker)), timeout=60)
-    must_dead = {(fid, g.group_id) for value, fid in zip(messages, fuzz_ids, strict=True) for g in groups
-                 if verdict(value, g.handles) == "dead-letter"}
+            await eventually(
+                lambda g=group: applied(running, g.service, g.group_id, event_id_of(marker)), timeout=60
+            )
+    must_dead = {
+        (fid, g.group_id)
+        for value, fid in zip(messages, fuzz_ids, strict=True)
+        for g in groups
+        if verdict(value, g.handles) == "dead-letter"
+    }
     await dead_letters.arrived(must_dead)
     for value, fid in zip(messages, fuzz_ids, strict=True):
         dead = {h["dlq-consumer-group"]: h for h in dead_letters.by_fuzz_id.get(fid, [])}
         for group in groups:
             must = verdict(value, group.handles)
             if must == "skip":
-                assert group.group_id not in dead, f"{group.group_id} dead-lettered a skippable {value[:200]!r}"
+                assert group.group_id not in dead, (
+                    f"{group.group_id} dead-lettered a skippable {value[:200]!r}"
+                )
             elif group.group_id in dead:
                 headers = dead[group.group_id]
                 assert headers["dlq-reason"] and headers["dlq-original-topic"] == topic, headers
@@ -182,8 +254,9 @@ async def test_bad_events_are_dead_lettered_and_the_consumer_keeps_going(running
                     assert not await applied(running, group.service, group.group_id, event_id_of(value))
             else:
                 assert must == "apply or dead-letter", f"{group.group_id} did not dead-letter {value[:200]!r}"
-                assert await applied(running, group.service, group.group_id, event_id_of(value)), \
+                assert await applied(running, group.service, group.group_id, event_id_of(value)), (
                     f"{group.group_id} neither applied nor dead-lettered {value[:200]!r}"
+                )
 
 
 @pytest.fixture(scope="module")
@@ -197,36 +270,59 @@ BAD_SIGNING = st.sampled_from(["unsigned", "bad_signature", "unknown_key", "prov
 @st.composite
 def broken_pos_message(draw, catalogue) -> tuple[bytes, list, str]:
     """A POS message on the ingress, broken in its body or its signing: (value, headers, expected code)."""
-    sale = pos_sale(f"fuzz-{uuid.uuid4().hex}", uuid.UUID(catalogue.products[0]["id"]),
-                    uuid.UUID(catalogue.market_day_id))
+    sale = pos_sale(
+        f"fuzz-{uuid.uuid4().hex}", uuid.UUID(catalogue.products[0]["id"]), uuid.UUID(catalogue.market_day_id)
+    )
     key_id, signing_key = catalogue.key["key_id"], catalogue.key["signing_key"]
     if draw(st.booleans()):
-        body = draw(broken_event([("sales.pos.sale", 1)]).filter(lambda b: verdict(b, frozenset()) == "dead-letter"))
+        body = draw(
+            broken_event([("sales.pos.sale", 1)]).filter(lambda b: verdict(b, frozenset()) == "dead-letter")
+        )
         return body, signed(body, key_id, signing_key), "malformed"
     code = draw(BAD_SIGNING)
     body = pos_body(sale, province="10" if code == "province_mismatch" else "72")
-    headers = {"unsigned": [], "bad_signature": signed(body, key_id, "not-the-key"),
-               "unknown_key": signed(body, "sk_72_" + "0" * 16, signing_key),
-               "province_mismatch": signed(body, key_id, signing_key)}[code]
+    headers = {
+        "unsigned": [],
+        "bad_signature": signed(body, key_id, "not-the-key"),
+        "unknown_key": signed(body, "sk_72_" + "0" * 16, signing_key),
+        "province_mismatch": signed(body, key_id, signing_key),
+    }[code]
     return body, headers, code
 
 
 @given(bad=st.data())
-async def test_bad_pos_messages_are_dead_lettered_and_the_ingress_keeps_going(running, dead_letters, catalogue, bad):
+async def test_bad_pos_messages_are_dead_lettered_and_the_ingress_keeps_going(
+    running, dead_letters, catalogue, bad
+):
     messages = bad.draw(st.lists(broken_pos_message(catalogue), min_size=1, max_size=6))
     key = f"fuzz-{uuid.uuid4().hex[:8]}".encode()
     fuzz_ids = [uuid.uuid4().hex for _ in messages]
-    good = pos_sale(f"fuzz-good-{uuid.uuid4().hex}", uuid.UUID(catalogue.products[0]["id"]),
-                    uuid.UUID(catalogue.market_day_id))
+    good = pos_sale(
+        f"fuzz-good-{uuid.uuid4().hex}",
+        uuid.UUID(catalogue.products[0]["id"]),
+        uuid.UUID(catalogue.market_day_id),
+    )
     good_body = pos_body(good)
-    await publish(running.access, SALES_INGRESS, key,
-                  [(value, headers + [("x-fuzz-id", fid.encode())])
-                   for (value, headers, _), fid in zip(messages, fuzz_ids, strict=True)]
-                  + [(good_body, signed(good_body, catalogue.key["key_id"], catalogue.key["signing_key"]))])
+    await publish(
+        running.access,
+        SALES_INGRESS,
+        key,
+        [
+            (value, headers + [("x-fuzz-id", fid.encode())])
+            for (value, headers, _), fid in zip(messages, fuzz_ids, strict=True)
+        ]
+        + [(good_body, signed(good_body, catalogue.key["key_id"], catalogue.key["signing_key"]))],
+    )
 
     async def stored() -> bool:
-        return await scalar(running.db("sales"), "SELECT count(*) FROM sales WHERE integration_sale_id = $1",
-                            good.integration_sale_id) == 1
+        return (
+            await scalar(
+                running.db("sales"),
+                "SELECT count(*) FROM sales WHERE integration_sale_id = $1",
+                good.integration_sale_id,
+            )
+            == 1
+        )
 
     await eventually(stored, timeout=60)
     await dead_letters.arrived({(fid, "sales.ingress") for fid in fuzz_ids})

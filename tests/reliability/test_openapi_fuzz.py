@@ -20,11 +20,15 @@ def calls_without_server_errors(service: str):
     @schema.parametrize()
     def test(case, stack):
         if "province_code" in (case.path_parameters or {}):
-            case.path_parameters["province_code"] = PROVINCE  # the token's province, so calls get past the door
+            case.path_parameters["province_code"] = (
+                PROVINCE  # the token's province, so calls get past the door
+            )
         # integration routes take the integration role; everything else the department's (every role it may)
         role = "integration" if "/integration/" in case.path else "department"
         token = bearer(role, PROVINCE if role == "integration" else None)
-        case.call_and_validate(base_url=stack.url(service), headers=dict(token), checks=[not_a_server_error], timeout=30)
+        case.call_and_validate(
+            base_url=stack.url(service), headers=dict(token), checks=[not_a_server_error], timeout=30
+        )
 
     return test
 

@@ -14,7 +14,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.processes import ServiceProcess
 from tests import harness
-from tests.reliability.support import SERVICES, Stack, Totals, Trial, assert_exact, create_catalogue, env_int, pos_stream
+from tests.reliability.support import (
+    SERVICES,
+    Stack,
+    Totals,
+    Trial,
+    assert_exact,
+    create_catalogue,
+    env_int,
+    pos_stream,
+)
 from tests.reliability.test_faults import paced_publish, reaches
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
@@ -22,18 +31,30 @@ SALES = env_int("OTOP_FAULT_SALES", 2_000)
 
 
 async def consumed(process: ServiceProcess, group: str) -> float:
-    """Records the process's consumers of `group` took (applied, duplicate or in batches), from its metrics."""
+    """Records the process's consumers of `group` took (applied, duplicate or in batches), from its
+    metrics."""
     async with httpx.AsyncClient(timeout=10) as http:
         text = (await http.get(f"{process.url}/internal/metrics")).text
-    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
-               if s.name == "otop_events_consumed_total" and s.labels["consumer"] == group
-               and s.labels["outcome"] in ("applied", "duplicate", "batched"))
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "otop_events_consumed_total"
+        and s.labels["consumer"] == group
+        and s.labels["outcome"] in ("applied", "duplicate", "batched")
+    )
 
 
-async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_double_nothing(running: Stack, tmp_path):
+async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_double_nothing(
+    running: Stack, tmp_path
+):
     rng = random.Random(16)
-    second = {name: ServiceProcess(name, harness.free_port(), running.services[name].env,
-                                   tmp_path / f"{name}-2.log") for name in SERVICES}
+    second = {
+        name: ServiceProcess(
+            name, harness.free_port(), running.services[name].env, tmp_path / f"{name}-2.log"
+        )
+        for name in SERVICES
+    }
     replicas = {name: [running.services[name], second[name]] for name in SERVICES}
     try:
         for process in second.values():
@@ -46,10 +67,19 @@ async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_doubl
         publishing = asyncio.create_task(paced_publish(running, stream.messages, catalogue.market_day_id))
         killed = []
         for name in ("sales", "monitoring", "scheduling", "registry"):
-            await reaches(running, "sales" if name == "registry" else name, catalogue.market_day_id,
-                          int(rng.uniform(0.1, 0.6) * SALES))
-            if name == "sales":  # both replicas take part of the stream: one consumer group, its partitions shared
-                took = [await consumed(p, "sales.ingress") - n for p, n in zip(replicas["sales"], before, strict=True)]
+            await reaches(
+                running,
+                "sales" if name == "registry" else name,
+                catalogue.market_day_id,
+                int(rng.uniform(0.1, 0.6) * SALES),
+            )
+            if (
+                name == "sales"
+            ):  # both replicas take part of the stream: one consumer group, its partitions shared
+                took = [
+                    await consumed(p, "sales.ingress") - n
+                    for p, n in zip(replicas["sales"], before, strict=True)
+                ]
             victim = rng.choice(replicas[name])
             victim.kill()
             killed.append((name, victim.port))
@@ -59,10 +89,15 @@ async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_doubl
         await publishing
 
         found = await trial.end()
-        print(f"\n{SALES} sales ({len(stream.messages)} messages), {stream.amount_thb:,.2f} THB; two replicas each, "
-              f"SIGKILLed {killed}; the sales replicas took {took} records before the kill; found {found}")
+        print(
+            f"\n{SALES} sales ({len(stream.messages)} messages), {stream.amount_thb:,.2f} THB; "
+            "two replicas each, "
+            f"SIGKILLed {killed}; the sales replicas took {took} records before the kill; found {found}"
+        )
         assert_exact(found, Totals(SALES, stream.amount_thb))
-        assert all(n > 0 for n in took), f"records of the stream each sales replica took before the kill: {took}"
+        assert all(n > 0 for n in took), (
+            f"records of the stream each sales replica took before the kill: {took}"
+        )
     finally:
         for process in second.values():
             process.stop()

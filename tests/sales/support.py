@@ -37,18 +37,45 @@ def sales_env(monkeypatch, **settings) -> None:
         monkeypatch.setenv(f"OTOP_SALES_{name.upper()}", str(value))
 
 
-def product(price: str = "45.00", category: str = "food", name: str = "ข้าวตังหน้าธัญพืช",
-            producer_id: UUID | None = None, **changes) -> ProductRegistered:
-    return ProductRegistered(product_id=uuid4(), producer_id=producer_id or uuid4(), name=name, category=category,
-                             star_level=2, quadrant="D", nawatwithi=True, price_thb=Decimal(price), unit="กล่อง",
-                             **changes)
+def product(
+    price: str = "45.00",
+    category: str = "food",
+    name: str = "ข้าวตังหน้าธัญพืช",
+    producer_id: UUID | None = None,
+    **changes,
+) -> ProductRegistered:
+    return ProductRegistered(
+        product_id=uuid4(),
+        producer_id=producer_id or uuid4(),
+        name=name,
+        category=category,
+        star_level=2,
+        quadrant="D",
+        nawatwithi=True,
+        price_thb=Decimal(price),
+        unit="กล่อง",
+        **changes,
+    )
 
 
-def market_day(day: date = date(2019, 6, 15), venue: str = "ตลาดประชารัฐ สุพรรณบุรี", venue_id: UUID | None = None,
-               kind=MarketDayScheduled, status: MarketDayStatus = MarketDayStatus.SCHEDULED, revision: int = 1,
-               market_day_id: UUID | None = None) -> MarketDayScheduled:
-    return kind(market_day_id=market_day_id or uuid4(), revision=revision, venue_id=venue_id or uuid4(),
-                venue_name=venue, venue_kind=VenueKind.PRACHARAT_MARKET, day=day, status=status)
+def market_day(
+    day: date = date(2019, 6, 15),
+    venue: str = "ตลาดประชารัฐ สุพรรณบุรี",
+    venue_id: UUID | None = None,
+    kind=MarketDayScheduled,
+    status: MarketDayStatus = MarketDayStatus.SCHEDULED,
+    revision: int = 1,
+    market_day_id: UUID | None = None,
+) -> MarketDayScheduled:
+    return kind(
+        market_day_id=market_day_id or uuid4(),
+        revision=revision,
+        venue_id=venue_id or uuid4(),
+        venue_name=venue,
+        venue_kind=VenueKind.PRACHARAT_MARKET,
+        day=day,
+        status=status,
+    )
 
 
 async def publish(kafka: KafkaFixture, *payloads: Payload, province: str = "72") -> None:
@@ -58,16 +85,24 @@ async def publish(kafka: KafkaFixture, *payloads: Payload, province: str = "72")
     try:
         for payload in payloads:
             envelope = envelope_for(payload, province_code=province, source="test")
-            await producer.send_and_wait(payload.topic, envelope.model_dump_json().encode(), key=payload.key().encode())
+            await producer.send_and_wait(
+                payload.topic, envelope.model_dump_json().encode(), key=payload.key().encode()
+            )
     finally:
         await producer.stop()
 
 
-def pos_sale(sale_id: str, product_id: UUID, market_day_id: UUID, quantity: str = "2",
-             price: str = "45.00") -> PosSale:
-    return PosSale(integration_sale_id=sale_id, product_id=product_id, market_day_id=market_day_id,
-                   quantity=Decimal(quantity), unit_price_thb=Decimal(price),
-                   sold_at=datetime(2019, 6, 15, 10, 30, tzinfo=UTC))
+def pos_sale(
+    sale_id: str, product_id: UUID, market_day_id: UUID, quantity: str = "2", price: str = "45.00"
+) -> PosSale:
+    return PosSale(
+        integration_sale_id=sale_id,
+        product_id=product_id,
+        market_day_id=market_day_id,
+        quantity=Decimal(quantity),
+        unit_price_thb=Decimal(price),
+        sold_at=datetime(2019, 6, 15, 10, 30, tzinfo=UTC),
+    )
 
 
 def pos_body(sale: PosSale, province: str = "72") -> bytes:
@@ -76,28 +111,36 @@ def pos_body(sale: PosSale, province: str = "72") -> bytes:
 
 def signed(body: bytes, key_id: str, key: str) -> list[tuple[str, bytes]]:
     """The headers of the contract: key id and HMAC-SHA256 (hex) of the exact body bytes."""
-    return [("x-otop-key-id", key_id.encode()),
-            ("x-otop-signature", hmac.new(key.encode(), body, hashlib.sha256).hexdigest().encode())]
+    return [
+        ("x-otop-key-id", key_id.encode()),
+        ("x-otop-signature", hmac.new(key.encode(), body, hashlib.sha256).hexdigest().encode()),
+    ]
 
 
-async def publish_pos(kafka: KafkaFixture, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> list:
+async def publish_pos(
+    kafka: KafkaFixture, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+) -> list:
     """POS messages (kafka key, value, headers) on the ingress topic, as an integration would send them;
     returns where each landed (RecordMetadata)."""
     producer = AIOKafkaProducer(**kafka.options(), acks="all", linger_ms=5)
     await producer.start()
     try:
-        sent = [await producer.send("otop.sales.ingress", value, key=key, headers=headers)
-                for key, value, headers in messages]
+        sent = [
+            await producer.send("otop.sales.ingress", value, key=key, headers=headers)
+            for key, value, headers in messages
+        ]
         return list(await asyncio.gather(*sent))
     finally:
         await producer.stop()
 
 
-async def read_until(kafka: KafkaFixture, topic: str, keep: Callable, done: Callable[[list], bool],
-                     timeout: float = 60.0) -> list:
+async def read_until(
+    kafka: KafkaFixture, topic: str, keep: Callable, done: Callable[[list], bool], timeout: float = 60.0
+) -> list:
     """Records of `topic`, from the beginning, that `keep` accepts, once `done` says there are enough."""
-    consumer = AIOKafkaConsumer(topic, **kafka.options(), auto_offset_reset="earliest",
-                                group_id=f"reader-{uuid4().hex[:6]}")
+    consumer = AIOKafkaConsumer(
+        topic, **kafka.options(), auto_offset_reset="earliest", group_id=f"reader-{uuid4().hex[:6]}"
+    )
     await consumer.start()
     records: list = []
     try:
@@ -129,9 +172,11 @@ async def read_models_know(database_url: str, *events: ProductRegistered | Marke
     async def known() -> bool:
         db = await asyncpg.connect(database_url)
         try:
-            return (await db.fetchval("SELECT count(*) FROM products WHERE id = any($1)", products) == len(products)
-                    and await db.fetchval("SELECT count(*) FROM market_days WHERE id = any($1)", market_days)
-                    == len(market_days))
+            return await db.fetchval("SELECT count(*) FROM products WHERE id = any($1)", products) == len(
+                products
+            ) and await db.fetchval(
+                "SELECT count(*) FROM market_days WHERE id = any($1)", market_days
+            ) == len(market_days)
         finally:
             await db.close()
 

@@ -18,12 +18,13 @@ SCHEMA = REPO / "docs" / "schemas" / "sales.pos.sale.v1.json"
 
 def readme_section() -> str:
     text = (REPO / "README.md").read_text()
-    return text[text.index("## POS integration contract"):]
+    return text[text.index("## POS integration contract") :]
 
 
 def test_committed_schema_matches_the_model():
-    assert json.loads(SCHEMA.read_text()) == pos_sale_schema(), \
+    assert json.loads(SCHEMA.read_text()) == pos_sale_schema(), (
         "regenerate: python -m services.sales.contract > docs/schemas/sales.pos.sale.v1.json"
+    )
 
 
 def test_readme_example_is_valid_by_the_schema_and_the_service():

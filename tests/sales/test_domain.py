@@ -8,10 +8,7 @@ import pytest
 
 from services.sales.domain import (
     Correction,
-    CorrectionRefused,
-    CsvInvalid,
     Refusal,
-    Refused,
     Verdict,
     amount_thb,
     corrected,
@@ -25,16 +22,22 @@ from services.sales.domain import (
     verify_signature,
     voided,
 )
-from shared.auth import hash_secret
 from shared.contracts.scheduling import MarketDayStatus
+from shared.errors import Conflict, Invalid, Refused
+from shared.secrets import hash_secret
 from tests.sales.support import pos_body, pos_sale
 
 MASTER = "m" * 32
 
 
 def key_row(key_id: str, active: bool = True, master: str = MASTER) -> dict:
-    return {"key_id": key_id, "active": active, "key_hash": hash_secret(signing_key(master, key_id)),
-            "province_code": "72", "integration_id": uuid4()}
+    return {
+        "key_id": key_id,
+        "active": active,
+        "key_hash": hash_secret(signing_key(master, key_id)),
+        "province_code": "72",
+        "integration_id": uuid4(),
+    }
 
 
 def refusal(call) -> Refusal:
@@ -63,12 +66,20 @@ def test_signatures_are_checked_against_the_derived_key():
     assert refusal(lambda: verify_signature(MASTER, None, good, key, body)) is Refusal.UNSIGNED
     assert refusal(lambda: verify_signature(MASTER, "sk_72_a", "", key, body)) is Refusal.UNSIGNED
     assert refusal(lambda: verify_signature(MASTER, "sk_72_x", good, None, body)) is Refusal.UNKNOWN_KEY
-    assert refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key_row("sk_72_a", active=False),
-                                            body)) is Refusal.INACTIVE_KEY
-    assert refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key_row("sk_72_a", master="o" * 32),
-                                            body)) is Refusal.UNKNOWN_KEY
-    assert refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key, body + b" ")) is Refusal.BAD_SIGNATURE
-    assert refusal(lambda: verify_signature(MASTER, "sk_72_a", "\ufffdไทย", key, body)) is Refusal.BAD_SIGNATURE
+    assert (
+        refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key_row("sk_72_a", active=False), body))
+        is Refusal.INACTIVE_KEY
+    )
+    assert (
+        refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key_row("sk_72_a", master="o" * 32), body))
+        is Refusal.UNKNOWN_KEY
+    )
+    assert (
+        refusal(lambda: verify_signature(MASTER, "sk_72_a", good, key, body + b" ")) is Refusal.BAD_SIGNATURE
+    )
+    assert (
+        refusal(lambda: verify_signature(MASTER, "sk_72_a", "\ufffdไทย", key, body)) is Refusal.BAD_SIGNATURE
+    )
     assert signing_key(MASTER, "sk_72_a") != signing_key(MASTER, "sk_72_b")
 
 
@@ -92,18 +103,24 @@ def test_judging_references():
     assert refusal(lambda: judge("72", {**product, "province_code": "10"}, None)) is Refusal.FOREIGN_REFERENCE
     assert refusal(lambda: judge("72", None, {**day, "status": "cancelled"})) is Refusal.MARKET_DAY_CANCELLED
     now = datetime.now(UTC)
-    assert hold_expired(now - timedelta(seconds=10), now, 10) and not hold_expired(now - timedelta(seconds=9), now, 10)
+    assert hold_expired(now - timedelta(seconds=10), now, 10) and not hold_expired(
+        now - timedelta(seconds=9), now, 10
+    )
 
 
 def test_corrections_and_voids():
     sale = {"revision": 1, "quantity": Decimal("2"), "unit_price_thb": Decimal("45.00"), "voided": False}
     fixed = corrected(sale, Correction(quantity=Decimal("3"), reason="นับผิด"))
-    assert (fixed["revision"], fixed["amount_thb"], fixed["unit_price_thb"]) == (2, Decimal("135.00"), Decimal("45.00"))
+    assert (fixed["revision"], fixed["amount_thb"], fixed["unit_price_thb"]) == (
+        2,
+        Decimal("135.00"),
+        Decimal("45.00"),
+    )
     gone = voided(fixed)
     assert gone["voided"] and gone["revision"] == 3
-    with pytest.raises(CorrectionRefused):
+    with pytest.raises(Conflict):
         voided(gone)
-    with pytest.raises(CorrectionRefused):
+    with pytest.raises(Conflict):
         corrected(gone, Correction(unit_price_thb=Decimal("1"), reason="x"))
     with pytest.raises(ValueError):
         Correction(reason="nothing changes")
@@ -111,14 +128,16 @@ def test_corrections_and_voids():
 
 def test_csv_rows_and_their_line_numbers():
     product, day = uuid4(), uuid4()
-    sales, lines = parse_csv(f"product_id,market_day_id,quantity\n{product},{day},2\n\n{product},{day},1.5\n".encode())
+    sales, lines = parse_csv(
+        f"product_id,market_day_id,quantity\n{product},{day},2\n\n{product},{day},1.5\n".encode()
+    )
     assert [s.quantity for s in sales] == [Decimal("2"), Decimal("1.5")] and lines == [2, 4]
-    with pytest.raises(CsvInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         parse_csv(f"product_id,market_day_id,quantity,colour\n{product},{day},2,red\n".encode())
     assert bad.value.errors[0]["type"] == "header"
-    with pytest.raises(CsvInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         parse_csv(b"\xff\xfe")
     assert bad.value.errors[0]["type"] == "encoding"
-    with pytest.raises(CsvInvalid) as bad:
+    with pytest.raises(Invalid) as bad:
         parse_csv(b"product_id,market_day_id,quantity\n")
     assert bad.value.errors[0]["type"] == "empty"

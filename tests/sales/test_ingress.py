@@ -63,8 +63,12 @@ async def test_a_sale_sent_again_is_counted_once(database_url, kafka, monkeypatc
 
         dup_id = str(pos_sale_id("72", integration["integration_id"], f"{run}-dup"))
         marker_id = str(pos_sale_id("72", integration["integration_id"], f"{run}-marker-2"))
-        events = await read_until(kafka, SALES_RECORDED, keep=lambda r: r.key in (dup_id.encode(), marker_id.encode()),
-                                  done=lambda rs: any(r.key == marker_id.encode() for r in rs))
+        events = await read_until(
+            kafka,
+            SALES_RECORDED,
+            keep=lambda r: r.key in (dup_id.encode(), marker_id.encode()),
+            done=lambda rs: any(r.key == marker_id.encode() for r in rs),
+        )
         recorded = [json.loads(r.value) for r in events if r.key == dup_id.encode()]
         assert len(recorded) == 1  # one canonical event, published before the later marker's
         assert recorded[0]["type"] == "sales.sale.recorded"
@@ -78,16 +82,24 @@ async def _recorded(http, count: int) -> bool:
 
 
 async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_reason(
-        database_url, kafka, monkeypatch):
+    database_url, kafka, monkeypatch
+):
     sales_env(monkeypatch, hold_max_s=2)
     async with running_service(spec, database_url, kafka) as http:
         integration = await register_integration(http)
         revoked = await register_integration(http, "POS ที่เลิกใช้")
-        assert (await http.post(f"/provinces/72/integrations/{revoked['integration_id']}/keys/{revoked['key_id']}"
-                                "/revoke", headers=OFFICER)).status_code == 204
+        assert (
+            await http.post(
+                f"/provinces/72/integrations/{revoked['integration_id']}/keys/{revoked['key_id']}/revoke",
+                headers=OFFICER,
+            )
+        ).status_code == 204
         key_id, key = integration["key_id"], integration["signing_key"]
-        p, day, cancelled = product(), market_day(), market_day(kind=MarketDayCancelled,
-                                                                 status=MarketDayStatus.CANCELLED)
+        p, day, cancelled = (
+            product(),
+            market_day(),
+            market_day(kind=MarketDayCancelled, status=MarketDayStatus.CANCELLED),
+        )
         foreign = product()
         await publish(kafka, p, day, cancelled)
         await publish(kafka, foreign, province="10")
@@ -100,13 +112,21 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
         schema_violation = json.loads(body("negative"))
         schema_violation["payload"]["quantity"] = "-1"
         schema_violation = json.dumps(schema_violation).encode()
-        other_type = json.dumps({**json.loads(body("other-type")), "type": ProductRegistered.event_type}).encode()
+        other_type = json.dumps(
+            {**json.loads(body("other-type")), "type": ProductRegistered.event_type}
+        ).encode()
         cases = {
             "unsigned": (body("unsigned"), []),
             "unknown_key": (body("unknown-key"), signed(body("unknown-key"), "sk_72_nosuchkey", key)),
-            "unknown_key-not-utf8": (body("binary"), [("x-otop-key-id", b"\xff\xfe"), ("x-otop-signature", b"00")]),
+            "unknown_key-not-utf8": (
+                body("binary"),
+                [("x-otop-key-id", b"\xff\xfe"), ("x-otop-signature", b"00")],
+            ),
             "bad_signature": (body("forged"), signed(body("forged"), key_id, "not-the-key")),
-            "inactive_key": (body("revoked"), signed(body("revoked"), revoked["key_id"], revoked["signing_key"])),
+            "inactive_key": (
+                body("revoked"),
+                signed(body("revoked"), revoked["key_id"], revoked["signing_key"]),
+            ),
             "province_mismatch": (body("province", province="10"), None),
             "malformed": (b"{not json", None),
             "malformed-schema": (schema_violation, None),
@@ -116,12 +136,18 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
             "unknown_reference": (body("unknown", product_id=uuid4()), None),
             "recorded": (body("good"), None),
         }
-        messages = [(f"{run}-{case}".encode(), value, signed(value, key_id, key) if headers is None else headers)
-                    for case, (value, headers) in cases.items()]
+        messages = [
+            (f"{run}-{case}".encode(), value, signed(value, key_id, key) if headers is None else headers)
+            for case, (value, headers) in cases.items()
+        ]
         await publish_pos(kafka, messages)
 
-        dead = await read_until(kafka, INGRESS_DLQ, keep=lambda r: (r.key or b"").startswith(run.encode()),
-                                done=lambda rs: len(rs) >= len(cases) - 1)
+        dead = await read_until(
+            kafka,
+            INGRESS_DLQ,
+            keep=lambda r: (r.key or b"").startswith(run.encode()),
+            done=lambda rs: len(rs) >= len(cases) - 1,
+        )
         by_case = {r.key.decode().removeprefix(f"{run}-"): r for r in dead}
         assert set(by_case) == set(cases) - {"recorded"}
         for case, record in by_case.items():
@@ -131,7 +157,10 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
             assert record.value == cases[case][0]  # the original bytes, for replay
         assert "quantity" in headers_of(by_case["malformed-schema"])["dlq-reason"]
         unknown = headers_of(by_case["unknown_reference"])
-        assert unknown["dlq-consumer-group"] == "sales.held" and "still unknown after 2s" in unknown["dlq-reason"]
+        assert (
+            unknown["dlq-consumer-group"] == "sales.held"
+            and "still unknown after 2s" in unknown["dlq-reason"]
+        )
         [sent] = [headers for key, _, headers in messages if key == f"{run}-unknown_reference".encode()]
         assert unknown["x-otop-signature"] == dict(sent)["x-otop-signature"].decode()
         assert "dlq-original-offset" in unknown  # a held message keeps where it came from
@@ -142,7 +171,8 @@ async def test_every_refused_message_lands_on_the_dead_letter_topic_with_its_rea
 
 
 async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
-        database_url, kafka, monkeypatch):
+    database_url, kafka, monkeypatch
+):
     sales_env(monkeypatch)
     async with running_service(spec, database_url, kafka) as http:
         integration = await register_integration(http)
@@ -152,7 +182,9 @@ async def test_a_sale_before_its_product_and_market_day_is_held_then_recorded(
         rescheduled = market_day(kind=MarketDayRescheduled, venue="ตลาดน้ำสามชุก", venue_id=venue_b, revision=2)
         first = market_day(market_day_id=rescheduled.market_day_id, venue_id=venue_a, revision=1)
         run = uuid4().hex[:8]
-        body = pos_body(pos_sale(f"{run}-early", p.product_id, rescheduled.market_day_id, quantity="3", price="100"))
+        body = pos_body(
+            pos_sale(f"{run}-early", p.product_id, rescheduled.market_day_id, quantity="3", price="100")
+        )
         await publish_pos(kafka, [(run.encode(), body, signed(body, key_id, key))])
 
         async def held() -> list:
@@ -183,7 +215,8 @@ async def _product_known(held) -> bool:
 
 
 async def test_a_held_sale_whose_key_is_revoked_meanwhile_is_dead_lettered_not_recorded(
-        database_url, kafka, monkeypatch):
+    database_url, kafka, monkeypatch
+):
     """Issue 14, finding 5: the key is checked again when a held sale is released."""
     sales_env(monkeypatch)
     async with running_service(spec, database_url, kafka) as http:
@@ -199,12 +232,16 @@ async def test_a_held_sale_whose_key_is_revoked_meanwhile_is_dead_lettered_not_r
             return (await http.get("/provinces/72/integration/held-sales", headers=OFFICER)).json()
 
         await eventually(held)
-        revoked = await http.post(f"/provinces/72/integrations/{integration['integration_id']}/keys/{key_id}/revoke",
-                                  headers=OFFICER)
+        revoked = await http.post(
+            f"/provinces/72/integrations/{integration['integration_id']}/keys/{key_id}/revoke",
+            headers=OFFICER,
+        )
         assert revoked.status_code == 204
         await publish(kafka, p)  # the sale's product arrives: the sale is released, and refused
 
-        [dead] = await read_until(kafka, INGRESS_DLQ, lambda r: r.key == run.encode(), lambda found: len(found) == 1)
+        [dead] = await read_until(
+            kafka, INGRESS_DLQ, lambda r: r.key == run.encode(), lambda found: len(found) == 1
+        )
         assert headers_of(dead)["dlq-reason-code"] == "inactive_key" and dead.value == body
         assert await held() == []
         await eventually(lambda: events_applied(database_url, "sales.products", 1))

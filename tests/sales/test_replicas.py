@@ -61,13 +61,18 @@ async def test_two_replicas_share_the_ingress_without_loss_or_double_count(datab
         messages = []
         for i in range(SALES):
             p = products[i % 3]
-            sale = pos_sale(f"{run}-{i}", p.product_id, day.market_day_id, quantity=str(i % 5 + 1), price=str(p.price_thb))
+            sale = pos_sale(
+                f"{run}-{i}", p.product_id, day.market_day_id, quantity=str(i % 5 + 1), price=str(p.price_thb)
+            )
             body = pos_body(sale)
-            messages.append((sale.integration_sale_id.encode(), body, signed(body, key["key_id"], key["signing_key"])))
+            messages.append(
+                (sale.integration_sale_id.encode(), body, signed(body, key["key_id"], key["signing_key"]))
+            )
             expected[str(p.product_id)] += sale.quantity * sale.unit_price_thb
         half = SALES // 2
 
         async with running_service(spec, database_url, kafka) as b:
+
             async def shared() -> tuple[set, set] | None:
                 pa, pb = ingress_partitions(a), ingress_partitions(b)
                 return (pa, pb) if pa and pb and len(pa | pb) == 6 else None
@@ -88,9 +93,16 @@ async def test_two_replicas_share_the_ingress_without_loss_or_double_count(datab
             assert {k: Decimal(v["amount_thb"]) for k, v in by_product.items()} == expected
             assert sum(v["sales"] for v in by_product.values()) == SALES
 
-            wanted = {str(pos_sale_id("72", key["integration_id"], f"{run}-{i}")).encode() for i in range(SALES)}
-            events = await read_until(kafka, SALES_RECORDED, keep=lambda r: r.key in wanted,
-                                      done=lambda rs: {r.key for r in rs} == wanted, timeout=120)
+            wanted = {
+                str(pos_sale_id("72", key["integration_id"], f"{run}-{i}")).encode() for i in range(SALES)
+            }
+            events = await read_until(
+                kafka,
+                SALES_RECORDED,
+                keep=lambda r: r.key in wanted,
+                done=lambda rs: {r.key for r in rs} == wanted,
+                timeout=120,
+            )
             assert {r.key for r in events} == wanted  # a canonical event for every sale
 
 

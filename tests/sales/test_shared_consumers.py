@@ -47,16 +47,25 @@ async def apply_batch(session, records):
         raise RuntimeError("cannot apply poison")
     good = [r for r in records if r.value != b"refuse"]
     if good:
-        await session.execute(insert(effects).on_conflict_do_nothing(),
-                              [{"key": r.key.decode(), "batch_size": len(records)} for r in good])
+        await session.execute(
+            insert(effects).on_conflict_do_nothing(),
+            [{"key": r.key.decode(), "batch_size": len(records)} for r in good],
+        )
     return [Rejection(r, "refused", "value says refuse") for r in records if r.value == b"refuse"]
 
 
 async def started(kafka: KafkaFixture, topic: str, engine, handler=apply_batch) -> KafkaBroker:
     await ensure_topics(kafka.admin, [topic], partitions=3)
     broker = KafkaBroker(kafka.bootstrap, security=kafka_security(kafka.admin))
-    BatchConsumer(group_id=f"test-{topic}", topic=topic, handler=handler, sessions=async_sessionmaker(engine),
-                  max_records=100, max_attempts=2, retry_backoff_s=0.05).subscribe(broker)
+    BatchConsumer(
+        group_id=f"test-{topic}",
+        topic=topic,
+        handler=handler,
+        sessions=async_sessionmaker(engine),
+        max_records=100,
+        max_attempts=2,
+        retry_backoff_s=0.05,
+    ).subscribe(broker)
     await broker.start()
     return broker
 
@@ -77,8 +86,9 @@ async def test_batches_apply_once_and_refused_or_poison_records_are_dead_lettere
         goods = [(f"good-{i}", b"ok") for i in range(300)]
         await send(broker, topic, goods + goods[:50] + [("refuse-1", b"refuse"), ("poison-1", b"poison")])
         await eventually(lambda: _at_least(engine, 300))
-        dead = await read_until(kafka, dead_letter_topic(topic), keep=lambda r: True,
-                                done=lambda rs: len(rs) >= 2)
+        dead = await read_until(
+            kafka, dead_letter_topic(topic), keep=lambda r: True, done=lambda rs: len(rs) >= 2
+        )
     finally:
         await broker.stop()
     assert await count(engine) == 300  # duplicates applied once; refused and poison not at all
@@ -126,18 +136,33 @@ async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka
     broker = await started(kafka, batch_topic, engine)
     await ensure_topics(kafka.admin, [event_topic], partitions=1)
     events = KafkaBroker(kafka.bootstrap, security=kafka_security(kafka.admin))
-    EventConsumer(group_id=f"test-{event_topic}", topic=event_topic, handlers={ProductRegistered: apply_event},
-                  sessions=async_sessionmaker(engine), inbox=inbox).subscribe(events)
+    EventConsumer(
+        group_id=f"test-{event_topic}",
+        topic=event_topic,
+        handlers={ProductRegistered: apply_event},
+        sessions=async_sessionmaker(engine),
+        inbox=inbox,
+    ).subscribe(events)
     await events.start()
     producer = AIOKafkaProducer(**kafka.options())
     await producer.start()
     try:
         odd = [("x-odd", b"\xff\xfe")]
         for name in ("event-odd-header", "event-after"):
-            product = ProductRegistered(product_id=uuid4(), name=name, category="food", star_level=1, quadrant="D",
-                                        nawatwithi=False, price_thb=Decimal(1), unit="ชิ้น")
+            product = ProductRegistered(
+                product_id=uuid4(),
+                name=name,
+                category="food",
+                star_level=1,
+                quadrant="D",
+                nawatwithi=False,
+                price_thb=Decimal(1),
+                unit="ชิ้น",
+            )
             value = envelope_for(product, province_code="72", source="test").model_dump_json().encode()
-            await producer.send_and_wait(event_topic, value, key=b"same", headers=odd if name.endswith("header") else [])
+            await producer.send_and_wait(
+                event_topic, value, key=b"same", headers=odd if name.endswith("header") else []
+            )
         await producer.send_and_wait(batch_topic, b"ok", key=b"batch-odd-header", partition=0, headers=odd)
         await producer.send_and_wait(batch_topic, b"ok", key=b"batch-after", partition=0)
         await eventually(lambda: _at_least(engine, 4))

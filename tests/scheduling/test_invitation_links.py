@@ -8,12 +8,22 @@ from uuid import uuid4
 
 import pytest
 
-from services.scheduling.domain import LINK_MAX_DAYS, THAILAND, InvitationLink, LinkRefused, thai_today
+from services.scheduling.domain import LINK_MAX_DAYS, InvitationLink, LinkRefused
 from services.scheduling.main import spec
+from shared.thailand import THAILAND, thai_today
 from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
 from tests.conftest import consume_from_now, running_service
-from tests.scheduling.support import COMMITTEE, OFFICER, OTHER_OFFICER, applied, market_day, producer, product, \
-    publish, venue
+from tests.scheduling.support import (
+    COMMITTEE,
+    OFFICER,
+    OTHER_OFFICER,
+    applied,
+    market_day,
+    producer,
+    product,
+    publish,
+    venue,
+)
 
 KEY = "invitation-link-test-key-0123456789abcdef"
 P = "/provinces/72"
@@ -37,13 +47,16 @@ def test_a_link_lives_two_weeks_at_most():
     assert link.expires_at == NOW + timedelta(days=LINK_MAX_DAYS)
 
 
-@pytest.mark.parametrize("alter", [
-    lambda token: token.replace(".72.", ".10."),  # another province
-    lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # another signature
-    lambda token: token.rsplit(".", 1)[0],  # no signature
-    lambda token: InvitationLink(uuid4(), "72", NOW + timedelta(days=1)).token("another-key-" + "x" * 32),
-    lambda token: "not-a-token",
-])
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda token: token.replace(".72.", ".10."),  # another province
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # another signature
+        lambda token: token.rsplit(".", 1)[0],  # no signature
+        lambda token: InvitationLink(uuid4(), "72", NOW + timedelta(days=1)).token("another-key-" + "x" * 32),
+        lambda token: "not-a-token",
+    ],
+)
 def test_an_altered_or_foreign_link_is_refused(alter):
     token = InvitationLink(uuid4(), "72", NOW + timedelta(days=1)).token(KEY)
     with pytest.raises(LinkRefused) as refused:
@@ -53,13 +66,15 @@ def test_an_altered_or_foreign_link_is_refused(alter):
 
 # --- on a running service
 
+
 @pytest.fixture
 async def lineup(database_url, kafka, monkeypatch):
     """A scheduling service with the link key, 24 products of 24 producers and a market day next week
     whose lineup is filled (20 invited)."""
     monkeypatch.setenv("OTOP_INVITATION_LINK_KEY", KEY)
-    await consume_from_now(kafka, {"scheduling.producers": REGISTRY_PRODUCERS,
-                                             "scheduling.products": REGISTRY_PRODUCTS})
+    await consume_from_now(
+        kafka, {"scheduling.producers": REGISTRY_PRODUCERS, "scheduling.products": REGISTRY_PRODUCTS}
+    )
     async with running_service(spec, database_url, kafka) as http:
         producers = [producer(f"ผู้ผลิต {i:02d}") for i in range(24)]
         products = [product(f"ผลิตภัณฑ์ {i:02d}", p.producer_id) for i, p in enumerate(producers)]
@@ -80,25 +95,35 @@ async def test_a_decline_through_the_link_is_replaced_and_the_lineup_is_back_at_
     assert issued.status_code == 200, issued.text
     token = issued.json()["token"]
     assert datetime.fromisoformat(issued.json()["expires_at"]) == datetime.combine(
-        datetime.fromisoformat(day["day"]).date(), datetime.min.time(), THAILAND)
+        datetime.fromisoformat(day["day"]).date(), datetime.min.time(), THAILAND
+    )
 
     seen = await http.get(f"/public/invitations/{token}")  # no token: the link is the credential
     assert seen.status_code == 200, seen.text
-    assert (seen.json()["product_name"], seen.json()["producer_name"], seen.json()["venue_name"],
-            seen.json()["day"], seen.json()["status"]) == (
-        invitation["product_name"], invitation["producer_name"], day["venue_name"], day["day"], "sent")
+    assert (
+        seen.json()["product_name"],
+        seen.json()["producer_name"],
+        seen.json()["venue_name"],
+        seen.json()["day"],
+        seen.json()["status"],
+    ) == (invitation["product_name"], invitation["producer_name"], day["venue_name"], day["day"], "sent")
 
     other = await http.post(f"/public/invitations/{token}/decline", json={"reason": "other"})
     assert other.status_code == 422  # 'other' says why: nothing changed
-    declined = await http.post(f"/public/invitations/{token}/decline",
-                               json={"reason": "no_raw_material", "note": "ขาดวัตถุดิบช่วงนี้"})
+    declined = await http.post(
+        f"/public/invitations/{token}/decline", json={"reason": "no_raw_material", "note": "ขาดวัตถุดิบช่วงนี้"}
+    )
     assert declined.status_code == 200, declined.text
     assert (declined.json()["status"], declined.json()["decline_reason"]) == ("declined", "no_raw_material")
     assert (await http.post(f"/public/invitations/{token}/accept")).status_code == 409
 
     shown = (await http.get(f"{P}/market-days/{day['id']}/lineup", headers=COMMITTEE)).json()
     [row] = [i for i in shown["invitations"] if i["id"] == invitation["id"]]
-    assert (row["status"], row["decline_reason"], row["note"]) == ("declined", "no_raw_material", "ขาดวัตถุดิบช่วงนี้")
+    assert (row["status"], row["decline_reason"], row["note"]) == (
+        "declined",
+        "no_raw_material",
+        "ขาดวัตถุดิบช่วงนี้",
+    )
     assert (shown["in_lineup"], shown["shortfall"]) == (19, 1)
     proposal = (await http.get(f"{P}/market-days/{day['id']}/proposal", headers=OFFICER)).json()
     [replacement] = [c for c in proposal["candidates"] if c["proposed"]]

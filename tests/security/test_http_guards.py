@@ -19,8 +19,13 @@ IMPORT_LIMIT = 8_000_000  # services/registry/api.py: the upload route's own max
 
 @pytest.fixture(scope="module")
 def app():
-    settings = ServiceSettings(service_name="registry", database_url="postgresql://unused",
-                               kafka_username="unused", kafka_password="unused", **oidc_settings())
+    settings = ServiceSettings(
+        service_name="registry",
+        database_url="postgresql://unused",
+        kafka_username="unused",
+        kafka_password="unused",
+        **oidc_settings(),
+    )
     app = create_app(registry_spec, settings)  # not started: no route below gets to use the database
     app.state.db, app.state.settings = None, settings
     app.state.token_verifier = auth.TokenVerifier.from_settings(settings)  # the session's Keycloak
@@ -40,11 +45,14 @@ def token_checks(monkeypatch) -> list:
     return checked
 
 
-async def request(app, method: str, path: str, chunks: list[bytes], headers: dict[str, str],
-                  declare_length: bool = True) -> tuple[int, int]:
+async def request(
+    app, method: str, path: str, chunks: list[bytes], headers: dict[str, str], declare_length: bool = True
+) -> tuple[int, int]:
     """The response status, and how many body chunks the app took from the server."""
-    pending = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-               for i, chunk in enumerate(chunks)] or [{"type": "http.request", "body": b"", "more_body": False}]
+    pending = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ] or [{"type": "http.request", "body": b"", "more_body": False}]
     taken = 0
 
     async def receive():
@@ -64,10 +72,20 @@ async def request(app, method: str, path: str, chunks: list[bytes], headers: dic
         fields["content-length"] = str(sum(len(chunk) for chunk in chunks))
     else:
         fields["transfer-encoding"] = "chunked"
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(name.lower().encode(), value.encode()) for name, value in fields.items()],
-             "server": ("127.0.0.1", 8001), "client": ("127.0.0.1", 40000)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in fields.items()],
+        "server": ("127.0.0.1", 8001),
+        "client": ("127.0.0.1", 40000),
+    }
     await app(scope, receive, send)
     return sent[0]["status"], taken
 
@@ -85,12 +103,14 @@ async def test_an_oversized_json_body_gets_413_before_it_is_read_and_before_auth
 
 async def test_a_chunked_body_is_cut_off_at_the_limit(app, token_checks):
     quarter = b"x" * (MiB // 4)
-    status, taken = await request(app, "POST", "/provinces/72/products", [quarter] * 40, bearer("department"),
-                                  declare_length=False)
+    status, taken = await request(
+        app, "POST", "/provinces/72/products", [quarter] * 40, bearer("department"), declare_length=False
+    )
     assert (status, taken) == (413, 5)  # refused after 1.25 MiB of the 10 MiB sent: the rest is never read
     assert token_checks == []
-    status, _ = await request(app, "POST", "/provinces/72/products", [b"{", b"}"], bearer("department"),
-                              declare_length=False)
+    status, _ = await request(
+        app, "POST", "/provinces/72/products", [b"{", b"}"], bearer("department"), declare_length=False
+    )
     assert status == 422 and len(token_checks) == 1  # a small chunked body is handed on whole
 
 
@@ -98,7 +118,9 @@ async def test_upload_routes_take_larger_bodies_up_to_their_own_limit(app, token
     three_mb = [b"x" * 3_000_000]
     status, _ = await request(app, "POST", "/provinces/72/products/import", three_mb, {})
     assert status == 401  # past the body limit, to authentication
-    status, taken = await request(app, "POST", "/provinces/72/products/import", [b"x" * (IMPORT_LIMIT + 1)], {})
+    status, taken = await request(
+        app, "POST", "/provinces/72/products/import", [b"x" * (IMPORT_LIMIT + 1)], {}
+    )
     assert (status, taken) == (413, 0)
     status, _ = await request(app, "POST", "/provinces/72/products", three_mb, {})
     assert status == 413  # the same size on a JSON route
@@ -106,9 +128,14 @@ async def test_upload_routes_take_larger_bodies_up_to_their_own_limit(app, token
 
 async def test_metrics_and_api_documents_are_internal_only(app):
     for path in ("/internal/metrics", "/internal/openapi.json", "/internal/docs", "/internal/asyncapi.json"):
-        for forwarded in ({"x-forwarded-for": "203.0.113.9"}, {"forwarded": "for=203.0.113.9"},
-                          {"x-real-ip": "203.0.113.9"}):
+        for forwarded in (
+            {"x-forwarded-for": "203.0.113.9"},
+            {"forwarded": "for=203.0.113.9"},
+            {"x-real-ip": "203.0.113.9"},
+        ):
             assert (await request(app, "GET", path, [], forwarded))[0] == 404, (path, forwarded)
-    assert (await request(app, "GET", "/internal/openapi.json", [], {}))[0] == 200  # directly, e.g. Prometheus
+    assert (await request(app, "GET", "/internal/openapi.json", [], {}))[
+        0
+    ] == 200  # directly, e.g. Prometheus
     for public in ("/metrics", "/docs", "/openapi.json", "/asyncapi.json"):
         assert (await request(app, "GET", public, [], {}))[0] == 404, public

@@ -39,8 +39,11 @@ from tests.sales.support import (
 
 pytestmark = pytest.mark.integration
 SPECS = [registry_spec, scheduling_spec, sales_spec, monitoring_spec]
-INTERNAL_TOPICS = sorted({t for spec in SPECS for t in spec.produces} | {topics.SALES_INGRESS}
-                         | {dead_letter_topic(t) for spec in SPECS for t in spec.consumes})
+INTERNAL_TOPICS = sorted(
+    {t for spec in SPECS for t in spec.produces}
+    | {topics.SALES_INGRESS}
+    | {dead_letter_topic(t) for spec in SPECS for t in spec.consumes}
+)
 AuthorizationFailedError = (TopicAuthorizationFailedError, GroupAuthorizationFailedError)
 READ_REFUSED = (*AuthorizationFailedError, PermissionError)
 REFUSED = (*AuthorizationFailedError, KafkaConnectionError)
@@ -59,8 +62,9 @@ async def consume(options: dict, topic: str, group_id: str | None, wait_s: float
     """Reads one record of `topic` (in `group_id`, or with partition 0 assigned and no group). Raises the
     authorization error the broker answered, or PermissionError if the broker does not even show the
     principal the topic (no DESCRIBE: aiokafka then waits for its metadata for ever, fetching nothing)."""
-    consumer = AIOKafkaConsumer(**options, group_id=group_id, auto_offset_reset="earliest",
-                                request_timeout_ms=10000)
+    consumer = AIOKafkaConsumer(
+        **options, group_id=group_id, auto_offset_reset="earliest", request_timeout_ms=10000
+    )
     try:
         await asyncio.wait_for(consumer.start(), 20)
         if group_id is None:
@@ -102,7 +106,9 @@ async def test_an_integration_writes_the_ingress_and_nothing_else(database_url, 
     sales_env(monkeypatch)
     async with running_service(sales_spec, database_url, kafka) as http:
         integration = await register_integration(http)
-    pos = kafka_options(kafka.settings(integration["kafka_username"], integration["kafka_password"], tls=True))
+    pos = kafka_options(
+        kafka.settings(integration["kafka_username"], integration["kafka_password"], tls=True)
+    )
     assert pos["security_protocol"] == "SASL_SSL"
     await produce(pos, SALES_INGRESS)
     assert SALES_RECORDED in INTERNAL_TOPICS and len(INTERNAL_TOPICS) > 10
@@ -137,17 +143,22 @@ async def test_a_service_writes_its_own_topics_and_no_other_services(kafka: Kafk
         await produce(principals["scheduling"], SALES_INGRESS)  # only integrations write the ingress
 
 
-async def test_a_revoked_integrations_credentials_stop_working_within_seconds(database_url, kafka, monkeypatch):
+async def test_a_revoked_integrations_credentials_stop_working_within_seconds(
+    database_url, kafka, monkeypatch
+):
     sales_env(monkeypatch)
     async with running_service(sales_spec, database_url, kafka) as http:
         integration = await register_integration(http)
-        pos = kafka_options(kafka.settings(integration["kafka_username"], integration["kafka_password"], tls=True))
+        pos = kafka_options(
+            kafka.settings(integration["kafka_username"], integration["kafka_password"], tls=True)
+        )
         connected = AIOKafkaProducer(**pos, acks="all", request_timeout_ms=5000)  # a connection open before
         await connected.start()
         try:
             await connected.send_and_wait(SALES_INGRESS, b"{}")
-            revoked = await http.post(f"/provinces/72/integrations/{integration['integration_id']}/revoke",
-                                      headers=OFFICER)
+            revoked = await http.post(
+                f"/provinces/72/integrations/{integration['integration_id']}/revoke", headers=OFFICER
+            )
             assert revoked.status_code == 204, revoked.text
             started = time.monotonic()
 
@@ -168,31 +179,47 @@ async def test_a_revoked_integrations_credentials_stop_working_within_seconds(da
         listed = (await http.get("/provinces/72/integrations", headers=OFFICER)).json()
         [mine] = [i for i in listed if i["id"] == integration["integration_id"]]
         assert mine["revoked_at"] and not any(key["active"] for key in mine["keys"])
-    print(f"\nrevoked integration: open connection refused after {open_connection_s:.2f}s, "
-          f"new connection refused by {new_connection_s:.2f}s")
+    print(
+        f"\nrevoked integration: open connection refused after {open_connection_s:.2f}s, "
+        f"new connection refused by {new_connection_s:.2f}s"
+    )
     assert open_connection_s < 5
 
 
 async def test_the_forged_sale_of_the_security_review_is_refused_and_the_report_is_unchanged(
-        database_url, pg_server, kafka, monkeypatch):
+    database_url, pg_server, kafka, monkeypatch
+):
     """The review's attack: a real sales.sale.recorded copied, given a new sale id and 1,000,000 baht,
     published straight to otop.sales.recorded. Tried without credentials (on both listeners) and with an
     integration's own; refused each time: the topic does not grow and the report stays as it was."""
     sales_env(monkeypatch)
     await skip_earlier_events(kafka)
     monitoring_db = await new_database(pg_server, "forgery_monitoring")
-    async with running_service(sales_spec, database_url, kafka) as sales, \
-            running_service(monitoring_spec, monitoring_db, kafka) as monitoring:
+    async with (
+        running_service(sales_spec, database_url, kafka) as sales,
+        running_service(monitoring_spec, monitoring_db, kafka) as monitoring,
+    ):
         rice, day = product(price="45.00"), market_day(day=date(2019, 6, 15))
         await publish(kafka, rice, day)
         await read_models_know(database_url, rice, day)
-        sold = await sales.post("/provinces/72/sales", headers=OFFICER, json={
-            "product_id": str(rice.product_id), "market_day_id": str(day.market_day_id), "quantity": "2"})
+        sold = await sales.post(
+            "/provinces/72/sales",
+            headers=OFFICER,
+            json={
+                "product_id": str(rice.product_id),
+                "market_day_id": str(day.market_day_id),
+                "quantity": "2",
+            },
+        )
         assert sold.status_code == 201, sold.text
         await report_total_is(monitoring, "90.00")
 
-        [real] = await read_until(kafka, SALES_RECORDED, lambda r: r.key == sold.json()["sale_id"].encode(),
-                                  lambda found: len(found) == 1)
+        [real] = await read_until(
+            kafka,
+            SALES_RECORDED,
+            lambda r: r.key == sold.json()["sale_id"].encode(),
+            lambda found: len(found) == 1,
+        )
         forged = json.loads(real.value)
         forged["event_id"], forged["payload"]["sale_id"] = str(uuid4()), str(uuid4())
         forged["payload"]["amount_thb"], forged["payload"]["unit_price_thb"] = "1000000.00", "500000.00"
@@ -200,9 +227,13 @@ async def test_the_forged_sale_of_the_security_review_is_refused_and_the_report_
 
         ends_before = await end_offsets(kafka, SALES_RECORDED)
         integration = await register_integration(sales)
-        attackers = [{"bootstrap_servers": kafka.bootstrap}, {"bootstrap_servers": kafka.ssl_bootstrap},
-                     kafka_options(kafka.settings(integration["kafka_username"], integration["kafka_password"],
-                                                  tls=True))]
+        attackers = [
+            {"bootstrap_servers": kafka.bootstrap},
+            {"bootstrap_servers": kafka.ssl_bootstrap},
+            kafka_options(
+                kafka.settings(integration["kafka_username"], integration["kafka_password"], tls=True)
+            ),
+        ]
         for attacker in attackers:
             with pytest.raises(REFUSED):
                 await produce(attacker, SALES_RECORDED, forged_bytes)
@@ -214,8 +245,12 @@ async def test_the_forged_sale_of_the_security_review_is_refused_and_the_report_
         pos = AIOKafkaProducer(**attackers[-1], acks="all")
         await pos.start()
         try:
-            await pos.send_and_wait(SALES_INGRESS, body, key=b"POS",
-                                    headers=signed(body, integration["key_id"], integration["signing_key"]))
+            await pos.send_and_wait(
+                SALES_INGRESS,
+                body,
+                key=b"POS",
+                headers=signed(body, integration["key_id"], integration["signing_key"]),
+            )
         finally:
             await pos.stop()
         await report_total_is(monitoring, "135.00")

@@ -21,8 +21,16 @@ def test_every_registered_contract_is_documented_on_its_topic():
 
 def test_a_real_event_validates_against_its_documented_schema():
     document = asyncapi_document("all")
-    payload = ProductRegistered(product_id=uuid4(), name="น้ำพริกเผา", category="food", star_level=1,
-                                quadrant="D", nawatwithi=False, price_thb=Decimal("60"), unit="กระปุก")
+    payload = ProductRegistered(
+        product_id=uuid4(),
+        name="น้ำพริกเผา",
+        category="food",
+        star_level=1,
+        quadrant="D",
+        nawatwithi=False,
+        price_thb=Decimal("60"),
+        unit="กระปุก",
+    )
     event = json.loads(envelope_for(payload, province_code="72", source="registry").model_dump_json())
     message_schema = document["components"]["messages"]["registry.product.registered.v1"]["payload"]
     # Resolve the document's "#/components/..." references against the whole document.

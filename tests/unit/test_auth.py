@@ -19,11 +19,9 @@ from shared.auth import (
     Principal,
     Role,
     TokenVerifier,
-    hash_secret,
-    new_secret,
     province_access,
-    secret_matches,
 )
+from shared.secrets import hash_secret, new_secret, secret_matches
 from tests.issuer import LocalIssuer, rsa_key
 
 POS_ISSUER = "https://login.otop.test/auth/realms/otop-integrations"
@@ -45,10 +43,15 @@ def pos_issuer():
 
 
 def settings_for(issuer: LocalIssuer, pos: LocalIssuer | None = None, **extra) -> SimpleNamespace:
-    return SimpleNamespace(oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url, oidc_audience="otop-api",
-                           oidc_integration_issuer=pos.issuer if pos else None,
-                           oidc_integration_jwks_url=pos.jwks_url if pos else None,
-                           oidc_clock_skew_s=0, **extra)
+    return SimpleNamespace(
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        oidc_audience="otop-api",
+        oidc_integration_issuer=pos.issuer if pos else None,
+        oidc_integration_jwks_url=pos.jwks_url if pos else None,
+        oidc_clock_skew_s=0,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -60,8 +63,9 @@ async def verifier(issuer, pos_issuer):
 
 async def test_an_officer_token_names_the_officer_and_province(issuer, verifier):
     token = issuer.token("province_officer", "72", username="somchai.k")
-    assert await verifier.verify(token) == Principal(subject="somchai.k", role=Role.PROVINCE_OFFICER,
-                                                     province_code="72")
+    assert await verifier.verify(token) == Principal(
+        subject="somchai.k", role=Role.PROVINCE_OFFICER, province_code="72"
+    )
 
 
 async def test_a_department_token_has_no_province_even_if_the_account_has_one(issuer, verifier):
@@ -98,8 +102,11 @@ async def test_alg_none_is_refused(issuer, verifier):
 
 
 async def test_hs256_signed_with_the_public_key_is_refused(issuer, verifier):
-    public_pem = issuer.keys[issuer.kid].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        issuer.keys[issuer.kid]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     # PyJWT itself will not HMAC-sign with a PEM key (the very attack): build the token by hand.
     import base64
     import hashlib
@@ -109,8 +116,11 @@ async def test_hs256_signed_with_the_public_key_is_refused(issuer, verifier):
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    signing_input = (b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}).encode()) + "."
-                     + b64(json.dumps(issuer.claims("department")).encode()))
+    signing_input = (
+        b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}).encode())
+        + "."
+        + b64(json.dumps(issuer.claims("department")).encode())
+    )
     forged = signing_input + "." + b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
     with pytest.raises(InvalidToken, match="'HS256' is not accepted"):
         await verifier.verify(forged)
@@ -130,8 +140,11 @@ async def test_a_key_the_issuer_never_published_is_refused(issuer, verifier):
 
 async def test_the_encryption_key_never_verifies_a_signature(issuer, verifier):
     with pytest.raises(InvalidToken, match="does not publish"):
-        await verifier.verify(jwt.encode(issuer.claims("department"), NEVER_PUBLISHED, algorithm="RS256",
-                                         headers={"kid": "enc-key"}))
+        await verifier.verify(
+            jwt.encode(
+                issuer.claims("department"), NEVER_PUBLISHED, algorithm="RS256", headers={"kid": "enc-key"}
+            )
+        )
 
 
 async def test_an_id_token_is_not_an_access_token(issuer, verifier):
@@ -139,15 +152,20 @@ async def test_an_id_token_is_not_an_access_token(issuer, verifier):
         await verifier.verify(issuer.token("department", typ="ID"))
 
 
-@pytest.mark.parametrize(("roles", "province", "why"), [
-    (["default-roles-otop"], "72", "exactly one of the roles"),
-    (["province_officer", "committee_member"], "72", "exactly one of the roles"),
-    (["province_officer"], None, "no valid province"),
-    (["province_officer"], "99", "no valid province"),  # two digits, but no DOPA province
-    (["committee_member"], "7", "no valid province"),
-    (["integration"], "72", "exactly one of the roles"),  # people's realm issues no integration
-])
-async def test_accounts_without_one_role_and_a_valid_province_are_refused(issuer, verifier, roles, province, why):
+@pytest.mark.parametrize(
+    ("roles", "province", "why"),
+    [
+        (["default-roles-otop"], "72", "exactly one of the roles"),
+        (["province_officer", "committee_member"], "72", "exactly one of the roles"),
+        (["province_officer"], None, "no valid province"),
+        (["province_officer"], "99", "no valid province"),  # two digits, but no DOPA province
+        (["committee_member"], "7", "no valid province"),
+        (["integration"], "72", "exactly one of the roles"),  # people's realm issues no integration
+    ],
+)
+async def test_accounts_without_one_role_and_a_valid_province_are_refused(
+    issuer, verifier, roles, province, why
+):
     token = issuer.token("province_officer", province, realm_access={"roles": roles})
     with pytest.raises(AccessRefused, match=why):
         await verifier.verify(token)
@@ -155,8 +173,9 @@ async def test_accounts_without_one_role_and_a_valid_province_are_refused(issuer
 
 async def test_every_token_of_the_integrations_issuer_is_an_integration_of_its_province(pos_issuer, verifier):
     token = pos_issuer.token("integration", "72", azp="integration-72-abc")
-    assert await verifier.verify(token) == Principal(subject="integration-72-abc", role=Role.INTEGRATION,
-                                                     province_code="72")
+    assert await verifier.verify(token) == Principal(
+        subject="integration-72-abc", role=Role.INTEGRATION, province_code="72"
+    )
     # Whoever may create clients there could make one claim the department role: it gives nothing.
     claiming = pos_issuer.token("department", "72", azp="integration-72-abc")
     with pytest.raises(AccessRefused):
@@ -173,8 +192,14 @@ async def test_keys_are_cached_and_a_rotated_key_is_fetched_once(issuer, verifie
     assert issuer.fetches == 2  # the new kid made one refetch
     for _ in range(5):  # made-up key ids make at most one fetch per min_refresh_s
         with pytest.raises(InvalidToken):
-            await verifier.verify(jwt.encode(issuer.claims("department"), NEVER_PUBLISHED, algorithm="RS256",
-                                             headers={"kid": f"made-up-{_}"}))
+            await verifier.verify(
+                jwt.encode(
+                    issuer.claims("department"),
+                    NEVER_PUBLISHED,
+                    algorithm="RS256",
+                    headers={"kid": f"made-up-{_}"},
+                )
+            )
     assert issuer.fetches == 2
 
 
@@ -243,29 +268,41 @@ async def test_http_answers_401_403_and_503_as_documented(issuer):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
             missing = await http.get("/provinces/72/things")
             assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
-            expired = await http.get("/provinces/72/things", headers={
-                "Authorization": f"Bearer {issuer.token('province_officer', '72', ttl_s=-1)}"})
+            expired = await http.get(
+                "/provinces/72/things",
+                headers={"Authorization": f"Bearer {issuer.token('province_officer', '72', ttl_s=-1)}"},
+            )
             assert expired.status_code == 401 and "expired" in expired.json()["detail"]
             assert expired.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
             garbage = await http.get("/provinces/72/things", headers={"Authorization": "Bearer not.a.token"})
             assert garbage.status_code == 401
-            ok = await http.get("/provinces/72/things",
-                                headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"})
+            ok = await http.get(
+                "/provinces/72/things",
+                headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"},
+            )
             assert ok.status_code == 200 and ok.json() == {"province": "72"}
-            other = await http.get("/provinces/10/things",
-                                   headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"})
+            other = await http.get(
+                "/provinces/10/things",
+                headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"},
+            )
             assert other.status_code == 403
-            role = await http.get("/provinces/72/things",
-                                  headers={"Authorization": f"Bearer {issuer.token('committee_member', '72')}"})
+            role = await http.get(
+                "/provinces/72/things",
+                headers={"Authorization": f"Bearer {issuer.token('committee_member', '72')}"},
+            )
             assert role.status_code == 403
-            unusable = await http.get("/provinces/72/things",
-                                      headers={"Authorization": f"Bearer {issuer.token('province_officer', None)}"})
+            unusable = await http.get(
+                "/provinces/72/things",
+                headers={"Authorization": f"Bearer {issuer.token('province_officer', None)}"},
+            )
             assert unusable.status_code == 403 and "province" in unusable.json()["detail"]
             issuer.down = True
             await app.state.token_verifier.aclose()
             app.state.token_verifier = TokenVerifier.from_settings(settings_for(issuer))
-            down = await http.get("/provinces/72/things",
-                                  headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"})
+            down = await http.get(
+                "/provinces/72/things",
+                headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"},
+            )
             assert down.status_code == 503 and down.headers["retry-after"]
     finally:
         await app.state.token_verifier.aclose()

@@ -10,8 +10,14 @@ from shared.events import InvalidEvent, envelope_for, parse_event
 
 def product_event() -> ProductRegistered:
     return ProductRegistered(
-        product_id=uuid4(), name="ข้าวเกรียบปลา", category=ProductCategory.FOOD, star_level=2,
-        quadrant=Quadrant.D, nawatwithi=True, price_thb=Decimal("35.00"), unit="ถุง",
+        product_id=uuid4(),
+        name="ข้าวเกรียบปลา",
+        category=ProductCategory.FOOD,
+        star_level=2,
+        quadrant=Quadrant.D,
+        nawatwithi=True,
+        price_thb=Decimal("35.00"),
+        unit="ถุง",
     )
 
 
@@ -47,8 +53,14 @@ def test_added_fields_are_tolerated():
         (lambda raw: b"not json", "envelope"),
         (lambda raw: json.dumps({**raw, "province_code": "7"}).encode(), "province_code"),
         (lambda raw: json.dumps({k: v for k, v in raw.items() if k != "event_id"}).encode(), "event_id"),
-        (lambda raw: json.dumps({**raw, "payload": {**raw["payload"], "star_level": 9}}).encode(), "star_level"),
-        (lambda raw: json.dumps({**raw, "payload": {**raw["payload"], "quadrant": "E"}}).encode(), "quadrant"),
+        (
+            lambda raw: json.dumps({**raw, "payload": {**raw["payload"], "star_level": 9}}).encode(),
+            "star_level",
+        ),
+        (
+            lambda raw: json.dumps({**raw, "payload": {**raw["payload"], "quadrant": "E"}}).encode(),
+            "quadrant",
+        ),
     ],
 )
 def test_malformed_events_are_rejected_with_a_reason(mutate, reason):

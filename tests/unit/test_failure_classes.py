@@ -5,7 +5,12 @@ import time
 import asyncpg
 import pytest
 import sqlalchemy.exc
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError, RequestTimedOutError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    RequestTimedOutError,
+)
 
 from shared.failures import Backoff, Status, StillFailing, is_transient, until_done
 
@@ -15,24 +20,39 @@ def wrapped(error: Exception) -> Exception:
     return sqlalchemy.exc.DBAPIError("SELECT 1", {}, error)
 
 
-@pytest.mark.parametrize("error", [
-    ConnectionRefusedError(111, "Connect call failed"), TimeoutError(), KafkaTimeoutError(), KafkaConnectionError(),
-    RequestTimedOutError(), asyncpg.CannotConnectNowError("the database system is starting up"),
-    wrapped(asyncpg.AdminShutdownError("terminating connection due to administrator command")),
-    wrapped(asyncpg.SerializationError("could not serialize access")),
-    wrapped(asyncpg.DeadlockDetectedError("deadlock detected")),
-    wrapped(asyncpg.TooManyConnectionsError("too many clients")),
-    sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection")),
-], ids=type)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connect call failed"),
+        TimeoutError(),
+        KafkaTimeoutError(),
+        KafkaConnectionError(),
+        RequestTimedOutError(),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        wrapped(asyncpg.AdminShutdownError("terminating connection due to administrator command")),
+        wrapped(asyncpg.SerializationError("could not serialize access")),
+        wrapped(asyncpg.DeadlockDetectedError("deadlock detected")),
+        wrapped(asyncpg.TooManyConnectionsError("too many clients")),
+        sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection")),
+    ],
+    ids=type,
+)
 def test_transient(error):
     assert is_transient(error)
 
 
-@pytest.mark.parametrize("error", [
-    ValueError("bad amount"), KeyError("product_id"), MessageSizeTooLargeError(),
-    wrapped(asyncpg.UniqueViolationError("duplicate key")), wrapped(asyncpg.NumericValueOutOfRangeError("overflow")),
-    wrapped(asyncpg.DivisionByZeroError("division by zero")),
-], ids=type)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("bad amount"),
+        KeyError("product_id"),
+        MessageSizeTooLargeError(),
+        wrapped(asyncpg.UniqueViolationError("duplicate key")),
+        wrapped(asyncpg.NumericValueOutOfRangeError("overflow")),
+        wrapped(asyncpg.DivisionByZeroError("division by zero")),
+    ],
+    ids=type,
+)
 def test_not_transient(error):
     assert not is_transient(error)
 
@@ -89,6 +109,7 @@ async def test_until_done_raises_other_errors_at_once_and_gives_back_in_time():
 
     started = time.monotonic()
     with pytest.raises(StillFailing):
-        await until_done(away, status=status, backoff=Backoff(0.01, 0.02), label="unit",
-                         give_back_at=started + 0.1)
+        await until_done(
+            away, status=status, backoff=Backoff(0.01, 0.02), label="unit", give_back_at=started + 0.1
+        )
     assert not status.ready and 0.05 < time.monotonic() - started < 1

@@ -12,8 +12,12 @@ from services.monitoring.report.sheets import csv_bytes, xlsx
 from services.monitoring.report.tables import Table
 
 HOSTILE = ['=HYPERLINK("http://evil.example","คลิก")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1)", "\tx", "\rx"]
-TABLE = Table("sales_by_product", "ยอดขายรายผลิตภัณฑ์", ["ผลิตภัณฑ์", "ยอดขาย (บาท)"],
-              [[name, Decimal("-12.50")] for name in HOSTILE] + [["ข้าวตัง", Decimal("45.00")]])
+TABLE = Table(
+    "sales_by_product",
+    "ยอดขายรายผลิตภัณฑ์",
+    ["ผลิตภัณฑ์", "ยอดขาย (บาท)"],
+    [[name, Decimal("-12.50")] for name in HOSTILE] + [["ข้าวตัง", Decimal("45.00")]],
+)
 
 
 def test_report_xlsx_stores_formula_like_text_as_text():
@@ -21,7 +25,7 @@ def test_report_xlsx_stores_formula_like_text_as_text():
     assert b"<f>" not in zipfile.ZipFile(io.BytesIO(book)).read("xl/worksheets/sheet1.xml")
     sheet = openpyxl.load_workbook(io.BytesIO(book)).active
     names = [(row[0].value, row[0].data_type, row[0].quotePrefix) for row in sheet.iter_rows(min_row=2)]
-    assert names[:len(HOSTILE)] == [(name, "s", True) for name in HOSTILE]
+    assert names[: len(HOSTILE)] == [(name, "s", True) for name in HOSTILE]
     assert names[-1] == ("ข้าวตัง", "s", False)
     assert [row[1].value for row in sheet.iter_rows(min_row=2)][0] == -12.5  # a number, not text
 

@@ -13,12 +13,19 @@ from tests.web.seed import seed
 from tests.web.stack import USERS, User, WebStack, start
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 PHONE = {"width": 360, "height": 760}
 DESKTOP = {"width": 1280, "height": 860}
 REPO = Path(__file__).resolve().parents[2]
-AXE = (REPO / "web" / "node_modules" / "axe-core" / "axe.min.js")
+AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="package")
@@ -41,7 +48,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="package")
 def shots(tmp_path_factory) -> Path:
-    """Where screenshots go: $OTOP_SCREENSHOT_DIR (docs/app/ for the committed ones), else a temporary folder."""
+    """Where screenshots go: $OTOP_SCREENSHOT_DIR (docs/app/ for the committed ones), else a temporary
+    folder."""
     folder = Path(os.environ.get("OTOP_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screens"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -52,8 +60,9 @@ class Session:
 
     def __init__(self, browser: Browser, web: WebStack, user: User | None, viewport: dict) -> None:
         self.web, self.user = web, user
-        self.context: BrowserContext = browser.new_context(viewport=viewport, locale="th-TH",
-                                                          timezone_id="Asia/Bangkok")
+        self.context: BrowserContext = browser.new_context(
+            viewport=viewport, locale="th-TH", timezone_id="Asia/Bangkok"
+        )
         self.page: Page = self.context.new_page()
         self.page.set_default_timeout(30_000)
         self.errors: list[str] = []

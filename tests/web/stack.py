@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
+
 import asyncpg
 import httpx
 
@@ -47,31 +48,58 @@ class WebStack:
 
     def token(self, user: User) -> str:
         """An access token of the user, from Keycloak through the gateway (the CLI's password grant)."""
-        answer = httpx.post(f"{self.url}/auth/realms/otop/protocol/openid-connect/token", timeout=30, data={
-            "grant_type": "password", "client_id": "otop-cli", "username": user.username,
-            "password": user.password, "scope": "openid"})
+        answer = httpx.post(
+            f"{self.url}/auth/realms/otop/protocol/openid-connect/token",
+            timeout=30,
+            data={
+                "grant_type": "password",
+                "client_id": "otop-cli",
+                "username": user.username,
+                "password": user.password,
+                "scope": "openid",
+            },
+        )
         answer.raise_for_status()
         return answer.json()["access_token"]
 
     def client(self, user: User) -> httpx.Client:
         """An HTTP client on the gateway's /api/ with the user's token (valid minutes: for seeding)."""
-        return httpx.Client(base_url=f"{self.url}/api", timeout=60,
-                            headers={"Authorization": f"Bearer {self.token(user)}"})
+        return httpx.Client(
+            base_url=f"{self.url}/api", timeout=60, headers={"Authorization": f"Bearer {self.token(user)}"}
+        )
 
     def create_users(self) -> None:
-        admin = httpx.post(f"{self.keycloak.url}/realms/master/protocol/openid-connect/token", timeout=30, data={
-            "grant_type": "password", "client_id": "admin-cli", "username": "admin",
-            "password": self.admin_password}).json()["access_token"]
-        api = httpx.Client(base_url=f"{self.keycloak.url}/admin/realms/otop", timeout=30,
-                           headers={"Authorization": f"Bearer {admin}"})
+        admin = httpx.post(
+            f"{self.keycloak.url}/realms/master/protocol/openid-connect/token",
+            timeout=30,
+            data={
+                "grant_type": "password",
+                "client_id": "admin-cli",
+                "username": "admin",
+                "password": self.admin_password,
+            },
+        ).json()["access_token"]
+        api = httpx.Client(
+            base_url=f"{self.keycloak.url}/admin/realms/otop",
+            timeout=30,
+            headers={"Authorization": f"Bearer {admin}"},
+        )
         with api:
             for user in USERS.values():
                 first, last = user.name.split(" ", 1)
-                created = api.post("/users", json={
-                    "username": user.username, "enabled": True, "emailVerified": True, "firstName": first,
-                    "lastName": last, "email": f"{user.username}@otop.example",
-                    "attributes": {"province": [user.province]} if user.province else {},
-                    "credentials": [{"type": "password", "value": user.password, "temporary": False}]})
+                created = api.post(
+                    "/users",
+                    json={
+                        "username": user.username,
+                        "enabled": True,
+                        "emailVerified": True,
+                        "firstName": first,
+                        "lastName": last,
+                        "email": f"{user.username}@otop.example",
+                        "attributes": {"province": [user.province]} if user.province else {},
+                        "credentials": [{"type": "password", "value": user.password, "temporary": False}],
+                    },
+                )
                 assert created.status_code == 201, created.text
                 user_id = created.headers["Location"].rsplit("/", 1)[1]
                 role = api.get(f"/roles/{user.role}").json()
@@ -90,7 +118,8 @@ async def _create_databases(server: str, names: list[str]) -> None:
 
 def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
     """Starts everything; returns the stack and the function that stops it all."""
-    # Keycloak's first start on an empty database (schema, realm import) takes minutes on a busy 2-core machine.
+    # Keycloak's first start on an empty database (schema, realm import) takes minutes on a busy 2-core
+    # machine.
     os.environ.setdefault("KEYCLOAK_START_TIMEOUT", "600")
     root = harness.scratch_dir("otop-web-")
     stoppers = []
@@ -108,10 +137,17 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
         bootstrap = kafka.start()
         stoppers.append(kafka.stop)
         # Topics, and each service's own principal with its ACLs, as the local stack provisions them.
-        principals = run_async(provision(
-            ProvisionSettings(kafka_bootstrap=bootstrap, kafka_username=kafka.admin_username,
-                              kafka_password=kafka.admin_password, topic_partitions=2),
-            {name: secrets.token_urlsafe(24) for name in SERVICES}))
+        principals = run_async(
+            provision(
+                ProvisionSettings(
+                    kafka_bootstrap=bootstrap,
+                    kafka_username=kafka.admin_username,
+                    kafka_password=kafka.admin_password,
+                    topic_partitions=2,
+                ),
+                {name: secrets.token_urlsafe(24) for name in SERVICES},
+            )
+        )
         tag = secrets.token_hex(4)
         databases = {name: f"web_{tag}_{name}" for name in [*SERVICES, "keycloak"]}
         run_async(_create_databases(pg_server, list(databases.values())))
@@ -119,28 +155,51 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
         gateway_port = harness.free_port()
         app = f"http://127.0.0.1:{gateway_port}"
         admin_password = secrets.token_urlsafe(16)
-        keycloak = LocalKeycloak(root / "keycloak", harness.free_port(), f"{server}/{databases['keycloak']}",
-                                 admin_password=admin_password, sales_client_secret=secrets.token_urlsafe(24),
-                                 public_url=f"{app}/auth", web_origin=app)
+        keycloak = LocalKeycloak(
+            root / "keycloak",
+            harness.free_port(),
+            f"{server}/{databases['keycloak']}",
+            admin_password=admin_password,
+            sales_client_secret=secrets.token_urlsafe(24),
+            public_url=f"{app}/auth",
+            web_origin=app,
+        )
         keycloak.start()
         stoppers.append(keycloak.stop)
-        common = {"OTOP_KAFKA_BOOTSTRAP": bootstrap, **keycloak.service_env(),
-                  "OTOP_SALES_SIGNING_MASTER_KEY": secrets.token_urlsafe(32),
-                  "OTOP_INVITATION_LINK_KEY": secrets.token_urlsafe(32), "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
-                  "OTOP_LOG_LEVEL": "WARNING"}
+        common = {
+            "OTOP_KAFKA_BOOTSTRAP": bootstrap,
+            **keycloak.service_env(),
+            "OTOP_SALES_SIGNING_MASTER_KEY": secrets.token_urlsafe(32),
+            "OTOP_INVITATION_LINK_KEY": secrets.token_urlsafe(32),
+            "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
+            "OTOP_LOG_LEVEL": "WARNING",
+        }
         first = harness.free_port_run(len(SERVICES))
-        processes = [ServiceProcess(name, first + i, {**common, **(keycloak.sales_env() if name == "sales" else {}),
-                                                      "OTOP_DATABASE_URL": f"{server}/{databases[name]}",
-                                                      **kafka_env(principals[name])},
-                                    root / f"{name}.log") for i, name in enumerate(SERVICES)]
+        processes = [
+            ServiceProcess(
+                name,
+                first + i,
+                {
+                    **common,
+                    **(keycloak.sales_env() if name == "sales" else {}),
+                    "OTOP_DATABASE_URL": f"{server}/{databases[name]}",
+                    **kafka_env(principals[name]),
+                },
+                root / f"{name}.log",
+            )
+            for i, name in enumerate(SERVICES)
+        ]
         for process in processes:
             process.start()
             stoppers.append(process.stop)
         for process in processes:
             process.wait_ready()
-        gateway = LocalGateway(root / "gateway", gateway_port,
-                               {**{p.name: p.url for p in processes}, "keycloak": f"http://127.0.0.1:{keycloak.port}"},
-                               root / "gateway.log")
+        gateway = LocalGateway(
+            root / "gateway",
+            gateway_port,
+            {**{p.name: p.url for p in processes}, "keycloak": f"http://127.0.0.1:{keycloak.port}"},
+            root / "gateway.log",
+        )
         gateway.start()
         stoppers.append(gateway.stop)
         gateway.wait_ready()
@@ -152,4 +211,3 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
             print(f"--- {log.name}\n{log.read_text()[-3000:]}")
         stop()
         raise
-

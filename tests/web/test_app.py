@@ -1,5 +1,6 @@
 """The officers' web application in Debian's Chromium (Playwright), against the real system behind the nginx
-gateway: Keycloak's login page, the four services over Kafka and PostgreSQL. Each role's main flow, the offline
+gateway: Keycloak's login page, the four services over Kafka and PostgreSQL. Each role's main flow, the
+offline
 sales queue, a producer's decline through the signed link, tenancy, the import, accessibility (axe-core),
 the budgets, and a screenshot of each main screen on a phone (360 px) and a desktop."""
 
@@ -24,22 +25,32 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]  # the first te
 
 def report_totals(web, month_of) -> tuple[int, Decimal]:
     with web.client(USERS["officer"]) as api:
-        summary = ok(api.get(f"/monitoring{P}/reports/{month_of.year}/{month_of.month}"))["results"]["summary"]
+        summary = ok(api.get(f"/monitoring{P}/reports/{month_of.year}/{month_of.month}"))["results"][
+            "summary"
+        ]
     return summary["sales"], Decimal(summary["sales_thb"])
 
 
 def shot(session, shots, name: str) -> None:
     width = session.page.viewport_size["width"]
-    session.page.screenshot(path=shots / f"{name}-{'phone' if width < 500 else 'desktop'}.png", full_page=True)
+    session.page.screenshot(
+        path=shots / f"{name}-{'phone' if width < 500 else 'desktop'}.png", full_page=True
+    )
 
 
 # --- the officer at the market: sales capture, offline
 
 
 QUEUE_JS = """async (put) => {
-  const db = await new Promise((ok, no) => { const r = indexedDB.open('otop-sales-queue'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+  const db = await new Promise((ok, no) => {
+    const r = indexedDB.open('otop-sales-queue'); r.onsuccess = () => ok(r.result); r.onerror = no;
+  });
   const store = db.transaction('sales', 'readwrite').objectStore('sales');
-  if (put) { for (const sale of put) store.put(sale); await new Promise((ok) => (store.transaction.oncomplete = ok)); return put.length; }
+  if (put) {
+    for (const sale of put) store.put(sale);
+    await new Promise((ok) => (store.transaction.oncomplete = ok));
+    return put.length;
+  }
   return await new Promise((ok) => { const r = store.getAll(); r.onsuccess = () => ok(r.result); });
 }"""
 
@@ -79,23 +90,45 @@ def test_offline_sales_are_kept_through_a_reload_and_count_once_each(web, sessio
     page.get_by_role("heading", name="รอส่ง (0)").wait_for(timeout=60_000)
 
     with web.client(USERS["officer"]) as api:
-        day = until("the sales service's totals", lambda: next((i for i in ok(api.get(
-            f"/sales{P}/sales/totals", params={"by": "market_day"}))["items"] if i["key"] == day_id), None))
+        day = until(
+            "the sales service's totals",
+            lambda: next(
+                (
+                    i
+                    for i in ok(api.get(f"/sales{P}/sales/totals", params={"by": "market_day"}))["items"]
+                    if i["key"] == day_id
+                ),
+                None,
+            ),
+        )
         assert (day["sales"], Decimal(day["amount_thb"])) == (50, expected)
-    until("the report counts the 50 sales", lambda: report_totals(web, today) == (sales_before + 50,
-                                                                                   amount_before + expected), 90)
+    until(
+        "the report counts the 50 sales",
+        lambda: report_totals(web, today) == (sales_before + 50, amount_before + expected),
+        90,
+    )
     time.sleep(2)  # and no more arrive later
     assert report_totals(web, today) == (sales_before + 50, amount_before + expected)
     page.get_by_test_id("day-total").filter(has_text=f"฿{expected:,.2f}").wait_for()
 
 
 def test_a_sale_refused_for_good_stays_on_the_device_with_its_reason(web, session):
-    """Recorded offline for a market day that is cancelled meanwhile: back online, the sales service refuses it,
+    """Recorded offline for a market day that is cancelled meanwhile: back online, the sales service refuses
+    it,
     and the screen says so (the sale stays on the device, marked, until removed)."""
     with web.client(USERS["officer"]) as api:
         venue = ok(api.get(f"/scheduling{P}/venues"))[0]["id"]
-        day = ok(api.post(f"/scheduling{P}/market-days", json={
-            "venue_id": venue, "day": web.seeded["today"].isoformat(), "starts_at": "17:00", "ends_at": "20:00"}))["id"]
+        day = ok(
+            api.post(
+                f"/scheduling{P}/market-days",
+                json={
+                    "venue_id": venue,
+                    "day": web.seeded["today"].isoformat(),
+                    "starts_at": "17:00",
+                    "ends_at": "20:00",
+                },
+            )
+        )["id"]
         ok(api.post(f"/scheduling{P}/market-days/{day}/lineup/fill"))
     s = session("officer")
     page = s.go(f"#/sales/{day}")
@@ -106,9 +139,19 @@ def test_a_sale_refused_for_good_stays_on_the_device_with_its_reason(web, sessio
     page.get_by_role("heading", name="รอส่ง (1)").wait_for()
     with web.client(USERS["officer"]) as api:
         ok(api.post(f"/scheduling{P}/market-days/{day}/cancel", json={"reason": "พายุฝนฟ้าคะนอง"}))
-        sale = {"product_id": str(uuid4()), "market_day_id": day, "quantity": "1"}  # refused either way: no side effect
-        until("the sales service knows the cancellation", lambda: [e for e in api.post(
-            f"/sales{P}/sales", json=sale).json().get("detail", []) if e.get("type") == "market_day_cancelled"])
+        sale = {
+            "product_id": str(uuid4()),
+            "market_day_id": day,
+            "quantity": "1",
+        }  # refused either way: no side effect
+        until(
+            "the sales service knows the cancellation",
+            lambda: [
+                e
+                for e in api.post(f"/sales{P}/sales", json=sale).json().get("detail", [])
+                if e.get("type") == "market_day_cancelled"
+            ],
+        )
     s.context.set_offline(False)
     refused = page.get_by_test_id("queued-sale").filter(has_text="ถูกปฏิเสธ")
     refused.wait_for(timeout=60_000)
@@ -121,10 +164,16 @@ def test_a_sale_refused_for_good_stays_on_the_device_with_its_reason(web, sessio
 def test_a_sale_is_corrected_and_another_voided(web, session):
     s = session("officer", DESKTOP)
     page = s.go(f"#/sales/{web.seeded['days']['past']}")
-    rows = page.get_by_role("table", name="ยอดขายที่บันทึกแล้ว").locator("tbody tr").filter(
-        has=page.get_by_role("button", name="แก้ไข"))
+    rows = (
+        page.get_by_role("table", name="ยอดขายที่บันทึกแล้ว")
+        .locator("tbody tr")
+        .filter(has=page.get_by_role("button", name="แก้ไข"))
+    )
     rows.first.wait_for()
-    total = lambda: Decimal(re.sub(r"[^\d.]", "", page.get_by_test_id("day-total").inner_text()))
+
+    def total():
+        return Decimal(re.sub(r"[^\d.]", "", page.get_by_test_id("day-total").inner_text()))
+
     before = total()
     first_price = Decimal(re.sub(r"[^\d.]", "", rows.nth(0).locator("td").nth(2).inner_text()))
     first_amount = Decimal(re.sub(r"[^\d.]", "", rows.nth(0).locator("td").nth(3).inner_text()))
@@ -182,7 +231,9 @@ def test_a_producer_declines_through_the_link_and_the_lineup_is_back_at_20(web, 
     page.reload()
     row = page.get_by_test_id("lineup").locator("tr[data-status=declined]")
     row.wait_for()
-    assert product in row.inner_text() and "ขาดวัตถุดิบ" in row.inner_text() and "วัตถุดิบหมดช่วงนี้" in row.inner_text()
+    assert (
+        product in row.inner_text() and "ขาดวัตถุดิบ" in row.inner_text() and "วัตถุดิบหมดช่วงนี้" in row.inner_text()
+    )
     page.get_by_test_id("in-lineup").filter(has_text="19 / 20").wait_for()
     assert page.get_by_test_id("shortfall").inner_text() == "1"
     replacement = page.get_by_test_id("proposal").locator("tbody tr").filter(has_text="แนะนำให้เชิญ")
@@ -208,16 +259,23 @@ def sheet(rows: list[dict]) -> bytes:
 
 def test_the_import_shows_each_bad_row_and_changes_nothing_until_fixed(web, session, shots):
     tag = uuid4().hex[:4]
-    good = [{**p.row, "name": f"ผลิตภัณฑ์ทดลอง {tag} {n}", "producer_name": f"กลุ่มทดลอง {tag} {n}"}
-            for n, p in enumerate(demo_province().products[:10])]
+    good = [
+        {**p.row, "name": f"ผลิตภัณฑ์ทดลอง {tag} {n}", "producer_name": f"กลุ่มทดลอง {tag} {n}"}
+        for n, p in enumerate(demo_province().products[:10])
+    ]
     bad = [dict(r) for r in good]
     bad[2]["star_level"], bad[5]["category"], bad[8]["price_thb"] = "9", "ของเล่น", "ราคาไม่ทราบ"
-    count = lambda: ok(api.get(f"/registry{P}/products", params={"limit": 1}))["total"]
+
+    def count():
+        return ok(api.get(f"/registry{P}/products", params={"limit": 1}))["total"]
+
     with web.client(USERS["officer"]) as api:
         before = count()
         s = session("officer", DESKTOP)
         page = s.go("#/import")
-        page.get_by_label("เลือกแฟ้ม").set_input_files({"name": "products.csv", "mimeType": "text/csv", "buffer": sheet(bad)})
+        page.get_by_label("เลือกแฟ้ม").set_input_files(
+            {"name": "products.csv", "mimeType": "text/csv", "buffer": sheet(bad)}
+        )
         page.get_by_role("button", name="ตรวจสอบแฟ้ม").click()
         page.get_by_role("alert").filter(has_text="ข้อมูลยังไม่ถูกต้อง 3 จุด").wait_for()
         marked = page.get_by_test_id("sheet-rows").locator("tr.bad")
@@ -228,7 +286,9 @@ def test_the_import_shows_each_bad_row_and_changes_nothing_until_fixed(web, sess
         shot(s, shots, "import-errors")
         assert count() == before  # nothing changed
 
-        page.get_by_label("เลือกแฟ้ม").set_input_files({"name": "products.csv", "mimeType": "text/csv", "buffer": sheet(good)})
+        page.get_by_label("เลือกแฟ้ม").set_input_files(
+            {"name": "products.csv", "mimeType": "text/csv", "buffer": sheet(good)}
+        )
         page.get_by_role("button", name="ตรวจสอบแฟ้ม").click()
         page.get_by_test_id("dry-run").filter(has_text="จะเพิ่มผลิตภัณฑ์ 10").wait_for()
         assert count() == before  # a dry run writes nothing
@@ -245,9 +305,21 @@ def test_an_officer_of_72_cannot_reach_province_10_anywhere(web, session):
     page = s.page
     assert page.locator("nav select").count() == 0  # no province picker
     assert "72" in page.locator(".who").inner_text()
-    for route in ("report", "sales", "products", "producers", "mentoring", "import", "calendar", "integrations",
-                  "evaluation", "activities", "issues", f"market-days/{web.seeded['days']['today']}",
-                  f"sales/{web.seeded['days']['today']}"):
+    for route in (
+        "report",
+        "sales",
+        "products",
+        "producers",
+        "mentoring",
+        "import",
+        "calendar",
+        "integrations",
+        "evaluation",
+        "activities",
+        "issues",
+        f"market-days/{web.seeded['days']['today']}",
+        f"sales/{web.seeded['days']['today']}",
+    ):
         s.go(f"#/{route}?province=10")
         page.get_by_role("alert").filter(has_text="ทำงานได้เฉพาะจังหวัดของคุณ (72)").wait_for()
     s.go("#/national")
@@ -371,8 +443,9 @@ def test_the_province_officers_other_flows(web, session, shots):
     page.get_by_text("กำหนดวันตลาดแล้ว").wait_for()
     s.go(f"#/market-days/{web.seeded['days']['later']}")
     page.get_by_role("button", name="เลื่อนวัน").click()
-    new_day = (web.seeded["today"].toordinal() + 15)
+    new_day = web.seeded["today"].toordinal() + 15
     from datetime import date
+
     page.get_by_label("วันที่ใหม่").fill(date.fromordinal(new_day).isoformat())
     page.get_by_role("button", name="บันทึก", exact=True).click()
     page.get_by_text("เลื่อนวันตลาดแล้ว").wait_for()
@@ -423,11 +496,15 @@ def test_a_401_leads_to_the_login_page_and_back(web, session):
     page = s.go("#/producers")
     page.locator("tbody tr").first.wait_for()
     # The kept access token is spoilt (as one revoked or signed by an old key): the service answers 401.
-    page.evaluate("""() => { for (const key of Object.keys(localStorage).filter((k) => k.startsWith('oidc.user:'))) {
-        const user = JSON.parse(localStorage.getItem(key)); user.access_token = 'x' + user.access_token.slice(1);
+    page.evaluate("""() => {
+        for (const key of Object.keys(localStorage).filter((k) => k.startsWith('oidc.user:'))) {
+        const user = JSON.parse(localStorage.getItem(key));
+        user.access_token = 'x' + user.access_token.slice(1);
         localStorage.setItem(key, JSON.stringify(user)); } }""")
     s.go("#/report")
-    page.wait_for_url(re.compile(r".*#/report$"), timeout=60_000)  # Keycloak (its session still open), and back
+    page.wait_for_url(
+        re.compile(r".*#/report$"), timeout=60_000
+    )  # Keycloak (its session still open), and back
     page.get_by_test_id("figures").wait_for()
     assert any("/auth/realms/otop/protocol/openid-connect/auth" in u for u in s.requests)
 
@@ -435,13 +512,23 @@ def test_a_401_leads_to_the_login_page_and_back(web, session):
 # --- every main screen: phone and desktop, axe-core, Thai and English
 
 
-SCREENS = [("officer", "home", "#/"), ("officer", "sales-days", "#/sales"), ("officer", "sales", "#/sales/{today}"),
-           ("officer", "market-day", "#/market-days/{future}"), ("officer", "calendar", "#/calendar"),
-           ("officer", "report", "#/report"), ("officer", "products", "#/products"),
-           ("officer", "producer-form", "#/producers/new"), ("officer", "import", "#/import"),
-           ("officer", "integrations", "#/integrations"), ("officer", "mentoring", "#/mentoring"),
-           ("committee", "evaluation", "#/evaluation"), ("committee", "activities", "#/activities"),
-           ("committee", "issues", "#/issues"), ("department", "national", "#/national")]
+SCREENS = [
+    ("officer", "home", "#/"),
+    ("officer", "sales-days", "#/sales"),
+    ("officer", "sales", "#/sales/{today}"),
+    ("officer", "market-day", "#/market-days/{future}"),
+    ("officer", "calendar", "#/calendar"),
+    ("officer", "report", "#/report"),
+    ("officer", "products", "#/products"),
+    ("officer", "producer-form", "#/producers/new"),
+    ("officer", "import", "#/import"),
+    ("officer", "integrations", "#/integrations"),
+    ("officer", "mentoring", "#/mentoring"),
+    ("committee", "evaluation", "#/evaluation"),
+    ("committee", "activities", "#/activities"),
+    ("committee", "issues", "#/issues"),
+    ("department", "national", "#/national"),
+]
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -475,8 +562,12 @@ def test_every_screen_passes_axe_in_thai_and_english(web, session, shots, viewpo
 def test_budgets_first_load_interactive_and_a_tap(web, session, browser):
     logged_in = session("officer", PHONE)
     # A cold load of a logged-in user: an empty HTTP cache and no service worker, only the kept login.
-    cold = browser.new_context(storage_state=logged_in.context.storage_state(), viewport=PHONE,
-                               service_workers="block", locale="th-TH")
+    cold = browser.new_context(
+        storage_state=logged_in.context.storage_state(),
+        viewport=PHONE,
+        service_workers="block",
+        locale="th-TH",
+    )
     try:
         page = cold.new_page()
         scripts: list[str] = []
@@ -512,10 +603,12 @@ def test_budgets_first_load_interactive_and_a_tap(web, session, browser):
         }
         return found; }""")
     work, paint = sorted(t[0] for t in taps), sorted(t[1] for t in taps)
-    print(f"\nbudgets: first-load JS {gzipped / 1024:.1f} KB gzipped ({len(loaded)} files), interactive "
-          f"{interactive:.0f} ms; a tap: the app's work {work[0]:.1f}-{work[-1]:.1f} ms (median "
-          f"{work[len(work) // 2]:.1f}), to the next frame {paint[0]:.1f}-{paint[-1]:.1f} ms (median "
-          f"{paint[len(paint) // 2]:.1f})")
+    print(
+        f"\nbudgets: first-load JS {gzipped / 1024:.1f} KB gzipped ({len(loaded)} files), interactive "
+        f"{interactive:.0f} ms; a tap: the app's work {work[0]:.1f}-{work[-1]:.1f} ms (median "
+        f"{work[len(work) // 2]:.1f}), to the next frame {paint[0]:.1f}-{paint[-1]:.1f} ms (median "
+        f"{paint[len(paint) // 2]:.1f})"
+    )
     assert loaded and gzipped <= 300 * 1024
     assert interactive < 2000
     # The frame itself waits on the machine's compositor (other processes share its two cores), so the budget

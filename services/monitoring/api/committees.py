@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from services.monitoring import tables
-from services.monitoring.api.common import READ, WRITE, Db, View, answering
+from services.monitoring.api.common import READ, WRITE, Db, View
 from services.monitoring.domain import CommitteeIn, MemberIn
 from services.monitoring.handlers import records
 from shared.auth import province_access
@@ -43,46 +43,50 @@ async def list_committees(db: Db, province_code: str = province_access(*READ)) -
 
 @router.get("/{committee_id}", response_model=Committee)
 async def get_committee(committee_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    with answering():
-        async with db.sessions() as session:
-            return await records.committee(session, province_code, committee_id)
+    async with db.sessions() as session:
+        return await records.committee(session, province_code, committee_id)
 
 
 @router.put("/{committee_id}", response_model=Committee)
-async def change_committee(committee_id: UUID, new: CommitteeIn, db: Db,
-                           province_code: str = province_access(*WRITE)) -> dict:
-    with answering():
-        async with db.transaction() as session:
-            return await records.change_committee(session, province_code, committee_id, new)
+async def change_committee(
+    committee_id: UUID, new: CommitteeIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
+    async with db.transaction() as session:
+        return await records.change_committee(session, province_code, committee_id, new)
 
 
 @router.delete("/{committee_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_committee(committee_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> None:
     """The committee and its members go; evaluations they submitted stay, with the member's name."""
-    with answering():
-        async with db.transaction() as session:
-            await records.remove(session, tables.committees, province_code, committee_id)
+    async with db.transaction() as session:
+        await records.remove(session, tables.committees, province_code, committee_id)
 
 
 @router.post("/{committee_id}/members", status_code=status.HTTP_201_CREATED, response_model=Member)
-async def add_member(committee_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
-    with answering():
-        async with db.transaction() as session:
-            return await records.add_member(session, province_code, committee_id, new)
+async def add_member(
+    committee_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
+    async with db.transaction() as session:
+        return await records.add_member(session, province_code, committee_id, new)
 
 
 @router.put("/{committee_id}/members/{member_id}", response_model=Member)
-async def change_member(committee_id: UUID, member_id: UUID, new: MemberIn, db: Db,
-                        province_code: str = province_access(*WRITE)) -> dict:
-    with answering():
-        async with db.transaction() as session:
-            return await records.change_member(session, province_code, committee_id, member_id, new)
+async def change_member(
+    committee_id: UUID, member_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
+    async with db.transaction() as session:
+        return await records.change_member(session, province_code, committee_id, member_id, new)
 
 
 @router.delete("/{committee_id}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_member(committee_id: UUID, member_id: UUID, db: Db,
-                        province_code: str = province_access(*WRITE)) -> None:
-    with answering():
-        async with db.transaction() as session:
-            await records.remove(session, tables.committee_members, province_code, member_id,
-                                 tables.committee_members.c.committee_id == committee_id)
+async def remove_member(
+    committee_id: UUID, member_id: UUID, db: Db, province_code: str = province_access(*WRITE)
+) -> None:
+    async with db.transaction() as session:
+        await records.remove(
+            session,
+            tables.committee_members,
+            province_code,
+            member_id,
+            tables.committee_members.c.committee_id == committee_id,
+        )

@@ -7,10 +7,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from services.monitoring.api.common import READ, Caller, Db, MonthFilter, Settings, View, answering
-from services.monitoring.domain import EvaluationIn, EvaluationState, Period, thai_today
-from services.monitoring.handlers import NotFound, evaluations, reports
+from services.monitoring.api.common import READ, Caller, Db, MonthFilter, Settings, View
+from services.monitoring.domain import EvaluationIn, EvaluationState, Period
+from services.monitoring.handlers import evaluations, reports
 from shared.auth import Role, province_access
+from shared.errors import NotFound
+from shared.thailand import thai_today
 
 router = APIRouter(prefix="/provinces/{province_code}/evaluations", tags=["evaluations"])
 SUBMIT = (Role.COMMITTEE_MEMBER, Role.PROVINCE_OFFICER, Role.DEPARTMENT)
@@ -30,8 +32,9 @@ class Evaluation(EvaluationIn, View):
     member_role: str
     submitted_by: str
     submitted_at: datetime
-    problems: list[Note]
-    suggestions: list[Note]
+    # answered with each note's id (the input's category is checked on the way in)
+    problems: list[Note]  # type: ignore[assignment]
+    suggestions: list[Note]  # type: ignore[assignment]
 
 
 class CompletenessItem(BaseModel):
@@ -60,19 +63,26 @@ class Completeness(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Evaluation)
-async def submit_evaluation(new: EvaluationIn, db: Db, caller: Caller, settings: Settings,
-                            province_code: str = province_access(*SUBMIT)) -> dict:
+async def submit_evaluation(
+    new: EvaluationIn,
+    db: Db,
+    caller: Caller,
+    settings: Settings,
+    province_code: str = province_access(*SUBMIT),
+) -> dict:
     """A committee member's evaluation of a market day that was held (or whose day has passed); an officer
     may enter one for a member (member_id). Its problems and suggestions join the month's section ๓."""
-    with answering():
-        async with db.transaction() as session:
-            return await evaluations.submit(db, session, province_code, caller, new,
-                                            settings.monitoring_evaluation_due_days)
+    async with db.transaction() as session:
+        return await evaluations.submit(
+            db, session, province_code, caller, new, settings.monitoring_evaluation_due_days
+        )
 
 
 @router.get("/completeness", response_model=Completeness)
 async def evaluation_completeness(
-    db: Db, settings: Settings, period: MonthFilter,
+    db: Db,
+    settings: Settings,
+    period: MonthFilter,
     state: Annotated[EvaluationState | None, Query(description="Only market days in this state")] = None,
     province_code: str = province_access(*READ),
 ) -> dict:
@@ -80,23 +90,31 @@ async def evaluation_completeness(
     (OTOP_MONITORING_EVALUATION_DUE_DAYS, 3): which are on time, late, missing or still pending.
     All market days of the province, or one month's with ?year=&month=."""
     async with db.sessions() as session:
-        return await reports.completeness(session, province_code, period or Period("days", date.min, date.max),
-                                          thai_today(), settings.monitoring_evaluation_due_days, state)
+        return await reports.completeness(
+            session,
+            province_code,
+            period or Period("days", date.min, date.max),
+            thai_today(),
+            settings.monitoring_evaluation_due_days,
+            state,
+        )
 
 
 @router.get("", response_model=list[Evaluation])
-async def list_evaluations(db: Db, period: MonthFilter, market_day_id: UUID | None = None,
-                           province_code: str = province_access(*READ)) -> list[dict]:
+async def list_evaluations(
+    db: Db,
+    period: MonthFilter,
+    market_day_id: UUID | None = None,
+    province_code: str = province_access(*READ),
+) -> list[dict]:
     async with db.sessions() as session:
         return await evaluations.listing(session, province_code, market_day_id, period)
 
 
 @router.get("/{evaluation_id}", response_model=Evaluation)
 async def get_evaluation(evaluation_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    with answering():
-        async with db.sessions() as session:
-            found = await evaluations.listing(session, province_code, None, None, evaluation_id)
-            if not found:
-                raise NotFound("no such evaluation in this province")
-            return found[0]
-
+    async with db.sessions() as session:
+        found = await evaluations.listing(session, province_code, None, None, evaluation_id)
+        if not found:
+            raise NotFound("no such evaluation in this province")
+        return found[0]

@@ -7,10 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 
 from services.monitoring import tables
-from services.monitoring.api.common import READ, WRITE, Caller, Db, MonthFilter, View, answering
+from services.monitoring.api.common import READ, WRITE, Caller, Db, MonthFilter, View
 from services.monitoring.domain import ActivityIn, IssueIn, IssueKind
-from services.monitoring.handlers import Conflict, records
+from services.monitoring.handlers import records
 from shared.auth import province_access
+from shared.errors import Conflict
 
 router = APIRouter(prefix="/provinces/{province_code}")
 activities, issues = tables.activities, tables.issues
@@ -37,7 +38,9 @@ async def add_activity(new: ActivityIn, db: Db, province_code: str = province_ac
 
 
 @router.get("/activities", response_model=list[Activity], tags=["activities"])
-async def list_activities(db: Db, period: MonthFilter, province_code: str = province_access(*READ)) -> list[dict]:
+async def list_activities(
+    db: Db, period: MonthFilter, province_code: str = province_access(*READ)
+) -> list[dict]:
     """The province's activities, of one month with ?year=&month=."""
     async with db.sessions() as session:
         return await records.activities(session, province_code, period)
@@ -45,38 +48,44 @@ async def list_activities(db: Db, period: MonthFilter, province_code: str = prov
 
 @router.get("/activities/{activity_id}", response_model=Activity, tags=["activities"])
 async def get_activity(activity_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    with answering():
-        async with db.sessions() as session:
-            return await records.found(session, activities, province_code, activity_id)
+    async with db.sessions() as session:
+        return await records.found(session, activities, province_code, activity_id)
 
 
 @router.put("/activities/{activity_id}", response_model=Activity, tags=["activities"])
-async def change_activity(activity_id: UUID, new: ActivityIn, db: Db,
-                          province_code: str = province_access(*WRITE)) -> dict:
-    with answering():
-        async with db.transaction() as session:
-            return await records.replace(session, activities, province_code, activity_id, new.model_dump())
+async def change_activity(
+    activity_id: UUID, new: ActivityIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
+    async with db.transaction() as session:
+        return await records.replace(session, activities, province_code, activity_id, new.model_dump())
 
 
 @router.delete("/activities/{activity_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["activities"])
 async def remove_activity(activity_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> None:
-    with answering():
-        async with db.transaction() as session:
-            await records.remove(session, activities, province_code, activity_id)
+    async with db.transaction() as session:
+        await records.remove(session, activities, province_code, activity_id)
 
 
 @router.post("/issues", status_code=status.HTTP_201_CREATED, response_model=Issue, tags=["issues"])
-async def add_issue(new: IssueIn, db: Db, caller: Caller,
-                    province_code: str = province_access(*WRITE)) -> dict:
+async def add_issue(
+    new: IssueIn, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
+) -> dict:
     """A problem/obstacle or a recommendation for the month's report (section ๓)."""
     async with db.transaction() as session:
-        return records.issue_view(await records.create(session, issues, province_code,
-                                                       {**records.issue_values(new), "created_by": caller.subject}))
+        return records.issue_view(
+            await records.create(
+                session, issues, province_code, {**records.issue_values(new), "created_by": caller.subject}
+            )
+        )
 
 
 @router.get("/issues", response_model=list[Issue], tags=["issues"])
-async def list_issues(db: Db, period: MonthFilter, kind: Annotated[IssueKind | None, Query()] = None,
-                      province_code: str = province_access(*READ)) -> list[dict]:
+async def list_issues(
+    db: Db,
+    period: MonthFilter,
+    kind: Annotated[IssueKind | None, Query()] = None,
+    province_code: str = province_access(*READ),
+) -> list[dict]:
     """An officer's entries and those of evaluations (with their evaluation_id)."""
     async with db.sessions() as session:
         return [records.issue_view(row) for row in await records.issues(session, province_code, period, kind)]
@@ -88,17 +97,18 @@ async def _officers_own(session, province_code: str, issue_id: UUID) -> None:
 
 
 @router.put("/issues/{issue_id}", response_model=Issue, tags=["issues"])
-async def change_issue(issue_id: UUID, new: IssueIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
-    with answering():
-        async with db.transaction() as session:
-            await _officers_own(session, province_code, issue_id)
-            return records.issue_view(await records.replace(session, issues, province_code, issue_id,
-                                                            records.issue_values(new)))
+async def change_issue(
+    issue_id: UUID, new: IssueIn, db: Db, province_code: str = province_access(*WRITE)
+) -> dict:
+    async with db.transaction() as session:
+        await _officers_own(session, province_code, issue_id)
+        return records.issue_view(
+            await records.replace(session, issues, province_code, issue_id, records.issue_values(new))
+        )
 
 
 @router.delete("/issues/{issue_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["issues"])
 async def remove_issue(issue_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> None:
-    with answering():
-        async with db.transaction() as session:
-            await _officers_own(session, province_code, issue_id)
-            await records.remove(session, issues, province_code, issue_id)
+    async with db.transaction() as session:
+        await _officers_own(session, province_code, issue_id)
+        await records.remove(session, issues, province_code, issue_id)

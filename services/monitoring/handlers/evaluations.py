@@ -15,18 +15,20 @@ from services.monitoring.domain import (
     check_evaluable,
     evaluation_issues,
     evaluation_state,
-    thai_today,
 )
-from services.monitoring.handlers import Conflict, Forbidden, Invalid, NotFound
 from services.monitoring.handlers.records import fetch, member_of, rows
 from shared.auth import Principal, Role
 from shared.contracts.monitoring import EvaluationSubmitted
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.service import Database
+from shared.thailand import thai_today
 
 SCORES = ("display", "variety", "customer_interest", "organisation")
 
 
-async def _evaluator(session: AsyncSession, province_code: str, caller: Principal, member_id: UUID | None) -> dict:
+async def _evaluator(
+    session: AsyncSession, province_code: str, caller: Principal, member_id: UUID | None
+) -> dict:
     """A committee member evaluates as themselves; an officer names the member they enter it for."""
     if caller.role is Role.COMMITTEE_MEMBER:
         member = await member_of(session, province_code, caller.subject)
@@ -36,73 +38,138 @@ async def _evaluator(session: AsyncSession, province_code: str, caller: Principa
             raise Forbidden("a committee member submits only their own evaluations")
         return member
     if member_id is None:
-        raise Invalid("member_id", "name the committee member whose evaluation this is")
+        raise Invalid.at(("body", "member_id"), "name the committee member whose evaluation this is")
     member = await fetch(session, tables.committee_members, province_code, member_id)
     if member is None:
-        raise Invalid("member_id", "no such committee member in this province")
+        raise Invalid.at(("body", "member_id"), "no such committee member in this province")
     return member
 
 
-async def submit(db: Database, session: AsyncSession, province_code: str, caller: Principal, new: EvaluationIn,
-                 due_days: int) -> dict:
+async def submit(
+    db: Database,
+    session: AsyncSession,
+    province_code: str,
+    caller: Principal,
+    new: EvaluationIn,
+    due_days: int,
+) -> dict:
     market_day = await fetch(session, tables.market_days, province_code, new.market_day_id)
     if market_day is None:
         raise NotFound("no such market day in this province (or not heard of yet)")
     now = datetime.now(UTC)
     check_evaluable(market_day["status"], market_day["day"], thai_today(now))
     member = await _evaluator(session, province_code, caller, new.member_id)
-    e = tables.evaluations
-    if await session.scalar(select(e.c.id).where(e.c.market_day_id == new.market_day_id,
-                                                 e.c.member_id == member["id"])):
+    evaluation = tables.evaluations
+    if await session.scalar(
+        select(evaluation.c.id).where(
+            evaluation.c.market_day_id == new.market_day_id, evaluation.c.member_id == member["id"]
+        )
+    ):
         raise Conflict("this member already evaluated this market day")
     row = {
-        "id": uuid4(), "province_code": province_code, "market_day_id": new.market_day_id,
-        "member_id": member["id"], "member_name": member["name"], "member_role": member["role"],
-        "submitted_by": caller.subject, "submitted_at": now,
-        **new.model_dump(include={"producers_attending", "products_shown", "customers_estimate",
-                                  "sales_observed_thb", "overall_score", "note"}),
+        "id": uuid4(),
+        "province_code": province_code,
+        "market_day_id": new.market_day_id,
+        "member_id": member["id"],
+        "member_name": member["name"],
+        "member_role": member["role"],
+        "submitted_by": caller.subject,
+        "submitted_at": now,
+        **new.model_dump(
+            include={
+                "producers_attending",
+                "products_shown",
+                "customers_estimate",
+                "sales_observed_thb",
+                "overall_score",
+                "note",
+            }
+        ),
         **{f"score_{name}": getattr(new.scores, name) for name in SCORES},
     }
-    await session.execute(insert(e).values(row))
+    await session.execute(insert(evaluation).values(row))
     month = market_day["day"].replace(day=1)
-    notes = [{"id": uuid4(), "province_code": province_code, "kind": kind, "category": category, "text": text,
-              "month": month, "evaluation_id": row["id"], "created_by": caller.subject}
-             for kind, category, text in evaluation_issues(new)]
+    notes = [
+        {
+            "id": uuid4(),
+            "province_code": province_code,
+            "kind": kind,
+            "category": category,
+            "text": text,
+            "month": month,
+            "evaluation_id": row["id"],
+            "created_by": caller.subject,
+        }
+        for kind, category, text in evaluation_issues(new)
+    ]
     if notes:
         await session.execute(insert(tables.issues), notes)
-    on_time = evaluation_state(market_day["status"], market_day["day"], thai_today(now), thai_today(now),
-                               due_days) is EvaluationState.ON_TIME
-    await db.add_event(session, EvaluationSubmitted(
-        evaluation_id=row["id"], market_day_id=new.market_day_id, overall_score=new.overall_score,
-        member_id=member["id"], member_role=member["role"], market_day=market_day["day"], submitted_at=now,
-        on_time=on_time, producers_attending=new.producers_attending, products_shown=new.products_shown,
-        customers_estimate=new.customers_estimate, sales_observed_thb=new.sales_observed_thb,
-        scores=new.scores.model_dump(), problem_categories=[n.category for n in new.problems],
-        recommendation_categories=[n.category for n in new.suggestions],
-    ), province_code=province_code)
+    on_time = (
+        evaluation_state(market_day["status"], market_day["day"], thai_today(now), thai_today(now), due_days)
+        is EvaluationState.ON_TIME
+    )
+    await db.add_event(
+        session,
+        EvaluationSubmitted(
+            evaluation_id=row["id"],
+            market_day_id=new.market_day_id,
+            overall_score=new.overall_score,
+            member_id=member["id"],
+            member_role=member["role"],
+            market_day=market_day["day"],
+            submitted_at=now,
+            on_time=on_time,
+            producers_attending=new.producers_attending,
+            products_shown=new.products_shown,
+            customers_estimate=new.customers_estimate,
+            sales_observed_thb=new.sales_observed_thb,
+            scores=new.scores.model_dump(),
+            problem_categories=[note.category for note in new.problems],
+            recommendation_categories=[note.category for note in new.suggestions],
+        ),
+        province_code=province_code,
+    )
     return view(row, notes)
 
 
 def view(row: dict, notes: list[dict]) -> dict:
     """An evaluation as the API shows it: scores together, its problems and suggestions."""
-    mine = [n for n in notes if n["evaluation_id"] == row["id"]]
-    return {**row, "scores": {name: row[f"score_{name}"] for name in SCORES},
-            "problems": [n for n in mine if n["kind"] == "problem"],
-            "suggestions": [n for n in mine if n["kind"] == "recommendation"]}
+    mine = [note for note in notes if note["evaluation_id"] == row["id"]]
+    return {
+        **row,
+        "scores": {name: row[f"score_{name}"] for name in SCORES},
+        "problems": [note for note in mine if note["kind"] == "problem"],
+        "suggestions": [note for note in mine if note["kind"] == "recommendation"],
+    }
 
 
-async def listing(session: AsyncSession, province_code: str, market_day_id: UUID | None, period: Period | None,
-                  evaluation_id: UUID | None = None) -> list[dict]:
-    e, md, i = tables.evaluations, tables.market_days, tables.issues
-    where = [e.c.province_code == province_code]
+async def listing(
+    session: AsyncSession,
+    province_code: str,
+    market_day_id: UUID | None,
+    period: Period | None,
+    evaluation_id: UUID | None = None,
+) -> list[dict]:
+    evaluation, market_day, issue = tables.evaluations, tables.market_days, tables.issues
+    where = [evaluation.c.province_code == province_code]
     if market_day_id:
-        where.append(e.c.market_day_id == market_day_id)
+        where.append(evaluation.c.market_day_id == market_day_id)
     if evaluation_id:
-        where.append(e.c.id == evaluation_id)
+        where.append(evaluation.c.id == evaluation_id)
     if period:
-        where.append(e.c.market_day_id.in_(select(md.c.id).where(
-            md.c.province_code == province_code, md.c.day.between(period.first_day, period.last_day))))
-    found = await rows(session, e, *where, order=[e.c.submitted_at, e.c.id])
-    notes = await rows(session, i, i.c.evaluation_id.in_([row["id"] for row in found]), order=[i.c.created_at, i.c.id])
+        where.append(
+            evaluation.c.market_day_id.in_(
+                select(market_day.c.id).where(
+                    market_day.c.province_code == province_code,
+                    market_day.c.day.between(period.first_day, period.last_day),
+                )
+            )
+        )
+    found = await rows(session, evaluation, *where, order=[evaluation.c.submitted_at, evaluation.c.id])
+    notes = await rows(
+        session,
+        issue,
+        issue.c.evaluation_id.in_([row["id"] for row in found]),
+        order=[issue.c.created_at, issue.c.id],
+    )
     return [view(row, notes) for row in found]
-

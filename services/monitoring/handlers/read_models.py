@@ -33,99 +33,227 @@ from shared.db import arrays, unnested
 from shared.events import Envelope
 
 
-async def _keep_newest(session: AsyncSession, table: Table, row: dict, *, key: str = "id",
-                       version: str = "revision", insert_only: tuple[str, ...] = ()) -> None:
+async def _keep_newest(
+    session: AsyncSession,
+    table: Table,
+    row: dict,
+    *,
+    key: str = "id",
+    version: str = "revision",
+    insert_only: tuple[str, ...] = (),
+) -> None:
     stmt = insert(table).values(row)
     newer = {k: stmt.excluded[k] for k in row if k != key and k not in insert_only}
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[key], set_=newer, where=table.c[version] < stmt.excluded[version]))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[key], set_=newer, where=table.c[version] < stmt.excluded[version]
+        )
+    )
 
 
 def product_row(envelope: Envelope, event: ProductState) -> dict:
     """The products read model's row of a product event (kept a batch at a time: shared.read_models)."""
-    return {"id": event.product_id, "province_code": envelope.province_code, "registered_at": envelope.occurred_at,
-            **event.model_dump(include={"revision", "producer_id", "name", "category", "star_level", "quadrant",
-                                        "nawatwithi", "price_thb", "unit", "status"})}
+    return {
+        "id": event.product_id,
+        "province_code": envelope.province_code,
+        "registered_at": envelope.occurred_at,
+        **event.model_dump(
+            include={
+                "revision",
+                "producer_id",
+                "name",
+                "category",
+                "star_level",
+                "quadrant",
+                "nawatwithi",
+                "price_thb",
+                "unit",
+                "status",
+            }
+        ),
+    }
 
 
 def producer_row(envelope: Envelope, event: ProducerState) -> dict:
-    return {"id": event.producer_id, "province_code": envelope.province_code,
-            **event.model_dump(include={"revision", "name", "producer_type", "experienced", "available",
-                                        "unavailable_reason"})}
+    return {
+        "id": event.producer_id,
+        "province_code": envelope.province_code,
+        **event.model_dump(
+            include={"revision", "name", "producer_type", "experienced", "available", "unavailable_reason"}
+        ),
+    }
 
 
 async def venue_changed(session: AsyncSession, envelope: Envelope, event: VenueRegistered) -> None:
-    await _keep_newest(session, tables.venues, {
-        "id": event.venue_id, "province_code": envelope.province_code, "as_of": envelope.occurred_at,
-        **event.model_dump(include={"name", "kind", "amphoe_code"}),
-    }, version="as_of")
+    await _keep_newest(
+        session,
+        tables.venues,
+        {
+            "id": event.venue_id,
+            "province_code": envelope.province_code,
+            "as_of": envelope.occurred_at,
+            **event.model_dump(include={"name", "kind", "amphoe_code"}),
+        },
+        version="as_of",
+    )
 
 
 async def plan_set(session: AsyncSession, envelope: Envelope, event: PlanSet) -> None:
     if event.last_month < event.first_month:
         raise RejectEvent(f"plan {event.plan_id}: last_month {event.last_month} is before first_month")
-    await _keep_newest(session, tables.plans, {
-        "id": event.plan_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "name", "first_month", "last_month", "market_days_per_month",
-                                    "products_per_market_day", "target_group", "budget_source"}),
-    })
+    await _keep_newest(
+        session,
+        tables.plans,
+        {
+            "id": event.plan_id,
+            "province_code": envelope.province_code,
+            **event.model_dump(
+                include={
+                    "revision",
+                    "name",
+                    "first_month",
+                    "last_month",
+                    "market_days_per_month",
+                    "products_per_market_day",
+                    "target_group",
+                    "budget_source",
+                }
+            ),
+        },
+    )
 
 
 async def market_day_changed(session: AsyncSession, envelope: Envelope, event: MarketDayState) -> None:
-    await _keep_newest(session, tables.market_days, {
-        "id": event.market_day_id, "province_code": envelope.province_code,
-        **event.model_dump(include={"revision", "plan_id", "venue_id", "venue_name", "venue_kind", "day", "starts_at",
-                                    "ends_at", "status", "cancel_reason"}),
-    })
+    await _keep_newest(
+        session,
+        tables.market_days,
+        {
+            "id": event.market_day_id,
+            "province_code": envelope.province_code,
+            **event.model_dump(
+                include={
+                    "revision",
+                    "plan_id",
+                    "venue_id",
+                    "venue_name",
+                    "venue_kind",
+                    "day",
+                    "starts_at",
+                    "ends_at",
+                    "status",
+                    "cancel_reason",
+                }
+            ),
+        },
+    )
 
 
 async def attendance_recorded(session: AsyncSession, envelope: Envelope, event: AttendanceRecorded) -> None:
-    await _keep_newest(session, tables.attendance, {
-        "market_day_id": event.market_day_id, "province_code": envelope.province_code, "revision": event.revision,
-        "product_ids": list(dict.fromkeys(event.product_ids)), "producer_ids": list(dict.fromkeys(event.producer_ids)),
-    }, key="market_day_id")
+    await _keep_newest(
+        session,
+        tables.attendance,
+        {
+            "market_day_id": event.market_day_id,
+            "province_code": envelope.province_code,
+            "revision": event.revision,
+            "product_ids": list(dict.fromkeys(event.product_ids)),
+            "producer_ids": list(dict.fromkeys(event.producer_ids)),
+        },
+        key="market_day_id",
+    )
 
 
-INVITATION_STATUS = {InvitationAccepted: "accepted", InvitationDeclined: "declined", InvitationSent: "sent",
-                     InvitationWithdrawn: "withdrawn"}
+INVITATION_STATUS = {
+    InvitationAccepted: "accepted",
+    InvitationDeclined: "declined",
+    InvitationSent: "sent",
+    InvitationWithdrawn: "withdrawn",
+}
 
 
 async def invitation_changed(session: AsyncSession, envelope: Envelope, event: InvitationSent) -> None:
-    await _keep_newest(session, tables.invitations, {
-        "id": event.invitation_id, "province_code": envelope.province_code, "as_of": envelope.occurred_at,
-        "market_day_id": event.market_day_id, "product_id": event.product_id, "producer_id": event.producer_id,
-        "status": INVITATION_STATUS[type(event)], "reason": getattr(event, "reason", None),
-        "note": getattr(event, "note", None),
-    }, version="as_of")
+    await _keep_newest(
+        session,
+        tables.invitations,
+        {
+            "id": event.invitation_id,
+            "province_code": envelope.province_code,
+            "as_of": envelope.occurred_at,
+            "market_day_id": event.market_day_id,
+            "product_id": event.product_id,
+            "producer_id": event.producer_id,
+            "status": INVITATION_STATUS[type(event)],
+            "reason": getattr(event, "reason", None),
+            "note": getattr(event, "note", None),
+        },
+        version="as_of",
+    )
 
 
 def _sale_row(envelope: Envelope, event: SaleState) -> dict:
-    return {"id": event.sale_id, "province_code": envelope.province_code,
-            "voided": event.voided or isinstance(event, SaleVoided),
-            **event.model_dump(include={"revision", "market_day_id", "product_id", "producer_id", "quantity",
-                                        "unit_price_thb", "amount_thb", "sold_at"})}
+    return {
+        "id": event.sale_id,
+        "province_code": envelope.province_code,
+        "voided": event.voided or isinstance(event, SaleVoided),
+        **event.model_dump(
+            include={
+                "revision",
+                "market_day_id",
+                "product_id",
+                "producer_id",
+                "quantity",
+                "unit_price_thb",
+                "amount_thb",
+                "sold_at",
+            }
+        ),
+    }
 
 
 # Statements built once; their SQL does not depend on the batch's size (arrays: shared.db.unnested).
-_SALE_COLUMNS = ["id", "province_code", "voided", "revision", "market_day_id", "product_id", "producer_id",
-                 "quantity", "unit_price_thb", "amount_thb", "sold_at"]  # the keys of _sale_row
-_LOCK_SALES = (select(tables.sales.c.id, tables.sales.c.revision, tables.sales.c.market_day_id,
-                      tables.sales.c.amount_thb, tables.sales.c.voided)
-               .where(tables.sales.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
-               .order_by(tables.sales.c.id).with_for_update())
+_SALE_COLUMNS = [
+    "id",
+    "province_code",
+    "voided",
+    "revision",
+    "market_day_id",
+    "product_id",
+    "producer_id",
+    "quantity",
+    "unit_price_thb",
+    "amount_thb",
+    "sold_at",
+]  # the keys of _sale_row
+_LOCK_SALES = (
+    select(
+        tables.sales.c.id,
+        tables.sales.c.revision,
+        tables.sales.c.market_day_id,
+        tables.sales.c.amount_thb,
+        tables.sales.c.voided,
+    )
+    .where(tables.sales.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    .order_by(tables.sales.c.id)
+    .with_for_update()
+)
 _upsert = insert(tables.sales).from_select(_SALE_COLUMNS, unnested(tables.sales, _SALE_COLUMNS))
 _UPSERT_SALES = _upsert.on_conflict_do_update(
-    index_elements=["id"], set_={k: _upsert.excluded[k] for k in _SALE_COLUMNS if k != "id"},
-    where=tables.sales.c.revision < _upsert.excluded.revision).returning(tables.sales.c.id)
+    index_elements=["id"],
+    set_={k: _upsert.excluded[k] for k in _SALE_COLUMNS if k != "id"},
+    where=tables.sales.c.revision < _upsert.excluded.revision,
+).returning(tables.sales.c.id)
 
 
-async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
-                        records: Sequence[ConsumerRecord]) -> list[Rejection]:
+async def sales_changed(
+    inbox: Table, consumer: str, session: AsyncSession, records: Sequence[ConsumerRecord]
+) -> list[Rejection]:
     """The sales read model, a batch of SaleRecorded/Corrected/Voided at a time (sales are the busiest
     stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
     each sale replaces an older stored one, and each market day's totals change by the difference.
     Unreadable records are returned to be dead-lettered."""
-    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState, usual=SaleRecorded)
+    events, rejections = await claimed_events(
+        session, inbox, consumer, records, SaleState, usual=SaleRecorded
+    )
     newest: dict = {}
     for envelope, event in events:
         if event.revision > newest.get(event.sale_id, {}).get("revision", 0):
@@ -133,8 +261,11 @@ async def sales_changed(inbox: Table, consumer: str, session: AsyncSession,
     if not newest:
         return rejections
     stored = {row.id: row for row in await session.execute(_LOCK_SALES, {"ids": list(newest)})}
-    changed = [row for sale_id, row in newest.items()
-               if sale_id not in stored or stored[sale_id].revision < row["revision"]]
+    changed = [
+        row
+        for sale_id, row in newest.items()
+        if sale_id not in stored or stored[sale_id].revision < row["revision"]
+    ]
     if not changed:
         return rejections
     written = set((await session.execute(_UPSERT_SALES, arrays(changed, _SALE_COLUMNS))).scalars())
@@ -155,20 +286,36 @@ async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> Non
             sales[after["market_day_id"]] += 1
             amounts[after["market_day_id"]] += Decimal(after["amount_thb"])
     # In id order, so transactions that touch the same market days lock them in the same order.
-    rows = [{"market_day_id": day, "sales": sales[day], "sales_thb": amounts[day]} for day in sorted(sales)
-            if sales[day] or amounts[day]]
+    rows = [
+        {"market_day_id": day, "sales": sales[day], "sales_thb": amounts[day]}
+        for day in sorted(sales)
+        if sales[day] or amounts[day]
+    ]
     if rows:
         t = tables.market_day_sales
         stmt = insert(t)
-        await session.execute(stmt.on_conflict_do_update(index_elements=["market_day_id"], set_={
-            "sales": t.c.sales + stmt.excluded.sales, "sales_thb": t.c.sales_thb + stmt.excluded.sales_thb}), rows)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["market_day_id"],
+                set_={
+                    "sales": t.c.sales + stmt.excluded.sales,
+                    "sales_thb": t.c.sales_thb + stmt.excluded.sales_thb,
+                },
+            ),
+            rows,
+        )
 
 
-async def list_products(session: AsyncSession, province_code: str, limit: int, offset: int) -> tuple[int, list[dict]]:
+async def list_products(
+    session: AsyncSession, province_code: str, limit: int, offset: int
+) -> tuple[int, list[dict]]:
     where = tables.products.c.province_code == province_code
     total = await session.scalar(select(func.count()).select_from(tables.products).where(where))
     rows = await session.execute(
-        select(tables.products).where(where).order_by(tables.products.c.registered_at, tables.products.c.id)
-        .limit(limit).offset(offset)
+        select(tables.products)
+        .where(where)
+        .order_by(tables.products.c.registered_at, tables.products.c.id)
+        .limit(limit)
+        .offset(offset)
     )
-    return total, [dict(r) for r in rows.mappings()]
+    return total or 0, [dict(r) for r in rows.mappings()]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
 from services.monitoring.domain import CommitteeIn, IssueIn, MemberIn, Period
-from services.monitoring.handlers import Conflict, NotFound
+from shared.errors import Conflict, NotFound
 
 # --- the same four operations for every record
 
@@ -20,34 +20,54 @@ async def create(session: AsyncSession, table: Table, province_code: str, values
     return dict((await session.execute(insert(table).values(row).returning(table))).mappings().one())
 
 
-async def fetch(session: AsyncSession, table: Table, province_code: str, record_id: UUID,
-                *where: ColumnElement) -> dict | None:
+async def fetch(
+    session: AsyncSession, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
+) -> dict | None:
     query = select(table).where(table.c.province_code == province_code, table.c.id == record_id, *where)
     found = (await session.execute(query)).mappings().first()
     return dict(found) if found else None
 
 
-async def replace(session: AsyncSession, table: Table, province_code: str, record_id: UUID, values: dict,
-                  *where: ColumnElement) -> dict:
-    changed = (await session.execute(
-        update(table).where(table.c.province_code == province_code, table.c.id == record_id, *where)
-        .values(values).returning(table))).mappings().first()
+async def replace(
+    session: AsyncSession,
+    table: Table,
+    province_code: str,
+    record_id: UUID,
+    values: dict,
+    *where: ColumnElement,
+) -> dict:
+    changed = (
+        (
+            await session.execute(
+                update(table)
+                .where(table.c.province_code == province_code, table.c.id == record_id, *where)
+                .values(values)
+                .returning(table)
+            )
+        )
+        .mappings()
+        .first()
+    )
     if changed is None:
         raise _not_found(table)
     return dict(changed)
 
 
-async def remove(session: AsyncSession, table: Table, province_code: str, record_id: UUID,
-                 *where: ColumnElement) -> None:
+async def remove(
+    session: AsyncSession, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
+) -> None:
     deleted = await session.execute(
-        delete(table).where(table.c.province_code == province_code, table.c.id == record_id, *where)
-        .returning(table.c.id))
+        delete(table)
+        .where(table.c.province_code == province_code, table.c.id == record_id, *where)
+        .returning(table.c.id)
+    )
     if deleted.first() is None:
         raise _not_found(table)
 
 
-async def found(session: AsyncSession, table: Table, province_code: str, record_id: UUID,
-                *where: ColumnElement) -> dict:
+async def found(
+    session: AsyncSession, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
+) -> dict:
     row = await fetch(session, table, province_code, record_id, *where)
     if row is None:
         raise _not_found(table)
@@ -59,21 +79,37 @@ def _not_found(table: Table) -> NotFound:
     return NotFound(f"no such {name.replace('_', ' ')} in this province")
 
 
-async def rows(session: AsyncSession, table: Table, *where: ColumnElement, order: Sequence[ColumnElement]) -> list[dict]:
-    return [dict(r) for r in (await session.execute(select(table).where(*where).order_by(*order))).mappings()]
+async def rows(
+    session: AsyncSession, table: Table, *where: ColumnElement, order: Sequence[ColumnElement]
+) -> list[dict]:
+    return [
+        dict(row) for row in (await session.execute(select(table).where(*where).order_by(*order))).mappings()
+    ]
 
 
 # --- committees and members
 
 
-async def committees(session: AsyncSession, province_code: str, committee_id: UUID | None = None) -> list[dict]:
+async def committees(
+    session: AsyncSession, province_code: str, committee_id: UUID | None = None
+) -> list[dict]:
     """The province's committees, each with its members."""
-    c, m = tables.committees, tables.committee_members
-    only = [c.c.id == committee_id] if committee_id else []
-    found_committees = await rows(session, c, c.c.province_code == province_code, *only,
-                                  order=[c.c.appointed_on, c.c.created_at])
-    members = await rows(session, m, m.c.province_code == province_code,
-                         m.c.committee_id.in_([row["id"] for row in found_committees]), order=[m.c.created_at, m.c.id])
+    committee_table, member_table = tables.committees, tables.committee_members
+    only = [committee_table.c.id == committee_id] if committee_id else []
+    found_committees = await rows(
+        session,
+        committee_table,
+        committee_table.c.province_code == province_code,
+        *only,
+        order=[committee_table.c.appointed_on, committee_table.c.created_at],
+    )
+    members = await rows(
+        session,
+        member_table,
+        member_table.c.province_code == province_code,
+        member_table.c.committee_id.in_([row["id"] for row in found_committees]),
+        order=[member_table.c.created_at, member_table.c.id],
+    )
     for committee in found_committees:
         committee["members"] = [member for member in members if member["committee_id"] == committee["id"]]
     return found_committees
@@ -90,7 +126,9 @@ async def add_committee(session: AsyncSession, province_code: str, new: Committe
     return {**await create(session, tables.committees, province_code, new.model_dump()), "members": []}
 
 
-async def change_committee(session: AsyncSession, province_code: str, committee_id: UUID, new: CommitteeIn) -> dict:
+async def change_committee(
+    session: AsyncSession, province_code: str, committee_id: UUID, new: CommitteeIn
+) -> dict:
     await replace(session, tables.committees, province_code, committee_id, new.model_dump())
     return await committee(session, province_code, committee_id)
 
@@ -98,12 +136,14 @@ async def change_committee(session: AsyncSession, province_code: str, committee_
 async def add_member(session: AsyncSession, province_code: str, committee_id: UUID, new: MemberIn) -> dict:
     await found(session, tables.committees, province_code, committee_id)
     await _account_free(session, committee_id, new.account)
-    return await create(session, tables.committee_members, province_code, {"committee_id": committee_id,
-                                                                            **new.model_dump()})
+    return await create(
+        session, tables.committee_members, province_code, {"committee_id": committee_id, **new.model_dump()}
+    )
 
 
-async def change_member(session: AsyncSession, province_code: str, committee_id: UUID, member_id: UUID,
-                        new: MemberIn) -> dict:
+async def change_member(
+    session: AsyncSession, province_code: str, committee_id: UUID, member_id: UUID, new: MemberIn
+) -> dict:
     members = tables.committee_members
     await found(session, members, province_code, member_id, members.c.committee_id == committee_id)
     await _account_free(session, committee_id, new.account, members.c.id != member_id)
@@ -112,38 +152,66 @@ async def change_member(session: AsyncSession, province_code: str, committee_id:
 
 async def _account_free(session: AsyncSession, committee_id: UUID, account: str | None, *where) -> None:
     members = tables.committee_members
-    if account and await session.scalar(select(members.c.id).where(
-            members.c.committee_id == committee_id, members.c.account == account, *where)):
+    if account and await session.scalar(
+        select(members.c.id).where(
+            members.c.committee_id == committee_id, members.c.account == account, *where
+        )
+    ):
         raise Conflict(f"account {account!r} already belongs to a member of this committee")
 
 
 async def member_of(session: AsyncSession, province_code: str, account: str) -> dict | None:
     """The committee member who signs in as `account`, in this province."""
     members = tables.committee_members
-    return next(iter(await rows(session, members, members.c.province_code == province_code,
-                                members.c.account == account, order=[members.c.created_at])), None)
+    return next(
+        iter(
+            await rows(
+                session,
+                members,
+                members.c.province_code == province_code,
+                members.c.account == account,
+                order=[members.c.created_at],
+            )
+        ),
+        None,
+    )
 
 
 # --- activities and issues
 
 
 async def activities(session: AsyncSession, province_code: str, period: Period | None) -> list[dict]:
-    a = tables.activities
-    within = [a.c.held_on.between(period.first_day, period.last_day)] if period else []
-    return await rows(session, a, a.c.province_code == province_code, *within, order=[a.c.held_on, a.c.created_at])
+    activity = tables.activities
+    within = [activity.c.held_on.between(period.first_day, period.last_day)] if period else []
+    return await rows(
+        session,
+        activity,
+        activity.c.province_code == province_code,
+        *within,
+        order=[activity.c.held_on, activity.c.created_at],
+    )
 
 
 def issue_values(new: IssueIn) -> dict:
-    return {"kind": new.kind, "category": new.category, "text": new.text, "month": date(new.year, new.month, 1)}
+    return {
+        "kind": new.kind,
+        "category": new.category,
+        "text": new.text,
+        "month": date(new.year, new.month, 1),
+    }
 
 
 def issue_view(row: dict) -> dict:
     return {**row, "year": row["month"].year, "month": row["month"].month}
 
 
-async def issues(session: AsyncSession, province_code: str, period: Period | None, kind: str | None = None) -> list[dict]:
-    i = tables.issues
-    where = [i.c.province_code == province_code, *([i.c.month.between(period.first_day, period.last_day)] if period else []),
-             *([i.c.kind == kind] if kind else [])]
-    return await rows(session, i, *where, order=[i.c.month, i.c.created_at, i.c.id])
-
+async def issues(
+    session: AsyncSession, province_code: str, period: Period | None, kind: str | None = None
+) -> list[dict]:
+    issue = tables.issues
+    where = [
+        issue.c.province_code == province_code,
+        *([issue.c.month.between(period.first_day, period.last_day)] if period else []),
+        *([issue.c.kind == kind] if kind else []),
+    ]
+    return await rows(session, issue, *where, order=[issue.c.month, issue.c.created_at, issue.c.id])

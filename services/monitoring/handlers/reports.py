@@ -26,127 +26,238 @@ from services.monitoring.report import (
     build_report,
 )
 
-md, s, e, a = tables.market_days, tables.sales, tables.evaluations, tables.attendance
+market_day, sale, evaluation, attendance = (
+    tables.market_days,
+    tables.sales,
+    tables.evaluations,
+    tables.attendance,
+)
 
 
 def _in_period(period: Period, province_code: str | None) -> list[ColumnElement]:
-    return [md.c.day.between(period.first_day, period.last_day),
-            *([md.c.province_code == province_code] if province_code else [])]
+    return [
+        market_day.c.day.between(period.first_day, period.last_day),
+        *([market_day.c.province_code == province_code] if province_code else []),
+    ]
 
 
 def _first(column: ColumnElement) -> ColumnElement:
     """The value of the first evaluation submitted for the market day."""
-    return func.array_agg(aggregate_order_by(column, e.c.submitted_at))[1]
+    return func.array_agg(aggregate_order_by(column, evaluation.c.submitted_at))[1]
 
 
-async def market_day_facts(session: AsyncSession, period: Period, province_code: str | None) -> list[MarketDayFacts]:
+async def market_day_facts(
+    session: AsyncSession, period: Period, province_code: str | None
+) -> list[MarketDayFacts]:
     where = _in_period(period, province_code)
     sales = tables.market_day_sales
-    evaluated = (select(e.c.market_day_id, func.count().label("evaluations"),
-                        func.min(e.c.submitted_at).label("first_evaluated_at"),
-                        _first(e.c.products_shown).label("evaluated_products"),
-                        _first(e.c.producers_attending).label("evaluated_producers"),
-                        _first(e.c.customers_estimate).label("customers_estimate"),
-                        func.round(func.avg(e.c.overall_score), 2).label("overall_score"))
-                 .select_from(e.join(md, md.c.id == e.c.market_day_id)).where(*where)
-                 .group_by(e.c.market_day_id).subquery())
-    query = (select(md.c.id.label("market_day_id"), md.c.province_code, md.c.plan_id, md.c.day, md.c.venue_name,
-                    md.c.venue_kind, md.c.status, a.c.product_ids, a.c.producer_ids,
-                    func.coalesce(evaluated.c.evaluations, 0).label("evaluations"), evaluated.c.first_evaluated_at,
-                    evaluated.c.evaluated_products, evaluated.c.evaluated_producers, evaluated.c.customers_estimate,
-                    evaluated.c.overall_score, func.coalesce(sales.c.sales, 0).label("sales"),
-                    func.coalesce(sales.c.sales_thb, 0).label("sales_thb"))
-             .select_from(md.outerjoin(a, a.c.market_day_id == md.c.id)
-                          .outerjoin(sales, sales.c.market_day_id == md.c.id)
-                          .outerjoin(evaluated, evaluated.c.market_day_id == md.c.id))
-             .where(*where).order_by(md.c.province_code, md.c.day, md.c.venue_name, md.c.id))
+    evaluated = (
+        select(
+            evaluation.c.market_day_id,
+            func.count().label("evaluations"),
+            func.min(evaluation.c.submitted_at).label("first_evaluated_at"),
+            _first(evaluation.c.products_shown).label("evaluated_products"),
+            _first(evaluation.c.producers_attending).label("evaluated_producers"),
+            _first(evaluation.c.customers_estimate).label("customers_estimate"),
+            func.round(func.avg(evaluation.c.overall_score), 2).label("overall_score"),
+        )
+        .select_from(evaluation.join(market_day, market_day.c.id == evaluation.c.market_day_id))
+        .where(*where)
+        .group_by(evaluation.c.market_day_id)
+        .subquery()
+    )
+    query = (
+        select(
+            market_day.c.id.label("market_day_id"),
+            market_day.c.province_code,
+            market_day.c.plan_id,
+            market_day.c.day,
+            market_day.c.venue_name,
+            market_day.c.venue_kind,
+            market_day.c.status,
+            attendance.c.product_ids,
+            attendance.c.producer_ids,
+            func.coalesce(evaluated.c.evaluations, 0).label("evaluations"),
+            evaluated.c.first_evaluated_at,
+            evaluated.c.evaluated_products,
+            evaluated.c.evaluated_producers,
+            evaluated.c.customers_estimate,
+            evaluated.c.overall_score,
+            func.coalesce(sales.c.sales, 0).label("sales"),
+            func.coalesce(sales.c.sales_thb, 0).label("sales_thb"),
+        )
+        .select_from(
+            market_day.outerjoin(attendance, attendance.c.market_day_id == market_day.c.id)
+            .outerjoin(sales, sales.c.market_day_id == market_day.c.id)
+            .outerjoin(evaluated, evaluated.c.market_day_id == market_day.c.id)
+        )
+        .where(*where)
+        .order_by(market_day.c.province_code, market_day.c.day, market_day.c.venue_name, market_day.c.id)
+    )
     return [MarketDayFacts(**row) for row in (await session.execute(query)).mappings()]
 
 
 async def plans(session: AsyncSession, period: Period, province_code: str | None) -> list[dict]:
-    p = tables.plans
-    where = [p.c.first_month <= period.last_day, p.c.last_month >= period.first_day,
-             *([p.c.province_code == province_code] if province_code else [])]
-    return [dict(r) for r in (await session.execute(
-        select(p).where(*where).order_by(p.c.province_code, p.c.first_month, p.c.name))).mappings()]
+    plan = tables.plans
+    where = [
+        plan.c.first_month <= period.last_day,
+        plan.c.last_month >= period.first_day,
+        *([plan.c.province_code == province_code] if province_code else []),
+    ]
+    return [
+        dict(row)
+        for row in (
+            await session.execute(
+                select(plan).where(*where).order_by(plan.c.province_code, plan.c.first_month, plan.c.name)
+            )
+        ).mappings()
+    ]
 
 
 async def _venue_kinds(session: AsyncSession, plan_ids: Sequence[UUID]) -> dict[UUID, set[str]]:
     kinds: dict[UUID, set[str]] = {}
     for plan_id, kind in await session.execute(
-            select(md.c.plan_id, md.c.venue_kind).where(md.c.plan_id.in_(plan_ids), md.c.status != "cancelled")
-            .distinct()):
+        select(market_day.c.plan_id, market_day.c.venue_kind)
+        .where(market_day.c.plan_id.in_(plan_ids), market_day.c.status != "cancelled")
+        .distinct()
+    ):
         kinds.setdefault(plan_id, set()).add(kind)
     return kinds
 
 
 async def _product_sales(session: AsyncSession, period: Period, province_code: str) -> list[dict]:
-    query = (select(s.c.product_id, func.count().label("sales"), func.sum(s.c.quantity).label("quantity"),
-                    func.sum(s.c.amount_thb).label("amount_thb"))
-             .select_from(s.join(md, md.c.id == s.c.market_day_id))
-             .where(~s.c.voided, *_in_period(period, province_code)).group_by(s.c.product_id))
-    return [dict(r) for r in (await session.execute(query)).mappings()]
+    query = (
+        select(
+            sale.c.product_id,
+            func.count().label("sales"),
+            func.sum(sale.c.quantity).label("quantity"),
+            func.sum(sale.c.amount_thb).label("amount_thb"),
+        )
+        .select_from(sale.join(market_day, market_day.c.id == sale.c.market_day_id))
+        .where(~sale.c.voided, *_in_period(period, province_code))
+        .group_by(sale.c.product_id)
+    )
+    return [dict(row) for row in (await session.execute(query)).mappings()]
 
 
 async def _products(session: AsyncSession, product_ids: set[UUID]) -> dict[UUID, dict]:
-    p, pr = tables.products, tables.producers
-    query = (select(p, pr.c.name.label("producer_name")).select_from(p.outerjoin(pr, pr.c.id == p.c.producer_id))
-             .where(p.c.id.in_(product_ids)))
+    product, producer = tables.products, tables.producers
+    query = (
+        select(product, producer.c.name.label("producer_name"))
+        .select_from(product.outerjoin(producer, producer.c.id == product.c.producer_id))
+        .where(product.c.id.in_(product_ids))
+    )
     return {row["id"]: dict(row) for row in (await session.execute(query)).mappings()}
 
 
 async def _invitations(session: AsyncSession, period: Period, province_code: str) -> list[dict]:
-    i = tables.invitations
-    query = (select(i.c.status, i.c.reason, func.count().label("invitations"))
-             .select_from(i.join(md, md.c.id == i.c.market_day_id)).where(*_in_period(period, province_code))
-             .group_by(i.c.status, i.c.reason).order_by(i.c.status, i.c.reason))
-    return [dict(r) for r in (await session.execute(query)).mappings()]
+    invitation = tables.invitations
+    query = (
+        select(invitation.c.status, invitation.c.reason, func.count().label("invitations"))
+        .select_from(invitation.join(market_day, market_day.c.id == invitation.c.market_day_id))
+        .where(*_in_period(period, province_code))
+        .group_by(invitation.c.status, invitation.c.reason)
+        .order_by(invitation.c.status, invitation.c.reason)
+    )
+    return [dict(row) for row in (await session.execute(query)).mappings()]
 
 
 async def _evaluation_scores(session: AsyncSession, period: Period, province_code: str) -> list[dict]:
-    query = (select(e.c.score_display, e.c.score_variety, e.c.score_customer_interest, e.c.score_organisation,
-                    e.c.overall_score).select_from(e.join(md, md.c.id == e.c.market_day_id))
-             .where(*_in_period(period, province_code)))
-    return [dict(r) for r in (await session.execute(query)).mappings()]
+    query = (
+        select(
+            evaluation.c.score_display,
+            evaluation.c.score_variety,
+            evaluation.c.score_customer_interest,
+            evaluation.c.score_organisation,
+            evaluation.c.overall_score,
+        )
+        .select_from(evaluation.join(market_day, market_day.c.id == evaluation.c.market_day_id))
+        .where(*_in_period(period, province_code))
+    )
+    return [dict(row) for row in (await session.execute(query)).mappings()]
 
 
-async def province_report(session: AsyncSession, province_code: str, period: Period, as_of: date, due_days: int,
-                          thai_digits: bool) -> ProvinceReport:
+async def province_report(
+    session: AsyncSession, province_code: str, period: Period, as_of: date, due_days: int, thai_digits: bool
+) -> ProvinceReport:
     facts = await market_day_facts(session, period, province_code)
     found_plans = await plans(session, period, province_code)
     product_sales = await _product_sales(session, period, province_code)
     shown = {p for md_ in facts for p in md_.product_ids or ()}
     producers = {p for md_ in facts for p in md_.producer_ids or ()}
-    pr = tables.producers
-    experienced = dict((await session.execute(select(pr.c.id, pr.c.experienced).where(pr.c.id.in_(producers)))).all())
-    return build_report(ReportData(
-        province_code=province_code, period=period, as_of=as_of, due_days=due_days, thai_digits=thai_digits,
-        activities=await activities(session, province_code, period),
-        committees=[c for c in await committees(session, province_code) if c["appointed_on"] <= period.last_day],
-        plans=found_plans, plan_venue_kinds=await _venue_kinds(session, [p["id"] for p in found_plans]),
-        market_days=facts, evaluation_scores=await _evaluation_scores(session, period, province_code),
-        product_sales=product_sales,
-        products=await _products(session, shown | {row["product_id"] for row in product_sales}),
-        experienced=experienced, invitations=await _invitations(session, period, province_code),
-        issues=await issues(session, province_code, period),
-    ))
+    producer = tables.producers
+    experienced: dict[UUID, bool] = {
+        row.id: row.experienced
+        for row in await session.execute(
+            select(producer.c.id, producer.c.experienced).where(producer.c.id.in_(producers))
+        )
+    }
+    return build_report(
+        ReportData(
+            province_code=province_code,
+            period=period,
+            as_of=as_of,
+            due_days=due_days,
+            thai_digits=thai_digits,
+            activities=await activities(session, province_code, period),
+            committees=[
+                c for c in await committees(session, province_code) if c["appointed_on"] <= period.last_day
+            ],
+            plans=found_plans,
+            plan_venue_kinds=await _venue_kinds(session, [p["id"] for p in found_plans]),
+            market_days=facts,
+            evaluation_scores=await _evaluation_scores(session, period, province_code),
+            product_sales=product_sales,
+            products=await _products(session, shown | {row["product_id"] for row in product_sales}),
+            experienced=experienced,
+            invitations=await _invitations(session, period, province_code),
+            issues=await issues(session, province_code, period),
+        )
+    )
 
 
-async def national_report(session: AsyncSession, period: Period, as_of: date, due_days: int,
-                          thai_digits: bool) -> NationalReport:
-    return build_national(period, as_of, due_days, thai_digits, await market_day_facts(session, period, None),
-                          await plans(session, period, None))
+async def national_report(
+    session: AsyncSession, period: Period, as_of: date, due_days: int, thai_digits: bool
+) -> NationalReport:
+    return build_national(
+        period,
+        as_of,
+        due_days,
+        thai_digits,
+        await market_day_facts(session, period, None),
+        await plans(session, period, None),
+    )
 
 
-async def completeness(session: AsyncSession, province_code: str, period: Period, as_of: date, due_days: int,
-                       state: EvaluationState | None) -> dict:
+async def completeness(
+    session: AsyncSession,
+    province_code: str,
+    period: Period,
+    as_of: date,
+    due_days: int,
+    state: EvaluationState | None,
+) -> dict:
     """The market days of the period, each with the evaluation it expects and how that stands."""
-    items = [{"market_day_id": f.market_day_id, "day": f.day, "venue_name": f.venue_name, "status": f.status,
-              "due_on": evaluation_due(f.day, due_days), "evaluations": f.evaluations,
-              "first_evaluated_at": f.first_evaluated_at, "state": f.evaluation_state(as_of, due_days)}
-             for f in await market_day_facts(session, period, province_code)]
+    items = [
+        {
+            "market_day_id": f.market_day_id,
+            "day": f.day,
+            "venue_name": f.venue_name,
+            "status": f.status,
+            "due_on": evaluation_due(f.day, due_days),
+            "evaluations": f.evaluations,
+            "first_evaluated_at": f.first_evaluated_at,
+            "state": f.evaluation_state(as_of, due_days),
+        }
+        for f in await market_day_facts(session, period, province_code)
+    ]
     counts = {s_: sum(item["state"] is s_ for item in items) for s_ in EvaluationState}
-    return {"due_days": due_days, "as_of": as_of, "first_day": period.first_day, "last_day": period.last_day,
-            "expected": len(items) - counts[EvaluationState.NOT_EXPECTED], **counts,
-            "items": [item for item in items if state is None or item["state"] is state]}
-
+    return {
+        "due_days": due_days,
+        "as_of": as_of,
+        "first_day": period.first_day,
+        "last_day": period.last_day,
+        "expected": len(items) - counts[EvaluationState.NOT_EXPECTED],
+        **counts,
+        "items": [item for item in items if state is None or item["state"] is state],
+    }

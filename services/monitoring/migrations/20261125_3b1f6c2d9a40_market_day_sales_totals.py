@@ -6,16 +6,17 @@ Revision ID: 3b1f6c2d9a40
 Revises: 85e4efff483d
 Create Date: 2026-11-25 06:05:00
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "3b1f6c2d9a40"
-down_revision: Union[str, Sequence[str], None] = "85e4efff483d"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "85e4efff483d"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -7,5 +7,13 @@ from services.monitoring.report.layout import document
 from services.monitoring.report.model import NationalReport, ProvinceReport
 from services.monitoring.report.text import to_markdown
 
-__all__ = ["MarketDayFacts", "NationalReport", "ProvinceReport", "ReportData", "build_national", "build_report",
-           "document", "to_markdown"]
+__all__ = [
+    "MarketDayFacts",
+    "NationalReport",
+    "ProvinceReport",
+    "ReportData",
+    "build_national",
+    "build_report",
+    "document",
+    "to_markdown",
+]

@@ -20,8 +20,23 @@ STYLE_SIZES = {"Normal": 16, "Title": 22, "Heading 1": 18, "Heading 2": 16, "Lis
 HEADING_STYLES = {1: "Title", 2: "Heading 1", 3: "Heading 2"}
 TABLE_FONT_SIZE = 14
 # The end of a run's properties in the schema's order (CT_RPr), for the ones python-docx does not set.
-RUN_PROPERTIES_TAIL = ("w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign",
-                       "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
+RUN_PROPERTIES_TAIL = (
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
 
 
 def _property(r_pr: CT_RPr, tag: str, **values: str) -> None:
@@ -29,7 +44,7 @@ def _property(r_pr: CT_RPr, tag: str, **values: str) -> None:
     found = r_pr.find(qn(tag))
     if found is None:
         found = OxmlElement(tag)
-        r_pr.insert_element_before(found, *RUN_PROPERTIES_TAIL[RUN_PROPERTIES_TAIL.index(tag) + 1:])
+        r_pr.insert_element_before(found, *RUN_PROPERTIES_TAIL[RUN_PROPERTIES_TAIL.index(tag) + 1 :])
     for name, value in values.items():
         found.set(qn(f"w:{name}"), value)
 

@@ -34,12 +34,21 @@ class Document:
     blocks: list[Block]
 
 
-RESULT_TABLES = ("summary", "markets", "sales_by_category", "sales_by_product", "best_sellers", "non_selling_products")
+RESULT_TABLES = (
+    "summary",
+    "markets",
+    "sales_by_category",
+    "sales_by_product",
+    "best_sellers",
+    "non_selling_products",
+)
 
 
 def document(report: ProvinceReport | NationalReport) -> Document:
     if isinstance(report, NationalReport):
-        return Document(report.title, report.thai_digits, [Heading(1, report.title), report_table(report, "provinces")])
+        return Document(
+            report.title, report.thai_digits, [Heading(1, report.title), report_table(report, "provinces")]
+        )
     return Document(report.title, report.thai_digits, _province_blocks(report))
 
 
@@ -51,21 +60,26 @@ def _province_blocks(report: ProvinceReport) -> list[Block]:
         return [Paragraph(text) for text in thai.ordinal_list(texts, t, "({n})")]
 
     blocks: list[Block] = [
-        Heading(1, report.heading), Heading(2, report.subheading),
+        Heading(1, report.heading),
+        Heading(2, report.subheading),
         Paragraph("การดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)"),
-        Heading(2, f"{progress.number} {progress.heading}"), Paragraph(progress.intro),
+        Heading(2, f"{progress.number} {progress.heading}"),
+        Paragraph(progress.intro),
         Heading(3, f"{thai.digits('1)', t)} {progress.meetings_heading}"),
         *numbered([a.text for a in progress.activities] or ["ยังไม่มีการบันทึกกิจกรรมในช่วงนี้"]),
         Heading(3, f"{thai.digits('2)', t)} {progress.monitoring_heading}"),
         *numbered([c.text for c in progress.committees] + [progress.evaluations.text]),
         Heading(2, f"{plan.number} {plan.heading}"),
         report_table(report, "plan") if plan.rows else Paragraph(f"ยังไม่มีแผน{PROJECT}ในช่วงนี้"),
-        Heading(3, results.heading), Bullets(results.text),
+        Heading(3, results.heading),
+        Bullets(results.text),
     ]
     for table in (report_table(report, name) for name in RESULT_TABLES):
         blocks += [Paragraph(table.title), table] if table.rows else []
     blocks += [Heading(2, f"{issues.number} {issues.heading}")]
-    for heading, items in ((issues.problems_heading, issues.problems),
-                           (issues.recommendations_heading, issues.recommendations)):
+    for heading, items in (
+        (issues.problems_heading, issues.problems),
+        (issues.recommendations_heading, issues.recommendations),
+    ):
         blocks += [Bullets([heading]), Bullets(thai.ordinal_list([i.text for i in items], t) or ["ไม่มี"])]
     return blocks

@@ -45,8 +45,10 @@ def font_files() -> dict[str, Path]:
     found = {weight: FONT_DIR / name for weight, name in FONT_FILES.items()}
     missing = [str(path) for path in found.values() if not path.is_file()]
     if missing:
-        raise ThaiFontMissing(f"the Thai PDF font is missing ({', '.join(missing)}): install Debian's fonts-arundina "
-                              "(bash scripts/setup.sh does)")
+        raise ThaiFontMissing(
+            f"the Thai PDF font is missing ({', '.join(missing)}): install Debian's fonts-arundina "
+            "(bash scripts/setup.sh does)"
+        )
     return found
 
 
@@ -66,8 +68,10 @@ def _table(table: Table, thai_digits: bool) -> str:
 
 
 def to_html(doc: Document) -> str:
-    faces = "".join(f"@font-face {{ font-family: ThaiReport; font-weight: {weight}; src: url({path.as_uri()}); }}"
-                    for weight, path in font_files().items())
+    faces = "".join(
+        f"@font-face {{ font-family: ThaiReport; font-weight: {weight}; src: url({path.as_uri()}); }}"
+        for weight, path in font_files().items()
+    )
     parts = []
     for block in doc.blocks:
         match block:
@@ -79,8 +83,10 @@ def to_html(doc: Document) -> str:
                 parts.append("<ul>" + "".join(f"<li>{_text(item)}</li>" for item in items) + "</ul>")
             case Table():
                 parts.append(_table(block, doc.thai_digits))
-    return (f'<!DOCTYPE html><html lang="th"><head><meta charset="utf-8"><title>{_text(doc.title)}</title>'
-            f"<style>{faces}{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="th"><head><meta charset="utf-8"><title>{_text(doc.title)}</title>'
+        f"<style>{faces}{STYLE}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def to_pdf(doc: Document) -> bytes:

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from services.monitoring import thai
 from services.monitoring.report.tables import Cell, Code, Table
 from shared.spreadsheet import as_text, csv_text
+from shared.thailand import be_year
 
 NUMBER_FORMATS = {int: "#,##0", Decimal: "#,##0.00"}
 WIDEST_COLUMN = 60
@@ -24,7 +25,7 @@ def sheet_value(value: Cell, thai_digits: bool) -> str | int | Decimal | None:
     if isinstance(value, str):
         return thai.digits(value, thai_digits)
     if isinstance(value, date):  # day/month/BE year, as Thai offices write dates
-        return thai.digits(f"{value.day:02d}/{value.month:02d}/{thai.be_year(value.year)}", thai_digits)
+        return thai.digits(f"{value.day:02d}/{value.month:02d}/{be_year(value.year)}", thai_digits)
     return value  # a number, or None (an empty cell)
 
 
@@ -46,7 +47,9 @@ def xlsx(tables: list[Table], title: str, thai_digits: bool) -> bytes:
                     cell.number_format = NUMBER_FORMATS[type(value)]
         sheet.freeze_panes = "A2"
         for n, header in enumerate(table.headers, start=1):
-            longest = max([len(header)] + [len(str(sheet_value(row[n - 1], thai_digits) or "")) for row in table.rows])
+            longest = max(
+                [len(header)] + [len(str(sheet_value(row[n - 1], thai_digits) or "")) for row in table.rows]
+            )
             sheet.column_dimensions[get_column_letter(n)].width = min(longest + 2, WIDEST_COLUMN)
     out = io.BytesIO()
     book.save(out)

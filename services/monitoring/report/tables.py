@@ -8,8 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 from services.monitoring import thai
-from services.monitoring.domain import PRODUCT_CATEGORY_LABELS
 from services.monitoring.report.model import MarketSummary, NationalReport, ProvinceReport
+from shared.labels import MARKET_DAY_STATUS_TH, PRODUCT_CATEGORY_TH
 
 
 class Code(str):
@@ -27,9 +27,13 @@ class Table:
     rows: list[list[Cell]]
 
 
-STATUS_LABELS = {"held": "จัดแล้ว", "scheduled": "กำหนดจัด", "cancelled": "ยกเลิก"}
-EVALUATION_LABELS = {"on_time": "ประเมินแล้ว", "late": "ประเมินล่าช้า", "missing": "ยังไม่ประเมิน",
-                     "pending": "รอประเมิน", "not_expected": "-"}
+EVALUATION_LABELS = {
+    "on_time": "ประเมินแล้ว",
+    "late": "ประเมินล่าช้า",
+    "missing": "ยังไม่ประเมิน",
+    "pending": "รอประเมิน",
+    "not_expected": "-",
+}
 MEETS_TARGET = {True: "ถึง", False: "ไม่ถึง", None: None}
 ISSUE_KINDS = {"problem": "ปัญหา / อุปสรรค", "recommendation": "ข้อเสนอแนะ"}
 
@@ -53,95 +57,199 @@ def _amount(quantity: Decimal) -> int | Decimal:
 
 
 def _summary(report: ProvinceReport) -> Table:
-    s, r = report.results.summary, report.results
-    rows = [
-        ["ตลาดที่จัดแล้ว", s.market_days_held, s.market_days_planned, "ครั้ง"],
-        ["ตลาดที่ยกเลิก", s.market_days_cancelled, None, "ครั้ง"],
-        ["ผลิตภัณฑ์เฉลี่ยต่อตลาด (เป้าหมายอย่างน้อย)", s.average_products_per_market, s.products_target_per_market,
-         "ผลิตภัณฑ์/ตลาด"],
-        ["ตลาดที่ผลิตภัณฑ์ถึงเป้าหมาย", s.markets_meeting_target, s.markets_counted, "ตลาด"],
-        ["ผู้ผลิต/ผู้ประกอบการเข้าร่วม", s.producers_taking_part, None, "ราย"],
-        ["ผู้ผลิต/ผู้ประกอบการรายใหม่", r.new_producers_taking_part, None, "ราย"],
-        ["ผลิตภัณฑ์เข้าร่วม", s.products_taking_part, None, "รายการ"],
-        ["ลูกค้า (ประมาณ)", s.customers_estimate, None, "คน"],
-        ["รายการขาย", s.sales, None, "รายการ"],
-        ["ยอดจำหน่ายรวม", s.sales_thb, None, "บาท"],
-        ["ประเมินผลตลาดแล้ว", s.evaluations_on_time + s.evaluations_late, s.evaluations_expected, "ครั้ง"],
+    summary, results = report.results.summary, report.results
+    rows: list[list[Cell]] = [
+        ["ตลาดที่จัดแล้ว", summary.market_days_held, summary.market_days_planned, "ครั้ง"],
+        ["ตลาดที่ยกเลิก", summary.market_days_cancelled, None, "ครั้ง"],
+        [
+            "ผลิตภัณฑ์เฉลี่ยต่อตลาด (เป้าหมายอย่างน้อย)",
+            summary.average_products_per_market,
+            summary.products_target_per_market,
+            "ผลิตภัณฑ์/ตลาด",
+        ],
+        ["ตลาดที่ผลิตภัณฑ์ถึงเป้าหมาย", summary.markets_meeting_target, summary.markets_counted, "ตลาด"],
+        ["ผู้ผลิต/ผู้ประกอบการเข้าร่วม", summary.producers_taking_part, None, "ราย"],
+        ["ผู้ผลิต/ผู้ประกอบการรายใหม่", results.new_producers_taking_part, None, "ราย"],
+        ["ผลิตภัณฑ์เข้าร่วม", summary.products_taking_part, None, "รายการ"],
+        ["ลูกค้า (ประมาณ)", summary.customers_estimate, None, "คน"],
+        ["รายการขาย", summary.sales, None, "รายการ"],
+        ["ยอดจำหน่ายรวม", summary.sales_thb, None, "บาท"],
+        [
+            "ประเมินผลตลาดแล้ว",
+            summary.evaluations_on_time + summary.evaluations_late,
+            summary.evaluations_expected,
+            "ครั้ง",
+        ],
     ]
     return Table("summary", "สรุปผลการดำเนินงาน", ["รายการ", "ผล", "แผน/เป้าหมาย", "หน่วย"], rows)
 
 
 def _plan(report: ProvinceReport) -> Table:
-    return Table("plan", "แผนการดำเนินงาน", report.plan.columns, [
-        [row.number, row.project_name, row.target_group, row.period, row.place, row.budget_source]
-        for row in report.plan.rows])
+    return Table(
+        "plan",
+        "แผนการดำเนินงาน",
+        report.plan.columns,
+        [
+            [row.number, row.project_name, row.target_group, row.period, row.place, row.budget_source]
+            for row in report.plan.rows
+        ],
+    )
 
 
 def _markets(report: ProvinceReport) -> Table:
-    return Table("markets", "ผลการจัดตลาดแต่ละครั้ง", [
-        "วันที่", "สถานที่", "สถานะ", "ผลิตภัณฑ์", "ถึงเป้าหมาย", "ผู้ผลิต", "ลูกค้า (ประมาณ)", "รายการขาย",
-        "ยอดจำหน่าย (บาท)", "การประเมิน"], [
-        [m.day, m.venue_name, STATUS_LABELS.get(m.status, m.status), m.products_shown, MEETS_TARGET[m.meets_target],
-         m.producers, m.customers_estimate, m.sales, m.sales_thb, EVALUATION_LABELS.get(m.evaluation, m.evaluation)]
-        for m in report.results.markets])
+    return Table(
+        "markets",
+        "ผลการจัดตลาดแต่ละครั้ง",
+        [
+            "วันที่",
+            "สถานที่",
+            "สถานะ",
+            "ผลิตภัณฑ์",
+            "ถึงเป้าหมาย",
+            "ผู้ผลิต",
+            "ลูกค้า (ประมาณ)",
+            "รายการขาย",
+            "ยอดจำหน่าย (บาท)",
+            "การประเมิน",
+        ],
+        [
+            [
+                market.day,
+                market.venue_name,
+                MARKET_DAY_STATUS_TH.get(market.status, market.status),
+                market.products_shown,
+                MEETS_TARGET[market.meets_target],
+                market.producers,
+                market.customers_estimate,
+                market.sales,
+                market.sales_thb,
+                EVALUATION_LABELS.get(market.evaluation, market.evaluation),
+            ]
+            for market in report.results.markets
+        ],
+    )
 
 
 def _sales_by_category(report: ProvinceReport) -> Table:
-    return Table("sales_by_category", "ยอดจำหน่ายตามประเภทผลิตภัณฑ์", ["ประเภท", "รายการขาย", "ยอดจำหน่าย (บาท)"],
-                 [[c.label, c.sales, c.amount_thb] for c in report.results.sales_by_category])
+    return Table(
+        "sales_by_category",
+        "ยอดจำหน่ายตามประเภทผลิตภัณฑ์",
+        ["ประเภท", "รายการขาย", "ยอดจำหน่าย (บาท)"],
+        [
+            [category.label, category.sales, category.amount_thb]
+            for category in report.results.sales_by_category
+        ],
+    )
 
 
 PRODUCT_HEADERS = ["ผลิตภัณฑ์", "ผู้ผลิต", "ประเภท"]
 
 
 def _category(category: str) -> str | None:
-    return PRODUCT_CATEGORY_LABELS.get(category)  # None ("-") for a product not heard of yet
+    return PRODUCT_CATEGORY_TH.get(category)  # None ("-") for a product not heard of yet
 
 
 def _sales_by_product(report: ProvinceReport) -> Table:
-    return Table("sales_by_product", "ยอดจำหน่ายตามผลิตภัณฑ์",
-                 [*PRODUCT_HEADERS, "จำนวน", "หน่วย", "รายการขาย", "ยอดจำหน่าย (บาท)"],
-                 [[p.name, p.producer_name, _category(p.category), _amount(p.quantity), p.unit or None, p.sales,
-                   p.amount_thb] for p in report.results.sales_by_product])
+    return Table(
+        "sales_by_product",
+        "ยอดจำหน่ายตามผลิตภัณฑ์",
+        [*PRODUCT_HEADERS, "จำนวน", "หน่วย", "รายการขาย", "ยอดจำหน่าย (บาท)"],
+        [
+            [
+                p.name,
+                p.producer_name,
+                _category(p.category),
+                _amount(p.quantity),
+                p.unit or None,
+                p.sales,
+                p.amount_thb,
+            ]
+            for p in report.results.sales_by_product
+        ],
+    )
 
 
 def _best_sellers(report: ProvinceReport) -> Table:
-    return Table("best_sellers", "สินค้าขายดี", ["อันดับ", *PRODUCT_HEADERS, "ยอดจำหน่าย (บาท)"],
-                 [[n, p.name, p.producer_name, _category(p.category), p.amount_thb]
-                  for n, p in enumerate(report.results.best_sellers, start=1)])
+    return Table(
+        "best_sellers",
+        "สินค้าขายดี",
+        ["อันดับ", *PRODUCT_HEADERS, "ยอดจำหน่าย (บาท)"],
+        [
+            [n, p.name, p.producer_name, _category(p.category), p.amount_thb]
+            for n, p in enumerate(report.results.best_sellers, start=1)
+        ],
+    )
 
 
 def _non_selling(report: ProvinceReport) -> Table:
-    return Table("non_selling_products", "ผลิตภัณฑ์ที่ยังจำหน่ายไม่ได้", PRODUCT_HEADERS,
-                 [[p.name, p.producer_name, _category(p.category)] for p in report.results.non_selling_products])
+    return Table(
+        "non_selling_products",
+        "ผลิตภัณฑ์ที่ยังจำหน่ายไม่ได้",
+        PRODUCT_HEADERS,
+        [[p.name, p.producer_name, _category(p.category)] for p in report.results.non_selling_products],
+    )
 
 
 def _issues(report: ProvinceReport) -> Table:
     issues = report.issues
-    return Table("issues", "ปัญหา / อุปสรรค / ข้อเสนอแนะ", ["ประเภท", "ที่", "หมวด", "รายละเอียด", "จำนวนที่บันทึก"], [
-        [ISSUE_KINDS[kind], n, item.category_label, item.text, item.entries]
-        for kind, items in (("problem", issues.problems), ("recommendation", issues.recommendations))
-        for n, item in enumerate(items, start=1)])
+    return Table(
+        "issues",
+        "ปัญหา / อุปสรรค / ข้อเสนอแนะ",
+        ["ประเภท", "ที่", "หมวด", "รายละเอียด", "จำนวนที่บันทึก"],
+        [
+            [ISSUE_KINDS[kind], n, item.category_label, item.text, item.entries]
+            for kind, items in (("problem", issues.problems), ("recommendation", issues.recommendations))
+            for n, item in enumerate(items, start=1)
+        ],
+    )
 
 
 PROVINCE_TABLES: dict[str, Callable[[ProvinceReport], Table]] = {
-    "summary": _summary, "plan": _plan, "markets": _markets, "sales_by_category": _sales_by_category,
-    "sales_by_product": _sales_by_product, "best_sellers": _best_sellers, "non_selling_products": _non_selling,
-    "issues": _issues}
+    "summary": _summary,
+    "plan": _plan,
+    "markets": _markets,
+    "sales_by_category": _sales_by_category,
+    "sales_by_product": _sales_by_product,
+    "best_sellers": _best_sellers,
+    "non_selling_products": _non_selling,
+    "issues": _issues,
+}
 
 
 def _national_cells(s: MarketSummary) -> list[Cell]:
-    return [s.market_days_planned, s.market_days_held, s.average_products_per_market, s.markets_meeting_target,
-            s.producers_taking_part, s.sales, s.sales_thb, s.evaluations_on_time + s.evaluations_late,
-            s.evaluations_expected]
+    return [
+        s.market_days_planned,
+        s.market_days_held,
+        s.average_products_per_market,
+        s.markets_meeting_target,
+        s.producers_taking_part,
+        s.sales,
+        s.sales_thb,
+        s.evaluations_on_time + s.evaluations_late,
+        s.evaluations_expected,
+    ]
 
 
 def _provinces(report: NationalReport) -> Table:
-    return Table("provinces", "ผลการดำเนินงานรายจังหวัด", [
-        "จังหวัด", "รหัสจังหวัด", "ตลาดตามแผน", "จัดแล้ว", "ผลิตภัณฑ์เฉลี่ย/ตลาด", "ตลาดถึงเป้า", "ผู้ผลิต",
-        "รายการขาย", "ยอดจำหน่าย (บาท)", "ประเมินแล้ว", "ที่ต้องประเมิน"],
+    return Table(
+        "provinces",
+        "ผลการดำเนินงานรายจังหวัด",
+        [
+            "จังหวัด",
+            "รหัสจังหวัด",
+            "ตลาดตามแผน",
+            "จัดแล้ว",
+            "ผลิตภัณฑ์เฉลี่ย/ตลาด",
+            "ตลาดถึงเป้า",
+            "ผู้ผลิต",
+            "รายการขาย",
+            "ยอดจำหน่าย (บาท)",
+            "ประเมินแล้ว",
+            "ที่ต้องประเมิน",
+        ],
         [[row.province_name, Code(row.province_code), *_national_cells(row)] for row in report.provinces]
-        + [["รวม", None, *_national_cells(report.totals)]])
+        + [["รวม", None, *_national_cells(report.totals)]],
+    )
 
 
 NATIONAL_TABLES: dict[str, Callable[[NationalReport], Table]] = {"provinces": _provinces}
@@ -152,8 +260,9 @@ def table_names(national: bool) -> list[str]:
 
 
 def report_table(report: ProvinceReport | NationalReport, name: str) -> Table:
-    tables = NATIONAL_TABLES if isinstance(report, NationalReport) else PROVINCE_TABLES
-    return tables[name](report)
+    if isinstance(report, NationalReport):
+        return NATIONAL_TABLES[name](report)
+    return PROVINCE_TABLES[name](report)
 
 
 def report_tables(report: ProvinceReport | NationalReport) -> list[Table]:

@@ -9,8 +9,11 @@ def _table(table: Table, thai_digits: bool) -> list[str]:
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"
 
-    return [line(table.headers), line(["---"] * len(table.headers)),
-            *(line([cell_text(cell, thai_digits) for cell in row]) for row in table.rows)]
+    return [
+        line(table.headers),
+        line(["---"] * len(table.headers)),
+        *(line([cell_text(cell, thai_digits) for cell in row]) for row in table.rows),
+    ]
 
 
 def to_markdown(doc: Document) -> str:

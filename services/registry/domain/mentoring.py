@@ -12,9 +12,10 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from services.registry.domain.catalogue import CATEGORY_TH, Problem
+from services.registry.domain.catalogue import Problem
 from shared.contracts.registry import MentoringGroupStatus, ProductCategory
 from shared.inputs import Input
+from shared.labels import PRODUCT_CATEGORY_TH
 
 
 class MentoringGroup(Input):
@@ -48,8 +49,9 @@ class Profile:
     mentees: int = 0  # how many it mentors in active groups
 
 
-def membership_problems(group: MentoringGroup, profiles: dict[UUID, Profile], group_id: UUID | None = None
-                        ) -> list[Problem]:
+def membership_problems(
+    group: MentoringGroup, profiles: dict[UUID, Profile], group_id: UUID | None = None
+) -> list[Problem]:
     """Every reason `group` cannot stand with these members (`profiles`: the province's producers)."""
     if group.status is MentoringGroupStatus.CLOSED:
         return []  # a closed group is a record: its members may since have changed
@@ -62,15 +64,27 @@ def membership_problems(group: MentoringGroup, profiles: dict[UUID, Profile], gr
                 problems.append(Problem(loc, "no such producer in this province", "unknown_producer"))
                 continue
             if group.category not in profile.categories:
-                problems.append(Problem(loc, f"{profile.name} has no active product of category {group.category}",
-                                        "category"))
+                problems.append(
+                    Problem(
+                        loc, f"{profile.name} has no active product of category {group.category}", "category"
+                    )
+                )
             if role == "mentor_ids" and not profile.experienced:
-                problems.append(Problem(loc, f"{profile.name} is a new producer; mentors are experienced", "role"))
+                problems.append(
+                    Problem(loc, f"{profile.name} is a new producer; mentors are experienced", "role")
+                )
             if role == "mentee_ids" and profile.experienced:
-                problems.append(Problem(loc, f"{profile.name} is experienced; mentees are new producers", "role"))
+                problems.append(
+                    Problem(loc, f"{profile.name} is experienced; mentees are new producers", "role")
+                )
             if role == "mentee_ids" and profile.mentee_in not in (None, group_id):
-                problems.append(Problem(loc, f"{profile.name} is already a mentee of group {profile.mentee_in}",
-                                        "already_mentored"))
+                problems.append(
+                    Problem(
+                        loc,
+                        f"{profile.name} is already a mentee of group {profile.mentee_in}",
+                        "already_mentored",
+                    )
+                )
     return problems
 
 
@@ -95,7 +109,12 @@ def suggest_groups(profiles: list[Profile]) -> tuple[list[Suggestion], list[tupl
     for category in ProductCategory:
         mentors = [p for p in by_name if p.experienced and category in p.categories]
         for mentee in by_name:
-            if mentee.experienced or mentee.mentee_in or mentee.producer_id in placed or category not in mentee.categories:
+            if (
+                mentee.experienced
+                or mentee.mentee_in
+                or mentee.producer_id in placed
+                or category not in mentee.categories
+            ):
                 continue
             if not mentors:
                 unmatched.append((mentee.producer_id, category))
@@ -103,8 +122,12 @@ def suggest_groups(profiles: list[Profile]) -> tuple[list[Suggestion], list[tupl
             mentor = min(mentors, key=lambda m: (m.amphoe_code != mentee.amphoe_code, load[m.producer_id]))
             load[mentor.producer_id] += 1
             placed.add(mentee.producer_id)
-            suggestion = suggestions.setdefault((category, mentor.producer_id), Suggestion(
-                f"กลุ่มพี่เลี้ยง{CATEGORY_TH[category]} {mentor.name}", category, [mentor.producer_id]))
+            suggestion = suggestions.setdefault(
+                (category, mentor.producer_id),
+                Suggestion(
+                    f"กลุ่มพี่เลี้ยง{PRODUCT_CATEGORY_TH[category]} {mentor.name}", category, [mentor.producer_id]
+                ),
+            )
             suggestion.mentee_ids.append(mentee.producer_id)
     unmatched = [(producer, category) for producer, category in unmatched if producer not in placed]
     return list(suggestions.values()), unmatched

@@ -5,7 +5,13 @@ from uuid import UUID
 from pydantic import Field
 
 from services.registry.domain.catalogue import AmphoeCode, TambonCode
-from shared.contracts.registry import MentoringGroupStatus, ProducerType, ProductCategory, ProductStatus, Quadrant
+from shared.contracts.registry import (
+    MentoringGroupStatus,
+    ProducerType,
+    ProductCategory,
+    ProductStatus,
+    Quadrant,
+)
 from shared.events import ProvinceCode
 from shared.inputs import Input
 
@@ -16,13 +22,17 @@ class Paged(Input):
 
 
 class ProductFilter(Input):
-    q: str | None = Field(default=None, min_length=1, max_length=100, description="Part of the product or producer name")
+    q: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Part of the product or producer name"
+    )
     category: list[ProductCategory] = []
     star_min: int | None = Field(default=None, ge=1, le=5)
     star_max: int | None = Field(default=None, ge=1, le=5)
     quadrant: list[Quadrant] = []
     nawatwithi: bool | None = None
-    available: bool | None = Field(default=None, description="Whether its producer is available (no producer: yes)")
+    available: bool | None = Field(
+        default=None, description="Whether its producer is available (no producer: yes)"
+    )
     status: list[ProductStatus] = []
     producer_id: UUID | None = None
     amphoe_code: AmphoeCode | None = Field(default=None, description="Of its producer")
@@ -49,4 +59,6 @@ class ProducerSearch(Paged):
 class MentoringSearch(Paged):
     category: list[ProductCategory] = []
     status: list[MentoringGroupStatus] = []
-    producer_id: UUID | None = Field(default=None, description="Groups this producer mentors or is mentored in")
+    producer_id: UUID | None = Field(
+        default=None, description="Groups this producer mentors or is mentored in"
+    )

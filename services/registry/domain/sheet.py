@@ -35,7 +35,7 @@ written; one bad row and nothing is imported.
 import csv
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,18 +47,16 @@ import openpyxl
 from pydantic import BaseModel, ValidationError
 
 from services.registry.domain.catalogue import (
-    CATEGORY_TH,
     PRODUCER_FIELDS,
-    PRODUCER_TYPE_TH,
     PRODUCT_FIELDS,
     NewProduct,
     Problem,
+    Problems,
     ProducerFields,
-    Refused,
     location_problems,
     normalized_name,
 )
-from shared.contracts.registry import ProductStatus
+from shared.labels import PRODUCER_TYPE_TH, PRODUCT_CATEGORY_TH, PRODUCT_STATUS_TH
 from shared.spreadsheet import csv_text, from_csv_text, text_row
 
 MAX_ROWS = 5000  # rows with a value, the header included
@@ -75,26 +73,62 @@ class Lang(StrEnum):
 
 
 HEADERS_TH = {
-    "product_id": "รหัสผลิตภัณฑ์", "name": "ชื่อผลิตภัณฑ์", "category": "ประเภทผลิตภัณฑ์", "star_level": "ระดับดาว",
-    "star_year": "ปีที่คัดสรร", "quadrant": "กลุ่มผลิตภัณฑ์", "nawatwithi": "OTOP นวัตวิถี",
-    "price_thb": "ราคา (บาท)", "unit": "หน่วยนับ", "status": "สถานะ", "producer_id": "รหัสผู้ผลิต",
-    "producer_name": "ชื่อผู้ผลิต", "producer_type": "ประเภทผู้ผลิต", "experienced": "ผู้ผลิตมีประสบการณ์",
-    "amphoe_code": "รหัสอำเภอ", "tambon_code": "รหัสตำบล", "contact_name": "ผู้ติดต่อ", "phone": "โทรศัพท์",
+    "product_id": "รหัสผลิตภัณฑ์",
+    "name": "ชื่อผลิตภัณฑ์",
+    "category": "ประเภทผลิตภัณฑ์",
+    "star_level": "ระดับดาว",
+    "star_year": "ปีที่คัดสรร",
+    "quadrant": "กลุ่มผลิตภัณฑ์",
+    "nawatwithi": "OTOP นวัตวิถี",
+    "price_thb": "ราคา (บาท)",
+    "unit": "หน่วยนับ",
+    "status": "สถานะ",
+    "producer_id": "รหัสผู้ผลิต",
+    "producer_name": "ชื่อผู้ผลิต",
+    "producer_type": "ประเภทผู้ผลิต",
+    "experienced": "ผู้ผลิตมีประสบการณ์",
+    "amphoe_code": "รหัสอำเภอ",
+    "tambon_code": "รหัสตำบล",
+    "contact_name": "ผู้ติดต่อ",
+    "phone": "โทรศัพท์",
 }
 COLUMNS = tuple(HEADERS_TH)
 REQUIRED = ("name", "category", "star_level", "quadrant", "nawatwithi", "price_thb", "unit")
 # Producer columns and the ProducerFields field each fills.
 PRODUCER_COLUMNS = {"producer_name": "name", **{f: f for f in PRODUCER_FIELDS if f != "name"}}
-STATUS_TH = {ProductStatus.ACTIVE: "จำหน่าย", ProductStatus.WITHDRAWN: "เลิกจำหน่าย"}
 BOOL_TH = {True: "ใช่", False: "ไม่ใช่"}
-LABELS = {"category": CATEGORY_TH, "producer_type": PRODUCER_TYPE_TH, "status": STATUS_TH,
-          "nawatwithi": BOOL_TH, "experienced": BOOL_TH}
-_WORDS = {"true": "true", "yes": "true", "y": "true", "1": "true", "มี": "true",
-          "false": "false", "no": "false", "n": "false", "0": "false", "ไม่มี": "false"}
-_VALUES = {column: {**(_WORDS if column in ("nawatwithi", "experienced") else {}),
-                    **{normalized_name(name): str(code).lower() for code, label in labels.items()
-                       for name in (str(code), label)}}
-           for column, labels in LABELS.items()}
+# A stored producer or product, by column name (SQLAlchemy's RowMapping).
+StoredRow = Mapping[Any, Any]
+LABELS: dict[str, dict[Any, str]] = {
+    "category": PRODUCT_CATEGORY_TH,
+    "producer_type": PRODUCER_TYPE_TH,
+    "status": PRODUCT_STATUS_TH,
+    "nawatwithi": BOOL_TH,
+    "experienced": BOOL_TH,
+}
+_WORDS = {
+    "true": "true",
+    "yes": "true",
+    "y": "true",
+    "1": "true",
+    "มี": "true",
+    "false": "false",
+    "no": "false",
+    "n": "false",
+    "0": "false",
+    "ไม่มี": "false",
+}
+_VALUES = {
+    column: {
+        **(_WORDS if column in ("nawatwithi", "experienced") else {}),
+        **{
+            normalized_name(name): str(code).lower()
+            for code, label in labels.items()
+            for name in (str(code), label)
+        },
+    }
+    for column, labels in LABELS.items()
+}
 _HEADER_NAMES = {normalized_name(name): column for column in COLUMNS for name in (column, HEADERS_TH[column])}
 
 
@@ -116,19 +150,21 @@ def read_table(data: bytes, content_type: str) -> list[tuple[int, list[str]]]:
                 table.append((number, row))
                 cells += sum(1 for cell in row if cell)
             if len(table) > MAX_ROWS + 1:
-                raise Refused([Problem(("file",), f"at most {MAX_ROWS} rows a file", "too_long")])
+                raise Problems([Problem(("file",), f"at most {MAX_ROWS} rows a file", "too_long")])
             if cells > MAX_CELLS:
                 raise _too_large(f"more than {MAX_CELLS} cells with a value")
         return table
-    except Refused:
+    except Problems:
         raise
     except Exception as exc:  # whatever a malformed file makes the parser raise
         kind = "XLSX workbook" if content_type == XLSX_TYPE else "CSV file"
-        raise Refused([Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]) from exc
+        raise Problems(
+            [Problem(("file",), f"not a readable {kind}: {type(exc).__name__}: {exc}", "unreadable")]
+        ) from exc
 
 
-def _too_large(why: str) -> Refused:
-    return Refused([Problem(("file",), f"the sheet is too large: {why}", "too_large")])
+def _too_large(why: str) -> Problems:
+    return Problems([Problem(("file",), f"the sheet is too large: {why}", "too_large")])
 
 
 def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
@@ -143,11 +179,12 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # an XLSX file is a zip: refuse a decompression bomb
         if sum(member.file_size for member in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
-            raise Refused([Problem(("file",), "the workbook unpacks to too much data", "too_large")])
+            raise Problems([Problem(("file",), "the workbook unpacks to too much data", "too_large")])
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        # The declared dimension (e.g. A1:A1048576), when the file has one; the row numbers are checked anyway.
+        # The declared dimension (e.g. A1:A1048576), when the file has one; the row numbers are checked
+        # anyway.
         if (sheet.max_row or 0) > MAX_SHEET_ROWS:
             raise _too_large(f"it declares {sheet.max_row} rows, at most {MAX_SHEET_ROWS}")
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
@@ -175,22 +212,36 @@ class SheetRow:
 
 
 def sheet_rows(table: list[tuple[int, list[str]]]) -> list[SheetRow]:
-    """The data rows, keyed by column; Refused if the header lacks a required column."""
+    """The data rows, keyed by column; Problems if the header lacks a required column."""
     if not table:
-        raise Refused([Problem(("file",), "the file is empty", "empty")])
+        raise Problems([Problem(("file",), "the file is empty", "empty")])
     header_number, header = table[0]
     columns = [_HEADER_NAMES.get(normalized_name(name)) for name in header]
-    problems = [Problem(("row", header_number, column), "missing column", "missing_column")
-                for column in REQUIRED if column not in columns]
-    problems += [Problem(("row", header_number, column), "column given twice", "duplicate_column")
-                 for column in COLUMNS if columns.count(column) > 1]
+    problems = [
+        Problem(("row", header_number, column), "missing column", "missing_column")
+        for column in REQUIRED
+        if column not in columns
+    ]
+    problems += [
+        Problem(("row", header_number, column), "column given twice", "duplicate_column")
+        for column in COLUMNS
+        if columns.count(column) > 1
+    ]
     if problems:
-        raise Refused(problems)
+        raise Problems(problems)
     if len(table) == 1:
-        raise Refused([Problem(("file",), "no rows below the header", "empty")])
-    return [SheetRow(number, {column: _value(column, cell) for column, cell in zip(columns, cells, strict=False)
-                              if column and cell})
-            for number, cells in table[1:]]
+        raise Problems([Problem(("file",), "no rows below the header", "empty")])
+    return [
+        SheetRow(
+            number,
+            {
+                column: _value(column, cell)
+                for column, cell in zip(columns, cells, strict=False)
+                if column and cell
+            },
+        )
+        for number, cells in table[1:]
+    ]
 
 
 def _value(column: str, cell: str) -> str:
@@ -210,18 +261,22 @@ def _value(column: str, cell: str) -> str:
 class ImportPlan:
     """What an import writes: producers (id, new?, fields) and products (row, id, new?, fields)."""
 
-    producers: list[tuple[UUID, bool, dict]] = field(default_factory=list)
-    products: list[tuple[int, UUID, bool, dict]] = field(default_factory=list)
+    producers: list[tuple[UUID, bool, dict[str, Any]]] = field(default_factory=list)
+    products: list[tuple[int, UUID, bool, dict[str, Any]]] = field(default_factory=list)
 
 
-def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, dict], products: dict[UUID, dict]
-                ) -> ImportPlan:
+def plan_import(
+    province_code: str,
+    rows: list[SheetRow],
+    producers: Mapping[UUID, StoredRow],
+    products: Mapping[UUID, StoredRow],
+) -> ImportPlan:
     """The writes that make the registry match `rows`, given the province's `producers` and the
-    `products` the rows name (current fields by id). Refused with every problem of every row."""
+    `products` the rows name (current fields by id). Problems with every problem of every row."""
     problems: list[Problem] = []
     by_name: dict[str, list[UUID]] = {}
-    for producer_id, current in producers.items():
-        by_name.setdefault(normalized_name(current["name"]), []).append(producer_id)
+    for producer_id, producer in producers.items():
+        by_name.setdefault(normalized_name(producer["name"]), []).append(producer_id)
 
     # Which producer each row names, and that producer's details from every row naming it.
     row_producer: dict[int, UUID | str | None] = {}
@@ -235,23 +290,31 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
         first_row, known = details.setdefault(key, (row.number, {}))
         for column, value in given.items():
             if normalized_name(known.setdefault(column, value)) != normalized_name(value):
-                problems.append(Problem(("row", row.number, column), f"differs from row {first_row} for the same producer",
-                                        "conflict"))
+                problems.append(
+                    Problem(
+                        ("row", row.number, column),
+                        f"differs from row {first_row} for the same producer",
+                        "conflict",
+                    )
+                )
 
     plan = ImportPlan()
     producer_ids: dict[UUID | str, UUID] = {}
     for key, (first_row, given) in details.items():
         current = producers.get(key) if isinstance(key, UUID) else None
-        values = {PRODUCER_COLUMNS[c]: v for c, v in given.items()}
+        values: dict[str, str | None] = {PRODUCER_COLUMNS[c]: v for c, v in given.items()}
         if "tambon_code" in values:
             values.setdefault("amphoe_code", None)  # a new tambon brings its own amphoe
-        fields = _validated(ProducerFields, current, values, first_row, {f: c for c, f in PRODUCER_COLUMNS.items()},
-                            problems)
+        fields = _validated(
+            ProducerFields, current, values, first_row, {f: c for c, f in PRODUCER_COLUMNS.items()}, problems
+        )
         if fields is not None:
-            problems += location_problems(province_code, fields["amphoe_code"], fields["tambon_code"],
-                                          at=("row", first_row))
-        producer_ids[key] = key if current else uuid4()
-        plan.producers.append((producer_ids[key], current is None, fields))
+            problems += location_problems(
+                province_code, fields["amphoe_code"], fields["tambon_code"], at=("row", first_row)
+            )
+        producer_ids[key] = key if isinstance(key, UUID) and current else uuid4()
+        if fields is not None:  # else a problem was found: nothing is planned
+            plan.producers.append((producer_ids[key], current is None, fields))
 
     seen: dict[UUID, int] = {}
     for row in rows:
@@ -260,45 +323,62 @@ def plan_import(province_code: str, rows: list[SheetRow], producers: dict[UUID, 
         product = {c: v for c, v in row.cells.items() if c in PRODUCT_FIELDS and c != "producer_id"}
         fields = _validated(NewProduct, current, product, row.number, {}, problems)
         key = row_producer[row.number]
-        if fields is not None and key is not None:
+        if fields is None:  # a problem was found: nothing is planned
+            continue
+        if key is not None:
             fields["producer_id"] = producer_ids[key]
         plan.products.append((row.number, product_id or uuid4(), current is None, fields))
     if problems:
-        raise Refused(sorted(problems, key=lambda p: p.loc[1] if p.loc[0] == "row" else 0))
+        raise Problems(sorted(problems, key=lambda p: p.loc[1] if p.loc[0] == "row" else 0))
     return plan
 
 
-def _producer_key(row: SheetRow, producers: dict[UUID, dict], by_name: dict[str, list[UUID]],
-                  problems: list[Problem]) -> UUID | str | None:
+def _producer_key(
+    row: SheetRow,
+    producers: Mapping[UUID, StoredRow],
+    by_name: dict[str, list[UUID]],
+    problems: list[Problem],
+) -> UUID | str | None:
     """The producer id a row names, the normalized name of a new producer, or None (no producer)."""
     if "producer_id" in row.cells:
         producer_id = as_uuid(row.cells["producer_id"])
         if producer_id in producers:
             return producer_id
-        problems.append(Problem(("row", row.number, "producer_id"), "no such producer in this province", "unknown"))
+        problems.append(
+            Problem(("row", row.number, "producer_id"), "no such producer in this province", "unknown")
+        )
         return None
     if "producer_name" not in row.cells:
         return None
     name = normalized_name(row.cells["producer_name"])
     matches = by_name.get(name, [])
     if len(matches) > 1:
-        problems.append(Problem(("row", row.number, "producer_name"),
-                                f"{len(matches)} producers of this province have this name: give producer_id",
-                                "ambiguous"))
+        problems.append(
+            Problem(
+                ("row", row.number, "producer_name"),
+                f"{len(matches)} producers of this province have this name: give producer_id",
+                "ambiguous",
+            )
+        )
         return None
     return matches[0] if matches else name
 
 
-def _product_id(row: SheetRow, products: dict[UUID, dict], seen: dict[UUID, int], problems: list[Problem]
-                ) -> UUID | None:
+def _product_id(
+    row: SheetRow, products: Mapping[UUID, StoredRow], seen: dict[UUID, int], problems: list[Problem]
+) -> UUID | None:
     if "product_id" not in row.cells:
         return None
     product_id = as_uuid(row.cells["product_id"])
-    if product_id not in products:
-        problems.append(Problem(("row", row.number, "product_id"), "no such product in this province", "unknown"))
+    if product_id is None or product_id not in products:
+        problems.append(
+            Problem(("row", row.number, "product_id"), "no such product in this province", "unknown")
+        )
         return None
     if product_id in seen:
-        problems.append(Problem(("row", row.number, "product_id"), f"also on row {seen[product_id]}", "duplicate"))
+        problems.append(
+            Problem(("row", row.number, "product_id"), f"also on row {seen[product_id]}", "duplicate")
+        )
     seen.setdefault(product_id, row.number)
     return product_id
 
@@ -310,8 +390,14 @@ def as_uuid(text: str) -> UUID | None:
         return None
 
 
-def _validated(model: type[BaseModel], current: dict | None, given: dict[str, str], row: int,
-               columns: dict[str, str], problems: list[Problem]) -> dict | None:
+def _validated(
+    model: type[BaseModel],
+    current: Mapping[str, Any] | None,
+    given: Mapping[str, str | None],
+    row: int,
+    columns: dict[str, str],
+    problems: list[Problem],
+) -> dict[str, Any] | None:
     """`current` (or nothing) with the row's values, as `model` accepts it; else problems (None)."""
     base = {name: current[name] for name in model.model_fields if current and current.get(name) is not None}
     try:
@@ -326,7 +412,7 @@ def _validated(model: type[BaseModel], current: dict | None, given: dict[str, st
 # --- export
 
 
-def export_table(items: list[dict], lang: Lang) -> list[list]:
+def export_table(items: list[dict[str, Any]], lang: Lang) -> list[list[Any]]:
     """Header and rows in the import layout (`items`: products with their producer's columns)."""
     header = [HEADERS_TH[c] if lang is Lang.TH else c for c in COLUMNS]
     return [header, *([_export_value(c, item.get(c), lang) for c in COLUMNS] for item in items)]
@@ -344,14 +430,14 @@ def _export_value(column: str, value: Any, lang: Lang) -> Any:
     return str(value)
 
 
-def to_csv(table: list[list]) -> bytes:
+def to_csv(table: list[list[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel shows Thai; text that begins like a formula stays text."""
     out = io.StringIO(newline="")
     csv.writer(out).writerows([["" if v is None else str(csv_text(v)) for v in row] for row in table])
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(table: list[list]) -> bytes:
+def to_xlsx(table: list[list[Any]]) -> bytes:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("OTOP")
     for row in table:
