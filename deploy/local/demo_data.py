@@ -10,6 +10,7 @@ service proposes, hence sales and evaluations) is drawn while loading, from `rng
 import csv
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -314,11 +315,11 @@ def _meetings(rng: random.Random) -> list[dict]:
     ]
 
 
-def _issues(rng: random.Random) -> list[dict]:
-    """Each month: three of the seed's problems and both its recommendations."""
+def monthly_issues(problems_of: Callable[[int], list[str]]) -> list[dict]:
+    """Each month: the problems `problems_of(month)` picks among the seed's, and both its recommendations."""
     issues = []
     for month in MONTHS:
-        for category in rng.sample(list(PROBLEMS), 3):
+        for category in problems_of(month):
             issues.append(
                 {
                     "kind": "problem",
@@ -365,7 +366,7 @@ def demo_province(seed: int = SEED) -> DemoProvince:
             ],
         },
         activities=_meetings(rng),
-        issues=_issues(rng),
+        issues=monthly_issues(lambda month: rng.sample(list(PROBLEMS), 3)),
         venues=[
             {
                 "name": n,

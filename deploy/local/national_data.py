@@ -42,10 +42,10 @@ from deploy.local.demo_data import (
     LAST_NAMES,
     MONTHS,
     PROBLEMS,
-    RECOMMENDATIONS,
     THAILAND,
     YEAR,
     YEAR_BE,
+    monthly_issues,
 )
 
 SEED = 16
@@ -364,32 +364,6 @@ def _meetings(rng: random.Random, size: ProvinceSize) -> list[dict]:
     ]
 
 
-def _issues(rng: random.Random) -> list[dict]:
-    issues = []
-    for month in MONTHS:
-        for category in rng.sample(list(PROBLEMS), rng.randint(1, 3)):
-            issues.append(
-                {
-                    "kind": "problem",
-                    "category": category,
-                    "text": PROBLEMS[category],
-                    "year": YEAR_BE,
-                    "month": month,
-                }
-            )
-        for category, text in RECOMMENDATIONS.items():
-            issues.append(
-                {
-                    "kind": "recommendation",
-                    "category": category,
-                    "text": text,
-                    "year": YEAR_BE,
-                    "month": month,
-                }
-            )
-    return issues
-
-
 def province_season(size: ProvinceSize) -> Province:
     """One province's season, the same for the same size every time."""
     rng = random.Random(f"national/{SEED}/{size.code}")
@@ -411,7 +385,7 @@ def province_season(size: ProvinceSize) -> Province:
         market_days=_market_days(rng),
         committee=_committee(size),
         activities=_meetings(rng, size),
-        issues=_issues(rng),
+        issues=monthly_issues(lambda month: rng.sample(list(PROBLEMS), rng.randint(1, 3))),
     )
 
 
