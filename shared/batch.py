@@ -10,18 +10,16 @@ business keys (e.g. `INSERT ... ON CONFLICT DO NOTHING`), not by the inbox.
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from faststream.kafka.annotations import KafkaMessage
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import faults
 from shared.consumer import Record, ReliableConsumer, claim_all, count_applied, failure_reason
-from shared.db import arrays, unnested
-from shared.events import Envelope, InvalidEvent, Payload, envelope_for, parse_event
-from shared.observability import correlation_id as current_correlation_id
+from shared.events import Envelope, InvalidEvent, Payload, parse_event
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 Wanted = TypeVar("Wanted", bound=Payload)
 
@@ -75,16 +73,17 @@ async def _undecoded(message: object) -> None:
     return None
 
 
-BatchHandler = Callable[[AsyncSession, Sequence[ConsumerRecord]], Awaitable[list[Rejection]]]
+# (the batch's unit of work, its records) -> the records refused
+BatchHandler = Callable[[UnitOfWork, Sequence[ConsumerRecord]], Awaitable[list[Rejection]]]
 
 
 class BatchConsumer(ReliableConsumer):
-    """Consumes up to `max_records` records at a time. `handler` applies a whole batch in one
-    transaction and returns the records it refuses; those are dead-lettered after the commit, and
-    only then are the offsets committed. A transient failure is retried with the whole batch in hand
-    (shared.consumer.ReliableConsumer). A batch that fails otherwise, after retries, is applied record by
-    record, so a poison record is dead-lettered alone and the others still apply. `committed` is called
-    after each batch's commit (e.g. the outbox relay's wake, so staged events go out at once)."""
+    """Consumes up to `max_records` records at a time. `handler` applies a whole batch in one unit of
+    work, which this consumer opens (shared/unit_of_work.py), and returns the records it refuses; those are
+    dead-lettered after the commit, and only then are the offsets committed. A transient failure is retried
+    with the whole batch in hand (shared.consumer.ReliableConsumer). A batch that fails otherwise, after
+    retries, is applied record by record, so a poison record is dead-lettered alone and the others still
+    apply."""
 
     def __init__(
         self,
@@ -92,17 +91,15 @@ class BatchConsumer(ReliableConsumer):
         group_id: str,
         topic: str,
         handler: BatchHandler,
-        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: UnitsOfWork,
         max_records: int = 500,
         batch_timeout_ms: int = 200,
-        committed: Callable[[], None] = lambda: None,
         **retry_options: Any,
     ) -> None:
-        super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
+        super().__init__(group_id=group_id, topic=topic, unit_of_work=unit_of_work, **retry_options)
         self._handler = handler
         self._max_records = max_records
         self._batch_timeout_ms = batch_timeout_ms
-        self._committed = committed
 
     def subscriber_options(self) -> dict[str, Any]:
         return {
@@ -131,9 +128,8 @@ class BatchConsumer(ReliableConsumer):
 
         async def apply() -> None:
             nonlocal rejections
-            async with self._sessions.begin() as session:
-                rejections = await self._handler(session, records)
-            self._committed()
+            async with self._unit_of_work() as uow:
+                rejections = await self._handler(uow, records)
 
         first = records[0]
         attempts, error = await self._retrying(
@@ -156,39 +152,3 @@ class BatchConsumer(ReliableConsumer):
             reason, code = failure_reason(error)
             await self._dead_letter(first, reason, code=code, attempts=attempts, give_back_at=give_back_at)
         return error is not None
-
-
-async def add_events(
-    session: AsyncSession, outbox: Table, events: Sequence[tuple[Payload, str, UUID | None]], *, source: str
-) -> list[Envelope]:
-    """The bulk form of shared.outbox.add_event: stage many events, each (payload, province_code,
-    correlation_id), in the caller's transaction with one statement. The envelopes are typed (their
-    payload is the model: shared.events.typed_envelope), the JSON staged is the same."""
-    envelopes = [
-        envelope_for(
-            payload,
-            province_code=province,
-            source=source,
-            correlation_id=correlation or current_correlation_id.get(),
-            typed=True,
-        )
-        for payload, province, correlation in events
-    ]
-    if envelopes:
-        columns = ["event_id", "topic", "key", "value"]
-        await session.execute(
-            insert(outbox).from_select(columns, unnested(outbox, columns)),
-            arrays(
-                (
-                    {
-                        "event_id": envelope.event_id,
-                        "topic": payload.topic,
-                        "key": payload.key(),
-                        "value": envelope.model_dump_json().encode(),
-                    }
-                    for envelope, (payload, _, _) in zip(envelopes, events, strict=True)
-                ),
-                columns,
-            ),
-        )
-    return envelopes

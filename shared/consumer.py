@@ -40,11 +40,13 @@ from shared.events import Envelope, InvalidEvent, Payload, parse_event
 from shared.failures import Backoff, Status, StillFailing, until_done
 from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED, GIVEN_BACK, RECEIVED
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
 
-# (session, envelope, payload): the payload is of the type the handler is registered for
-Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+# (uow, envelope, payload): the payload is of the type the handler is registered for; the consumer owns
+# the unit of work (shared/unit_of_work.py), the inbox claim and the applied-events count included
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 
 # A dead letter must fit the producer's max_request_size (1 MiB, aiokafka's and Kafka's default) with room for
 # the headers added here. A larger one goes to the DLQ truncated to TRUNCATED_VALUE_BYTES, its original kept
@@ -275,7 +277,7 @@ class ReliableConsumer:
         *,
         group_id: str,
         topic: str,
-        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: UnitsOfWork,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         max_backoff_s: float = 10.0,
@@ -286,7 +288,7 @@ class ReliableConsumer:
         )
         self.group_id = group_id
         self.topic = topic
-        self._sessions = sessions
+        self._unit_of_work = unit_of_work
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
         self._backoff = Backoff(retry_backoff_s, max_backoff_s)
@@ -368,7 +370,7 @@ class ReliableConsumer:
                 code=code,
                 group_id=self.group_id,
                 attempts=attempts,
-                sessions=self._sessions,
+                sessions=self._unit_of_work.sessions,
             ),
             status=self.status,
             backoff=self._backoff,
@@ -387,11 +389,11 @@ class EventConsumer(ReliableConsumer):
         group_id: str,
         topic: str,
         handlers: dict[type[Payload], Handler],
-        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: UnitsOfWork,
         inbox: Table,
         **retry_options: Any,
     ) -> None:
-        super().__init__(group_id=group_id, topic=topic, sessions=sessions, **retry_options)
+        super().__init__(group_id=group_id, topic=topic, unit_of_work=unit_of_work, **retry_options)
         self._handlers = {
             (model.event_type, model.event_version): handler for model, handler in handlers.items()
         }
@@ -414,10 +416,10 @@ class EventConsumer(ReliableConsumer):
         async def apply() -> None:
             nonlocal outcome
             outcome = "applied"
-            async with self._sessions.begin() as session:
-                if await claim(session, self._inbox, self.group_id, envelope.event_id):
-                    await handler(session, envelope, payload)
-                    await count_applied(session, self.group_id, [record.partition])
+            async with self._unit_of_work() as uow:
+                if await claim(uow.session, self._inbox, self.group_id, envelope.event_id):
+                    await handler(uow, envelope, payload)
+                    await count_applied(uow.session, self.group_id, [record.partition])
                 else:
                     outcome = "duplicate"
 

@@ -1,19 +1,19 @@
-"""Transactional outbox: events are written in the same transaction as the state change, and a
-relay publishes them to Kafka (acks=all) and deletes them only after the broker acknowledged."""
+"""Transactional outbox: events are written in the same transaction as the state change (`stage`, called
+by the unit of work, shared/unit_of_work.py), and a relay publishes them to Kafka (acks=all) and deletes
+them only after the broker acknowledged."""
 
 import asyncio
 import logging
-from collections.abc import Callable
-from uuid import UUID
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from shared.events import Envelope, Payload, envelope_for
+from shared.db import arrays, unnested
+from shared.events import Envelope, Payload
 from shared.failures import Backoff, Status, until_done
 from shared.kafka_client import kafka_options
-from shared.observability import correlation_id as current_correlation_id
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -23,32 +23,30 @@ log = logging.getLogger(__name__)
 RELAY_LOCK_ID = 7202
 
 
-async def add_event(
-    session: AsyncSession | AsyncConnection,
-    outbox: Table,
-    payload: Payload,
-    *,
-    province_code: str,
-    source: str,
-    correlation_id: UUID | None = None,
-) -> Envelope:
-    """Stage an event in the caller's transaction; it is published only if that transaction commits.
-    The correlation id defaults to the one of the request or event being handled."""
-    envelope = envelope_for(
-        payload,
-        province_code=province_code,
-        source=source,
-        correlation_id=correlation_id or current_correlation_id.get(),
-    )
+async def stage(
+    session: AsyncSession | AsyncConnection, outbox: Table, events: Sequence[tuple[Envelope, Payload]]
+) -> None:
+    """Write events to the outbox in the caller's transaction, in order, with one statement (the arrays of
+    shared.db.unnested): they are published only if that transaction commits. The one way events are
+    staged; use cases emit them through their unit of work (shared/unit_of_work.py)."""
+    if not events:
+        return
+    columns = ["event_id", "topic", "key", "value"]
     await session.execute(
-        insert(outbox).values(
-            event_id=envelope.event_id,
-            topic=payload.topic,
-            key=payload.key(),
-            value=envelope.model_dump_json().encode(),
-        )
+        insert(outbox).from_select(columns, unnested(outbox, columns)),
+        arrays(
+            (
+                {
+                    "event_id": envelope.event_id,
+                    "topic": payload.topic,
+                    "key": payload.key(),
+                    "value": envelope.model_dump_json().encode(),
+                }
+                for envelope, payload in events
+            ),
+            columns,
+        ),
     )
-    return envelope
 
 
 def kafka_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:

@@ -23,10 +23,11 @@ from shared.batch import BatchHandler, Rejection, claimed_events
 from shared.consumer import Handler
 from shared.db import arrays, unnested
 from shared.events import Envelope, Payload, registered_contracts
+from shared.unit_of_work import UnitOfWork
 
 Row = dict[str, Any]  # "id", "revision" and the model's columns
 RowOf = Callable[[Envelope, Any], Row]  # an event's row (each model takes its own state's events)
-AfterWrite = Callable[[AsyncSession, list[Row]], Awaitable[None]]
+AfterWrite = Callable[[UnitOfWork, list[Row]], Awaitable[None]]
 
 
 async def keep_newest(
@@ -67,12 +68,12 @@ def newest_state(
     """A BatchConsumer handler keeping `table` at the newest `state` of each aggregate; `after` runs in
     the same transaction with the rows applied (e.g. to wake what waited on them)."""
 
-    async def apply(session: AsyncSession, records: Sequence[ConsumerRecord]) -> list[Rejection]:
-        events, rejections = await claimed_events(session, inbox, consumer, records, state)
+    async def apply(uow: UnitOfWork, records: Sequence[ConsumerRecord]) -> list[Rejection]:
+        events, rejections = await claimed_events(uow.session, inbox, consumer, records, state)
         rows = [row_of(envelope, event) for envelope, event in events]
-        await keep_newest(session, table, rows, insert_only)
+        await keep_newest(uow.session, table, rows, insert_only)
         if after is not None and rows:
-            await after(session, rows)
+            await after(uow, rows)
         return rejections
 
     apply.handles = handled((state,))  # type: ignore[attr-defined]  # read by the tests' fuzzing
@@ -85,10 +86,10 @@ def in_order(inbox: Table, consumer: str, handlers: dict[type[Payload], Handler]
     applies record by record, so only that event is dead-lettered)."""
     types: Any = tuple(handlers)  # claimed_events' isinstance check takes a tuple of types as well
 
-    async def apply(session: AsyncSession, records: Sequence[ConsumerRecord]) -> list[Rejection]:
-        events, rejections = await claimed_events(session, inbox, consumer, records, types)
+    async def apply(uow: UnitOfWork, records: Sequence[ConsumerRecord]) -> list[Rejection]:
+        events, rejections = await claimed_events(uow.session, inbox, consumer, records, types)
         for envelope, event in events:
-            await handlers[type(event)](session, envelope, event)
+            await handlers[type(event)](uow, envelope, event)
         return rejections
 
     apply.handles = handled(types)  # type: ignore[attr-defined]  # read by the tests' fuzzing

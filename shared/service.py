@@ -11,7 +11,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -31,7 +30,6 @@ from shared.auth import TokenVerifier
 from shared.consumer import InboxPruner, ReliableConsumer
 from shared.db import make_engine
 from shared.errors import ServiceError
-from shared.events import Envelope, Payload
 from shared.failures import answer_503_while_unavailable, is_transient
 from shared.kafka_access import Grant, service_grants
 from shared.kafka_admin import DeadLetterDepth, require_topics
@@ -39,16 +37,19 @@ from shared.kafka_client import kafka_security
 from shared.logging import configure_logging
 from shared.migrations import upgrade
 from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
-from shared.outbox import OutboxRelay, add_event, kafka_producer
+from shared.outbox import OutboxRelay, kafka_producer
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Database:
-    """The service's own database, and the way to change it: one transaction, events included."""
+    """The service's own database. Changes go through a unit of work, which owns the transaction and the
+    events it emits (shared/unit_of_work.py): `async with db.unit_of_work() as uow`. Reads that change
+    nothing may use a plain session: `async with db.sessions() as session`."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -56,29 +57,10 @@ class Database:
     inbox: Table
     source: str
     relay: OutboxRelay
+    unit_of_work: UnitsOfWork = field(init=False)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions.begin() as session:
-            yield session
-        self.relay.wake()
-
-    async def add_event(
-        self,
-        session: AsyncSession,
-        payload: Payload,
-        *,
-        province_code: str,
-        correlation_id: UUID | None = None,
-    ) -> Envelope:
-        return await add_event(
-            session,
-            self.outbox,
-            payload,
-            province_code=province_code,
-            source=self.source,
-            correlation_id=correlation_id,
-        )
+    def __post_init__(self) -> None:
+        self.unit_of_work = UnitsOfWork(self.sessions, self.outbox, self.source, committed=self.relay.wake)
 
 
 @dataclass

@@ -67,7 +67,7 @@ def consumer_groups() -> dict[str, str]:
     (built with stand-ins for the database: nothing connects)."""
     from services.sales.config import SalesSettings
 
-    stand_in = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
+    stand_in = SimpleNamespace(unit_of_work=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
     groups = {}
     for name in SERVICES:
         settings = SalesSettings(

@@ -73,7 +73,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
             BatchConsumer(
                 group_id=group_id,
                 topic=topic,
-                sessions=db.sessions,
+                unit_of_work=db.unit_of_work,
                 handler=in_order(db.inbox, group_id, handlers),
                 **retries,
             )
@@ -83,7 +83,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
             BatchConsumer(
                 group_id=group_id,
                 topic=topic,
-                sessions=db.sessions,
+                unit_of_work=db.unit_of_work,
                 handler=newest_state(
                     db.inbox, group_id, table, state, row_of, insert_only=("registered_at",)
                 ),
@@ -95,7 +95,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
         BatchConsumer(
             group_id=SALES_GROUP,
             topic=topics.SALES_RECORDED,
-            sessions=db.sessions,
+            unit_of_work=db.unit_of_work,
             handler=partial(rm.sales_changed, db.inbox, SALES_GROUP),
             max_records=2000,
             **retries,

@@ -52,8 +52,8 @@ Writer = Annotated[str, Depends(_known_province)]
 
 
 async def _write(db: Database, use_case, *args):
-    async with db.transaction() as session:
-        return await use_case(db, session, *args)
+    async with db.unit_of_work() as uow:
+        return await use_case(uow, *args)
 
 
 async def _read(db: Database, query, *args):
@@ -238,11 +238,10 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
     rows = await asyncio.to_thread(
         lambda body: sheet.sheet_rows(sheet.read_table(body, content_type)), await request.body()
     )
-    async with db.sessions() as session, session.begin() as transaction:
-        result = await handlers.import_products(db, session, province_code, rows)
+    async with db.unit_of_work() as uow:
+        result = await handlers.import_products(uow, province_code, rows)
         if dry_run:
-            await transaction.rollback()
-    db.relay.wake()
+            uow.discard()
     return {"dry_run": dry_run, **result}
 
 

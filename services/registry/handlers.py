@@ -1,5 +1,5 @@
 """Registry use cases: each change of a producer, product or mentoring group is written with its event
-(the aggregate's full state, revision + 1) in the caller's transaction; queries filter on the province."""
+(the aggregate's full state, revision + 1) in the caller's unit of work; queries filter on the province."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -26,7 +26,6 @@ from services.registry.domain.search import (
     ProductFilter,
     ProductSearch,
 )
-from shared.batch import add_events
 from shared.contracts.registry import (
     MentoringGroupFormed,
     MentoringGroupStatus,
@@ -39,7 +38,7 @@ from shared.contracts.registry import (
 )
 from shared.errors import NotFound
 from shared.events import Payload
-from shared.service import Database
+from shared.unit_of_work import UnitOfWork
 
 producers, products, groups = tables.producers, tables.products, tables.mentoring_groups
 
@@ -52,8 +51,7 @@ def _event(event: type[Payload], table: Table, row: dict) -> Payload:
 
 
 async def _create(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     table: Table,
     event: type[Payload],
     province_code: str,
@@ -62,34 +60,28 @@ async def _create(
     """Insert new aggregates (each with its `id`) at revision 1, with their events."""
     if not rows:
         return []
-    inserted = await session.execute(
+    inserted = await uow.session.execute(
         insert(table).returning(table, sort_by_parameter_order=True),
         [{**row, "province_code": province_code, "revision": 1} for row in rows],
     )
     created = [dict(row) for row in inserted.mappings()]
-    await add_events(
-        session,
-        db.outbox,
-        [(_event(event, table, row), province_code, None) for row in created],
-        source=db.source,
-    )
+    for row in created:
+        uow.emit(_event(event, table, row), province_code=province_code)
     return created
 
 
-async def _change(
-    db: Database, session: AsyncSession, table: Table, event: type[Payload], current: dict, values: dict
-) -> dict:
+async def _change(uow: UnitOfWork, table: Table, event: type[Payload], current: dict, values: dict) -> dict:
     """Apply `values` to a locked aggregate: a new revision and its event, or nothing if nothing differs."""
     if all(current[name] == value for name, value in values.items()):
         return current
-    changed = await session.execute(
+    changed = await uow.session.execute(
         update(table)
         .where(table.c.id == current["id"])
         .values(**values, revision=current["revision"] + 1, updated_at=func.now())
         .returning(table)
     )
     row = dict(changed.mappings().one())
-    await db.add_event(session, _event(event, table, row), province_code=row["province_code"])
+    uow.emit(_event(event, table, row), province_code=row["province_code"])
     return row
 
 
@@ -131,29 +123,27 @@ def _check_location(province_code: str, fields: ProducerFields) -> None:
         raise Problems(problems)
 
 
-async def register_producer(
-    db: Database, session: AsyncSession, province_code: str, fields: ProducerFields
-) -> dict:
+async def register_producer(uow: UnitOfWork, province_code: str, fields: ProducerFields) -> dict:
     _check_location(province_code, fields)
     [row] = await _create(
-        db, session, producers, ProducerRegistered, province_code, [{"id": uuid4(), **fields.model_dump()}]
+        uow, producers, ProducerRegistered, province_code, [{"id": uuid4(), **fields.model_dump()}]
     )
     return row
 
 
 async def replace_producer(
-    db: Database, session: AsyncSession, province_code: str, producer_id: UUID, fields: ProducerFields
+    uow: UnitOfWork, province_code: str, producer_id: UUID, fields: ProducerFields
 ) -> dict:
     _check_location(province_code, fields)
-    current = await _locked(session, producers, province_code, producer_id)
-    return await _change(db, session, producers, ProducerUpdated, current, fields.model_dump())
+    current = await _locked(uow.session, producers, province_code, producer_id)
+    return await _change(uow, producers, ProducerUpdated, current, fields.model_dump())
 
 
 async def set_availability(
-    db: Database, session: AsyncSession, province_code: str, producer_id: UUID, availability: Availability
+    uow: UnitOfWork, province_code: str, producer_id: UUID, availability: Availability
 ) -> dict:
-    current = await _locked(session, producers, province_code, producer_id)
-    return await _change(db, session, producers, ProducerUpdated, current, availability.model_dump())
+    current = await _locked(uow.session, producers, province_code, producer_id)
+    return await _change(uow, producers, ProducerUpdated, current, availability.model_dump())
 
 
 async def get_producer(session: AsyncSession, province_code: str, producer_id: UUID) -> dict:
@@ -210,21 +200,19 @@ async def _check_producer(session: AsyncSession, province_code: str, new: NewPro
         )
 
 
-async def register_product(db: Database, session: AsyncSession, province_code: str, new: NewProduct) -> dict:
-    await _check_producer(session, province_code, new)
+async def register_product(uow: UnitOfWork, province_code: str, new: NewProduct) -> dict:
+    await _check_producer(uow.session, province_code, new)
     [row] = await _create(
-        db, session, products, ProductRegistered, province_code, [{"id": uuid4(), **new.model_dump()}]
+        uow, products, ProductRegistered, province_code, [{"id": uuid4(), **new.model_dump()}]
     )
-    return await get_product(session, province_code, row["id"])
+    return await get_product(uow.session, province_code, row["id"])
 
 
-async def replace_product(
-    db: Database, session: AsyncSession, province_code: str, product_id: UUID, new: NewProduct
-) -> dict:
-    current = await _locked(session, products, province_code, product_id)
-    await _check_producer(session, province_code, new)
-    await _change(db, session, products, ProductUpdated, current, new.model_dump())
-    return await get_product(session, province_code, product_id)
+async def replace_product(uow: UnitOfWork, province_code: str, product_id: UUID, new: NewProduct) -> dict:
+    current = await _locked(uow.session, products, province_code, product_id)
+    await _check_producer(uow.session, province_code, new)
+    await _change(uow, products, ProductUpdated, current, new.model_dump())
+    return await get_product(uow.session, province_code, product_id)
 
 
 async def get_product(session: AsyncSession, province_code: str, product_id: UUID) -> dict:
@@ -282,15 +270,13 @@ async def export_products(
     return sheet.export_table([{**row, "product_id": row["id"]} for row in rows.mappings()], lang)
 
 
-async def import_products(
-    db: Database, session: AsyncSession, province_code: str, rows: list[sheet.SheetRow]
-) -> dict:
+async def import_products(uow: UnitOfWork, province_code: str, rows: list[sheet.SheetRow]) -> dict:
     """Every row, or nothing (Problems names each problem by row and column)."""
-    await _serialize(session, "import", province_code)
+    await _serialize(uow.session, "import", province_code)
     known = {
         row["id"]: row
         for row in (
-            await session.execute(
+            await uow.session.execute(
                 select(producers).where(producers.c.province_code == province_code).with_for_update()
             )
         ).mappings()
@@ -299,7 +285,7 @@ async def import_products(
     current = {
         row["id"]: row
         for row in (
-            await session.execute(
+            await uow.session.execute(
                 select(products)
                 .where(products.c.province_code == province_code, products.c.id.in_(named))
                 .with_for_update()
@@ -310,8 +296,7 @@ async def import_products(
 
     counts: Counter[str] = Counter()
     await _create(
-        db,
-        session,
+        uow,
         producers,
         ProducerRegistered,
         province_code,
@@ -320,11 +305,10 @@ async def import_products(
     counts["producers_created"] = sum(new for _, new, _ in plan.producers)
     for id_, new, fields in plan.producers:
         if not new:
-            changed = await _change(db, session, producers, ProducerUpdated, dict(known[id_]), fields)
+            changed = await _change(uow, producers, ProducerUpdated, dict(known[id_]), fields)
             counts["producers_updated"] += changed["revision"] != known[id_]["revision"]
     await _create(
-        db,
-        session,
+        uow,
         products,
         ProductRegistered,
         province_code,
@@ -334,7 +318,7 @@ async def import_products(
     for number, id_, new, fields in plan.products:
         outcome = "created"
         if not new:
-            changed = await _change(db, session, products, ProductUpdated, dict(current[id_]), fields)
+            changed = await _change(uow, products, ProductUpdated, dict(current[id_]), fields)
             outcome = "updated" if changed["revision"] != current[id_]["revision"] else "unchanged"
         counts[f"products_{outcome}"] += 1
         outcomes.append({"row": number, "product_id": id_, "outcome": outcome})
@@ -405,20 +389,18 @@ async def _check_members(
         raise Problems(problems)
 
 
-async def form_group(db: Database, session: AsyncSession, province_code: str, group: MentoringGroup) -> dict:
-    await _check_members(session, province_code, group)
+async def form_group(uow: UnitOfWork, province_code: str, group: MentoringGroup) -> dict:
+    await _check_members(uow.session, province_code, group)
     [row] = await _create(
-        db, session, groups, MentoringGroupFormed, province_code, [{"id": uuid4(), **group.model_dump()}]
+        uow, groups, MentoringGroupFormed, province_code, [{"id": uuid4(), **group.model_dump()}]
     )
     return row
 
 
-async def replace_group(
-    db: Database, session: AsyncSession, province_code: str, group_id: UUID, group: MentoringGroup
-) -> dict:
-    current = await _locked(session, groups, province_code, group_id)
-    await _check_members(session, province_code, group, group_id)
-    return await _change(db, session, groups, MentoringGroupUpdated, current, group.model_dump())
+async def replace_group(uow: UnitOfWork, province_code: str, group_id: UUID, group: MentoringGroup) -> dict:
+    current = await _locked(uow.session, groups, province_code, group_id)
+    await _check_members(uow.session, province_code, group, group_id)
+    return await _change(uow, groups, MentoringGroupUpdated, current, group.model_dump())
 
 
 async def get_group(session: AsyncSession, province_code: str, group_id: UUID) -> dict:

@@ -101,8 +101,8 @@ async def _record(
     sales: Sequence[NewSale],
     locate: Callable[[int], list],
 ) -> list[dict]:
-    async with db.transaction() as session:
-        return await handlers.record_officer_sales(db, session, province_code, caller.subject, sales, locate)
+    async with db.unit_of_work() as uow:
+        return await handlers.record_officer_sales(uow, province_code, caller.subject, sales, locate)
 
 
 @router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=Sale)
@@ -194,8 +194,8 @@ async def correct_sale(
     province_code: str = province_access(*WRITE),
 ) -> dict:
     """A new quantity and/or unit price, with the reason: the sale's revision goes up by one."""
-    async with db.transaction() as session:
-        return await handlers.correct_sale(db, session, province_code, sale_id, caller.subject, correction)
+    async with db.unit_of_work() as uow:
+        return await handlers.correct_sale(uow, province_code, sale_id, caller.subject, correction)
 
 
 @router.post("/sales/{sale_id}/void", response_model=Sale)
@@ -203,8 +203,8 @@ async def void_sale(
     sale_id: UUID, void: Void, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
 ) -> dict:
     """The sale no longer counts in any total; it stays, with the reason, in the audit trail."""
-    async with db.transaction() as session:
-        return await handlers.void_sale(db, session, province_code, sale_id, caller.subject, void.reason)
+    async with db.unit_of_work() as uow:
+        return await handlers.void_sale(uow, province_code, sale_id, caller.subject, void.reason)
 
 
 # --- POS integrations: registration, keys, signed batches
@@ -338,8 +338,8 @@ async def add_key(
     integration_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)
 ) -> dict:
     """A new key (rotation): both keys work until the old one is revoked."""
-    async with db.transaction() as session:
-        return await handlers.add_key(session, province_code, integration_id, _master_key(settings))
+    async with db.unit_of_work() as uow:
+        return await handlers.add_key(uow, province_code, integration_id, _master_key(settings))
 
 
 @router.post(
@@ -367,8 +367,8 @@ async def revoke_key(
     integration_id: UUID, key_id: str, db: Db, province_code: str = province_access(*WRITE)
 ) -> None:
     """Messages signed with this key are refused from now on (dead-lettered as inactive_key)."""
-    async with db.transaction() as session:
-        await handlers.revoke_key(session, province_code, integration_id, key_id)
+    async with db.unit_of_work() as uow:
+        await handlers.revoke_key(uow, province_code, integration_id, key_id)
 
 
 class IngestOutcome(BaseModel):
@@ -418,8 +418,8 @@ async def ingest_sales(
     integration's bearer token too. All items are recorded (or held), or none (422 naming each)."""
     _master_key(settings)
     body = await request.body()
-    async with db.transaction() as session:
-        results = await handlers.ingest_http(db, settings, session, province_code, key_id, signature, body)
+    async with db.unit_of_work() as uow:
+        results = await handlers.ingest_http(uow, settings, province_code, key_id, signature, body)
     return {"results": results}
 
 

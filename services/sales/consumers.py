@@ -25,7 +25,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
         BatchConsumer(
             group_id="sales.products",
             topic=topics.REGISTRY_PRODUCTS,
-            sessions=db.sessions,
+            unit_of_work=db.unit_of_work,
             handler=newest_state(
                 db.inbox,
                 "sales.products",
@@ -40,7 +40,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
         BatchConsumer(
             group_id="sales.market_days",
             topic=topics.SCHEDULING_MARKET_DAYS,
-            sessions=db.sessions,
+            unit_of_work=db.unit_of_work,
             handler=newest_state(
                 db.inbox,
                 "sales.market_days",
@@ -60,10 +60,9 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
         BatchConsumer(
             group_id="sales.ingress",
             topic=topics.SALES_INGRESS,
-            sessions=db.sessions,
-            handler=partial(handlers.ingest_records, db, settings),
+            unit_of_work=db.unit_of_work,
+            handler=partial(handlers.ingest_records, settings),
             max_records=settings.sales_ingest_max_records,
-            committed=db.relay.wake,
             **retries,
         ),
     ]

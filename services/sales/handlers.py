@@ -42,7 +42,7 @@ from services.sales.domain import (
 from services.sales.identity import IntegrationClients
 from services.sales.kafka_principals import IntegrationPrincipals
 from shared import faults
-from shared.batch import Rejection, add_events
+from shared.batch import Rejection
 from shared.consumer import Record, count_applied, dead_letter
 from shared.contracts.registry import ProductState
 from shared.contracts.sales import PosSale, SaleChannel, SaleCorrected, SaleRecorded, SaleState, SaleVoided
@@ -54,6 +54,7 @@ from shared.failures import Backoff, Status, until_done
 from shared.secrets import hash_secret
 from shared.service import Database
 from shared.topics import SALES_INGRESS
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 INGRESS_GROUP = "sales.ingress"  # the POS ingress's consumer group; it counts every POS sale recorded
@@ -73,8 +74,8 @@ def product_row(envelope: Envelope, event: ProductState) -> dict:
     }
 
 
-async def products_arrived(session: AsyncSession, rows: list[dict]) -> None:
-    await _retry_held_now(session, tables.held_sales.c.product_id == any_(_ids(rows)))
+async def products_arrived(uow: UnitOfWork, rows: list[dict]) -> None:
+    await _retry_held_now(uow.session, tables.held_sales.c.product_id == any_(_ids(rows)))
 
 
 def market_day_row(envelope: Envelope, event: MarketDayState) -> dict:
@@ -85,8 +86,8 @@ def market_day_row(envelope: Envelope, event: MarketDayState) -> dict:
     }
 
 
-async def market_days_arrived(session: AsyncSession, rows: list[dict]) -> None:
-    await _retry_held_now(session, tables.held_sales.c.market_day_id == any_(_ids(rows)))
+async def market_days_arrived(uow: UnitOfWork, rows: list[dict]) -> None:
+    await _retry_held_now(uow.session, tables.held_sales.c.market_day_id == any_(_ids(rows)))
 
 
 def _ids(rows: list[dict]) -> BindParameter:
@@ -179,9 +180,7 @@ _INSERT_SALES = (
 )
 
 
-async def _store(
-    db: Database, session: AsyncSession, rows: Sequence[tuple[dict, UUID | None]]
-) -> dict[UUID, dict]:
+async def _store(uow: UnitOfWork, rows: Sequence[tuple[dict, UUID | None]]) -> dict[UUID, dict]:
     """Insert sales in bulk, each (row, correlation id), skipping an integration's sale already stored,
     and stage a SaleRecorded for each one inserted. Returns the inserted sales as stored, by id."""
     unique = {row["sale_id"]: correlation for row, correlation in rows}
@@ -190,26 +189,22 @@ async def _store(
     inserted = {
         row["sale_id"]: dict(row)
         for row in (
-            await session.execute(
+            await uow.session.execute(
                 _INSERT_SALES, arrays({row["sale_id"]: row for row, _ in rows}.values(), _SALE_COLUMNS)
             )
         ).mappings()
     }
-    await add_events(
-        session,
-        db.outbox,
-        [
-            (SaleRecorded.model_validate(row), row["province_code"], unique[sale_id])
-            for sale_id, row in inserted.items()
-        ],
-        source=db.source,
-    )
+    for sale_id, row in inserted.items():
+        uow.emit(
+            SaleRecorded.model_validate(row),
+            province_code=row["province_code"],
+            correlation_id=unique[sale_id],
+        )
     return inserted
 
 
 async def record_officer_sales(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     actor: str,
     new_sales: Sequence[NewSale],
@@ -218,7 +213,7 @@ async def record_officer_sales(
     """Record sales entered by an officer: all of them, or none (Invalid, each refused sale at `locate(index)`
     of the request) if any names a product or market day the service does not know in this province, or a
     cancelled market day."""
-    judged = await _judge(session, [(province_code, s.product_id, s.market_day_id) for s in new_sales])
+    judged = await _judge(uow.session, [(province_code, s.product_id, s.market_day_id) for s in new_sales])
     errors = []
     for index, (sale, verdict) in enumerate(zip(new_sales, judged, strict=True)):
         if isinstance(verdict.verdict, Refused):
@@ -251,13 +246,13 @@ async def record_officer_sales(
         )
         for s, j in zip(new_sales, judged, strict=True)
     ]
-    stored = await _store(db, session, [(row, None) for row in rows])
+    stored = await _store(uow, [(row, None) for row in rows])
     sent_before = {row["sale_id"] for row in rows} - stored.keys()  # a device's resend: the sale as recorded
     if sent_before:
         stored |= {
             row["sale_id"]: dict(row)
             for row in (
-                await session.execute(
+                await uow.session.execute(
                     select(tables.sales).where(
                         tables.sales.c.province_code == province_code, tables.sales.c.sale_id.in_(sent_before)
                     )
@@ -271,23 +266,21 @@ async def record_officer_sales(
 
 
 async def correct_sale(
-    db: Database, session: AsyncSession, province_code: str, sale_id: UUID, actor: str, correction: Correction
+    uow: UnitOfWork, province_code: str, sale_id: UUID, actor: str, correction: Correction
 ) -> dict:
-    sale = await _sale_for_update(session, province_code, sale_id)
+    sale = await _sale_for_update(uow.session, province_code, sale_id)
     if sale is None:
         raise NotFound("no such sale in this province")
     return await _change(
-        db, session, sale, corrected(sale, correction), "corrected", correction.reason, actor, SaleCorrected
+        uow, sale, corrected(sale, correction), "corrected", correction.reason, actor, SaleCorrected
     )
 
 
-async def void_sale(
-    db: Database, session: AsyncSession, province_code: str, sale_id: UUID, actor: str, reason: str
-) -> dict:
-    sale = await _sale_for_update(session, province_code, sale_id)
+async def void_sale(uow: UnitOfWork, province_code: str, sale_id: UUID, actor: str, reason: str) -> dict:
+    sale = await _sale_for_update(uow.session, province_code, sale_id)
     if sale is None:
         raise NotFound("no such sale in this province")
-    return await _change(db, session, sale, voided(sale), "voided", reason, actor, SaleVoided)
+    return await _change(uow, sale, voided(sale), "voided", reason, actor, SaleVoided)
 
 
 async def _sale_for_update(session: AsyncSession, province_code: str, sale_id: UUID) -> dict | None:
@@ -301,8 +294,7 @@ async def _sale_for_update(session: AsyncSession, province_code: str, sale_id: U
 
 
 async def _change(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     before: dict,
     after: dict,
     action: str,
@@ -311,14 +303,14 @@ async def _change(
     event_type: type[SaleCorrected] | type[SaleVoided],
 ) -> dict:
     """Apply a new revision of a sale, with its audit row and event."""
-    changed = await session.execute(
+    changed = await uow.session.execute(
         update(tables.sales)
         .where(tables.sales.c.sale_id == before["sale_id"])
         .values({k: after[k] for k in ("revision", "quantity", "unit_price_thb", "amount_thb", "voided")})
         .returning(tables.sales)
     )
     after = dict(changed.mappings().one())  # as stored (numeric scale applied)
-    await session.execute(
+    await uow.session.execute(
         insert(tables.sale_audit).values(
             sale_id=before["sale_id"],
             province_code=before["province_code"],
@@ -330,9 +322,7 @@ async def _change(
             after=_state_json(after),
         )
     )
-    await db.add_event(
-        session, event_type.model_validate({**after, "reason": reason}), province_code=before["province_code"]
-    )
+    uow.emit(event_type.model_validate({**after, "reason": reason}), province_code=before["province_code"])
     return after
 
 
@@ -364,13 +354,13 @@ async def register_integration(
     client = await clients.create(province_code, integration_id, name)
     try:
         kafka = await principals.create(province_code, integration_id)
-        async with db.transaction() as session:
-            await session.execute(
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(
                 insert(tables.integrations).values(
                     id=integration_id, province_code=province_code, name=name, created_by=actor
                 )
             )
-            key = await _issue_key(session, province_code, integration_id, master_key)
+            key = await _issue_key(uow.session, province_code, integration_id, master_key)
     except BaseException:
         for undo in (clients.delete, principals.delete):
             try:
@@ -408,8 +398,8 @@ async def revoke_integration(
         raise NotFound("no such integration in this province")
     await clients.set_enabled(province_code, integration_id, False)
     await principals.delete(province_code, integration_id)
-    async with db.transaction() as session:
-        await session.execute(
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(
             update(integrations)
             .where(integrations.c.id == integration_id)
             .values(
@@ -417,7 +407,7 @@ async def revoke_integration(
                 revoked_by=func.coalesce(integrations.c.revoked_by, actor),
             )
         )
-        await session.execute(
+        await uow.session.execute(
             update(keys)
             .where(keys.c.integration_id == integration_id)
             .values(active=False, revoked_at=func.coalesce(keys.c.revoked_at, func.now()))
@@ -441,12 +431,12 @@ async def check_active_integration(session: AsyncSession, province_code: str, in
         raise Conflict(f"the integration was revoked at {found.revoked_at.isoformat()}")
 
 
-async def add_key(session: AsyncSession, province_code: str, integration_id: UUID, master_key: str) -> dict:
+async def add_key(uow: UnitOfWork, province_code: str, integration_id: UUID, master_key: str) -> dict:
     """A new key for an integration (rotation)."""
-    await check_active_integration(session, province_code, integration_id)
+    await check_active_integration(uow.session, province_code, integration_id)
     return {
         "integration_id": integration_id,
-        **await _issue_key(session, province_code, integration_id, master_key),
+        **await _issue_key(uow.session, province_code, integration_id, master_key),
     }
 
 
@@ -467,9 +457,9 @@ async def _issue_key(
     return {"key_id": key_id, "signing_key": key}
 
 
-async def revoke_key(session: AsyncSession, province_code: str, integration_id: UUID, key_id: str) -> None:
+async def revoke_key(uow: UnitOfWork, province_code: str, integration_id: UUID, key_id: str) -> None:
     keys = tables.integration_keys
-    revoked = await session.execute(
+    revoked = await uow.session.execute(
         update(keys)
         .where(
             keys.c.key_id == key_id,
@@ -586,13 +576,13 @@ def _read(key: Mapping[str, Any], body: bytes, message: Record) -> Incoming:
 
 
 async def ingest_records(
-    db: Database, settings: SalesSettings, session: AsyncSession, records: Sequence[Record]
+    settings: SalesSettings, uow: UnitOfWork, records: Sequence[Record]
 ) -> list[Rejection]:
     """The ingress batch handler: verify, deduplicate and record (or hold) signed POS messages in bulk;
     the refused ones are returned for the dead-letter topic."""
     master_key = _master_key(settings)
     key_ids = [_header(record, KEY_ID_HEADER) for record in records]
-    keys = await _keys(session, {key_id for key_id in key_ids if key_id})
+    keys = await _keys(uow.session, {key_id for key_id in key_ids if key_id})
     incoming: list[Incoming] = []
     rejections: list[Rejection] = []
     for record, key_id in zip(records, key_ids, strict=True):
@@ -619,8 +609,8 @@ async def ingest_records(
                 ),
             )
         )
-    judged = await _judge(session, [i.references for i in incoming])
-    outcomes = await _settle(db, session, settings, incoming, judged)
+    judged = await _judge(uow.session, [i.references for i in incoming])
+    outcomes = await _settle(uow, settings, incoming, judged)
     rejections.extend(
         Rejection(i.message, outcome.code, outcome.reason)
         for i, outcome in zip(incoming, outcomes, strict=True)
@@ -643,9 +633,8 @@ def _items_refused(errors: Sequence[tuple[int, Refused]]) -> Invalid:
 
 
 async def ingest_http(
-    db: Database,
+    uow: UnitOfWork,
     settings: SalesSettings,
-    session: AsyncSession,
     province_code: str,
     key_id: str | None,
     given_signature: str | None,
@@ -654,7 +643,7 @@ async def ingest_http(
     """The HTTP form of the ingress: a signed JSON array of the same envelopes. All items are recorded
     (or held) or, if any is refused, none (Refused for the whole batch, Invalid naming each item). Returns
     each item's outcome."""
-    key = (await _keys(session, {key_id})).get(key_id) if key_id else None
+    key = (await _keys(uow.session, {key_id})).get(key_id) if key_id else None
     try:
         key = verify_signature(_master_key(settings), key_id, given_signature, key, body)
         if key["province_code"] != province_code:
@@ -683,11 +672,11 @@ async def ingest_http(
             errors.append((index, refused))
     if errors:
         raise _items_refused(errors)
-    judged = await _judge(session, [i.references for i in incoming])
+    judged = await _judge(uow.session, [i.references for i in incoming])
     errors = [(index, j.verdict) for index, j in enumerate(judged) if isinstance(j.verdict, Refused)]
     if errors:
         raise _items_refused(errors)
-    outcomes = await _settle(db, session, settings, incoming, judged)
+    outcomes = await _settle(uow, settings, incoming, judged)
     return [
         {"integration_sale_id": i.sale.integration_sale_id, "sale_id": i.sale_id, "status": outcome}
         for i, outcome in zip(incoming, outcomes, strict=True)
@@ -695,8 +684,7 @@ async def ingest_http(
 
 
 async def _settle(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     settings: SalesSettings,
     incoming: Sequence[Incoming],
     judged: Sequence[Judged],
@@ -708,11 +696,11 @@ async def _settle(
         for i, j in zip(incoming, judged, strict=True)
         if j.verdict is Verdict.RECORD
     ]
-    inserted = await _store(db, session, to_record)
+    inserted = await _store(uow, to_record)
     held = [i for i, j in zip(incoming, judged, strict=True) if j.verdict is Verdict.HOLD]
     if held:
         retry_at = datetime.now(UTC) + timedelta(seconds=settings.sales_hold_retry_s)
-        await session.execute(
+        await uow.session.execute(
             insert(tables.held_sales).on_conflict_do_nothing(),
             [_held_row(i, retry_at) for i in {i.sale_id: i for i in held}.values()],
         )
@@ -725,7 +713,7 @@ async def _settle(
         else:
             outcomes.append("recorded" if inserted.pop(i.sale_id, None) else "duplicate")
     await count_applied(
-        session,
+        uow.session,
         INGRESS_GROUP,
         [i.message.partition for i, outcome in zip(incoming, outcomes, strict=True) if outcome == "recorded"],
     )
@@ -793,7 +781,8 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
     refused now or held too long, hold the rest again. Replicas share the work (SKIP LOCKED). A dead
     letter is published before the held row's deletion commits, so a failure loses nothing."""
     held = tables.held_sales
-    async with db.transaction() as session:
+    async with db.unit_of_work() as uow:
+        session = uow.session
         rows = (
             (
                 await session.execute(
@@ -836,8 +825,7 @@ async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings,
                 )
         again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
         recorded = await _store(
-            db,
-            session,
+            uow,
             [
                 (_pos_row(i, j.known_product), i.correlation_id)
                 for i, j in zip(incoming, judged, strict=True)

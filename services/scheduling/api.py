@@ -195,8 +195,8 @@ def _proposal(proposal: Proposal, *, limit: int | None = None, only_proposed: bo
 
 @router.post("/venues", status_code=status.HTTP_201_CREATED, response_model=Venue)
 async def register_venue(new: VenueIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
-    async with db.transaction() as session:
-        return await handlers.register_venue(db, session, province_code, new)
+    async with db.unit_of_work() as uow:
+        return await handlers.register_venue(uow, province_code, new)
 
 
 @router.put("/venues/{venue_id}", response_model=Venue)
@@ -204,8 +204,8 @@ async def update_venue(
     venue_id: UUID, changed: VenueIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
     """The venue's full new state (set `active` false to stop scheduling there)."""
-    async with db.transaction() as session:
-        return await handlers.update_venue(db, session, province_code, venue_id, changed)
+    async with db.unit_of_work() as uow:
+        return await handlers.update_venue(uow, province_code, venue_id, changed)
 
 
 @router.get("/venues", response_model=list[Venue])
@@ -228,16 +228,16 @@ async def get_venue(venue_id: UUID, db: Db, province_code: str = province_access
 async def create_plan(plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """A plan for a period, e.g. `{"first_month": "2019-06", "last_month": "2019-09"}`: 4 market days a month
     and 20 products a market day unless said otherwise. Plans of a province may not overlap."""
-    async with db.transaction() as session:
-        return await handlers.set_plan(db, session, province_code, plan)
+    async with db.unit_of_work() as uow:
+        return await handlers.set_plan(uow, province_code, plan)
 
 
 @router.put("/plans/{plan_id}", response_model=Plan)
 async def replace_plan(
     plan_id: UUID, plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await handlers.set_plan(db, session, province_code, plan, plan_id)
+    async with db.unit_of_work() as uow:
+        return await handlers.set_plan(uow, province_code, plan, plan_id)
 
 
 @router.get("/plans", response_model=list[Plan])
@@ -278,8 +278,8 @@ async def plan_progress(plan_id: UUID, db: Db, province_code: str = province_acc
 @router.post("/market-days", status_code=status.HTTP_201_CREATED, response_model=MarketDay)
 async def schedule(new: MarketDayIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """Schedule a market day at a venue; it counts towards the province's plan for its month, if any."""
-    async with db.transaction() as session:
-        return await handlers.schedule(db, session, province_code, new)
+    async with db.unit_of_work() as uow:
+        return await handlers.schedule(uow, province_code, new)
 
 
 @router.get("/market-days", response_model=list[MarketDay])
@@ -311,23 +311,23 @@ async def get_market_day(market_day_id: UUID, db: Db, province_code: str = provi
 async def reschedule(
     market_day_id: UUID, new: RescheduleIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await handlers.reschedule(db, session, province_code, market_day_id, new)
+    async with db.unit_of_work() as uow:
+        return await handlers.reschedule(uow, province_code, market_day_id, new)
 
 
 @router.post("/market-days/{market_day_id}/cancel", response_model=MarketDay)
 async def cancel(
     market_day_id: UUID, body: CancelIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await handlers.cancel(db, session, province_code, market_day_id, body.reason)
+    async with db.unit_of_work() as uow:
+        return await handlers.cancel(uow, province_code, market_day_id, body.reason)
 
 
 @router.post("/market-days/{market_day_id}/held", response_model=MarketDay)
 async def held(market_day_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """The market day took place (on or after its day)."""
-    async with db.transaction() as session:
-        return await handlers.hold(db, session, province_code, market_day_id)
+    async with db.unit_of_work() as uow:
+        return await handlers.hold(uow, province_code, market_day_id)
 
 
 # --- lineup and invitations
@@ -358,8 +358,8 @@ async def get_proposal(
 async def fill_lineup(market_day_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """Invite the proposed products: the lineup reaches the target, or `shortfall` says by how much it
     cannot."""
-    async with db.transaction() as session:
-        invited, proposal = await handlers.fill_lineup(db, session, province_code, market_day_id)
+    async with db.unit_of_work() as uow:
+        invited, proposal = await handlers.fill_lineup(uow, province_code, market_day_id)
     return {**_proposal(proposal, only_proposed=True), "invited": invited}
 
 
@@ -370,8 +370,8 @@ async def add_to_lineup(
     market_day_id: UUID, body: LineupAdd, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
     """An officer adds a product by hand (its producer is invited)."""
-    async with db.transaction() as session:
-        return await handlers.add_to_lineup(db, session, province_code, market_day_id, body.product_id)
+    async with db.unit_of_work() as uow:
+        return await handlers.add_to_lineup(uow, province_code, market_day_id, body.product_id)
 
 
 @router.delete("/market-days/{market_day_id}/lineup/{product_id}", response_model=Invitation)
@@ -383,15 +383,15 @@ async def remove_from_lineup(
     province_code: str = province_access(*WRITE),
 ) -> dict:
     """An officer takes a product out (its invitation is withdrawn; it is not proposed again for this day)."""
-    async with db.transaction() as session:
-        return await handlers.withdraw(db, session, province_code, market_day_id, product_id, note)
+    async with db.unit_of_work() as uow:
+        return await handlers.withdraw(uow, province_code, market_day_id, product_id, note)
 
 
 @router.post("/invitations/{invitation_id}/accept", response_model=Invitation)
 async def accept(invitation_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """The producer's yes, as an officer records it."""
-    async with db.transaction() as session:
-        return await handlers.accept(db, session, province_code, invitation_id)
+    async with db.unit_of_work() as uow:
+        return await handlers.accept(uow, province_code, invitation_id)
 
 
 @router.post("/invitations/{invitation_id}/decline", response_model=Declined)
@@ -400,8 +400,8 @@ async def decline(
 ) -> dict:
     """The producer's no and why (busy, already has a market, worried about sales, no raw material, other);
     the answer proposes replacements to keep the lineup at target (invite them with .../lineup/fill)."""
-    async with db.transaction() as session:
-        invitation, proposal = await handlers.decline(db, session, province_code, invitation_id, answer)
+    async with db.unit_of_work() as uow:
+        invitation, proposal = await handlers.decline(uow, province_code, invitation_id, answer)
     return {"invitation": invitation, "replacements": _proposal(proposal, only_proposed=True)}
 
 
@@ -413,10 +413,8 @@ async def answer_invitations(
     `{"invitation_id": ..., "accept": true}` or `{"invitation_id": ..., "accept": false, "reason": "busy"}`,
     recorded as .../accept and .../decline would, all or none. Answers with the invitations as they are now
     and the replacements that bring the lineup back to target (invite them with .../lineup/fill)."""
-    async with db.transaction() as session:
-        invitations, proposal = await handlers.answer_all(
-            db, session, province_code, market_day_id, body.answers
-        )
+    async with db.unit_of_work() as uow:
+        invitations, proposal = await handlers.answer_all(uow, province_code, market_day_id, body.answers)
     return {"invitations": invitations, "replacements": _proposal(proposal, only_proposed=True)}
 
 
@@ -432,10 +430,8 @@ async def record_attendance(
     province_code: str = province_access(*WRITE),
 ) -> dict:
     """Who came with what, on or after the day (replaces an earlier record)."""
-    async with db.transaction() as session:
-        return await handlers.record_attendance(
-            db, session, province_code, market_day_id, present, caller.subject
-        )
+    async with db.unit_of_work() as uow:
+        return await handlers.record_attendance(uow, province_code, market_day_id, present, caller.subject)
 
 
 @router.get("/market-days/{market_day_id}/attendance", response_model=Attendance)
@@ -528,15 +524,15 @@ async def linked_invitation(token: str, db: Db, settings: Settings) -> dict:
 async def accept_by_link(token: str, db: Db, settings: Settings) -> dict:
     """The producer's yes."""
     link = _link(token, settings)
-    async with db.transaction() as session:
-        await handlers.accept(db, session, link.province_code, link.invitation_id)
-        return await handlers.linked_invitation(session, link)
+    async with db.unit_of_work() as uow:
+        await handlers.accept(uow, link.province_code, link.invitation_id)
+        return await handlers.linked_invitation(uow.session, link)
 
 
 @public.post("/{token}/decline", response_model=LinkedInvitation)
 async def decline_by_link(token: str, answer: DeclineIn, db: Db, settings: Settings) -> dict:
     """The producer's no and why; the officer's lineup shows it with the replacements to invite."""
     link = _link(token, settings)
-    async with db.transaction() as session:
-        await handlers.decline(db, session, link.province_code, link.invitation_id, answer)
-        return await handlers.linked_invitation(session, link)
+    async with db.unit_of_work() as uow:
+        await handlers.decline(uow, link.province_code, link.invitation_id, answer)
+        return await handlers.linked_invitation(uow.session, link)

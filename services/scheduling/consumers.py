@@ -20,7 +20,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
         return BatchConsumer(
             group_id=group_id,
             topic=topic,
-            sessions=db.sessions,
+            unit_of_work=db.unit_of_work,
             handler=newest_state(db.inbox, group_id, table, state, row_of),
             **retries,
         )
@@ -35,7 +35,7 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
         BatchConsumer(
             group_id="scheduling.sales",
             topic=topics.SALES_RECORDED,
-            sessions=db.sessions,
+            unit_of_work=db.unit_of_work,
             handler=partial(handlers.sales_changed, db.inbox, "scheduling.sales"),
             **retries,
         ),

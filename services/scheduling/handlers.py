@@ -39,7 +39,7 @@ from services.scheduling.domain import (
     recent_invitation_days,
     recent_sales_period,
 )
-from shared.batch import Rejection, add_events, claimed_events
+from shared.batch import Rejection, claimed_events
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.sales import SaleState, SaleVoided
 from shared.contracts.scheduling import (
@@ -60,8 +60,8 @@ from shared.contracts.scheduling import (
 )
 from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.events import Envelope
-from shared.service import Database
 from shared.thailand import thai_today
+from shared.unit_of_work import UnitOfWork
 
 V, P, M, I = tables.venues, tables.plans, tables.market_days, tables.invitations  # noqa: E741
 
@@ -106,11 +106,11 @@ def product_row(envelope: Envelope, event: ProductState) -> dict:
 
 
 async def sales_changed(
-    inbox: Table, consumer: str, session: AsyncSession, records: Sequence[ConsumerRecord]
+    inbox: Table, consumer: str, uow: UnitOfWork, records: Sequence[ConsumerRecord]
 ) -> list[Rejection]:
     """The recent-sales read model, a batch of sale events at a time (the busiest stream): each sale's
     newest revision (corrections and voids replace it), so recent totals stay exact."""
-    events, rejections = await claimed_events(session, inbox, consumer, records, SaleState)
+    events, rejections = await claimed_events(uow.session, inbox, consumer, records, SaleState)
     newest: dict = {}
     for envelope, event in events:
         if event.revision > newest.get(event.sale_id, {}).get("revision", 0):
@@ -125,7 +125,7 @@ async def sales_changed(
     if newest:
         rows = [newest[sale_id] for sale_id in sorted(newest)]  # one lock order for overlapping batches
         stmt = insert(tables.sales)
-        await session.execute(
+        await uow.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["id"],
                 set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
@@ -145,11 +145,11 @@ def _venue_event(row: Mapping[Any, Any], event_type: type[VenueRegistered]) -> V
     )
 
 
-async def register_venue(db: Database, session: AsyncSession, province_code: str, new: VenueIn) -> dict:
+async def register_venue(uow: UnitOfWork, province_code: str, new: VenueIn) -> dict:
     new.check_province(province_code)
     row = (
         (
-            await session.execute(
+            await uow.session.execute(
                 insert(V)
                 .values(id=uuid4(), province_code=province_code, revision=1, **new.model_dump())
                 .returning(V)
@@ -158,17 +158,15 @@ async def register_venue(db: Database, session: AsyncSession, province_code: str
         .mappings()
         .one()
     )
-    await db.add_event(session, _venue_event(row, VenueRegistered), province_code=province_code)
+    uow.emit(_venue_event(row, VenueRegistered), province_code=province_code)
     return dict(row)
 
 
-async def update_venue(
-    db: Database, session: AsyncSession, province_code: str, venue_id: UUID, changed: VenueIn
-) -> dict:
+async def update_venue(uow: UnitOfWork, province_code: str, venue_id: UUID, changed: VenueIn) -> dict:
     changed.check_province(province_code)
     row = (
         (
-            await session.execute(
+            await uow.session.execute(
                 update(V)
                 .where(V.c.province_code == province_code, V.c.id == venue_id)
                 .values(revision=V.c.revision + 1, **changed.model_dump())
@@ -180,7 +178,7 @@ async def update_venue(
     )
     if row is None:
         raise NotFound("no such venue in this province")
-    await db.add_event(session, _venue_event(row, VenueUpdated), province_code=province_code)
+    uow.emit(_venue_event(row, VenueUpdated), province_code=province_code)
     return dict(row)
 
 
@@ -229,12 +227,10 @@ async def _usable_venue(session: AsyncSession, province_code: str, venue_id: UUI
 # --- plans
 
 
-async def set_plan(
-    db: Database, session: AsyncSession, province_code: str, plan: PlanIn, plan_id: UUID | None = None
-) -> dict:
+async def set_plan(uow: UnitOfWork, province_code: str, plan: PlanIn, plan_id: UUID | None = None) -> dict:
     """Create a plan (plan_id None) or replace one. Plans of a province may not overlap (a market day counts
     towards the plan covering its month), and a new period may not leave out market days the plan has."""
-    await session.execute(select(func.pg_advisory_xact_lock(7203, func.hashtext(province_code))))
+    await uow.session.execute(select(func.pg_advisory_xact_lock(7203, func.hashtext(province_code))))
     others = select(P.c.name).where(
         P.c.province_code == province_code,
         P.c.first_month <= plan.last_month,
@@ -246,10 +242,10 @@ async def set_plan(
             id=uuid4(), province_code=province_code, revision=1, **values
         )
     else:
-        [before] = await plans(session, province_code, plan_id)
+        [before] = await plans(uow.session, province_code, plan_id)
         others = others.where(P.c.id != plan_id)
         stmt = update(P).where(P.c.id == plan_id).values(revision=P.c.revision + 1, **values)
-        stranded = await session.scalar(
+        stranded = await uow.session.scalar(
             select(func.count()).where(
                 M.c.province_code == province_code,
                 M.c.status != MarketDayStatus.CANCELLED,
@@ -259,13 +255,11 @@ async def set_plan(
         )
         if stranded:
             raise Conflict(f"{stranded} market day(s) of this plan would fall outside the new period")
-    overlapping = await session.scalar(others)
+    overlapping = await uow.session.scalar(others)
     if overlapping is not None:
         raise Conflict(f"the period overlaps the plan {overlapping!r}")
-    row = (await session.execute(stmt.returning(P))).mappings().one()
-    await db.add_event(
-        session, PlanSet(plan_id=row["id"], revision=row["revision"], **values), province_code=province_code
-    )
+    row = (await uow.session.execute(stmt.returning(P))).mappings().one()
+    uow.emit(PlanSet(plan_id=row["id"], revision=row["revision"], **values), province_code=province_code)
     return dict(row)
 
 
@@ -385,16 +379,15 @@ async def market_days(
 
 
 async def _write_market_day(
-    db: Database, session: AsyncSession, province_code: str, stmt, event_type: type[MarketDayState]
+    uow: UnitOfWork, province_code: str, stmt, event_type: type[MarketDayState]
 ) -> dict:
     """Apply an insert or update of one market day and stage its event with the full new state."""
     try:
-        market_day_id = await session.scalar(stmt.returning(M.c.id))
+        market_day_id = await uow.session.scalar(stmt.returning(M.c.id))
     except IntegrityError as exc:
         raise Conflict("the venue already has a market day on that day") from exc
-    state = await market_day(session, province_code, market_day_id)
-    await db.add_event(
-        session,
+    state = await market_day(uow.session, province_code, market_day_id)
+    uow.emit(
         event_type(
             market_day_id=market_day_id,
             **{k: state[k] for k in MarketDayState.model_fields if k != "market_day_id"},
@@ -404,12 +397,11 @@ async def _write_market_day(
     return state
 
 
-async def schedule(db: Database, session: AsyncSession, province_code: str, new: MarketDayIn) -> dict:
+async def schedule(uow: UnitOfWork, province_code: str, new: MarketDayIn) -> dict:
     """A new market day, counted towards the province's plan for its month (if there is one)."""
-    await _usable_venue(session, province_code, new.venue_id)
+    await _usable_venue(uow.session, province_code, new.venue_id)
     return await _write_market_day(
-        db,
-        session,
+        uow,
         province_code,
         insert(M).values(
             id=uuid4(),
@@ -423,33 +415,28 @@ async def schedule(db: Database, session: AsyncSession, province_code: str, new:
 
 
 async def _change(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     market_day_id: UUID,
     change: Change,
     event_type: type[MarketDayState],
     **values,
 ) -> dict:
-    current = await market_day(session, province_code, market_day_id, lock=True)
+    current = await market_day(uow.session, province_code, market_day_id, lock=True)
     check_change(current["status"], current["day"], change, thai_today())
     return await _write_market_day(
-        db,
-        session,
+        uow,
         province_code,
         update(M).where(M.c.id == market_day_id).values(revision=M.c.revision + 1, **values),
         event_type,
     )
 
 
-async def reschedule(
-    db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, new: RescheduleIn
-) -> dict:
-    venue_id = new.venue_id or (await market_day(session, province_code, market_day_id))["venue_id"]
-    await _usable_venue(session, province_code, venue_id)
+async def reschedule(uow: UnitOfWork, province_code: str, market_day_id: UUID, new: RescheduleIn) -> dict:
+    venue_id = new.venue_id or (await market_day(uow.session, province_code, market_day_id))["venue_id"]
+    await _usable_venue(uow.session, province_code, venue_id)
     return await _change(
-        db,
-        session,
+        uow,
         province_code,
         market_day_id,
         Change.RESCHEDULE,
@@ -461,12 +448,9 @@ async def reschedule(
     )
 
 
-async def cancel(
-    db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, reason: str
-) -> dict:
+async def cancel(uow: UnitOfWork, province_code: str, market_day_id: UUID, reason: str) -> dict:
     return await _change(
-        db,
-        session,
+        uow,
         province_code,
         market_day_id,
         Change.CANCEL,
@@ -476,9 +460,9 @@ async def cancel(
     )
 
 
-async def hold(db: Database, session: AsyncSession, province_code: str, market_day_id: UUID) -> dict:
+async def hold(uow: UnitOfWork, province_code: str, market_day_id: UUID) -> dict:
     return await _change(
-        db, session, province_code, market_day_id, Change.HOLD, MarketDayHeld, status=MarketDayStatus.HELD
+        uow, province_code, market_day_id, Change.HOLD, MarketDayHeld, status=MarketDayStatus.HELD
     )
 
 
@@ -638,8 +622,7 @@ async def _lineup_changeable(session: AsyncSession, province_code: str, market_d
 
 
 async def _invite(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     market_day_id: UUID,
     products: Sequence[tuple[UUID, UUID | None]],
@@ -657,14 +640,10 @@ async def _invite(
         for product, producer in products
     ]
     if rows:
-        await session.execute(insert(I), rows)
-    await add_events(
-        session,
-        db.outbox,
-        [(_invitation_event(InvitationSent, row), province_code, None) for row in rows],
-        source=db.source,
-    )
-    return await _invitations(session, province_code, I.c.id.in_([row["id"] for row in rows]))
+        await uow.session.execute(insert(I), rows)
+    for row in rows:
+        uow.emit(_invitation_event(InvitationSent, row), province_code=province_code)
+    return await _invitations(uow.session, province_code, I.c.id.in_([row["id"] for row in rows]))
 
 
 def _invitation_event(
@@ -681,25 +660,23 @@ def _invitation_event(
 
 
 async def fill_lineup(
-    db: Database, session: AsyncSession, province_code: str, market_day_id: UUID
+    uow: UnitOfWork, province_code: str, market_day_id: UUID
 ) -> tuple[list[dict], Proposal]:
     """Invite the proposed products, so the lineup reaches the target (or falls short, said plainly)."""
-    day = await _lineup_changeable(session, province_code, market_day_id)
-    proposed = await proposal(session, province_code, market_day_id, day)
+    day = await _lineup_changeable(uow.session, province_code, market_day_id)
+    proposed = await proposal(uow.session, province_code, market_day_id, day)
     invited = await _invite(
-        db, session, province_code, market_day_id, [(c.product_id, c.producer_id) for c in proposed.proposed]
+        uow, province_code, market_day_id, [(c.product_id, c.producer_id) for c in proposed.proposed]
     )
     return invited, proposed
 
 
-async def add_to_lineup(
-    db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, product_id: UUID
-) -> dict:
+async def add_to_lineup(uow: UnitOfWork, province_code: str, market_day_id: UUID, product_id: UUID) -> dict:
     """An officer's choice, outside the ranking: any active product of the province not yet in the lineup."""
-    await _lineup_changeable(session, province_code, market_day_id)
+    await _lineup_changeable(uow.session, province_code, market_day_id)
     product = (
         (
-            await session.execute(
+            await uow.session.execute(
                 select(tables.products).where(
                     tables.products.c.province_code == province_code, tables.products.c.id == product_id
                 )
@@ -714,21 +691,18 @@ async def add_to_lineup(
         )
     if product["status"] != "active":
         raise Conflict(f"the product {product['name']} is {product['status']}")
-    if await session.scalar(
+    if await uow.session.scalar(
         select(func.count()).where(
             I.c.market_day_id == market_day_id, I.c.product_id == product_id, I.c.status.in_(IN_LINEUP)
         )
     ):
         raise Conflict(f"the product {product['name']} is already in the lineup")
-    [invitation] = await _invite(
-        db, session, province_code, market_day_id, [(product_id, product["producer_id"])]
-    )
+    [invitation] = await _invite(uow, province_code, market_day_id, [(product_id, product["producer_id"])])
     return invitation
 
 
 async def _answer(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     where,
     new: InvitationStatus,
@@ -739,16 +713,16 @@ async def _answer(
     """Move an invitation (the open one, if `where` names several) to `new`, checked against its market day
     and its current state, with its event."""
     found = await _invitations(
-        session, province_code, where, I.c.status.in_(IN_LINEUP)
-    ) or await _invitations(session, province_code, where)
+        uow.session, province_code, where, I.c.status.in_(IN_LINEUP)
+    ) or await _invitations(uow.session, province_code, where)
     if not found:
         raise NotFound("no such invitation in this province")
     current = found[-1]
-    await _lineup_changeable(session, province_code, current["market_day_id"])
+    await _lineup_changeable(uow.session, province_code, current["market_day_id"])
     check_answer(InvitationStatus(current["status"]), new)
     row = (
         (
-            await session.execute(
+            await uow.session.execute(
                 update(I)
                 .where(I.c.id == current["id"], I.c.revision == current["revision"])
                 .values(status=new, revision=I.c.revision + 1, **(values or {}))
@@ -760,27 +734,24 @@ async def _answer(
     )
     if row is None:
         raise Conflict("the invitation changed meanwhile; try again")
-    await db.add_event(
-        session, _invitation_event(event_type, row, **event_fields), province_code=province_code
-    )
-    [invitation] = await _invitations(session, province_code, I.c.id == row["id"])
+    uow.emit(_invitation_event(event_type, row, **event_fields), province_code=province_code)
+    [invitation] = await _invitations(uow.session, province_code, I.c.id == row["id"])
     return invitation
 
 
-async def accept(db: Database, session: AsyncSession, province_code: str, invitation_id: UUID) -> dict:
+async def accept(uow: UnitOfWork, province_code: str, invitation_id: UUID) -> dict:
     return await _answer(
-        db, session, province_code, I.c.id == invitation_id, InvitationStatus.ACCEPTED, InvitationAccepted
+        uow, province_code, I.c.id == invitation_id, InvitationStatus.ACCEPTED, InvitationAccepted
     )
 
 
 async def decline(
-    db: Database, session: AsyncSession, province_code: str, invitation_id: UUID, answer: DeclineIn
+    uow: UnitOfWork, province_code: str, invitation_id: UUID, answer: DeclineIn
 ) -> tuple[dict, Proposal]:
     """The producer declines; the answer carries the replacements that would bring the lineup back to
     target."""
     invitation = await _answer(
-        db,
-        session,
+        uow,
         province_code,
         I.c.id == invitation_id,
         InvitationStatus.DECLINED,
@@ -789,29 +760,26 @@ async def decline(
         reason=answer.reason,
         note=answer.note,
     )
-    return invitation, await proposal(session, province_code, invitation["market_day_id"])
+    return invitation, await proposal(uow.session, province_code, invitation["market_day_id"])
 
 
 async def answer_all(
-    db: Database, session: AsyncSession, province_code: str, market_day_id: UUID, answers: Sequence[AnswerIn]
+    uow: UnitOfWork, province_code: str, market_day_id: UUID, answers: Sequence[AnswerIn]
 ) -> tuple[list[dict], Proposal]:
     """Several producers' answers to invitations of one market day, each as `accept` or `decline` records it,
     all or none; with the replacements that would bring the lineup back to target."""
-    await _lineup_changeable(session, province_code, market_day_id)
+    await _lineup_changeable(uow.session, province_code, market_day_id)
     invitations = []
     for answer in answers:
         where = and_(I.c.id == answer.invitation_id, I.c.market_day_id == market_day_id)
         if answer.accept:
             invitations.append(
-                await _answer(
-                    db, session, province_code, where, InvitationStatus.ACCEPTED, InvitationAccepted
-                )
+                await _answer(uow, province_code, where, InvitationStatus.ACCEPTED, InvitationAccepted)
             )
         else:
             invitations.append(
                 await _answer(
-                    db,
-                    session,
+                    uow,
                     province_code,
                     where,
                     InvitationStatus.DECLINED,
@@ -821,22 +789,20 @@ async def answer_all(
                     note=answer.note,
                 )
             )
-    return invitations, await proposal(session, province_code, market_day_id)
+    return invitations, await proposal(uow.session, province_code, market_day_id)
 
 
 async def withdraw(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     market_day_id: UUID,
     product_id: UUID,
     note: str | None,
 ) -> dict:
     """Take a product out of the lineup (its invitation is withdrawn)."""
-    await market_day(session, province_code, market_day_id)
+    await market_day(uow.session, province_code, market_day_id)
     return await _answer(
-        db,
-        session,
+        uow,
         province_code,
         and_(I.c.market_day_id == market_day_id, I.c.product_id == product_id),
         InvitationStatus.WITHDRAWN,
@@ -880,18 +846,17 @@ async def linked_invitation(session: AsyncSession, link: InvitationLink) -> dict
 
 
 async def record_attendance(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     market_day_id: UUID,
     present: AttendanceIn,
     actor: str,
 ) -> dict:
-    day = await market_day(session, province_code, market_day_id, lock=True)
+    day = await market_day(uow.session, province_code, market_day_id, lock=True)
     check_change(day["status"], day["day"], Change.ATTENDANCE, thai_today())
     known = {
         row.id: row.producer_id
-        for row in await session.execute(
+        for row in await uow.session.execute(
             select(tables.products.c.id, tables.products.c.producer_id).where(
                 tables.products.c.province_code == province_code,
                 tables.products.c.id.in_(present.product_ids),
@@ -915,7 +880,7 @@ async def record_attendance(
     )
     row = (
         (
-            await session.execute(
+            await uow.session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["market_day_id"],
                     set_={"revision": tables.attendance.c.revision + 1, **values},
@@ -925,8 +890,7 @@ async def record_attendance(
         .mappings()
         .one()
     )
-    await db.add_event(
-        session,
+    uow.emit(
         AttendanceRecorded(
             market_day_id=market_day_id,
             revision=row["revision"],

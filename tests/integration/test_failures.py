@@ -35,6 +35,7 @@ from shared.kafka_admin import ensure_topics
 from shared.kafka_client import kafka_security
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import UnitsOfWork
 from tests.conftest import bearer, eventually, running_service, unique_topic
 from tests.harness import KafkaFixture
 from tests.integration.test_reliability import product
@@ -80,14 +81,14 @@ def event(name: str = "ผ้าไหม") -> tuple[str, bytes]:
     return str(envelope.event_id), envelope.model_dump_json().encode()
 
 
-async def record_effect(session, envelope, payload) -> None:
-    await session.execute(insert(effects).values(event_id=str(envelope.event_id)))
+async def record_effect(uow, envelope, payload) -> None:
+    await uow.session.execute(insert(effects).values(event_id=str(envelope.event_id)))
 
 
-async def apply_batch(consumer_name: str, session, records):
-    events, rejections = await claimed_events(session, inbox, consumer_name, records, ProductRegistered)
+async def apply_batch(consumer_name: str, uow, records):
+    events, rejections = await claimed_events(uow.session, inbox, consumer_name, records, ProductRegistered)
     if events:
-        await session.execute(insert(effects), [{"event_id": str(e.event_id)} for e, _ in events])
+        await uow.session.execute(insert(effects), [{"event_id": str(e.event_id)} for e, _ in events])
     return rejections
 
 
@@ -118,13 +119,13 @@ async def committed_up_to_end(kafka: KafkaFixture, group_id: str, topic: str) ->
 
 
 def consumers(engine, topic: str, **options) -> list:
-    sessions = async_sessionmaker(engine)
+    unit_of_work = UnitsOfWork(async_sessionmaker(engine), outbox, "test")
     return [
         EventConsumer(
             group_id=f"one-{topic}",
             topic=topic,
             handlers={ProductRegistered: record_effect},
-            sessions=sessions,
+            unit_of_work=unit_of_work,
             inbox=inbox,
             retry_backoff_s=0.05,
             max_backoff_s=0.5,
@@ -133,10 +134,10 @@ def consumers(engine, topic: str, **options) -> list:
         BatchConsumer(
             group_id=f"batch-{topic}",
             topic=topic,
-            sessions=sessions,
+            unit_of_work=unit_of_work,
             retry_backoff_s=0.05,
             max_backoff_s=0.5,
-            handler=lambda session, records: apply_batch(f"batch-{topic}", session, records),
+            handler=lambda uow, records: apply_batch(f"batch-{topic}", uow, records),
             **options,
         ),
     ]

@@ -18,8 +18,9 @@ from shared.db import add_reliability_tables, create_schema, make_engine
 from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
 from shared.kafka_client import kafka_security
-from shared.outbox import OutboxRelay, add_event, kafka_producer
+from shared.outbox import OutboxRelay, kafka_producer
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import UnitsOfWork
 from tests import harness
 from tests.conftest import eventually, unique_topic
 from tests.harness import KafkaFixture
@@ -105,8 +106,8 @@ async def test_event_committed_while_kafka_is_down_is_published_once_kafka_is_ba
     )
     relay_task = asyncio.create_task(relay.run())
     try:
-        async with engine.begin() as conn:
-            envelope = await add_event(conn, outbox, product(), province_code="72", source="test")
+        async with units_of_work(engine)() as uow:
+            envelope = uow.emit(product(), province_code="72")
         await asyncio.sleep(3)  # the relay keeps failing against the absent broker...
         assert await relay.backlog() == 1  # ...and keeps the event
 
@@ -135,11 +136,9 @@ async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, ka
     relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), batch_size=7)
     payloads = [product(name=f"สินค้า {i}") for i in range(20)]
     same_key = payloads[0].product_id  # one aggregate: its events must arrive in commit order
-    async with engine.begin() as conn:
+    async with units_of_work(engine)() as uow:
         for p in payloads:
-            await add_event(
-                conn, outbox, p.model_copy(update={"product_id": same_key}), province_code="72", source="test"
-            )
+            uow.emit(p.model_copy(update={"product_id": same_key}), province_code="72")
     published = 0
     while (n := await relay.publish_batch()) > 0:
         published += n
@@ -150,24 +149,28 @@ async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, ka
     assert names == [f"สินค้า {i}" for i in range(20)]
 
 
-def make_consumer(engine, topic: str, handler) -> EventConsumer:
+def units_of_work(engine) -> UnitsOfWork:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    return UnitsOfWork(async_sessionmaker(engine), outbox, "test")
+
+
+def make_consumer(engine, topic: str, handler) -> EventConsumer:
     return EventConsumer(
         group_id=f"test-{topic}",
         topic=topic,
         handlers={ProductRegistered: handler},
-        sessions=async_sessionmaker(engine),
+        unit_of_work=units_of_work(engine),
         inbox=inbox,
         max_attempts=3,
         retry_backoff_s=0.05,
     )
 
 
-async def record_effect(session, envelope, payload) -> None:
+async def record_effect(uow, envelope, payload) -> None:
     if payload.name == "always fails":
         raise RuntimeError("handler cannot apply this")
-    await session.execute(insert(effects).values(event_id=envelope.event_id))
+    await uow.session.execute(insert(effects).values(event_id=envelope.event_id))
 
 
 async def effect_count(engine, event_id: UUID) -> int:
@@ -260,8 +263,8 @@ async def test_offset_is_not_committed_for_work_interrupted_by_shutdown(engine, 
     topic = unique_topic()
     started, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_effect(session, envelope, payload):
-        await session.execute(insert(effects).values(event_id=envelope.event_id))
+    async def slow_effect(uow, envelope, payload):
+        await uow.session.execute(insert(effects).values(event_id=envelope.event_id))
         started.set()
         await release.wait()  # never set: shutdown arrives mid-work
 

@@ -511,7 +511,7 @@ def subscriptions() -> list[Subscription]:
             kafka_password="unused",
             sales_signing_master_key=MASTER_KEY,
         )
-        database = SimpleNamespace(sessions=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
+        database = SimpleNamespace(unit_of_work=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
             handles = (
                 frozenset(consumer._handlers)

@@ -22,6 +22,7 @@ from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
 from shared.kafka_client import kafka_security
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import UnitsOfWork
 from tests.conftest import eventually, unique_topic
 from tests.harness import KafkaFixture
 from tests.sales.support import headers_of, read_until
@@ -41,13 +42,13 @@ async def engine(database_url):
     await engine.dispose()
 
 
-async def apply_batch(session, records):
+async def apply_batch(uow, records):
     """Idempotent by key; refuses b"refuse"; cannot apply b"poison" (which fails the whole batch)."""
     if any(r.value == b"poison" for r in records):
         raise RuntimeError("cannot apply poison")
     good = [r for r in records if r.value != b"refuse"]
     if good:
-        await session.execute(
+        await uow.session.execute(
             insert(effects).on_conflict_do_nothing(),
             [{"key": r.key.decode(), "batch_size": len(records)} for r in good],
         )
@@ -61,7 +62,7 @@ async def started(kafka: KafkaFixture, topic: str, engine, handler=apply_batch) 
         group_id=f"test-{topic}",
         topic=topic,
         handler=handler,
-        sessions=async_sessionmaker(engine),
+        unit_of_work=UnitsOfWork(async_sessionmaker(engine), outbox, "test"),
         max_records=100,
         max_attempts=2,
         retry_backoff_s=0.05,
@@ -107,8 +108,8 @@ async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offset
     topic = unique_topic()
     started_work, never = asyncio.Event(), asyncio.Event()
 
-    async def slow(session, records):
-        await apply_batch(session, records)
+    async def slow(uow, records):
+        await apply_batch(uow, records)
         started_work.set()
         await never.wait()  # shutdown arrives mid-batch
         return []
@@ -130,8 +131,8 @@ async def test_a_batch_interrupted_by_shutdown_commits_neither_writes_nor_offset
 async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka):
     batch_topic, event_topic = unique_topic(), unique_topic()
 
-    async def apply_event(session, envelope, payload):
-        await session.execute(insert(effects).values(key=payload.name, batch_size=1))
+    async def apply_event(uow, envelope, payload):
+        await uow.session.execute(insert(effects).values(key=payload.name, batch_size=1))
 
     broker = await started(kafka, batch_topic, engine)
     await ensure_topics(kafka.admin, [event_topic], partitions=1)
@@ -140,7 +141,7 @@ async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka
         group_id=f"test-{event_topic}",
         topic=event_topic,
         handlers={ProductRegistered: apply_event},
-        sessions=async_sessionmaker(engine),
+        unit_of_work=UnitsOfWork(async_sessionmaker(engine), outbox, "test"),
         inbox=inbox,
     ).subscribe(events)
     await events.start()

@@ -31,8 +31,8 @@ class Committee(CommitteeIn, View):
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Committee)
 async def add_committee(new: CommitteeIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """Record the appointment of a monitoring committee (คณะกรรมการติดตามโครงการ ... ระดับจังหวัด)."""
-    async with db.transaction() as session:
-        return await records.add_committee(session, province_code, new)
+    async with db.unit_of_work() as uow:
+        return await records.add_committee(uow, province_code, new)
 
 
 @router.get("", response_model=list[Committee])
@@ -51,40 +51,40 @@ async def get_committee(committee_id: UUID, db: Db, province_code: str = provinc
 async def change_committee(
     committee_id: UUID, new: CommitteeIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await records.change_committee(session, province_code, committee_id, new)
+    async with db.unit_of_work() as uow:
+        return await records.change_committee(uow, province_code, committee_id, new)
 
 
 @router.delete("/{committee_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_committee(committee_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> None:
     """The committee and its members go; evaluations they submitted stay, with the member's name."""
-    async with db.transaction() as session:
-        await records.remove(session, tables.committees, province_code, committee_id)
+    async with db.unit_of_work() as uow:
+        await records.remove(uow, tables.committees, province_code, committee_id)
 
 
 @router.post("/{committee_id}/members", status_code=status.HTTP_201_CREATED, response_model=Member)
 async def add_member(
     committee_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await records.add_member(session, province_code, committee_id, new)
+    async with db.unit_of_work() as uow:
+        return await records.add_member(uow, province_code, committee_id, new)
 
 
 @router.put("/{committee_id}/members/{member_id}", response_model=Member)
 async def change_member(
     committee_id: UUID, member_id: UUID, new: MemberIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await records.change_member(session, province_code, committee_id, member_id, new)
+    async with db.unit_of_work() as uow:
+        return await records.change_member(uow, province_code, committee_id, member_id, new)
 
 
 @router.delete("/{committee_id}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
     committee_id: UUID, member_id: UUID, db: Db, province_code: str = province_access(*WRITE)
 ) -> None:
-    async with db.transaction() as session:
+    async with db.unit_of_work() as uow:
         await records.remove(
-            session,
+            uow,
             tables.committee_members,
             province_code,
             member_id,

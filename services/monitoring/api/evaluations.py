@@ -72,9 +72,9 @@ async def submit_evaluation(
 ) -> dict:
     """A committee member's evaluation of a market day that was held (or whose day has passed); an officer
     may enter one for a member (member_id). Its problems and suggestions join the month's section ๓."""
-    async with db.transaction() as session:
+    async with db.unit_of_work() as uow:
         return await evaluations.submit(
-            db, session, province_code, caller, new, settings.monitoring_evaluation_due_days
+            uow, province_code, caller, new, settings.monitoring_evaluation_due_days
         )
 
 

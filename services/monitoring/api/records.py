@@ -33,8 +33,8 @@ class Issue(IssueIn, View):
 
 @router.post("/activities", status_code=status.HTTP_201_CREATED, response_model=Activity, tags=["activities"])
 async def add_activity(new: ActivityIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
-    async with db.transaction() as session:
-        return await records.create(session, activities, province_code, new.model_dump())
+    async with db.unit_of_work() as uow:
+        return await records.create(uow, activities, province_code, new.model_dump())
 
 
 @router.get("/activities", response_model=list[Activity], tags=["activities"])
@@ -56,14 +56,14 @@ async def get_activity(activity_id: UUID, db: Db, province_code: str = province_
 async def change_activity(
     activity_id: UUID, new: ActivityIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        return await records.replace(session, activities, province_code, activity_id, new.model_dump())
+    async with db.unit_of_work() as uow:
+        return await records.replace(uow, activities, province_code, activity_id, new.model_dump())
 
 
 @router.delete("/activities/{activity_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["activities"])
 async def remove_activity(activity_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> None:
-    async with db.transaction() as session:
-        await records.remove(session, activities, province_code, activity_id)
+    async with db.unit_of_work() as uow:
+        await records.remove(uow, activities, province_code, activity_id)
 
 
 @router.post("/issues", status_code=status.HTTP_201_CREATED, response_model=Issue, tags=["issues"])
@@ -71,10 +71,10 @@ async def add_issue(
     new: IssueIn, db: Db, caller: Caller, province_code: str = province_access(*WRITE)
 ) -> dict:
     """A problem/obstacle or a recommendation for the month's report (section ๓)."""
-    async with db.transaction() as session:
+    async with db.unit_of_work() as uow:
         return records.issue_view(
             await records.create(
-                session, issues, province_code, {**records.issue_values(new), "created_by": caller.subject}
+                uow, issues, province_code, {**records.issue_values(new), "created_by": caller.subject}
             )
         )
 
@@ -100,15 +100,15 @@ async def _officers_own(session, province_code: str, issue_id: UUID) -> None:
 async def change_issue(
     issue_id: UUID, new: IssueIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
-    async with db.transaction() as session:
-        await _officers_own(session, province_code, issue_id)
+    async with db.unit_of_work() as uow:
+        await _officers_own(uow.session, province_code, issue_id)
         return records.issue_view(
-            await records.replace(session, issues, province_code, issue_id, records.issue_values(new))
+            await records.replace(uow, issues, province_code, issue_id, records.issue_values(new))
         )
 
 
 @router.delete("/issues/{issue_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["issues"])
 async def remove_issue(issue_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> None:
-    async with db.transaction() as session:
-        await _officers_own(session, province_code, issue_id)
-        await records.remove(session, issues, province_code, issue_id)
+    async with db.unit_of_work() as uow:
+        await _officers_own(uow.session, province_code, issue_id)
+        await records.remove(uow, issues, province_code, issue_id)

@@ -20,8 +20,8 @@ from services.monitoring.handlers.records import fetch, member_of, rows
 from shared.auth import Principal, Role
 from shared.contracts.monitoring import EvaluationSubmitted
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.service import Database
 from shared.thailand import thai_today
+from shared.unit_of_work import UnitOfWork
 
 SCORES = ("display", "variety", "customer_interest", "organisation")
 
@@ -46,21 +46,20 @@ async def _evaluator(
 
 
 async def submit(
-    db: Database,
-    session: AsyncSession,
+    uow: UnitOfWork,
     province_code: str,
     caller: Principal,
     new: EvaluationIn,
     due_days: int,
 ) -> dict:
-    market_day = await fetch(session, tables.market_days, province_code, new.market_day_id)
+    market_day = await fetch(uow.session, tables.market_days, province_code, new.market_day_id)
     if market_day is None:
         raise NotFound("no such market day in this province (or not heard of yet)")
     now = datetime.now(UTC)
     check_evaluable(market_day["status"], market_day["day"], thai_today(now))
-    member = await _evaluator(session, province_code, caller, new.member_id)
+    member = await _evaluator(uow.session, province_code, caller, new.member_id)
     evaluation = tables.evaluations
-    if await session.scalar(
+    if await uow.session.scalar(
         select(evaluation.c.id).where(
             evaluation.c.market_day_id == new.market_day_id, evaluation.c.member_id == member["id"]
         )
@@ -87,7 +86,7 @@ async def submit(
         ),
         **{f"score_{name}": getattr(new.scores, name) for name in SCORES},
     }
-    await session.execute(insert(evaluation).values(row))
+    await uow.session.execute(insert(evaluation).values(row))
     month = market_day["day"].replace(day=1)
     notes = [
         {
@@ -103,13 +102,12 @@ async def submit(
         for kind, category, text in evaluation_issues(new)
     ]
     if notes:
-        await session.execute(insert(tables.issues), notes)
+        await uow.session.execute(insert(tables.issues), notes)
     on_time = (
         evaluation_state(market_day["status"], market_day["day"], thai_today(now), thai_today(now), due_days)
         is EvaluationState.ON_TIME
     )
-    await db.add_event(
-        session,
+    uow.emit(
         EvaluationSubmitted(
             evaluation_id=row["id"],
             market_day_id=new.market_day_id,

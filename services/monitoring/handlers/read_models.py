@@ -1,9 +1,10 @@
 """Read models of other services' events. Each row holds the newest state of its aggregate: an event
 applies only if its revision (or, for aggregates without one, its time) is newer than the row's, so
-redelivered and reordered events leave the model correct. Handlers run in the consumer's inbox
-transaction (shared.consumer.EventConsumer), which makes them idempotent; sales, the busiest stream, are
-applied a batch at a time (`sales_changed`, shared.batch.BatchConsumer) with the same inbox claim, and so
-are the registry's products and producers (`product_row`, `producer_row`: shared.read_models)."""
+redelivered and reordered events leave the model correct. Handlers run in the consumer's unit of work
+with its inbox claim (shared.read_models.in_order), which makes them idempotent; sales, the busiest
+stream, are applied a batch at a time (`sales_changed`, shared.batch.BatchConsumer) with the same inbox
+claim, and so are the registry's products and producers (`product_row`, `producer_row`:
+shared.read_models)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from shared.contracts.scheduling import (
 )
 from shared.db import arrays, unnested
 from shared.events import Envelope
+from shared.unit_of_work import UnitOfWork
 
 
 async def _keep_newest(
@@ -84,9 +86,9 @@ def producer_row(envelope: Envelope, event: ProducerState) -> dict:
     }
 
 
-async def venue_changed(session: AsyncSession, envelope: Envelope, event: VenueRegistered) -> None:
+async def venue_changed(uow: UnitOfWork, envelope: Envelope, event: VenueRegistered) -> None:
     await _keep_newest(
-        session,
+        uow.session,
         tables.venues,
         {
             "id": event.venue_id,
@@ -98,11 +100,11 @@ async def venue_changed(session: AsyncSession, envelope: Envelope, event: VenueR
     )
 
 
-async def plan_set(session: AsyncSession, envelope: Envelope, event: PlanSet) -> None:
+async def plan_set(uow: UnitOfWork, envelope: Envelope, event: PlanSet) -> None:
     if event.last_month < event.first_month:
         raise RejectEvent(f"plan {event.plan_id}: last_month {event.last_month} is before first_month")
     await _keep_newest(
-        session,
+        uow.session,
         tables.plans,
         {
             "id": event.plan_id,
@@ -123,9 +125,9 @@ async def plan_set(session: AsyncSession, envelope: Envelope, event: PlanSet) ->
     )
 
 
-async def market_day_changed(session: AsyncSession, envelope: Envelope, event: MarketDayState) -> None:
+async def market_day_changed(uow: UnitOfWork, envelope: Envelope, event: MarketDayState) -> None:
     await _keep_newest(
-        session,
+        uow.session,
         tables.market_days,
         {
             "id": event.market_day_id,
@@ -148,9 +150,9 @@ async def market_day_changed(session: AsyncSession, envelope: Envelope, event: M
     )
 
 
-async def attendance_recorded(session: AsyncSession, envelope: Envelope, event: AttendanceRecorded) -> None:
+async def attendance_recorded(uow: UnitOfWork, envelope: Envelope, event: AttendanceRecorded) -> None:
     await _keep_newest(
-        session,
+        uow.session,
         tables.attendance,
         {
             "market_day_id": event.market_day_id,
@@ -171,9 +173,9 @@ INVITATION_STATUS = {
 }
 
 
-async def invitation_changed(session: AsyncSession, envelope: Envelope, event: InvitationSent) -> None:
+async def invitation_changed(uow: UnitOfWork, envelope: Envelope, event: InvitationSent) -> None:
     await _keep_newest(
-        session,
+        uow.session,
         tables.invitations,
         {
             "id": event.invitation_id,
@@ -245,14 +247,14 @@ _UPSERT_SALES = _upsert.on_conflict_do_update(
 
 
 async def sales_changed(
-    inbox: Table, consumer: str, session: AsyncSession, records: Sequence[ConsumerRecord]
+    inbox: Table, consumer: str, uow: UnitOfWork, records: Sequence[ConsumerRecord]
 ) -> list[Rejection]:
     """The sales read model, a batch of SaleRecorded/Corrected/Voided at a time (sales are the busiest
     stream), in the batch's transaction: the event ids are claimed in the inbox, the newest revision of
     each sale replaces an older stored one, and each market day's totals change by the difference.
     Unreadable records are returned to be dead-lettered."""
     events, rejections = await claimed_events(
-        session, inbox, consumer, records, SaleState, usual=SaleRecorded
+        uow.session, inbox, consumer, records, SaleState, usual=SaleRecorded
     )
     newest: dict = {}
     for envelope, event in events:
@@ -260,7 +262,7 @@ async def sales_changed(
             newest[event.sale_id] = _sale_row(envelope, event)
     if not newest:
         return rejections
-    stored = {row.id: row for row in await session.execute(_LOCK_SALES, {"ids": list(newest)})}
+    stored = {row.id: row for row in await uow.session.execute(_LOCK_SALES, {"ids": list(newest)})}
     changed = [
         row
         for sale_id, row in newest.items()
@@ -268,8 +270,10 @@ async def sales_changed(
     ]
     if not changed:
         return rejections
-    written = set((await session.execute(_UPSERT_SALES, arrays(changed, _SALE_COLUMNS))).scalars())
-    await _add_to_totals(session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written])
+    written = set((await uow.session.execute(_UPSERT_SALES, arrays(changed, _SALE_COLUMNS))).scalars())
+    await _add_to_totals(
+        uow.session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written]
+    )
     return rejections
 
 

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.monitoring import tables
 from services.monitoring.domain import CommitteeIn, IssueIn, MemberIn, Period
 from shared.errors import Conflict, NotFound
+from shared.unit_of_work import UnitOfWork
 
 # --- the same four operations for every record
 
 
-async def create(session: AsyncSession, table: Table, province_code: str, values: dict) -> dict:
+async def create(uow: UnitOfWork, table: Table, province_code: str, values: dict) -> dict:
     row = {"id": uuid4(), "province_code": province_code, **values}
-    return dict((await session.execute(insert(table).values(row).returning(table))).mappings().one())
+    return dict((await uow.session.execute(insert(table).values(row).returning(table))).mappings().one())
 
 
 async def fetch(
@@ -29,7 +30,7 @@ async def fetch(
 
 
 async def replace(
-    session: AsyncSession,
+    uow: UnitOfWork,
     table: Table,
     province_code: str,
     record_id: UUID,
@@ -38,7 +39,7 @@ async def replace(
 ) -> dict:
     changed = (
         (
-            await session.execute(
+            await uow.session.execute(
                 update(table)
                 .where(table.c.province_code == province_code, table.c.id == record_id, *where)
                 .values(values)
@@ -54,9 +55,9 @@ async def replace(
 
 
 async def remove(
-    session: AsyncSession, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
+    uow: UnitOfWork, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
 ) -> None:
-    deleted = await session.execute(
+    deleted = await uow.session.execute(
         delete(table)
         .where(table.c.province_code == province_code, table.c.id == record_id, *where)
         .returning(table.c.id)
@@ -122,32 +123,30 @@ async def committee(session: AsyncSession, province_code: str, committee_id: UUI
     return found_committees[0]
 
 
-async def add_committee(session: AsyncSession, province_code: str, new: CommitteeIn) -> dict:
-    return {**await create(session, tables.committees, province_code, new.model_dump()), "members": []}
+async def add_committee(uow: UnitOfWork, province_code: str, new: CommitteeIn) -> dict:
+    return {**await create(uow, tables.committees, province_code, new.model_dump()), "members": []}
 
 
-async def change_committee(
-    session: AsyncSession, province_code: str, committee_id: UUID, new: CommitteeIn
-) -> dict:
-    await replace(session, tables.committees, province_code, committee_id, new.model_dump())
-    return await committee(session, province_code, committee_id)
+async def change_committee(uow: UnitOfWork, province_code: str, committee_id: UUID, new: CommitteeIn) -> dict:
+    await replace(uow, tables.committees, province_code, committee_id, new.model_dump())
+    return await committee(uow.session, province_code, committee_id)
 
 
-async def add_member(session: AsyncSession, province_code: str, committee_id: UUID, new: MemberIn) -> dict:
-    await found(session, tables.committees, province_code, committee_id)
-    await _account_free(session, committee_id, new.account)
+async def add_member(uow: UnitOfWork, province_code: str, committee_id: UUID, new: MemberIn) -> dict:
+    await found(uow.session, tables.committees, province_code, committee_id)
+    await _account_free(uow.session, committee_id, new.account)
     return await create(
-        session, tables.committee_members, province_code, {"committee_id": committee_id, **new.model_dump()}
+        uow, tables.committee_members, province_code, {"committee_id": committee_id, **new.model_dump()}
     )
 
 
 async def change_member(
-    session: AsyncSession, province_code: str, committee_id: UUID, member_id: UUID, new: MemberIn
+    uow: UnitOfWork, province_code: str, committee_id: UUID, member_id: UUID, new: MemberIn
 ) -> dict:
     members = tables.committee_members
-    await found(session, members, province_code, member_id, members.c.committee_id == committee_id)
-    await _account_free(session, committee_id, new.account, members.c.id != member_id)
-    return await replace(session, members, province_code, member_id, new.model_dump())
+    await found(uow.session, members, province_code, member_id, members.c.committee_id == committee_id)
+    await _account_free(uow.session, committee_id, new.account, members.c.id != member_id)
+    return await replace(uow, members, province_code, member_id, new.model_dump())
 
 
 async def _account_free(session: AsyncSession, committee_id: UUID, account: str | None, *where) -> None:
