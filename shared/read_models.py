@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import Table
+from sqlalchemy import ARRAY, Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,27 +31,40 @@ AfterWrite = Callable[[UnitOfWork, list[Row]], Awaitable[None]]
 
 
 async def keep_newest(
-    session: AsyncSession, table: Table, rows: Sequence[Row], insert_only: tuple[str, ...] = ()
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Row],
+    *,
+    key: str = "id",
+    version: str = "revision",
+    insert_only: tuple[str, ...] = (),
 ) -> None:
-    """Upsert aggregates' rows, each only where its revision is newer than the stored row's; among rows
-    of the same id the newest wins. One statement over arrays (`shared.db.unnested`), in id order so
-    overlapping batches lock rows in the same order. `insert_only` columns keep their first value."""
+    """Upsert aggregates' rows (unique by `key`), each only where its `version` (a revision, or the time of
+    an aggregate without one) is newer than the stored row's; among rows of the same key the newest wins.
+    One statement, in key order so overlapping batches lock rows in the same order: over arrays
+    (`shared.db.unnested`), unless a column is itself an array (unnest would flatten it). `insert_only`
+    columns keep their first value."""
     newest: dict[Any, Row] = {}
     for row in rows:
-        if row["revision"] > newest.get(row["id"], {}).get("revision", 0):
-            newest[row["id"]] = row
+        kept = newest.get(row[key])
+        if kept is None or row[version] > kept[version]:
+            newest[row[key]] = row
     if not newest:
         return
-    ordered = [newest[key] for key in sorted(newest)]
+    ordered = [newest[each] for each in sorted(newest)]
     columns = list(ordered[0])
-    stmt = insert(table).from_select(columns, unnested(table, columns))
+    if any(isinstance(table.c[column].type, ARRAY) for column in columns):
+        stmt, parameters = insert(table).values(ordered), None
+    else:
+        stmt = insert(table).from_select(columns, unnested(table, columns))
+        parameters = arrays(ordered, columns)
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={c: stmt.excluded[c] for c in columns if c != "id" and c not in insert_only},
-            where=table.c.revision < stmt.excluded.revision,
+            index_elements=[key],
+            set_={c: stmt.excluded[c] for c in columns if c != key and c not in insert_only},
+            where=table.c[version] < stmt.excluded[version],
         ),
-        arrays(ordered, columns),
+        parameters,
     )
 
 
@@ -71,7 +84,7 @@ def newest_state(
     async def apply(uow: UnitOfWork, records: Sequence[ConsumerRecord]) -> list[Rejection]:
         events, rejections = await claimed_events(uow.session, inbox, consumer, records, state)
         rows = [row_of(envelope, event) for envelope, event in events]
-        await keep_newest(uow.session, table, rows, insert_only)
+        await keep_newest(uow.session, table, rows, insert_only=insert_only)
         if after is not None and rows:
             await after(uow, rows)
         return rejections

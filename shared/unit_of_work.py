@@ -4,11 +4,13 @@
         await uow.session.execute(...)  # the state change
         uow.emit(payload, province_code=...)  # its events, staged in the outbox
 
-Who owns it: whoever starts the work, never a use case. The API opens one per HTTP write; the consumers
+Who owns it: whoever starts the work. The API opens one per HTTP write; the consumers
 (shared/consumer.py, shared/batch.py) one per event or batch, with the inbox claim and the applied-events
 count in it; a service's background work (e.g. sales' held-sales retry) one per pass. Use cases
 (services/*/handlers) receive the `uow`, change state through `uow.session` and emit through `uow.emit`;
-they neither begin nor commit. Reads that change nothing may use a plain session (`db.sessions()`).
+they neither begin nor commit (the one exception: a use case that must call other systems around its
+database change, sales' integration registration and revocation, opens its own). Reads that change
+nothing may use a plain session (`db.sessions()`).
 
 At the end of the unit the emitted events are written to the outbox with one statement, in the order
 they were emitted, then the transaction commits, then the outbox relay is woken (`committed`) so they go

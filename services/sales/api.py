@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
 from services.sales.domain import (
@@ -23,6 +22,7 @@ from services.sales.domain import (
     Void,
     parse_csv,
 )
+from services.sales.handlers import commands, ingress, queries
 from services.sales.identity import IntegrationClients
 from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
@@ -102,7 +102,7 @@ async def _record(
     locate: Callable[[int], list],
 ) -> list[dict]:
     async with db.unit_of_work() as uow:
-        return await handlers.record_officer_sales(uow, province_code, caller.subject, sales, locate)
+        return await commands.record_officer_sales(uow, province_code, caller.subject, sales, locate)
 
 
 @router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=Sale)
@@ -152,7 +152,7 @@ async def sales_totals(
 ) -> dict:
     """Sales totals of the province (voided sales excluded, corrections applied)."""
     async with db.sessions() as session:
-        return {"by": by, "items": await handlers.totals(session, province_code, by, first_day, last_day)}
+        return {"by": by, "items": await queries.totals(session, province_code, by, first_day, last_day)}
 
 
 @router.get("/sales", response_model=SalePage)
@@ -165,7 +165,7 @@ async def list_sales(
     province_code: str = province_access(*READ),
 ) -> dict:
     async with db.sessions() as session:
-        total, items = await handlers.list_sales(
+        total, items = await queries.list_sales(
             session, province_code, market_day_id, product_id, limit, offset
         )
     return {"total": total, "items": items}
@@ -174,15 +174,15 @@ async def list_sales(
 @router.get("/sales/{sale_id}", response_model=Sale)
 async def get_sale(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        return await handlers.get_sale(session, province_code, sale_id)
+        return await queries.get_sale(session, province_code, sale_id)
 
 
 @router.get("/sales/{sale_id}/audit", response_model=list[AuditEntry])
 async def sale_audit(sale_id: UUID, db: Db, province_code: str = province_access(*READ)) -> list[dict]:
     """Every correction and void of the sale: who, when, why, and the state before and after."""
     async with db.sessions() as session:
-        await handlers.get_sale(session, province_code, sale_id)  # 404 for another province's or none
-        return await handlers.audit_trail(session, province_code, sale_id)
+        await queries.get_sale(session, province_code, sale_id)  # 404 for another province's or none
+        return await queries.audit_trail(session, province_code, sale_id)
 
 
 @router.post("/sales/{sale_id}/corrections", response_model=Sale)
@@ -195,7 +195,7 @@ async def correct_sale(
 ) -> dict:
     """A new quantity and/or unit price, with the reason: the sale's revision goes up by one."""
     async with db.unit_of_work() as uow:
-        return await handlers.correct_sale(uow, province_code, sale_id, caller.subject, correction)
+        return await commands.correct_sale(uow, province_code, sale_id, caller.subject, correction)
 
 
 @router.post("/sales/{sale_id}/void", response_model=Sale)
@@ -204,7 +204,7 @@ async def void_sale(
 ) -> dict:
     """The sale no longer counts in any total; it stays, with the reason, in the audit trail."""
     async with db.unit_of_work() as uow:
-        return await handlers.void_sale(uow, province_code, sale_id, caller.subject, void.reason)
+        return await commands.void_sale(uow, province_code, sale_id, caller.subject, void.reason)
 
 
 # --- POS integrations: registration, keys, signed batches
@@ -300,7 +300,7 @@ async def register_integration(
     """Register a POS integration of the province. The response carries, once, its first signing key, its
     own client at the identity provider (for the bearer token of the HTTP ingress) and its Kafka
     credentials (for the ingress topic)."""
-    return await handlers.register_integration(
+    return await commands.register_integration(
         db, clients, principals, province_code, new.name, caller.subject, _master_key(settings)
     )
 
@@ -319,13 +319,13 @@ async def revoke_integration(
     """The integration stops for good: its client is disabled (no new token), its Kafka principal deleted
     (writes refused within a second, logins at once), every key is revoked (its messages, held ones too,
     are dead-lettered as inactive_key), no new key is issued. Safe to repeat."""
-    await handlers.revoke_integration(db, clients, principals, province_code, integration_id, caller.subject)
+    await commands.revoke_integration(db, clients, principals, province_code, integration_id, caller.subject)
 
 
 @router.get("/integrations", response_model=list[IntegrationView], tags=["integrations"])
 async def list_integrations(db: Db, province_code: str = province_access(*WRITE)) -> list[dict]:
     async with db.sessions() as session:
-        return await handlers.list_integrations(session, province_code)
+        return await queries.list_integrations(session, province_code)
 
 
 @router.post(
@@ -339,7 +339,7 @@ async def add_key(
 ) -> dict:
     """A new key (rotation): both keys work until the old one is revoked."""
     async with db.unit_of_work() as uow:
-        return await handlers.add_key(uow, province_code, integration_id, _master_key(settings))
+        return await commands.add_key(uow, province_code, integration_id, _master_key(settings))
 
 
 @router.post(
@@ -354,7 +354,7 @@ async def new_kafka_password(
     """A new Kafka password for the integration (rotation), shown once: the old one stops working for new
     connections at once."""
     async with db.sessions() as session:
-        await handlers.check_active_integration(session, province_code, integration_id)
+        await commands.check_active_integration(session, province_code, integration_id)
     return {"integration_id": integration_id, **await principals.new_password(province_code, integration_id)}
 
 
@@ -368,7 +368,7 @@ async def revoke_key(
 ) -> None:
     """Messages signed with this key are refused from now on (dead-lettered as inactive_key)."""
     async with db.unit_of_work() as uow:
-        await handlers.revoke_key(uow, province_code, integration_id, key_id)
+        await commands.revoke_key(uow, province_code, integration_id, key_id)
 
 
 class IngestOutcome(BaseModel):
@@ -419,7 +419,7 @@ async def ingest_sales(
     _master_key(settings)
     body = await request.body()
     async with db.unit_of_work() as uow:
-        results = await handlers.ingest_http(uow, settings, province_code, key_id, signature, body)
+        results = await ingress.ingest_http(uow, settings, province_code, key_id, signature, body)
     return {"results": results}
 
 
@@ -444,4 +444,4 @@ async def held_sales(
 ) -> list[dict]:
     """POS sales waiting for their product or market day to become known."""
     async with db.sessions() as session:
-        return await handlers.list_held(session, province_code, limit, offset)
+        return await queries.list_held(session, province_code, limit, offset)

@@ -3,8 +3,9 @@
 import logging
 from functools import partial
 
-from services.sales import handlers, tables
+from services.sales import tables
 from services.sales.config import SalesSettings
+from services.sales.handlers import ingress, read_models
 from shared import topics
 from shared.batch import BatchConsumer
 from shared.contracts.registry import ProductState
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     settings = SalesSettings.of(settings)
     retries = settings.retry_options()
-    read_models = [
+    read_model_consumers = [
         # A registry import publishes thousands of products at once: a batch at a time; held sales waiting on
         # one of them are retried now.
         BatchConsumer(
@@ -31,8 +32,8 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
                 "sales.products",
                 tables.products,
                 ProductState,
-                handlers.product_row,
-                after=handlers.products_arrived,
+                read_models.product_row,
+                after=read_models.products_arrived,
             ),
             **retries,
         ),
@@ -46,22 +47,22 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
                 "sales.market_days",
                 tables.market_days,
                 MarketDayState,
-                handlers.market_day_row,
-                after=handlers.market_days_arrived,
+                read_models.market_day_row,
+                after=read_models.market_days_arrived,
             ),
             **retries,
         ),
     ]
     if settings.master_key() is None:
         log.warning("OTOP_SALES_SIGNING_MASTER_KEY is not set: the POS ingress topic is not consumed")
-        return read_models
+        return read_model_consumers
     return [
-        *read_models,
+        *read_model_consumers,
         BatchConsumer(
             group_id="sales.ingress",
             topic=topics.SALES_INGRESS,
             unit_of_work=db.unit_of_work,
-            handler=partial(handlers.ingest_records, settings),
+            handler=partial(ingress.ingest_records, settings),
             max_records=settings.sales_ingest_max_records,
             **retries,
         ),

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import APIRouter, FastAPI
 
-from services.sales import api, consumers, handlers, tables
+from services.sales import api, consumers, tables
 from services.sales.config import SalesSettings
+from services.sales.handlers import ingress
 from services.sales.identity import IntegrationClients
 from shared import topics
 from shared.failures import Status
@@ -22,7 +23,7 @@ async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
     status = Status("held-sales", "worker")
     app.state.statuses.append(status)
     task = asyncio.create_task(
-        handlers.retry_held_forever(
+        ingress.retry_held_forever(
             app.state.db, app.state.broker, SalesSettings.of(app.state.settings), status
         ),
         name="held-sales-retry",

@@ -15,7 +15,6 @@ import geothai
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from services.scheduling import handlers
 from services.scheduling.config import SchedulingSettings, scheduling_settings
 from services.scheduling.domain import (
     AnswersIn,
@@ -33,6 +32,7 @@ from services.scheduling.domain import (
     VenueIn,
     month_end,
 )
+from services.scheduling.handlers import commands, queries
 from services.scheduling.ical import market_days_ics
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
@@ -196,7 +196,7 @@ def _proposal(proposal: Proposal, *, limit: int | None = None, only_proposed: bo
 @router.post("/venues", status_code=status.HTTP_201_CREATED, response_model=Venue)
 async def register_venue(new: VenueIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     async with db.unit_of_work() as uow:
-        return await handlers.register_venue(uow, province_code, new)
+        return await commands.register_venue(uow, province_code, new)
 
 
 @router.put("/venues/{venue_id}", response_model=Venue)
@@ -205,19 +205,19 @@ async def update_venue(
 ) -> dict:
     """The venue's full new state (set `active` false to stop scheduling there)."""
     async with db.unit_of_work() as uow:
-        return await handlers.update_venue(uow, province_code, venue_id, changed)
+        return await commands.update_venue(uow, province_code, venue_id, changed)
 
 
 @router.get("/venues", response_model=list[Venue])
 async def list_venues(db: Db, province_code: str = province_access(*READ)) -> list[dict]:
     async with db.sessions() as session:
-        return await handlers.venues(session, province_code)
+        return await queries.venues(session, province_code)
 
 
 @router.get("/venues/{venue_id}", response_model=Venue)
 async def get_venue(venue_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        [venue] = await handlers.venues(session, province_code, venue_id)
+        [venue] = await queries.venues(session, province_code, venue_id)
     return venue
 
 
@@ -229,7 +229,7 @@ async def create_plan(plan: PlanIn, db: Db, province_code: str = province_access
     """A plan for a period, e.g. `{"first_month": "2019-06", "last_month": "2019-09"}`: 4 market days a month
     and 20 products a market day unless said otherwise. Plans of a province may not overlap."""
     async with db.unit_of_work() as uow:
-        return await handlers.set_plan(uow, province_code, plan)
+        return await commands.set_plan(uow, province_code, plan)
 
 
 @router.put("/plans/{plan_id}", response_model=Plan)
@@ -237,19 +237,19 @@ async def replace_plan(
     plan_id: UUID, plan: PlanIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
     async with db.unit_of_work() as uow:
-        return await handlers.set_plan(uow, province_code, plan, plan_id)
+        return await commands.set_plan(uow, province_code, plan, plan_id)
 
 
 @router.get("/plans", response_model=list[Plan])
 async def list_plans(db: Db, province_code: str = province_access(*READ)) -> list[dict]:
     async with db.sessions() as session:
-        return await handlers.plans(session, province_code)
+        return await queries.plans(session, province_code)
 
 
 @router.get("/plans/{plan_id}", response_model=Plan)
 async def get_plan(plan_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        [plan] = await handlers.plans(session, province_code, plan_id)
+        [plan] = await queries.plans(session, province_code, plan_id)
     return plan
 
 
@@ -258,7 +258,7 @@ async def plan_progress(plan_id: UUID, db: Db, province_code: str = province_acc
     """Plan against actual, month by month: market days planned, scheduled, held, cancelled and missing, and
     each market day's products (attended once recorded, else the lineup) against the target."""
     async with db.sessions() as session:
-        plan, months = await handlers.progress(session, province_code, plan_id)
+        plan, months = await queries.progress(session, province_code, plan_id)
     return {
         "plan": plan,
         "months": [
@@ -279,7 +279,7 @@ async def plan_progress(plan_id: UUID, db: Db, province_code: str = province_acc
 async def schedule(new: MarketDayIn, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """Schedule a market day at a venue; it counts towards the province's plan for its month, if any."""
     async with db.unit_of_work() as uow:
-        return await handlers.schedule(uow, province_code, new)
+        return await commands.schedule(uow, province_code, new)
 
 
 @router.get("/market-days", response_model=list[MarketDay])
@@ -298,13 +298,13 @@ async def list_market_days(
             min(month_end(month), last_day or month_end(month)),
         )
     async with db.sessions() as session:
-        return await handlers.market_days(session, province_code, first_day, last_day, status_)
+        return await queries.market_days(session, province_code, first_day, last_day, status_)
 
 
 @router.get("/market-days/{market_day_id}", response_model=MarketDay)
 async def get_market_day(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        return await handlers.market_day(session, province_code, market_day_id)
+        return await queries.market_day(session, province_code, market_day_id)
 
 
 @router.post("/market-days/{market_day_id}/reschedule", response_model=MarketDay)
@@ -312,7 +312,7 @@ async def reschedule(
     market_day_id: UUID, new: RescheduleIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
     async with db.unit_of_work() as uow:
-        return await handlers.reschedule(uow, province_code, market_day_id, new)
+        return await commands.reschedule(uow, province_code, market_day_id, new)
 
 
 @router.post("/market-days/{market_day_id}/cancel", response_model=MarketDay)
@@ -320,14 +320,14 @@ async def cancel(
     market_day_id: UUID, body: CancelIn, db: Db, province_code: str = province_access(*WRITE)
 ) -> dict:
     async with db.unit_of_work() as uow:
-        return await handlers.cancel(uow, province_code, market_day_id, body.reason)
+        return await commands.cancel(uow, province_code, market_day_id, body.reason)
 
 
 @router.post("/market-days/{market_day_id}/held", response_model=MarketDay)
 async def held(market_day_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """The market day took place (on or after its day)."""
     async with db.unit_of_work() as uow:
-        return await handlers.hold(uow, province_code, market_day_id)
+        return await commands.hold(uow, province_code, market_day_id)
 
 
 # --- lineup and invitations
@@ -338,7 +338,7 @@ async def get_lineup(market_day_id: UUID, db: Db, province_code: str = province_
     """Every invitation of the market day (sent, accepted, declined, withdrawn) and the count against
     target."""
     async with db.sessions() as session:
-        return await handlers.lineup(session, province_code, market_day_id)
+        return await queries.lineup(session, province_code, market_day_id)
 
 
 @router.get("/market-days/{market_day_id}/proposal", response_model=ProposalView)
@@ -351,7 +351,7 @@ async def get_proposal(
     """The ranked pool of products not yet in the lineup, best first, marking those to invite to reach the
     target (the rule: domain.propose)."""
     async with db.sessions() as session:
-        return _proposal(await handlers.proposal(session, province_code, market_day_id), limit=limit)
+        return _proposal(await queries.proposal(session, province_code, market_day_id), limit=limit)
 
 
 @router.post("/market-days/{market_day_id}/lineup/fill", response_model=Filled)
@@ -359,7 +359,7 @@ async def fill_lineup(market_day_id: UUID, db: Db, province_code: str = province
     """Invite the proposed products: the lineup reaches the target, or `shortfall` says by how much it
     cannot."""
     async with db.unit_of_work() as uow:
-        invited, proposal = await handlers.fill_lineup(uow, province_code, market_day_id)
+        invited, proposal = await commands.fill_lineup(uow, province_code, market_day_id)
     return {**_proposal(proposal, only_proposed=True), "invited": invited}
 
 
@@ -371,7 +371,7 @@ async def add_to_lineup(
 ) -> dict:
     """An officer adds a product by hand (its producer is invited)."""
     async with db.unit_of_work() as uow:
-        return await handlers.add_to_lineup(uow, province_code, market_day_id, body.product_id)
+        return await commands.add_to_lineup(uow, province_code, market_day_id, body.product_id)
 
 
 @router.delete("/market-days/{market_day_id}/lineup/{product_id}", response_model=Invitation)
@@ -384,14 +384,14 @@ async def remove_from_lineup(
 ) -> dict:
     """An officer takes a product out (its invitation is withdrawn; it is not proposed again for this day)."""
     async with db.unit_of_work() as uow:
-        return await handlers.withdraw(uow, province_code, market_day_id, product_id, note)
+        return await commands.withdraw(uow, province_code, market_day_id, product_id, note)
 
 
 @router.post("/invitations/{invitation_id}/accept", response_model=Invitation)
 async def accept(invitation_id: UUID, db: Db, province_code: str = province_access(*WRITE)) -> dict:
     """The producer's yes, as an officer records it."""
     async with db.unit_of_work() as uow:
-        return await handlers.accept(uow, province_code, invitation_id)
+        return await commands.accept(uow, province_code, invitation_id)
 
 
 @router.post("/invitations/{invitation_id}/decline", response_model=Declined)
@@ -401,7 +401,7 @@ async def decline(
     """The producer's no and why (busy, already has a market, worried about sales, no raw material, other);
     the answer proposes replacements to keep the lineup at target (invite them with .../lineup/fill)."""
     async with db.unit_of_work() as uow:
-        invitation, proposal = await handlers.decline(uow, province_code, invitation_id, answer)
+        invitation, proposal = await commands.decline(uow, province_code, invitation_id, answer)
     return {"invitation": invitation, "replacements": _proposal(proposal, only_proposed=True)}
 
 
@@ -414,7 +414,7 @@ async def answer_invitations(
     recorded as .../accept and .../decline would, all or none. Answers with the invitations as they are now
     and the replacements that bring the lineup back to target (invite them with .../lineup/fill)."""
     async with db.unit_of_work() as uow:
-        invitations, proposal = await handlers.answer_all(uow, province_code, market_day_id, body.answers)
+        invitations, proposal = await commands.answer_all(uow, province_code, market_day_id, body.answers)
     return {"invitations": invitations, "replacements": _proposal(proposal, only_proposed=True)}
 
 
@@ -431,13 +431,13 @@ async def record_attendance(
 ) -> dict:
     """Who came with what, on or after the day (replaces an earlier record)."""
     async with db.unit_of_work() as uow:
-        return await handlers.record_attendance(uow, province_code, market_day_id, present, caller.subject)
+        return await commands.record_attendance(uow, province_code, market_day_id, present, caller.subject)
 
 
 @router.get("/market-days/{market_day_id}/attendance", response_model=Attendance)
 async def get_attendance(market_day_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        return await handlers.attendance(session, province_code, market_day_id)
+        return await queries.attendance(session, province_code, market_day_id)
 
 
 # --- publicity
@@ -458,7 +458,7 @@ async def calendar_feed(
     ahead) for calendar apps, websites and local media. Cancelled ones stay in the feed as cancelled."""
     now = datetime.now(UTC)
     async with db.sessions() as session:
-        days = await handlers.calendar(
+        days = await queries.calendar(
             session, province_code, since or now.date() - timedelta(days=CALENDAR_PAST_DAYS)
         )
     province = geothai.province(province_code)
@@ -499,7 +499,7 @@ async def invitation_link(
     """A signed link for the producer to accept or decline without a login (send it by any channel, or print
     the slip with its QR code). It expires when the market day begins (14 days at most)."""
     async with db.sessions() as session:
-        return await handlers.invitation_link(
+        return await queries.invitation_link(
             session, province_code, invitation_id, settings.link_key(), datetime.now(UTC)
         )
 
@@ -517,7 +517,7 @@ def _link(token: str, settings: SchedulingSettings) -> InvitationLink:
 async def linked_invitation(token: str, db: Db, settings: Settings) -> dict:
     """Public, the link is the credential: the invitation, its venue, day and hours."""
     async with db.sessions() as session:
-        return await handlers.linked_invitation(session, _link(token, settings))
+        return await queries.linked_invitation(session, _link(token, settings))
 
 
 @public.post("/{token}/accept", response_model=LinkedInvitation)
@@ -525,8 +525,8 @@ async def accept_by_link(token: str, db: Db, settings: Settings) -> dict:
     """The producer's yes."""
     link = _link(token, settings)
     async with db.unit_of_work() as uow:
-        await handlers.accept(uow, link.province_code, link.invitation_id)
-        return await handlers.linked_invitation(uow.session, link)
+        await commands.accept(uow, link.province_code, link.invitation_id)
+        return await queries.linked_invitation(uow.session, link)
 
 
 @public.post("/{token}/decline", response_model=LinkedInvitation)
@@ -534,5 +534,5 @@ async def decline_by_link(token: str, answer: DeclineIn, db: Db, settings: Setti
     """The producer's no and why; the officer's lineup shows it with the replacements to invite."""
     link = _link(token, settings)
     async with db.unit_of_work() as uow:
-        await handlers.decline(uow, link.province_code, link.invitation_id, answer)
-        return await handlers.linked_invitation(uow.session, link)
+        await commands.decline(uow, link.province_code, link.invitation_id, answer)
+        return await queries.linked_invitation(uow.session, link)

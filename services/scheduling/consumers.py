@@ -3,7 +3,8 @@ service's sales (selection ranks from them; no synchronous calls to other servic
 
 from functools import partial
 
-from services.scheduling import handlers, tables
+from services.scheduling import tables
+from services.scheduling.handlers import read_models
 from shared import topics
 from shared.batch import BatchConsumer
 from shared.contracts.registry import ProducerState, ProductState
@@ -28,15 +29,17 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     return [
         # A registry import publishes thousands of events at once: read models a batch at a time.
         read_model(
-            "producers", topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, handlers.producer_row
+            "producers", topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, read_models.producer_row
         ),
-        read_model("products", topics.REGISTRY_PRODUCTS, tables.products, ProductState, handlers.product_row),
+        read_model(
+            "products", topics.REGISTRY_PRODUCTS, tables.products, ProductState, read_models.product_row
+        ),
         # Sales, the busiest stream, a batch at a time (one transaction, bulk claim and upsert).
         BatchConsumer(
             group_id="scheduling.sales",
             topic=topics.SALES_RECORDED,
             unit_of_work=db.unit_of_work,
-            handler=partial(handlers.sales_changed, db.inbox, "scheduling.sales"),
+            handler=partial(read_models.sales_changed, db.inbox, "scheduling.sales"),
             **retries,
         ),
     ]

@@ -32,25 +32,8 @@ from shared.contracts.scheduling import (
 )
 from shared.db import arrays, unnested
 from shared.events import Envelope
+from shared.read_models import keep_newest
 from shared.unit_of_work import UnitOfWork
-
-
-async def _keep_newest(
-    session: AsyncSession,
-    table: Table,
-    row: dict,
-    *,
-    key: str = "id",
-    version: str = "revision",
-    insert_only: tuple[str, ...] = (),
-) -> None:
-    stmt = insert(table).values(row)
-    newer = {k: stmt.excluded[k] for k in row if k != key and k not in insert_only}
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[key], set_=newer, where=table.c[version] < stmt.excluded[version]
-        )
-    )
 
 
 def product_row(envelope: Envelope, event: ProductState) -> dict:
@@ -87,82 +70,68 @@ def producer_row(envelope: Envelope, event: ProducerState) -> dict:
 
 
 async def venue_changed(uow: UnitOfWork, envelope: Envelope, event: VenueRegistered) -> None:
-    await _keep_newest(
-        uow.session,
-        tables.venues,
-        {
-            "id": event.venue_id,
-            "province_code": envelope.province_code,
-            "as_of": envelope.occurred_at,
-            **event.model_dump(include={"name", "kind", "amphoe_code"}),
-        },
-        version="as_of",
-    )
+    row = {
+        "id": event.venue_id,
+        "province_code": envelope.province_code,
+        "as_of": envelope.occurred_at,
+        **event.model_dump(include={"name", "kind", "amphoe_code"}),
+    }
+    await keep_newest(uow.session, tables.venues, [row], version="as_of")
 
 
 async def plan_set(uow: UnitOfWork, envelope: Envelope, event: PlanSet) -> None:
     if event.last_month < event.first_month:
         raise RejectEvent(f"plan {event.plan_id}: last_month {event.last_month} is before first_month")
-    await _keep_newest(
-        uow.session,
-        tables.plans,
-        {
-            "id": event.plan_id,
-            "province_code": envelope.province_code,
-            **event.model_dump(
-                include={
-                    "revision",
-                    "name",
-                    "first_month",
-                    "last_month",
-                    "market_days_per_month",
-                    "products_per_market_day",
-                    "target_group",
-                    "budget_source",
-                }
-            ),
-        },
-    )
+    row = {
+        "id": event.plan_id,
+        "province_code": envelope.province_code,
+        **event.model_dump(
+            include={
+                "revision",
+                "name",
+                "first_month",
+                "last_month",
+                "market_days_per_month",
+                "products_per_market_day",
+                "target_group",
+                "budget_source",
+            }
+        ),
+    }
+    await keep_newest(uow.session, tables.plans, [row])
 
 
 async def market_day_changed(uow: UnitOfWork, envelope: Envelope, event: MarketDayState) -> None:
-    await _keep_newest(
-        uow.session,
-        tables.market_days,
-        {
-            "id": event.market_day_id,
-            "province_code": envelope.province_code,
-            **event.model_dump(
-                include={
-                    "revision",
-                    "plan_id",
-                    "venue_id",
-                    "venue_name",
-                    "venue_kind",
-                    "day",
-                    "starts_at",
-                    "ends_at",
-                    "status",
-                    "cancel_reason",
-                }
-            ),
-        },
-    )
+    row = {
+        "id": event.market_day_id,
+        "province_code": envelope.province_code,
+        **event.model_dump(
+            include={
+                "revision",
+                "plan_id",
+                "venue_id",
+                "venue_name",
+                "venue_kind",
+                "day",
+                "starts_at",
+                "ends_at",
+                "status",
+                "cancel_reason",
+            }
+        ),
+    }
+    await keep_newest(uow.session, tables.market_days, [row])
 
 
 async def attendance_recorded(uow: UnitOfWork, envelope: Envelope, event: AttendanceRecorded) -> None:
-    await _keep_newest(
-        uow.session,
-        tables.attendance,
-        {
-            "market_day_id": event.market_day_id,
-            "province_code": envelope.province_code,
-            "revision": event.revision,
-            "product_ids": list(dict.fromkeys(event.product_ids)),
-            "producer_ids": list(dict.fromkeys(event.producer_ids)),
-        },
-        key="market_day_id",
-    )
+    row = {
+        "market_day_id": event.market_day_id,
+        "province_code": envelope.province_code,
+        "revision": event.revision,
+        "product_ids": list(dict.fromkeys(event.product_ids)),
+        "producer_ids": list(dict.fromkeys(event.producer_ids)),
+    }
+    await keep_newest(uow.session, tables.attendance, [row], key="market_day_id")
 
 
 INVITATION_STATUS = {
@@ -174,22 +143,18 @@ INVITATION_STATUS = {
 
 
 async def invitation_changed(uow: UnitOfWork, envelope: Envelope, event: InvitationSent) -> None:
-    await _keep_newest(
-        uow.session,
-        tables.invitations,
-        {
-            "id": event.invitation_id,
-            "province_code": envelope.province_code,
-            "as_of": envelope.occurred_at,
-            "market_day_id": event.market_day_id,
-            "product_id": event.product_id,
-            "producer_id": event.producer_id,
-            "status": INVITATION_STATUS[type(event)],
-            "reason": getattr(event, "reason", None),
-            "note": getattr(event, "note", None),
-        },
-        version="as_of",
-    )
+    row = {
+        "id": event.invitation_id,
+        "province_code": envelope.province_code,
+        "as_of": envelope.occurred_at,
+        "market_day_id": event.market_day_id,
+        "product_id": event.product_id,
+        "producer_id": event.producer_id,
+        "status": INVITATION_STATUS[type(event)],
+        "reason": getattr(event, "reason", None),
+        "note": getattr(event, "note", None),
+    }
+    await keep_newest(uow.session, tables.invitations, [row], version="as_of")
 
 
 def _sale_row(envelope: Envelope, event: SaleState) -> dict:

@@ -1,0 +1,146 @@
+"""Reading sales, their audit trail, totals, held sales and integrations; every query is scoped to a
+province."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.sales import tables
+from services.sales.domain import (
+    TotalsBy,
+)
+from shared.errors import NotFound
+
+
+async def list_integrations(session: AsyncSession, province_code: str) -> list[dict]:
+    integrations, keys = tables.integrations, tables.integration_keys
+    found = {
+        row["id"]: {**row, "keys": []}
+        for row in (
+            await session.execute(
+                select(integrations)
+                .where(integrations.c.province_code == province_code)
+                .order_by(integrations.c.created_at)
+            )
+        ).mappings()
+    }
+    for key in (
+        await session.execute(
+            select(keys.c.key_id, keys.c.integration_id, keys.c.active, keys.c.created_at, keys.c.revoked_at)
+            .where(keys.c.province_code == province_code)
+            .order_by(keys.c.created_at)
+        )
+    ).mappings():
+        found[key["integration_id"]]["keys"].append(key)
+    return list(found.values())
+
+
+async def get_sale(session: AsyncSession, province_code: str, sale_id: UUID) -> dict:
+    row = (
+        (
+            await session.execute(
+                select(tables.sales).where(
+                    tables.sales.c.province_code == province_code, tables.sales.c.sale_id == sale_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such sale in this province")
+    return dict(row)
+
+
+async def list_sales(
+    session: AsyncSession,
+    province_code: str,
+    market_day_id: UUID | None,
+    product_id: UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[dict]]:
+    s = tables.sales
+    where = [s.c.province_code == province_code]
+    if market_day_id:
+        where.append(s.c.market_day_id == market_day_id)
+    if product_id:
+        where.append(s.c.product_id == product_id)
+    total = await session.scalar(select(func.count()).select_from(s).where(*where)) or 0
+    rows = await session.execute(
+        select(s).where(*where).order_by(s.c.recorded_at, s.c.sale_id).limit(limit).offset(offset)
+    )
+    return total, [dict(r) for r in rows.mappings()]
+
+
+async def audit_trail(session: AsyncSession, province_code: str, sale_id: UUID) -> list[dict]:
+    a = tables.sale_audit
+    rows = await session.execute(
+        select(a).where(a.c.province_code == province_code, a.c.sale_id == sale_id).order_by(a.c.revision)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def list_held(session: AsyncSession, province_code: str, limit: int, offset: int) -> list[dict]:
+    h, p, m = tables.held_sales, tables.products, tables.market_days
+    rows = await session.execute(
+        select(
+            h.c.integration_sale_id,
+            h.c.key_id,
+            h.c.product_id,
+            h.c.market_day_id,
+            h.c.held_at,
+            h.c.attempts,
+            h.c.next_retry_at,
+            p.c.id.is_not(None).label("product_known"),
+            m.c.id.is_not(None).label("market_day_known"),
+        )
+        .select_from(h.outerjoin(p, p.c.id == h.c.product_id).outerjoin(m, m.c.id == h.c.market_day_id))
+        .where(h.c.province_code == province_code)
+        .order_by(h.c.held_at, h.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def totals(
+    session: AsyncSession, province_code: str, by: TotalsBy, first_day: date | None, last_day: date | None
+) -> list[dict]:
+    """Sales (voids excluded, corrections applied) per product, market day, producer, venue, month or
+    category; market days dated within [first_day, last_day] if given."""
+    s, p, m = tables.sales, tables.products, tables.market_days
+    key, label = {
+        TotalsBy.PRODUCT: (s.c.product_id, p.c.name),
+        TotalsBy.MARKET_DAY: (
+            s.c.market_day_id,
+            func.concat(func.to_char(m.c.day, "YYYY-MM-DD"), " ", m.c.venue_name),
+        ),
+        TotalsBy.PRODUCER: (s.c.producer_id, None),
+        TotalsBy.VENUE: (m.c.venue_id, m.c.venue_name),
+        TotalsBy.MONTH: (func.to_char(m.c.day, "YYYY-MM"), None),
+        TotalsBy.CATEGORY: (p.c.category, None),
+    }[by]
+    group: list[Any] = [key] if label is None else [key, label]
+    where = [s.c.province_code == province_code, s.c.voided.is_(False)]
+    if first_day:
+        where.append(m.c.day >= first_day)
+    if last_day:
+        where.append(m.c.day <= last_day)
+    rows = await session.execute(
+        select(
+            cast(key, String).label("key"),
+            (label if label is not None else cast(None, String)).label("label"),
+            func.count().label("sales"),
+            func.sum(s.c.quantity).label("quantity"),
+            func.sum(s.c.amount_thb).label("amount_thb"),
+        )
+        .select_from(s.outerjoin(p, p.c.id == s.c.product_id).outerjoin(m, m.c.id == s.c.market_day_id))
+        .where(*where)
+        .group_by(*group)
+        .order_by(func.sum(s.c.amount_thb).desc(), cast(key, String))
+    )
+    return [dict(r) for r in rows.mappings()]
