@@ -26,11 +26,13 @@ Wanted = TypeVar("Wanted", bound=Payload)
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record the batch handler refuses: it goes to the dead-letter topic with this reason."""
+    """A record a use case refuses: it goes to the dead-letter topic with this reason (`attempts`: how many
+    times it was judged, 1 for a record refused as it arrives)."""
 
     record: Record
     code: str
     reason: str
+    attempts: int = 1
 
 
 async def claimed_events(
@@ -144,7 +146,7 @@ class BatchConsumer(ReliableConsumer):
                     rejection.record,
                     rejection.reason,
                     code=rejection.code,
-                    attempts=1,
+                    attempts=rejection.attempts,
                     give_back_at=give_back_at,
                 )
             self._count(first, "batched", len(records) - len(rejections))

@@ -10,7 +10,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -30,7 +30,7 @@ from shared.auth import TokenVerifier
 from shared.consumer import InboxPruner, ReliableConsumer
 from shared.db import make_engine
 from shared.errors import ServiceError
-from shared.failures import answer_503_while_unavailable, is_transient
+from shared.failures import Status, answer_503_while_unavailable, is_transient
 from shared.kafka_access import Grant, service_grants
 from shared.kafka_admin import DeadLetterDepth, require_topics
 from shared.kafka_client import kafka_security
@@ -63,6 +63,16 @@ class Database:
         self.unit_of_work = UnitsOfWork(self.sessions, self.outbox, self.source, committed=self.relay.wake)
 
 
+class Worker(Protocol):
+    """Background work that runs as long as the service (the outbox relay, the inbox pruner, a service's own,
+    e.g. sales' held-sales retry): `run` until cancelled; `status` says whether it is held up (/health/ready,
+    otop_ready)."""
+
+    status: Status
+
+    async def run(self) -> None: ...
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -72,6 +82,11 @@ class ServiceSpec:
     routers: list[APIRouter]
     produces: list[str] = field(default_factory=list)  # topics this service publishes to
     consumers: Callable[[Database, ServiceSettings], Sequence[ReliableConsumer]] = lambda db, settings: []
+    # The service's own background work, started after the database and the broker are set up and cancelled
+    # at shutdown (the broker: for what a worker dead-letters).
+    background: Callable[[Database, KafkaBroker, ServiceSettings], Sequence[Worker]] = (
+        lambda db, broker, settings: []
+    )
     # Kafka access (shared/kafka_access.py) follows from these: the topics its consumers read, and whether
     # it creates and deletes POS integrations' principals.
     consumes: list[str] = field(default_factory=list)
@@ -238,9 +253,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
         app.state.token_verifier = TokenVerifier.from_settings(settings)
         app.state.broker, app.state.consumers = broker, consumers
-        # Every worker's state (consumers, relay; a service's own workers add theirs): /health/ready,
-        # otop_ready.
-        app.state.statuses = [consumer.status for consumer in consumers] + [relay.status]
+        pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
+        workers: list[Worker] = [relay, pruner, *spec.background(db, broker, settings)]
+        # Every consumer's and worker's state: /health/ready, otop_ready.
+        app.state.statuses = [consumer.status for consumer in consumers]
+        app.state.statuses += [worker.status for worker in workers]
         app.state.dead_letter_depth = DeadLetterDepth(settings, [c.topic for c in consumers])
         topics = spec.produces + [c.topic for c in consumers]
         topics += [dead_letter_topic(c.topic) for c in consumers]
@@ -262,13 +279,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10)
 
-        pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
-        app.state.statuses.append(pruner.status)
-        tasks = [
-            asyncio.create_task(relay.run(), name="outbox-relay"),
-            asyncio.create_task(start_kafka(), name="kafka-start"),
-            asyncio.create_task(pruner.run(), name="inbox-pruner"),
-        ]
+        tasks = [asyncio.create_task(start_kafka(), name="kafka-start")]
+        tasks += [asyncio.create_task(worker.run(), name=worker.status.component) for worker in workers]
         # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
         # lives as long as the process; the cyclic GC walked all of it again in every full collection,
         # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.

@@ -1,6 +1,5 @@
 """Sales service process: `uvicorn --factory services.sales.main:app`."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -9,30 +8,9 @@ from fastapi import APIRouter, FastAPI
 
 from services.sales import api, consumers, tables
 from services.sales.config import SalesSettings
-from services.sales.handlers import ingress
 from services.sales.identity import IntegrationClients
 from shared import topics
-from shared.failures import Status
 from shared.service import ServiceSpec, create_app
-
-
-@contextlib.asynccontextmanager
-async def held_sales_retry(app: FastAPI) -> AsyncIterator[None]:
-    """Re-evaluates held POS sales in the background while the service runs (a router's lifespan runs
-    inside the service's own, after its database and broker are set up)."""
-    status = Status("held-sales", "worker")
-    app.state.statuses.append(status)
-    task = asyncio.create_task(
-        ingress.retry_held_forever(
-            app.state.db, app.state.broker, SalesSettings.of(app.state.settings), status
-        ),
-        name="held-sales-retry",
-    )
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
@@ -49,9 +27,10 @@ spec = ServiceSpec(
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router, APIRouter(lifespan=held_sales_retry), APIRouter(lifespan=integration_clients)],
+    routers=[api.router, APIRouter(lifespan=integration_clients)],
     produces=[topics.SALES_RECORDED],
     consumers=consumers.consumers,
+    background=consumers.background,  # the held sales' retry
     consumes=[topics.REGISTRY_PRODUCTS, topics.SCHEDULING_MARKET_DAYS, topics.SALES_INGRESS],
     provisions_integrations=True,  # creates and deletes POS integrations' Kafka principals
 )

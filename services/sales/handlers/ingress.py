@@ -1,7 +1,6 @@
 """The POS ingress: signed sales from the Kafka ingress topic (a batch at a time), the HTTP ingress, and the
 sales held until the product or market day they name is known."""
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -12,7 +11,6 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from faststream.kafka import KafkaBroker
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,11 +31,9 @@ from services.sales.domain import (
 from services.sales.handlers.recording import Judged, judge_sales, sale_row, store_sales
 from shared import faults
 from shared.batch import Rejection
-from shared.consumer import Record, count_applied, dead_letter
+from shared.consumer import Record, count_applied
 from shared.contracts.sales import PosSale, SaleChannel
 from shared.errors import Invalid, Refused, field_error
-from shared.failures import Backoff, Status, until_done
-from shared.service import Database
 from shared.topics import SALES_INGRESS
 from shared.unit_of_work import UnitOfWork
 
@@ -49,15 +45,52 @@ HELD_SALES_GROUP = "sales.held"  # the dlq-consumer-group of sales dead-lettered
 
 
 @dataclass(frozen=True)
-class Message:
-    """A POS message kept aside (a held sale), in the shape of the Kafka record it came as."""
+class SaleOrigin:
+    """Where a POS sale came from: a record of the ingress topic, an item of an HTTP ingress request, or a
+    held sale (which keeps the origin it came with). It is what a refused sale is dead-lettered as, on the
+    ingress topic's dead-letter topic (it reads as a shared.consumer.Record), whichever way it came."""
 
     topic: str
-    partition: int | None
+    partition: int | None  # Kafka's; None for an HTTP item
     offset: int | None
     key: bytes | None
-    value: bytes
+    value: bytes  # the signed envelope
     headers: Sequence[tuple[str, bytes]]
+    timestamp: int | None = None  # Kafka's, in ms (a dead letter's dlq-original-timestamp)
+
+    @classmethod
+    def kafka(cls, record: Record) -> "SaleOrigin":
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value or b"",
+            tuple(record.headers or ()),
+            getattr(record, "timestamp", None),
+        )
+
+    @classmethod
+    def http(cls, key_id: str, item: bytes) -> "SaleOrigin":
+        """An HTTP item, as if it had come on the ingress topic: signed with `key_id`, received via HTTP."""
+        return cls(
+            SALES_INGRESS, None, None, None, item, ((KEY_ID_HEADER, key_id.encode()), (RECEIVED_VIA, b"http"))
+        )
+
+    @classmethod
+    def held(cls, row: Mapping[str, Any]) -> "SaleOrigin":
+        """The origin a held sale's row keeps (`_held_row`)."""
+        return cls(
+            row["source_topic"],
+            row["source_partition"],
+            row["source_offset"],
+            row["message_key"],
+            row["message_value"],
+            tuple((name, value.encode()) for name, value in row["message_headers"]),
+        )
+
+
+RECEIVED_VIA = "x-otop-received-via"
 
 
 @dataclass(frozen=True)
@@ -69,7 +102,7 @@ class Incoming:
     key_id: str
     sale: PosSale
     correlation_id: UUID | None
-    message: Record
+    origin: SaleOrigin
 
     @cached_property
     def sale_id(self) -> UUID:
@@ -104,23 +137,23 @@ def _admit(
     key: Mapping[str, Any] | None,
     key_id: str | None,
     given_signature: str | None,
-    body: bytes,
-    message: Record,
+    origin: SaleOrigin,
 ) -> Incoming:
-    """Verify a message's signature and read it; Refused says why not."""
-    return _read(verify_signature(master_key, key_id, given_signature, key, body), body, message)
+    """Verify a sale's signature and read it; Refused says why not."""
+    key = verify_signature(master_key, key_id, given_signature, key, origin.value)
+    return _read(key, origin)
 
 
-def _read(key: Mapping[str, Any], body: bytes, message: Record) -> Incoming:
-    """A message signed by the integration key `key` (its stored row), read; Refused says why not."""
-    envelope, sale = read_pos_sale(body, key["province_code"])
+def _read(key: Mapping[str, Any], origin: SaleOrigin) -> Incoming:
+    """A sale signed by the integration key `key` (its stored row), read; Refused says why not."""
+    envelope, sale = read_pos_sale(origin.value, key["province_code"])
     return Incoming(
         envelope.province_code,
         key["integration_id"],
         key["key_id"],
         sale,
         envelope.correlation_id or envelope.event_id,
-        message,
+        origin,
     )
 
 
@@ -142,8 +175,7 @@ async def ingest_records(
                     keys.get(key_id) if key_id else None,
                     key_id,
                     _header(record, SIGNATURE_HEADER),
-                    record.value or b"",
-                    record,
+                    SaleOrigin.kafka(record),
                 )
             )
         except Refused as refused:
@@ -161,7 +193,7 @@ async def ingest_records(
     judged = await judge_sales(uow.session, [i.references for i in incoming])
     outcomes = await _settle(uow, settings, incoming, judged)
     rejections.extend(
-        Rejection(i.message, outcome.code, outcome.reason)
+        Rejection(i.origin, outcome.code, outcome.reason)
         for i, outcome in zip(incoming, outcomes, strict=True)
         if isinstance(outcome, Refused)
     )
@@ -206,17 +238,9 @@ async def ingest_http(
         raise _batch_refused(refused) from refused
     incoming, errors = [], []
     for index, item in enumerate(items):
-        value = json.dumps(item, ensure_ascii=False).encode()
-        message = Message(
-            SALES_INGRESS,
-            None,
-            None,
-            None,
-            value,
-            [(KEY_ID_HEADER, key["key_id"].encode()), ("x-otop-received-via", b"http")],
-        )
+        origin = SaleOrigin.http(key["key_id"], json.dumps(item, ensure_ascii=False).encode())
         try:
-            incoming.append(_read(key, value, message))
+            incoming.append(_read(key, origin))
         except Refused as refused:
             errors.append((index, refused))
     if errors:
@@ -264,7 +288,7 @@ async def _settle(
     await count_applied(
         uow.session,
         INGRESS_GROUP,
-        [i.message.partition for i, outcome in zip(incoming, outcomes, strict=True) if outcome == "recorded"],
+        [i.origin.partition for i, outcome in zip(incoming, outcomes, strict=True) if outcome == "recorded"],
     )
     return outcomes
 
@@ -286,7 +310,7 @@ def _pos_row(i: Incoming, product: Mapping) -> dict:
 
 
 def _held_row(i: Incoming, retry_at: datetime) -> dict:
-    m = i.message
+    origin = i.origin
     return {
         "province_code": i.province_code,
         "integration_id": i.integration_id,
@@ -296,139 +320,100 @@ def _held_row(i: Incoming, retry_at: datetime) -> dict:
         "market_day_id": i.sale.market_day_id,
         "sale": i.sale.model_dump(mode="json"),
         "correlation_id": i.correlation_id,
-        "source_topic": m.topic,
-        "source_partition": m.partition,
-        "source_offset": m.offset,
-        "message_key": m.key,
-        "message_value": m.value,
-        "message_headers": [[name, value.decode(errors="replace")] for name, value in m.headers or ()],
+        "source_topic": origin.topic,
+        "source_partition": origin.partition,
+        "source_offset": origin.offset,
+        "message_key": origin.key,
+        "message_value": origin.value,
+        "message_headers": [[name, value.decode(errors="replace")] for name, value in origin.headers],
         "next_retry_at": retry_at,
     }
 
 
 def _incoming_from_held(row: Mapping) -> Incoming:
-    message = Message(
-        row["source_topic"],
-        row["source_partition"],
-        row["source_offset"],
-        row["message_key"],
-        row["message_value"],
-        [(name, value.encode()) for name, value in row["message_headers"]],
-    )
     return Incoming(
         row["province_code"],
         row["integration_id"],
         row["key_id"],
         PosSale.model_validate(row["sale"]),
         row["correlation_id"],
-        message,
+        SaleOrigin.held(row),
     )
 
 
-async def retry_held(db: Database, broker: KafkaBroker, settings: SalesSettings, limit: int = 500) -> int:
-    """Re-evaluate the held sales that are due: record those whose references arrived, dead-letter those
-    refused now or held too long, hold the rest again. Replicas share the work (SKIP LOCKED). A dead
-    letter is published before the held row's deletion commits, so a failure loses nothing."""
+async def retry_held(
+    uow: UnitOfWork, settings: SalesSettings, limit: int = 500
+) -> tuple[int, list[Rejection]]:
+    """Re-evaluate the held sales that are due: record those whose references arrived, hold the rest again,
+    and take out of the held sales those refused now or held too long. Returns how many were re-evaluated
+    and the refused ones, for the caller to dead-letter before the unit commits (so a failure loses
+    nothing). Replicas share the work (SKIP LOCKED)."""
     held = tables.held_sales
-    async with db.unit_of_work() as uow:
-        session = uow.session
-        rows = (
-            (
-                await session.execute(
-                    select(held)
-                    .where(held.c.next_retry_at <= func.now())
-                    .order_by(held.c.next_retry_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            .mappings()
-            .all()
-        )
-        if not rows:
-            return 0
-        incoming = [_incoming_from_held(row) for row in rows]
-        judged = await judge_sales(session, [i.references for i in incoming])
-        keys = await _keys(session, {row["key_id"] for row in rows})
-        now = datetime.now(UTC)
-        for index, (row, i, j) in enumerate(zip(rows, incoming, judged, strict=True)):
-            key = keys.get(row["key_id"])
-            if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
-                judged[index] = Judged(
-                    Refused(
-                        Refusal.INACTIVE_KEY,
-                        f"integration key {row['key_id']!r} was revoked while the sale was held",
-                    ),
-                    j.product,
-                    j.market_day,
-                )
-            elif j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
-                waiting = missing(i.sale.product_id, j.product, i.sale.market_day_id, j.market_day)
-                judged[index] = Judged(
-                    Refused(
-                        Refusal.UNKNOWN_REFERENCE,
-                        f"{waiting} still unknown after {settings.sales_hold_max_s:g}s",
-                    ),
-                    j.product,
-                    j.market_day,
-                )
-        again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
-        recorded = await store_sales(
-            uow,
-            [
-                (_pos_row(i, j.known_product), i.correlation_id)
-                for i, j in zip(incoming, judged, strict=True)
-                if j.verdict is Verdict.RECORD
-            ],
-        )
-        await count_applied(
-            session, INGRESS_GROUP, [i.message.partition for i in incoming if i.sale_id in recorded]
-        )
-        for row, i, j in zip(rows, incoming, judged, strict=True):
-            if isinstance(j.verdict, Refused):
-                await dead_letter(
-                    broker,
-                    i.message,
-                    j.verdict.reason,
-                    code=j.verdict.code,
-                    group_id=HELD_SALES_GROUP,
-                    attempts=row["attempts"] + 1,
-                    sessions=db.sessions,
-                )
-        await session.execute(
-            delete(held).where(held.c.id.in_([r["id"] for r in rows if r["id"] not in again]))
-        )
-        await session.execute(
-            update(held)
-            .where(held.c.id.in_(again))
-            .values(
-                attempts=held.c.attempts + 1,
-                next_retry_at=now + timedelta(seconds=settings.sales_hold_retry_s),
+    session = uow.session
+    rows = (
+        (
+            await session.execute(
+                select(held)
+                .where(held.c.next_retry_at <= func.now())
+                .order_by(held.c.next_retry_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         )
-    return len(rows)
-
-
-async def retry_held_forever(
-    db: Database, broker: KafkaBroker, settings: SalesSettings, status: Status, poll_s: float = 1.0
-) -> None:
-    """Re-evaluates held sales while the service runs. The database or Kafka away (a transient failure) is
-    waited out, backing off, with `status` not ready; any other failure is logged and tried again later. A
-    held sale is dead-lettered only by its own verdict, never for a failure."""
-    backoff = Backoff(poll_s, settings.consumer_max_backoff_s)
-    while True:
-        try:
-            busy = (
-                await until_done(
-                    lambda: retry_held(db, broker, settings),
-                    status=status,
-                    backoff=backoff,
-                    label="held sales",
-                )
-                > 0
+        .mappings()
+        .all()
+    )
+    if not rows:
+        return 0, []
+    incoming = [_incoming_from_held(row) for row in rows]
+    judged = await judge_sales(session, [i.references for i in incoming])
+    keys = await _keys(session, {row["key_id"] for row in rows})
+    now = datetime.now(UTC)
+    for index, (row, i, j) in enumerate(zip(rows, incoming, judged, strict=True)):
+        key = keys.get(row["key_id"])
+        if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
+            judged[index] = Judged(
+                Refused(
+                    Refusal.INACTIVE_KEY,
+                    f"integration key {row['key_id']!r} was revoked while the sale was held",
+                ),
+                j.product,
+                j.market_day,
             )
-        except Exception:
-            log.error("re-evaluating held sales failed; trying again", exc_info=True)
-            busy = False
-        if not busy:
-            await asyncio.sleep(poll_s)
+        elif j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
+            waiting = missing(i.sale.product_id, j.product, i.sale.market_day_id, j.market_day)
+            judged[index] = Judged(
+                Refused(
+                    Refusal.UNKNOWN_REFERENCE,
+                    f"{waiting} still unknown after {settings.sales_hold_max_s:g}s",
+                ),
+                j.product,
+                j.market_day,
+            )
+    again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
+    recorded = await store_sales(
+        uow,
+        [
+            (_pos_row(i, j.known_product), i.correlation_id)
+            for i, j in zip(incoming, judged, strict=True)
+            if j.verdict is Verdict.RECORD
+        ],
+    )
+    await count_applied(
+        session, INGRESS_GROUP, [i.origin.partition for i in incoming if i.sale_id in recorded]
+    )
+    await session.execute(delete(held).where(held.c.id.in_([r["id"] for r in rows if r["id"] not in again])))
+    await session.execute(
+        update(held)
+        .where(held.c.id.in_(again))
+        .values(
+            attempts=held.c.attempts + 1,
+            next_retry_at=now + timedelta(seconds=settings.sales_hold_retry_s),
+        )
+    )
+    refused = [
+        Rejection(i.origin, j.verdict.code, j.verdict.reason, attempts=row["attempts"] + 1)
+        for row, i, j in zip(rows, incoming, judged, strict=True)
+        if isinstance(j.verdict, Refused)
+    ]
+    return len(rows), refused
