@@ -111,7 +111,7 @@ class BatchConsumer(ReliableConsumer):
             "decoder": _undecoded,
         }
 
-    async def handle(self, message: KafkaMessage) -> None:
+    async def receive(self, message: KafkaMessage) -> None:
         records = tuple(message.raw_message)
         if faults.strike("drop-one", self.group_id):
             records = records[1:]  # shared/faults.py: lost, its offset committed with the batch

@@ -14,6 +14,10 @@
 
 `EventConsumer` handles one event at a time; `shared.batch.BatchConsumer` takes many records at a
 time for throughput. Both dead-letter through `dead_letter` and retry through `ReliableConsumer._retrying`.
+
+Words: a consumer's `receive` is the FastStream subscriber; a handler is a use case of the service layer
+(services/<name>/handlers), which the consumer calls with the unit of work it opened for the event or batch
+(shared/unit_of_work.py).
 """
 
 import asyncio
@@ -90,8 +94,8 @@ async def _keep_original(
     sessions: async_sessionmaker[AsyncSession], record: Record, group_id: str, sha256: str
 ) -> int:
     """The whole record in the service's database; the row's id (the same row when written again)."""
-    t = DEAD_LETTER_ORIGINALS
-    stmt = insert(t).values(
+    originals = DEAD_LETTER_ORIGINALS
+    stmt = insert(originals).values(
         consumer=group_id,
         topic=record.topic,
         partition=record.partition,
@@ -108,7 +112,7 @@ async def _keep_original(
                 stmt.on_conflict_do_update(
                     index_elements=["consumer", "topic", "sha256"],
                     set_={"stored_at": stmt.excluded.stored_at},
-                ).returning(t.c.id)
+                ).returning(originals.c.id)
             )
         ).scalar_one()
     return stored_id
@@ -188,13 +192,14 @@ async def count_applied(session: AsyncSession, consumer: str, partitions: Iterab
     wait for one another. An event that did not come from Kafka counts under partition -1."""
     counts = Counter(-1 if partition is None else partition for partition in partitions)
     if counts:
-        t = APPLIED_EVENTS
-        stmt = insert(t).from_select(
-            ["consumer", "partition", "events"], unnested(t, ["consumer", "partition", "events"])
+        applied = APPLIED_EVENTS
+        stmt = insert(applied).from_select(
+            ["consumer", "partition", "events"], unnested(applied, ["consumer", "partition", "events"])
         )
         await session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["consumer", "partition"], set_={"events": t.c.events + stmt.excluded.events}
+                index_elements=["consumer", "partition"],
+                set_={"events": applied.c.events + stmt.excluded.events},
             ),
             {
                 "consumer": [consumer] * len(counts),
@@ -306,21 +311,21 @@ class ReliableConsumer:
             max_poll_interval_ms=self.MAX_POLL_INTERVAL_MS,
             parser=_parse_with_readable_headers,
             **self.subscriber_options(),
-        )(self._handle)
+        )(self._receive)
 
     def subscriber_options(self) -> dict[str, Any]:
         return {}
 
-    async def _handle(self, message: KafkaMessage) -> None:
+    async def _receive(self, message: KafkaMessage) -> None:
         records = message.raw_message
         RECEIVED.labels(self.group_id, self.topic).inc(len(records) if isinstance(records, tuple) else 1)
         try:
-            await self.handle(message)
+            await self.receive(message)
         except StillFailing:
             GIVEN_BACK.labels(self.group_id, self.topic).inc()
             raise
 
-    async def handle(self, message: KafkaMessage) -> None:
+    async def receive(self, message: KafkaMessage) -> None:
         raise NotImplementedError
 
     def _give_back_at(self) -> float:
@@ -399,7 +404,7 @@ class EventConsumer(ReliableConsumer):
         }
         self._inbox = inbox
 
-    async def handle(self, message: KafkaMessage) -> None:
+    async def receive(self, message: KafkaMessage) -> None:
         record = cast(Record, message.raw_message)  # one record: not a batch subscriber
         give_back_at = self._give_back_at()
         try:

@@ -261,14 +261,14 @@ async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> Non
         if sales[day] or amounts[day]
     ]
     if rows:
-        t = tables.market_day_sales
-        stmt = insert(t)
+        totals = tables.market_day_sales
+        stmt = insert(totals)
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["market_day_id"],
                 set_={
-                    "sales": t.c.sales + stmt.excluded.sales,
-                    "sales_thb": t.c.sales_thb + stmt.excluded.sales_thb,
+                    "sales": totals.c.sales + stmt.excluded.sales,
+                    "sales_thb": totals.c.sales_thb + stmt.excluded.sales_thb,
                 },
             ),
             rows,
@@ -287,4 +287,4 @@ async def list_products(
         .limit(limit)
         .offset(offset)
     )
-    return total or 0, [dict(r) for r in rows.mappings()]
+    return total or 0, [dict(row) for row in rows.mappings()]

@@ -183,8 +183,8 @@ async def province_report(
     facts = await market_day_facts(session, period, province_code)
     found_plans = await plans(session, period, province_code)
     product_sales = await _product_sales(session, period, province_code)
-    shown = {p for md_ in facts for p in md_.product_ids or ()}
-    producers = {p for md_ in facts for p in md_.producer_ids or ()}
+    shown = {each for day in facts for each in day.product_ids or ()}
+    producers = {each for day in facts for each in day.producer_ids or ()}
     producer = tables.producers
     experienced: dict[UUID, bool] = {
         row.id: row.experienced
@@ -201,10 +201,12 @@ async def province_report(
             thai_digits=thai_digits,
             activities=await activities(session, province_code, period),
             committees=[
-                c for c in await committees(session, province_code) if c["appointed_on"] <= period.last_day
+                committee
+                for committee in await committees(session, province_code)
+                if committee["appointed_on"] <= period.last_day
             ],
             plans=found_plans,
-            plan_venue_kinds=await _venue_kinds(session, [p["id"] for p in found_plans]),
+            plan_venue_kinds=await _venue_kinds(session, [each["id"] for each in found_plans]),
             market_days=facts,
             evaluation_scores=await _evaluation_scores(session, period, province_code),
             product_sales=product_sales,
@@ -240,18 +242,18 @@ async def completeness(
     """The market days of the period, each with the evaluation it expects and how that stands."""
     items = [
         {
-            "market_day_id": f.market_day_id,
-            "day": f.day,
-            "venue_name": f.venue_name,
-            "status": f.status,
-            "due_on": evaluation_due(f.day, due_days),
-            "evaluations": f.evaluations,
-            "first_evaluated_at": f.first_evaluated_at,
-            "state": f.evaluation_state(as_of, due_days),
+            "market_day_id": day.market_day_id,
+            "day": day.day,
+            "venue_name": day.venue_name,
+            "status": day.status,
+            "due_on": evaluation_due(day.day, due_days),
+            "evaluations": day.evaluations,
+            "first_evaluated_at": day.first_evaluated_at,
+            "state": day.evaluation_state(as_of, due_days),
         }
-        for f in await market_day_facts(session, period, province_code)
+        for day in await market_day_facts(session, period, province_code)
     ]
-    counts = {s_: sum(item["state"] is s_ for item in items) for s_ in EvaluationState}
+    counts = {each: sum(item["state"] is each for item in items) for each in EvaluationState}
     return {
         "due_days": due_days,
         "as_of": as_of,

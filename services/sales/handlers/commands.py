@@ -49,7 +49,7 @@ async def record_officer_sales(
     of the request) if any names a product or market day the service does not know in this province, or a
     cancelled market day."""
     judged = await judge_sales(
-        uow.session, [(province_code, s.product_id, s.market_day_id) for s in new_sales]
+        uow.session, [(province_code, sale.product_id, sale.market_day_id) for sale in new_sales]
     )
     errors = []
     for index, (sale, verdict) in enumerate(zip(new_sales, judged, strict=True)):
@@ -71,17 +71,21 @@ async def record_officer_sales(
     now = datetime.now(UTC)
     rows = [
         sale_row(
-            sale_id=officer_sale_id(province_code, s.client_sale_id) if s.client_sale_id else uuid4(),
+            sale_id=officer_sale_id(province_code, sale.client_sale_id) if sale.client_sale_id else uuid4(),
             province_code=province_code,
-            product=j.known_product,
-            market_day_id=s.market_day_id,
-            quantity=s.quantity,
-            unit_price_thb=s.unit_price_thb if s.unit_price_thb is not None else j.known_product["price_thb"],
-            sold_at=s.sold_at or now,
+            product=judgement.known_product,
+            market_day_id=sale.market_day_id,
+            quantity=sale.quantity,
+            unit_price_thb=(
+                sale.unit_price_thb
+                if sale.unit_price_thb is not None
+                else judgement.known_product["price_thb"]
+            ),
+            sold_at=sale.sold_at or now,
             channel=SaleChannel.OFFICER,
             recorded_by=actor,
         )
-        for s, j in zip(new_sales, judged, strict=True)
+        for sale, judgement in zip(new_sales, judged, strict=True)
     ]
     stored = await store_sales(uow, [(row, None) for row in rows])
     sent_before = {row["sale_id"] for row in rows} - stored.keys()  # a device's resend: the sale as recorded

@@ -190,11 +190,11 @@ async def ingest_records(
                 ),
             )
         )
-    judged = await judge_sales(uow.session, [i.references for i in incoming])
+    judged = await judge_sales(uow.session, [item.references for item in incoming])
     outcomes = await _settle(uow, settings, incoming, judged)
     rejections.extend(
-        Rejection(i.origin, outcome.code, outcome.reason)
-        for i, outcome in zip(incoming, outcomes, strict=True)
+        Rejection(item.origin, outcome.code, outcome.reason)
+        for item, outcome in zip(incoming, outcomes, strict=True)
         if isinstance(outcome, Refused)
     )
     return rejections
@@ -245,14 +245,18 @@ async def ingest_http(
             errors.append((index, refused))
     if errors:
         raise _items_refused(errors)
-    judged = await judge_sales(uow.session, [i.references for i in incoming])
-    errors = [(index, j.verdict) for index, j in enumerate(judged) if isinstance(j.verdict, Refused)]
+    judged = await judge_sales(uow.session, [item.references for item in incoming])
+    errors = [
+        (index, judgement.verdict)
+        for index, judgement in enumerate(judged)
+        if isinstance(judgement.verdict, Refused)
+    ]
     if errors:
         raise _items_refused(errors)
     outcomes = await _settle(uow, settings, incoming, judged)
     return [
-        {"integration_sale_id": i.sale.integration_sale_id, "sale_id": i.sale_id, "status": outcome}
-        for i, outcome in zip(incoming, outcomes, strict=True)
+        {"integration_sale_id": item.sale.integration_sale_id, "sale_id": item.sale_id, "status": outcome}
+        for item, outcome in zip(incoming, outcomes, strict=True)
     ]
 
 
@@ -265,61 +269,67 @@ async def _settle(
     """Record the sales judged RECORD and hold those judged HOLD, in bulk. Each item's outcome:
     'recorded', 'duplicate' (stored before, or earlier in this batch), 'held', or its Refused."""
     to_record = [
-        (_pos_row(i, j.known_product), i.correlation_id)
-        for i, j in zip(incoming, judged, strict=True)
-        if j.verdict is Verdict.RECORD
+        (_pos_row(item, judgement.known_product), item.correlation_id)
+        for item, judgement in zip(incoming, judged, strict=True)
+        if judgement.verdict is Verdict.RECORD
     ]
     inserted = await store_sales(uow, to_record)
-    held = [i for i, j in zip(incoming, judged, strict=True) if j.verdict is Verdict.HOLD]
+    held = [
+        item for item, judgement in zip(incoming, judged, strict=True) if judgement.verdict is Verdict.HOLD
+    ]
     if held:
         retry_at = datetime.now(UTC) + timedelta(seconds=settings.sales_hold_retry_s)
         await uow.session.execute(
             insert(tables.held_sales).on_conflict_do_nothing(),
-            [_held_row(i, retry_at) for i in {i.sale_id: i for i in held}.values()],
+            [_held_row(item, retry_at) for item in {item.sale_id: item for item in held}.values()],
         )
     outcomes: list[str | Refused] = []
-    for i, j in zip(incoming, judged, strict=True):
-        if isinstance(j.verdict, Refused):
-            outcomes.append(j.verdict)
-        elif j.verdict is Verdict.HOLD:
+    for item, judgement in zip(incoming, judged, strict=True):
+        if isinstance(judgement.verdict, Refused):
+            outcomes.append(judgement.verdict)
+        elif judgement.verdict is Verdict.HOLD:
             outcomes.append("held")
         else:
-            outcomes.append("recorded" if inserted.pop(i.sale_id, None) else "duplicate")
+            outcomes.append("recorded" if inserted.pop(item.sale_id, None) else "duplicate")
     await count_applied(
         uow.session,
         INGRESS_GROUP,
-        [i.origin.partition for i, outcome in zip(incoming, outcomes, strict=True) if outcome == "recorded"],
+        [
+            item.origin.partition
+            for item, outcome in zip(incoming, outcomes, strict=True)
+            if outcome == "recorded"
+        ],
     )
     return outcomes
 
 
-def _pos_row(i: Incoming, product: Mapping) -> dict:
+def _pos_row(item: Incoming, product: Mapping) -> dict:
     return sale_row(
-        sale_id=i.sale_id,
-        province_code=i.province_code,
+        sale_id=item.sale_id,
+        province_code=item.province_code,
         product=product,
-        market_day_id=i.sale.market_day_id,
-        quantity=i.sale.quantity,
-        unit_price_thb=i.sale.unit_price_thb,
-        sold_at=i.sale.sold_at,
+        market_day_id=item.sale.market_day_id,
+        quantity=item.sale.quantity,
+        unit_price_thb=item.sale.unit_price_thb,
+        sold_at=item.sale.sold_at,
         channel=SaleChannel.INTEGRATION,
-        recorded_by=i.key_id,
-        integration_id=i.integration_id,
-        integration_sale_id=i.sale.integration_sale_id,
+        recorded_by=item.key_id,
+        integration_id=item.integration_id,
+        integration_sale_id=item.sale.integration_sale_id,
     )
 
 
-def _held_row(i: Incoming, retry_at: datetime) -> dict:
-    origin = i.origin
+def _held_row(item: Incoming, retry_at: datetime) -> dict:
+    origin = item.origin
     return {
-        "province_code": i.province_code,
-        "integration_id": i.integration_id,
-        "integration_sale_id": i.sale.integration_sale_id,
-        "key_id": i.key_id,
-        "product_id": i.sale.product_id,
-        "market_day_id": i.sale.market_day_id,
-        "sale": i.sale.model_dump(mode="json"),
-        "correlation_id": i.correlation_id,
+        "province_code": item.province_code,
+        "integration_id": item.integration_id,
+        "integration_sale_id": item.sale.integration_sale_id,
+        "key_id": item.key_id,
+        "product_id": item.sale.product_id,
+        "market_day_id": item.sale.market_day_id,
+        "sale": item.sale.model_dump(mode="json"),
+        "correlation_id": item.correlation_id,
         "source_topic": origin.topic,
         "source_partition": origin.partition,
         "source_offset": origin.offset,
@@ -349,10 +359,9 @@ async def retry_held(
     and the refused ones, for the caller to dead-letter before the unit commits (so a failure loses
     nothing). Replicas share the work (SKIP LOCKED)."""
     held = tables.held_sales
-    session = uow.session
     rows = (
         (
-            await session.execute(
+            await uow.session.execute(
                 select(held)
                 .where(held.c.next_retry_at <= func.now())
                 .order_by(held.c.next_retry_at)
@@ -366,10 +375,10 @@ async def retry_held(
     if not rows:
         return 0, []
     incoming = [_incoming_from_held(row) for row in rows]
-    judged = await judge_sales(session, [i.references for i in incoming])
-    keys = await _keys(session, {row["key_id"] for row in rows})
+    judged = await judge_sales(uow.session, [item.references for item in incoming])
+    keys = await _keys(uow.session, {row["key_id"] for row in rows})
     now = datetime.now(UTC)
-    for index, (row, i, j) in enumerate(zip(rows, incoming, judged, strict=True)):
+    for index, (row, item, judgement) in enumerate(zip(rows, incoming, judged, strict=True)):
         key = keys.get(row["key_id"])
         if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
             judged[index] = Judged(
@@ -377,33 +386,41 @@ async def retry_held(
                     Refusal.INACTIVE_KEY,
                     f"integration key {row['key_id']!r} was revoked while the sale was held",
                 ),
-                j.product,
-                j.market_day,
+                judgement.product,
+                judgement.market_day,
             )
-        elif j.verdict is Verdict.HOLD and hold_expired(row["held_at"], now, settings.sales_hold_max_s):
-            waiting = missing(i.sale.product_id, j.product, i.sale.market_day_id, j.market_day)
+        elif judgement.verdict is Verdict.HOLD and hold_expired(
+            row["held_at"], now, settings.sales_hold_max_s
+        ):
+            waiting = missing(
+                item.sale.product_id, judgement.product, item.sale.market_day_id, judgement.market_day
+            )
             judged[index] = Judged(
                 Refused(
                     Refusal.UNKNOWN_REFERENCE,
                     f"{waiting} still unknown after {settings.sales_hold_max_s:g}s",
                 ),
-                j.product,
-                j.market_day,
+                judgement.product,
+                judgement.market_day,
             )
-    again = [row["id"] for row, j in zip(rows, judged, strict=True) if j.verdict is Verdict.HOLD]
+    again = [
+        row["id"] for row, judgement in zip(rows, judged, strict=True) if judgement.verdict is Verdict.HOLD
+    ]
     recorded = await store_sales(
         uow,
         [
-            (_pos_row(i, j.known_product), i.correlation_id)
-            for i, j in zip(incoming, judged, strict=True)
-            if j.verdict is Verdict.RECORD
+            (_pos_row(item, judgement.known_product), item.correlation_id)
+            for item, judgement in zip(incoming, judged, strict=True)
+            if judgement.verdict is Verdict.RECORD
         ],
     )
     await count_applied(
-        session, INGRESS_GROUP, [i.origin.partition for i in incoming if i.sale_id in recorded]
+        uow.session, INGRESS_GROUP, [item.origin.partition for item in incoming if item.sale_id in recorded]
     )
-    await session.execute(delete(held).where(held.c.id.in_([r["id"] for r in rows if r["id"] not in again])))
-    await session.execute(
+    await uow.session.execute(
+        delete(held).where(held.c.id.in_([row["id"] for row in rows if row["id"] not in again]))
+    )
+    await uow.session.execute(
         update(held)
         .where(held.c.id.in_(again))
         .values(
@@ -412,8 +429,8 @@ async def retry_held(
         )
     )
     refused = [
-        Rejection(i.origin, j.verdict.code, j.verdict.reason, attempts=row["attempts"] + 1)
-        for row, i, j in zip(rows, incoming, judged, strict=True)
-        if isinstance(j.verdict, Refused)
+        Rejection(item.origin, judgement.verdict.code, judgement.verdict.reason, attempts=row["attempts"] + 1)
+        for row, item, judgement in zip(rows, incoming, judged, strict=True)
+        if isinstance(judgement.verdict, Refused)
     ]
     return len(rows), refused

@@ -63,48 +63,54 @@ async def list_sales(
     limit: int,
     offset: int,
 ) -> tuple[int, list[dict]]:
-    s = tables.sales
-    where = [s.c.province_code == province_code]
+    sales = tables.sales
+    where = [sales.c.province_code == province_code]
     if market_day_id:
-        where.append(s.c.market_day_id == market_day_id)
+        where.append(sales.c.market_day_id == market_day_id)
     if product_id:
-        where.append(s.c.product_id == product_id)
-    total = await session.scalar(select(func.count()).select_from(s).where(*where)) or 0
+        where.append(sales.c.product_id == product_id)
+    total = await session.scalar(select(func.count()).select_from(sales).where(*where)) or 0
     rows = await session.execute(
-        select(s).where(*where).order_by(s.c.recorded_at, s.c.sale_id).limit(limit).offset(offset)
+        select(sales).where(*where).order_by(sales.c.recorded_at, sales.c.sale_id).limit(limit).offset(offset)
     )
-    return total, [dict(r) for r in rows.mappings()]
+    return total, [dict(row) for row in rows.mappings()]
 
 
 async def audit_trail(session: AsyncSession, province_code: str, sale_id: UUID) -> list[dict]:
-    a = tables.sale_audit
+    audit = tables.sale_audit
     rows = await session.execute(
-        select(a).where(a.c.province_code == province_code, a.c.sale_id == sale_id).order_by(a.c.revision)
+        select(audit)
+        .where(audit.c.province_code == province_code, audit.c.sale_id == sale_id)
+        .order_by(audit.c.revision)
     )
-    return [dict(r) for r in rows.mappings()]
+    return [dict(row) for row in rows.mappings()]
 
 
 async def list_held(session: AsyncSession, province_code: str, limit: int, offset: int) -> list[dict]:
-    h, p, m = tables.held_sales, tables.products, tables.market_days
+    held, products, market_days = tables.held_sales, tables.products, tables.market_days
     rows = await session.execute(
         select(
-            h.c.integration_sale_id,
-            h.c.key_id,
-            h.c.product_id,
-            h.c.market_day_id,
-            h.c.held_at,
-            h.c.attempts,
-            h.c.next_retry_at,
-            p.c.id.is_not(None).label("product_known"),
-            m.c.id.is_not(None).label("market_day_known"),
+            held.c.integration_sale_id,
+            held.c.key_id,
+            held.c.product_id,
+            held.c.market_day_id,
+            held.c.held_at,
+            held.c.attempts,
+            held.c.next_retry_at,
+            products.c.id.is_not(None).label("product_known"),
+            market_days.c.id.is_not(None).label("market_day_known"),
         )
-        .select_from(h.outerjoin(p, p.c.id == h.c.product_id).outerjoin(m, m.c.id == h.c.market_day_id))
-        .where(h.c.province_code == province_code)
-        .order_by(h.c.held_at, h.c.id)
+        .select_from(
+            held.outerjoin(products, products.c.id == held.c.product_id).outerjoin(
+                market_days, market_days.c.id == held.c.market_day_id
+            )
+        )
+        .where(held.c.province_code == province_code)
+        .order_by(held.c.held_at, held.c.id)
         .limit(limit)
         .offset(offset)
     )
-    return [dict(r) for r in rows.mappings()]
+    return [dict(row) for row in rows.mappings()]
 
 
 async def totals(
@@ -112,35 +118,39 @@ async def totals(
 ) -> list[dict]:
     """Sales (voids excluded, corrections applied) per product, market day, producer, venue, month or
     category; market days dated within [first_day, last_day] if given."""
-    s, p, m = tables.sales, tables.products, tables.market_days
+    sales, products, market_days = tables.sales, tables.products, tables.market_days
     key, label = {
-        TotalsBy.PRODUCT: (s.c.product_id, p.c.name),
+        TotalsBy.PRODUCT: (sales.c.product_id, products.c.name),
         TotalsBy.MARKET_DAY: (
-            s.c.market_day_id,
-            func.concat(func.to_char(m.c.day, "YYYY-MM-DD"), " ", m.c.venue_name),
+            sales.c.market_day_id,
+            func.concat(func.to_char(market_days.c.day, "YYYY-MM-DD"), " ", market_days.c.venue_name),
         ),
-        TotalsBy.PRODUCER: (s.c.producer_id, None),
-        TotalsBy.VENUE: (m.c.venue_id, m.c.venue_name),
-        TotalsBy.MONTH: (func.to_char(m.c.day, "YYYY-MM"), None),
-        TotalsBy.CATEGORY: (p.c.category, None),
+        TotalsBy.PRODUCER: (sales.c.producer_id, None),
+        TotalsBy.VENUE: (market_days.c.venue_id, market_days.c.venue_name),
+        TotalsBy.MONTH: (func.to_char(market_days.c.day, "YYYY-MM"), None),
+        TotalsBy.CATEGORY: (products.c.category, None),
     }[by]
     group: list[Any] = [key] if label is None else [key, label]
-    where = [s.c.province_code == province_code, s.c.voided.is_(False)]
+    where = [sales.c.province_code == province_code, sales.c.voided.is_(False)]
     if first_day:
-        where.append(m.c.day >= first_day)
+        where.append(market_days.c.day >= first_day)
     if last_day:
-        where.append(m.c.day <= last_day)
+        where.append(market_days.c.day <= last_day)
     rows = await session.execute(
         select(
             cast(key, String).label("key"),
             (label if label is not None else cast(None, String)).label("label"),
             func.count().label("sales"),
-            func.sum(s.c.quantity).label("quantity"),
-            func.sum(s.c.amount_thb).label("amount_thb"),
+            func.sum(sales.c.quantity).label("quantity"),
+            func.sum(sales.c.amount_thb).label("amount_thb"),
         )
-        .select_from(s.outerjoin(p, p.c.id == s.c.product_id).outerjoin(m, m.c.id == s.c.market_day_id))
+        .select_from(
+            sales.outerjoin(products, products.c.id == sales.c.product_id).outerjoin(
+                market_days, market_days.c.id == sales.c.market_day_id
+            )
+        )
         .where(*where)
         .group_by(*group)
-        .order_by(func.sum(s.c.amount_thb).desc(), cast(key, String))
+        .order_by(func.sum(sales.c.amount_thb).desc(), cast(key, String))
     )
-    return [dict(r) for r in rows.mappings()]
+    return [dict(row) for row in rows.mappings()]

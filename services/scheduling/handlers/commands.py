@@ -54,8 +54,6 @@ from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.thailand import thai_today
 from shared.unit_of_work import UnitOfWork
 
-V, P, M, I = tables.venues, tables.plans, tables.market_days, tables.invitations  # noqa: E741
-
 
 def _venue_event(row: Mapping[Any, Any], event_type: type[VenueRegistered]) -> VenueRegistered:
     return event_type(
@@ -68,9 +66,9 @@ async def register_venue(uow: UnitOfWork, province_code: str, new: VenueIn) -> d
     row = (
         (
             await uow.session.execute(
-                insert(V)
+                insert(tables.venues)
                 .values(id=uuid4(), province_code=province_code, revision=1, **new.model_dump())
-                .returning(V)
+                .returning(tables.venues)
             )
         )
         .mappings()
@@ -85,10 +83,10 @@ async def update_venue(uow: UnitOfWork, province_code: str, venue_id: UUID, chan
     row = (
         (
             await uow.session.execute(
-                update(V)
-                .where(V.c.province_code == province_code, V.c.id == venue_id)
-                .values(revision=V.c.revision + 1, **changed.model_dump())
-                .returning(V)
+                update(tables.venues)
+                .where(tables.venues.c.province_code == province_code, tables.venues.c.id == venue_id)
+                .values(revision=tables.venues.c.revision + 1, **changed.model_dump())
+                .returning(tables.venues)
             )
         )
         .mappings()
@@ -113,26 +111,33 @@ async def set_plan(uow: UnitOfWork, province_code: str, plan: PlanIn, plan_id: U
     """Create a plan (plan_id None) or replace one. Plans of a province may not overlap (a market day counts
     towards the plan covering its month), and a new period may not leave out market days the plan has."""
     await uow.session.execute(select(func.pg_advisory_xact_lock(7203, func.hashtext(province_code))))
-    others = select(P.c.name).where(
-        P.c.province_code == province_code,
-        P.c.first_month <= plan.last_month,
-        P.c.last_month >= plan.first_month,
+    others = select(tables.plans.c.name).where(
+        tables.plans.c.province_code == province_code,
+        tables.plans.c.first_month <= plan.last_month,
+        tables.plans.c.last_month >= plan.first_month,
     )
     values = plan.model_dump()
     if plan_id is None:
-        stmt: Insert | Update = insert(P).values(
+        stmt: Insert | Update = insert(tables.plans).values(
             id=uuid4(), province_code=province_code, revision=1, **values
         )
     else:
         [before] = await plans(uow.session, province_code, plan_id)
-        others = others.where(P.c.id != plan_id)
-        stmt = update(P).where(P.c.id == plan_id).values(revision=P.c.revision + 1, **values)
+        others = others.where(tables.plans.c.id != plan_id)
+        stmt = (
+            update(tables.plans)
+            .where(tables.plans.c.id == plan_id)
+            .values(revision=tables.plans.c.revision + 1, **values)
+        )
         stranded = await uow.session.scalar(
             select(func.count()).where(
-                M.c.province_code == province_code,
-                M.c.status != MarketDayStatus.CANCELLED,
-                M.c.day.between(before["first_month"], month_end(before["last_month"])),
-                or_(M.c.day < plan.first_month, M.c.day > month_end(plan.last_month)),
+                tables.market_days.c.province_code == province_code,
+                tables.market_days.c.status != MarketDayStatus.CANCELLED,
+                tables.market_days.c.day.between(before["first_month"], month_end(before["last_month"])),
+                or_(
+                    tables.market_days.c.day < plan.first_month,
+                    tables.market_days.c.day > month_end(plan.last_month),
+                ),
             )
         )
         if stranded:
@@ -140,7 +145,7 @@ async def set_plan(uow: UnitOfWork, province_code: str, plan: PlanIn, plan_id: U
     overlapping = await uow.session.scalar(others)
     if overlapping is not None:
         raise Conflict(f"the period overlaps the plan {overlapping!r}")
-    row = (await uow.session.execute(stmt.returning(P))).mappings().one()
+    row = (await uow.session.execute(stmt.returning(tables.plans))).mappings().one()
     uow.emit(PlanSet(plan_id=row["id"], revision=row["revision"], **values), province_code=province_code)
     return dict(row)
 
@@ -150,7 +155,7 @@ async def _write_market_day(
 ) -> dict:
     """Apply an insert or update of one market day and stage its event with the full new state."""
     try:
-        market_day_id = await uow.session.scalar(stmt.returning(M.c.id))
+        market_day_id = await uow.session.scalar(stmt.returning(tables.market_days.c.id))
     except IntegrityError as exc:
         raise Conflict("the venue already has a market day on that day") from exc
     state = await market_day(uow.session, province_code, market_day_id)
@@ -170,7 +175,7 @@ async def schedule(uow: UnitOfWork, province_code: str, new: MarketDayIn) -> dic
     return await _write_market_day(
         uow,
         province_code,
-        insert(M).values(
+        insert(tables.market_days).values(
             id=uuid4(),
             province_code=province_code,
             revision=1,
@@ -194,7 +199,9 @@ async def _change(
     return await _write_market_day(
         uow,
         province_code,
-        update(M).where(M.c.id == market_day_id).values(revision=M.c.revision + 1, **values),
+        update(tables.market_days)
+        .where(tables.market_days.c.id == market_day_id)
+        .values(revision=tables.market_days.c.revision + 1, **values),
         event_type,
     )
 
@@ -258,10 +265,12 @@ async def _invite(
         for product, producer in products
     ]
     if rows:
-        await uow.session.execute(insert(I), rows)
+        await uow.session.execute(insert(tables.invitations), rows)
     for row in rows:
         uow.emit(_invitation_event(InvitationSent, row), province_code=province_code)
-    return await invitations_where(uow.session, province_code, I.c.id.in_([row["id"] for row in rows]))
+    return await invitations_where(
+        uow.session, province_code, tables.invitations.c.id.in_([row["id"] for row in rows])
+    )
 
 
 def _invitation_event(
@@ -284,7 +293,10 @@ async def fill_lineup(
     day = await _lineup_changeable(uow.session, province_code, market_day_id)
     proposed = await proposal(uow.session, province_code, market_day_id, day)
     invited = await _invite(
-        uow, province_code, market_day_id, [(c.product_id, c.producer_id) for c in proposed.proposed]
+        uow,
+        province_code,
+        market_day_id,
+        [(candidate.product_id, candidate.producer_id) for candidate in proposed.proposed],
     )
     return invited, proposed
 
@@ -311,7 +323,9 @@ async def add_to_lineup(uow: UnitOfWork, province_code: str, market_day_id: UUID
         raise Conflict(f"the product {product['name']} is {product['status']}")
     if await uow.session.scalar(
         select(func.count()).where(
-            I.c.market_day_id == market_day_id, I.c.product_id == product_id, I.c.status.in_(IN_LINEUP)
+            tables.invitations.c.market_day_id == market_day_id,
+            tables.invitations.c.product_id == product_id,
+            tables.invitations.c.status.in_(IN_LINEUP),
         )
     ):
         raise Conflict(f"the product {product['name']} is already in the lineup")
@@ -331,7 +345,7 @@ async def _answer(
     """Move an invitation (the open one, if `where` names several) to `new`, checked against its market day
     and its current state, with its event."""
     found = await invitations_where(
-        uow.session, province_code, where, I.c.status.in_(IN_LINEUP)
+        uow.session, province_code, where, tables.invitations.c.status.in_(IN_LINEUP)
     ) or await invitations_where(uow.session, province_code, where)
     if not found:
         raise NotFound("no such invitation in this province")
@@ -341,10 +355,13 @@ async def _answer(
     row = (
         (
             await uow.session.execute(
-                update(I)
-                .where(I.c.id == current["id"], I.c.revision == current["revision"])
-                .values(status=new, revision=I.c.revision + 1, **(values or {}))
-                .returning(I)
+                update(tables.invitations)
+                .where(
+                    tables.invitations.c.id == current["id"],
+                    tables.invitations.c.revision == current["revision"],
+                )
+                .values(status=new, revision=tables.invitations.c.revision + 1, **(values or {}))
+                .returning(tables.invitations)
             )
         )
         .mappings()
@@ -353,13 +370,17 @@ async def _answer(
     if row is None:
         raise Conflict("the invitation changed meanwhile; try again")
     uow.emit(_invitation_event(event_type, row, **event_fields), province_code=province_code)
-    [invitation] = await invitations_where(uow.session, province_code, I.c.id == row["id"])
+    [invitation] = await invitations_where(uow.session, province_code, tables.invitations.c.id == row["id"])
     return invitation
 
 
 async def accept(uow: UnitOfWork, province_code: str, invitation_id: UUID) -> dict:
     return await _answer(
-        uow, province_code, I.c.id == invitation_id, InvitationStatus.ACCEPTED, InvitationAccepted
+        uow,
+        province_code,
+        tables.invitations.c.id == invitation_id,
+        InvitationStatus.ACCEPTED,
+        InvitationAccepted,
     )
 
 
@@ -371,7 +392,7 @@ async def decline(
     invitation = await _answer(
         uow,
         province_code,
-        I.c.id == invitation_id,
+        tables.invitations.c.id == invitation_id,
         InvitationStatus.DECLINED,
         InvitationDeclined,
         {"decline_reason": answer.reason, "note": answer.note},
@@ -389,7 +410,10 @@ async def answer_all(
     await _lineup_changeable(uow.session, province_code, market_day_id)
     invitations = []
     for answer in answers:
-        where = and_(I.c.id == answer.invitation_id, I.c.market_day_id == market_day_id)
+        where = and_(
+            tables.invitations.c.id == answer.invitation_id,
+            tables.invitations.c.market_day_id == market_day_id,
+        )
         if answer.accept:
             invitations.append(
                 await _answer(uow, province_code, where, InvitationStatus.ACCEPTED, InvitationAccepted)
@@ -422,7 +446,9 @@ async def withdraw(
     return await _answer(
         uow,
         province_code,
-        and_(I.c.market_day_id == market_day_id, I.c.product_id == product_id),
+        and_(
+            tables.invitations.c.market_day_id == market_day_id, tables.invitations.c.product_id == product_id
+        ),
         InvitationStatus.WITHDRAWN,
         InvitationWithdrawn,
         {"note": note},

@@ -28,8 +28,6 @@ from shared.contracts.scheduling import (
 )
 from shared.errors import NotFound
 
-V, P, M, I = tables.venues, tables.plans, tables.market_days, tables.invitations  # noqa: E741
-
 
 async def _listed(
     session: AsyncSession,
@@ -55,10 +53,10 @@ async def _listed(
 async def venues(session: AsyncSession, province_code: str, venue_id: UUID | None = None) -> list[dict]:
     return await _listed(
         session,
-        V,
+        tables.venues,
         province_code,
-        V.c.name,
-        V.c.id,
+        tables.venues.c.name,
+        tables.venues.c.id,
         item_id=venue_id,
         missing="no such venue in this province",
     )
@@ -66,7 +64,12 @@ async def venues(session: AsyncSession, province_code: str, venue_id: UUID | Non
 
 async def plans(session: AsyncSession, province_code: str, plan_id: UUID | None = None) -> list[dict]:
     return await _listed(
-        session, P, province_code, P.c.first_month, item_id=plan_id, missing="no such plan in this province"
+        session,
+        tables.plans,
+        province_code,
+        tables.plans.c.first_month,
+        item_id=plan_id,
+        missing="no such plan in this province",
     )
 
 
@@ -75,27 +78,29 @@ async def progress(
 ) -> tuple[dict, list[MonthProgress]]:
     """Plan against actual, month by month (every market day of the province in the plan's months)."""
     [plan] = await plans(session, province_code, plan_id)
-    in_lineup = func.count(I.c.id).filter(I.c.status.in_(IN_LINEUP))
-    accepted = func.count(I.c.id).filter(I.c.status == InvitationStatus.ACCEPTED)
+    in_lineup = func.count(tables.invitations.c.id).filter(tables.invitations.c.status.in_(IN_LINEUP))
+    accepted = func.count(tables.invitations.c.id).filter(
+        tables.invitations.c.status == InvitationStatus.ACCEPTED
+    )
     rows = await session.execute(
         select(
-            M.c.id,
-            M.c.day,
-            M.c.status,
-            V.c.name,
+            tables.market_days.c.id,
+            tables.market_days.c.day,
+            tables.market_days.c.status,
+            tables.venues.c.name,
             in_lineup.label("in_lineup"),
             accepted.label("accepted"),
             func.cardinality(tables.attendance.c.product_ids).label("attended"),
         )
-        .join(V, V.c.id == M.c.venue_id)
-        .outerjoin(I, I.c.market_day_id == M.c.id)
-        .outerjoin(tables.attendance, tables.attendance.c.market_day_id == M.c.id)
+        .join(tables.venues, tables.venues.c.id == tables.market_days.c.venue_id)
+        .outerjoin(tables.invitations, tables.invitations.c.market_day_id == tables.market_days.c.id)
+        .outerjoin(tables.attendance, tables.attendance.c.market_day_id == tables.market_days.c.id)
         .where(
-            M.c.province_code == province_code,
-            M.c.day >= plan["first_month"],
-            M.c.day <= month_end(plan["last_month"]),
+            tables.market_days.c.province_code == province_code,
+            tables.market_days.c.day >= plan["first_month"],
+            tables.market_days.c.day <= month_end(plan["last_month"]),
         )
-        .group_by(M.c.id, V.c.name, tables.attendance.c.product_ids)
+        .group_by(tables.market_days.c.id, tables.venues.c.name, tables.attendance.c.product_ids)
     )
     days = [
         DayFacts(
@@ -119,44 +124,54 @@ async def progress(
 
 
 _STATE = (
-    M.c.id,
-    M.c.province_code,
-    M.c.revision,
-    P.c.id.label("plan_id"),
-    M.c.venue_id,
-    V.c.name.label("venue_name"),
-    V.c.kind.label("venue_kind"),
-    V.c.address.label("venue_address"),
-    M.c.day,
-    M.c.starts_at,
-    M.c.ends_at,
-    M.c.status,
-    M.c.cancel_reason,
-    func.coalesce(P.c.products_per_market_day, DEFAULT_PRODUCTS_PER_MARKET_DAY).label("products_target"),
-    M.c.updated_at,
+    tables.market_days.c.id,
+    tables.market_days.c.province_code,
+    tables.market_days.c.revision,
+    tables.plans.c.id.label("plan_id"),
+    tables.market_days.c.venue_id,
+    tables.venues.c.name.label("venue_name"),
+    tables.venues.c.kind.label("venue_kind"),
+    tables.venues.c.address.label("venue_address"),
+    tables.market_days.c.day,
+    tables.market_days.c.starts_at,
+    tables.market_days.c.ends_at,
+    tables.market_days.c.status,
+    tables.market_days.c.cancel_reason,
+    func.coalesce(tables.plans.c.products_per_market_day, DEFAULT_PRODUCTS_PER_MARKET_DAY).label(
+        "products_target"
+    ),
+    tables.market_days.c.updated_at,
 )
 
 
-_MONTH = cast(func.date_trunc("month", M.c.day), Date)
+_MONTH = cast(func.date_trunc("month", tables.market_days.c.day), Date)
 
 
 def _market_day_query(province_code: str) -> Select:
     """Market days with their venue and the plan covering their month (if any)."""
     return (
         select(*_STATE)
-        .join(V, V.c.id == M.c.venue_id)
+        .join(tables.venues, tables.venues.c.id == tables.market_days.c.venue_id)
         .outerjoin(
-            P, and_(P.c.province_code == M.c.province_code, _MONTH.between(P.c.first_month, P.c.last_month))
+            tables.plans,
+            and_(
+                tables.plans.c.province_code == tables.market_days.c.province_code,
+                _MONTH.between(tables.plans.c.first_month, tables.plans.c.last_month),
+            ),
         )
-        .where(M.c.province_code == province_code)
+        .where(tables.market_days.c.province_code == province_code)
     )
 
 
 async def market_day(
     session: AsyncSession, province_code: str, market_day_id: UUID, *, lock: bool = False
 ) -> dict:
-    query = _market_day_query(province_code).where(M.c.id == market_day_id)
-    row = (await session.execute(query.with_for_update(of=M) if lock else query)).mappings().first()
+    query = _market_day_query(province_code).where(tables.market_days.c.id == market_day_id)
+    row = (
+        (await session.execute(query.with_for_update(of=tables.market_days) if lock else query))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound("no such market day in this province")
     return dict(row)
@@ -169,52 +184,59 @@ async def market_days(
     last_day: date | None,
     status: MarketDayStatus | None = None,
 ) -> list[dict]:
-    query = _market_day_query(province_code).order_by(M.c.day, M.c.starts_at, V.c.name, M.c.id)
+    query = _market_day_query(province_code).order_by(
+        tables.market_days.c.day,
+        tables.market_days.c.starts_at,
+        tables.venues.c.name,
+        tables.market_days.c.id,
+    )
     if first_day is not None:
-        query = query.where(M.c.day >= first_day)
+        query = query.where(tables.market_days.c.day >= first_day)
     if last_day is not None:
-        query = query.where(M.c.day <= last_day)
+        query = query.where(tables.market_days.c.day <= last_day)
     if status is not None:
-        query = query.where(M.c.status == status)
+        query = query.where(tables.market_days.c.status == status)
     return [dict(row) for row in (await session.execute(query)).mappings()]
 
 
 _INVITATION = (
-    I.c.id,
-    I.c.market_day_id,
-    I.c.product_id,
+    tables.invitations.c.id,
+    tables.invitations.c.market_day_id,
+    tables.invitations.c.product_id,
     tables.products.c.name.label("product_name"),
-    I.c.producer_id,
+    tables.invitations.c.producer_id,
     tables.producers.c.name.label("producer_name"),
-    I.c.revision,
-    I.c.status,
-    I.c.decline_reason,
-    I.c.note,
-    I.c.sent_at,
-    I.c.updated_at,
+    tables.invitations.c.revision,
+    tables.invitations.c.status,
+    tables.invitations.c.decline_reason,
+    tables.invitations.c.note,
+    tables.invitations.c.sent_at,
+    tables.invitations.c.updated_at,
 )
 
 
 async def invitations_where(session: AsyncSession, province_code: str, *where) -> list[dict]:
     rows = await session.execute(
         select(*_INVITATION)
-        .outerjoin(tables.products, tables.products.c.id == I.c.product_id)
-        .outerjoin(tables.producers, tables.producers.c.id == I.c.producer_id)
-        .where(I.c.province_code == province_code, *where)
-        .order_by(I.c.sent_at, I.c.id)
+        .outerjoin(tables.products, tables.products.c.id == tables.invitations.c.product_id)
+        .outerjoin(tables.producers, tables.producers.c.id == tables.invitations.c.producer_id)
+        .where(tables.invitations.c.province_code == province_code, *where)
+        .order_by(tables.invitations.c.sent_at, tables.invitations.c.id)
     )
     return [dict(row) for row in rows.mappings()]
 
 
 async def lineup(session: AsyncSession, province_code: str, market_day_id: UUID) -> dict:
     day = await market_day(session, province_code, market_day_id)
-    invitations = await invitations_where(session, province_code, I.c.market_day_id == market_day_id)
-    in_lineup = sum(i["status"] in IN_LINEUP for i in invitations)
+    invitations = await invitations_where(
+        session, province_code, tables.invitations.c.market_day_id == market_day_id
+    )
+    in_lineup = sum(invitation["status"] in IN_LINEUP for invitation in invitations)
     return {
         "market_day_id": market_day_id,
         "products_target": day["products_target"],
         "in_lineup": in_lineup,
-        "accepted": sum(i["status"] == InvitationStatus.ACCEPTED for i in invitations),
+        "accepted": sum(invitation["status"] == InvitationStatus.ACCEPTED for invitation in invitations),
         "shortfall": max(0, day["products_target"] - in_lineup),
         "invitations": invitations,
     }
@@ -222,89 +244,88 @@ async def lineup(session: AsyncSession, province_code: str, market_day_id: UUID)
 
 async def _candidates(session: AsyncSession, province_code: str, day: dict) -> list[Candidate]:
     """Every product of the province with its producer, its recent sales, its producer's recent invitations
-    and
-    whether its producer is in the lineup of another market day that day."""
-    pr, pd, s = tables.products, tables.producers, tables.sales
+    and whether its producer is in the lineup of another market day that day."""
+    products, producers, sales = tables.products, tables.producers, tables.sales
     sold_from, sold_before = recent_sales_period(day["day"])
     sold = (
-        select(s.c.product_id, func.sum(s.c.amount_thb).label("amount"))
+        select(sales.c.product_id, func.sum(sales.c.amount_thb).label("amount"))
         .where(
-            s.c.province_code == province_code,
-            ~s.c.voided,
-            s.c.sold_at >= sold_from,
-            s.c.sold_at < sold_before,
+            sales.c.province_code == province_code,
+            ~sales.c.voided,
+            sales.c.sold_at >= sold_from,
+            sales.c.sold_at < sold_before,
         )
-        .group_by(s.c.product_id)
+        .group_by(sales.c.product_id)
         .subquery()
     )
     first, last = recent_invitation_days(day["day"])
     invited = (
-        select(I.c.producer_id, func.count().label("times"))
-        .join(M, M.c.id == I.c.market_day_id)
+        select(tables.invitations.c.producer_id, func.count().label("times"))
+        .join(tables.market_days, tables.market_days.c.id == tables.invitations.c.market_day_id)
         .where(
-            I.c.province_code == province_code,
-            I.c.status != InvitationStatus.WITHDRAWN,
-            M.c.id != day["id"],
-            M.c.status != MarketDayStatus.CANCELLED,
-            M.c.day.between(first, last),
+            tables.invitations.c.province_code == province_code,
+            tables.invitations.c.status != InvitationStatus.WITHDRAWN,
+            tables.market_days.c.id != day["id"],
+            tables.market_days.c.status != MarketDayStatus.CANCELLED,
+            tables.market_days.c.day.between(first, last),
         )
-        .group_by(I.c.producer_id)
+        .group_by(tables.invitations.c.producer_id)
         .subquery()
     )
     booked = (
-        select(I.c.producer_id)
-        .join(M, M.c.id == I.c.market_day_id)
+        select(tables.invitations.c.producer_id)
+        .join(tables.market_days, tables.market_days.c.id == tables.invitations.c.market_day_id)
         .where(
-            I.c.province_code == province_code,
-            I.c.status.in_(IN_LINEUP),
-            M.c.id != day["id"],
-            M.c.status != MarketDayStatus.CANCELLED,
-            M.c.day == day["day"],
+            tables.invitations.c.province_code == province_code,
+            tables.invitations.c.status.in_(IN_LINEUP),
+            tables.market_days.c.id != day["id"],
+            tables.market_days.c.status != MarketDayStatus.CANCELLED,
+            tables.market_days.c.day == day["day"],
         )
         .distinct()
         .subquery()
     )
     rows = await session.execute(
         select(
-            pr.c.id,
-            pr.c.name,
-            pr.c.quadrant,
-            pr.c.star_level,
-            pr.c.nawatwithi,
-            pr.c.status,
-            pr.c.producer_id,
-            pd.c.name.label("producer_name"),
-            pd.c.available,
-            pd.c.unavailable_from,
-            pd.c.unavailable_until,
+            products.c.id,
+            products.c.name,
+            products.c.quadrant,
+            products.c.star_level,
+            products.c.nawatwithi,
+            products.c.status,
+            products.c.producer_id,
+            producers.c.name.label("producer_name"),
+            producers.c.available,
+            producers.c.unavailable_from,
+            producers.c.unavailable_until,
             func.coalesce(sold.c.amount, 0).label("sales"),
             func.coalesce(invited.c.times, 0).label("times"),
             booked.c.producer_id.is_not(None).label("booked"),
         )
-        .outerjoin(pd, pd.c.id == pr.c.producer_id)
-        .outerjoin(sold, sold.c.product_id == pr.c.id)
-        .outerjoin(invited, invited.c.producer_id == pr.c.producer_id)
-        .outerjoin(booked, booked.c.producer_id == pr.c.producer_id)
-        .where(pr.c.province_code == province_code)
+        .outerjoin(producers, producers.c.id == products.c.producer_id)
+        .outerjoin(sold, sold.c.product_id == products.c.id)
+        .outerjoin(invited, invited.c.producer_id == products.c.producer_id)
+        .outerjoin(booked, booked.c.producer_id == products.c.producer_id)
+        .where(products.c.province_code == province_code)
     )
     return [
         Candidate(
-            product_id=r.id,
-            name=r.name,
-            quadrant=r.quadrant,
-            star_level=r.star_level,
-            nawatwithi=r.nawatwithi,
-            status=r.status,
-            producer_id=r.producer_id,
-            producer_name=r.producer_name,
-            producer_available=r.available,
-            unavailable_from=r.unavailable_from,
-            unavailable_until=r.unavailable_until,
-            recent_sales_thb=r.sales,
-            producer_recent_invitations=r.times,
-            producer_booked_that_day=r.booked,
+            product_id=row.id,
+            name=row.name,
+            quadrant=row.quadrant,
+            star_level=row.star_level,
+            nawatwithi=row.nawatwithi,
+            status=row.status,
+            producer_id=row.producer_id,
+            producer_name=row.producer_name,
+            producer_available=row.available,
+            unavailable_from=row.unavailable_from,
+            unavailable_until=row.unavailable_until,
+            recent_sales_thb=row.sales,
+            producer_recent_invitations=row.times,
+            producer_booked_that_day=row.booked,
         )
-        for r in rows
+        for row in rows
     ]
 
 
@@ -315,19 +336,24 @@ async def proposal(
     day = day or await market_day(session, province_code, market_day_id)
     entries = (
         await session.execute(
-            select(I.c.product_id, I.c.producer_id, I.c.status).where(I.c.market_day_id == market_day_id)
+            select(
+                tables.invitations.c.product_id, tables.invitations.c.producer_id, tables.invitations.c.status
+            ).where(tables.invitations.c.market_day_id == market_day_id)
         )
     ).all()
     return propose(
         await _candidates(session, province_code, day),
-        [LineupEntry(e.product_id, e.producer_id, InvitationStatus(e.status)) for e in entries],
+        [
+            LineupEntry(entry.product_id, entry.producer_id, InvitationStatus(entry.status))
+            for entry in entries
+        ],
         day["day"],
         day["products_target"],
     )
 
 
 async def invitation(session: AsyncSession, province_code: str, invitation_id: UUID) -> dict:
-    found = await invitations_where(session, province_code, I.c.id == invitation_id)
+    found = await invitations_where(session, province_code, tables.invitations.c.id == invitation_id)
     if not found:
         raise NotFound("no such invitation in this province")
     return found[0]
@@ -377,12 +403,12 @@ async def calendar(session: AsyncSession, province_code: str, since: date) -> li
     days = await market_days(session, province_code, since, None)
     confirmed: dict[UUID, list[str]] = {}
     for row in await session.execute(
-        select(I.c.market_day_id, tables.products.c.name)
-        .join(tables.products, tables.products.c.id == I.c.product_id)
+        select(tables.invitations.c.market_day_id, tables.products.c.name)
+        .join(tables.products, tables.products.c.id == tables.invitations.c.product_id)
         .where(
-            I.c.province_code == province_code,
-            I.c.status == InvitationStatus.ACCEPTED,
-            I.c.market_day_id.in_([d["id"] for d in days]),
+            tables.invitations.c.province_code == province_code,
+            tables.invitations.c.status == InvitationStatus.ACCEPTED,
+            tables.invitations.c.market_day_id.in_([day["id"] for day in days]),
         )
         .order_by(tables.products.c.name)
     ):
