@@ -4,8 +4,9 @@ accepted by the services' own input rules (the end-to-end load is tests/deploy/t
 import random
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 
-from deploy.local.demo_data import MONTHS, YEAR, demo_province
+from deploy.local.demo_data import MONTHS, YEAR, demo_province, report_mismatch, sent_totals
 from services.monitoring.domain import ActivityIn, CommitteeIn, IssueIn, MemberIn
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import Availability
@@ -66,3 +67,20 @@ def test_the_committee_meetings_and_issues_are_what_monitoring_takes():
     assert {(i.month, i.kind) for i in issues} == {
         (m, k) for m in MONTHS for k in ("problem", "recommendation")
     }
+
+
+def test_the_report_check_finds_a_month_that_counts_one_sale_or_one_satang_less():
+    days = [
+        {"sales": 40, "amount": Decimal("1200.50"), "evaluations": 1},
+        {"sales": 2, "amount": Decimal(30)},
+    ]
+    sent = sent_totals(days)
+    assert sent == {"market_days": 2, "sales": 42, "amount_thb": Decimal("1230.50"), "evaluations": 1}
+
+    def report(sales: int, sales_thb: str) -> dict:
+        summary = {"market_days_held": 2, "markets_counted": 2, "sales": sales, "sales_thb": sales_thb}
+        return {"results": {"summary": summary}, "progress": {"evaluations": {"evaluations": 1}}}
+
+    assert report_mismatch(report(42, "1230.50"), sent) is None
+    assert report_mismatch(report(41, "1230.50"), sent) is not None
+    assert report_mismatch(report(42, "1230.49"), sent) is not None
