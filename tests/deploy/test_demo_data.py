@@ -7,10 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 from deploy.local.demo_data import MONTHS, YEAR, demo_province, report_mismatch, sent_totals
-from services.monitoring.domain import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from services.monitoring.inputs import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from services.registry import spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import Availability
-from services.scheduling.domain import PlanIn, VenueIn
+from services.scheduling.inputs import PlanIn, VenueIn
 
 
 def test_the_demo_is_the_same_every_time_and_another_seed_changes_it():
@@ -20,7 +21,9 @@ def test_the_demo_is_the_same_every_time_and_another_seed_changes_it():
 
 def test_the_registry_would_import_the_demo_sheet_as_new_producers_and_products():
     demo = demo_province()
-    plan = sheet.plan_import("72", sheet.sheet_rows(sheet.read_table(demo.sheet_csv(), "text/csv")), {}, {})
+    plan = sheet.plan_import(
+        "72", sheet.sheet_rows(spreadsheets.read_table(demo.sheet_csv(), "text/csv")), {}, {}
+    )
     assert len(plan.producers) == 100 and all(new for _, new, _ in plan.producers)
     assert len(plan.products) == len(demo.products) and 280 <= len(demo.products) <= 340
     assert len({p.name for p in demo.products}) == len(demo.products)  # the loader finds them by name
