@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sales import tables
 from services.sales.domain import (
-    Correction,
-    NewSale,
     Refusal,
     Verdict,
     corrected,
@@ -28,6 +26,7 @@ from services.sales.domain import (
 )
 from services.sales.handlers.recording import judge_sales, sale_row, store_sales
 from services.sales.identity import IntegrationClients
+from services.sales.inputs import Correction, NewSale
 from services.sales.kafka_principals import IntegrationPrincipals
 from shared.contracts.sales import SaleChannel, SaleCorrected, SaleState, SaleVoided
 from shared.errors import Conflict, Invalid, NotFound, Refused, field_error
@@ -110,7 +109,13 @@ async def correct_sale(
     if sale is None:
         raise NotFound("no such sale in this province")
     return await _change(
-        uow, sale, corrected(sale, correction), "corrected", correction.reason, actor, SaleCorrected
+        uow,
+        sale,
+        corrected(sale, correction.quantity, correction.unit_price_thb),
+        "corrected",
+        correction.reason,
+        actor,
+        SaleCorrected,
     )
 
 

@@ -13,16 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduling import tables
 from services.scheduling.domain import (
     IN_LINEUP,
-    AnswerIn,
-    AttendanceIn,
     Change,
-    DeclineIn,
     InvitationStatus,
-    MarketDayIn,
-    PlanIn,
     Proposal,
-    RescheduleIn,
-    VenueIn,
     check_answer,
     check_change,
     month_end,
@@ -33,6 +26,15 @@ from services.scheduling.handlers.queries import (
     plans,
     proposal,
     venues,
+)
+from services.scheduling.inputs import (
+    AnswerIn,
+    AttendanceIn,
+    DeclineIn,
+    MarketDayIn,
+    PlanIn,
+    RescheduleIn,
+    VenueIn,
 )
 from shared.contracts.scheduling import (
     AttendanceRecorded,
