@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from deploy.local.processes import SERVICES
@@ -349,3 +350,26 @@ def test_kubernetes_runs_one_kafka_cluster_of_three_with_replication_3_and_min_i
     assert config["OTOP_KAFKA_BOOTSTRAP"] == "kafka-0.kafka:9094,kafka-1.kafka:9094,kafka-2.kafka:9094"
     job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
     assert {e["name"]: e.get("value") for e in job["env"]}["OTOP_TOPIC_REPLICATION_FACTOR"] == "3"
+
+
+def test_the_local_stack_runs_one_broker_or_a_cluster_of_three_and_its_state_keeps_the_count(tmp_path):
+    from deploy.local.stack import local_kafka
+
+    single = local_kafka(tmp_path, 1, 19092)
+    assert (single.bootstrap, single.controller_port, single.ssl_port) == ("127.0.0.1:19092", 19093, 19094)
+    cluster = local_kafka(tmp_path, 3, 19092)
+    assert cluster.bootstrap == "127.0.0.1:19092,127.0.0.1:19095,127.0.0.1:19098"
+    assert [(n.controller_port, n.ssl_port) for n in cluster.nodes] == [
+        (19093, 19094),
+        (19096, 19097),
+        (19099, 19100),
+    ]
+    assert (single.replication_factor, cluster.replication_factor) == (1, 3)
+    assert cluster.nodes[1].cluster == (
+        2,
+        "1@127.0.0.1:19093,2@127.0.0.1:19096,3@127.0.0.1:19099",
+        tmp_path / "kafka",
+    )
+    (tmp_path / "kafka" / "node-1").mkdir(parents=True)  # a state directory that ran a cluster
+    with pytest.raises(SystemExit, match="start with that --brokers"):
+        local_kafka(tmp_path, 1, 19092)
