@@ -118,8 +118,10 @@ class KafkaFixture:
         from deploy.kafka.provision import ProvisionSettings
 
         return ProvisionSettings(
-            **self.settings(self.admin_username, self.admin_password).model_dump(),
-            topic_replication_factor=self.replication_factor,
+            **{
+                **self.settings(self.admin_username, self.admin_password).model_dump(),
+                "topic_replication_factor": self.replication_factor,
+            }
         )
 
     def options(self) -> dict:
