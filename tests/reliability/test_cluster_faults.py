@@ -238,7 +238,7 @@ async def test_the_checks_catch_the_loss_of_acks_1_when_a_leader_dies_before_its
     acks=1 to the ingress partitions one broker leads, each acknowledged by that leader alone while its
     followers are frozen (SIGSTOP); the leader SIGKILLed, the followers resumed: one of them is elected (a
     clean election, it was in sync) without those records, and the old leader, started again, truncates its
-    log to the new leader's. Each of those sales is lost; the trial's checks say so, and how many."""
+    log to the new leader's. Those sales are lost; the trial's checks say so, and how many."""
     count = 200
     catalogue = await create_catalogue(cluster, date(2019, 6, 4))
     trial = await Trial.begin(cluster, catalogue)
@@ -272,8 +272,12 @@ async def test_the_checks_catch_the_loss_of_acks_1_when_a_leader_dies_before_its
     found = await trial.end()
     expected = Totals(count, stream.amount_thb)
     problems = found.problems(expected)
-    print(f"\nacks=1, leader {victim} of partitions {own} killed before its followers copied: {problems}")
-    with pytest.raises(AssertionError, match="sales holds 0 sales"):
+    kept = found.totals["sales"]
+    print(f"\nacks=1, leader {victim} of {SALES_INGRESS} {own} killed, {count - kept.sales} lost: {problems}")
+    with pytest.raises(AssertionError, match=f"sales holds {kept.sales} sales, .*; sent {count}, "):
         assert_exact(found, expected)
-    assert set(found.totals.values()) == {Totals(0, 0)}  # all sent, all acknowledged, all lost, everywhere
-    assert found.applied == {group: 0 for group in found.applied}
+    # What the followers had fetched before they froze (a fetch the leader was holding, answered into their
+    # sockets) survives; the rest, acknowledged by the leader alone, is lost everywhere alike.
+    assert kept.sales < count // 2, kept
+    assert set(found.totals.values()) == {kept}
+    assert found.applied == {group: kept.sales for group in found.applied}
