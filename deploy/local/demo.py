@@ -33,7 +33,9 @@ from deploy.local.demo_data import (
     DemoProvince,
     MarketDay,
     demo_province,
+    report_mismatch,
     rng_for,
+    sent_totals,
 )
 
 DEMO_PROVINCE = PROVINCE
@@ -381,16 +383,10 @@ class DemoLoad:
 
     def months(self) -> dict[str, dict]:
         """Sales as sent, by month (YYYY-MM)."""
-        months: defaultdict[str, dict[str, Any]] = defaultdict(
-            lambda: {"market_days": 0, "sales": 0, "amount_thb": Decimal(0), "evaluations": 0}
-        )
+        days: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for facts in self.per_day.values():
-            month = months[facts["day"].strftime("%Y-%m")]
-            month["market_days"] += 1
-            month["sales"] += facts["sales"]
-            month["amount_thb"] += facts["amount"]
-            month["evaluations"] += facts.get("evaluations", 0)
-        return dict(sorted(months.items()))
+            days[facts["day"].strftime("%Y-%m")].append(facts)
+        return {month: sent_totals(days[month]) for month in sorted(days)}
 
     def wait_for_reports(self) -> str:
         """Until each month's report counts every market day held, attendance, sale and evaluation sent."""
@@ -398,23 +394,8 @@ class DemoLoad:
 
             def caught_up(month=month, sent=sent) -> None:
                 report = self.api("monitoring", "GET", f"/reports/{month[:4]}/{int(month[5:])}")
-                summary = report["results"]["summary"]
-                shown = (
-                    summary["market_days_held"],
-                    summary["markets_counted"],
-                    summary["sales"],
-                    Decimal(summary["sales_thb"]),
-                    report["progress"]["evaluations"]["evaluations"],
-                )
-                wanted = (
-                    sent["market_days"],
-                    sent["market_days"],
-                    sent["sales"],
-                    sent["amount_thb"],
-                    sent["evaluations"],
-                )
-                if shown != wanted:
-                    raise NotYet(f"report {month} shows {shown}, sent {wanted}")
+                if mismatch := report_mismatch(report, sent):
+                    raise NotYet(f"{month}: {mismatch}")
 
             poll(f"monitoring report {month}", caught_up)
         return "every month's report counts all market days, sales and evaluations sent"

@@ -10,7 +10,7 @@ service proposes, hence sales and evaluations) is drawn while loading, from `rng
 import csv
 import io
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -232,32 +232,34 @@ def _products(rng: random.Random, producers: list[dict]) -> list[Product]:
             if name in names:
                 continue
             names.add(name)
-            producer_columns = {
-                k: v for k, v in producer.items() if k not in ("category", "nawatwithi", "place")
-            }
-            products.append(
-                Product(
-                    {
-                        "name": name,
-                        "category": category,
-                        "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
-                        "star_year": rng.choice([2559, 2561]),
-                        "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
-                        "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
-                        "price_thb": f"{rng.choice(prices):.2f}",
-                        "unit": unit,
-                        "status": "withdrawn" if rng.random() < 0.02 else "active",
-                        **producer_columns,
-                    }
-                )
-            )
+            products.append(Product(product_row(rng, producer, category, name, unit, prices)))
     return products
 
 
-def _paused(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
-    """Producers paused for a raw-material shortage part of the season (ขาดวัตถุดิบ)."""
+def product_row(
+    rng: random.Random, producer: dict, category: str, name: str, unit: str, prices: list[int]
+) -> dict[str, Any]:
+    """One row of the product sheet: the product's facts drawn from `rng`, then its producer's columns."""
+    producer_columns = {k: v for k, v in producer.items() if k not in ("category", "nawatwithi", "place")}
+    return {
+        "name": name,
+        "category": category,
+        "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
+        "star_year": rng.choice([2559, 2561]),
+        "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
+        "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
+        "price_thb": f"{rng.choice(prices):.2f}",
+        "unit": unit,
+        "status": "withdrawn" if rng.random() < 0.02 else "active",
+        **producer_columns,
+    }
+
+
+def paused_for_shortage(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
+    """These producers paused for a raw-material shortage (ขาดวัตถุดิบ) for 45 days from a date drawn in the
+    season's first three months, by producer name."""
     paused = {}
-    for producer in rng.sample(producers, 8):
+    for producer in producers:
         start = date(YEAR, rng.choice(MONTHS[:3]), rng.choice([1, 15]))
         paused[producer["producer_name"]] = {
             "available": False,
@@ -300,11 +302,16 @@ def _meetings(rng: random.Random) -> list[dict]:
         "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile) "
         "และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ",
     }
-    return [first] + [
+    return [first, *follow_up_meetings(rng, "สำนักงานพัฒนาชุมชนจังหวัดสุพรรณบุรี")]
+
+
+def follow_up_meetings(rng: random.Random, venue: str) -> list[dict]:
+    """The committee's follow-up meeting at the end of each month after the first."""
+    return [
         {
             "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
             "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}",
-            "venue": "สำนักงานพัฒนาชุมชนจังหวัดสุพรรณบุรี",
+            "venue": venue,
             "starts_at": "09:00",
             "ends_at": "12:00",
             "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด",
@@ -347,7 +354,7 @@ def demo_province(seed: int = SEED) -> DemoProvince:
     producers = _producers(rng)
     return DemoProvince(
         products=_products(rng, producers),
-        paused=_paused(rng, producers),
+        paused=paused_for_shortage(rng, rng.sample(producers, 8)),
         market_days=_market_days(),
         plan={
             "first_month": f"{YEAR}-{MONTHS[0]:02d}",
@@ -379,3 +386,36 @@ def demo_province(seed: int = SEED) -> DemoProvince:
             for n, k, a, t in VENUES
         ],
     )
+
+
+def sent_totals(days: Iterable[dict]) -> dict[str, Any]:
+    """What was sent for these market days (each one's facts: `sales`, `amount`, `evaluations`), as the
+    month's report must count it."""
+    days = list(days)
+    return {
+        "market_days": len(days),
+        "sales": sum(day["sales"] for day in days),
+        "amount_thb": sum((day["amount"] for day in days), Decimal(0)),
+        "evaluations": sum(day.get("evaluations", 0) for day in days),
+    }
+
+
+def report_mismatch(report: dict, sent: dict) -> str | None:
+    """None when a month's report counts every market day held, attendance, sale and evaluation `sent`
+    (`sent_totals`); otherwise what it shows against what was sent."""
+    summary = report["results"]["summary"]
+    shown = (
+        summary["market_days_held"],
+        summary["markets_counted"],
+        summary["sales"],
+        Decimal(summary["sales_thb"]),
+        report["progress"]["evaluations"]["evaluations"],
+    )
+    wanted = (
+        sent["market_days"],
+        sent["market_days"],
+        sent["sales"],
+        sent["amount_thb"],
+        sent["evaluations"],
+    )
+    return None if shown == wanted else f"report {shown}, sent {wanted}"

@@ -36,7 +36,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from deploy.local.demo_data import DECLINE_REASONS, MONTHS, PROBLEMS, RECOMMENDATIONS, YEAR
+from deploy.local.demo_data import (
+    DECLINE_REASONS,
+    MONTHS,
+    PROBLEMS,
+    RECOMMENDATIONS,
+    YEAR,
+    report_mismatch,
+    sent_totals,
+)
 from deploy.local.national_data import (
     MarketDay,
     Province,
@@ -639,13 +647,7 @@ class NationalLoad:
     # --- 5. the reports count what was sent
 
     def sent(self, loaded: Loaded, month: int) -> dict:
-        facts = [f for f in loaded.facts.values() if f.get("month") == month]
-        return {
-            "market_days": len(facts),
-            "sales": sum(f["sales"] for f in facts),
-            "amount_thb": sum((f["amount"] for f in facts), Decimal(0)),
-            "evaluations": sum(f.get("evaluations", 0) for f in facts),
-        }
+        return sent_totals(f for f in loaded.facts.values() if f.get("month") == month)
 
     async def check_reports(self) -> int:
         problems: list[str] = []
@@ -654,23 +656,8 @@ class NationalLoad:
             report = await self.http(
                 "monitoring", "GET", f"/provinces/{loaded.province.code}/reports/{YEAR}/{month}"
             )
-            summary, sent = report["results"]["summary"], self.sent(loaded, month)
-            shown = (
-                summary["market_days_held"],
-                summary["markets_counted"],
-                summary["sales"],
-                Decimal(summary["sales_thb"]),
-                report["progress"]["evaluations"]["evaluations"],
-            )
-            wanted = (
-                sent["market_days"],
-                sent["market_days"],
-                sent["sales"],
-                sent["amount_thb"],
-                sent["evaluations"],
-            )
-            if shown != wanted:
-                problems.append(f"{loaded.province.code} {YEAR}-{month:02d}: report {shown}, sent {wanted}")
+            if mismatch := report_mismatch(report, self.sent(loaded, month)):
+                problems.append(f"{loaded.province.code} {YEAR}-{month:02d}: {mismatch}")
 
         await asyncio.gather(*(province_month(p, m) for p in self.provinces for m in self.months))
         for month in self.months:

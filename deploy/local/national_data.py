@@ -45,7 +45,10 @@ from deploy.local.demo_data import (
     THAILAND,
     YEAR,
     YEAR_BE,
+    follow_up_meetings,
     monthly_issues,
+    paused_for_shortage,
+    product_row,
 )
 
 SEED = 16
@@ -242,7 +245,6 @@ def _rows(rng: random.Random, size: ProvinceSize, producers: list[dict]) -> list
             extra -= 1
     rows = []
     for producer, count in zip(producers, counts, strict=True):
-        producer_columns = {k: v for k, v in producer.items() if k not in ("category", "nawatwithi", "place")}
         for _ in range(count):
             category = (
                 producer["category"]
@@ -251,33 +253,11 @@ def _rows(rng: random.Random, size: ProvinceSize, producers: list[dict]) -> list
             )
             base_names, unit, prices = CATALOGUE[category]
             rows.append(
-                {
-                    "name": f"{rng.choice(base_names)} {producer['place']}",
-                    "category": category,
-                    "star_level": rng.choices([1, 2, 3, 4, 5], weights=[3, 4, 4, 2, 1])[0],
-                    "star_year": rng.choice([2559, 2561]),
-                    "quadrant": rng.choices("ABCD", weights=[1, 2, 2, 5])[0],
-                    "nawatwithi": str(producer["nawatwithi"] or rng.random() < 0.1).lower(),
-                    "price_thb": f"{rng.choice(prices):.2f}",
-                    "unit": unit,
-                    "status": "withdrawn" if rng.random() < 0.02 else "active",
-                    **producer_columns,
-                }
+                product_row(
+                    rng, producer, category, f"{rng.choice(base_names)} {producer['place']}", unit, prices
+                )
             )
     return rows
-
-
-def _paused(rng: random.Random, producers: list[dict]) -> dict[str, dict]:
-    paused = {}
-    for producer in rng.sample(producers, max(1, round(len(producers) * PAUSED_SHARE))):
-        start = date(YEAR, rng.choice(MONTHS[:3]), rng.choice([1, 15]))
-        paused[producer["producer_name"]] = {
-            "available": False,
-            "unavailable_reason": rng.choice(["ขาดวัตถุดิบ", "ขาดวัตถุดิบ (ช่วงน้ำหลาก)"]),
-            "unavailable_from": start.isoformat(),
-            "unavailable_until": (start + timedelta(days=45)).isoformat(),
-        }
-    return paused
 
 
 def _venues(rng: random.Random, size: ProvinceSize) -> list[dict]:
@@ -349,19 +329,7 @@ def _meetings(rng: random.Random, size: ProvinceSize) -> list[dict]:
         "participants": rng.randrange(30, 60),
         "purpose": "เพื่อสร้างความเข้าใจเกี่ยวกับการดำเนินงานโครงการ และจัดทำแผนปฏิบัติงานขับเคลื่อนโครงการฯ",
     }
-    return [first] + [
-        {
-            "title": "การประชุมติดตามผลการดำเนินงานโครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
-            "held_on": f"{YEAR}-{month:02d}-{rng.choice([26, 27, 28])}",
-            "venue": f"สำนักงานพัฒนาชุมชน{province_th(size)}",
-            "starts_at": "09:00",
-            "ends_at": "12:00",
-            "target_group": "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ ระดับจังหวัด",
-            "participants": rng.randrange(12, 25),
-            "purpose": "เพื่อติดตามผลการจำหน่ายและปรับแผนการคัดเลือกผลิตภัณฑ์",
-        }
-        for month in MONTHS[1:]
-    ]
+    return [first, *follow_up_meetings(rng, f"สำนักงานพัฒนาชุมชน{province_th(size)}")]
 
 
 def province_season(size: ProvinceSize) -> Province:
@@ -372,7 +340,7 @@ def province_season(size: ProvinceSize) -> Province:
     return Province(
         size=size,
         rows=_rows(rng, size, producers),
-        paused=_paused(rng, producers),
+        paused=paused_for_shortage(rng, rng.sample(producers, max(1, round(len(producers) * PAUSED_SHARE)))),
         venues=_venues(rng, size),
         plan={
             "first_month": f"{YEAR}-{MONTHS[0]:02d}",

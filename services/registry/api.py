@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from services.registry import handlers
+from services.registry import handlers, spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
@@ -190,7 +190,7 @@ async def list_products(
     "/products/export",
     tags=["products"],
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, sheet.XLSX_TYPE: {}}}},
+    responses={200: {"content": {"text/csv": {}, spreadsheets.XLSX_TYPE: {}}}},
 )
 async def export_products(
     db: Db, query: Annotated[ExportQuery, Query()], province_code: str = province_access(*READ)
@@ -199,9 +199,9 @@ async def export_products(
     or Thai headers and labels. The file imports back unchanged."""
     table = await _read(db, handlers.export_products, province_code, query, query.lang)
     body, media = (
-        (sheet.to_xlsx(table), sheet.XLSX_TYPE)
+        (spreadsheets.to_xlsx(table), spreadsheets.XLSX_TYPE)
         if query.format == "xlsx"
-        else (sheet.to_csv(table), "text/csv")
+        else (spreadsheets.to_csv(table), "text/csv")
     )
     return Response(
         body,
@@ -222,7 +222,7 @@ async def export_products(
             "required": True,
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                sheet.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                spreadsheets.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -232,11 +232,13 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
     5000 rows): every row is imported, or none (422 naming each problem by `row` and `field`).
     `dry_run=true` checks the file and reports what it would do, writing nothing."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("text/csv", sheet.XLSX_TYPE):
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send text/csv or {sheet.XLSX_TYPE}")
+    if content_type not in ("text/csv", spreadsheets.XLSX_TYPE):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send text/csv or {spreadsheets.XLSX_TYPE}"
+        )
     # Parsed in a worker thread: a large sheet does not hold up other requests, consumers or heartbeats.
     rows = await asyncio.to_thread(
-        lambda body: sheet.sheet_rows(sheet.read_table(body, content_type)), await request.body()
+        lambda body: sheet.sheet_rows(spreadsheets.read_table(body, content_type)), await request.body()
     )
     async with db.sessions() as session, session.begin() as transaction:
         result = await handlers.import_products(db, session, province_code, rows)

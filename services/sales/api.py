@@ -13,17 +13,9 @@ from pydantic import BaseModel, Field
 from services.sales import handlers
 from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
-from services.sales.domain import (
-    KEY_ID_HEADER,
-    SIGNATURE_HEADER,
-    Correction,
-    NewSale,
-    SaleBatch,
-    TotalsBy,
-    Void,
-    parse_csv,
-)
+from services.sales.domain import KEY_ID_HEADER, SIGNATURE_HEADER, TotalsBy
 from services.sales.identity import IntegrationClients
+from services.sales.inputs import Correction, NewSale, SaleBatch, Void, parse_csv
 from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel

@@ -22,8 +22,6 @@ from services.sales.config import SalesSettings
 from services.sales.domain import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
-    Correction,
-    NewSale,
     Refusal,
     TotalsBy,
     Verdict,
@@ -40,6 +38,7 @@ from services.sales.domain import (
     voided,
 )
 from services.sales.identity import IntegrationClients
+from services.sales.inputs import Correction, NewSale
 from services.sales.kafka_principals import IntegrationPrincipals
 from shared import faults
 from shared.batch import Rejection, add_events
@@ -277,7 +276,14 @@ async def correct_sale(
     if sale is None:
         raise NotFound("no such sale in this province")
     return await _change(
-        db, session, sale, corrected(sale, correction), "corrected", correction.reason, actor, SaleCorrected
+        db,
+        session,
+        sale,
+        corrected(sale, correction.quantity, correction.unit_price_thb),
+        "corrected",
+        correction.reason,
+        actor,
+        SaleCorrected,
     )
 
 

@@ -17,23 +17,20 @@ from pydantic import BaseModel, Field
 
 from services.scheduling import handlers
 from services.scheduling.config import SchedulingSettings, scheduling_settings
-from services.scheduling.domain import (
+from services.scheduling.domain import InvitationLink, LinkRefused, Proposal, month_end
+from services.scheduling.ical import market_days_ics
+from services.scheduling.inputs import (
     AnswersIn,
     AttendanceIn,
     CancelIn,
     DeclineIn,
-    InvitationLink,
     LineupAdd,
-    LinkRefused,
     MarketDayIn,
     Month,
     PlanIn,
-    Proposal,
     RescheduleIn,
     VenueIn,
-    month_end,
 )
-from services.scheduling.ical import market_days_ics
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
 from shared.events import ProvinceCode

@@ -16,21 +16,14 @@ from services.scheduling import tables
 from services.scheduling.domain import (
     DEFAULT_PRODUCTS_PER_MARKET_DAY,
     IN_LINEUP,
-    AnswerIn,
-    AttendanceIn,
     Candidate,
     Change,
     DayFacts,
-    DeclineIn,
     InvitationLink,
     InvitationStatus,
     LineupEntry,
-    MarketDayIn,
     MonthProgress,
-    PlanIn,
     Proposal,
-    RescheduleIn,
-    VenueIn,
     check_answer,
     check_change,
     month_end,
@@ -38,6 +31,15 @@ from services.scheduling.domain import (
     propose,
     recent_invitation_days,
     recent_sales_period,
+)
+from services.scheduling.inputs import (
+    AnswerIn,
+    AttendanceIn,
+    DeclineIn,
+    MarketDayIn,
+    PlanIn,
+    RescheduleIn,
+    VenueIn,
 )
 from shared.batch import Rejection, add_events, claimed_events
 from shared.contracts.registry import ProducerState, ProductState

@@ -4,12 +4,14 @@ accepted by the services' own input rules (the end-to-end load is tests/deploy/t
 import random
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 
-from deploy.local.demo_data import MONTHS, YEAR, demo_province
-from services.monitoring.domain import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from deploy.local.demo_data import MONTHS, YEAR, demo_province, report_mismatch, sent_totals
+from services.monitoring.inputs import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from services.registry import spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import Availability
-from services.scheduling.domain import PlanIn, VenueIn
+from services.scheduling.inputs import PlanIn, VenueIn
 
 
 def test_the_demo_is_the_same_every_time_and_another_seed_changes_it():
@@ -19,7 +21,9 @@ def test_the_demo_is_the_same_every_time_and_another_seed_changes_it():
 
 def test_the_registry_would_import_the_demo_sheet_as_new_producers_and_products():
     demo = demo_province()
-    plan = sheet.plan_import("72", sheet.sheet_rows(sheet.read_table(demo.sheet_csv(), "text/csv")), {}, {})
+    plan = sheet.plan_import(
+        "72", sheet.sheet_rows(spreadsheets.read_table(demo.sheet_csv(), "text/csv")), {}, {}
+    )
     assert len(plan.producers) == 100 and all(new for _, new, _ in plan.producers)
     assert len(plan.products) == len(demo.products) and 280 <= len(demo.products) <= 340
     assert len({p.name for p in demo.products}) == len(demo.products)  # the loader finds them by name
@@ -66,3 +70,20 @@ def test_the_committee_meetings_and_issues_are_what_monitoring_takes():
     assert {(i.month, i.kind) for i in issues} == {
         (m, k) for m in MONTHS for k in ("problem", "recommendation")
     }
+
+
+def test_the_report_check_finds_a_month_that_counts_one_sale_or_one_satang_less():
+    days = [
+        {"sales": 40, "amount": Decimal("1200.50"), "evaluations": 1},
+        {"sales": 2, "amount": Decimal(30)},
+    ]
+    sent = sent_totals(days)
+    assert sent == {"market_days": 2, "sales": 42, "amount_thb": Decimal("1230.50"), "evaluations": 1}
+
+    def report(sales: int, sales_thb: str) -> dict:
+        summary = {"market_days_held": 2, "markets_counted": 2, "sales": sales, "sales_thb": sales_thb}
+        return {"results": {"summary": summary}, "progress": {"evaluations": {"evaluations": 1}}}
+
+    assert report_mismatch(report(42, "1230.50"), sent) is None
+    assert report_mismatch(report(41, "1230.50"), sent) is not None
+    assert report_mismatch(report(42, "1230.49"), sent) is not None

@@ -17,10 +17,11 @@ from deploy.local.national_data import (
     province_sizes,
     sales_for,
 )
-from services.monitoring.domain import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from services.monitoring.inputs import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from services.registry import spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import Availability
-from services.scheduling.domain import PlanIn, VenueIn
+from services.scheduling.inputs import PlanIn, VenueIn
 
 
 def test_the_real_size_is_the_countrys_and_suphanburi_keeps_its_own_figures():
@@ -58,7 +59,7 @@ def test_a_province_imports_plans_and_records_as_the_services_take_it(code):
     assert province_season(size).rows == province.rows  # the same every time
     rows = []
     for first_row, body in province.sheets(2_500):
-        table = sheet.read_table(body, "text/csv")
+        table = spreadsheets.read_table(body, "text/csv")
         assert len(table) - 1 <= 2_500 and first_row == len(rows)
         rows += sheet.sheet_rows(table)
     plan = sheet.plan_import(code, rows, {}, {})  # every row valid, producers new and named once

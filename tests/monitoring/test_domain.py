@@ -6,15 +6,14 @@ import pytest
 from pydantic import ValidationError
 
 from services.monitoring.domain import (
-    ActivityIn,
     EvaluationState,
-    IssueIn,
     Period,
     check_evaluable,
     evaluation_state,
     planned_market_days,
     products_shown,
 )
+from services.monitoring.inputs import ActivityIn, IssueIn
 from shared.errors import Conflict
 
 DAY = date(2019, 6, 15)

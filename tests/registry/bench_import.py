@@ -16,8 +16,8 @@ import uuid
 
 import asyncpg
 
-from services.registry.domain.sheet import XLSX_TYPE
 from services.registry.main import spec
+from services.registry.spreadsheets import XLSX_TYPE
 from tests import harness
 from tests.conftest import eventually, running_service
 from tests.registry.support import OFFICER

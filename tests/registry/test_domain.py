@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from pydantic import ValidationError
 
+from services.registry import spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
@@ -130,7 +131,7 @@ HEADER_TH = (
 
 
 def rows_of(text: str, encoding: str = "utf-8") -> list[sheet.SheetRow]:
-    return sheet.sheet_rows(sheet.read_table(text.encode(encoding), "text/csv"))
+    return sheet.sheet_rows(spreadsheets.read_table(text.encode(encoding), "text/csv"))
 
 
 def test_thai_headers_and_labels_are_read_as_codes_and_unknown_columns_ignored():
@@ -169,18 +170,20 @@ def test_a_header_without_a_required_column_is_refused():
 
 @pytest.mark.parametrize(
     "data,content_type",
-    [(b"PK\x03\x04garbage", sheet.XLSX_TYPE), (b"name\xff\xfc", "text/csv"), (b"", "text/csv")],
+    [(b"PK\x03\x04garbage", spreadsheets.XLSX_TYPE), (b"name\xff\xfc", "text/csv"), (b"", "text/csv")],
 )
 def test_an_unreadable_file_is_refused_not_crashed_on(data, content_type):
     with pytest.raises(Problems) as caught:
-        sheet.sheet_rows(sheet.read_table(data, content_type))
+        sheet.sheet_rows(spreadsheets.read_table(data, content_type))
     assert caught.value.problems[0].loc == ("file",)
 
 
 def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_read(monkeypatch):
-    monkeypatch.setattr(sheet, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(spreadsheets, "MAX_XLSX_UNPACKED_BYTES", 1000)
     with pytest.raises(Problems) as caught:
-        sheet.read_table(sheet.to_xlsx([["name"], *[["ข้าวตัง" * 10]] * 50]), sheet.XLSX_TYPE)
+        spreadsheets.read_table(
+            spreadsheets.to_xlsx([["name"], *[["ข้าวตัง" * 10]] * 50]), spreadsheets.XLSX_TYPE
+        )
     assert [p.type for p in caught.value.problems] == ["too_large"]
 
 
@@ -201,8 +204,10 @@ def test_an_xlsx_file_reads_like_the_csv_and_export_writes_the_same_layout():
     }
     for lang in sheet.Lang:
         table = sheet.export_table([product], lang)
-        from_xlsx = sheet.sheet_rows(sheet.read_table(sheet.to_xlsx(table), sheet.XLSX_TYPE))
-        from_csv = sheet.sheet_rows(sheet.read_table(sheet.to_csv(table), "text/csv"))
+        from_xlsx = sheet.sheet_rows(
+            spreadsheets.read_table(spreadsheets.to_xlsx(table), spreadsheets.XLSX_TYPE)
+        )
+        from_csv = sheet.sheet_rows(spreadsheets.read_table(spreadsheets.to_csv(table), "text/csv"))
         for [read] in (from_xlsx, from_csv):
             assert Decimal(read.cells.pop("price_thb")) == Decimal(60)  # 60.00 in CSV, the number 60 in XLSX
             assert read.cells == {
@@ -227,7 +232,7 @@ def test_xlsx_cells_of_other_types_become_text():
     workbook.active.append(["ผ้าขาวม้า", "textile", 3.0, "D", True, 250.5, "ผืน", 720101])
     out = io.BytesIO()
     workbook.save(out)
-    [row] = sheet.sheet_rows(sheet.read_table(out.getvalue(), sheet.XLSX_TYPE))
+    [row] = sheet.sheet_rows(spreadsheets.read_table(out.getvalue(), spreadsheets.XLSX_TYPE))
     assert row.cells == {
         "name": "ผ้าขาวม้า",
         "category": "textile",

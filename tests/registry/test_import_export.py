@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from services.registry.domain.sheet import XLSX_TYPE
+from services.registry.spreadsheets import XLSX_TYPE
 from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
 from tests.conftest import bearer
 from tests.registry.support import OFFICER, PRODUCER, count_rows, create, events

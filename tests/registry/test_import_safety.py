@@ -12,7 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from services.registry.domain.sheet import XLSX_TYPE
+from services.registry.spreadsheets import XLSX_TYPE
 from tests.registry.test_import_export import export_file, import_file
 
 pytestmark = pytest.mark.integration

@@ -7,14 +7,12 @@ from uuid import uuid4
 import pytest
 
 from services.sales.domain import (
-    Correction,
     Refusal,
     Verdict,
     amount_thb,
     corrected,
     hold_expired,
     judge,
-    parse_csv,
     pos_sale_id,
     read_pos_sale,
     signature,
@@ -22,6 +20,7 @@ from services.sales.domain import (
     verify_signature,
     voided,
 )
+from services.sales.inputs import Correction, parse_csv
 from shared.contracts.scheduling import MarketDayStatus
 from shared.errors import Conflict, Invalid, Refused
 from shared.secrets import hash_secret
@@ -110,7 +109,7 @@ def test_judging_references():
 
 def test_corrections_and_voids():
     sale = {"revision": 1, "quantity": Decimal("2"), "unit_price_thb": Decimal("45.00"), "voided": False}
-    fixed = corrected(sale, Correction(quantity=Decimal("3"), reason="นับผิด"))
+    fixed = corrected(sale, quantity=Decimal("3"), unit_price_thb=None)
     assert (fixed["revision"], fixed["amount_thb"], fixed["unit_price_thb"]) == (
         2,
         Decimal("135.00"),
@@ -121,7 +120,7 @@ def test_corrections_and_voids():
     with pytest.raises(Conflict):
         voided(gone)
     with pytest.raises(Conflict):
-        corrected(gone, Correction(unit_price_thb=Decimal("1"), reason="x"))
+        corrected(gone, quantity=None, unit_price_thb=Decimal("1"))
     with pytest.raises(ValueError):
         Correction(reason="nothing changes")
 

@@ -13,12 +13,8 @@ from services.scheduling.domain import (
     Candidate,
     Change,
     DayFacts,
-    DeclineIn,
     InvitationStatus,
     LineupEntry,
-    MarketDayIn,
-    PlanIn,
-    VenueIn,
     check_answer,
     check_change,
     months,
@@ -28,6 +24,7 @@ from services.scheduling.domain import (
     recent_sales_period,
 )
 from services.scheduling.ical import CANCELLED_LABEL, market_days_ics
+from services.scheduling.inputs import DeclineIn, MarketDayIn, PlanIn, VenueIn
 from shared.contracts.scheduling import DeclineReason, MarketDayStatus, VenueKind
 from shared.errors import Conflict, Invalid
 from shared.thailand import thai_today

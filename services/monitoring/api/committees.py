@@ -7,8 +7,8 @@ from fastapi import APIRouter, status
 
 from services.monitoring import tables
 from services.monitoring.api.common import READ, WRITE, Db, View
-from services.monitoring.domain import CommitteeIn, MemberIn
 from services.monitoring.handlers import records
+from services.monitoring.inputs import CommitteeIn, MemberIn
 from shared.auth import province_access
 
 router = APIRouter(prefix="/provinces/{province_code}/committees", tags=["committees"])

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from services.monitoring.api.common import READ, Caller, Db, MonthFilter, Settings, View
-from services.monitoring.domain import EvaluationIn, EvaluationState, Period
+from services.monitoring.domain import EvaluationState, Period
 from services.monitoring.handlers import evaluations, reports
+from services.monitoring.inputs import EvaluationIn
 from shared.auth import Role, province_access
 from shared.errors import NotFound
 from shared.thailand import thai_today

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, status
 
 from services.monitoring import tables
 from services.monitoring.api.common import READ, WRITE, Caller, Db, MonthFilter, View
-from services.monitoring.domain import ActivityIn, IssueIn, IssueKind
+from services.monitoring.domain import IssueKind
 from services.monitoring.handlers import records
+from services.monitoring.inputs import ActivityIn, IssueIn
 from shared.auth import province_access
 from shared.errors import Conflict
 

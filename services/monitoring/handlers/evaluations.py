@@ -8,15 +8,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from services.monitoring.domain import (
-    EvaluationIn,
-    EvaluationState,
-    Period,
-    check_evaluable,
-    evaluation_issues,
-    evaluation_state,
-)
+from services.monitoring.domain import EvaluationState, Period, check_evaluable, evaluation_state
 from services.monitoring.handlers.records import fetch, member_of, rows
+from services.monitoring.inputs import EvaluationIn, evaluation_issues
 from shared.auth import Principal, Role
 from shared.contracts.monitoring import EvaluationSubmitted
 from shared.errors import Conflict, Forbidden, Invalid, NotFound

@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from services.monitoring.domain import CommitteeIn, IssueIn, MemberIn, Period
+from services.monitoring.domain import Period
+from services.monitoring.inputs import CommitteeIn, IssueIn, MemberIn
 from shared.errors import Conflict, NotFound
 
 # --- the same four operations for every record
