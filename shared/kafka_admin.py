@@ -18,12 +18,13 @@ log = logging.getLogger(__name__)
 
 
 async def ensure_topics(
-    settings: KafkaSettings, topics: list[str], partitions: int, replication_factor: int = 1
+    settings: KafkaSettings, topics: list[str], partitions: int, replication_factor: int | None = None
 ) -> None:
-    """Creates those of `topics` and their dead-letter topics that do not exist, with `retention.ms` from
-    `settings.topic_retention_s` (a service's inbox keeps event ids longer: ServiceSettings.inbox_keep_s): an
-    administrator's task (deploy/kafka/provision.py, tests). A service may create no topic; it checks with
-    `require_topics`."""
+    """Creates those of `topics` and their dead-letter topics that do not exist, with `replication_factor`
+    replicas (default `settings.topic_replication_factor`) and `retention.ms` from
+    `settings.topic_retention_s` (a service's inbox keeps event ids longer: ServiceSettings.inbox_keep_s):
+    an administrator's task (deploy/kafka/provision.py, tests). A service may create no topic; it checks
+    with `require_topics`."""
     retention_s = settings.topic_retention_s
     admin = AIOKafkaAdminClient(**kafka_options(settings), request_timeout_ms=10000)
     await admin.start()
@@ -36,7 +37,7 @@ async def ensure_topics(
                     NewTopic(
                         name,
                         num_partitions=partitions,
-                        replication_factor=replication_factor,
+                        replication_factor=replication_factor or settings.topic_replication_factor,
                         topic_configs={"retention.ms": str(retention_s * 1000)},
                     )
                     for name in sorted(missing)

@@ -3,7 +3,7 @@ topic admin, tests, bench, CLI) authenticates with SASL/SCRAM-SHA-512, over TLS 
 SASL_SSL, verifying the broker's certificate against `kafka_ca_file`.
 
     AIOKafkaProducer(**kafka_options(settings), acks="all")        # aiokafka
-    KafkaBroker(settings.kafka_bootstrap, security=kafka_security(settings))   # FastStream
+    KafkaBroker(bootstrap_servers(settings), security=kafka_security(settings))   # FastStream
     confluent_kafka.admin.AdminClient(librdkafka_config(settings))  # ACLs and SCRAM users (librdkafka)
 """
 
@@ -16,6 +16,12 @@ from faststream.security import SASLScram512
 from shared.settings import KafkaSettings
 
 MECHANISM = "SCRAM-SHA-512"
+
+
+def bootstrap_servers(settings: KafkaSettings) -> list[str]:
+    """The brokers to bootstrap from: `kafka_bootstrap` is one `host:port` or a comma-separated list (a
+    cluster's nodes). A list, as FastStream takes a single string for one host."""
+    return [server.strip() for server in settings.kafka_bootstrap.split(",") if server.strip()]
 
 
 def kafka_security(settings: KafkaSettings) -> SASLScram512:
@@ -33,7 +39,7 @@ def kafka_security(settings: KafkaSettings) -> SASLScram512:
 
 def kafka_options(settings: KafkaSettings) -> dict[str, Any]:
     """Keyword arguments for aiokafka's producer, consumer and admin client: bootstrap and security."""
-    return {"bootstrap_servers": settings.kafka_bootstrap, **parse_security(kafka_security(settings))}
+    return {"bootstrap_servers": bootstrap_servers(settings), **parse_security(kafka_security(settings))}
 
 
 def librdkafka_config(settings: KafkaSettings) -> dict[str, str]:

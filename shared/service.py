@@ -35,7 +35,7 @@ from shared.events import Envelope, Payload
 from shared.failures import answer_503_while_unavailable, is_transient
 from shared.kafka_access import Grant, service_grants
 from shared.kafka_admin import DeadLetterDepth, require_topics
-from shared.kafka_client import kafka_security
+from shared.kafka_client import bootstrap_servers, kafka_security
 from shared.logging import configure_logging
 from shared.migrations import upgrade
 from shared.observability import CONSUMER_LAG, OUTBOX_BACKLOG, RequestObservability
@@ -242,9 +242,10 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         )
         # Topics are the deployment's to create (require_topics checks them), not the consumers'.
         broker = KafkaBroker(
-            settings.kafka_bootstrap,
+            bootstrap_servers(settings),
             security=kafka_security(settings),
             acks="all",
+            enable_idempotence=True,  # its publishes (dead letters) are not doubled by a retry either
             client_id=spec.name,
             allow_auto_create_topics=False,
             logger=log,

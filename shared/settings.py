@@ -27,6 +27,11 @@ class KafkaSettings(BaseSettings):
             "PEM file of the CA that signed the broker's certificate (SASL_SSL); none: the system's CAs"
         ),
     )
+    topic_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="replicas of each topic the provisioning (or a test) creates; 3 on a cluster",
+    )
     topic_retention_s: int = Field(
         default=7 * 24 * 3600,
         gt=0,

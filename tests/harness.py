@@ -86,17 +86,19 @@ class KafkaFixture:
     ca_file: Path | None
     admin_username: str
     admin_password: str
+    replication_factor: int = 1  # of the topics it provisions: 3 on a cluster of three
     _services: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, broker) -> "KafkaFixture":
-        """For a deploy.kafka.kafka_runner.LocalKafka that has started."""
+        """For a deploy.kafka.kafka_runner.LocalKafka or LocalKafkaCluster that has started."""
         return cls(
             broker.bootstrap,
             broker.ssl_bootstrap,
             broker.ca_file,
             broker.admin_username,
             broker.admin_password,
+            broker.replication_factor,
         )
 
     def settings(self, username: str, password: str, *, tls: bool = False):
@@ -115,7 +117,12 @@ class KafkaFixture:
         """The super user's settings: topics, offsets and reading/writing any topic in tests."""
         from deploy.kafka.provision import ProvisionSettings
 
-        return ProvisionSettings(**self.settings(self.admin_username, self.admin_password).model_dump())
+        return ProvisionSettings(
+            **{
+                **self.settings(self.admin_username, self.admin_password).model_dump(),
+                "topic_replication_factor": self.replication_factor,
+            }
+        )
 
     def options(self) -> dict:
         """aiokafka keyword arguments (bootstrap and credentials) of the super user."""

@@ -1,34 +1,49 @@
 #!/usr/bin/env bash
-# Apache Kafka 4 (KRaft, one node acting as broker and controller), run from its Maven Central jars:
-# no Docker and no Kafka tarball needed, only Java 17+, Maven and openssl.
+# Apache Kafka 4 (KRaft; each node acts as broker and controller), run from its Maven Central jars:
+# no Docker and no Kafka tarball needed, only Java 17+, Maven and openssl. One node, or a cluster of nodes
+# started with the same --voters and --shared-dir (below).
 #
 #   kafka.sh fetch                                   jars into the cache (idempotent)
 #   kafka.sh start  --data-dir DIR --port P [opts]   background; waits until ready, prints KAFKA_BOOTSTRAP=...,
 #                                                    KAFKA_SSL_BOOTSTRAP=..., KAFKA_CA_FILE=..., KAFKA_ADMIN_*=...
 #   kafka.sh run    --data-dir DIR --port P [opts]   foreground (exec java), for supervisors and containers
+#   kafka.sh config --data-dir DIR --port P [opts]   writes DIR/server.properties only (to check it)
 #   kafka.sh stop   --data-dir DIR                   SIGTERM, after 30 s SIGKILL
 #   kafka.sh status --data-dir DIR                   exit 0 if the broker of DIR is running
 # opts: --ssl-port SP (default P+2)  --controller-port CP (default P+1)
 #       --host H (where the client listeners bind, default 127.0.0.1; 0.0.0.0 in a container)
 #       --advertised-host A (the name clients of CLIENT are sent back to, default H)
 #       --external-host E (the name clients of EXTERNAL are sent back to, default A; in the TLS certificate)
+#       --node-id N (default 1)  --voters ID@HOST:CPORT,... (the controller quorum, default N@A:CP)
+#       --shared-dir S (default DIR: where the nodes of one cluster keep what they share, below)
+#
+# A cluster: each node its own DIR, ports and --node-id, all with the same --voters (every node is a
+# controller voter and a broker: combined roles, fine for a local or small cluster; a large one runs
+# dedicated controllers) and the same --shared-dir, which holds the cluster id, the super user's password
+# and the TLS material (one certificate, for localhost/127.0.0.1/E, that every node serves). Start the
+# nodes together: a broker is ready only once a majority of the voters runs. With 3 or more voters, topics
+# get replication factor 3 and min.insync.replicas 2 (the internal ones too), and no unclean leader
+# election: a record acknowledged to acks=all is on 2 brokers at least, and one broker's loss loses none.
 #
 # Security (docs/security.md): every client listener authenticates with SASL/SCRAM-SHA-512.
 #   CLIENT    SASL_PLAINTEXT on H:P    the services, inside the deployment's network
 #   EXTERNAL  SASL_SSL on H:SP         what POS integrations reach; TLS with a certificate of DIR's own CA
-#   CONTROLLER PLAINTEXT on 127.0.0.1:CP  the KRaft controller, loopback only
+#   CONTROLLER SASL_PLAINTEXT on H:CP  the KRaft quorum and the brokers' registrations (SASL/PLAIN as the
+#              super user: SCRAM users live in the metadata the controllers serve, so they cannot log them in)
 # The StandardAuthorizer denies what no ACL allows. The super user (KAFKA_ADMIN_USERNAME, default otop-admin)
-# is created at format time with the password in DIR/admin.password (made on first start, mode 600, or
-# KAFKA_ADMIN_PASSWORD); it administers (topics, ACLs, SCRAM users: deploy/kafka/provision.py) and nothing else.
-# DIR/tls holds ca.crt (give it to clients), broker.p12 and its password; no private key leaves DIR.
+# is created at format time with the password in S/admin.password (made on first start, mode 600, or
+# KAFKA_ADMIN_PASSWORD); it administers (topics, ACLs, SCRAM users: deploy/kafka/provision.py) and is the
+# identity brokers use towards each other (replication) and towards the controllers, nothing else.
+# S/tls holds ca.crt (give it to clients), broker.p12 and its password; no private key leaves S.
 #
 # DIR holds server.properties, the log segments (DIR/logs), broker.log and kafka.pid. It is formatted
 # on first start only, so topics, offsets, users and ACLs survive a stop/start.
 #
 # Environment: KAFKA_JARS_DIR (jars, default ~/.cache/otop-kafka/<version>/libs; a directory given here
 # is used as it is, e.g. /opt/kafka/libs of the apache/kafka image), KAFKA_ADMIN_USERNAME,
-# KAFKA_ADMIN_PASSWORD (first start only), KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m), KAFKA_OPTS (extra
-# JVM options), KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_STOP_TIMEOUT (seconds, default 30).
+# KAFKA_ADMIN_PASSWORD and KAFKA_CLUSTER_ID (first start only), KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m),
+# KAFKA_OPTS (extra JVM options), KAFKA_START_TIMEOUT (seconds, default 180), KAFKA_STOP_TIMEOUT (seconds,
+# default 30).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -88,14 +103,17 @@ fetch() {
 }
 
 usage() {
-  echo "usage: kafka.sh fetch | {start|run} --data-dir DIR --port P [--ssl-port SP] [--controller-port CP]" \
-       "[--host H] [--advertised-host A] [--external-host E] | {stop|status} --data-dir DIR" >&2
+  echo "usage: kafka.sh fetch | {start|run|config} --data-dir DIR --port P [--ssl-port SP] [--controller-port CP]" \
+       "[--host H] [--advertised-host A] [--external-host E] [--node-id N] [--voters V] [--shared-dir S]" \
+       "| {stop|status} --data-dir DIR" >&2
   exit 2
 }
 need_dir() {  # need_dir [--existing]: the absolute, symlink-free data dir (created unless --existing)
   [ -n "$data_dir" ] || usage
   if [ "${1:-}" = --existing ] && [ ! -d "$data_dir" ]; then say "not running (no $data_dir)"; exit "$2"; fi
   mkdir -p "$data_dir"; data_dir=$(cd "$data_dir" && pwd -P)
+  shared_dir=${shared_dir:-$data_dir}
+  mkdir -p "$shared_dir"; shared_dir=$(cd "$shared_dir" && pwd -P)
 }
 need_ports() {
   [[ "$port" =~ ^[0-9]+$ ]] || usage
@@ -107,6 +125,14 @@ need_ports() {
   advertised=${advertised:-$host}
   external=${external:-$advertised}
   [ "$advertised" != 0.0.0.0 ] || die "--advertised-host is needed with --host 0.0.0.0"
+  node_id=${node_id:-1}
+  [[ "$node_id" =~ ^[0-9]+$ ]] || usage
+  voters=${voters:-$node_id@$advertised:$cport}
+  [[ ",$voters," == *",$node_id@"* ]] || die "--voters $voters names no node $node_id"
+  nodes=$(tr ',' '\n' <<<"$voters" | grep -c .)
+  # Replicas per partition and the in-sync ones an acks=all write needs: 3 and 2 on a cluster of 3 or more.
+  replicas=$((nodes < 3 ? nodes : 3))
+  min_isr=$((replicas > 1 ? replicas - 1 : 1))
 }
 
 # --- process helpers --------------------------------------------------------------------------------
@@ -158,10 +184,11 @@ kept_secret() {  # kept_secret FILE [VALUE]
   cat "$1"
 }
 
-# The listener integrations reach is TLS: a CA of this data dir's own signs the broker's certificate (EC P-256,
-# names: localhost, 127.0.0.1 and the external host). Made once; delete DIR/tls to make new ones.
+# The listener integrations reach is TLS: a CA of S's own signs the brokers' certificate (EC P-256, names:
+# localhost, 127.0.0.1 and the external host). Made once; delete S/tls to make new ones. Given (S/tls with
+# ca.crt, broker.p12 and broker.p12.password, e.g. a Kubernetes secret), it is used as it is.
 make_tls() {
-  local tls=$data_dir/tls
+  local tls=$shared_dir/tls
   [ -f "$tls/broker.p12" ] && [ -f "$tls/ca.crt" ] && return 0
   command -v openssl >/dev/null 2>&1 || die "openssl not found: apt-get install -y openssl"
   rm -rf "$tls"; mkdir -p "$tls"  # ca.crt is public; the keystore and its password are mode 600
@@ -183,50 +210,61 @@ make_tls() {
     # The CA signed its one certificate: its key is not kept (a new CA comes with a new DIR/tls).
     rm -f ca.key ca.srl broker.key broker.csr broker.ext
     chmod 644 ca.crt
-  ) >"$data_dir/tls.log" 2>&1 || { cat "$data_dir/tls.log" >&2; die "making the TLS certificates failed"; }
+  ) >"$shared_dir/tls.log" 2>&1 || { cat "$shared_dir/tls.log" >&2; die "making the TLS certificates failed"; }
   say "made a CA and the broker's TLS certificate in $tls (clients trust $tls/ca.crt)"
 }
 
+# Writes DIR/server.properties (and, the first time, what the nodes share: the password, the TLS material).
 configure() {
-  local admin_password scram_jaas
-  admin_password=$(kept_secret "$data_dir/admin.password" "${KAFKA_ADMIN_PASSWORD:-}")
+  local admin_password scram_jaas plain_jaas
+  # What the nodes of a cluster share is made once, by the first node to get here.
+  exec 7>"$shared_dir/.shared.lock"; flock 7
+  admin_password=$(kept_secret "$shared_dir/admin.password" "${KAFKA_ADMIN_PASSWORD:-}")
   make_tls
+  exec 7>&-
   scram_jaas="org.apache.kafka.common.security.scram.ScramLoginModule required"
+  plain_jaas="org.apache.kafka.common.security.plain.PlainLoginModule required"
   (umask 077; cat >"$data_dir/server.properties" <<PROPS
 # Written by deploy/kafka/kafka.sh on every start: edits here are lost. Holds the super user's password.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
-listeners=CLIENT://$host:$port,EXTERNAL://$host:$sport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=CLIENT://$advertised:$port,EXTERNAL://$external:$sport
+node.id=$node_id
+controller.quorum.voters=$voters
+listeners=CLIENT://$host:$port,EXTERNAL://$host:$sport,CONTROLLER://$host:$cport
+advertised.listeners=CLIENT://$advertised:$port,EXTERNAL://$external:$sport,CONTROLLER://$advertised:$cport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=CLIENT
-listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
+# Every listener authenticates. Brokers replicate from each other over CLIENT as the super user (SCRAM), and
+# reach the controllers over CONTROLLER with SASL/PLAIN (the one user that listener knows: the super user).
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
 listener.name.client.scram-sha-512.sasl.jaas.config=$scram_jaas username="$admin_user" password="$admin_password";
 listener.name.external.scram-sha-512.sasl.jaas.config=$scram_jaas;
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=$plain_jaas username="$admin_user" password="$admin_password" user_$admin_user="$admin_password";
 listener.name.external.ssl.keystore.type=PKCS12
-listener.name.external.ssl.keystore.location=$data_dir/tls/broker.p12
-listener.name.external.ssl.keystore.password=$(cat "$data_dir/tls/broker.p12.password")
+listener.name.external.ssl.keystore.location=$shared_dir/tls/broker.p12
+listener.name.external.ssl.keystore.password=$(cat "$shared_dir/tls/broker.p12.password")
 listener.name.external.ssl.client.auth=none
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
-# ANONYMOUS is the principal of the PLAINTEXT controller listener (loopback only): the broker registers with
-# the controller through it. Client listeners never yield ANONYMOUS: they require SASL.
-super.users=User:$admin_user;User:ANONYMOUS
+super.users=User:$admin_user
 log.dirs=$data_dir/logs
 num.partitions=3
-default.replication.factor=1
 auto.create.topics.enable=false
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+# Replication: $replicas replicas, $min_isr in sync for an acks=all write ($nodes voters), for every topic
+# (a topic created with an explicit factor keeps it) and the internal ones: offsets, transactions, shares.
+default.replication.factor=$replicas
+min.insync.replicas=$min_isr
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$min_isr
 transaction.state.log.num.partitions=6
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$replicas
+share.coordinator.state.topic.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 # After a crash (kill -9) the new incarnation is refused (DUPLICATE_BROKER_REGISTRATION) until the old
 # one's session expires: 4 s instead of the default 9 s, so a restarted broker is back in ~5 s, not ~12 s.
@@ -237,17 +275,31 @@ num.io.threads=4
 num.recovery.threads.per.data.dir=1
 PROPS
   )
+}
+
+# Formats DIR/logs on the first start: every node of a cluster with the same cluster id (S/cluster.id, made by
+# the first node, or KAFKA_CLUSTER_ID) and the super user's SCRAM credential.
+format_storage() {
+  local admin_password cluster_id
   java_cmd
-  if [ ! -f "$data_dir/logs/meta.properties" ]; then
-    local cluster_id
-    "${tool_cmd[@]}" random-uuid >"$data_dir/format.log" 2>&1 || true
-    cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' "$data_dir/format.log" | tail -1 || true)
-    [ -n "$cluster_id" ] || { cat "$data_dir/format.log" >&2; die "StorageTool random-uuid failed"; }
-    "${tool_cmd[@]}" format -t "$cluster_id" -c "$data_dir/server.properties" \
-      --add-scram "SCRAM-SHA-512=[name=$admin_user,password=$admin_password]" >>"$data_dir/format.log" 2>&1 \
-      || { cat "$data_dir/format.log" >&2; die "formatting $data_dir/logs failed"; }
-    say "formatted $data_dir/logs (cluster id $cluster_id)"
+  [ ! -f "$data_dir/logs/meta.properties" ] || return 0
+  admin_password=$(cat "$shared_dir/admin.password")
+  exec 7>"$shared_dir/.shared.lock"; flock 7
+  if [ ! -s "$shared_dir/cluster.id" ]; then
+    cluster_id=${KAFKA_CLUSTER_ID:-}
+    if [ -z "$cluster_id" ]; then
+      "${tool_cmd[@]}" random-uuid >"$shared_dir/cluster-id.log" 2>&1 || true
+      cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' "$shared_dir/cluster-id.log" | tail -1 || true)
+      [ -n "$cluster_id" ] || { cat "$shared_dir/cluster-id.log" >&2; die "StorageTool random-uuid failed"; }
+    fi
+    printf '%s\n' "$cluster_id" >"$shared_dir/cluster.id"
   fi
+  exec 7>&-
+  cluster_id=$(cat "$shared_dir/cluster.id")
+  "${tool_cmd[@]}" format -t "$cluster_id" -c "$data_dir/server.properties" \
+    --add-scram "SCRAM-SHA-512=[name=$admin_user,password=$admin_password]" >"$data_dir/format.log" 2>&1 \
+    || { cat "$data_dir/format.log" >&2; die "formatting $data_dir/logs failed"; }
+  say "formatted $data_dir/logs (cluster id $cluster_id, node $node_id)"
 }
 
 # Waits until the broker answers on its port and (with --logged) has logged that it started. Fails if
@@ -260,7 +312,8 @@ wait_ready() {
         && port_open "$port"; then
       return 0
     fi
-    pid_alive || { say "the broker process exited"; return 1; }
+    # The pid only (not pid_alive's command line): just after the start, the child may not have exec'd java yet.
+    alive "$(pid_of)" || { say "the broker process exited"; return 1; }
     sleep 0.2
   done
   say "no broker answering on 127.0.0.1:$port after ${start_timeout}s"
@@ -271,9 +324,9 @@ ready() {
   say "broker pid $(pid_of) ready, data in $data_dir"
   echo "KAFKA_BOOTSTRAP=$advertised:$port"
   echo "KAFKA_SSL_BOOTSTRAP=$external:$sport"
-  echo "KAFKA_CA_FILE=$data_dir/tls/ca.crt"
+  echo "KAFKA_CA_FILE=$shared_dir/tls/ca.crt"
   echo "KAFKA_ADMIN_USERNAME=$admin_user"
-  echo "KAFKA_ADMIN_PASSWORD_FILE=$data_dir/admin.password"
+  echo "KAFKA_ADMIN_PASSWORD_FILE=$shared_dir/admin.password"
 }
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -282,6 +335,7 @@ ready() {
 main() {
   cmd=${1:-}; shift || true
   data_dir=""; port=""; cport=""; sport=""; host=""; advertised=""; external=""
+  node_id=""; voters=""; shared_dir=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --data-dir) data_dir=${2:?--data-dir needs a value}; shift 2 ;;
@@ -291,13 +345,16 @@ main() {
       --host) host=${2:?--host needs a value}; shift 2 ;;
       --advertised-host) advertised=${2:?--advertised-host needs a value}; shift 2 ;;
       --external-host) external=${2:?--external-host needs a value}; shift 2 ;;
+      --node-id) node_id=${2:?--node-id needs a value}; shift 2 ;;
+      --voters) voters=${2:?--voters needs a value}; shift 2 ;;
+      --shared-dir) shared_dir=${2:?--shared-dir needs a value}; shift 2 ;;
       *) say "unknown argument $1"; exit 2 ;;
     esac
   done
 
   case "$cmd" in
     fetch)
-      [ -z "$data_dir$port$cport$sport$host$advertised$external" ] || usage
+      [ -z "$data_dir$port$cport$sport$host$advertised$external$node_id$voters$shared_dir" ] || usage
       require java; fetch; say "jars ready in $jars" ;;
 
     start)
@@ -309,7 +366,7 @@ main() {
       fi
       rm -f "$data_dir/kafka.pid"
       require java; fetch
-      check_ports; configure
+      check_ports; configure; format_storage
       [ ! -f "$data_dir/broker.log" ] || mv -f "$data_dir/broker.log" "$data_dir/broker.log.1"
       # setsid: a Ctrl-C in the caller's terminal does not reach the broker, so the caller can stop its
       # services first and the broker last. Background jobs of this non-interactive shell stay in its
@@ -317,7 +374,7 @@ main() {
       setsid nohup "${broker_cmd[@]}" </dev/null >>"$data_dir/broker.log" 2>&1 8>&- &
       echo $! >"$data_dir/kafka.pid"
       if ! wait_ready --logged; then
-        pid_alive && kill -9 "$(pid_of)" 2>/dev/null || true
+        alive "$(pid_of)" && kill -9 "$(pid_of)" 2>/dev/null || true
         rm -f "$data_dir/kafka.pid"
         say "last lines of $data_dir/broker.log:"; tail -40 "$data_dir/broker.log" >&2
         die "the broker did not start"
@@ -327,12 +384,16 @@ main() {
     run)
       need_ports; need_dir
       ! pid_alive || die "broker pid $(pid_of) already runs for $data_dir"
-      require java; fetch; check_ports; configure
+      require java; fetch; check_ports; configure; format_storage
       echo $$ >"$data_dir/kafka.pid"  # exec keeps the pid
       exec "${broker_cmd[@]}" ;;
 
+    config)  # the configuration only, as start and run would write it (to check it), no JVM started
+      need_ports; need_dir; configure
+      say "wrote $data_dir/server.properties" ;;
+
     stop)
-      [ -z "$port$cport$sport$host$advertised$external" ] || usage
+      [ -z "$port$cport$sport$host$advertised$external$node_id$voters$shared_dir" ] || usage
       need_dir --existing 0
       if pid_alive; then
         pid=$(pid_of)
@@ -351,7 +412,7 @@ main() {
       rm -f "$data_dir/kafka.pid" ;;
 
     status)
-      [ -z "$port$cport$sport$host$advertised$external" ] || usage
+      [ -z "$port$cport$sport$host$advertised$external$node_id$voters$shared_dir" ] || usage
       need_dir --existing 1
       if pid_alive; then say "running, pid $(pid_of)"; else say "not running"; exit 1; fi ;;
 

@@ -31,7 +31,6 @@ class ProvisionSettings(KafkaSettings):
     """The super user's connection, and how topics are sized."""
 
     topic_partitions: int = Field(default=6, ge=1)
-    topic_replication_factor: int = Field(default=1, ge=1, description="3 on a production cluster")
 
 
 @cache

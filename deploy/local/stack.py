@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 
-from deploy.kafka.kafka_runner import LocalKafka
+from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster
 from deploy.kafka.provision import ProvisionSettings, provision
 from deploy.keycloak.admin import AccessToken, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
@@ -86,6 +86,21 @@ def service_processes(
     ]
 
 
+def local_kafka(state: Path, brokers: int, port: int) -> LocalKafka | LocalKafkaCluster:
+    """One broker (ports P, P+1 its controller, P+2 TLS), or a cluster of three (ports P to P+8: each node's
+    three, in that order), its data in state/kafka. A state directory keeps the broker count it began with."""
+    data = state / "kafka"
+    other = data / ("logs" if brokers == 3 else "node-1")
+    if other.exists():
+        raise SystemExit(
+            f"{state} holds a Kafka of {1 if brokers == 3 else 3} broker(s) ({other}): "
+            "start with that --brokers, or use another --state-dir"
+        )
+    if brokers == 3:
+        return LocalKafkaCluster(data, port)
+    return LocalKafka(data, port, controller_port=port + 1, ssl_port=port + 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -96,7 +111,16 @@ def main() -> None:
         "--kafka-port",
         type=int,
         default=19092,
-        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations)",
+        help="SASL_PLAINTEXT listener (services); +1 the controller (loopback), +2 SASL_SSL (integrations); "
+        "with --brokers 3, node i's three ports from P + 3 (i - 1) on",
+    )
+    parser.add_argument(
+        "--brokers",
+        type=int,
+        default=1,
+        choices=(1, 3),
+        help="Kafka brokers: 1, or a KRaft cluster of 3 (each broker and controller; topics with replication "
+        "factor 3 and min.insync.replicas 2, the services' bootstrap naming all three)",
     )
     parser.add_argument("--pg-port", type=int, default=15432)
     parser.add_argument(
@@ -137,9 +161,7 @@ def main() -> None:
     (state / "logs").mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
 
-    kafka = LocalKafka(
-        state / "kafka", args.kafka_port, controller_port=args.kafka_port + 1, ssl_port=args.kafka_port + 2
-    )
+    kafka = local_kafka(state, args.brokers, args.kafka_port)
     pg_script = REPO / "deploy" / "postgres" / "pg.sh"
     server = f"postgresql://postgres@127.0.0.1:{args.pg_port}"
     urls = local_urls(args.http_port)
@@ -181,7 +203,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
-        print("[1/5] starting Kafka (KRaft, single node) ...", flush=True)
+        print(
+            "[1/5] starting Kafka (KRaft, "
+            + ("single node" if args.brokers == 1 else "3 nodes, each broker and controller")
+            + ") ...",
+            flush=True,
+        )
         bootstrap = kafka.start()
         # Topics, and each service's own principal and ACLs (passwords kept in the state directory).
         principals = asyncio.run(
@@ -190,6 +217,7 @@ def main() -> None:
                     kafka_bootstrap=bootstrap,
                     kafka_username=kafka.admin_username,
                     kafka_password=kafka.admin_password,
+                    topic_replication_factor=kafka.replication_factor,
                 ),
                 {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES},
             )

@@ -3,8 +3,10 @@ service scales on its own (compose replicas, Kubernetes autoscaler) with probes 
 runs in production mode with its own database and the realm import; no secret has a default."""
 
 import re
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from deploy.local.processes import SERVICES
@@ -22,7 +24,9 @@ def k8s_documents() -> list[dict]:
 
 def test_compose_runs_every_service_against_its_own_database():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    assert {"kafka", "postgres", "keycloak", "keycloak-db", *SERVICES} <= set(compose["services"])
+    assert {"kafka-1", "kafka-2", "kafka-3", "postgres", "keycloak", "keycloak-db", *SERVICES} <= set(
+        compose["services"]
+    )
     init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text()
     for name in SERVICES:
         service = compose["services"][name]
@@ -33,7 +37,8 @@ def test_compose_runs_every_service_against_its_own_database():
         # Replicas settable per service; a scaled service publishes no fixed host port (replicas would clash).
         assert service["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
         assert "ports" not in service
-    assert "deploy/kafka/kafka.sh" in compose["services"]["kafka"]["command"]  # KRaft, secured as everywhere
+    for node in ("kafka-1", "kafka-2", "kafka-3"):  # KRaft, secured as everywhere
+        assert "deploy/kafka/kafka.sh" in compose["services"][node]["command"]
     assert compose["services"]["kafka-setup"]["command"] == ["python", "-m", "deploy.kafka.provision"]
     assert compose["services"]["sales"]["environment"]["OTOP_SALES_SIGNING_MASTER_KEY"]
     assert (REPO / compose["services"]["registry"]["build"]["dockerfile"]).exists()
@@ -263,3 +268,108 @@ def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_l
     assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), (
         published
     )
+
+
+KAFKA_SH = REPO / "deploy/kafka/kafka.sh"
+
+
+def broker_properties(command: list[str], tmp_path: Path, node: str, **values: str) -> dict[str, str]:
+    """The server.properties that kafka.sh writes for a node started with `command` (compose's or the
+    StatefulSet's, its variables replaced by `values`), in scratch directories: `kafka.sh config` writes the
+    configuration as `run` would, and starts nothing."""
+    args = [re.sub(r"\$\{?(\w+)[^}]*\}?|\$\((\w+)\)", lambda m: values[m[1] or m[2]], a) for a in command]
+    assert args[:3] == ["bash", "deploy/kafka/kafka.sh", "run"], args
+    for option in ("--data-dir", "--shared-dir"):
+        args[args.index(option) + 1] = str(tmp_path / (node if option == "--data-dir" else "shared"))
+    subprocess.run(["bash", str(KAFKA_SH), "config", *args[3:]], check=True, capture_output=True, text=True)
+    lines = (tmp_path / node / "server.properties").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+CLUSTER_SETTINGS = {  # what a three-node cluster must run with: acks=all writes on 2 of 3 replicas
+    "process.roles": "broker,controller",
+    "default.replication.factor": "3",
+    "min.insync.replicas": "2",
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.replication.factor": "3",
+    "transaction.state.log.min.isr": "2",
+    "unclean.leader.election.enable": "false",
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "allow.everyone.if.no.acl.found": "false",
+    "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT",
+}
+
+
+def test_compose_runs_one_kafka_cluster_of_three_with_replication_3_and_min_isr_2(tmp_path):
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    nodes = {n: compose[f"kafka-{n}"] for n in (1, 2, 3)}
+    properties = {
+        n: broker_properties(node["command"], tmp_path, f"kafka-{n}", OTOP_KAFKA_PUBLIC_HOST="localhost")
+        for n, node in nodes.items()
+    }
+    voters = "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+    for n, found in properties.items():
+        assert found | CLUSTER_SETTINGS == found, {k: found.get(k) for k in CLUSTER_SETTINGS}
+        assert (found["node.id"], found["controller.quorum.voters"]) == (str(n), voters)
+        assert f"CONTROLLER://kafka-{n}:9093" in found["advertised.listeners"]
+        # One volume shared by the three (the cluster id, the TLS material), one of its own each for the data.
+        assert set(nodes[n]["volumes"]) == {
+            f"kafka-{n}-data:/var/lib/otop-kafka",
+            "kafka-shared:/var/lib/otop-kafka-shared",
+        }
+    assert len({found["listener.name.external.ssl.keystore.location"] for found in properties.values()}) == 1
+    setup = compose["kafka-setup"]
+    assert setup["environment"]["OTOP_TOPIC_REPLICATION_FACTOR"] == "3"
+    assert set(setup["depends_on"]) >= {"kafka-1", "kafka-2", "kafka-3"}
+    for name in ("kafka-setup", *SERVICES):
+        bootstrap = compose[name]["environment"]["OTOP_KAFKA_BOOTSTRAP"]
+        assert bootstrap == "kafka-1:9092,kafka-2:9092,kafka-3:9092", (name, bootstrap)
+
+
+def test_kubernetes_runs_one_kafka_cluster_of_three_with_replication_3_and_min_isr_2(tmp_path):
+    by_kind: dict[str, dict[str, dict]] = {}
+    for document in k8s_documents():
+        by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
+    kafka = by_kind["StatefulSet"]["kafka"]["spec"]
+    assert kafka["replicas"] == 3 and kafka["podManagementPolicy"] == "Parallel"
+    assert kafka["serviceName"] == "kafka" and by_kind["Service"]["kafka"]["spec"]["clusterIP"] == "None"
+    assert by_kind["Service"]["kafka"]["spec"]["publishNotReadyAddresses"] is True
+    assert by_kind["PodDisruptionBudget"]["kafka"]["spec"]["maxUnavailable"] == 1
+    [container] = kafka["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert "apps.kubernetes.io/pod-index" in env["NODE_ID"]["valueFrom"]["fieldRef"]["fieldPath"]
+    voters = "0@kafka-0.kafka:9093,1@kafka-1.kafka:9093,2@kafka-2.kafka:9093"
+    for i in range(3):
+        found = broker_properties(
+            container["command"], tmp_path, f"kafka-{i}", POD_NAME=f"kafka-{i}", NODE_ID=str(i)
+        )
+        assert found | CLUSTER_SETTINGS == found, {k: found.get(k) for k in CLUSTER_SETTINGS}
+        assert (found["node.id"], found["controller.quorum.voters"]) == (str(i), voters)
+        assert f"EXTERNAL://kafka-{i}.kafka:9094" in found["advertised.listeners"]
+    config = by_kind["ConfigMap"]["otop-config"]["data"]
+    assert config["OTOP_KAFKA_BOOTSTRAP"] == "kafka-0.kafka:9094,kafka-1.kafka:9094,kafka-2.kafka:9094"
+    job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
+    assert {e["name"]: e.get("value") for e in job["env"]}["OTOP_TOPIC_REPLICATION_FACTOR"] == "3"
+
+
+def test_the_local_stack_runs_one_broker_or_a_cluster_of_three_and_its_state_keeps_the_count(tmp_path):
+    from deploy.local.stack import local_kafka
+
+    single = local_kafka(tmp_path, 1, 19092)
+    assert (single.bootstrap, single.controller_port, single.ssl_port) == ("127.0.0.1:19092", 19093, 19094)
+    cluster = local_kafka(tmp_path, 3, 19092)
+    assert cluster.bootstrap == "127.0.0.1:19092,127.0.0.1:19095,127.0.0.1:19098"
+    assert [(n.controller_port, n.ssl_port) for n in cluster.nodes] == [
+        (19093, 19094),
+        (19096, 19097),
+        (19099, 19100),
+    ]
+    assert (single.replication_factor, cluster.replication_factor) == (1, 3)
+    assert cluster.nodes[1].cluster == (
+        2,
+        "1@127.0.0.1:19093,2@127.0.0.1:19096,3@127.0.0.1:19099",
+        tmp_path / "kafka",
+    )
+    (tmp_path / "kafka" / "node-1").mkdir(parents=True)  # a state directory that ran a cluster
+    with pytest.raises(SystemExit, match="start with that --brokers"):
+        local_kafka(tmp_path, 1, 19092)

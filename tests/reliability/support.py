@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from deploy.kafka.kafka_runner import LocalKafka
+from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster
 from deploy.local.processes import ServiceProcess
 from shared.kafka_client import kafka_env
 from tests import harness
@@ -44,6 +44,19 @@ def own_kafka() -> Iterator[LocalKafka]:
     finally:
         broker.stop()
         shutil.rmtree(broker.data_dir, ignore_errors=True)
+
+
+@contextmanager
+def own_kafka_cluster() -> Iterator[LocalKafkaCluster]:
+    """Three brokers (each a KRaft controller voter too) only these tests use, on nine consecutive free ports:
+    topics with replication factor 3 and min.insync.replicas 2."""
+    cluster = LocalKafkaCluster(harness.scratch_dir("otop-kafka-cluster-"), harness.free_port_run(9))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.data_dir, ignore_errors=True)
 
 
 class LocalPostgres:
@@ -116,16 +129,20 @@ async def scalar(database_url: str, sql: str, *args):
 
 @dataclass
 class Stack:
-    """The four services, each its own process and database, on one Kafka broker."""
+    """The four services, each its own process and database, on one Kafka broker or a cluster of three."""
 
-    kafka: LocalKafka
+    kafka: LocalKafka | LocalKafkaCluster
     access: harness.KafkaFixture  # the broker's super user, for the tests' own clients
     services: dict[str, ServiceProcess]
     postgres: dict[str, LocalPostgres]  # the services with a PostgreSQL of their own (others share pg_server)
 
     @classmethod
     async def start(
-        cls, kafka: LocalKafka, pg_server: str, log_dir: Path, postgres: dict[str, LocalPostgres]
+        cls,
+        kafka: LocalKafka | LocalKafkaCluster,
+        pg_server: str,
+        log_dir: Path,
+        postgres: dict[str, LocalPostgres],
     ) -> "Stack":
         from deploy.kafka.provision import provision
 

@@ -62,13 +62,13 @@ async def reaches(stack: Stack, service: str, market_day_id: str, count: int, ti
     return n
 
 
-async def paced(stack: Stack, messages: list, chunks: int = 40) -> None:
-    """The stream in chunks over STREAM_S seconds at least, whatever its size: faults the trials make at a
+async def paced(stack: Stack, messages: list, chunks: int = 40, seconds: float = STREAM_S) -> None:
+    """The stream in chunks over `seconds` at least, whatever its size: faults the trials make at a
     point of a service's progress land mid-stream, and the stream goes on while a database is away."""
     size = -(-len(messages) // chunks)
     for start in range(0, len(messages), size):
         await publish_pos(stack.access, messages[start : start + size])
-        await asyncio.sleep(STREAM_S / chunks)
+        await asyncio.sleep(seconds / chunks)
 
 
 async def not_ready(stack: Stack, service: str, consumer: str) -> bool:

@@ -122,7 +122,7 @@ async def publish_pos(
 ) -> list:
     """POS messages (kafka key, value, headers) on the ingress topic, as an integration would send them;
     returns where each landed (RecordMetadata)."""
-    producer = AIOKafkaProducer(**kafka.options(), acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**kafka.options(), acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         sent = [
