@@ -1,45 +1,17 @@
 """Kafka for the benchmark: one broker (tests/harness.py's), or a cluster of N KRaft nodes
 (deploy.kafka.kafka_runner.LocalKafkaCluster, the cluster mode of deploy/kafka) whose topics are made with
-the cluster's replication factor, as a production deployment provisions them."""
+the cluster's replication factor (3, min.insync.replicas 2), as a production deployment provisions them."""
 
 import asyncio
 import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from tests import harness
 from tests.harness import KafkaFixture
 
 FIRST_PORT = 29500  # the cluster's ports from here on (3 a node), when free
-
-
-@dataclass
-class ReplicatedKafka(KafkaFixture):
-    """A KafkaFixture whose topics (made here and by provisioning) have `replication_factor` replicas."""
-
-    replication_factor: int = 1
-
-    @property
-    def admin(self):
-        from deploy.kafka.provision import ProvisionSettings
-
-        return ProvisionSettings(
-            **self.settings(self.admin_username, self.admin_password).model_dump(),
-            topic_replication_factor=self.replication_factor,
-        )
-
-    async def create_topics(self) -> None:
-        from deploy.kafka.provision import service_specs, topics_of
-        from shared.kafka_admin import ensure_topics
-
-        await ensure_topics(
-            self.admin,
-            topics_of(list(service_specs().values())),
-            partitions=6,
-            replication_factor=self.replication_factor,
-        )
 
 
 def free_run(first: int, count: int) -> int:
@@ -63,7 +35,7 @@ def kafka(brokers: int = 1, first_port: int = FIRST_PORT) -> Iterator[KafkaFixtu
             yield single
         return
     try:
-        from deploy.kafka.kafka_runner import LocalKafkaCluster  # type: ignore[attr-defined,unused-ignore]
+        from deploy.kafka.kafka_runner import LocalKafkaCluster
     except ImportError as missing:
         raise SystemExit(
             f"--brokers {brokers} needs deploy/kafka's cluster mode (LocalKafkaCluster): {missing}"
@@ -72,14 +44,7 @@ def kafka(brokers: int = 1, first_port: int = FIRST_PORT) -> Iterator[KafkaFixtu
     cluster = LocalKafkaCluster(data_dir, free_run(first_port, 3 * brokers), brokers)
     try:
         cluster.start()
-        fixture = ReplicatedKafka(
-            cluster.bootstrap,
-            cluster.ssl_bootstrap,
-            cluster.ca_file,
-            cluster.admin_username,
-            cluster.admin_password,
-            replication_factor=min(brokers, cluster.replication_factor),
-        )
+        fixture = KafkaFixture.of(cluster)  # its topics with the cluster's replication factor
         asyncio.run(fixture.create_topics())
         yield fixture
     finally:
