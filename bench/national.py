@@ -1,9 +1,12 @@
 """Measure a running local stack after `python -m deploy.local.cli national-demo` (docs/benchmarks.md,
-"The whole country"): the proposal for one market day, province and national reports (median of 5 after a
-warm-up), each service process's peak RSS, Kafka's and PostgreSQL's disk use, and the rows and bytes of each
-service's largest tables (for docs/operations.md's capacity planning).
+"The whole country"): the load's time by phase (from the load's summary, <state dir>/national.json), the
+proposal for one market day, province and national reports (median of 5 after a warm-up), the department's
+first paint of the web application (bench.first_paint, through the gateway), each service process's peak RSS,
+Kafka's and PostgreSQL's disk use, and the rows and bytes of each service's largest tables (for
+docs/operations.md's capacity planning).
 
-    python -m bench.national --state-dir /tmp/otop-stack --http-port 8001 [--out results.json]
+    python -m bench.national --state-dir /tmp/otop-stack --http-port 8001 --gateway-port 8000 \
+        --pg-port 15432 [--out results.json]
 
 The stack's processes are found by their command lines (`services.<name>.main:app ... --port <port>`), so
 replicas (`--replicas N`) are measured too. Reads only: nothing is written.
@@ -22,6 +25,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench import first_paint
 from bench.pipeline import peak_rss_mb
 from deploy.local.cli import auth_from
 from deploy.local.processes import REPO, SERVICES, local_urls
@@ -140,12 +144,22 @@ async def measure(urls: dict[str, str], auth: httpx.Auth, provinces: list[str]) 
                 {
                     "period": period,
                     "provinces": len(body["provinces"]),
+                    "provinces_list": [p["province_code"] for p in body["provinces"]],
                     "sales": body["totals"]["sales"],
                     "sales_thb": body["totals"]["sales_thb"],
                     **report,
                 }
             )
     return results
+
+
+def load_summary(state: Path) -> dict | None:
+    """What the national load wrote (deploy.local.national), but the per-province figures."""
+    path = state / "national.json"
+    if not path.exists():
+        return None
+    summary = json.loads(path.read_text())
+    return {k: v for k, v in summary.items() if k != "provinces"}
 
 
 def main() -> None:
@@ -167,6 +181,10 @@ def main() -> None:
         help="a department user of the stack (the CLI's "
         "token: its password from OTOP_PASSWORD, else the stack's demo-users.json)",
     )
+    parser.add_argument(
+        "--gateway-port", type=int, default=8000, help="the stack's gateway (the web application's origin)"
+    )
+    parser.add_argument("--no-first-paint", action="store_true", help="skip the browser (bench.first_paint)")
     parser.add_argument("--out", type=Path, default=REPO / ".local" / "bench" / "national.json")
     args = parser.parse_args()
     state = args.state_dir.resolve()
@@ -175,9 +193,21 @@ def main() -> None:
         argparse.Namespace(token=None, client_id=None, user=args.user, realm_url=None, state_dir=state)
     )
     timings = asyncio.run(measure(local_urls(args.http_port), auth, args.provinces))
+    painted = (
+        None
+        if args.no_first_paint
+        else first_paint.measure(
+            f"http://127.0.0.1:{args.gateway_port}",
+            args.user,
+            first_paint.password_of(state, args.user),
+            provinces=len(timings["national_reports"][0]["provinces_list"]),
+        )
+    )
     pids = service_pids(args.http_port)
     results = {
+        "load": load_summary(state),
         **timings,
+        "first_paint": painted,
         "peak_rss_mb": {
             name: [round(peak_rss_mb(pid), 1) for pid in pids.get(name, [])] for name in SERVICES
         },
@@ -195,6 +225,9 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
+    if results["load"]:
+        phases = ", ".join(f"{k} {v:,.0f} s" for k, v in results["load"]["phases_s"].items())
+        print(f"load: {results['load']['seconds']:,.0f} s ({phases})")
     for row in results["proposal"]:
         print(
             f"proposal, province {row['province']} ({row['products']:,} products): "
@@ -206,6 +239,11 @@ def main() -> None:
         print(
             f"national report {row['period']} ({row['provinces']} provinces, {row['sales']:,} sales): "
             f"{row['median_s'] * 1000:,.0f} ms"
+        )
+    for name, page in (painted or {}).get("pages", {}).items():
+        print(
+            f"first paint {name} ({page['route']}): first contentful paint {page['median_fcp_ms']:,.0f} ms, "
+            f"menu {page['median_interactive_ms']:,.0f} ms, data shown {page['median_data_ms']:,.0f} ms"
         )
     for name, rss in results["peak_rss_mb"].items():
         print(f"peak RSS {name}: {', '.join(f'{mb:.0f} MB' for mb in rss)}")

@@ -10,6 +10,9 @@ signed POS messages on the ingress topic, against a raw baseline that consumes t
 - reports: the national roll-up and one province-month over many sales written straight into
   monitoring's tables (bench.reports);
 - peak RSS of each service process (VmHWM of /proc/<pid>/status).
+
+`Params.replicas` runs that many processes of each service (the same database, the same consumer groups,
+as `deploy.local.stack --replicas N`); the broker count is the caller's (bench/__main__.py `--brokers`).
 """
 
 import asyncio
@@ -57,6 +60,7 @@ class Params:
     latency_s: float = 30.0  # length of the latency run
     report_sales: int = 1_000_000  # sales stored in monitoring for the report timings
     service_env: tuple[tuple[str, str], ...] = ()  # extra OTOP_* settings for both services
+    replicas: int = 1  # processes of each service, in the same consumer groups
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -92,12 +96,20 @@ class Bench:
             "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
             **dict(params.service_env),
         }
-        self.services = {
-            name: ServiceProcess(
-                name, free_port(), {**env, "OTOP_DATABASE_URL": self.urls[name]}, work_dir / f"{name}.log"
-            )
+        # replica r of each service logs to <service>.log (the first) or <service>-<r>.log
+        self.replicas = {
+            name: [
+                ServiceProcess(
+                    name,
+                    free_port(),
+                    {**env, "OTOP_DATABASE_URL": self.urls[name]},
+                    work_dir / (f"{name}.log" if r == 0 else f"{name}-{r + 1}.log"),
+                )
+                for r in range(params.replicas)
+            ]
             for name in ("sales", "monitoring")
         }
+        self.services = {name: processes[0] for name, processes in self.replicas.items()}
         self.peak_rss: dict[str, float] = {}
         self.run_id = run
 
@@ -112,10 +124,12 @@ class Bench:
             await admin.close()
         # The services see only this run's messages, even on a broker other runs used.
         await consume_from_now(self.kafka, {**SALES_GROUPS, **MONITORING_GROUPS})
-        for name, service in self.services.items():  # each with its own principal, as deployed
-            service.env |= await self.kafka.service_env(service_specs()[name])
-            service.start()
-        for service in self.services.values():
+        for name, processes in self.replicas.items():  # each with its own principal, as deployed
+            kafka_env = await self.kafka.service_env(service_specs()[name])
+            for service in processes:
+                service.env |= kafka_env
+                service.start()
+        for service in self.processes():
             await asyncio.to_thread(service.wait_ready)
         # Registering makes the integration's Keycloak client too: seconds on a busy machine.
         async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=60) as http:
@@ -151,10 +165,17 @@ class Bench:
         finally:
             await conn.close()
 
+    def processes(self, name: str | None = None) -> list[ServiceProcess]:
+        """Every replica of `name`, or of both services."""
+        return [p for n, processes in self.replicas.items() if name in (None, n) for p in processes]
+
     def _note_rss(self) -> None:
-        for name, service in self.services.items():
+        """The peak RSS of each service: its largest replica's."""
+        for service in self.processes():
             if service.process and service.process.poll() is None:
-                self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), peak_rss_mb(service.process.pid))
+                self.peak_rss[service.name] = max(
+                    self.peak_rss.get(service.name, 0.0), peak_rss_mb(service.process.pid)
+                )
 
     # --- throughput: the same messages through the baseline and through the pipeline
 
@@ -164,15 +185,18 @@ class Bench:
         messages = [self.message(i) for i in ids]
         messages += messages[: int(n * self.params.duplicate_share)]  # sent again: counted once
         self._note_rss()
-        self.services["sales"].stop()  # the messages wait on the topic, as after an outage
+        for service in self.processes("sales"):  # the messages wait on the topic, as after an outage
+            service.stop()
         starts = await end_offsets(self.kafka, topics.SALES_INGRESS)
         await send_all(self.kafka, messages)
         baseline_s, baseline_cpu_s = await raw_baseline(self.kafka, starts, len(messages), self.urls["raw"])
 
-        self.services["sales"].start()
-        await asyncio.to_thread(self.services["sales"].wait_ready)
-        pids = {name: service.started.pid for name, service in self.services.items()}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        for service in self.processes("sales"):
+            service.start()
+        for service in self.processes("sales"):
+            await asyncio.to_thread(service.wait_ready)
+        pids = {name: [p.started.pid for p in processes] for name, processes in self.replicas.items()}
+        cpu_before = {name: sum(map(cpu_seconds, ps)) for name, ps in pids.items()}
         day = self.day.market_day_id
         # The clock starts with the first message the sales service takes (its otop_records_received_total),
         # as the baseline's starts with its first fetch; not after the first batch is stored.
@@ -199,8 +223,8 @@ class Bench:
         pipeline_s = max(done - first, POLL_S)  # a tiny run can finish within one poll
         per_1000 = 1000 / len(messages)
         cpu = {
-            f"{name}_cpu_ms_per_1000": (cpu_seconds(pid) - cpu_before[name]) * 1000 * per_1000
-            for name, pid in pids.items()
+            f"{name}_cpu_ms_per_1000": (sum(map(cpu_seconds, ps)) - cpu_before[name]) * 1000 * per_1000
+            for name, ps in pids.items()
         }
         return {
             "messages": len(messages),
@@ -217,18 +241,20 @@ class Bench:
         }
 
     async def _first_received(self, timeout: float = 60) -> float:
-        """The moment the sales service's ingress consumer has taken its first record (polled every
+        """The moment a sales replica's ingress consumer has taken its first record (polled every
         POLL_S)."""
         sample = f'otop_records_received_total{{consumer="sales.ingress",topic="{topics.SALES_INGRESS}"}}'
         deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.services["sales"].url, timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10) as http:
             while time.monotonic() < deadline:
-                metrics = (await http.get("/internal/metrics")).text
-                now = time.monotonic()
-                if any(
-                    line.startswith(sample) and float(line.split()[-1]) > 0 for line in metrics.splitlines()
-                ):
-                    return now
+                for service in self.processes("sales"):
+                    metrics = (await http.get(f"{service.url}/internal/metrics")).text
+                    now = time.monotonic()
+                    if any(
+                        line.startswith(sample) and float(line.split()[-1]) > 0
+                        for line in metrics.splitlines()
+                    ):
+                        return now
                 await asyncio.sleep(POLL_S)
         raise TimeoutError(f"the sales service took no record within {timeout} s")
 
@@ -343,7 +369,7 @@ class Bench:
 
     def stop(self) -> None:
         self._note_rss()
-        for service in self.services.values():
+        for service in self.processes():
             service.stop()
 
 
@@ -425,14 +451,20 @@ async def raw_baseline(
         await db.close()
 
 
-async def run(kafka: KafkaFixture, server: str, params: Params, work_dir: Path) -> dict:
-    """The whole benchmark on a running broker and PostgreSQL server; returns the figures."""
+PHASES = ("throughput", "latency", "reports")
+
+
+async def run(
+    kafka: KafkaFixture, server: str, params: Params, work_dir: Path, phases: tuple[str, ...] = PHASES
+) -> dict:
+    """The benchmark's `phases` on a running broker (or cluster) and PostgreSQL server; returns the
+    figures."""
     work_dir.mkdir(parents=True, exist_ok=True)
     bench = Bench(kafka, server, params, work_dir)
     results: dict = {"params": asdict(params), "started_at": datetime.now(UTC).isoformat()}
     try:
         await bench.prepare()
-        for phase in ("throughput", "latency", "reports"):
+        for phase in phases:
             print(f"[bench] {phase} ...", flush=True)
             results[phase] = await getattr(bench, phase)()
     finally:

@@ -33,3 +33,17 @@ async def test_benchmark_counts_every_sale_once_and_returns_sane_figures(kafka, 
 
     assert set(results["peak_rss_mb"]) == {"sales", "monitoring"}
     assert all(30 < mb < 2000 for mb in results["peak_rss_mb"].values())
+
+
+async def test_two_processes_of_each_service_share_the_stream_and_count_each_sale_once(
+    kafka, pg_server, tmp_path
+):
+    params = Params(rate=100, latency_s=2, replicas=2)
+    results = await run(kafka, pg_server, params, tmp_path, phases=("latency",))
+
+    assert set(results) >= {"latency", "peak_rss_mb"} and "throughput" not in results
+    latency = results["latency"]
+    assert latency["sales"] == latency["observed"] == 200
+    assert 0 < latency["p50_s"] <= latency["p99_s"] <= latency["max_s"] < 60
+    logs = sorted(p.name for p in tmp_path.glob("*.log"))
+    assert logs == ["monitoring-2.log", "monitoring.log", "sales-2.log", "sales.log"]
