@@ -17,19 +17,11 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deploy.chromium import CHROMIUM, CHROMIUM_ARGS
+
 if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DESKTOP: "ViewportSize" = {"width": 1280, "height": 860}
 YEAR_BE = 2562
 
@@ -75,7 +67,9 @@ def measure(
 
     results: dict[str, Any] = {"user": username, "repeats": repeats, "pages": {}}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS)
+        )
         try:
             login = browser.new_context(viewport=DESKTOP, locale="th-TH", timezone_id="Asia/Bangkok")
             page = login.new_page()

@@ -20,6 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
+from deploy.chromium import CHROMIUM, CHROMIUM_ARGS
 from deploy.keycloak.admin import KeycloakAdmin
 from deploy.keycloak.realm import REALM
 
@@ -28,15 +29,10 @@ NEW_USER = "somsak.suphan"
 
 def browser(width: int, height: int, phone: bool = False) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
+    options.binary_location = CHROMIUM
     for argument in (
         "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *CHROMIUM_ARGS,
         "--lang=th",
         f"--window-size={width},{height}",
     ):

@@ -9,19 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from deploy.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.web.seed import seed
 from tests.web.stack import USERS, User, WebStack, start
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PHONE = {"width": 360, "height": 760}
 DESKTOP = {"width": 1280, "height": 860}
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +32,9 @@ def web(pg_server) -> Iterator[WebStack]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS)
+        )
         yield chromium
         chromium.close()
 
