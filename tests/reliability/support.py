@@ -23,7 +23,7 @@ from deploy.local.processes import ServiceProcess
 from shared.kafka_client import kafka_env
 from tests import harness
 from tests.conftest import bearer, eventually
-from tests.sales.support import MASTER_KEY, pos_body, pos_sale, signed
+from tests.sales.support import MASTER_KEY, pos_body, pos_sale, publish_pos, signed
 
 SERVICES = ("registry", "scheduling", "sales", "monitoring")
 OFFICER = bearer("province_officer", "72")
@@ -640,3 +640,43 @@ async def dead_lettered_sales(stack: "Stack", catalogue: "Catalogue") -> list:
             if catalogue.market_day_id.encode() in (r.value or b"")
         ]
     return found
+
+
+# --- streaming a trial's sales while a fault happens
+
+
+async def stored(stack: "Stack", service: str, market_day_id: str) -> int:
+    """How many of the trial's sales (those of its market day) `service`'s database holds."""
+    return await scalar(
+        stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1", uuid.UUID(market_day_id)
+    )
+
+
+async def reaches(stack: "Stack", service: str, market_day_id: str, count: int, timeout: float = 600) -> int:
+    """Waits until `service` holds `count` of the trial's sales; answers how many it holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (held := await stored(stack, service, market_day_id)) < count:
+        assert asyncio.get_running_loop().time() < deadline, f"{service} stuck at {held} of {count} sales"
+        await asyncio.sleep(0.05)
+    return held
+
+
+async def paced(stack: "Stack", messages: list, chunks: int = 40, seconds: float = 10) -> None:
+    """The stream in chunks over `seconds` at least, whatever its size: faults the trials make at a
+    point of a service's progress land mid-stream, and the stream goes on while a part is away."""
+    size = -(-len(messages) // chunks)
+    for start in range(0, len(messages), size):
+        await publish_pos(stack.access, messages[start : start + size])
+        await asyncio.sleep(seconds / chunks)
+
+
+async def paced_by_progress(
+    stack: "Stack", messages: list, market_day_id: str, sales: int, chunks: int = 20, pause_s: float = 0.5
+) -> None:
+    """The stream in chunks, each a pause after sales has stored most of the one before (of `sales`
+    unique ones): the stream lasts longer than a restart, so kills of sales land mid-stream."""
+    size = -(-len(messages) // chunks)
+    for start in range(0, len(messages), size):
+        await publish_pos(stack.access, messages[start : start + size])
+        await reaches(stack, "sales", market_day_id, int(min(start + size, sales) * 0.8))
+        await asyncio.sleep(pause_s)

@@ -37,9 +37,10 @@ from tests.reliability.support import (
     env_int,
     own_kafka_cluster,
     own_postgres,
+    paced,
     pos_stream,
+    stored,
 )
-from tests.reliability.test_database_outages import paced, stored
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 SALES = env_int("OTOP_CLUSTER_SALES", 2_000)

@@ -31,7 +31,9 @@ from tests.reliability.support import (
     assert_exact,
     create_catalogue,
     env_int,
+    paced,
     pos_stream,
+    reaches,
     read_to_end,
     scalar,
     subscriptions,
@@ -44,31 +46,7 @@ SALES = env_int("OTOP_OUTAGE_SALES", 1000)
 OUTAGE_S = env_int("OTOP_OUTAGE_S", 30)
 SEEDS = range(env_int("OTOP_FAULT_SEEDS", 2))
 OUTAGE_SEEDS = range(env_int("OTOP_OUTAGE_SEEDS", 1))
-STREAM_S = 10  # the stream lasts this long at least
 BURST = 20  # officers' HTTP writes during the sales database's outage
-
-
-async def stored(stack: Stack, service: str, market_day_id: str) -> int:
-    return await scalar(
-        stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1", uuid.UUID(market_day_id)
-    )
-
-
-async def reaches(stack: Stack, service: str, market_day_id: str, count: int, timeout: float = 600) -> int:
-    deadline = time.monotonic() + timeout
-    while (n := await stored(stack, service, market_day_id)) < count:
-        assert time.monotonic() < deadline, f"{service} stuck at {n} of {count} sales"
-        await asyncio.sleep(0.05)
-    return n
-
-
-async def paced(stack: Stack, messages: list, chunks: int = 40, seconds: float = STREAM_S) -> None:
-    """The stream in chunks over `seconds` at least, whatever its size: faults the trials make at a
-    point of a service's progress land mid-stream, and the stream goes on while a database is away."""
-    size = -(-len(messages) // chunks)
-    for start in range(0, len(messages), size):
-        await publish_pos(stack.access, messages[start : start + size])
-        await asyncio.sleep(seconds / chunks)
 
 
 async def not_ready(stack: Stack, service: str, consumer: str) -> bool:

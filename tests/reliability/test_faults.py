@@ -18,13 +18,14 @@ import pytest
 from tests.conftest import eventually
 from tests.reliability.support import (
     OFFICER,
-    Stack,
     Totals,
     Trial,
     assert_exact,
     create_catalogue,
     env_int,
+    paced_by_progress,
     pos_stream,
+    reaches,
     scalar,
 )
 from tests.sales.support import publish_pos
@@ -37,33 +38,6 @@ KILLS = env_int("OTOP_FAULT_KILLS", 3)
 VICTIMS = ("sales", "monitoring", "scheduling")
 
 
-async def stored(stack: Stack, service: str, market_day_id: str) -> int:
-    return await scalar(
-        stack.db(service), "SELECT count(*) FROM sales WHERE market_day_id = $1", UUID(market_day_id)
-    )
-
-
-async def reaches(stack: Stack, service: str, market_day_id: str, count: int, timeout: float = 300) -> int:
-    """Waits until `service` holds `count` of the trial's sales; answers how many it holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (n := await stored(stack, service, market_day_id)) < count:
-        assert asyncio.get_running_loop().time() < deadline, f"{service} stuck at {n} of {count} sales"
-        await asyncio.sleep(0.05)
-    return n
-
-
-async def paced_publish(
-    stack: Stack, messages: list, market_day_id: str, chunks: int = 20, pause_s: float = 0.5
-) -> None:
-    """The stream in chunks, each a pause after sales has stored most of the one before: the stream lasts
-    longer than a restart, so kills of sales land mid-stream."""
-    size = -(-len(messages) // chunks)
-    for start in range(0, len(messages), size):
-        await publish_pos(stack.access, messages[start : start + size])
-        await reaches(stack, "sales", market_day_id, int(min(start + size, SALES) * 0.8))
-        await asyncio.sleep(pause_s)
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed):
     rng = random.Random(seed)
@@ -71,7 +45,9 @@ async def test_services_killed_mid_stream_lose_and_double_nothing(running, seed)
     trial = await Trial.begin(running, catalogue)
     stream = pos_stream(catalogue, SALES, rng)
     plan = sorted((rng.uniform(0.05, 0.9), rng.choice(VICTIMS)) for _ in range(KILLS))
-    publishing = asyncio.create_task(paced_publish(running, stream.messages, catalogue.market_day_id))
+    publishing = asyncio.create_task(
+        paced_by_progress(running, stream.messages, catalogue.market_day_id, SALES)
+    )
     mid_stream = 0
     for fraction, victim in plan:
         held = await reaches(running, victim, catalogue.market_day_id, int(fraction * SALES))

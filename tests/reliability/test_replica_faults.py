@@ -22,9 +22,10 @@ from tests.reliability.support import (
     assert_exact,
     create_catalogue,
     env_int,
+    paced_by_progress,
     pos_stream,
+    reaches,
 )
-from tests.reliability.test_faults import paced_publish, reaches
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 SALES = env_int("OTOP_FAULT_SALES", 2_000)
@@ -64,7 +65,9 @@ async def test_two_replicas_of_each_service_one_killed_mid_stream_lose_and_doubl
         trial = await Trial.begin(running, catalogue)
         stream = pos_stream(catalogue, SALES, rng)
         before = [await consumed(p, "sales.ingress") for p in replicas["sales"]]
-        publishing = asyncio.create_task(paced_publish(running, stream.messages, catalogue.market_day_id))
+        publishing = asyncio.create_task(
+            paced_by_progress(running, stream.messages, catalogue.market_day_id, SALES)
+        )
         killed = []
         for name in ("sales", "monitoring", "scheduling", "registry"):
             await reaches(
