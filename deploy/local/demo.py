@@ -25,14 +25,13 @@ import httpx
 
 from deploy.local.demo_data import (
     DECLINE_REASONS,
-    PROBLEMS,
     PROVINCE,
-    RECOMMENDATIONS,
     THAILAND,
     YEAR_BE,
     DemoProvince,
     MarketDay,
     demo_province,
+    evaluation,
     report_mismatch,
     rng_for,
     sent_totals,
@@ -349,28 +348,10 @@ class DemoLoad:
         for day, market_day_id in days:
             facts, rng = self.per_day[market_day_id], rng_for("evaluation", day.day)
             for member_id in rng.sample(self.members, 2):
-                problems = [{"category": c, "text": PROBLEMS[c]} for c in PROBLEMS if rng.random() < 0.15]
-                suggestions = [
-                    {"category": c, "text": RECOMMENDATIONS[c]} for c in RECOMMENDATIONS if rng.random() < 0.2
-                ]
-                evaluation = {
-                    "market_day_id": market_day_id,
-                    "member_id": member_id,
-                    "producers_attending": facts["producers"],
-                    "products_shown": facts["attended"],
-                    "customers_estimate": rng.randrange(150, 800, 10),
-                    "sales_observed_thb": str(facts["amount"].quantize(Decimal("1"))),
-                    "scores": {
-                        k: rng.randint(3, 5)
-                        for k in ("display", "variety", "customer_interest", "organisation")
-                    },
-                    "overall_score": rng.randint(3, 5),
-                    "problems": problems,
-                    "suggestions": suggestions,
-                }
+                body = evaluation(rng, market_day_id, member_id, facts)
 
-                def submit(evaluation=evaluation) -> None:
-                    response = self.api.raw("monitoring", "POST", "/evaluations", json=evaluation)
+                def submit(body=body) -> None:
+                    response = self.api.raw("monitoring", "POST", "/evaluations", json=body)
                     if response.status_code == 404:
                         raise NotYet("market day unknown to the monitoring service")
                     _checked(response)

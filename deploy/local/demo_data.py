@@ -419,3 +419,22 @@ def report_mismatch(report: dict, sent: dict) -> str | None:
         sent["evaluations"],
     )
     return None if shown == wanted else f"report {shown}, sent {wanted}"
+
+
+def evaluation(rng: random.Random, market_day_id: object, member_id: object, day: dict) -> dict[str, Any]:
+    """A committee member's evaluation of a held market day (`day`: its facts as loaded: producers, products
+    attended, amount sold), its scores and notes drawn from `rng`."""
+    problems = [{"category": c, "text": PROBLEMS[c]} for c in PROBLEMS if rng.random() < 0.15]
+    suggestions = [{"category": c, "text": RECOMMENDATIONS[c]} for c in RECOMMENDATIONS if rng.random() < 0.2]
+    return {
+        "market_day_id": market_day_id,
+        "member_id": member_id,
+        "producers_attending": day["producers"],
+        "products_shown": day["attended"],
+        "customers_estimate": rng.randrange(150, 800, 10),
+        "sales_observed_thb": str(day["amount"].quantize(Decimal("1"))),
+        "scores": {k: rng.randint(3, 5) for k in ("display", "variety", "customer_interest", "organisation")},
+        "overall_score": rng.randint(3, 5),
+        "problems": problems,
+        "suggestions": suggestions,
+    }

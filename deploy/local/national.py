@@ -39,9 +39,8 @@ from pydantic import SecretStr
 from deploy.local.demo_data import (
     DECLINE_REASONS,
     MONTHS,
-    PROBLEMS,
-    RECOMMENDATIONS,
     YEAR,
+    evaluation,
     report_mismatch,
     sent_totals,
 )
@@ -619,27 +618,7 @@ class NationalLoad:
                     "monitoring",
                     "POST",
                     f"/provinces/{code}/evaluations",
-                    json={
-                        "market_day_id": loaded.day_ids[day.index],
-                        "member_id": member_id,
-                        "producers_attending": facts["producers"],
-                        "products_shown": facts["attended"],
-                        "customers_estimate": rng.randrange(150, 800, 10),
-                        "sales_observed_thb": str(facts["amount"].quantize(Decimal("1"))),
-                        "scores": {
-                            k: rng.randint(3, 5)
-                            for k in ("display", "variety", "customer_interest", "organisation")
-                        },
-                        "overall_score": rng.randint(3, 5),
-                        "problems": [
-                            {"category": c, "text": PROBLEMS[c]} for c in PROBLEMS if rng.random() < 0.15
-                        ],
-                        "suggestions": [
-                            {"category": c, "text": RECOMMENDATIONS[c]}
-                            for c in RECOMMENDATIONS
-                            if rng.random() < 0.2
-                        ],
-                    },
+                    json=evaluation(rng, loaded.day_ids[day.index], member_id, facts),
                 )
                 facts["evaluations"] = facts.get("evaluations", 0) + 1
                 self.counts["evaluations"] += 1

@@ -5,9 +5,10 @@ import random
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
-from deploy.local.demo_data import MONTHS, YEAR, demo_province, report_mismatch, sent_totals
-from services.monitoring.inputs import ActivityIn, CommitteeIn, IssueIn, MemberIn
+from deploy.local.demo_data import MONTHS, YEAR, demo_province, evaluation, report_mismatch, sent_totals
+from services.monitoring.inputs import ActivityIn, CommitteeIn, EvaluationIn, IssueIn, MemberIn
 from services.registry import spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import Availability
@@ -87,3 +88,12 @@ def test_the_report_check_finds_a_month_that_counts_one_sale_or_one_satang_less(
     assert report_mismatch(report(42, "1230.50"), sent) is None
     assert report_mismatch(report(41, "1230.50"), sent) is not None
     assert report_mismatch(report(42, "1230.49"), sent) is not None
+
+
+def test_a_drawn_evaluation_is_one_the_monitoring_service_accepts():
+    day = {"producers": 18, "attended": 21, "amount": Decimal("5230.75")}
+    body = evaluation(random.Random(3), uuid4(), uuid4(), day)
+    accepted = EvaluationIn.model_validate(body)
+    assert (accepted.producers_attending, accepted.products_shown) == (18, 21)
+    assert accepted.sales_observed_thb == Decimal("5231")
+    assert body == evaluation(random.Random(3), body["market_day_id"], body["member_id"], day)
