@@ -12,8 +12,8 @@ from shared import contracts  # noqa: F401  (registers event contracts)
 from tests import harness
 from tests.identity import bearer, forged, token_of  # noqa: F401  (tests import them from here)
 
-NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/")  # folders whose tests take no bearer() token
-# (tests/web runs a Keycloak of its own, behind the web gateway's /auth/: tests/web/stack.py)
+NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/", "tests/security/test_gateway.py")  # tests that
+# take no bearer() token (tests/web runs a Keycloak of its own, behind the web gateway's /auth/: tests/web/stack.py)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -1,9 +1,12 @@
 """The gateway on this machine: Debian's nginx with deploy/gateway/otop.conf.template (the file compose and
-Kubernetes use), serving web/dist and the local services, Keycloak under /auth/."""
+Kubernetes use), serving web/dist and the local services, Keycloak under /auth/. Plain HTTP on 127.0.0.1
+(deploy/gateway/edge-plain.conf), or, given a certificate and key, TLS as compose runs it (edge-tls.conf)."""
 
 import os
 import re
+import shutil
 import signal
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -12,7 +15,8 @@ from pathlib import Path
 
 from deploy.local.processes import REPO
 
-TEMPLATE = REPO / "deploy" / "gateway" / "otop.conf.template"
+GATEWAY = REPO / "deploy" / "gateway"
+TEMPLATE = GATEWAY / "otop.conf.template"
 WEB_ROOT = REPO / "web" / "dist"
 
 
@@ -37,11 +41,12 @@ class LocalGateway:
     upstreams: dict[str, str]  # registry, scheduling, sales, monitoring, keycloak -> http://127.0.0.1:port
     log_path: Path
     root: Path = WEB_ROOT
+    tls: tuple[Path, Path] | None = None  # certificate (chain) and key files: TLS with HSTS, as compose does
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def configure(self) -> Path:
         if not (self.root / "index.html").exists():
@@ -49,8 +54,13 @@ class LocalGateway:
                 f"{self.root}/index.html is missing: build the app (bash scripts/setup.sh)"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.tls:  # edge-tls.conf reads tls/tls.crt and tls/tls.key below nginx's prefix, the state dir
+            (self.state_dir / "tls").mkdir(exist_ok=True)
+            for source, name in zip(self.tls, ("tls.crt", "tls.key"), strict=True):
+                shutil.copyfile(source, self.state_dir / "tls" / name)
         values = {
-            "OTOP_GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+            "OTOP_GATEWAY_LISTEN": f"127.0.0.1:{self.port}" + (" ssl" if self.tls else ""),
+            "OTOP_GATEWAY_EDGE": str(GATEWAY / ("edge-tls.conf" if self.tls else "edge-plain.conf")),
             "OTOP_GATEWAY_ROOT": str(self.root),
             "OTOP_GATEWAY_RESOLVER": "127.0.0.1",  # upstreams are addresses: nothing to resolve
             **{f"OTOP_GATEWAY_{name.upper()}": url for name, url in self.upstreams.items()},
@@ -102,11 +112,12 @@ class LocalGateway:
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         process = self.started
+        context = ssl._create_unverified_context()  # only whether it answers: the certificate may be a test's
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"nginx exited with {process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(f"{self.url}/", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.url}/", timeout=2, context=context) as response:
                     if response.status == 200:
                         return
             except OSError:

@@ -55,8 +55,14 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
     assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == [
-        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"
+        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8443:8443"
     ]  # localhost unless the operator opens it
+    # TLS at the gateway with the operator's certificate (compose); behind the TLS Ingress (Kubernetes)
+    assert compose["environment"]["OTOP_GATEWAY_LISTEN"] == "8443 ssl"
+    assert compose["environment"]["OTOP_GATEWAY_EDGE"] == "/etc/nginx/otop/edge-tls.conf"
+    assert compose["volumes"][0].endswith(":/etc/nginx/tls:ro") and ":?" in compose["volumes"][0]
+    for edge in ("edge-plain.conf", "edge-tls.conf", "edge-ingress.conf"):
+        assert f"deploy/gateway/{edge}" in dockerfile
     baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
@@ -65,7 +71,9 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert placeholders - baked <= {e["name"] for e in container["env"]}
+    assert {"name": "OTOP_GATEWAY_EDGE", "value": "/etc/nginx/otop/edge-ingress.conf"} in container["env"]
     [ingress] = [d for d in documents if d["kind"] == "Ingress"]
+    assert ingress["spec"]["tls"] == [{"secretName": "otop-tls"}]
     assert [
         p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]
     ] == ["gateway"]
