@@ -12,8 +12,9 @@ from shared import contracts  # noqa: F401  (registers event contracts)
 from tests import harness
 from tests.identity import bearer, forged, token_of  # noqa: F401  (tests import them from here)
 
-NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/", "tests/security/test_gateway.py")  # tests that
-# take no bearer() token (tests/web runs a Keycloak of its own, behind the web gateway's /auth/: tests/web/stack.py)
+# Tests that take no bearer() token (tests/web runs a Keycloak of its own, behind the web gateway's /auth/:
+# tests/web/stack.py; the gateway's own tests put a recording stand-in behind it)
+NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/", "tests/security/test_gateway.py")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
