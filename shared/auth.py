@@ -296,7 +296,12 @@ async def current_principal(
     except AccessRefused as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     except KeysUnavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), {"Retry-After": "5"}) from exc
+        log.warning("%s", exc)  # names the internal address of the keys: the log's, not the caller's
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the identity provider's keys cannot be fetched; try again",
+            {"Retry-After": "5"},
+        ) from exc
 
 
 def province_access(*roles: Role) -> Any:

@@ -6,8 +6,11 @@ FastAPI gives an HTTPException, so clients see the same answers as before. Frame
 may raise them too.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -46,13 +49,16 @@ class Forbidden(ServiceError):
 
 class Unavailable(ServiceError):
     """A system this request needs (the identity provider, Kafka) is away; nothing was changed: 503 with
-    Retry-After."""
+    Retry-After. `why` (the other system's own words: its answer, its exception) goes to the log only, never
+    into the answer, which says `message`."""
 
     status_code = 503
 
-    def __init__(self, message: str, retry_after_s: int = 10) -> None:
+    def __init__(self, message: str, retry_after_s: int = 10, why: str = "") -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        if why:
+            log.warning("%s: %s", message, why)
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_s)}

@@ -22,7 +22,7 @@ class IdentityUnavailable(Unavailable):
     """Keycloak could not be reached or refused the change: nothing was made (the caller may retry)."""
 
     def __init__(self, why: str) -> None:
-        super().__init__(f"the identity provider is unavailable, nothing was changed; try again ({why})")
+        super().__init__("the identity provider is unavailable, nothing was changed; try again", why=why)
 
 
 def client_id_for(province_code: str, integration_id: UUID) -> str:

@@ -23,7 +23,7 @@ class KafkaUnavailable(Unavailable):
     """The broker could not be reached or refused the change (the caller may retry)."""
 
     def __init__(self, why: str) -> None:
-        super().__init__(f"Kafka is unavailable, nothing was changed; try again ({why})")
+        super().__init__("Kafka is unavailable, nothing was changed; try again", why=why)
 
 
 @contextlib.asynccontextmanager

@@ -304,6 +304,7 @@ async def test_http_answers_401_403_and_503_as_documented(issuer):
                 headers={"Authorization": f"Bearer {issuer.token('province_officer', '72')}"},
             )
             assert down.status_code == 503 and down.headers["retry-after"]
+            assert issuer.jwks_url not in down.text and "127.0.0.1" not in down.text  # the address is logged
     finally:
         await app.state.token_verifier.aclose()
 
