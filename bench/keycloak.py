@@ -29,7 +29,8 @@ def main() -> None:
             harness.scratch_dir("otop-kc-bench-"),
             harness.free_port(),
             server.rsplit("/", 1)[0] + f"/{database}",
-            admin_password=secrets.token_urlsafe(16),
+            admin_username="bench-administrator",
+            admin_password=secrets.token_urlsafe(24),
             sales_client_secret=secrets.token_urlsafe(32),
         )
         try:

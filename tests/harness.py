@@ -254,6 +254,7 @@ def keycloak(pg_server: str) -> Iterator[Keycloak]:
         scratch_dir("otop-keycloak-"),
         free_port(),
         database_url,
+        admin_username=known.get("admin_username") or "test-administrator",
         admin_password=known.get("admin_password") or secrets.token_urlsafe(24),
         sales_client_secret=known.get("sales_client_secret") or secrets.token_urlsafe(32),
     )
@@ -268,7 +269,10 @@ def keycloak(pg_server: str) -> Iterator[Keycloak]:
 
 
 def _keycloak_snapshot() -> Path:
-    parts = [REPO / "deploy/keycloak/keycloak.sh", *sorted((REPO / "deploy/keycloak").glob("*-realm.json"))]
+    parts = [
+        *(REPO / "deploy/keycloak" / name for name in ("keycloak.sh", "admin.py", "quarkus.properties")),
+        *sorted((REPO / "deploy/keycloak").glob("*-realm.json")),
+    ]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
     return Path.home() / ".cache" / "otop-keycloak" / "test-databases" / f"{digest}.sql"
 
@@ -301,7 +305,11 @@ def _keep_snapshot(server, snapshot: Path) -> None:
     secrets_file = snapshot.with_suffix(".json")
     secrets_file.write_text(
         json.dumps(
-            {"admin_password": server.admin_password, "sales_client_secret": server.sales_client_secret}
+            {
+                "admin_username": server.admin_username,
+                "admin_password": server.admin_password,
+                "sales_client_secret": server.sales_client_secret,
+            }
         )
     )
     for path in (partial, secrets_file):

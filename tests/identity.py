@@ -1,7 +1,9 @@
 """Tokens for tests, issued by the session's Keycloak (tests.harness.session_keycloak): people are users
 made on demand in the `otop` realm (through the admin REST API) who log in with a password through the
-otop-cli client; an integration is a client of the `otop-integrations` realm made as the sales service
-makes one (client credentials). Tokens are cached per caller and fetched again a minute before they expire.
+otop-cli client; department users, who must use one-time passwords, are enrolled with a TOTP secret the tests
+know and log in with its current code, as a person does with an authenticator app. An integration is a client
+of the `otop-integrations` realm made as the sales service makes one (client credentials). Tokens are cached
+per caller and fetched again a minute before they expire.
 
 `bearer(...)` answers at once, before any Keycloak runs: the header's value is fetched when first read,
 so test modules can build their callers' headers at import time."""
@@ -13,7 +15,14 @@ from collections.abc import Iterator, Mapping
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from deploy.keycloak.admin import KeycloakAdmin, TokenRefused, client_credentials_grant, password_grant
+from deploy.keycloak.admin import (
+    ONE_TIME_PASSWORD_ROLE,
+    KeycloakAdmin,
+    OneTimeCodes,
+    TokenRefused,
+    client_credentials_grant,
+    password_grant,
+)
 from deploy.keycloak.realm import CLI_CLIENT, INTEGRATION_REALM, REALM
 from services.sales.identity import client_representation
 from tests import harness
@@ -30,9 +39,15 @@ class Accounts:
         )  # every test user's: the realm's policy wants 12+ characters
         self._made: set[tuple[str, str | None, str]] = set()
         self._tokens: dict[tuple[str, str | None, str], tuple[str, float]] = {}
+        self._codes: dict[str, OneTimeCodes] = {}  # username -> its one-time codes (department users)
 
     def person(self, role: str, province: str | None, username: str) -> None:
-        """The user, with exactly this role and province (made, or set again: a test may have changed it)."""
+        """The user, with exactly this role and province (made, or set again: a test may have changed it); a
+        department user with a TOTP secret too."""
+        secret = None
+        if role == ONE_TIME_PASSWORD_ROLE:
+            secret = f"{username}-{self.password}"
+            self._codes.setdefault(username, OneTimeCodes(secret))
         self.admin.ensure_user(
             REALM,
             username,
@@ -41,8 +56,14 @@ class Accounts:
             province=province,
             first_name=username,
             last_name="test",
+            one_time_secret=secret,
         )
         self._made.add((role, province, username))
+
+    def one_time_code(self, username: str) -> str | None:
+        """The user's next TOTP code, if the user has a secret (made by person())."""
+        codes = self._codes.get(username)
+        return codes() if codes else None
 
     def integration_client(self, province: str, client_id: str) -> str:
         """A client of the integrations realm, as the sales service makes one; returns its secret."""
@@ -71,7 +92,9 @@ class Accounts:
         else:
             if key not in self._made:
                 self.person(role, province, username)
-            tokens = password_grant(self.keycloak.token_url(), CLI_CLIENT, username, self.password)
+            tokens = password_grant(
+                self.keycloak.token_url(), CLI_CLIENT, username, self.password, self.one_time_code(username)
+            )
         self._tokens[key] = (tokens["access_token"], time.monotonic() + tokens["expires_in"])
         return tokens["access_token"]
 

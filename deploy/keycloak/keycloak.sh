@@ -15,9 +15,16 @@
 # web gateway's https://otop.example/auth): it is the token issuer's base, whatever address a service
 # uses to reach Keycloak (--hostname-backchannel-dynamic). Default: http://127.0.0.1:P/auth.
 #
+# The admin console, the admin API and the master realm are served on 127.0.0.1:P only (--hostname-admin):
+# the web gateway routes the otop realms and nothing else of Keycloak. It trusts X-Forwarded-* headers from
+# KEYCLOAK_TRUSTED_PROXIES only (default 127.0.0.1: the local gateway).
+#
 # Secrets come from the environment only (never arguments, which `ps` shows), and have no defaults:
-#   KC_BOOTSTRAP_ADMIN_PASSWORD   the master realm's first administrator (user KC_BOOTSTRAP_ADMIN_USERNAME,
-#                                 default "admin"); used by the first start only, asked for at every start
+#   KC_BOOTSTRAP_ADMIN_PASSWORD   the master realm's temporary first administrator (user
+#                                 KC_BOOTSTRAP_ADMIN_USERNAME, default "temporary-admin"), made by the first
+#                                 start only and replaced by a named administrator right after
+#                                 (deploy/keycloak/admin.py, take_over); asked for at every start, and a weak
+#                                 one is refused (admin-password.sh)
 #   OTOP_SALES_KEYCLOAK_SECRET    the otop-sales client's secret (deploy/keycloak/otop-realm.json), likewise
 #   KC_DB_USERNAME / KC_DB_PASSWORD  the database login (default user postgres, no password)
 # Other environment: OTOP_WEB_ORIGIN (the web app's origin for the otop-web client's redirect URIs; default
@@ -130,17 +137,21 @@ prepare_home() {
   for shared in lib themes providers; do ln -sfn "$dist/$shared" "$home/$shared"; done
   rm -f "$home/data/import/"*-realm.json
   cp "$here/"*-realm.json "$home/data/import/"
+  mkdir -p "$home/data/password-blacklists"
+  cp "$here/otop-password-denylist.txt" "$home/data/password-blacklists/"
+  cp "$here/quarkus.properties" "$home/conf/quarkus.properties"
   export OTOP_WEB_ORIGIN=${OTOP_WEB_ORIGIN:-$(echo "$public_url" | sed -E 's#^(https?://[^/]+).*#\1#')}
   # Without it the realm file's ${OTOP_SALES_KEYCLOAK_SECRET} would be imported as it stands: a known secret.
   [ "${#OTOP_SALES_KEYCLOAK_SECRET}" -ge 32 ] 2>/dev/null \
     || die "set OTOP_SALES_KEYCLOAK_SECRET (>= 32 characters): the otop-sales client's secret"
-  [ -n "${KC_BOOTSTRAP_ADMIN_PASSWORD:-}" ] || die "set KC_BOOTSTRAP_ADMIN_PASSWORD: the first administrator's password"
-  export KC_BOOTSTRAP_ADMIN_USERNAME=${KC_BOOTSTRAP_ADMIN_USERNAME:-admin}
+  export KC_BOOTSTRAP_ADMIN_USERNAME=${KC_BOOTSTRAP_ADMIN_USERNAME:-temporary-admin}
+  bash "$here/admin-password.sh" || die "set KC_BOOTSTRAP_ADMIN_PASSWORD to a strong password (16+ characters)"
   export KC_DB_USERNAME=${KC_DB_USERNAME:-postgres}
   server_cmd=("$home/bin/kc.sh" start --optimized --import-realm
     "--db-url=$db_url" --http-enabled=true --http-host=127.0.0.1 "--http-port=$port"
     "--http-management-port=$mport" "--hostname=$public_url" --hostname-backchannel-dynamic=true
-    --cache=local --log=console)
+    "--hostname-admin=http://127.0.0.1:$port/auth" --proxy-headers=xforwarded
+    "--proxy-trusted-addresses=${KEYCLOAK_TRUSTED_PROXIES:-127.0.0.1}" --cache=local --log=console)
 }
 
 # Waits until Keycloak says it started and answers on its port. Fails if the process died or on timeout.

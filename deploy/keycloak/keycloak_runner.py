@@ -4,8 +4,9 @@ distribution, on a PostgreSQL database of its own), for the test harness and the
     from deploy.keycloak.keycloak_runner import LocalKeycloak
 
     keycloak = LocalKeycloak(Path("/tmp/otop-keycloak"), port, "postgresql://postgres@127.0.0.1:5432/keycloak",
-                             admin_password=..., sales_client_secret=...)
-    keycloak.start()          # fetches and builds the distribution on first use; imports the otop realm
+                             admin_username="somchai.admin", admin_password=..., sales_client_secret=...)
+    keycloak.start()          # fetches and builds the distribution on first use; imports the otop realm;
+                              # the named administrator replaces the temporary one (admin.take_over)
     keycloak.issuer()         # http://127.0.0.1:<port>/auth/realms/otop (or the public URL's)
     keycloak.stop()
 """
@@ -21,9 +22,11 @@ from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
+from deploy.keycloak.admin import take_over
 from deploy.keycloak.realm import INTEGRATION_REALM, REALM
 
 SCRIPT = Path(__file__).resolve().with_name("keycloak.sh")
+BOOTSTRAP_ADMIN = "temporary-admin"  # Keycloak's first administrator, deleted once the named one is made
 
 
 def free_port() -> int:
@@ -45,10 +48,10 @@ class Keycloak:
         self,
         url: str,
         *,
+        admin_username: str,
         admin_password: str,
         sales_client_secret: str,
         public_url: str | None = None,
-        admin_username: str = "admin",
     ) -> None:
         self.url = url.rstrip("/")  # where this machine's services reach /auth (the back channel)
         self.public_url = (public_url or self.url).rstrip("/")  # where browsers do: the issuer's base
@@ -89,7 +92,8 @@ class Keycloak:
 class LocalKeycloak(Keycloak):
     """One Keycloak with its home and logs in `data_dir` and its state in the database `database_url`
     (postgresql://user[:password]@host:port/name; the database must exist). `public_url` is the address of
-    /auth that browsers use, the token issuer's base (default: Keycloak's own loopback address)."""
+    /auth that browsers use, the token issuer's base (default: Keycloak's own loopback address); the admin
+    console stays on Keycloak's own address. `admin_username` is the master realm's named administrator."""
 
     def __init__(
         self,
@@ -97,12 +101,12 @@ class LocalKeycloak(Keycloak):
         port: int,
         database_url: str,
         *,
+        admin_username: str,
         admin_password: str,
         sales_client_secret: str,
         public_url: str | None = None,
         web_origin: str | None = None,
         management_port: int | None = None,
-        admin_username: str = "admin",
     ) -> None:
         super().__init__(
             f"http://127.0.0.1:{port}/auth",
@@ -150,7 +154,7 @@ class LocalKeycloak(Keycloak):
         The first call on a machine also downloads (Maven) and builds the distribution."""
         database = urlsplit(self.database_url)
         env = {
-            "KC_BOOTSTRAP_ADMIN_USERNAME": self.admin_username,
+            "KC_BOOTSTRAP_ADMIN_USERNAME": BOOTSTRAP_ADMIN,
             "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
             "OTOP_SALES_KEYCLOAK_SECRET": self.sales_client_secret,
             "KC_DB_USERNAME": database.username or "postgres",
@@ -178,11 +182,15 @@ class LocalKeycloak(Keycloak):
             try:
                 with urlopen(f"{self.realm_url()}/.well-known/openid-configuration", timeout=5) as answer:
                     if answer.status == 200:
-                        return self.url
+                        break
             except (URLError, OSError):
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.2)
+        take_over(
+            self.url, self.admin_username, self.admin_password, BOOTSTRAP_ADMIN, self.admin_password
+        ).close()
+        return self.url
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM; SIGKILL after 30 s). No error if it is not running."""

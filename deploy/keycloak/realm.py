@@ -2,6 +2,7 @@
 cannot drift from the DOPA codes the services check against (a test fails while a committed file differs):
 
     python -m deploy.keycloak.realm     # writes deploy/keycloak/otop-realm.json, otop-integrations-realm.json
+                                        # and the password denylist otop-password-denylist.txt
 
 - `otop`: people. Realm roles department, province_officer, committee_member; the user attribute
   `province`; the web application's client (code + PKCE) and the command line's.
@@ -21,6 +22,7 @@ import json
 from pathlib import Path
 
 import geothai
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 REALM, INTEGRATION_REALM = "otop", "otop-integrations"
 AUDIENCE = "otop-api"
@@ -30,8 +32,17 @@ ROLES = {
     "committee_member": "Member of one province's monitoring committee: set the user's province",
 }
 INTEGRATION_ROLE = "integration"
+# Members manage the otop realm's accounts in the admin console; a department role alone does not.
+ACCOUNT_ADMINISTRATORS = "account-administrators"
+USER_ADMIN_ROLES = ["manage-users", "view-users", "query-users", "query-groups", "view-realm"]
 WEB_CLIENT, CLI_CLIENT, SALES_CLIENT = "otop-web", "otop-cli", "otop-sales"
 ACCESS_TOKEN_LIFESPAN_S = 300
+# Passwords nobody may choose: the 30,000 most common ones of zxcvbn's list (leaked-password corpora), in
+# Keycloak's data/password-blacklists/ (keycloak.sh and the image put it there), named by the realms' policy.
+DENYLIST = "otop-password-denylist.txt"
+PASSWORD_POLICY = (
+    f"length(12) and notUsername and notEmail and passwordHistory(3) and passwordBlacklist({DENYLIST})"
+)
 
 
 def province_mapper() -> dict:
@@ -161,6 +172,10 @@ def common() -> dict:
         "accessTokenLifespanForImplicitFlow": ACCESS_TOKEN_LIFESPAN_S,
         "ssoSessionIdleTimeout": 1800,
         "ssoSessionMaxLifespan": 36000,
+        # A refresh token works once: each refresh answers a new one, and a stolen one used after its owner
+        # (or the owner after the thief) ends the session.
+        "revokeRefreshToken": True,
+        "refreshTokenMaxReuse": 0,
     }
 
 
@@ -175,7 +190,7 @@ def people_realm() -> dict:
         "defaultLocale": "th",
         "loginWithEmailAllowed": True,
         "duplicateEmailsAllowed": False,
-        "passwordPolicy": "length(12) and notUsername and notEmail and passwordHistory(3)",
+        "passwordPolicy": PASSWORD_POLICY,
         "roles": {"realm": [{"name": name, "description": text} for name, text in ROLES.items()]},
         "clients": [
             {
@@ -210,10 +225,20 @@ def people_realm() -> dict:
                 "implicitFlowEnabled": False,
                 "directAccessGrantsEnabled": True,
                 "serviceAccountsEnabled": False,
-                "fullScopeAllowed": True,
-                "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+                # Its tokens carry the three roles of this system only (scopeMappings below), and
+                # offline_access only when the caller asks for that scope.
+                "fullScopeAllowed": False,
+                "attributes": {"oauth2.device.authorization.grant.enabled": "false"},
                 "protocolMappers": people,
             },
+        ],
+        "scopeMappings": [{"client": CLI_CLIENT, "roles": [*ROLES, "offline_access"]}],
+        "groups": [
+            {
+                "name": ACCOUNT_ADMINISTRATORS,
+                "path": f"/{ACCOUNT_ADMINISTRATORS}",
+                "clientRoles": {"realm-management": USER_ADMIN_ROLES},
+            }
         ],
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
@@ -272,17 +297,23 @@ def integration_realm() -> dict:
     }
 
 
-FILES = {
-    Path(__file__).with_name(f"{REALM}-realm.json"): people_realm,
-    Path(__file__).with_name(f"{INTEGRATION_REALM}-realm.json"): integration_realm,
-}
-
-
-def text(build) -> str:
+def realm_file(build) -> str:
     return json.dumps(build(), ensure_ascii=False, indent=2) + "\n"
 
 
+def denylist() -> str:
+    """One password a line, lower case (Keycloak compares the lower-cased password)."""
+    return "".join(f"{word.lower()}\n" for word in dict.fromkeys(FREQUENCY_LISTS["passwords"]))
+
+
+FILES = {
+    Path(__file__).with_name(f"{REALM}-realm.json"): lambda: realm_file(people_realm),
+    Path(__file__).with_name(f"{INTEGRATION_REALM}-realm.json"): lambda: realm_file(integration_realm),
+    Path(__file__).with_name(DENYLIST): denylist,
+}
+
+
 if __name__ == "__main__":
-    for path, build in FILES.items():
-        path.write_text(text(build))
+    for path, write in FILES.items():
+        path.write_text(write())
         print(f"wrote {path}")

@@ -1,12 +1,15 @@
 """The demo accounts in Keycloak's otop realm, made by the local stack and by `python -m deploy.local.cli
-accounts` (docker compose's demo): a department user, who also manages users in the admin console, and a
-province officer and a committee member of Suphanburi (72)."""
+accounts` (docker compose's demo): a department user, who also manages users in the admin console (a member
+of account-administrators), and a province officer and a committee member of Suphanburi (72). Department
+accounts must use one-time passwords: the demo department user is enrolled with a TOTP secret kept in the
+state directory (demo-one-time-secrets.json), which the command line uses for its codes and which a person
+adds to an authenticator app (the local stack prints its otpauth:// address)."""
 
 import json
 from pathlib import Path
 
-from deploy.keycloak.admin import KeycloakAdmin
-from deploy.keycloak.realm import REALM
+from deploy.keycloak.admin import ONE_TIME_PASSWORD_ROLE, KeycloakAdmin, OneTimeCodes
+from deploy.keycloak.realm import ACCOUNT_ADMINISTRATORS, REALM
 from deploy.local.demo_data import PROVINCE
 from shared.secrets import new_secret
 
@@ -38,20 +41,36 @@ DEMO_USERS = [
         f"committee member, Suphanburi ({PROVINCE})",
     ),
 ]
-USER_ADMIN_ROLES = ["manage-users", "view-users", "query-users", "query-groups", "view-realm"]
+ONE_TIME_SECRETS = "demo-one-time-secrets.json"
+
+
+def one_time_secrets(state: Path) -> dict[str, str]:
+    """username -> TOTP secret of the demo accounts that have one."""
+    path = state / ONE_TIME_SECRETS
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def one_time_codes(state: Path, username: str) -> OneTimeCodes | None:
+    """The codes of a demo account's one-time password, or None if it has none."""
+    secret = one_time_secrets(state).get(username)
+    return OneTimeCodes(secret) if secret else None
 
 
 def demo_users(keycloak, state: Path) -> dict[str, str]:
     """Creates (or resets) the demo accounts in the otop realm of `keycloak` (deploy.keycloak.keycloak_runner.
     Keycloak: its URL and administrator); their passwords are kept in the state directory (demo-users.json,
-    readable by its owner only). Answers username -> password."""
+    readable by its owner only), the department user's TOTP secret too (demo-one-time-secrets.json). Answers
+    username -> password."""
     path = state / "demo-users.json"
     passwords = json.loads(path.read_text()) if path.exists() else {}
+    secrets = one_time_secrets(state)
     admin = KeycloakAdmin(keycloak.url, keycloak.admin_username, keycloak.admin_password)
     try:
         for username, role, province, first, last, _ in DEMO_USERS:
             new = username not in passwords
             passwords.setdefault(username, new_secret()[:20])
+            if role == ONE_TIME_PASSWORD_ROLE:
+                secrets.setdefault(username, new_secret()[:20])
             admin.ensure_user(
                 REALM,
                 username,
@@ -62,10 +81,12 @@ def demo_users(keycloak, state: Path) -> dict[str, str]:
                 last_name=last,
                 locale="th",
                 reset_password=new,
-                client_roles={"realm-management": USER_ADMIN_ROLES} if role == "department" else None,
+                groups=[ACCOUNT_ADMINISTRATORS] if role == "department" else [],
+                one_time_secret=secrets.get(username),
             )
     finally:
         admin.close()
-    path.write_text(json.dumps(passwords, indent=2))
-    path.chmod(0o600)
+    for kept, values in ((path, passwords), (state / ONE_TIME_SECRETS, secrets)):
+        kept.write_text(json.dumps(values, indent=2))
+        kept.chmod(0o600)
     return passwords

@@ -14,6 +14,7 @@ the local stack's ports (--http-port, 8001 onwards). The bearer token comes from
 - --token (or OTOP_TOKEN): a token you already have;
 - --client-id with OTOP_CLIENT_SECRET: the client credentials grant (automation; an integration's client);
 - --user (default demo-officer-72) with OTOP_PASSWORD, or the local stack's password for its demo users
+  (and a department account's one-time code: OTOP_ONE_TIME_CODE, or the demo account's kept secret's)
   (.local/demo-users.json): the password grant of the otop-cli client.
 Keycloak's realm is --realm-url (or OTOP_REALM_URL), by default the local stack's (.local/keycloak.json).
 See docs/local-stack.md and docs/identity.md.
@@ -39,7 +40,7 @@ from deploy.keycloak.admin import AccessToken, TokenRefused, client_credentials_
 from deploy.keycloak.keycloak_runner import Keycloak
 from deploy.keycloak.realm import CLI_CLIENT, REALM
 from deploy.local import dlq
-from deploy.local.accounts import DEMO_USERS, demo_users
+from deploy.local.accounts import DEMO_USERS, demo_users, one_time_codes
 from deploy.local.demo import load_demo
 from deploy.local.demo_data import MONTHS, PROVINCE
 from deploy.local.national import LoadFailed, load_national
@@ -100,7 +101,11 @@ def auth_from(args: argparse.Namespace) -> AccessToken:
         auth = AccessToken(lambda: client_credentials_grant(token_url, args.client_id, secret))
     else:
         password = os.environ.get("OTOP_PASSWORD") or stack_password(args)
-        auth = AccessToken(lambda: password_grant(token_url, CLI_CLIENT, args.user, password))
+        codes = one_time_codes(args.state_dir, args.user)  # a demo department account's one-time password
+        code = (lambda: os.environ["OTOP_ONE_TIME_CODE"]) if "OTOP_ONE_TIME_CODE" in os.environ else codes
+        auth = AccessToken(
+            lambda: password_grant(token_url, CLI_CLIENT, args.user, password, code() if code else None)
+        )
     try:
         auth()
     except (TokenRefused, httpx.HTTPError) as exc:
@@ -215,17 +220,12 @@ def report(args: argparse.Namespace) -> None:
 
 def accounts(args: argparse.Namespace) -> None:
     """The demo accounts (as the local stack makes them), with Keycloak's administrator's password."""
-    password = os.environ.get("KEYCLOAK_ADMIN_PASSWORD")
-    if not password:
-        raise SystemExit(
-            "set KEYCLOAK_ADMIN_PASSWORD (the master realm administrator's, KEYCLOAK_ADMIN: admin)"
-        )
+    username, password = os.environ.get("KEYCLOAK_ADMIN"), os.environ.get("KEYCLOAK_ADMIN_PASSWORD")
+    if not (username and password):
+        raise SystemExit("set KEYCLOAK_ADMIN and KEYCLOAK_ADMIN_PASSWORD (the master realm's administrator)")
     args.state_dir.mkdir(parents=True, exist_ok=True)
     keycloak = Keycloak(
-        args.keycloak_url,
-        admin_username=os.environ.get("KEYCLOAK_ADMIN", "admin"),
-        admin_password=password,
-        sales_client_secret="",
+        args.keycloak_url, admin_username=username, admin_password=password, sales_client_secret=""
     )
     passwords = demo_users(keycloak, args.state_dir)
     for username, *_, what in DEMO_USERS:
@@ -336,6 +336,14 @@ def token(args: argparse.Namespace) -> None:
     print(auth_from(argparse.Namespace(**{**vars(args), "token": None}))())
 
 
+def code(args: argparse.Namespace) -> None:
+    """A demo account's current one-time code (what an authenticator app would show)."""
+    codes = one_time_codes(args.state_dir, args.user)
+    if codes is None:
+        raise SystemExit(f"{args.user} has no one-time password kept in {args.state_dir}")
+    print(codes())
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m deploy.local.cli",
@@ -412,7 +420,7 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--bytes", type=int, default=4000, help="how much of the value to print")
     show.set_defaults(run=dead_letters)
     made = commands.add_parser(
-        "accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN_PASSWORD)"
+        "accounts", help="make the demo accounts in Keycloak (needs KEYCLOAK_ADMIN, KEYCLOAK_ADMIN_PASSWORD)"
     )
     made.add_argument(
         "--keycloak-url", required=True, help="Keycloak's /auth, e.g. http://keycloak:8080/auth"
@@ -453,6 +461,9 @@ def parser() -> argparse.ArgumentParser:
     tokens.add_argument("--user", default=argparse.SUPPRESS, help="as above")
     tokens.add_argument("--client-id", default=argparse.SUPPRESS, help="as above")
     tokens.set_defaults(run=token)
+    codes = commands.add_parser("code", help="print a demo department account's current one-time code")
+    codes.add_argument("--user", default=argparse.SUPPRESS, help="as above")
+    codes.set_defaults(run=code)
     return main
 
 

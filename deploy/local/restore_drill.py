@@ -44,10 +44,11 @@ from deploy.kafka.provision import ProvisionSettings, provision
 from deploy.keycloak.admin import AccessToken, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.keycloak.realm import CLI_CLIENT
+from deploy.local.accounts import one_time_codes
 from deploy.local.demo_data import MONTHS, YEAR
 from deploy.local.national import Http, Pipeline, load_national, pos_message
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
-from deploy.local.stack import kept_secret, service_envs, service_processes
+from deploy.local.stack import kept_secret, keycloak_administrator, service_envs, service_processes
 from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from shared.kafka_client import kafka_options
 from shared.settings import KafkaSettings
@@ -117,6 +118,7 @@ class Drill:
             state / "keycloak",
             urlsplit(kept["url"]).port,
             f"{self.server}/keycloak",
+            admin_username=keycloak_administrator(state),
             admin_password=kept_secret(state / "keycloak_admin_password"),
             sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
             public_url=kept["issuer"].rsplit("/realms/", 1)[0],
@@ -177,8 +179,11 @@ class Drill:
         for process in self.processes.values():
             process.wait_ready(180)
         password = json.loads((self.state / "demo-users.json").read_text())["demo-department"]
+        codes = one_time_codes(self.state, "demo-department")
         self.token = AccessToken(
-            lambda: password_grant(self.keycloak.token_url(), CLI_CLIENT, "demo-department", password)
+            lambda: password_grant(
+                self.keycloak.token_url(), CLI_CLIENT, "demo-department", password, codes() if codes else None
+            )
         )
 
     def stop(self) -> None:

@@ -10,10 +10,12 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,10 +23,10 @@ import asyncpg
 
 from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster
 from deploy.kafka.provision import ProvisionSettings, provision
-from deploy.keycloak.admin import AccessToken, password_grant
+from deploy.keycloak.admin import AccessToken, otpauth_uri, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.keycloak.realm import CLI_CLIENT, REALM
-from deploy.local.accounts import DEMO_USERS, demo_users
+from deploy.local.accounts import DEMO_USERS, demo_users, one_time_secrets
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
@@ -47,12 +49,18 @@ async def create_databases(server_url: str, names: list[str]) -> None:
         await admin.close()
 
 
-def kept_secret(path: Path) -> str:
-    """A random key kept in the state directory, so integration keys and logins survive a restart."""
+def kept_secret(path: Path, make: Callable[[], str] = lambda: new_secret() + new_secret()) -> str:
+    """A random key (or what `make` makes) kept in the state directory, so integration keys and logins
+    survive a restart."""
     if not path.exists():
-        path.write_text(new_secret() + new_secret())
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def keycloak_administrator(state: Path) -> str:
+    """The name of the master realm's administrator of this stack (made at Keycloak's first start)."""
+    return kept_secret(state / "keycloak_admin", lambda: f"operator-{secrets.token_hex(3)}")
 
 
 def service_envs(state: Path, keycloak, principals: dict) -> dict[str, dict[str, str]]:
@@ -169,6 +177,7 @@ def main() -> None:
         state / "keycloak",
         args.keycloak_port,
         f"{server}/keycloak",
+        admin_username=keycloak_administrator(state),
         admin_password=kept_secret(state / "keycloak_admin_password"),
         sales_client_secret=kept_secret(state / "keycloak_sales_secret"),
         public_url=args.keycloak_public_url or f"http://127.0.0.1:{args.gateway_port}/auth",
@@ -286,12 +295,22 @@ def main() -> None:
                 raise
         print(
             f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department "
-            "manages "
-            f"users at {keycloak.public_url}/admin/{REALM}/console/, docs/identity.md):\n"
+            f"manages users in Keycloak's admin console on Keycloak's own address, {keycloak.url}/admin/"
+            f"{REALM}/console/, not through the app's; docs/identity.md):\n"
         )
         for username, *_, what in DEMO_USERS:
             print(f"  {username:<18} password {passwords[username]:<22} {what}")
-        print(f"  (passwords kept in {state / 'demo-users.json'})\n")
+        for username, secret in one_time_secrets(state).items():
+            print(
+                f"  {username} must also give a one-time code: add {otpauth_uri(secret, username)} to an "
+                f"authenticator app\n  (or: python -m deploy.local.cli --state-dir {state} code --user "
+                f"{username})"
+            )
+        print(f"  (passwords kept in {state / 'demo-users.json'})")
+        print(
+            f"  Keycloak's administrator (master realm, {keycloak.url}/admin/): "
+            f"{keycloak.admin_username}, password in {state / 'keycloak_admin_password'}\n"
+        )
         print(f"  {'service':<11} {'API':<26} Swagger docs")
         for name, url in urls.items():
             print(f"  {name:<11} {url:<26} {url}/internal/docs")

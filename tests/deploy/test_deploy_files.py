@@ -144,7 +144,10 @@ def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
     )
     for name in SERVICES:
         assert f"--url-{name} http://{name}:8000" in script and name in demo["depends_on"]
-    assert "keycloak" in demo["depends_on"]
+    assert demo["depends_on"]["keycloak-setup"] == {"condition": "service_completed_successfully"}
+    setup = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["keycloak-setup"]
+    assert setup["command"][:3] == ["python", "-m", "deploy.keycloak.admin"]
+    assert {"KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD"} <= set(setup["environment"])
 
 
 def test_kubernetes_manifests_deploy_every_service_with_probes_and_scaling():
@@ -273,9 +276,12 @@ def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_l
             if re.search("SECRET|MASTER_KEY|PASSWORD", name):
                 assert str(value).startswith("${") and ":?" in str(value), (name, value)
     published = [port for service in compose["services"].values() for port in service.get("ports", [])]
-    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), (
-        published
-    )
+    assert published and all(
+        port.startswith("${OTOP_") and ":-127.0.0.1}:" in port or port.startswith("127.0.0.1:")
+        for port in published
+    ), published
+    # Keycloak's own port (its admin console and the master realm) is for operators on this host only.
+    assert compose["services"]["keycloak"]["ports"] == ["127.0.0.1:8180:8080"]
 
 
 KAFKA_SH = REPO / "deploy/kafka/kafka.sh"

@@ -69,11 +69,19 @@ class Session:
         # Keycloak's first logins after its start are slow on a busy machine: more time than other steps.
         self.page.wait_for_url("**/auth/realms/otop/protocol/openid-connect/auth**", timeout=90_000)
         self.page.locator("#username").wait_for(timeout=90_000)
+        self.sign_in()
+        self.page.wait_for_selector("nav", timeout=90_000)
+        return self.page
+
+    def sign_in(self) -> None:
+        """Keycloak's login page: username and password, then the one-time code if the account has one."""
         self.page.fill("#username", self.user.username)
         self.page.fill("#password", self.user.password)
         self.page.click("#kc-login")
-        self.page.wait_for_selector("nav", timeout=90_000)
-        return self.page
+        if self.user.one_time_secret:
+            self.page.locator("#otp").wait_for(timeout=90_000)
+            self.page.fill("#otp", self.web.one_time_code(self.user))
+            self.page.click("#kc-login")
 
     def go(self, route: str) -> Page:
         self.page.goto(f"{self.web.url}/{route}")

@@ -14,6 +14,7 @@ import httpx
 
 from deploy.kafka.kafka_runner import LocalKafka
 from deploy.kafka.provision import ProvisionSettings, provision
+from deploy.keycloak.admin import OneTimeCodes, totp_credential
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import SERVICES, ServiceProcess
@@ -28,13 +29,27 @@ class User:
     role: str
     province: str | None
     name: str
+    # Department accounts must use one-time passwords: the tests enrol a TOTP secret and compute its codes.
+    one_time_secret: str | None = None
+    groups: tuple[str, ...] = ()
 
 
 USERS = {
     "officer": User("officer72", "Officer-72-pass", "province_officer", "72", "สมศรี ใจดี"),
     "officer10": User("officer10", "Officer-10-pass", "province_officer", "10", "วิชัย กรุงเทพ"),
     "committee": User("committee72", "Committee-72-pass", "committee_member", "72", "วิไล แสงทอง"),
-    "department": User("department", "Department-pass", "department", None, "กัลยา บุญประเสริฐ"),
+    "department": User(
+        "department", "Department-pass", "department", None, "กัลยา บุญประเสริฐ", secrets.token_hex(10)
+    ),
+    "accounts": User(  # a department user who also manages accounts (in Keycloak's admin console)
+        "accounts-admin",
+        "Accounts-admin-pass",
+        "department",
+        None,
+        "ประเสริฐ ดูแลบัญชี",
+        secrets.token_hex(10),
+        ("account-administrators",),
+    ),
 }
 
 
@@ -45,6 +60,12 @@ class WebStack:
     admin_password: str
     subjects: dict[str, str] = field(default_factory=dict)  # username -> Keycloak user id (the token's sub)
     _tokens: dict[str, str] = field(default_factory=dict)
+    _codes: dict[str, OneTimeCodes] = field(default_factory=dict)
+
+    def one_time_code(self, user: User) -> str:
+        """The user's next TOTP code (each is used once, as Keycloak wants)."""
+        assert user.one_time_secret, f"{user.username} has no one-time password"
+        return self._codes.setdefault(user.username, OneTimeCodes(user.one_time_secret))()
 
     def token(self, user: User) -> str:
         """An access token of the user, from Keycloak through the gateway (the CLI's password grant)."""
@@ -57,6 +78,7 @@ class WebStack:
                 "username": user.username,
                 "password": user.password,
                 "scope": "openid",
+                **({"totp": self.one_time_code(user)} if user.one_time_secret else {}),
             },
         )
         answer.raise_for_status()
@@ -75,7 +97,7 @@ class WebStack:
             data={
                 "grant_type": "password",
                 "client_id": "admin-cli",
-                "username": "admin",
+                "username": self.keycloak.admin_username,
                 "password": self.admin_password,
             },
         ).json()["access_token"]
@@ -97,7 +119,11 @@ class WebStack:
                         "lastName": last,
                         "email": f"{user.username}@otop.example",
                         "attributes": {"province": [user.province]} if user.province else {},
-                        "credentials": [{"type": "password", "value": user.password, "temporary": False}],
+                        "credentials": [
+                            {"type": "password", "value": user.password, "temporary": False},
+                            *([totp_credential(user.one_time_secret)] if user.one_time_secret else []),
+                        ],
+                        "groups": [f"/{group}" for group in user.groups],
                     },
                 )
                 assert created.status_code == 201, created.text
@@ -159,6 +185,7 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
             root / "keycloak",
             harness.free_port(),
             f"{server}/{databases['keycloak']}",
+            admin_username="web-test-administrator",
             admin_password=admin_password,
             sales_client_secret=secrets.token_urlsafe(24),
             public_url=f"{app}/auth",

@@ -393,6 +393,22 @@ def test_the_department_sees_every_province_and_each_report(web, session, shots)
     shot(s, shots, "report")
 
 
+def test_an_account_administrator_uses_the_admin_console_on_keycloaks_own_address(web, session, shots):
+    """Issue 21: the gateway does not route Keycloak's admin console; operators and account administrators
+    reach it on Keycloak's own address (here its loopback port), logging in with their one-time password."""
+    assert httpx.get(f"{web.url}/auth/admin/otop/console/", timeout=30).status_code == 404
+    s = session("accounts", DESKTOP, login=None)
+    page = s.page
+    page.goto(f"{web.keycloak.url}/admin/otop/console/")
+    page.locator("#username").wait_for(timeout=90_000)
+    s.sign_in()
+    page.get_by_role("link", name="Users").first.wait_for(timeout=90_000)
+    page.get_by_role("link", name="Users").first.click()
+    page.get_by_text(USERS["officer"].username).first.wait_for(timeout=60_000)
+    assert page.url.startswith(web.keycloak.url)
+    page.screenshot(path=shots / "admin-console-users.png")
+
+
 # --- the province officer's other work
 
 
