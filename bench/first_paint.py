@@ -14,10 +14,12 @@ import argparse
 import json
 import os
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy.chromium import CHROMIUM, CHROMIUM_ARGS
+from deploy.local.accounts import one_time_codes
 
 if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
@@ -58,6 +60,7 @@ def measure(
     username: str,
     password: str,
     *,
+    one_time_code: Callable[[], str] | None = None,
     month: int = 6,
     provinces: int = 77,
     repeats: int = 5,
@@ -79,6 +82,9 @@ def measure(
             page.fill("#username", username)
             page.fill("#password", password)
             page.click("#kc-login")
+            if one_time_code:  # a department account gives its one-time code too
+                page.fill("#otp", one_time_code())
+                page.click("#kc-login")
             page.wait_for_selector("nav")
             kept = login.storage_state()
             login.close()
@@ -135,6 +141,7 @@ def main() -> None:
         args.gateway_url,
         args.user,
         password_of(args.state_dir.resolve(), args.user),
+        one_time_code=one_time_codes(args.state_dir.resolve(), args.user),
         month=args.month,
         repeats=args.repeats,
     )

@@ -23,6 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from deploy.chromium import CHROMIUM, CHROMIUM_ARGS
 from deploy.keycloak.admin import KeycloakAdmin
 from deploy.keycloak.realm import REALM
+from deploy.local.accounts import one_time_codes
 
 NEW_USER = "somsak.suphan"
 
@@ -69,13 +70,19 @@ class Console:
             )
         )
 
-    def login(self, url: str, username: str, password: str, shot: str | None = None) -> None:
+    def login(
+        self, url: str, username: str, password: str, code: str | None = None, shot: str | None = None
+    ) -> None:
+        """Keycloak's login page, then its one-time code page if the account has one (`code`)."""
         self.driver.get(url)
         self.visible("#username").send_keys(username)
         self.driver.find_element(By.ID, "password").send_keys(password)
         if shot:
             self.shot(shot)
         self.driver.find_element(By.ID, "kc-login").click()
+        if code:
+            self.visible("#otp").send_keys(code)
+            self.driver.find_element(By.ID, "kc-login").click()
 
     def maybe_click(self, css: str, seconds: float = 3) -> None:
         """Clicks it if it shows up (a confirmation some versions ask for)."""
@@ -108,11 +115,15 @@ def main() -> None:
     state = args.state_dir.resolve()
     keycloak = json.loads((state / "keycloak.json").read_text())
     passwords = json.loads((state / "demo-users.json").read_text())
-    base = keycloak["issuer"].rsplit("/realms/", 1)[0]
+    base = keycloak["url"]  # the admin console is on Keycloak's own address, not the gateway's
     args.out.mkdir(parents=True, exist_ok=True)
 
     # Start from a realm without the example user (the script may have run before).
-    admin = KeycloakAdmin(keycloak["url"], "admin", (state / "keycloak_admin_password").read_text().strip())
+    admin = KeycloakAdmin(
+        keycloak["url"],
+        (state / "keycloak_admin").read_text().strip(),
+        (state / "keycloak_admin_password").read_text().strip(),
+    )
     if existing := admin.user(REALM, NEW_USER):
         admin.request("DELETE", f"/{REALM}/users/{existing['id']}")
 
@@ -123,6 +134,7 @@ def main() -> None:
             f"{base}/admin/{REALM}/console/",
             "demo-department",
             passwords["demo-department"],
+            code=codes() if (codes := one_time_codes(state, "demo-department")) else None,
             shot="01-login.png",
         )
         console.driver.get(f"{base}/admin/{REALM}/console/#/{REALM}/users")
