@@ -225,14 +225,14 @@ def people_realm() -> dict:
                 "implicitFlowEnabled": False,
                 "directAccessGrantsEnabled": True,
                 "serviceAccountsEnabled": False,
-                # Its tokens carry the three roles of this system only (scopeMappings below), and
-                # offline_access only when the caller asks for that scope.
+                # Its tokens carry the three roles of this system only (scopeMappings below).
                 "fullScopeAllowed": False,
                 "attributes": {"oauth2.device.authorization.grant.enabled": "false"},
                 "protocolMappers": people,
             },
         ],
-        "scopeMappings": [{"client": CLI_CLIENT, "roles": [*ROLES, "offline_access"]}],
+        # The offline_access role comes only with the optional scope offline_access, when the caller asks.
+        "scopeMappings": [{"client": CLI_CLIENT, "roles": list(ROLES)}],
         "groups": [
             {
                 "name": ACCOUNT_ADMINISTRATORS,
