@@ -50,7 +50,7 @@ def test_the_command_line_client_has_no_device_grant_and_only_this_systems_roles
     assert people["scopeMappings"] == [
         {
             "client": "otop-cli",
-            "roles": ["department", "province_officer", "committee_member", "offline_access"],
+            "roles": ["department", "province_officer", "committee_member"],
         }
     ]
     for each in (people, realm.integration_realm()):
