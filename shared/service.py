@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -214,97 +214,159 @@ def database(request: Request) -> Database:
     return db
 
 
+# --- the running service: built by `bootstrap`, started and stopped by the app's lifespan
+
+
+@dataclass
+class ServiceRuntime:
+    """What a service holds while it runs: its database (with the outbox relay), the Kafka broker its
+    consumers subscribe to, the background workers, and the clients the routes use. `start` sets Kafka
+    and the workers going; `stop` ends them in an order that loses nothing."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    db: Database
+    broker: KafkaBroker
+    consumers: Sequence[ReliableConsumer]
+    workers: list[Worker]
+    token_verifier: TokenVerifier
+    dead_letter_depth: DeadLetterDepth
+    kafka_ready: bool = False
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
+
+    @property
+    def statuses(self) -> list[Status]:
+        """Every consumer's and worker's state: /health/ready, otop_ready."""
+        return [consumer.status for consumer in self.consumers] + [worker.status for worker in self.workers]
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics this service needs: those it publishes to, consumes, and dead-letters into."""
+        consumed = [consumer.topic for consumer in self.consumers]
+        return self.spec.produces + consumed + [dead_letter_topic(topic) for topic in consumed]
+
+    def expose(self, app: FastAPI) -> None:
+        """Put the runtime where routes and dependencies find it (`request.app.state`)."""
+        app.state.runtime = self
+        app.state.settings, app.state.db = self.settings, self.db
+        app.state.token_verifier, app.state.broker = self.token_verifier, self.broker
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._start_kafka(), name="kafka-start")]
+        self._tasks += [
+            asyncio.create_task(worker.run(), name=worker.status.component) for worker in self.workers
+        ]
+
+    async def stop(self) -> None:
+        # Stop consuming first: a handler interrupted here has not committed its offset.
+        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.db.relay.close()
+        await self.token_verifier.aclose()
+        await self.dead_letter_depth.close()
+        await self.db.engine.dispose()
+
+    async def _start_kafka(self) -> None:
+        """Check the topics and start the consumers, retrying until Kafka answers: HTTP is served (and
+        writes land in the outbox) even while Kafka is unreachable."""
+        delay = 0.5
+        while True:
+            try:
+                await require_topics(self.settings, self.topics)  # the deployment's provisioning makes them
+                await self.broker.start()
+                self.kafka_ready = True
+                log.info("kafka consumers started", extra={"topics": self.topics})
+                return
+            except Exception:
+                log.warning("kafka not ready; retrying in %.1fs", delay, exc_info=True)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+
+async def bootstrap(spec: ServiceSpec, settings: ServiceSettings) -> ServiceRuntime:
+    """Build a service's parts, each from the ones before it: the database (upgraded to the service's
+    revisions) with its outbox relay, the broker, the consumers subscribed to it, the workers."""
+    engine = make_engine(settings.database_url)
+    await upgrade(engine, spec.name, spec.metadata)
+    relay = OutboxRelay(
+        engine,
+        spec.outbox,
+        lambda: kafka_producer(settings, f"{spec.name}-relay"),
+        batch_size=settings.outbox_batch_size,
+        idle_poll_s=settings.outbox_idle_poll_s,
+    )
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    db = Database(engine, sessions, spec.outbox, spec.inbox, spec.name, relay)
+    broker = _broker(spec, settings)
+    consumers = spec.consumers(db, settings)
+    spec.check_consumers(consumers)
+    for consumer in consumers:
+        consumer.subscribe(broker)
+    pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
+    return ServiceRuntime(
+        spec,
+        settings,
+        db,
+        broker,
+        consumers,
+        workers=[relay, pruner, *spec.background(db, broker, settings)],
+        token_verifier=TokenVerifier.from_settings(settings),
+        dead_letter_depth=DeadLetterDepth(settings, [consumer.topic for consumer in consumers]),
+    )
+
+
+def _broker(spec: ServiceSpec, settings: ServiceSettings) -> KafkaBroker:
+    # Topics are the deployment's to create (require_topics checks them), not the consumers'.
+    return KafkaBroker(
+        bootstrap_servers(settings),
+        security=kafka_security(settings),
+        acks="all",
+        enable_idempotence=True,  # its publishes (dead letters) are not doubled by a retry either
+        client_id=spec.name,
+        allow_auto_create_topics=False,
+        logger=log,
+    )
+
+
+@contextlib.contextmanager
+def long_lived_objects_frozen() -> Iterator[None]:
+    """What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales) lives
+    as long as the process; the cyclic GC walked all of it again in every full collection, about a fifth of
+    a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it."""
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    # A young-generation collection every 10,000 allocations instead of 700: a batch of 2000 records
+    # allocates that many in a moment, and most of it is garbage (freed by refcount) before the next.
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # a process that starts the app again (tests) can collect this one
+        gc.set_threshold(*thresholds)
+
+
+# --- the app
+
+
 def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings(service_name=spec.name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
-        engine = make_engine(settings.database_url)
-        await upgrade(engine, spec.name, spec.metadata)
-        relay = OutboxRelay(
-            engine,
-            spec.outbox,
-            lambda: kafka_producer(settings, f"{spec.name}-relay"),
-            batch_size=settings.outbox_batch_size,
-            idle_poll_s=settings.outbox_idle_poll_s,
-        )
-        db = Database(
-            engine,
-            async_sessionmaker(engine, expire_on_commit=False),
-            spec.outbox,
-            spec.inbox,
-            spec.name,
-            relay,
-        )
-        # Topics are the deployment's to create (require_topics checks them), not the consumers'.
-        broker = KafkaBroker(
-            bootstrap_servers(settings),
-            security=kafka_security(settings),
-            acks="all",
-            enable_idempotence=True,  # its publishes (dead letters) are not doubled by a retry either
-            client_id=spec.name,
-            allow_auto_create_topics=False,
-            logger=log,
-        )
-        consumers = spec.consumers(db, settings)
-        spec.check_consumers(consumers)
-        for consumer in consumers:
-            consumer.subscribe(broker)
-        app.state.settings, app.state.db, app.state.kafka_ready = settings, db, False
-        app.state.token_verifier = TokenVerifier.from_settings(settings)
-        app.state.broker, app.state.consumers = broker, consumers
-        pruner = InboxPruner(engine, spec.inbox, keep_s=settings.inbox_keep_s)
-        workers: list[Worker] = [relay, pruner, *spec.background(db, broker, settings)]
-        # Every consumer's and worker's state: /health/ready, otop_ready.
-        app.state.statuses = [consumer.status for consumer in consumers]
-        app.state.statuses += [worker.status for worker in workers]
-        app.state.dead_letter_depth = DeadLetterDepth(settings, [c.topic for c in consumers])
-        topics = spec.produces + [c.topic for c in consumers]
-        topics += [dead_letter_topic(c.topic) for c in consumers]
-
-        async def start_kafka() -> None:
-            # HTTP is served (and writes land in the outbox) even while Kafka is unreachable.
-            delay = 0.5
-            while True:
-                try:
-                    await require_topics(settings, topics)  # created by the deployment's provisioning
-                    await broker.start()
-                    app.state.kafka_ready = True
-                    log.info("kafka consumers started", extra={"topics": topics})
-                    return
-                except Exception:
-                    log.warning("kafka not ready; retrying in %.1fs", delay, exc_info=True)
-                    with contextlib.suppress(Exception):
-                        await broker.stop()
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10)
-
-        tasks = [asyncio.create_task(start_kafka(), name="kafka-start")]
-        tasks += [asyncio.create_task(worker.run(), name=worker.status.component) for worker in workers]
-        # What start-up built (modules, pydantic and SQLAlchemy schemas: some 130,000 objects for sales)
-        # lives as long as the process; the cyclic GC walked all of it again in every full collection,
-        # about a fifth of a busy consumer's CPU (docs/benchmarks.md). Frozen, collections skip it.
-        thresholds = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
-        # A young-generation collection every 10,000 allocations instead of 700: a batch of 2000 records
-        # allocates that many in a moment, and most of it is garbage (freed by refcount) before the next.
-        gc.set_threshold(10_000, 10, 10)
-        try:
-            yield
-        finally:
-            # Stop consuming first: a handler interrupted here has not committed its offset.
-            await broker.stop()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await relay.close()
-            await app.state.token_verifier.aclose()
-            await app.state.dead_letter_depth.close()
-            await engine.dispose()
-            gc.unfreeze()  # a process that starts the app again (tests) can collect this one
-            gc.set_threshold(*thresholds)
+        runtime = await bootstrap(spec, settings)
+        runtime.expose(app)
+        runtime.start()
+        with long_lived_objects_frozen():
+            try:
+                yield
+            finally:
+                await runtime.stop()
 
     app = FastAPI(
         title=f"OTOP Mobile {spec.name} service",
@@ -313,6 +375,16 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         redoc_url=None,
         openapi_url=f"{INTERNAL}/openapi.json",
     )
+    add_http_guards(app, spec)
+    for router in spec.routers:
+        app.include_router(router)
+    app.include_router(internal_router(spec))
+    return app
+
+
+def add_http_guards(app: FastAPI, spec: ServiceSpec) -> None:
+    """The middleware every service has (body limit, internal paths, request metrics) and the answers to
+    errors (503 while something is transiently away, shared/errors.py's with their status)."""
     app.add_middleware(InternalOnly)
     app.add_middleware(
         BodyLimit,
@@ -326,62 +398,76 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     app.add_middleware(RequestObservability, service=spec.name)  # outermost: 413s and 404s are counted too
     answer_503_while_unavailable(app)
     answer_service_errors(app)
-    for router in spec.routers:
-        app.include_router(router)
 
-    @app.get(f"{INTERNAL}/asyncapi.json", tags=["docs"])
+
+def _runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def internal_router(spec: ServiceSpec) -> APIRouter:
+    """Every service's own routes: its event documents and metrics (under INTERNAL) and its health."""
+    router = APIRouter()
+
+    @router.get(f"{INTERNAL}/asyncapi.json", tags=["docs"])
     async def asyncapi(request: Request) -> dict[str, Any]:
         """The events this service publishes and consumes (AsyncAPI 3.0, generated from shared/contracts)."""
-        consumed = [consumer.topic for consumer in request.app.state.consumers]
+        consumed = [consumer.topic for consumer in _runtime(request).consumers]
         return asyncapi_document(f"OTOP Mobile {spec.name} service events", spec.produces, consumed)
 
-    @app.get(f"{INTERNAL}/metrics", tags=["health"])
+    @router.get(f"{INTERNAL}/metrics", tags=["health"])
     async def metrics(request: Request) -> Response:
         """Prometheus metrics; outbox backlog, consumer lag and dead-letter depth are measured at scrape time
         (what cannot be measured, the database or Kafka being away, keeps its last value)."""
+        runtime = _runtime(request)
         try:
-            OUTBOX_BACKLOG.labels(spec.name).set(await request.app.state.db.relay.backlog())
+            OUTBOX_BACKLOG.labels(spec.name).set(await runtime.db.relay.backlog())
         except Exception as error:
             if not is_transient(error):
                 raise
-        await request.app.state.dead_letter_depth.measure()
-        lags: dict[tuple[str, str], int] = {}  # summed over the partitions this instance holds
-        for subscriber in request.app.state.broker.subscribers:
-            consumer = getattr(subscriber, "consumer", None)
-            if consumer is None:
-                continue
-            for tp in consumer.assignment():
-                highwater = consumer.highwater(tp)
-                if highwater is not None:
-                    key = (getattr(consumer, "_group_id", ""), tp.topic)
-                    lags[key] = lags.get(key, 0) + highwater - await consumer.position(tp)
-        for (group_id, topic), lag in lags.items():
+        await runtime.dead_letter_depth.measure()
+        for (group_id, topic), lag in (await _consumer_lags(runtime.broker)).items():
             CONSUMER_LAG.labels(spec.name, group_id, topic).set(lag)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/health/live", tags=["health"])
+    @router.get("/health/live", tags=["health"])
     async def live() -> dict[str, Any]:
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["health"])
+    @router.get("/health/ready", tags=["health"])
     async def ready(request: Request) -> JSONResponse:
         """200 when the database answers, the Kafka consumers run and no consumer or worker is held up by a
         transient failure (`workers`: each one's state; the outbox relay's is reported, see OutboxRelay)."""
-        db: Database = request.app.state.db
+        runtime = _runtime(request)
         try:
-            async with db.engine.connect() as conn:
+            async with runtime.db.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             database_ok = True
         except Exception:
             database_ok = False
-        statuses = request.app.state.statuses
+        statuses = runtime.statuses
         workers_ok = all(status.ready for status in statuses if status.gates_readiness)
-        ok = database_ok and request.app.state.kafka_ready and workers_ok
         body = {
             "database": database_ok,
-            "kafka": request.app.state.kafka_ready,
+            "kafka": runtime.kafka_ready,
             "workers": {status.component: status.as_dict() for status in statuses},
         }
+        ok = database_ok and runtime.kafka_ready and workers_ok
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    return app
+    return router
+
+
+async def _consumer_lags(broker: KafkaBroker) -> dict[tuple[str, str], int]:
+    """Each (group, topic)'s lag, summed over the partitions this instance holds."""
+    lags: dict[tuple[str, str], int] = {}
+    for subscriber in broker.subscribers:
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None:
+            continue
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                key = (getattr(consumer, "_group_id", ""), tp.topic)
+                lags[key] = lags.get(key, 0) + highwater - await consumer.position(tp)
+    return lags

@@ -2,18 +2,21 @@
 completeness and of counting market days and products."""
 
 from calendar import monthrange
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
+from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, Field
 
 from services.monitoring import thai
+from shared.contracts.monitoring import EvaluationSubmitted
 from shared.contracts.scheduling import MarketDayStatus, VenueKind
 from shared.errors import Conflict
-from shared.thailand import be_year, ce_year
+from shared.thailand import be_year, ce_year, thai_today
 
 DEFAULT_PRODUCTS_PER_MARKET = 20  # the programme's floor when no plan says otherwise
 DEFAULT_COMMITTEE_NAME = "คณะกรรมการติดตามโครงการ OTOP เคลื่อนที่ (OTOP Mobile) ระดับจังหวัด"
@@ -179,10 +182,14 @@ def evaluation_state(
         first_submitted_on is None and status != MarketDayStatus.HELD and day >= today
     ):
         return EvaluationState.NOT_EXPECTED
-    due = evaluation_due(day, due_days)
     if first_submitted_on is not None:
-        return EvaluationState.ON_TIME if first_submitted_on <= due else EvaluationState.LATE
-    return EvaluationState.MISSING if today > due else EvaluationState.PENDING
+        on_time = submitted_on_time(day, first_submitted_on, due_days)
+        return EvaluationState.ON_TIME if on_time else EvaluationState.LATE
+    return EvaluationState.MISSING if today > evaluation_due(day, due_days) else EvaluationState.PENDING
+
+
+def submitted_on_time(day: date, submitted_on: date, due_days: int) -> bool:
+    return submitted_on <= evaluation_due(day, due_days)
 
 
 def check_evaluable(status: str, day: date, today: date) -> None:
@@ -190,6 +197,107 @@ def check_evaluable(status: str, day: date, today: date) -> None:
         raise Conflict("the market day was cancelled")
     if status != MarketDayStatus.HELD and day > today:
         raise Conflict(f"the market day ({day.isoformat()}) has not been held yet")
+
+
+# --- an evaluation
+
+SCORES = ("display", "variety", "customer_interest", "organisation")  # what a member scores 1-5
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """The committee member whose evaluation it is."""
+
+    id: UUID
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class EvaluationNote:
+    """A problem or a suggestion written in an evaluation: it becomes one of the month's issues."""
+
+    kind: IssueKind
+    category: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A committee member's evaluation of one market day, as submitted: the row it is kept as, its notes
+    as issue rows, and the event that announces it."""
+
+    id: UUID
+    province_code: str
+    market_day_id: UUID
+    market_day: date
+    member: Evaluator
+    submitted_by: str
+    submitted_at: datetime
+    producers_attending: int
+    products_shown: int
+    customers_estimate: int
+    sales_observed_thb: Decimal
+    scores: Mapping[str, int]  # one per SCORES
+    overall_score: int
+    note: str | None
+    notes: Sequence[EvaluationNote]  # problems first, then suggestions
+
+    def row(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "province_code": self.province_code,
+            "market_day_id": self.market_day_id,
+            "member_id": self.member.id,
+            "member_name": self.member.name,
+            "member_role": self.member.role,
+            "submitted_by": self.submitted_by,
+            "submitted_at": self.submitted_at,
+            "producers_attending": self.producers_attending,
+            "products_shown": self.products_shown,
+            "customers_estimate": self.customers_estimate,
+            "sales_observed_thb": self.sales_observed_thb,
+            "overall_score": self.overall_score,
+            "note": self.note,
+            **{f"score_{name}": self.scores[name] for name in SCORES},
+        }
+
+    def issue_rows(self) -> list[dict[str, object]]:
+        """Its notes, as issues of the market day's month."""
+        return [
+            {
+                "id": uuid4(),
+                "province_code": self.province_code,
+                "kind": note.kind,
+                "category": note.category,
+                "text": note.text,
+                "month": self.market_day.replace(day=1),
+                "evaluation_id": self.id,
+                "created_by": self.submitted_by,
+            }
+            for note in self.notes
+        ]
+
+    def submitted(self, due_days: int) -> EvaluationSubmitted:
+        return EvaluationSubmitted(
+            evaluation_id=self.id,
+            market_day_id=self.market_day_id,
+            overall_score=self.overall_score,
+            member_id=self.member.id,
+            member_role=self.member.role,
+            market_day=self.market_day,
+            submitted_at=self.submitted_at,
+            on_time=submitted_on_time(self.market_day, thai_today(self.submitted_at), due_days),
+            producers_attending=self.producers_attending,
+            products_shown=self.products_shown,
+            customers_estimate=self.customers_estimate,
+            sales_observed_thb=self.sales_observed_thb,
+            scores=dict(self.scores),
+            problem_categories=[note.category for note in self.notes if note.kind is IssueKind.PROBLEM],
+            recommendation_categories=[
+                note.category for note in self.notes if note.kind is IssueKind.RECOMMENDATION
+            ],
+        )
 
 
 def products_shown(attended: int | None, evaluated: int | None) -> int | None:

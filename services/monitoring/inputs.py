@@ -1,7 +1,7 @@
 """What officers and committee members send: the request bodies, as pydantic models that validate them.
 An adapter of the API; the domain never imports it."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -12,6 +12,9 @@ from services.monitoring.domain import (
     CATEGORY_LABELS,
     DEFAULT_COMMITTEE_NAME,
     CommitteeRole,
+    Evaluation,
+    EvaluationNote,
+    Evaluator,
     IssueKind,
     Month,
     ProblemCategory,
@@ -127,9 +130,31 @@ class EvaluationIn(Input):
     suggestions: list[RecommendationNote] = Field(default_factory=list, max_length=20)
     note: str | None = Field(default=None, max_length=4000)
 
-
-def evaluation_issues(evaluation: EvaluationIn) -> list[tuple[IssueKind, str, str]]:
-    """The problems and suggestions of an evaluation as issue entries (kind, category, text)."""
-    return [(IssueKind.PROBLEM, n.category, n.text) for n in evaluation.problems] + [
-        (IssueKind.RECOMMENDATION, n.category, n.text) for n in evaluation.suggestions
-    ]
+    def evaluation(
+        self,
+        evaluation_id: UUID,
+        province_code: str,
+        market_day: date,
+        member: Evaluator,
+        submitted_by: str,
+        submitted_at: datetime,
+    ) -> Evaluation:
+        """This evaluation as the domain knows it, by `member`, of the market day on `market_day`."""
+        return Evaluation(
+            id=evaluation_id,
+            province_code=province_code,
+            market_day_id=self.market_day_id,
+            market_day=market_day,
+            member=member,
+            submitted_by=submitted_by,
+            submitted_at=submitted_at,
+            producers_attending=self.producers_attending,
+            products_shown=self.products_shown,
+            customers_estimate=self.customers_estimate,
+            sales_observed_thb=self.sales_observed_thb,
+            scores=self.scores.model_dump(),
+            overall_score=self.overall_score,
+            note=self.note,
+            notes=[EvaluationNote(IssueKind.PROBLEM, n.category, n.text) for n in self.problems]
+            + [EvaluationNote(IssueKind.RECOMMENDATION, n.category, n.text) for n in self.suggestions],
+        )

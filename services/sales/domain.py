@@ -140,6 +140,29 @@ def hold_expired(held_at: datetime, now: datetime, hold_max_s: float) -> bool:
     return now - held_at >= timedelta(seconds=hold_max_s)
 
 
+def judge_held(
+    province_code: str,
+    sale: PosSale,
+    product: Mapping[str, Any] | None,
+    market_day: Mapping[str, Any] | None,
+    *,
+    key_id: str,
+    key_active: bool,
+    held_at: datetime,
+    now: datetime,
+    hold_max_s: float,
+) -> Verdict:
+    """A held sale judged again, as `judge` judges a new one, except that it is Refused when its
+    integration key was revoked while it was held, or when it would wait beyond `hold_max_s`."""
+    if not key_active:  # revoked while the sale was held: it is not recorded
+        raise Refused(Refusal.INACTIVE_KEY, f"integration key {key_id!r} was revoked while the sale was held")
+    verdict = judge(province_code, product, market_day)
+    if verdict is Verdict.HOLD and hold_expired(held_at, now, hold_max_s):
+        waiting = missing(sale.product_id, product, sale.market_day_id, market_day)
+        raise Refused(Refusal.UNKNOWN_REFERENCE, f"{waiting} still unknown after {hold_max_s:g}s")
+    return verdict
+
+
 # --- officers' sales
 
 

@@ -1,12 +1,18 @@
 """Monitoring rules: periods, planned market days, evaluation completeness, what officers may submit."""
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from services.monitoring.domain import (
+    Evaluation,
+    EvaluationNote,
     EvaluationState,
+    Evaluator,
+    IssueKind,
     Period,
     check_evaluable,
     evaluation_state,
@@ -122,3 +128,41 @@ def test_issue_category_must_fit_its_kind_and_years_may_be_buddhist_era():
     with pytest.raises(ValidationError) as error:
         IssueIn(kind="problem", category="other", text="x", year=1990, month=13)
     assert {e["loc"] for e in error.value.errors()} == {("year",), ("month",)}
+
+
+def test_an_evaluation_gives_its_row_its_issues_and_its_event():
+    member = Evaluator(uuid4(), "นางสาวมาลี", "otop_network")
+    evaluation = Evaluation(
+        id=uuid4(),
+        province_code="72",
+        market_day_id=uuid4(),
+        market_day=DAY,
+        member=member,
+        submitted_by="mali",
+        submitted_at=datetime(2019, 6, 18, 20, 0, tzinfo=UTC),  # 19 June in Thailand: 4 days after
+        producers_attending=12,
+        products_shown=25,
+        customers_estimate=300,
+        sales_observed_thb=Decimal("15400.50"),
+        scores={"display": 4, "variety": 3, "customer_interest": 5, "organisation": 4},
+        overall_score=4,
+        note=None,
+        notes=[
+            EvaluationNote(IssueKind.PROBLEM, "raw_material_shortage", "ขาดวัตถุดิบ"),
+            EvaluationNote(IssueKind.RECOMMENDATION, "publicity", "ประชาสัมพันธ์เพิ่ม"),
+        ],
+    )
+    row = evaluation.row()
+    assert (row["member_id"], row["score_display"], row["score_customer_interest"]) == (member.id, 4, 5)
+    issues = evaluation.issue_rows()
+    assert [(i["kind"], i["month"], i["evaluation_id"]) for i in issues] == [
+        ("problem", date(2019, 6, 1), evaluation.id),
+        ("recommendation", date(2019, 6, 1), evaluation.id),
+    ]
+    event = evaluation.submitted(due_days=3)
+    assert event.on_time is False and evaluation.submitted(due_days=4).on_time is True
+    assert (event.problem_categories, event.recommendation_categories) == (
+        ["raw_material_shortage"],
+        ["publicity"],
+    )
+    assert event.scores == {"display": 4, "variety": 3, "customer_interest": 5, "organisation": 4}

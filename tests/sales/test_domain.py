@@ -13,6 +13,7 @@ from services.sales.domain import (
     corrected,
     hold_expired,
     judge,
+    judge_held,
     pos_sale_id,
     read_pos_sale,
     signature,
@@ -105,6 +106,35 @@ def test_judging_references():
     assert hold_expired(now - timedelta(seconds=10), now, 10) and not hold_expired(
         now - timedelta(seconds=9), now, 10
     )
+
+
+def test_judging_a_held_sale_again():
+    product = {"id": uuid4(), "province_code": "72"}
+    day = {"id": uuid4(), "province_code": "72", "status": MarketDayStatus.SCHEDULED}
+    sale, now = pos_sale("s-1", product["id"], day["id"]), datetime.now(UTC)
+
+    def again(product, day, key_active=True, held_for=timedelta(seconds=5)):
+        return judge_held(
+            "72",
+            sale,
+            product,
+            day,
+            key_id="k-1",
+            key_active=key_active,
+            held_at=now - held_for,
+            now=now,
+            hold_max_s=60,
+        )
+
+    assert again(product, day) is Verdict.RECORD
+    assert again(None, day) is Verdict.HOLD
+    assert refusal(lambda: again(product, day, key_active=False)) is Refusal.INACTIVE_KEY
+    assert refusal(lambda: again(None, {**day, "status": "cancelled"})) is Refusal.MARKET_DAY_CANCELLED
+    with pytest.raises(Refused) as expired:
+        again(None, day, held_for=timedelta(seconds=60))
+    assert expired.value.code is Refusal.UNKNOWN_REFERENCE
+    assert expired.value.reason == f"product {product['id']} still unknown after 60s"
+    assert again(product, day, held_for=timedelta(hours=1)) is Verdict.RECORD  # arrived in the end
 
 
 def test_corrections_and_voids():

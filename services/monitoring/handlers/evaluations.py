@@ -8,16 +8,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
-from services.monitoring.domain import EvaluationState, Period, check_evaluable, evaluation_state
+from services.monitoring.domain import SCORES, Evaluator, Period, check_evaluable
 from services.monitoring.handlers.records import fetch, member_of, rows
-from services.monitoring.inputs import EvaluationIn, evaluation_issues
+from services.monitoring.inputs import EvaluationIn
 from shared.auth import Principal, Role
-from shared.contracts.monitoring import EvaluationSubmitted
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.thailand import thai_today
 from shared.unit_of_work import UnitOfWork
-
-SCORES = ("display", "variety", "customer_interest", "organisation")
 
 
 async def _evaluator(
@@ -52,75 +49,26 @@ async def submit(
     now = datetime.now(UTC)
     check_evaluable(market_day["status"], market_day["day"], thai_today(now))
     member = await _evaluator(uow.session, province_code, caller, new.member_id)
-    evaluation = tables.evaluations
+    evaluations = tables.evaluations
     if await uow.session.scalar(
-        select(evaluation.c.id).where(
-            evaluation.c.market_day_id == new.market_day_id, evaluation.c.member_id == member["id"]
+        select(evaluations.c.id).where(
+            evaluations.c.market_day_id == new.market_day_id, evaluations.c.member_id == member["id"]
         )
     ):
         raise Conflict("this member already evaluated this market day")
-    row = {
-        "id": uuid4(),
-        "province_code": province_code,
-        "market_day_id": new.market_day_id,
-        "member_id": member["id"],
-        "member_name": member["name"],
-        "member_role": member["role"],
-        "submitted_by": caller.subject,
-        "submitted_at": now,
-        **new.model_dump(
-            include={
-                "producers_attending",
-                "products_shown",
-                "customers_estimate",
-                "sales_observed_thb",
-                "overall_score",
-                "note",
-            }
-        ),
-        **{f"score_{name}": getattr(new.scores, name) for name in SCORES},
-    }
-    await uow.session.execute(insert(evaluation).values(row))
-    month = market_day["day"].replace(day=1)
-    notes = [
-        {
-            "id": uuid4(),
-            "province_code": province_code,
-            "kind": kind,
-            "category": category,
-            "text": text,
-            "month": month,
-            "evaluation_id": row["id"],
-            "created_by": caller.subject,
-        }
-        for kind, category, text in evaluation_issues(new)
-    ]
+    evaluation = new.evaluation(
+        uuid4(),
+        province_code,
+        market_day["day"],
+        Evaluator(member["id"], member["name"], member["role"]),
+        submitted_by=caller.subject,
+        submitted_at=now,
+    )
+    row, notes = evaluation.row(), evaluation.issue_rows()
+    await uow.session.execute(insert(evaluations).values(row))
     if notes:
         await uow.session.execute(insert(tables.issues), notes)
-    on_time = (
-        evaluation_state(market_day["status"], market_day["day"], thai_today(now), thai_today(now), due_days)
-        is EvaluationState.ON_TIME
-    )
-    uow.emit(
-        EvaluationSubmitted(
-            evaluation_id=row["id"],
-            market_day_id=new.market_day_id,
-            overall_score=new.overall_score,
-            member_id=member["id"],
-            member_role=member["role"],
-            market_day=market_day["day"],
-            submitted_at=now,
-            on_time=on_time,
-            producers_attending=new.producers_attending,
-            products_shown=new.products_shown,
-            customers_estimate=new.customers_estimate,
-            sales_observed_thb=new.sales_observed_thb,
-            scores=new.scores.model_dump(),
-            problem_categories=[note.category for note in new.problems],
-            recommendation_categories=[note.category for note in new.suggestions],
-        ),
-        province_code=province_code,
-    )
+    uow.emit(evaluation.submitted(due_days), province_code=province_code)
     return view(row, notes)
 
 

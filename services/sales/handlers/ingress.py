@@ -22,13 +22,12 @@ from services.sales.domain import (
     SIGNATURE_HEADER,
     Refusal,
     Verdict,
-    hold_expired,
-    missing,
+    judge_held,
     pos_sale_id,
     read_pos_sale,
     verify_signature,
 )
-from services.sales.handlers.recording import Judged, judge_sales, sale_row, store_sales
+from services.sales.handlers.recording import Judged, judge_sales, known_references, sale_row, store_sales
 from shared import faults
 from shared.batch import Rejection
 from shared.consumer import Record, count_applied
@@ -340,86 +339,99 @@ def _held_row(item: Incoming, retry_at: datetime) -> dict:
     }
 
 
-def _incoming_from_held(row: Mapping) -> Incoming:
-    return Incoming(
-        row["province_code"],
-        row["integration_id"],
-        row["key_id"],
-        PosSale.model_validate(row["sale"]),
-        row["correlation_id"],
-        SaleOrigin.held(row),
+@dataclass(frozen=True)
+class HeldSale:
+    """A held sale that is due: its row's id and attempts, the sale as it came, and what the read models
+    know now of its product and market day."""
+
+    id: int
+    attempts: int
+    held_at: datetime
+    incoming: Incoming
+    product: Mapping[str, Any] | None
+    market_day: Mapping[str, Any] | None
+
+    @classmethod
+    def of(
+        cls, row: Mapping, product: Mapping[str, Any] | None, market_day: Mapping[str, Any] | None
+    ) -> "HeldSale":
+        incoming = Incoming(
+            row["province_code"],
+            row["integration_id"],
+            row["key_id"],
+            PosSale.model_validate(row["sale"]),
+            row["correlation_id"],
+            SaleOrigin.held(row),
+        )
+        return cls(row["id"], row["attempts"], row["held_at"], incoming, product, market_day)
+
+
+async def _due_held_sales(session: AsyncSession, limit: int) -> list[HeldSale]:
+    """The held sales due for another look, oldest first, locked; replicas share them (SKIP LOCKED)."""
+    held = tables.held_sales
+    rows = await session.execute(
+        select(held)
+        .where(held.c.next_retry_at <= func.now())
+        .order_by(held.c.next_retry_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    due = rows.mappings().all()
+    found = await known_references(
+        session, [(row["province_code"], row["product_id"], row["market_day_id"]) for row in due]
+    )
+    return [
+        HeldSale.of(row, product, market_day) for row, (product, market_day) in zip(due, found, strict=True)
+    ]
 
 
 async def retry_held(
     uow: UnitOfWork, settings: SalesSettings, limit: int = 500
 ) -> tuple[int, list[Rejection]]:
-    """Re-evaluate the held sales that are due: record those whose references arrived, hold the rest again,
-    and take out of the held sales those refused now or held too long. Returns how many were re-evaluated
-    and the refused ones, for the caller to dead-letter before the unit commits (so a failure loses
-    nothing). Replicas share the work (SKIP LOCKED)."""
-    held = tables.held_sales
-    rows = (
-        (
-            await uow.session.execute(
-                select(held)
-                .where(held.c.next_retry_at <= func.now())
-                .order_by(held.c.next_retry_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    if not rows:
+    """Re-evaluate the held sales that are due (domain.judge_held): record those whose references arrived,
+    hold the rest again, and take out of the held sales those refused now or held too long. Returns how many
+    were re-evaluated and the refused ones, for the caller to dead-letter before the unit commits (so a
+    failure loses nothing)."""
+    due = await _due_held_sales(uow.session, limit)
+    if not due:
         return 0, []
-    incoming = [_incoming_from_held(row) for row in rows]
-    judged = await judge_sales(uow.session, [item.references for item in incoming])
-    keys = await _keys(uow.session, {row["key_id"] for row in rows})
+    keys = await _keys(uow.session, {sale.incoming.key_id for sale in due})
     now = datetime.now(UTC)
-    for index, (row, item, judgement) in enumerate(zip(rows, incoming, judged, strict=True)):
-        key = keys.get(row["key_id"])
-        if key is None or not key["active"]:  # revoked while the sale was held: it is not recorded
-            judged[index] = Judged(
-                Refused(
-                    Refusal.INACTIVE_KEY,
-                    f"integration key {row['key_id']!r} was revoked while the sale was held",
-                ),
-                judgement.product,
-                judgement.market_day,
+    to_record: list[tuple[dict, UUID | None]] = []  # the sales' rows and correlation ids
+    again: list[int] = []
+    refused: list[Rejection] = []
+    for sale in due:
+        key = keys.get(sale.incoming.key_id)
+        try:
+            verdict = judge_held(
+                sale.incoming.province_code,
+                sale.incoming.sale,
+                sale.product,
+                sale.market_day,
+                key_id=sale.incoming.key_id,
+                key_active=key is not None and key["active"],
+                held_at=sale.held_at,
+                now=now,
+                hold_max_s=settings.sales_hold_max_s,
             )
-        elif judgement.verdict is Verdict.HOLD and hold_expired(
-            row["held_at"], now, settings.sales_hold_max_s
-        ):
-            waiting = missing(
-                item.sale.product_id, judgement.product, item.sale.market_day_id, judgement.market_day
+        except Refused as refusal:
+            refused.append(
+                Rejection(sale.incoming.origin, refusal.code, refusal.reason, attempts=sale.attempts + 1)
             )
-            judged[index] = Judged(
-                Refused(
-                    Refusal.UNKNOWN_REFERENCE,
-                    f"{waiting} still unknown after {settings.sales_hold_max_s:g}s",
-                ),
-                judgement.product,
-                judgement.market_day,
-            )
-    again = [
-        row["id"] for row, judgement in zip(rows, judged, strict=True) if judgement.verdict is Verdict.HOLD
-    ]
-    recorded = await store_sales(
-        uow,
-        [
-            (_pos_row(item, judgement.known_product), item.correlation_id)
-            for item, judgement in zip(incoming, judged, strict=True)
-            if judgement.verdict is Verdict.RECORD
-        ],
-    )
+            continue
+        if verdict is Verdict.HOLD:
+            again.append(sale.id)
+        else:
+            assert sale.product is not None, "a sale is recorded only with its product known"
+            to_record.append((_pos_row(sale.incoming, sale.product), sale.incoming.correlation_id))
+    recorded = await store_sales(uow, to_record)
     await count_applied(
-        uow.session, INGRESS_GROUP, [item.origin.partition for item in incoming if item.sale_id in recorded]
+        uow.session,
+        INGRESS_GROUP,
+        [sale.incoming.origin.partition for sale in due if sale.incoming.sale_id in recorded],
     )
-    await uow.session.execute(
-        delete(held).where(held.c.id.in_([row["id"] for row in rows if row["id"] not in again]))
-    )
+    held = tables.held_sales
+    await uow.session.execute(delete(held).where(held.c.id.in_([s.id for s in due if s.id not in again])))
     await uow.session.execute(
         update(held)
         .where(held.c.id.in_(again))
@@ -428,9 +440,4 @@ async def retry_held(
             next_retry_at=now + timedelta(seconds=settings.sales_hold_retry_s),
         )
     )
-    refused = [
-        Rejection(item.origin, judgement.verdict.code, judgement.verdict.reason, attempts=row["attempts"] + 1)
-        for row, item, judgement in zip(rows, incoming, judged, strict=True)
-        if isinstance(judgement.verdict, Refused)
-    ]
-    return len(rows), refused
+    return len(due), refused

@@ -38,11 +38,10 @@ class Judged:
 
 async def judge_sales(session: AsyncSession, sales: Sequence[tuple[str, UUID, UUID]]) -> list[Judged]:
     """For each (province, product, market day): record, hold or refuse, by what the read models know."""
-    products = await _by_id(session, tables.products, {product for _, product, _ in sales})
-    days = await _by_id(session, tables.market_days, {day for _, _, day in sales})
     judged = []
-    for province_code, product_id, market_day_id in sales:
-        product, market_day = products.get(product_id), days.get(market_day_id)
+    for (province_code, _, _), (product, market_day) in zip(
+        sales, await known_references(session, sales), strict=True
+    ):
         verdict: Verdict | Refused
         try:
             verdict = judge(province_code, product, market_day)
@@ -50,6 +49,16 @@ async def judge_sales(session: AsyncSession, sales: Sequence[tuple[str, UUID, UU
             verdict = refused
         judged.append(Judged(verdict, product, market_day))
     return judged
+
+
+async def known_references(
+    session: AsyncSession, sales: Sequence[tuple[str, UUID, UUID]]
+) -> list[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]:
+    """For each (province, product, market day): the product's and the market day's read-model rows (None
+    for one not known yet)."""
+    products = await _by_id(session, tables.products, {product for _, product, _ in sales})
+    days = await _by_id(session, tables.market_days, {day for _, _, day in sales})
+    return [(products.get(product_id), days.get(market_day_id)) for _, product_id, market_day_id in sales]
 
 
 async def _by_id(session: AsyncSession, table, ids: set) -> dict:

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Date, Select, and_, cast, func, select
+from sqlalchemy import Date, Select, Subquery, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduling import tables
@@ -243,11 +243,45 @@ async def lineup(session: AsyncSession, province_code: str, market_day_id: UUID)
 
 
 async def _candidates(session: AsyncSession, province_code: str, day: dict) -> list[Candidate]:
-    """Every product of the province with its producer, its recent sales, its producer's recent invitations
-    and whether its producer is in the lineup of another market day that day."""
-    products, producers, sales = tables.products, tables.producers, tables.sales
-    sold_from, sold_before = recent_sales_period(day["day"])
-    sold = (
+    """Every product of the province with what domain.propose selects and ranks by: its producer's
+    availability, its recent sales, its producer's recent invitations and whether its producer is in the
+    lineup of another market day that day."""
+    products, producers = tables.products, tables.producers
+    sales = _recent_sales(province_code, day["day"])
+    invited = _recent_invitations(province_code, day)
+    booked = _booked_elsewhere_that_day(province_code, day)
+    rows = await session.execute(
+        select(  # labelled as Candidate's fields
+            products.c.id.label("product_id"),
+            products.c.name,
+            products.c.quadrant,
+            products.c.star_level,
+            products.c.nawatwithi,
+            products.c.status,
+            products.c.producer_id,
+            producers.c.name.label("producer_name"),
+            producers.c.available.label("producer_available"),
+            producers.c.unavailable_from,
+            producers.c.unavailable_until,
+            func.coalesce(sales.c.amount, 0).label("recent_sales_thb"),
+            func.coalesce(invited.c.times, 0).label("producer_recent_invitations"),
+            booked.c.producer_id.is_not(None).label("producer_booked_that_day"),
+        )
+        .outerjoin(producers, producers.c.id == products.c.producer_id)
+        .outerjoin(sales, sales.c.product_id == products.c.id)
+        .outerjoin(invited, invited.c.producer_id == products.c.producer_id)
+        .outerjoin(booked, booked.c.producer_id == products.c.producer_id)
+        .where(products.c.province_code == province_code)
+    )
+    return [Candidate(**row) for row in rows.mappings()]
+
+
+def _recent_sales(province_code: str, day: date) -> Subquery:
+    """Each product's sales (`amount`) in the recent_sales_period before the market day, voided ones left
+    out."""
+    sales = tables.sales
+    sold_from, sold_before = recent_sales_period(day)
+    return (
         select(sales.c.product_id, func.sum(sales.c.amount_thb).label("amount"))
         .where(
             sales.c.province_code == province_code,
@@ -258,75 +292,45 @@ async def _candidates(session: AsyncSession, province_code: str, day: dict) -> l
         .group_by(sales.c.product_id)
         .subquery()
     )
-    first, last = recent_invitation_days(day["day"])
-    invited = (
-        select(tables.invitations.c.producer_id, func.count().label("times"))
-        .join(tables.market_days, tables.market_days.c.id == tables.invitations.c.market_day_id)
+
+
+def _invitations_to_other_days(province_code: str, day: dict) -> Select:
+    """The producers invited to the province's other market days, cancelled days left out."""
+    invitations, market_days = tables.invitations, tables.market_days
+    return (
+        select(invitations.c.producer_id)
+        .join(market_days, market_days.c.id == invitations.c.market_day_id)
         .where(
-            tables.invitations.c.province_code == province_code,
-            tables.invitations.c.status != InvitationStatus.WITHDRAWN,
-            tables.market_days.c.id != day["id"],
-            tables.market_days.c.status != MarketDayStatus.CANCELLED,
-            tables.market_days.c.day.between(first, last),
+            invitations.c.province_code == province_code,
+            market_days.c.id != day["id"],
+            market_days.c.status != MarketDayStatus.CANCELLED,
         )
-        .group_by(tables.invitations.c.producer_id)
+    )
+
+
+def _recent_invitations(province_code: str, day: dict) -> Subquery:
+    """How many times (`times`) each producer was invited, and not withdrawn, to another market day within
+    the recent_invitation_days around this one."""
+    invitations, market_days = tables.invitations, tables.market_days
+    first, last = recent_invitation_days(day["day"])
+    return (
+        _invitations_to_other_days(province_code, day)
+        .add_columns(func.count().label("times"))
+        .where(invitations.c.status != InvitationStatus.WITHDRAWN, market_days.c.day.between(first, last))
+        .group_by(invitations.c.producer_id)
         .subquery()
     )
-    booked = (
-        select(tables.invitations.c.producer_id)
-        .join(tables.market_days, tables.market_days.c.id == tables.invitations.c.market_day_id)
-        .where(
-            tables.invitations.c.province_code == province_code,
-            tables.invitations.c.status.in_(IN_LINEUP),
-            tables.market_days.c.id != day["id"],
-            tables.market_days.c.status != MarketDayStatus.CANCELLED,
-            tables.market_days.c.day == day["day"],
-        )
+
+
+def _booked_elsewhere_that_day(province_code: str, day: dict) -> Subquery:
+    """The producers in the lineup (invited or accepted) of another market day on the same day."""
+    invitations, market_days = tables.invitations, tables.market_days
+    return (
+        _invitations_to_other_days(province_code, day)
+        .where(invitations.c.status.in_(IN_LINEUP), market_days.c.day == day["day"])
         .distinct()
         .subquery()
     )
-    rows = await session.execute(
-        select(
-            products.c.id,
-            products.c.name,
-            products.c.quadrant,
-            products.c.star_level,
-            products.c.nawatwithi,
-            products.c.status,
-            products.c.producer_id,
-            producers.c.name.label("producer_name"),
-            producers.c.available,
-            producers.c.unavailable_from,
-            producers.c.unavailable_until,
-            func.coalesce(sold.c.amount, 0).label("sales"),
-            func.coalesce(invited.c.times, 0).label("times"),
-            booked.c.producer_id.is_not(None).label("booked"),
-        )
-        .outerjoin(producers, producers.c.id == products.c.producer_id)
-        .outerjoin(sold, sold.c.product_id == products.c.id)
-        .outerjoin(invited, invited.c.producer_id == products.c.producer_id)
-        .outerjoin(booked, booked.c.producer_id == products.c.producer_id)
-        .where(products.c.province_code == province_code)
-    )
-    return [
-        Candidate(
-            product_id=row.id,
-            name=row.name,
-            quadrant=row.quadrant,
-            star_level=row.star_level,
-            nawatwithi=row.nawatwithi,
-            status=row.status,
-            producer_id=row.producer_id,
-            producer_name=row.producer_name,
-            producer_available=row.available,
-            unavailable_from=row.unavailable_from,
-            unavailable_until=row.unavailable_until,
-            recent_sales_thb=row.sales,
-            producer_recent_invitations=row.times,
-            producer_booked_that_day=row.booked,
-        )
-        for row in rows
-    ]
 
 
 async def proposal(
