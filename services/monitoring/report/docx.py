@@ -12,6 +12,7 @@ from docx.oxml.text.font import CT_RPr
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.text.font import Font
 
+from services.monitoring.report.charts import Chart, chart_png
 from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph
 from services.monitoring.report.tables import Table, cell_text
 
@@ -105,6 +106,8 @@ def to_docx(doc: Document) -> bytes:
                     document.add_paragraph(item, style="List Bullet")
             case Table():
                 _table(document, block, doc.thai_digits)
+            case Chart():
+                document.add_picture(io.BytesIO(chart_png(block, doc.thai_digits)), width=Cm(17))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
