@@ -81,47 +81,76 @@ def _mean_and_error(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
     return mean, (variance / n).sqrt()
 
 
+def _bootstrap(values: Sequence[Decimal], rng: np.random.Generator) -> tuple[Estimate, np.ndarray]:
+    """The estimate of a sample of at least MIN_SAMPLE and at most BOOTSTRAP_UP_TO values, and its
+    resampled sums (unsorted, in the generator's order, for a difference)."""
+    n = len(values)
+    sums = _resampled_sums(_satang(values), rng)
+    ordered = np.sort(sums)
+    mean = cents(sum(values, Decimal(0)) / n)
+    low, high = _baht(int(ordered[LOW]), n), _baht(int(ordered[HIGH]), n)
+    return Estimate(n=n, mean=mean, low=low, high=high, method="bootstrap"), sums
+
+
+def _normal(values: Sequence[Decimal]) -> Estimate:
+    mean, error = _mean_and_error(values)
+    return Estimate(
+        n=len(values),
+        mean=cents(mean),
+        low=cents(mean - Z90 * error),
+        high=cents(mean + Z90 * error),
+        method="normal",
+    )
+
+
 def estimate(values: Sequence[Decimal]) -> Estimate:
     n = len(values)
     if not n:
         return Estimate(n=0, mean=None)
-    mean = cents(sum(values, Decimal(0)) / n)
     if n < MIN_SAMPLE:
-        return Estimate(n=n, mean=mean)
+        return Estimate(n=n, mean=cents(sum(values, Decimal(0)) / n))
     if n > BOOTSTRAP_UP_TO:
-        _, error = _mean_and_error(values)
-        return Estimate(
-            n=n, mean=mean, low=cents(mean - Z90 * error), high=cents(mean + Z90 * error), method="normal"
-        )
-    sums = np.sort(_resampled_sums(_satang(values), np.random.default_rng(SEED)))
-    return Estimate(
-        n=n, mean=mean, low=_baht(int(sums[LOW]), n), high=_baht(int(sums[HIGH]), n), method="bootstrap"
-    )
+        return _normal(values)
+    return _bootstrap(values, np.random.default_rng(SEED))[0]
 
 
 def compare(a_values: Sequence[Decimal], b_values: Sequence[Decimal]) -> Comparison:
     """Two independent groups' means and their difference's interval (each group resampled on its own)."""
-    a, b = estimate(a_values), estimate(b_values)
     na, nb = len(a_values), len(b_values)
-    if a.mean is None or b.mean is None:
-        return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=None))
-    difference = a.mean - b.mean
-    if not (a.enough and b.enough):
-        return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=difference))
-    if na > BOOTSTRAP_UP_TO or nb > BOOTSTRAP_UP_TO:
+    small = min(na, nb) < MIN_SAMPLE
+    if small or na > BOOTSTRAP_UP_TO or nb > BOOTSTRAP_UP_TO:
+        a, b = estimate(a_values), estimate(b_values)
+        if a.mean is None or b.mean is None:
+            return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=None))
+        difference = a.mean - b.mean
+        if small:
+            return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=difference))
         error = (_mean_and_error(a_values)[1] ** 2 + _mean_and_error(b_values)[1] ** 2).sqrt()
-        low, high, method = cents(difference - Z90 * error), cents(difference + Z90 * error), "normal"
-    else:
-        rng = np.random.default_rng(SEED)
-        sums_a, sums_b = _resampled_sums(_satang(a_values), rng), _resampled_sums(_satang(b_values), rng)
-        scaled = np.sort(sums_a * nb - sums_b * na)  # (mean a - mean b) * na * nb, in whole satang
-        low, high, method = (
-            _baht(int(scaled[LOW]), na * nb),
-            _baht(int(scaled[HIGH]), na * nb),
-            "bootstrap",
+        return Comparison(
+            a=a,
+            b=b,
+            difference=Estimate(
+                n=na + nb,
+                mean=difference,
+                low=cents(difference - Z90 * error),
+                high=cents(difference + Z90 * error),
+                method="normal",
+            ),
         )
+    rng = np.random.default_rng(SEED)
+    (a, sums_a), (b, sums_b) = _bootstrap(a_values, rng), _bootstrap(b_values, rng)
+    assert a.mean is not None and b.mean is not None  # samples of at least MIN_SAMPLE
+    scaled = np.sort(sums_a * nb - sums_b * na)  # (mean a - mean b) * na * nb, in whole satang
     return Comparison(
-        a=a, b=b, difference=Estimate(n=na + nb, mean=difference, low=low, high=high, method=method)
+        a=a,
+        b=b,
+        difference=Estimate(
+            n=na + nb,
+            mean=a.mean - b.mean,
+            low=_baht(int(scaled[LOW]), na * nb),
+            high=_baht(int(scaled[HIGH]), na * nb),
+            method="bootstrap",
+        ),
     )
 
 
