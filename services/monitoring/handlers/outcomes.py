@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import date
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Uuid, and_, any_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
@@ -55,6 +55,11 @@ def _intended() -> ColumnElement:
         product.c.status == "active",
         or_(product.c.quadrant == "D", product.c.star_level <= 3, product.c.nawatwithi),
     )
+
+
+def _any_of(ids: set[UUID]) -> ColumnElement:
+    """= ANY(one array parameter): the country's tens of thousands of ids, not a parameter each."""
+    return any_(bindparam("ids", value=sorted(ids), type_=ARRAY(Uuid)))
 
 
 def _product(row) -> Product:
@@ -120,12 +125,18 @@ async def _seasons(
     else:
         touched = {row.product_id for row in invitations} | {row.product_id for row in sold}
         touched |= {each for row in attended for each in row.product_ids}
-        product_where = [product.c.id.in_(touched)]
-    products = {row.id: _product(row) for row in await session.execute(select(product).where(*product_where))}
+        product_where = [product.c.id == _any_of(touched)]
+    columns = [
+        product.c[name] for name in ("id", "producer_id", "name", "category", "star_level", "quadrant")
+    ]
+    columns += [product.c.nawatwithi, product.c.status, product.c.province_code]
+    products = {
+        row.id: _product(row) for row in await session.execute(select(*columns).where(*product_where))
+    }
     if not province_code:
         people = {p.producer_id for p in products.values() if p.producer_id}
         people |= {each for row in attended for each in row.producer_ids}
-        producer_where = [producer.c.id.in_(people)]
+        producer_where = [producer.c.id == _any_of(people)]
     producers = {
         row.id: (row.province_code, Producer(row.id, row.name, row.experienced))
         for row in await session.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from services.monitoring import thai
 from services.monitoring.report.charts import Chart
 from services.monitoring.report.model import PROJECT, NationalReport, ProvinceReport
-from services.monitoring.report.outcomes import OUTCOME_TABLES, charts
+from services.monitoring.report.outcomes import DOCUMENT_TABLES, charts
 from services.monitoring.report.tables import Table, report_table
 
 
@@ -97,6 +97,6 @@ def _outcome_blocks(report: ProvinceReport) -> list[Block]:
         Bullets(section.text),
         *charts(section.figures, report.thai_digits),
     ]
-    for table in (report_table(report, name) for name in OUTCOME_TABLES):
+    for table in (report_table(report, name) for name in DOCUMENT_TABLES):
         blocks += [Paragraph(table.title), table] if table.rows else []
     return [*blocks, Paragraph(section.note)]

@@ -101,6 +101,8 @@ def outcomes_section(figures: ProvinceOutcomes, t: bool) -> OutcomesSection:
             f"ได้รับเชิญอย่างน้อยหนึ่งครั้ง {thai.number(fairness.invited.count, t)} รายการ "
             f"ยังไม่เคยได้รับเชิญ {thai.number(len(fairness.never_invited), t)} รายการ "
             "(ควรพิจารณาในแผนครั้งต่อไป)",
+            "รายชื่อผลลัพธ์รายผู้ผลิตและผลิตภัณฑ์ที่ยังไม่เคยได้รับเชิญ อยู่ในไฟล์ XLSX "
+            "(แผ่นงาน outcomes_producers และ outcomes_never_invited)",
         ]
     return OutcomesSection(
         number=thai.digits("4", t),  # after the seed's three sections
@@ -264,6 +266,9 @@ def _spread(report: ProvinceReport) -> Table:
     )
 
 
+# The documents (PDF, DOCX, Markdown) print the short tables; the lists of producers and of products never
+# invited, a row each (a thousand in a large province), are in the XLSX, the CSV and the JSON.
+DOCUMENT_TABLES = ("outcomes_lineup", "outcomes_comparisons", "outcomes_invitation_spread")
 OUTCOME_TABLES: dict[str, Callable[[ProvinceReport], Table]] = {
     "outcomes_lineup": _lineup,
     "outcomes_comparisons": _comparisons,
