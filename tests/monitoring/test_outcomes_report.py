@@ -77,3 +77,12 @@ def test_the_section_with_charts_in_pdf_and_docx():
     if folder := os.environ.get("OTOP_CHART_DIR"):  # to look at them
         for n, chart in enumerate(made, start=1):
             (Path(folder) / f"outcomes-chart-{n}.png").write_bytes(chart_png(chart, True))
+
+
+def test_without_the_thai_font_the_docx_names_its_charts(monkeypatch, tmp_path):
+    from services.monitoring.report import pdf
+
+    monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
+    word = docx.Document(io.BytesIO(to_docx(document(report_with_outcomes()))))
+    assert len(word.inline_shapes) == 0
+    assert sum(p.text.startswith("แผนภูมิ: ") for p in word.paragraphs) == 3
