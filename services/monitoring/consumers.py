@@ -10,7 +10,7 @@ from services.monitoring.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
 from shared.consumer import Handler
-from shared.contracts.registry import ProducerState, ProductState
+from shared.contracts.registry import MentoringGroupState, ProducerState, ProductState
 from shared.contracts.scheduling import (
     AttendanceRecorded,
     InvitationAccepted,
@@ -35,6 +35,12 @@ from shared.settings import ServiceSettings
 REGISTRY: dict[str, tuple[str, Table, type[Payload], RowOf]] = {
     "monitoring.products": (topics.REGISTRY_PRODUCTS, tables.products, ProductState, rm.product_row),
     "monitoring.producers": (topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, rm.producer_row),
+    "monitoring.mentoring": (
+        topics.REGISTRY_MENTORING,
+        tables.mentoring_groups,
+        MentoringGroupState,
+        rm.mentoring_group_row,
+    ),
 }
 SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
     "monitoring.venues": (

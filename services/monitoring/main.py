@@ -18,6 +18,7 @@ spec = ServiceSpec(
     consumes=[
         topics.REGISTRY_PRODUCTS,
         topics.REGISTRY_PRODUCERS,
+        topics.REGISTRY_MENTORING,
         topics.SCHEDULING_VENUES,
         topics.SCHEDULING_PLANS,
         topics.SCHEDULING_MARKET_DAYS,

@@ -71,6 +71,19 @@ producers = Table(  # registry.producer.*
     Column("experienced", Boolean, nullable=False),
     Column("available", Boolean, nullable=False),
     Column("unavailable_reason", String),
+    Index("producers_by_province", "province_code"),
+)
+
+mentoring_groups = Table(  # registry.mentoring_group.*: experienced producers mentoring new ones
+    "mentoring_groups",
+    metadata,
+    *_newest_state(),
+    Column("name", String, nullable=False),
+    Column("category", String, nullable=False),
+    Column("mentor_ids", ARRAY(Uuid), nullable=False),
+    Column("mentee_ids", ARRAY(Uuid), nullable=False),
+    Column("status", String, nullable=False),
+    Index("mentoring_groups_by_province", "province_code"),
 )
 
 venues = Table(  # scheduling.venue.registered

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from services.monitoring.api import committees, evaluations, products, records, reports
+from services.monitoring.api import committees, evaluations, outcomes, products, records, reports
 
 router = APIRouter()
-for module in (products, committees, records, evaluations, reports):
+for module in (products, committees, records, evaluations, reports, outcomes):
     router.include_router(module.router)

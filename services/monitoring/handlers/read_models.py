@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.monitoring import tables
 from shared.batch import Rejection, claimed_events
 from shared.consumer import RejectEvent
-from shared.contracts.registry import ProducerState, ProductState
+from shared.contracts.registry import MentoringGroupState, ProducerState, ProductState
 from shared.contracts.sales import SaleRecorded, SaleState, SaleVoided
 from shared.contracts.scheduling import (
     AttendanceRecorded,
@@ -66,6 +66,14 @@ def producer_row(envelope: Envelope, event: ProducerState) -> dict:
         **event.model_dump(
             include={"revision", "name", "producer_type", "experienced", "available", "unavailable_reason"}
         ),
+    }
+
+
+def mentoring_group_row(envelope: Envelope, event: MentoringGroupState) -> dict:
+    return {
+        "id": event.group_id,
+        "province_code": envelope.province_code,
+        **event.model_dump(include={"revision", "name", "category", "mentor_ids", "mentee_ids", "status"}),
     }
 
 

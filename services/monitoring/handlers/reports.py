@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
 from services.monitoring.domain import EvaluationState, Period, evaluation_due
+from services.monitoring.handlers.outcomes import season_outcomes
 from services.monitoring.handlers.records import activities, committees, issues
 from services.monitoring.report import (
     MarketDayFacts,
@@ -25,6 +26,7 @@ from services.monitoring.report import (
     build_national,
     build_report,
 )
+from services.monitoring.report.outcomes import outcomes_section
 
 market_day, sale, evaluation, attendance = (
     tables.market_days,
@@ -192,7 +194,7 @@ async def province_report(
             select(producer.c.id, producer.c.experienced).where(producer.c.id.in_(producers))
         )
     }
-    return build_report(
+    report = build_report(
         ReportData(
             province_code=province_code,
             period=period,
@@ -216,6 +218,11 @@ async def province_report(
             issues=await issues(session, province_code, period),
         )
     )
+    # section ๔: the season (the calendar year) up to the report's last day
+    season = await season_outcomes(
+        session, province_code, date(period.last_day.year, 1, 1), min(period.last_day, as_of)
+    )
+    return report.model_copy(update={"outcomes": outcomes_section(season, thai_digits)})
 
 
 async def national_report(

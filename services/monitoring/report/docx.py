@@ -12,7 +12,9 @@ from docx.oxml.text.font import CT_RPr
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.text.font import Font
 
+from services.monitoring.report.charts import Chart, chart_png
 from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph
+from services.monitoring.report.pdf import ThaiFontMissing
 from services.monitoring.report.tables import Table, cell_text
 
 FONT = "TH SarabunPSK"
@@ -85,6 +87,14 @@ def _table(document, table: Table, thai_digits: bool) -> None:
     document.add_paragraph()
 
 
+def _chart(document, chart: Chart, thai_digits: bool) -> None:
+    """The chart as a picture; without the Thai font to draw it, its title (the DOCX is still made)."""
+    try:
+        document.add_picture(io.BytesIO(chart_png(chart, thai_digits)), width=Cm(17))
+    except ThaiFontMissing:
+        document.add_paragraph(f"แผนภูมิ: {chart.title} (ไม่มีแบบอักษรไทยสำหรับวาดแผนภูมิบนเครื่องแม่ข่าย)")
+
+
 def to_docx(doc: Document) -> bytes:
     document = docx.Document()
     section = document.sections[0]
@@ -105,6 +115,8 @@ def to_docx(doc: Document) -> bytes:
                     document.add_paragraph(item, style="List Bullet")
             case Table():
                 _table(document, block, doc.thai_digits)
+            case Chart():
+                _chart(document, block, doc.thai_digits)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

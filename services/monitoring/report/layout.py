@@ -4,7 +4,9 @@ order. Markdown, DOCX and PDF each render this one outline, so they say the same
 from dataclasses import dataclass
 
 from services.monitoring import thai
+from services.monitoring.report.charts import Chart
 from services.monitoring.report.model import PROJECT, NationalReport, ProvinceReport
+from services.monitoring.report.outcomes import DOCUMENT_TABLES, charts
 from services.monitoring.report.tables import Table, report_table
 
 
@@ -24,7 +26,7 @@ class Bullets:
     items: list[str]
 
 
-Block = Heading | Paragraph | Bullets | Table
+Block = Heading | Paragraph | Bullets | Table | Chart
 
 
 @dataclass(frozen=True)
@@ -82,4 +84,19 @@ def _province_blocks(report: ProvinceReport) -> list[Block]:
         (issues.recommendations_heading, issues.recommendations),
     ):
         blocks += [Bullets([heading]), Bullets(thai.ordinal_list([i.text for i in items], t) or ["ไม่มี"])]
-    return blocks
+    return blocks + _outcome_blocks(report)
+
+
+def _outcome_blocks(report: ProvinceReport) -> list[Block]:
+    """Section ๔ ผลลัพธ์ต่อผู้ผลิต: its sentences, charts and tables, and the note on what they can say."""
+    section = report.outcomes
+    if section is None:
+        return []
+    blocks: list[Block] = [
+        Heading(2, f"{section.number} {section.heading}"),
+        Bullets(section.text),
+        *charts(section.figures, report.thai_digits),
+    ]
+    for table in (report_table(report, name) for name in DOCUMENT_TABLES):
+        blocks += [Paragraph(table.title), table] if table.rows else []
+    return [*blocks, Paragraph(section.note)]

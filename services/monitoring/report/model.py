@@ -11,6 +11,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from services.monitoring.domain.outcomes import ProvinceOutcomes
+
 REPORT_TITLE = "สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)"
 PROJECT = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
 
@@ -220,6 +222,17 @@ class IssuesSection(Model):
     recommendations: list[IssueItem]
 
 
+class OutcomesSection(Model):
+    """ผลลัพธ์ต่อผู้ผลิต: the season up to the report's last day (report.outcomes builds it)."""
+
+    number: str  # ๔
+    heading: str
+    season: str  # e.g. ฤดูกาล ๒๕๖๒ (๘ มิ.ย. ๖๒ - ๒๘ ก.ย. ๖๒)
+    text: list[str]
+    note: str
+    figures: ProvinceOutcomes
+
+
 class ProvinceReport(Model):
     province_code: str
     province_name: str
@@ -233,6 +246,7 @@ class ProvinceReport(Model):
     plan: PlanSection
     results: ResultsSection
     issues: IssuesSection
+    outcomes: OutcomesSection | None = None
 
 
 # --- the national roll-up

@@ -2,6 +2,7 @@
 Thai and break its lines between words) in an embedded Thai font, Arundina Sans (Debian's fonts-arundina,
 installed by scripts/setup.sh)."""
 
+import base64
 import html
 import re
 import threading
@@ -9,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from services.monitoring.report.charts import Chart, chart_png
 from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph
 from services.monitoring.report.tables import Cell, Table, cell_text
 
@@ -30,6 +32,7 @@ th, td { border: 0.5pt solid #000; padding: 2pt 4pt; vertical-align: top; }
 th { background: #e8e8e8; }
 td.number { text-align: right; white-space: nowrap; }
 td.date { white-space: nowrap; }
+img.chart { width: 100%; margin: 0.3em 0 0.8em; }
 """
 
 
@@ -83,6 +86,11 @@ def to_html(doc: Document) -> str:
                 parts.append("<ul>" + "".join(f"<li>{_text(item)}</li>" for item in items) + "</ul>")
             case Table():
                 parts.append(_table(block, doc.thai_digits))
+            case Chart():
+                png = base64.b64encode(chart_png(block, doc.thai_digits)).decode()
+                parts.append(
+                    f'<img class="chart" alt="{_text(block.title)}" src="data:image/png;base64,{png}">'
+                )
     return (
         f'<!DOCTYPE html><html lang="th"><head><meta charset="utf-8"><title>{_text(doc.title)}</title>'
         f"<style>{faces}{STYLE}</style></head><body>{''.join(parts)}</body></html>"

@@ -255,14 +255,20 @@ def _provinces(report: NationalReport) -> Table:
 NATIONAL_TABLES: dict[str, Callable[[NationalReport], Table]] = {"provinces": _provinces}
 
 
+def _province_tables() -> dict[str, Callable[[ProvinceReport], Table]]:
+    from services.monitoring.report.outcomes import OUTCOME_TABLES  # built with Table: imported when used
+
+    return PROVINCE_TABLES | OUTCOME_TABLES
+
+
 def table_names(national: bool) -> list[str]:
-    return list(NATIONAL_TABLES if national else PROVINCE_TABLES)
+    return list(NATIONAL_TABLES if national else _province_tables())
 
 
 def report_table(report: ProvinceReport | NationalReport, name: str) -> Table:
     if isinstance(report, NationalReport):
         return NATIONAL_TABLES[name](report)
-    return PROVINCE_TABLES[name](report)
+    return _province_tables()[name](report)
 
 
 def report_tables(report: ProvinceReport | NationalReport) -> list[Table]:

@@ -1,6 +1,7 @@
 """The report as Markdown (plain text that reads well as is): the document outline of `layout`, which the
 DOCX and PDF renderers print too."""
 
+from services.monitoring.report.charts import Chart
 from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph
 from services.monitoring.report.tables import Table, cell_text
 
@@ -28,5 +29,7 @@ def to_markdown(doc: Document) -> str:
                 lines += [f"- {item}" for item in items]
             case Table():
                 lines += _table(block, doc.thai_digits)
+            case Chart():
+                lines += [f"*แผนภูมิ: {block.title} (ในไฟล์ PDF และ DOCX)*"]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,252 @@
+"""The outcomes view's queries: a season's facts from the read models, for one province or all, handed to
+the pure computations (domain.outcomes).
+
+A season is the market days of a calendar year (not cancelled) up to a last day. Sales are read totalled
+per market day and product over the partial covering index `sales_counted` (voided sales left out), so
+the national season's ~370,000 sales come back as one row per product at a market day."""
+
+from collections import defaultdict
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import ARRAY, ColumnElement, Uuid, and_, any_, bindparam, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.monitoring import tables
+from services.monitoring.domain.outcomes import (
+    NOT_IN_LINEUP,
+    Attendance,
+    Invitation,
+    MarketDay,
+    MentoringGroup,
+    NationalOutcomes,
+    Producer,
+    ProducerRecord,
+    Product,
+    ProductDaySales,
+    ProvinceOutcomes,
+    Season,
+    national_outcomes,
+    producer_record,
+    province_outcomes,
+)
+from shared.errors import NotFound
+
+market_day, invitation, attendance, sale = (
+    tables.market_days,
+    tables.invitations,
+    tables.attendance,
+    tables.sales,
+)
+product, producer, group = tables.products, tables.producers, tables.mentoring_groups
+
+
+def _days(first_day: date, last_day: date, province_code: str | None) -> list[ColumnElement]:
+    return [
+        market_day.c.day.between(first_day, last_day),
+        market_day.c.status != "cancelled",
+        *([market_day.c.province_code == province_code] if province_code else []),
+    ]
+
+
+def _intended() -> ColumnElement:
+    """domain.outcomes.Product.intended, in SQL."""
+    return and_(
+        product.c.status == "active",
+        or_(product.c.quadrant == "D", product.c.star_level <= 3, product.c.nawatwithi),
+    )
+
+
+def _any_of(ids: set[UUID]) -> ColumnElement:
+    """= ANY(one array parameter): the country's tens of thousands of ids, not a parameter each."""
+    return any_(bindparam("ids", value=sorted(ids), type_=ARRAY(Uuid)))
+
+
+def _product(row) -> Product:
+    return Product(
+        row.id,
+        row.producer_id,
+        row.name,
+        row.category,
+        row.star_level,
+        row.quadrant,
+        row.nawatwithi,
+        row.status == "active",
+        row.province_code,
+    )
+
+
+async def _seasons(
+    session: AsyncSession, first_day: date, last_day: date, province_code: str | None
+) -> dict[str, Season]:
+    """Each province's season (one province's, or every one's when province_code is None). A province
+    reads all its products and producers (the never-invited among them); the country reads only those
+    the season touched."""
+    where = _days(first_day, last_day, province_code)
+    days = (
+        await session.execute(
+            select(
+                market_day.c.id, market_day.c.province_code, market_day.c.day, market_day.c.venue_kind
+            ).where(*where)
+        )
+    ).all()
+    on_day = market_day.c.id == invitation.c.market_day_id
+    invitations = (
+        await session.execute(
+            select(
+                invitation.c.market_day_id,
+                invitation.c.product_id,
+                invitation.c.producer_id,
+                invitation.c.status,
+                invitation.c.reason,
+            )
+            .select_from(invitation.join(market_day, on_day))
+            .where(*where)
+        )
+    ).all()
+    attended = (
+        await session.execute(
+            select(attendance.c.market_day_id, attendance.c.producer_ids, attendance.c.product_ids)
+            .select_from(attendance.join(market_day, market_day.c.id == attendance.c.market_day_id))
+            .where(*where)
+        )
+    ).all()
+    sold = (
+        await session.execute(
+            select(sale.c.market_day_id, sale.c.product_id, func.sum(sale.c.amount_thb).label("amount"))
+            .select_from(sale.join(market_day, market_day.c.id == sale.c.market_day_id))
+            .where(~sale.c.voided, *where)
+            .group_by(sale.c.market_day_id, sale.c.product_id)
+        )
+    ).all()
+    if province_code:
+        product_where = [product.c.province_code == province_code]
+        producer_where = [producer.c.province_code == province_code]
+    else:
+        touched = {row.product_id for row in invitations} | {row.product_id for row in sold}
+        touched |= {each for row in attended for each in row.product_ids}
+        product_where = [product.c.id == _any_of(touched)]
+    columns = [
+        product.c[name] for name in ("id", "producer_id", "name", "category", "star_level", "quadrant")
+    ]
+    columns += [product.c.nawatwithi, product.c.status, product.c.province_code]
+    products = {
+        row.id: _product(row) for row in await session.execute(select(*columns).where(*product_where))
+    }
+    if not province_code:
+        people = {p.producer_id for p in products.values() if p.producer_id}
+        people |= {each for row in attended for each in row.producer_ids}
+        producer_where = [producer.c.id == _any_of(people)]
+    producers = {
+        row.id: (row.province_code, Producer(row.id, row.name, row.experienced))
+        for row in await session.execute(
+            select(producer.c.id, producer.c.province_code, producer.c.name, producer.c.experienced).where(
+                *producer_where
+            )
+        )
+    }
+    groups = (
+        await session.execute(
+            select(group).where(*([group.c.province_code == province_code] if province_code else []))
+        )
+    ).all()
+
+    province_of = {row.id: row.province_code for row in days}
+    facts: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for row in days:
+        facts[row.province_code]["days"].append(MarketDay(row.id, row.day, row.venue_kind))
+    for row in invitations:
+        facts[province_of[row.market_day_id]]["invitations"].append(
+            Invitation(row.market_day_id, row.product_id, row.producer_id, row.status, row.reason)
+        )
+    for row in attended:
+        facts[province_of[row.market_day_id]]["attendance"].append(
+            Attendance(row.market_day_id, frozenset(row.producer_ids), frozenset(row.product_ids))
+        )
+    for row in sold:
+        facts[province_of[row.market_day_id]]["sales"].append(
+            ProductDaySales(row.market_day_id, row.product_id, row.amount)
+        )
+    for row in groups:
+        facts[row.province_code]["groups"].append(
+            MentoringGroup(row.id, row.name, frozenset(row.mentor_ids), frozenset(row.mentee_ids))
+        )
+    by_province: dict[str, dict] = defaultdict(dict)
+    for each in products.values():
+        by_province[each.province_code][each.id] = each
+    people_of: dict[str, dict] = defaultdict(dict)
+    for producer_id, (province, person) in producers.items():
+        people_of[province][producer_id] = person
+    provinces = set(facts) | ({province_code} if province_code else set())
+    return {
+        province: Season(
+            province_code=province,
+            market_days=facts[province]["days"],
+            products=by_province[province],
+            producers=people_of[province],
+            invitations=facts[province]["invitations"],
+            attendance=facts[province]["attendance"],
+            sales=facts[province]["sales"],
+            groups=facts[province]["groups"],
+        )
+        for province in provinces
+    }
+
+
+async def province_season(
+    session: AsyncSession, province_code: str, first_day: date, last_day: date
+) -> Season:
+    return (await _seasons(session, first_day, last_day, province_code))[province_code]
+
+
+async def season_outcomes(
+    session: AsyncSession, province_code: str, first_day: date, last_day: date
+) -> ProvinceOutcomes:
+    return province_outcomes(await province_season(session, province_code, first_day, last_day))
+
+
+async def producer_outcomes(
+    session: AsyncSession, province_code: str, producer_id: UUID, first_day: date, last_day: date
+) -> ProducerRecord:
+    season = await province_season(session, province_code, first_day, last_day)
+    if producer_id not in season.producers:
+        raise NotFound(f"no producer {producer_id} in province {province_code}")
+    return producer_record(season, producer_id)
+
+
+async def _eligible(session: AsyncSession, first_day: date, last_day: date) -> dict[str, tuple[int, int]]:
+    """Each province's intended products, and how many of them no lineup of the season invited."""
+    invited = exists(
+        select(invitation.c.id)
+        .select_from(invitation.join(market_day, market_day.c.id == invitation.c.market_day_id))
+        .where(
+            invitation.c.product_id == product.c.id,
+            invitation.c.status != NOT_IN_LINEUP,
+            *_days(first_day, last_day, None),
+        )
+    )
+    rows = await session.execute(
+        select(product.c.province_code, func.count(), func.count().filter(~invited))
+        .where(_intended())
+        .group_by(product.c.province_code)
+    )
+    return {province: (count, never) for province, count, never in rows}
+
+
+async def country_outcomes(session: AsyncSession, first_day: date, last_day: date) -> NationalOutcomes:
+    seasons = await _seasons(session, first_day, last_day, None)
+    return national_outcomes(
+        first_day, last_day, list(seasons.values()), await _eligible(session, first_day, last_day)
+    )
+
+
+async def latest_month(session: AsyncSession, province_code: str | None, today: date) -> date | None:
+    """The first day of the latest month, up to today's, with a market day not cancelled."""
+    last = await session.scalar(
+        select(func.max(market_day.c.day)).where(
+            market_day.c.day <= today,
+            market_day.c.status != "cancelled",
+            *([market_day.c.province_code == province_code] if province_code else []),
+        )
+    )
+    return last.replace(day=1) if last else None
