@@ -31,6 +31,8 @@ def sales_env(monkeypatch, **settings) -> None:
 
     for name, value in harness.session_keycloak().sales_env().items():  # integrations' clients
         monkeypatch.setenv(name, value)
+    for name, value in harness.session_provisioner_env().items():  # integrations' Kafka principals
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("OTOP_SALES_SIGNING_MASTER_KEY", MASTER_KEY)
     monkeypatch.setenv("OTOP_SALES_HOLD_RETRY_S", "0.5")
     for name, value in settings.items():
