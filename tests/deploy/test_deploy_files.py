@@ -266,9 +266,10 @@ def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_l
             if re.search("SECRET|MASTER_KEY|PASSWORD", name):
                 assert str(value).startswith("${") and ":?" in str(value), (name, value)
     published = [port for service in compose["services"].values() for port in service.get("ports", [])]
-    assert published and all(port.startswith("${OTOP_") and ":-127.0.0.1}:" in port for port in published), (
-        published
-    )
+    assert published and all(
+        port.startswith("127.0.0.1:") or port.startswith("${OTOP_") and ":-127.0.0.1}:" in port
+        for port in published
+    ), published
 
 
 KAFKA_SH = REPO / "deploy/kafka/kafka.sh"
@@ -425,3 +426,79 @@ def test_each_service_connects_to_its_database_as_its_own_role_never_the_superus
     jobs = {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == "Job"}
     [job] = jobs["postgres-provision"]["spec"]["template"]["spec"]["containers"]
     assert job["command"] == ["python", "-m", "deploy.postgres.provision"]
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions In) against a pod's labels."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def _admitted(policies: list[dict], source: str, namespace: str, target: str, port: int) -> bool:
+    """Whether the namespace's NetworkPolicies let a pod named `source` (label app.kubernetes.io/name) of
+    `namespace` (or from outside the cluster: namespace None) open a connection to pod `target` on `port`."""
+    target_labels, source_labels = {"app.kubernetes.io/name": target}, {"app.kubernetes.io/name": source}
+    chosen = [p["spec"] for p in policies if _selects(p["spec"]["podSelector"], target_labels)]
+    assert chosen, f"no policy selects {target}"  # the default deny at least
+    for spec in chosen:
+        for rule in spec.get("ingress", []):
+            if rule.get("ports") and port not in [p["port"] for p in rule["ports"]]:
+                continue
+            if "from" not in rule:
+                return True
+            for peer in rule["from"]:
+                peer_namespace = (
+                    "otop-mobile"
+                    if "namespaceSelector" not in peer
+                    else peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                )
+                if namespace == peer_namespace and _selects(peer.get("podSelector", {}), source_labels):
+                    return True
+    return False
+
+
+def test_kubernetes_network_policies_let_each_port_be_reached_only_by_whom_it_serves():
+    """Issue 21: only the gateway and Prometheus reach the services' HTTP port, only the services (and the
+    Kafka provisioning) Kafka's services' listener, only the brokers its controller port, only sales the Kafka
+    provisioner; everything else in the namespace is denied by default."""
+    policies = [d for d in k8s_documents() if d["kind"] == "NetworkPolicy"]
+    [deny] = [p for p in policies if p["spec"]["podSelector"] == {}]
+    assert deny["spec"]["policyTypes"] == ["Ingress"] and not deny["spec"].get("ingress")
+    pods = [
+        *SERVICES,
+        "gateway",
+        "kafka",
+        "keycloak",
+        "kafka-provisioner",
+        "kafka-provision",
+        "postgres-provision",
+    ]
+    everyone = [(pod, "otop-mobile") for pod in pods] + [("prometheus", "monitoring"), ("outsider", None)]
+
+    def reaching(target: str, port: int) -> set[str]:
+        return {source for source, ns in everyone if _admitted(policies, source, ns, target, port)}
+
+    for service in SERVICES:
+        assert reaching(service, 8000) == {"gateway", "prometheus"}, service
+    assert reaching("kafka", 9092) == {*SERVICES, "kafka", "kafka-provision", "kafka-provisioner"}
+    assert reaching("kafka", 9093) == {"kafka"}
+    assert "outsider" in reaching("kafka", 9094)  # POS integrations, over TLS, integrations only
+    assert reaching("kafka-provisioner", 8010) == {"sales"}
+    assert "outsider" not in reaching("keycloak", 8080) and "gateway" in reaching("keycloak", 8080)
+    assert reaching("gateway", 8080) == {source for source, _ in everyone}
+
+
+def test_compose_publishes_prometheus_grafana_and_keycloak_on_this_host_only():
+    """Issue 21: whatever OTOP_GATEWAY_BIND opens, the monitoring tools and Keycloak's own port stay on
+    127.0.0.1 (people reach Keycloak through the gateway's /auth)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    for name in ("prometheus", "grafana", "keycloak"):
+        assert compose[name]["ports"] and all(
+            port.startswith("127.0.0.1:") for port in compose[name]["ports"]
+        ), name
+    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]
