@@ -159,6 +159,16 @@ def headers_of(record) -> dict[str, str]:
     return {name: value.decode() for name, value in record.headers}
 
 
+def client_bearer(registered: dict) -> dict[str, str]:
+    """The Authorization header of a registered integration's own client (its client credentials)."""
+    from deploy.keycloak.admin import client_credentials_grant
+
+    token = client_credentials_grant(
+        registered["token_url"], registered["client_id"], registered["client_secret"]
+    )
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
 async def register_integration(http: httpx.AsyncClient, name: str = "POS ร้านค้าชุมชน") -> dict:
     created = await http.post("/provinces/72/integrations", json={"name": name}, headers=OFFICER)
     assert created.status_code == 201, created.text
