@@ -93,6 +93,7 @@ class Bench:
         env = {
             **keycloak.service_env(),
             **keycloak.sales_env(),
+            **kafka.provisioner_env(),
             "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,
             **dict(params.service_env),
         }

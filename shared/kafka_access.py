@@ -1,6 +1,6 @@
-"""Who may do what on Kafka (docs/security.md): the ACLs of each service's principal and of each POS
-integration's principal, and the admin calls that create, change and delete a principal (its SCRAM
-credential and its ACLs).
+"""Who may do what on Kafka (docs/security.md): the ACLs of each service's principal, of each POS
+integration's principal and of the Kafka provisioner's, and the admin calls that create, change and delete a
+principal (its SCRAM credential and its ACLs).
 
 The broker denies whatever no ACL allows (StandardAuthorizer, allow.everyone.if.no.acl.found=false):
 - a service writes its own topics and the dead-letter topics of the topics it consumes
@@ -10,11 +10,22 @@ The broker denies whatever no ACL allows (StandardAuthorizer, allow.everyone.if.
 WRITE and READ imply DESCRIBE; WRITE on a topic is enough for an idempotent producer (Kafka >= 3.0 asks for
 IDEMPOTENT_WRITE on the cluster only from principals that may write no topic).
 
+Changing ACLs (CreateAcls, DeleteAcls) and SCRAM credentials (AlterUserScramCredentials) needs ALTER on the
+cluster resource in Kafka 4.1 (ControllerApis / AclControlManager): one right over every principal, which no
+prefix narrows. So no service holds it: the Kafka provisioner (deploy/kafka/provisioner.py) alone does, and it
+only ever touches principals named like an integration (`pos-<province>-<uuid>`), for the sales service.
+
+Where a principal may log in follows from its SCRAM mechanism (deploy/kafka/kafka.sh): integrations get a
+SCRAM-SHA-512 credential only (the integrations' TLS listener takes nothing else), every other principal a
+SCRAM-SHA-256 one only (the services' listener), so a service's or the super user's password is refused on the
+integrations' listener.
+
 These admin calls are made with confluent-kafka (librdkafka): aiokafka's admin client has neither
 AlterUserScramCredentials nor CreateAcls/DeleteAcls.
 """
 
 import asyncio
+import re
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -66,20 +77,35 @@ def integration_username(province_code: str, integration_id: object) -> str:
     return f"pos-{province_code}-{integration_id}"
 
 
-def service_grants(
-    service: str, produces: Iterable[str], consumes: Iterable[str], *, provisions_integrations: bool = False
-) -> list[Grant]:
-    """What a service's principal may do. The one that registers POS integrations also holds ALTER on
-    the cluster: Kafka has no narrower right to create SCRAM users and ACLs (docs/security.md: the
-    residual risk)."""
+_INTEGRATION_USERNAME = re.compile(
+    r"pos-[0-9]{2}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+
+
+def is_integration_username(username: str) -> bool:
+    """True for `pos-<two-digit province>-<uuid>`, the only names the Kafka provisioner touches."""
+    return _INTEGRATION_USERNAME.fullmatch(username) is not None
+
+
+def mechanism_of(username: str) -> ScramMechanism:
+    """The one SCRAM mechanism a principal has a credential for: SHA-512 (the integrations' listener) for
+    an integration, SHA-256 (the services' listener) for any other."""
+    return ScramMechanism.SCRAM_SHA_512 if is_integration_username(username) else ScramMechanism.SCRAM_SHA_256
+
+
+PROVISIONER_USERNAME = "kafka-provisioner"
+# ALTER on the cluster: CreateAcls, DeleteAcls, AlterUserScramCredentials (DESCRIBE implied: DescribeAcls)
+PROVISIONER_GRANTS = [Grant(ResourceType.BROKER, CLUSTER, AclOperation.ALTER)]
+
+
+def service_grants(service: str, produces: Iterable[str], consumes: Iterable[str]) -> list[Grant]:
+    """What a service's principal may do: nothing on the cluster itself."""
     consumes = list(consumes)
     grants = {Grant(ResourceType.TOPIC, topic, AclOperation.WRITE) for topic in produces}
     grants |= {Grant(ResourceType.TOPIC, topic, AclOperation.READ) for topic in consumes}
     grants |= {Grant(ResourceType.TOPIC, dead_letter_topic(topic), AclOperation.WRITE) for topic in consumes}
     if consumes:
         grants.add(Grant(ResourceType.GROUP, f"{service}.", AclOperation.READ, ResourcePatternType.PREFIXED))
-    if provisions_integrations:
-        grants.add(Grant(ResourceType.BROKER, CLUSTER, AclOperation.ALTER))
     return sorted(grants)
 
 
@@ -90,8 +116,9 @@ INTEGRATION_GRANTS = [
 
 
 class KafkaAccess:
-    """Creates, changes and deletes principals: a SCRAM-SHA-512 credential and exactly the given ACLs.
-    Needs a principal with ALTER on the cluster (the super user, or the sales service for integrations)."""
+    """Creates, changes and deletes principals: a SCRAM credential (of `mechanism_of` the name) and exactly
+    the given ACLs. Needs a principal with ALTER on the cluster (the super user, or the Kafka provisioner for
+    integrations)."""
 
     def __init__(self, settings: KafkaSettings, timeout_s: float = 15.0) -> None:
         self._config: dict[str, str | int | float | bool] = {
@@ -122,26 +149,37 @@ class KafkaAccess:
 
     async def revoke(self, username: str) -> None:
         """Deletes the user's ACLs (what it may do ends at once, even on open connections), then its
-        credential (it can no longer log in). Nothing to delete is not an error."""
+        credentials (it can no longer log in). Nothing to delete is not an error."""
         admin = self._client()
         await self._all(admin.delete_acls([self._filter(f"User:{username}")]))
-        try:
-            await self._all(
-                admin.alter_user_scram_credentials(
-                    [UserScramCredentialDeletion(username, ScramMechanism.SCRAM_SHA_512)]
-                )
-            )
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
-                raise
+        for mechanism in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512):
+            await self._delete_credential(username, mechanism, admin)
 
     async def _set_password(self, username: str, password: str, admin: AdminClient) -> None:
-        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
+        """The credential of the name's own mechanism; one of the other mechanism (which would let it log
+        in on the other listener) is deleted."""
+        mechanism = mechanism_of(username)
+        info = ScramCredentialInfo(mechanism, SCRAM_ITERATIONS)
         await self._all(
             admin.alter_user_scram_credentials(
                 [UserScramCredentialUpsertion(username, info, password.encode())]
             )
         )
+        other = (
+            ScramMechanism.SCRAM_SHA_256
+            if mechanism == ScramMechanism.SCRAM_SHA_512
+            else ScramMechanism.SCRAM_SHA_512
+        )
+        await self._delete_credential(username, other, admin)
+
+    async def _delete_credential(self, username: str, mechanism: ScramMechanism, admin: AdminClient) -> None:
+        try:
+            await self._all(
+                admin.alter_user_scram_credentials([UserScramCredentialDeletion(username, mechanism)])
+            )
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
+                raise
 
     @staticmethod
     def _filter(principal: str) -> AclBindingFilter:

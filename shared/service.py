@@ -87,15 +87,11 @@ class ServiceSpec:
     background: Callable[[Database, KafkaBroker, ServiceSettings], Sequence[Worker]] = (
         lambda db, broker, settings: []
     )
-    # Kafka access (shared/kafka_access.py) follows from these: the topics its consumers read, and whether
-    # it creates and deletes POS integrations' principals.
+    # Kafka access (shared/kafka_access.py) follows from this and `produces`: the topics its consumers read.
     consumes: list[str] = field(default_factory=list)
-    provisions_integrations: bool = False
 
     def kafka_grants(self) -> list[Grant]:
-        return service_grants(
-            self.name, self.produces, self.consumes, provisions_integrations=self.provisions_integrations
-        )
+        return service_grants(self.name, self.produces, self.consumes)
 
     def check_consumers(self, consumers: Sequence[ReliableConsumer]) -> None:
         """Every consumer reads a declared topic in a group of this service's (its ACLs allow no other)."""

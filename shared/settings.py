@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class KafkaSettings(BaseSettings):
-    """How a client reaches Kafka: every listener requires SASL/SCRAM-SHA-512 (shared/kafka_client.py)."""
+    """How a client reaches Kafka: every listener requires SASL/SCRAM (shared/kafka_client.py)."""
 
     model_config = SettingsConfigDict(env_prefix="OTOP_", extra="ignore")
 
@@ -19,6 +19,13 @@ class KafkaSettings(BaseSettings):
         default="SASL_PLAINTEXT",
         description=(
             "SASL_SSL where the listener is TLS (integrations always; services across an untrusted network)"
+        ),
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-256",
+        description=(
+            "SCRAM-SHA-256 on the services' listener (services, the super user); SCRAM-SHA-512 on the "
+            "integrations' listener, which admits only POS integrations (deploy/kafka/kafka.sh)"
         ),
     )
     kafka_ca_file: Path | None = Field(

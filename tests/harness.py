@@ -88,6 +88,7 @@ class KafkaFixture:
     admin_password: str
     replication_factor: int = 1  # of the topics it provisions: 3 on a cluster of three
     _services: dict = field(default_factory=dict, repr=False)
+    _provisioner: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, broker) -> "KafkaFixture":
@@ -101,7 +102,9 @@ class KafkaFixture:
             broker.replication_factor,
         )
 
-    def settings(self, username: str, password: str, *, tls: bool = False):
+    def settings(self, username: str, password: str, *, tls: bool = False, mechanism: str | None = None):
+        """A client's settings: on the services' listener (SCRAM-SHA-256), or with `tls` on the integrations'
+        (SCRAM-SHA-512 unless `mechanism` says otherwise)."""
         from shared.settings import KafkaSettings
 
         return KafkaSettings(
@@ -109,6 +112,7 @@ class KafkaFixture:
             kafka_username=username,
             kafka_password=password,
             kafka_security_protocol="SASL_SSL" if tls else "SASL_PLAINTEXT",
+            kafka_sasl_mechanism=mechanism or ("SCRAM-SHA-512" if tls else "SCRAM-SHA-256"),
             kafka_ca_file=self.ca_file if tls else None,
         )
 
@@ -151,14 +155,35 @@ class KafkaFixture:
 
         return kafka_env(await self.service(spec))
 
+    def provisioner_env(self) -> dict[str, str]:
+        """The sales service's OTOP_SALES_KAFKA_PROVISIONER_* for a Kafka provisioner (deploy/kafka/
+        provisioner.py) on this broker: its principal provisioned and its process started on first use,
+        stopped when the session ends."""
+        if not self._provisioner:
+            from deploy.kafka import provisioner
+            from deploy.kafka.provision import provision_provisioner
+
+            principal = _in_thread(provision_provisioner(self.admin, uuid.uuid4().hex))
+            token = secrets.token_urlsafe(32)
+            process = provisioner.local_process(
+                principal, token, free_port(), scratch_dir("otop-provisioner-") / "provisioner.log"
+            )
+            process.start()
+            _session.callback(process.stop)
+            process.wait_ready()
+            self._provisioner.update(provisioner.sales_env(process, token))
+        return self._provisioner
+
     async def principal(self, username: str, grants: Iterable, *, tls: bool = False):
         """A principal with exactly `grants` (shared.kafka_access.Grant); its KafkaSettings."""
-        from shared.kafka_access import KafkaAccess
+        from shared.kafka_access import KafkaAccess, mechanism_of
         from shared.kafka_admin import logs_in
 
         password = uuid.uuid4().hex
         await KafkaAccess(self.admin).grant(username, password, grants)
-        settings = self.settings(username, password, tls=tls)
+        settings = self.settings(
+            username, password, tls=tls, mechanism=mechanism_of(username).name.replace("_", "-")
+        )
         await logs_in(settings)
         return settings
 
@@ -178,6 +203,7 @@ def kafka() -> Iterator[KafkaFixture]:
             os.environ["OTOP_TEST_KAFKA_ADMIN_PASSWORD"],
         )
         asyncio.run(access.create_topics())
+        _shared["kafka"] = access
         yield access
     else:
         from deploy.kafka.kafka_runner import LocalKafka
@@ -187,6 +213,7 @@ def kafka() -> Iterator[KafkaFixture]:
             broker.start()
             access = KafkaFixture.of(broker)
             asyncio.run(access.create_topics())
+            _shared["kafka"] = access
             yield access
         finally:
             broker.stop()
@@ -355,6 +382,12 @@ def session_keycloak(pg_server: str | None = None) -> Keycloak:
     if "keycloak" not in _shared:
         _shared["keycloak"] = _session.enter_context(keycloak(pg_server or session_postgres()))
     return _shared["keycloak"]
+
+
+def session_provisioner_env() -> dict[str, str]:
+    """The Kafka provisioner's settings for the sales service, on the session's broker (none before the
+    `kafka` fixture made it)."""
+    return _shared["kafka"].provisioner_env() if "kafka" in _shared else {}
 
 
 def close_session() -> None:

@@ -16,6 +16,7 @@
 #       --external-host E (the name clients of EXTERNAL are sent back to, default A; in the TLS certificate)
 #       --node-id N (default 1)  --voters ID@HOST:CPORT,... (the controller quorum, default N@A:CP)
 #       --shared-dir S (default DIR: where the nodes of one cluster keep what they share, below)
+#       --client-tls (CLIENT is SASL_SSL too; brokers then replicate over TLS, trusting S/tls/ca.crt)
 #
 # A cluster: each node its own DIR, ports and --node-id, all with the same --voters (every node is a
 # controller voter and a broker: combined roles, fine for a local or small cluster; a large one runs
@@ -25,15 +26,22 @@
 # get replication factor 3 and min.insync.replicas 2 (the internal ones too), and no unclean leader
 # election: a record acknowledged to acks=all is on 2 brokers at least, and one broker's loss loses none.
 #
-# Security (docs/security.md): every client listener authenticates with SASL/SCRAM-SHA-512.
-#   CLIENT    SASL_PLAINTEXT on H:P    the services, inside the deployment's network
-#   EXTERNAL  SASL_SSL on H:SP         what POS integrations reach; TLS with a certificate of DIR's own CA
+# Security (docs/security.md): every client listener authenticates with SASL/SCRAM.
+#   CLIENT    SASL_PLAINTEXT on H:P    the services, inside the deployment's network; SCRAM-SHA-256 only
+#             (SASL_SSL with --client-tls: the same certificate as EXTERNAL, e.g. in Kubernetes)
+#   EXTERNAL  SASL_SSL on H:SP         what POS integrations reach; TLS with a certificate of DIR's own CA;
+#             SCRAM-SHA-512 only
 #   CONTROLLER SASL_PLAINTEXT on H:CP  the KRaft quorum and the brokers' registrations (SASL/PLAIN as the
 #              super user: SCRAM users live in the metadata the controllers serve, so they cannot log them in)
+# Who may log in where follows from the SCRAM mechanism (the broker keeps a credential per user and
+# mechanism): the super user and the services have SCRAM-SHA-256 credentials only, POS integrations
+# SCRAM-SHA-512 only (shared/kafka_access.py), so on EXTERNAL a service's or the super user's password is
+# refused like a wrong one, and an integration cannot log in on CLIENT.
 # The StandardAuthorizer denies what no ACL allows. The super user (KAFKA_ADMIN_USERNAME, default otop-admin)
 # is created at format time with the password in S/admin.password (made on first start, mode 600, or
-# KAFKA_ADMIN_PASSWORD); it administers (topics, ACLs, SCRAM users: deploy/kafka/provision.py) and is the
-# identity brokers use towards each other (replication) and towards the controllers, nothing else.
+# KAFKA_ADMIN_PASSWORD; it reaches the formatting JVM in an argument file, never on a command line); it
+# administers (topics, principals: deploy/kafka/provision.py) and is the identity brokers use towards each
+# other (replication) and towards the controllers, nothing else.
 # S/tls holds ca.crt (give it to clients), broker.p12 and its password; no private key leaves S.
 #
 # DIR holds server.properties, the log segments (DIR/logs), broker.log and kafka.pid. It is formatted
@@ -105,6 +113,7 @@ fetch() {
 usage() {
   echo "usage: kafka.sh fetch | {start|run|config} --data-dir DIR --port P [--ssl-port SP] [--controller-port CP]" \
        "[--host H] [--advertised-host A] [--external-host E] [--node-id N] [--voters V] [--shared-dir S]" \
+       "[--client-tls]" \
        "| {stop|status} --data-dir DIR" >&2
   exit 2
 }
@@ -173,7 +182,8 @@ java_cmd() {
   broker_cmd=(java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20
     -XX:+ExitOnOutOfMemoryError "${common[@]}" kafka.Kafka "$data_dir/server.properties")
   # Short-lived tool JVMs: C1 only and serial GC start faster on a small machine.
-  tool_cmd=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${common[@]}" kafka.tools.StorageTool)
+  tool_jvm=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${common[@]}")
+  tool_cmd=("${tool_jvm[@]}" kafka.tools.StorageTool)
 }
 
 # A secret kept in a file of DIR (mode 600): the given value on first use, else a random one.
@@ -214,6 +224,19 @@ make_tls() {
   say "made a CA and the broker's TLS certificate in $tls (clients trust $tls/ca.crt)"
 }
 
+# The TLS settings of a listener: the broker's certificate; as a client of it (replication over CLIENT with
+# --client-tls), the broker trusts the deployment's CA.
+tls_listener() {  # tls_listener NAME
+  cat <<TLS
+listener.name.$1.ssl.keystore.type=PKCS12
+listener.name.$1.ssl.keystore.location=$shared_dir/tls/broker.p12
+listener.name.$1.ssl.keystore.password=$(cat "$shared_dir/tls/broker.p12.password")
+listener.name.$1.ssl.client.auth=none
+TLS
+  [ "$1" != client ] || printf '%s\n' "listener.name.client.ssl.truststore.type=PEM" \
+    "listener.name.client.ssl.truststore.location=$shared_dir/tls/ca.crt"
+}
+
 # Writes DIR/server.properties (and, the first time, what the nodes share: the password, the TLS material).
 configure() {
   local admin_password scram_jaas plain_jaas
@@ -233,20 +256,21 @@ listeners=CLIENT://$host:$port,EXTERNAL://$host:$sport,CONTROLLER://$host:$cport
 advertised.listeners=CLIENT://$advertised:$port,EXTERNAL://$external:$sport,CONTROLLER://$advertised:$cport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=CLIENT
-listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
+listener.security.protocol.map=CLIENT:$client_protocol,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
 # Every listener authenticates. Brokers replicate from each other over CLIENT as the super user (SCRAM), and
 # reach the controllers over CONTROLLER with SASL/PLAIN (the one user that listener knows: the super user).
-sasl.enabled.mechanisms=SCRAM-SHA-512
-sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+# CLIENT takes SCRAM-SHA-256 only (the super user, the services), EXTERNAL SCRAM-SHA-512 only (integrations).
+sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.external.sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
 sasl.mechanism.controller.protocol=PLAIN
-listener.name.client.scram-sha-512.sasl.jaas.config=$scram_jaas username="$admin_user" password="$admin_password";
+listener.name.client.scram-sha-256.sasl.jaas.config=$scram_jaas username="$admin_user" password="$admin_password";
 listener.name.external.scram-sha-512.sasl.jaas.config=$scram_jaas;
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
 listener.name.controller.plain.sasl.jaas.config=$plain_jaas username="$admin_user" password="$admin_password" user_$admin_user="$admin_password";
-listener.name.external.ssl.keystore.type=PKCS12
-listener.name.external.ssl.keystore.location=$shared_dir/tls/broker.p12
-listener.name.external.ssl.keystore.password=$(cat "$shared_dir/tls/broker.p12.password")
-listener.name.external.ssl.client.auth=none
+$(tls_listener external)
+$(if [ "$client_protocol" = SASL_SSL ]; then tls_listener client; fi)
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:$admin_user
@@ -296,9 +320,20 @@ format_storage() {
   fi
   exec 7>&-
   cluster_id=$(cat "$shared_dir/cluster.id")
-  "${tool_cmd[@]}" format -t "$cluster_id" -c "$data_dir/server.properties" \
-    --add-scram "SCRAM-SHA-512=[name=$admin_user,password=$admin_password]" >"$data_dir/format.log" 2>&1 \
-    || { cat "$data_dir/format.log" >&2; die "formatting $data_dir/logs failed"; }
+  # StorageTool's arguments, the super user's credential among them, go in a java argument file (mode 600,
+  # deleted after): its password is never on a command line (ps, /proc/<pid>/cmdline). The launcher expands
+  # an @file only before the main class, so the class is in the file too.
+  local args="$data_dir/format.args" arg
+  (
+    umask 077
+    for arg in kafka.tools.StorageTool format -t "$cluster_id" -c "$data_dir/server.properties" \
+        --add-scram "SCRAM-SHA-256=[name=$admin_user,password=$admin_password]"; do
+      arg=${arg//\\/\\\\}; printf '"%s"\n' "${arg//\"/\\\"}"
+    done >"$args"
+  )
+  "${tool_jvm[@]}" "@$args" >"$data_dir/format.log" 2>&1 \
+    || { rm -f "$args"; cat "$data_dir/format.log" >&2; die "formatting $data_dir/logs failed"; }
+  rm -f "$args"
   say "formatted $data_dir/logs (cluster id $cluster_id, node $node_id)"
 }
 
@@ -335,7 +370,7 @@ ready() {
 main() {
   cmd=${1:-}; shift || true
   data_dir=""; port=""; cport=""; sport=""; host=""; advertised=""; external=""
-  node_id=""; voters=""; shared_dir=""
+  node_id=""; voters=""; shared_dir=""; client_protocol=SASL_PLAINTEXT
   while [ $# -gt 0 ]; do
     case "$1" in
       --data-dir) data_dir=${2:?--data-dir needs a value}; shift 2 ;;
@@ -348,6 +383,7 @@ main() {
       --node-id) node_id=${2:?--node-id needs a value}; shift 2 ;;
       --voters) voters=${2:?--voters needs a value}; shift 2 ;;
       --shared-dir) shared_dir=${2:?--shared-dir needs a value}; shift 2 ;;
+      --client-tls) client_protocol=SASL_SSL; shift ;;
       *) say "unknown argument $1"; exit 2 ;;
     esac
   done

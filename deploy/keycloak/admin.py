@@ -108,6 +108,11 @@ class KeycloakAdmin:
         answer.raise_for_status()
         return answer
 
+    def usernames(self, realm: str, first: int = 100) -> list[str]:
+        """The realm's people (its first `first` users; clients' service accounts are not people)."""
+        users = self.request("GET", f"/{realm}/users", params={"briefRepresentation": "true", "max": first})
+        return [u["username"] for u in users.json() if not u["username"].startswith("service-account-")]
+
     def user(self, realm: str, username: str) -> dict | None:
         found = self.request("GET", f"/{realm}/users", params={"username": username, "exact": "true"}).json()
         return found[0] if found else None

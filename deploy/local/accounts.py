@@ -56,16 +56,34 @@ def one_time_codes(state: Path, username: str) -> OneTimeCodes | None:
     return OneTimeCodes(secret) if secret else None
 
 
+class RealUsersPresent(SystemExit):
+    """The realm has people besides the demo accounts: no demo there (issue 21)."""
+
+
+def refuse_a_realm_with_real_users(admin: KeycloakAdmin) -> None:
+    """The demo accounts (a department user among them, with a password printed on the console) and the demo
+    province are for a realm of demo accounts only: never beside real users."""
+    demo = {username for username, *_ in DEMO_USERS}
+    if others := [name for name in admin.usernames(REALM) if name not in demo]:
+        count = f"{len(others)}{'+' if len(others) >= 99 else ''}"
+        raise RealUsersPresent(
+            f"refused: the {REALM} realm has {count} user(s) besides the demo accounts "
+            f"(e.g. {', '.join(sorted(others)[:3])}); the demo accounts and the demo province are only for a "
+            "realm without real users (a new deployment or a local stack)"
+        )
+
+
 def demo_users(keycloak, state: Path) -> dict[str, str]:
     """Creates (or resets) the demo accounts in the otop realm of `keycloak` (deploy.keycloak.keycloak_runner.
     Keycloak: its URL and administrator); their passwords are kept in the state directory (demo-users.json,
     readable by its owner only), the department user's TOTP secret too (demo-one-time-secrets.json). Answers
-    username -> password."""
+    username -> password. Refused (RealUsersPresent) in a realm with other users."""
     path = state / "demo-users.json"
     passwords = json.loads(path.read_text()) if path.exists() else {}
     secrets = one_time_secrets(state)
     admin = KeycloakAdmin(keycloak.url, keycloak.admin_username, keycloak.admin_password)
     try:
+        refuse_a_realm_with_real_users(admin)
         for username, role, province, first, last, _ in DEMO_USERS:
             new = username not in passwords
             passwords.setdefault(username, new_secret()[:20])

@@ -309,6 +309,8 @@ def national_demo(args: argparse.Namespace) -> None:
                 urls_from(args),
                 auth_from(args),
                 dlq_kafka(args),
+                args.kafka_ssl_bootstrap,
+                args.kafka_ca_file or args.state_dir / "kafka" / "tls" / "ca.crt",
                 scale=args.scale,
                 provinces=args.provinces,
                 months=args.months,
@@ -452,6 +454,15 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("OTOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
         help="Kafka's SASL_PLAINTEXT listener (default OTOP_KAFKA_BOOTSTRAP, else the local stack's); "
         "the settle check's principal as for dlq, each province's POS its integration's own",
+    )
+    national.add_argument(
+        "--kafka-ssl-bootstrap",
+        default=os.environ.get("OTOP_KAFKA_SSL_BOOTSTRAP", "127.0.0.1:19094"),
+        help="Kafka's SASL_SSL listener, the only one POS integrations log in on (default "
+        "OTOP_KAFKA_SSL_BOOTSTRAP, else the local stack's)",
+    )
+    national.add_argument(
+        "--kafka-ca-file", type=Path, help="the CA of its certificate (default the local stack's)"
     )
     national.add_argument("--concurrency", type=int, default=12, help="HTTP requests in flight at most")
     national.add_argument("--out", type=Path, help="summary JSON (default <state dir>/national.json)")

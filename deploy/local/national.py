@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -148,8 +149,16 @@ class Pipeline:
     principal, from the registration), and the check that the system has settled, as `kafka`'s principal
     (an operator's: it reads the consumer groups' offsets)."""
 
-    def __init__(self, kafka: KafkaSettings) -> None:
+    def __init__(self, kafka: KafkaSettings, pos_bootstrap: str, pos_ca_file: Path | None) -> None:
+        """`pos_bootstrap`: the integrations' TLS listener (the only one their principals log in on), its
+        certificate checked against `pos_ca_file`."""
         self.kafka = kafka
+        self.pos_listener = {
+            "kafka_bootstrap": pos_bootstrap,
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_sasl_mechanism": "SCRAM-SHA-512",
+            "kafka_ca_file": pos_ca_file,
+        }
         self.admin = AIOKafkaAdminClient(**kafka_options(kafka))
         self.producers: dict[str, AIOKafkaProducer] = {}  # integration's Kafka user -> its producer
         self.sent = 0
@@ -171,6 +180,7 @@ class Pipeline:
             pos = KafkaSettings(
                 **{
                     **self.kafka.model_dump(),
+                    **self.pos_listener,
                     "kafka_username": username,
                     "kafka_password": SecretStr(integration["kafka_password"]),
                 }
@@ -700,6 +710,8 @@ async def load_national(
     urls: dict[str, str],
     auth: httpx.Auth,
     kafka: KafkaSettings,
+    pos_bootstrap: str,
+    pos_ca_file: Path | None,
     *,
     scale: float = 1.0,
     provinces: list[str] | None = None,
@@ -718,7 +730,7 @@ async def load_national(
         f"  {len(chosen)} provinces, {sum(s.producers for s in chosen):,} producers, "
         f"{sum(s.products for s in chosen):,} products (scale {scale}), months {months}"
     )
-    http, pipeline = Http(urls, auth, concurrency), Pipeline(kafka)
+    http, pipeline = Http(urls, auth, concurrency), Pipeline(kafka, pos_bootstrap, pos_ca_file)
     await pipeline.start()
     try:
         await ready(http, say)

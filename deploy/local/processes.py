@@ -24,6 +24,7 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    factory: str = ""  # the uvicorn app factory; default services.<name>.main:app
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -38,7 +39,7 @@ class ServiceProcess:
                 "-m",
                 "uvicorn",
                 "--factory",
-                f"services.{self.name}.main:app",
+                self.factory or f"services.{self.name}.main:app",
                 "--host",
                 "127.0.0.1",
                 "--port",

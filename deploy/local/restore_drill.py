@@ -47,8 +47,16 @@ from deploy.keycloak.realm import CLI_CLIENT
 from deploy.local.accounts import one_time_codes
 from deploy.local.demo_data import MONTHS, YEAR
 from deploy.local.national import Http, Pipeline, load_national, pos_message
-from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
-from deploy.local.stack import kept_secret, keycloak_administrator, service_envs, service_processes
+from deploy.local.processes import REPO, ServiceProcess, local_urls
+from deploy.local.stack import (
+    kafka_passwords,
+    kafka_provisioner,
+    keycloak_administrator,
+    kept_secret,
+    service_databases,
+    service_envs,
+    service_processes,
+)
 from services.monitoring.consumers import GROUPS as MONITORING_GROUPS
 from shared.kafka_client import kafka_options
 from shared.settings import KafkaSettings
@@ -127,6 +135,7 @@ class Drill:
         self.steps: dict[str, float] = {}
         self.results: dict = {}
         self.processes: dict[str, ServiceProcess] = {}
+        self.provisioner: ServiceProcess | None = None
 
     def step(self, name: str, started: float) -> None:
         self.steps[name] = round(time.monotonic() - started, 1)
@@ -147,9 +156,11 @@ class Drill:
         principals = asyncio.run(
             provision(
                 ProvisionSettings(**self.admin.model_dump()),
-                {name: kept_secret(self.state / f"kafka_{name}.password") for name in SERVICES},
+                kafka_passwords(self.state),
             )
         )
+        self.provisioner = kafka_provisioner(self.state, principals)
+        self.provisioner.start()
         subprocess.run(
             [
                 REPO / "deploy" / "postgres" / "pg.sh",
@@ -169,8 +180,8 @@ class Drill:
             for p in service_processes(
                 self.http_port,
                 1,
-                service_envs(self.state, self.keycloak, principals),
-                self.server,
+                service_envs(self.state, self.keycloak, principals, self.provisioner),
+                service_databases(self.state, self.server),
                 self.state / "logs",
             )
         }
@@ -187,7 +198,7 @@ class Drill:
         )
 
     def stop(self) -> None:
-        for process in self.processes.values():
+        for process in [*self.processes.values(), *([self.provisioner] if self.provisioner else [])]:
             process.stop()
         self.keycloak.stop()
         self.kafka.stop()
@@ -199,8 +210,14 @@ class Drill:
     def monitoring(self) -> ServiceProcess:
         return self.processes["monitoring"]
 
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.admin, self.kafka.ssl_bootstrap, self.kafka.ca_file)
+
     async def settled(self, what: str) -> None:
-        http, pipeline = Http(self.urls, self.token, 4), Pipeline(self.admin)
+        http, pipeline = (
+            Http(self.urls, self.token, 4),
+            Pipeline(self.admin, self.kafka.ssl_bootstrap, self.kafka.ca_file),
+        )
         await pipeline.start()
         try:
             await pipeline.settled(http, self.say, what)
@@ -236,7 +253,10 @@ class Drill:
     async def life_goes_on(self) -> None:
         """What monitoring must learn from Kafka after the backup: late POS sales, a price change, a pause."""
         started = time.monotonic()
-        http, pipeline = Http(self.urls, self.token, 8), Pipeline(self.admin)
+        http, pipeline = (
+            Http(self.urls, self.token, 8),
+            Pipeline(self.admin, self.kafka.ssl_bootstrap, self.kafka.ca_file),
+        )
         await pipeline.start()
         late = Decimal(0)
         try:
@@ -339,15 +359,16 @@ class Drill:
         admin = await asyncpg.connect(f"{self.server}/postgres")
         try:
             await admin.execute("DROP DATABASE otop_monitoring WITH (FORCE)")
-            await admin.execute("CREATE DATABASE otop_monitoring")
         finally:
             await admin.close()
+        # A new database owned by monitoring's role, restored as that role: its tables are the role's.
+        restored = await asyncio.to_thread(service_databases, self.state, self.server, ["monitoring"])
         subprocess.run(
             [
                 pg_tool("pg_restore"),
                 "--exit-on-error",
                 "--no-owner",
-                f"--dbname={self.server}/otop_monitoring",
+                f"--dbname={restored['monitoring']}",
                 str(self.dump),
             ],
             check=True,
@@ -458,6 +479,8 @@ def main(argv: list[str] | None = None) -> None:
                     drill.urls,
                     drill.token,
                     drill.admin,
+                    drill.kafka.ssl_bootstrap,
+                    drill.kafka.ca_file,
                     scale=args.scale,
                     provinces=args.provinces,
                     months=args.months,

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import asyncpg
 
-from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster
-from deploy.kafka.provision import ProvisionSettings, provision
+from deploy.kafka import provisioner
+from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster, free_port
+from deploy.kafka.provision import PROVISIONER, ProvisionSettings, provision
 from deploy.keycloak.admin import AccessToken, otpauth_uri, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.keycloak.realm import CLI_CLIENT, REALM
@@ -32,6 +33,7 @@ from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
 from deploy.local.prometheus import LocalPrometheus
+from deploy.postgres.provision import provision as provision_databases
 from shared.kafka_client import kafka_env
 from shared.secrets import new_secret
 
@@ -63,22 +65,51 @@ def keycloak_administrator(state: Path) -> str:
     return kept_secret(state / "keycloak_admin", lambda: f"operator-{secrets.token_hex(3)}")
 
 
-def service_envs(state: Path, keycloak, principals: dict) -> dict[str, dict[str, str]]:
+def service_databases(state: Path, server: str, services: list[str] = SERVICES) -> dict[str, str]:
+    """Each service's database, owned by its own role (deploy/postgres/provision.py; passwords kept in the
+    state directory): the URLs the services connect with."""
+    passwords = {name: kept_secret(state / f"pg_{name}.password") for name in services}
+    return asyncio.run(provision_databases(f"{server}/postgres", passwords))
+
+
+def kafka_passwords(state: Path) -> dict[str, str]:
+    """The services' and the Kafka provisioner's Kafka passwords, kept in the state directory."""
+    return {name: kept_secret(state / f"kafka_{name}.password") for name in (*SERVICES, PROVISIONER)}
+
+
+def kafka_provisioner(state: Path, principals: dict) -> ServiceProcess:
+    """The Kafka provisioner (deploy/kafka/provisioner.py: integrations' principals, for the sales service)
+    on a free loopback port, with its principal from `principals`."""
+    return provisioner.local_process(
+        principals[PROVISIONER],
+        kept_secret(state / "kafka_provisioner_token"),
+        free_port(),
+        state / "logs" / "kafka-provisioner.log",
+    )
+
+
+def service_envs(
+    state: Path, keycloak, principals: dict, kafka_provisioner: ServiceProcess
+) -> dict[str, dict[str, str]]:
     """Each service's environment but its database: Keycloak, its own Kafka principal (`principals`, from
-    deploy.kafka.provision) and the keys kept in the state directory."""
+    deploy.kafka.provision), the keys kept in the state directory, and for sales the Kafka provisioner."""
     common = {
         **keycloak.service_env(),
         "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
         "OTOP_INVITATION_LINK_KEY": kept_secret(state / "invitation_link_key"),
     }
+    sales = {
+        **keycloak.sales_env(),
+        **provisioner.sales_env(kafka_provisioner, kept_secret(state / "kafka_provisioner_token")),
+    }
     return {
-        name: {**common, **(keycloak.sales_env() if name == "sales" else {}), **kafka_env(principals[name])}
+        name: {**common, **(sales if name == "sales" else {}), **kafka_env(principals[name])}
         for name in SERVICES
     }
 
 
 def service_processes(
-    http_port: int, replicas: int, envs: dict[str, dict[str, str]], server: str, logs: Path
+    http_port: int, replicas: int, envs: dict[str, dict[str, str]], databases: dict[str, str], logs: Path
 ) -> list[ServiceProcess]:
     """Every service's processes: replica 1 of each on `http_port` and the next ports (the URLs printed),
     replica r on the ports 4 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
@@ -86,7 +117,7 @@ def service_processes(
         ServiceProcess(
             name,
             http_port + len(SERVICES) * r + i,
-            {**envs[name], "OTOP_DATABASE_URL": f"{server}/otop_{name}"},
+            {**envs[name], "OTOP_DATABASE_URL": databases[name]},
             logs / (f"{name}.log" if r == 0 else f"{name}-{r + 1}.log"),
         )
         for r in range(replicas)
@@ -228,9 +259,11 @@ def main() -> None:
                     kafka_password=kafka.admin_password,
                     topic_replication_factor=kafka.replication_factor,
                 ),
-                {name: kept_secret(state / f"kafka_{name}.password") for name in SERVICES},
+                kafka_passwords(state),
             )
         )
+        processes.append(kafka_provisioner(state, principals))
+        processes[0].start()
         print("[2/5] starting PostgreSQL ...", flush=True)
         # Durable: pg.sh keeps PostgreSQL's fsync and full-page writes (only the test harness relaxes them).
         subprocess.run(
@@ -238,9 +271,8 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        asyncio.run(
-            create_databases(f"{server}/postgres", ["keycloak"] + [f"otop_{name}" for name in SERVICES])
-        )
+        asyncio.run(create_databases(f"{server}/postgres", ["keycloak"]))
+        databases = service_databases(state, server)
         (state / "keycloak.json").write_text(json.dumps({"url": keycloak.url, "issuer": keycloak.issuer()}))
 
         print(
@@ -250,14 +282,14 @@ def main() -> None:
             service_processes(
                 args.http_port,
                 args.replicas,
-                service_envs(state, keycloak, principals),
-                server,
+                service_envs(state, keycloak, principals, processes[0]),
+                databases,
                 state / "logs",
             )
         )
         with ThreadPoolExecutor(1) as background:  # Keycloak starts while the services do
             keycloak_started = background.submit(keycloak.start)
-            for process in processes:
+            for process in processes[1:]:
                 process.start()
             for process in processes:
                 process.wait_ready()
@@ -317,7 +349,7 @@ def main() -> None:
         if args.replicas > 1:
             print(
                 f"  replicas    {args.replicas} of each service: "
-                + ", ".join(f"{p.name} {p.port}" for p in processes[len(SERVICES) :])
+                + ", ".join(f"{p.name} {p.port}" for p in processes[1 + len(SERVICES) :])
             )
         if args.with_prometheus:
             print(f"  prometheus  {prometheus.url}  (targets: {prometheus.url}/targets)")

@@ -14,7 +14,7 @@ from services.sales.config import SalesSettings, sales_settings
 from services.sales.contract import pos_sale_schema_inline
 from services.sales.domain import KEY_ID_HEADER, SIGNATURE_HEADER, TotalsBy
 from services.sales.handlers import commands, ingress, queries
-from services.sales.identity import IntegrationClients
+from services.sales.identity import IntegrationClients, integration_of
 from services.sales.inputs import Correction, NewSale, SaleBatch, Void, parse_csv
 from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
@@ -401,17 +401,22 @@ async def ingest_sales(
     request: Request,
     db: Db,
     settings: Settings,
+    caller: Caller,
     key_id: Annotated[str | None, Header(alias=KEY_ID_HEADER)] = None,
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
     province_code: str = province_access(Role.INTEGRATION),
 ) -> dict:
     """The HTTP form of the ingress topic: a JSON array of the same signed envelopes
     (docs/schemas/sales.pos.sale.v1.json), the signature computed over the whole body. Needs the
-    integration's bearer token too. All items are recorded (or held), or none (422 naming each)."""
+    integration's bearer token too, of the client of the integration the key belongs to (403 otherwise). All
+    items are recorded (or held), or none (422 naming each)."""
     _master_key(settings)
+    integration_id = integration_of(caller)
     body = await request.body()
     async with db.unit_of_work() as uow:
-        results = await ingress.ingest_http(uow, settings, province_code, key_id, signature, body)
+        results = await ingress.ingest_http(
+            uow, settings, province_code, integration_id, key_id, signature, body
+        )
     return {"results": results}
 
 
@@ -430,10 +435,13 @@ class HeldSale(BaseModel):
 @router.get("/integration/held-sales", response_model=list[HeldSale], tags=["integrations"])
 async def held_sales(
     db: Db,
+    caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bigger overflows the SQL OFFSET: a 500
     province_code: str = province_access(*READ, Role.INTEGRATION),
 ) -> list[dict]:
-    """POS sales waiting for their product or market day to become known."""
+    """POS sales waiting for their product or market day to become known: the province's, or for an
+    integration its own only."""
+    only = integration_of(caller) if caller.role is Role.INTEGRATION else None
     async with db.sessions() as session:
-        return await queries.list_held(session, province_code, limit, offset)
+        return await queries.list_held(session, province_code, limit, offset, only)

@@ -42,6 +42,17 @@ class SalesSettings(ServiceSettings):
     sales_keycloak_client_secret: SecretStr | None = Field(
         default=None, min_length=32, description=("Its secret (Keycloak's OTOP_SALES_KEYCLOAK_SECRET)")
     )
+    # POS integrations' Kafka principals are made by the Kafka provisioner (deploy/kafka/provisioner.py)
+    sales_kafka_provisioner_url: str | None = Field(
+        default=None,
+        description=(
+            "The Kafka provisioner's internal address, e.g. http://kafka-provisioner:8010; with its token, "
+            "registering an integration makes its Kafka principal there (else registration answers 503)"
+        ),
+    )
+    sales_kafka_provisioner_token: SecretStr | None = Field(
+        default=None, min_length=32, description="The provisioner's OTOP_KAFKA_PROVISIONER_TOKEN"
+    )
     sales_ingest_max_records: int = Field(
         default=2000,
         ge=1,

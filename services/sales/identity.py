@@ -15,7 +15,8 @@ from uuid import UUID
 import httpx
 
 from services.sales.config import SalesSettings
-from shared.errors import Unavailable
+from shared.auth import Principal, Role
+from shared.errors import Forbidden, Unavailable
 
 
 class IdentityUnavailable(Unavailable):
@@ -28,6 +29,17 @@ class IdentityUnavailable(Unavailable):
 def client_id_for(province_code: str, integration_id: UUID) -> str:
     """The integration's client id (and its tokens' `azp`, the principal's subject)."""
     return f"integration-{province_code}-{integration_id}"
+
+
+def integration_of(caller: Principal) -> UUID:
+    """The registered integration whose client made the caller's token; Forbidden for any other client."""
+    prefix = f"integration-{caller.province_code}-"
+    try:
+        if caller.role is Role.INTEGRATION and caller.subject.startswith(prefix):
+            return UUID(caller.subject.removeprefix(prefix))
+    except ValueError:
+        pass
+    raise Forbidden("this client is no registered POS integration of the province")
 
 
 def client_representation(client_id: str, province_code: str, name: str, secret: str) -> dict:

@@ -32,7 +32,6 @@ spec = ServiceSpec(
     consumers=consumers.consumers,
     background=consumers.background,  # the held sales' retry
     consumes=[topics.REGISTRY_PRODUCTS, topics.SCHEDULING_MARKET_DAYS, topics.SALES_INGRESS],
-    provisions_integrations=True,  # creates and deletes POS integrations' Kafka principals
 )
 
 

@@ -27,13 +27,12 @@ def test_compose_runs_every_service_against_its_own_database():
     assert {"kafka-1", "kafka-2", "kafka-3", "postgres", "keycloak", "keycloak-db", *SERVICES} <= set(
         compose["services"]
     )
-    init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text()
     for name in SERVICES:
         service = compose["services"][name]
         assert f"services.{name}.main:app" in service["command"]
         assert service["environment"]["OTOP_DATABASE_URL"].endswith(f"/otop_{name}")
-        assert f"CREATE DATABASE otop_{name};" in init_sql
-        assert {"kafka-setup", "postgres"} <= set(service["depends_on"])  # after Kafka's users and ACLs
+        # After Kafka's users and ACLs, and its own database role (deploy/postgres/provision.py)
+        assert {"kafka-setup", "postgres-setup"} <= set(service["depends_on"])
         # Replicas settable per service; a scaled service publishes no fixed host port (replicas would clash).
         assert service["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
         assert "ports" not in service
@@ -255,7 +254,9 @@ SECRETS = (
     "KEYCLOAK_ADMIN_PASSWORD",
     "OTOP_SALES_KEYCLOAK_SECRET",
     "OTOP_INVITATION_LINK_KEY",
-    *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in SERVICES),
+    *(f"OTOP_KAFKA_PASSWORD_{name.upper()}" for name in (*SERVICES, "provisioner")),
+    "OTOP_KAFKA_PROVISIONER_TOKEN",
+    *(f"OTOP_DATABASE_PASSWORD_{name.upper()}" for name in SERVICES),
 )
 
 
@@ -310,7 +311,11 @@ CLUSTER_SETTINGS = {  # what a three-node cluster must run with: acks=all writes
     "unclean.leader.election.enable": "false",
     "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
     "allow.everyone.if.no.acl.found": "false",
-    "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT",
+    # The services and the super user log in on CLIENT with SCRAM-SHA-256 credentials, integrations on
+    # EXTERNAL with SCRAM-SHA-512 ones: no service's or super user's password opens the integrations' one.
+    "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-256",
+    "listener.name.external.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+    "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-256",
 }
 
 
@@ -324,6 +329,10 @@ def test_compose_runs_one_kafka_cluster_of_three_with_replication_3_and_min_isr_
     voters = "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
     for n, found in properties.items():
         assert found | CLUSTER_SETTINGS == found, {k: found.get(k) for k in CLUSTER_SETTINGS}
+        protocols = (
+            "CLIENT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT"  # inside compose's network
+        )
+        assert found["listener.security.protocol.map"] == protocols
         assert (found["node.id"], found["controller.quorum.voters"]) == (str(n), voters)
         assert f"CONTROLLER://kafka-{n}:9093" in found["advertised.listeners"]
         # One volume shared by the three (the cluster id, the TLS material), one of its own each for the data.
@@ -358,10 +367,14 @@ def test_kubernetes_runs_one_kafka_cluster_of_three_with_replication_3_and_min_i
             container["command"], tmp_path, f"kafka-{i}", POD_NAME=f"kafka-{i}", NODE_ID=str(i)
         )
         assert found | CLUSTER_SETTINGS == found, {k: found.get(k) for k in CLUSTER_SETTINGS}
+        protocols = "CLIENT:SASL_SSL,EXTERNAL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT"  # services over TLS too
+        assert found["listener.security.protocol.map"] == protocols
+        assert found["listener.name.client.ssl.truststore.type"] == "PEM"  # replication checks the brokers
         assert (found["node.id"], found["controller.quorum.voters"]) == (str(i), voters)
         assert f"EXTERNAL://kafka-{i}.kafka:9094" in found["advertised.listeners"]
     config = by_kind["ConfigMap"]["otop-config"]["data"]
-    assert config["OTOP_KAFKA_BOOTSTRAP"] == "kafka-0.kafka:9094,kafka-1.kafka:9094,kafka-2.kafka:9094"
+    assert config["OTOP_KAFKA_BOOTSTRAP"] == "kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092"
+    assert config["OTOP_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     job = by_kind["Job"]["kafka-provision"]["spec"]["template"]["spec"]["containers"][0]
     assert {e["name"]: e.get("value") for e in job["env"]}["OTOP_TOPIC_REPLICATION_FACTOR"] == "3"
 
@@ -387,3 +400,118 @@ def test_the_local_stack_runs_one_broker_or_a_cluster_of_three_and_its_state_kee
     (tmp_path / "kafka" / "node-1").mkdir(parents=True)  # a state directory that ran a cluster
     with pytest.raises(SystemExit, match="start with that --brokers"):
         local_kafka(tmp_path, 1, 19092)
+
+
+def test_only_the_kafka_provisioner_holds_the_provisioners_credentials_and_sales_reaches_it():
+    """Compose and Kubernetes run the Kafka provisioner (the one principal with ALTER on the cluster) as its
+    own process; the sales service calls it with the token, never holding the provisioner's Kafka password."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    provisioner = compose["kafka-provisioner"]
+    assert "deploy.kafka.provisioner:app" in provisioner["command"] and "ports" not in provisioner
+    assert provisioner["environment"]["OTOP_KAFKA_USERNAME"] == "kafka-provisioner"
+    sales = compose["sales"]["environment"]
+    assert sales["OTOP_SALES_KAFKA_PROVISIONER_URL"] == "http://kafka-provisioner:8010"
+    assert "PROVISIONER_TOKEN" in sales["OTOP_SALES_KAFKA_PROVISIONER_TOKEN"]
+    assert "PROVISIONER" not in sales["OTOP_KAFKA_PASSWORD"]
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in k8s_documents()}
+    [container] = by_name[("Deployment", "kafka-provisioner")]["spec"]["template"]["spec"]["containers"]
+    assert "deploy.kafka.provisioner:app" in container["command"]
+    [sales_pod] = by_name[("Deployment", "sales")]["spec"]["template"]["spec"]["containers"]
+    keys = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") for e in sales_pod["env"]}
+    assert keys["OTOP_SALES_KAFKA_PROVISIONER_TOKEN"] == "PROVISIONER_TOKEN"
+    assert "PROVISIONER_PASSWORD" not in keys.values()
+
+
+def test_each_service_connects_to_its_database_as_its_own_role_never_the_superuser():
+    """Issue 21: compose's services and the Kubernetes provisioning Job give each service its own role
+    (otop_<service>), made by deploy/postgres/provision.py, which only the provisioning step runs as the
+    superuser; the local stack does the same (tests/security/test_database_roles.py)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    for name in SERVICES:
+        url = compose[name]["environment"]["OTOP_DATABASE_URL"]
+        assert url.startswith(f"postgresql://otop_{name}:${{OTOP_DATABASE_PASSWORD_{name.upper()}:?"), url
+        assert "OTOP_POSTGRES_PASSWORD" not in url
+    setup = compose["postgres-setup"]
+    assert setup["command"] == ["python", "-m", "deploy.postgres.provision"]
+    assert "OTOP_POSTGRES_PASSWORD" in setup["environment"]["OTOP_POSTGRES_ADMIN_URL"]
+    superuser_holders = [n for n, service in compose.items() if "{OTOP_POSTGRES_PASSWORD" in str(service)]
+    assert sorted(superuser_holders) == ["postgres", "postgres-setup"], superuser_holders
+    jobs = {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == "Job"}
+    [job] = jobs["postgres-provision"]["spec"]["template"]["spec"]["containers"]
+    assert job["command"] == ["python", "-m", "deploy.postgres.provision"]
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions In) against a pod's labels."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def _admitted(policies: list[dict], source: str, namespace: str, target: str, port: int) -> bool:
+    """Whether the namespace's NetworkPolicies let a pod named `source` (label app.kubernetes.io/name) of
+    `namespace` (or from outside the cluster: namespace None) open a connection to pod `target` on `port`."""
+    target_labels, source_labels = {"app.kubernetes.io/name": target}, {"app.kubernetes.io/name": source}
+    chosen = [p["spec"] for p in policies if _selects(p["spec"]["podSelector"], target_labels)]
+    assert chosen, f"no policy selects {target}"  # the default deny at least
+    for spec in chosen:
+        for rule in spec.get("ingress", []):
+            if rule.get("ports") and port not in [p["port"] for p in rule["ports"]]:
+                continue
+            if "from" not in rule:
+                return True
+            for peer in rule["from"]:
+                peer_namespace = (
+                    "otop-mobile"
+                    if "namespaceSelector" not in peer
+                    else peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                )
+                if namespace == peer_namespace and _selects(peer.get("podSelector", {}), source_labels):
+                    return True
+    return False
+
+
+def test_kubernetes_network_policies_let_each_port_be_reached_only_by_whom_it_serves():
+    """Issue 21: only the gateway and Prometheus reach the services' HTTP port, only the services (and the
+    Kafka provisioning) Kafka's services' listener, only the brokers its controller port, only sales the Kafka
+    provisioner; everything else in the namespace is denied by default."""
+    policies = [d for d in k8s_documents() if d["kind"] == "NetworkPolicy"]
+    [deny] = [p for p in policies if p["spec"]["podSelector"] == {}]
+    assert deny["spec"]["policyTypes"] == ["Ingress"] and not deny["spec"].get("ingress")
+    pods = [
+        *SERVICES,
+        "gateway",
+        "kafka",
+        "keycloak",
+        "kafka-provisioner",
+        "kafka-provision",
+        "postgres-provision",
+    ]
+    everyone = [(pod, "otop-mobile") for pod in pods] + [("prometheus", "monitoring"), ("outsider", None)]
+
+    def reaching(target: str, port: int) -> set[str]:
+        return {source for source, ns in everyone if _admitted(policies, source, ns, target, port)}
+
+    for service in SERVICES:
+        assert reaching(service, 8000) == {"gateway", "prometheus"}, service
+    assert reaching("kafka", 9092) == {*SERVICES, "kafka", "kafka-provision", "kafka-provisioner"}
+    assert reaching("kafka", 9093) == {"kafka"}
+    assert "outsider" in reaching("kafka", 9094)  # POS integrations, over TLS, integrations only
+    assert reaching("kafka-provisioner", 8010) == {"sales"}
+    assert "outsider" not in reaching("keycloak", 8080) and "gateway" in reaching("keycloak", 8080)
+    assert reaching("gateway", 8080) == {source for source, _ in everyone}
+
+
+def test_compose_publishes_prometheus_grafana_and_keycloak_on_this_host_only():
+    """Issue 21: whatever OTOP_GATEWAY_BIND opens, the monitoring tools and Keycloak's own port stay on
+    127.0.0.1 (people reach Keycloak through the gateway's /auth)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    for name in ("prometheus", "grafana", "keycloak"):
+        assert compose[name]["ports"] and all(
+            port.startswith("127.0.0.1:") for port in compose[name]["ports"]
+        ), name
+    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]

@@ -77,6 +77,8 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
             "national-demo",
             "--kafka-bootstrap",
             f"127.0.0.1:{kafka_port}",
+            "--kafka-ssl-bootstrap",
+            f"127.0.0.1:{kafka_port + 2}",  # the stack's TLS listener: integrations log in there only
             "--scale",
             "0.001",
             "--provinces",

@@ -252,4 +252,6 @@ async def test_results_from_events_with_corrections_voids_redelivery_and_reorder
         # The product read model the walking skeleton reads shows the newest revision.
         products = (await http.get("/provinces/72/products", headers=OFFICER)).json()
         assert {p["name"] for p in products["items"]} == {"ข้าวตังหน้าธัญพืช", "ผ้าขาวม้าทอมือ", "สบู่สมุนไพร"}
+        for caller, status in ((bearer("committee_member", "72"), 200), (bearer("integration", "72"), 403)):
+            assert (await http.get("/provinces/72/products", headers=caller)).status_code == status
         assert json.loads(s2_recorded.model_dump_json())["payload"]["sale_id"] == str(s2)

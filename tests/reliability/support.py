@@ -159,6 +159,7 @@ class Stack:
                     **kafka_env(principals[name]),
                     **harness.session_keycloak().service_env(),
                     **harness.session_keycloak().sales_env(),
+                    **access.provisioner_env(),
                     "OTOP_OUTBOX_IDLE_POLL_S": "0.05",
                     "OTOP_CONSUMER_RETRY_BACKOFF_S": "0.05",
                     "OTOP_SALES_SIGNING_MASTER_KEY": MASTER_KEY,

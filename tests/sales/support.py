@@ -31,6 +31,8 @@ def sales_env(monkeypatch, **settings) -> None:
 
     for name, value in harness.session_keycloak().sales_env().items():  # integrations' clients
         monkeypatch.setenv(name, value)
+    for name, value in harness.session_provisioner_env().items():  # integrations' Kafka principals
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("OTOP_SALES_SIGNING_MASTER_KEY", MASTER_KEY)
     monkeypatch.setenv("OTOP_SALES_HOLD_RETRY_S", "0.5")
     for name, value in settings.items():
@@ -155,6 +157,16 @@ async def read_until(
 
 def headers_of(record) -> dict[str, str]:
     return {name: value.decode() for name, value in record.headers}
+
+
+def client_bearer(registered: dict) -> dict[str, str]:
+    """The Authorization header of a registered integration's own client (its client credentials)."""
+    from deploy.keycloak.admin import client_credentials_grant
+
+    token = client_credentials_grant(
+        registered["token_url"], registered["client_id"], registered["client_secret"]
+    )
+    return {"Authorization": f"Bearer {token['access_token']}"}
 
 
 async def register_integration(http: httpx.AsyncClient, name: str = "POS ร้านค้าชุมชน") -> dict:

@@ -11,6 +11,7 @@ from shared.events import envelope_for
 from tests.conftest import bearer, running_service
 from tests.sales.support import (
     OFFICER,
+    client_bearer,
     market_day,
     pos_sale,
     product,
@@ -33,9 +34,10 @@ def batch_body(*sales, province: str = "72") -> bytes:
     ).encode()
 
 
-def post_headers(body: bytes, key: dict, token: dict = POS) -> dict:
+def post_headers(body: bytes, key: dict, token: dict | None = None) -> dict:
+    """Signed with `key`, sent with `token` (default: the registered integration's own client's)."""
     return {
-        **token,
+        **(token or client_bearer(key)),
         "Content-Type": "application/json",
         **{name: value.decode() for name, value in signed(body, key["key_id"], key["signing_key"])},
     }
@@ -65,8 +67,19 @@ async def test_signed_http_batches_are_recorded_once_held_or_refused_whole(datab
             r["sale_id"] for r in first.json()["results"]
         ]
         assert (await totals(http, "product"))[str(p.product_id)]["quantity"] == "3.000"
-        [held] = (await http.get("/provinces/72/integration/held-sales", headers=POS)).json()
+        [held] = (await http.get("/provinces/72/integration/held-sales", headers=client_bearer(key))).json()
         assert held["integration_sale_id"] == f"{run}-3" and not held["product_known"]
+        # Another integration of the province sees none of these held sales, and may not use this key.
+        other_pos = await register_integration(http, "POS อีกราย")
+        assert (
+            await http.get("/provinces/72/integration/held-sales", headers=client_bearer(other_pos))
+        ).json() == []
+        assert len((await http.get("/provinces/72/integration/held-sales", headers=OFFICER)).json()) == 1
+        borrowed = await http.post(
+            INGEST, content=body, headers=post_headers(body, key, client_bearer(other_pos))
+        )
+        assert borrowed.status_code == 403, borrowed.text
+        assert (await http.get("/provinces/72/integration/held-sales", headers=POS)).status_code == 403
 
         # Refused as a whole: nothing of the batch is written.
         mixed = batch_body(
@@ -88,7 +101,9 @@ async def test_signed_http_batches_are_recorded_once_held_or_refused_whole(datab
         # Authentication: the signature over the exact body, and an integration token of the province.
         forged = await http.post(INGEST, content=body, headers=post_headers(body + b" ", key))
         assert forged.status_code == 401 and forged.json()["detail"]["code"] == "bad_signature"
-        unsigned = await http.post(INGEST, content=body, headers={**POS, "Content-Type": "application/json"})
+        unsigned = await http.post(
+            INGEST, content=body, headers={**client_bearer(key), "Content-Type": "application/json"}
+        )
         assert unsigned.status_code == 401 and unsigned.json()["detail"]["code"] == "unsigned"
         assert (
             await http.post(INGEST, content=body, headers=post_headers(body, key, OFFICER))
@@ -124,7 +139,9 @@ async def test_keys_rotate_and_revoke_and_idempotency_survives_rotation(database
         assert (await http.post(revoke, headers=OFFICER)).status_code == 204
         old = await http.post(INGEST, content=body, headers=post_headers(body, first))
         assert old.status_code == 401 and old.json()["detail"]["code"] == "inactive_key"
-        resent = await http.post(INGEST, content=body, headers=post_headers(body, second))
+        resent = await http.post(
+            INGEST, content=body, headers=post_headers(body, second, client_bearer(first))
+        )
         assert [r["status"] for r in resent.json()["results"]] == ["duplicate"]  # same integration, new key
 
         [listed] = (await http.get("/provinces/72/integrations", headers=OFFICER)).json()

@@ -4,19 +4,28 @@ who may connect, and what each principal may write and read. Each test fails if 
 
 import asyncio
 import json
+import os
+import shutil
 import time
 from datetime import date
+from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AclOperation, ResourceType
 
+from deploy.kafka.kafka_runner import LocalKafka, free_port
 from services.monitoring.main import spec as monitoring_spec
 from services.registry.main import spec as registry_spec
 from services.sales.main import spec as sales_spec
 from services.scheduling.main import spec as scheduling_spec
 from shared import topics
+from shared.kafka_access import Grant, KafkaAccess
+from shared.kafka_admin import logs_in
 from shared.kafka_client import kafka_options
 from shared.topics import SALES_INGRESS, SALES_RECORDED, dead_letter_topic
 from tests.conftest import eventually, running_service
@@ -141,6 +150,119 @@ async def test_a_service_writes_its_own_topics_and_no_other_services(kafka: Kafk
         await consume(principals["registry"], SALES_RECORDED, None, wait_s=3)
     with pytest.raises(AuthorizationFailedError):
         await produce(principals["scheduling"], SALES_INGRESS)  # only integrations write the ingress
+
+
+async def test_no_service_principal_may_change_acls_or_credentials(kafka: KafkaFixture):
+    """Changing ACLs or SCRAM credentials needs ALTER on the cluster, which covers every principal (the
+    super user's included): no service holds it, the sales service neither (issue 21). Tried on a principal
+    of the test's own, so that a service that could would harm nothing else."""
+    victim = f"svc-victim-{uuid4().hex[:8]}"
+    await kafka.principal(victim, [])
+
+    def refused():
+        return pytest.raises(KafkaException, match="CLUSTER_AUTHORIZATION_FAILED")
+
+    for spec in SPECS:
+        access = KafkaAccess(await kafka.service(spec))
+        with refused():
+            await access.set_password(victim, "taken-over-0123456789")
+        with refused():
+            await access.grant(
+                victim, "taken-over-0123456789", [Grant(ResourceType.TOPIC, "*", AclOperation.ALL)]
+            )
+        with refused():
+            await access.revoke(victim)
+
+
+async def test_the_integrations_listener_admits_integration_principals_only(database_url, kafka, monkeypatch):
+    """On the TLS listener POS integrations reach, the super user's and every service's credentials are
+    refused (authentication fails, with either SCRAM mechanism), while an integration's work; and an
+    integration cannot log in on the services' listener."""
+    sales_env(monkeypatch)
+    async with running_service(sales_spec, database_url, kafka) as http:
+        integration = await register_integration(http)
+    pos = kafka.settings(integration["kafka_username"], integration["kafka_password"], tls=True)
+    await produce(kafka_options(pos), SALES_INGRESS)  # admitted
+    outsiders = [(kafka.admin_username, kafka.admin_password)]
+    for spec in SPECS:
+        principal = await kafka.service(spec)
+        outsiders.append((principal.kafka_username, principal.kafka_password.get_secret_value()))
+    for username, password in outsiders:
+        for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256"):
+            over_tls = kafka.settings(username, password, tls=True).model_copy(
+                update={"kafka_sasl_mechanism": mechanism}
+            )
+            with pytest.raises(KafkaConnectionError):
+                await produce(kafka_options(over_tls), SALES_INGRESS)
+    for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256"):
+        inside = kafka.settings(integration["kafka_username"], integration["kafka_password"]).model_copy(
+            update={"kafka_sasl_mechanism": mechanism}
+        )
+        with pytest.raises(KafkaConnectionError):
+            await produce(kafka_options(inside), SALES_INGRESS)
+
+
+async def test_the_provisioner_touches_integrations_principals_only(kafka: KafkaFixture):
+    """The Kafka provisioner, the one holder of ALTER on the cluster, answers only a caller with its token
+    and only for names of integrations: never a service's, the super user's or its own."""
+    env = kafka.provisioner_env()
+    token = {"Authorization": f"Bearer {env['OTOP_SALES_KAFKA_PROVISIONER_TOKEN']}"}
+    integration = f"pos-72-{uuid4()}"
+    async with httpx.AsyncClient(base_url=env["OTOP_SALES_KAFKA_PROVISIONER_URL"], timeout=60) as provisioner:
+        for headers in ({}, {"Authorization": "Bearer " + "x" * 43}):
+            refused = await provisioner.put(f"/integration-principals/{integration}", headers=headers)
+            assert refused.status_code == 401
+        for name in (kafka.admin_username, "svc-sales", "kafka-provisioner", "pos-72-not-a-uuid", "pos-72"):
+            for method, path in (
+                ("PUT", f"/integration-principals/{name}"),
+                ("POST", f"/integration-principals/{name}/password"),
+                ("DELETE", f"/integration-principals/{name}"),
+            ):
+                answer = await provisioner.request(method, path, headers=token)
+                assert answer.status_code in (403, 404), (method, path, answer.status_code)
+        made = await provisioner.put(f"/integration-principals/{integration}", headers=token)
+        assert made.status_code == 200, made.text
+    pos = kafka.settings(integration, made.json()["kafka_password"], tls=True)
+    await logs_in(pos)
+    await produce(kafka_options(pos), SALES_INGRESS)
+    await produce(kafka.options(), SALES_INGRESS)  # the super user's password is unchanged
+
+
+def test_the_super_users_password_is_on_no_command_line(kafka: KafkaFixture, tmp_path, monkeypatch):
+    """Not while a new broker is formatted and started (every java command kafka.sh runs is recorded), nor
+    in any process running now (the session's broker, services, provisioner: `ps` shows it to every user)."""
+    real_java, record = shutil.which("java"), tmp_path / "java-commands"
+    (tmp_path / "bin").mkdir()
+    wrapper = tmp_path / "bin" / "java"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >>"{record}"\nexec "{real_java}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}:{os.environ['PATH']}")
+    password = f"pw-{uuid4().hex}"
+    monkeypatch.setenv("KAFKA_ADMIN_PASSWORD", password)
+    broker = LocalKafka(tmp_path / "kafka", free_port())
+    try:
+        broker.start()
+        assert broker.admin_password == password
+        commands = record.read_text()
+        assert (
+            "format" in commands and "kafka.Kafka" in commands
+        )  # what kafka.sh ran went through the wrapper
+        assert password not in commands
+        for secret in (password, kafka.admin_password):
+            assert not [line for line in command_lines() if secret in line]
+    finally:
+        broker.stop()
+
+
+def command_lines() -> list[str]:
+    """Every process's command line, as `ps` shows them."""
+    lines = []
+    for proc in Path("/proc").iterdir():
+        try:
+            lines.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ValueError):
+            pass
+    return lines
 
 
 async def test_a_revoked_integrations_credentials_stop_working_within_seconds(

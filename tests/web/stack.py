@@ -209,6 +209,7 @@ def start(pg_server: str, run_async) -> tuple[WebStack, callable]:
                 {
                     **common,
                     **(keycloak.sales_env() if name == "sales" else {}),
+                    **(harness.KafkaFixture.of(kafka).provisioner_env() if name == "sales" else {}),
                     "OTOP_DATABASE_URL": f"{server}/{databases[name]}",
                     **kafka_env(principals[name]),
                 },

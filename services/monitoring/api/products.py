@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.monitoring.api.common import Db
+from services.monitoring.api.common import READ, Db
 from services.monitoring.handlers import read_models
 from shared.auth import province_access
 
@@ -36,7 +36,7 @@ class ProductPage(BaseModel):
 @router.get("/products", response_model=ProductPage)
 async def list_products(
     db: Db,
-    province_code: str = province_access(),
+    province_code: str = province_access(*READ),  # not integrations: a POS needs no product list
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bigger overflows the SQL OFFSET: a 500
 ) -> dict:

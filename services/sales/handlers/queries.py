@@ -86,7 +86,10 @@ async def audit_trail(session: AsyncSession, province_code: str, sale_id: UUID) 
     return [dict(row) for row in rows.mappings()]
 
 
-async def list_held(session: AsyncSession, province_code: str, limit: int, offset: int) -> list[dict]:
+async def list_held(
+    session: AsyncSession, province_code: str, limit: int, offset: int, integration_id: UUID | None = None
+) -> list[dict]:
+    """The province's held sales, or those of one integration."""
     held, products, market_days = tables.held_sales, tables.products, tables.market_days
     rows = await session.execute(
         select(
@@ -105,7 +108,10 @@ async def list_held(session: AsyncSession, province_code: str, limit: int, offse
                 market_days, market_days.c.id == held.c.market_day_id
             )
         )
-        .where(held.c.province_code == province_code)
+        .where(
+            held.c.province_code == province_code,
+            *([held.c.integration_id == integration_id] if integration_id else []),
+        )
         .order_by(held.c.held_at, held.c.id)
         .limit(limit)
         .offset(offset)
