@@ -51,8 +51,8 @@ from deploy.local.processes import REPO, ServiceProcess, local_urls
 from deploy.local.stack import (
     kafka_passwords,
     kafka_provisioner,
-    keycloak_administrator,
     kept_secret,
+    keycloak_administrator,
     service_databases,
     service_envs,
     service_processes,
