@@ -24,7 +24,7 @@ from shared.kafka_admin import ensure_topics, logs_in
 from shared.service import ServiceSpec
 from shared.settings import KafkaSettings
 
-SERVICES = ("registry", "scheduling", "sales", "monitoring")
+SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget")
 
 
 class ProvisionSettings(KafkaSettings):
