@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
 from services.monitoring.domain import EvaluationState, Period, evaluation_due
+from services.monitoring.handlers import budget
 from services.monitoring.handlers.records import activities, committees, issues
 from services.monitoring.report import (
     MarketDayFacts,
@@ -25,6 +26,7 @@ from services.monitoring.report import (
     build_national,
     build_report,
 )
+from services.monitoring.report.budget import build_budget
 
 market_day, sale, evaluation, attendance = (
     tables.market_days,
@@ -192,7 +194,7 @@ async def province_report(
             select(producer.c.id, producer.c.experienced).where(producer.c.id.in_(producers))
         )
     }
-    return build_report(
+    report = build_report(
         ReportData(
             province_code=province_code,
             period=period,
@@ -216,12 +218,14 @@ async def province_report(
             issues=await issues(session, province_code, period),
         )
     )
+    section = build_budget(await budget.budget_data(session, province_code, period, facts), thai_digits)
+    return report.model_copy(update={"budget": section})
 
 
 async def national_report(
     session: AsyncSession, period: Period, as_of: date, due_days: int, thai_digits: bool
 ) -> NationalReport:
-    return build_national(
+    report = build_national(
         period,
         as_of,
         due_days,
@@ -229,6 +233,7 @@ async def national_report(
         await market_day_facts(session, period, None),
         await plans(session, period, None),
     )
+    return report.model_copy(update={"budgets": await budget.national_budgets(session, period)})
 
 
 async def completeness(

@@ -11,6 +11,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from services.monitoring.report.budget import BudgetRow, BudgetSection
+
 REPORT_TITLE = "สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)"
 PROJECT = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
 
@@ -233,6 +235,7 @@ class ProvinceReport(Model):
     plan: PlanSection
     results: ResultsSection
     issues: IssuesSection
+    budget: BudgetSection | None = None  # section ๔ (report/budget.py)
 
 
 # --- the national roll-up
@@ -250,3 +253,6 @@ class NationalReport(Model):
     title: str
     provinces: list[ProvinceRow]
     totals: MarketSummary  # producers and products counted once per province
+    budgets: list[
+        BudgetRow
+    ] = []  # each province's budget in force: approved against spent (report/budget.py)
