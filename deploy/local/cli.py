@@ -154,7 +154,14 @@ def demo(args: argparse.Namespace) -> None:
     if args.province != PROVINCE:
         raise SystemExit(f"the demo is of province {PROVINCE}")
     say(f"loading the demo province {PROVINCE} into {', '.join(urls_from(args).values())}")
-    summary = load_demo(urls_from(args), auth_from(args), progress=say)
+    # The department approves the demo's budget, when its account is known (the local stack's demo users).
+    known = args.state_dir / "demo-users.json"
+    department = json.loads(known.read_text()).get("demo-department") if known.exists() else None
+    approver = None
+    if department and not args.token:
+        token_url = f"{realm_url(args)}/protocol/openid-connect/token"
+        approver = AccessToken(lambda: password_grant(token_url, CLI_CLIENT, "demo-department", department))
+    summary = load_demo(urls_from(args), auth_from(args), progress=say, approver=approver)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
 
 

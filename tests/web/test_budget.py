@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 
 def test_a_proposal_is_approved_a_purchase_warned_and_a_packing_list_checked_off(web, session, shots):
-    officer = session("officer", DESKTOP, login="#/budget")
-    page = officer.page
+    officer = session("officer", DESKTOP)
+    page = officer.go("#/budget")
     page.get_by_role("heading", name="เสนอโครงการ").wait_for()
     page.get_by_label("จำนวนเงิน").fill("30000.00")
     page.get_by_role("button", name="เพิ่มรายการงบ").click()
@@ -27,7 +27,8 @@ def test_a_proposal_is_approved_a_purchase_warned_and_a_packing_list_checked_off
     page.get_by_text("รออนุมัติ").first.wait_for()
     assert officer.axe() == []
 
-    department = session("department", DESKTOP, login="#/national")
+    department = session("department", DESKTOP)
+    department.go("#/national")
     queue = department.page.get_by_test_id("proposal-queue")
     queue.get_by_role("link", name="72").click()
     department.page.get_by_role("button", name="อนุมัติ").click()
@@ -56,8 +57,8 @@ def test_a_proposal_is_approved_a_purchase_warned_and_a_packing_list_checked_off
 
     # At the market, on a phone: the day's list with the lineup's tables, the shortfall, checked off.
     day = web.seeded["days"]["today"]
-    market = session("officer", PHONE, login=f"#/packing/{day}")
-    phone = market.page
+    market = session("officer", PHONE)
+    phone = market.go(f"#/packing/{day}")
     phone.get_by_role("heading", name="รายการของที่ต้องนำไป").wait_for()
     phone.get_by_role("alert").filter(has_text="ของไม่พอ").wait_for()  # the province owns no tables yet
     tables = phone.locator("li", has_text="โต๊ะ").first
