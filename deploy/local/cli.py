@@ -9,8 +9,9 @@
     python -m deploy.local.cli dlq replay --topic otop.sales.ingress --reason failed [--dry-run]
     python -m deploy.local.cli national-demo [--scale 0.1] [--provinces 72 10]  # the 77 provinces
 
-Services are found at --url-registry/-scheduling/-sales/-monitoring (or OTOP_<SERVICE>_URL), by default
-the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never from here:
+Services are found at --url-registry/-scheduling/-sales/-monitoring/-budget (or OTOP_<SERVICE>_URL), by
+default the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never
+from here:
 - --token (or OTOP_TOKEN): a token you already have;
 - --client-id with OTOP_CLIENT_SECRET: the client credentials grant (automation; an integration's client);
 - --user (default demo-officer-72) with OTOP_PASSWORD, or the local stack's password for its demo users
