@@ -442,7 +442,7 @@ def evaluation(rng: random.Random, market_day_id: object, member_id: object, day
 
 # --- the budget (the budget service): the seed's proposal, what was bought in June, what each day took
 
-BUDGET_PROPOSAL = {
+BUDGET_PROPOSAL: dict[str, Any] = {
     "name": "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
     "fiscal_year": YEAR_BE,
     "activities": [
