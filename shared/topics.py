@@ -11,6 +11,9 @@ SCHEDULING_MARKET_DAYS = (
 SALES_RECORDED = "otop.sales.recorded"  # key: sale_id; canonical sales
 SALES_INGRESS = "otop.sales.ingress"  # external POS integrations publish here (signed messages)
 MONITORING_EVALUATIONS = "otop.monitoring.evaluations"  # key: evaluation_id
+BUDGET_PROPOSALS = "otop.budget.proposals"  # key: proposal_id; every version, submission and decision
+BUDGET_SPENDING = "otop.budget.spending"  # key: purchase_id; materials and other spending against a line
+BUDGET_MATERIALS = "otop.budget.materials"  # key: stock_id or market_day_id; inventory, packing lists
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -25,7 +25,7 @@ from shared.kafka_admin import ensure_topics, logs_in
 from shared.service import ServiceSpec
 from shared.settings import KafkaSettings
 
-SERVICES = ("registry", "scheduling", "sales", "monitoring")
+SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget")
 PROVISIONER = "provisioner"  # the Kafka provisioner's password: OTOP_KAFKA_PASSWORD_PROVISIONER
 
 

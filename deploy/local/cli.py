@@ -9,8 +9,9 @@
     python -m deploy.local.cli dlq replay --topic otop.sales.ingress --reason failed [--dry-run]
     python -m deploy.local.cli national-demo [--scale 0.1] [--provinces 72 10]  # the 77 provinces
 
-Services are found at --url-registry/-scheduling/-sales/-monitoring (or OTOP_<SERVICE>_URL), by default
-the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never from here:
+Services are found at --url-registry/-scheduling/-sales/-monitoring/-budget (or OTOP_<SERVICE>_URL), by
+default the local stack's ports (--http-port, 8001 onwards). The bearer token comes from Keycloak, never
+from here:
 - --token (or OTOP_TOKEN): a token you already have;
 - --client-id with OTOP_CLIENT_SECRET: the client credentials grant (automation; an integration's client);
 - --user (default demo-officer-72) with OTOP_PASSWORD, or the local stack's password for its demo users
@@ -159,7 +160,14 @@ def demo(args: argparse.Namespace) -> None:
     if args.province != PROVINCE:
         raise SystemExit(f"the demo is of province {PROVINCE}")
     say(f"loading the demo province {PROVINCE} into {', '.join(urls_from(args).values())}")
-    summary = load_demo(urls_from(args), auth_from(args), progress=say)
+    # The department approves the demo's budget, when its account is known (the local stack's demo users).
+    known = args.state_dir / "demo-users.json"
+    department = json.loads(known.read_text()).get("demo-department") if known.exists() else None
+    approver = None
+    if department and not args.token:
+        token_url = f"{realm_url(args)}/protocol/openid-connect/token"
+        approver = AccessToken(lambda: password_grant(token_url, CLI_CLIENT, "demo-department", department))
+    summary = load_demo(urls_from(args), auth_from(args), progress=say, approver=approver)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from itertools import groupby
 from typing import Any
 from uuid import uuid4
@@ -24,6 +25,8 @@ from uuid import uuid4
 import httpx
 
 from deploy.local.demo_data import (
+    BUDGET_PROPOSAL,
+    BUDGET_PURCHASES,
     DECLINE_REASONS,
     PROVINCE,
     THAILAND,
@@ -99,8 +102,11 @@ def _amount(quantity: int, price: Decimal) -> Decimal:
 
 
 class DemoLoad:
-    def __init__(self, api: Api, demo: DemoProvince, progress: Callable[[str], None]) -> None:
+    def __init__(
+        self, api: Api, demo: DemoProvince, progress: Callable[[str], None], approver: Api | None = None
+    ) -> None:
         self.api, self.demo, self.progress = api, demo, progress
+        self.approver = approver  # the department's (approves the budget), if given
         self.product_ids: dict[str, str] = {}  # product name -> id
         self.products = {p.name: p for p in demo.products}
         self.market_days: list[tuple[MarketDay, str]] = []  # with their ids
@@ -112,7 +118,7 @@ class DemoLoad:
     def step(self, number: int, title: str, run: Callable[[], str]) -> None:
         started = time.monotonic()
         said = run()
-        self.progress(f"  [{number}/6] {title}: {said} ({time.monotonic() - started:.1f} s)")
+        self.progress(f"  [{number}/7] {title}: {said} ({time.monotonic() - started:.1f} s)")
 
     def run(self) -> dict:
         started = time.monotonic()
@@ -121,8 +127,9 @@ class DemoLoad:
         self.step(3, "monitoring records", self.records)
         self.step(4, "market days", self.run_market_days)
         self.step(5, "monitoring caught up", self.wait_for_reports)
+        self.step(6, "budget", self.budget)
         summary = self.summary(time.monotonic() - started)
-        self.progress(f"  [6/6] demo loaded in {summary['seconds']:.1f} s")
+        self.progress(f"  [7/7] demo loaded in {summary['seconds']:.1f} s")
         return summary
 
     # --- 1. producers and products, paused producers, mentoring groups
@@ -381,6 +388,48 @@ class DemoLoad:
             poll(f"monitoring report {month}", caught_up)
         return "every month's report counts all market days, sales and evaluations sent"
 
+    # --- 6. the budget: the seed's proposal, approved; the flags and stall materials bought in June; each
+    # market day's packing list checked off (loaded, and back)
+
+    def budget(self) -> str:
+        proposal = self.api("budget", "POST", "/proposals", json=BUDGET_PROPOSAL)
+        if self.approver is None:
+            return "the proposal submitted (no department account given to approve it)"
+        path = f"/proposals/{proposal['id']}"
+        self.approver("budget", "POST", f"{path}/versions/1/approve", json={"comment": "อนุมัติตามที่เสนอ"})
+        for item, day, supplier, amount in BUDGET_PURCHASES:
+            bought = self.api("budget", "POST", f"{path}/purchases", json=item)["id"]
+            paid = {"bought_on": day, "supplier": supplier, "amount_thb": amount}
+            self.api("budget", "POST", f"/purchases/{bought}/bought", json=paid)
+            self.api("budget", "POST", f"/purchases/{bought}/received", json={"received_on": day})
+        for _, market_day_id in self.market_days:
+            packing: Any = poll(
+                f"the budget service's lineup of {market_day_id}", partial(self.lineup, market_day_id)
+            )
+            for item in packing["items"]:
+                marks = {"loaded": True, **({"returned": True} if item["reusable"] else {})}
+                self.api(
+                    "budget",
+                    "POST",
+                    f"/market-days/{market_day_id}/packing-list",
+                    json={"kind": item["kind"], **marks},
+                )
+        self.counts.update(purchases=len(BUDGET_PURCHASES), packing_lists=len(self.market_days))
+        spent = sum(Decimal(amount) for *_, amount in BUDGET_PURCHASES)
+        return (
+            f"the proposal approved, {len(BUDGET_PURCHASES)} purchases ({spent:,.2f} baht), "
+            f"{len(self.market_days)} packing lists"
+        )
+
+    def lineup(self, market_day_id: str) -> dict:
+        answer = self.api.raw("budget", "GET", f"/market-days/{market_day_id}/packing-list")
+        if (
+            answer.status_code == 404
+            or answer.json()["lineup_size"] < self.per_day[market_day_id]["accepted"]
+        ):
+            raise NotYet("its market day or lineup")
+        return answer.json()
+
     def summary(self, seconds: float) -> dict:
         return {
             "province_code": PROVINCE,
@@ -392,12 +441,20 @@ class DemoLoad:
         }
 
 
-def load_demo(urls: dict[str, str], auth: httpx.Auth, progress: Callable[[str], None] = print) -> dict:
+def load_demo(
+    urls: dict[str, str],
+    auth: httpx.Auth,
+    progress: Callable[[str], None] = print,
+    approver: httpx.Auth | None = None,
+) -> dict:
     """Load the demo province into the services at `urls` (name -> base URL) as a province officer (or the
     department): `auth` sets their bearer token on each request (deploy.keycloak.admin.AccessToken renews
     it, the load takes longer than a token lasts); answers a summary of what was sent."""
     api = Api(urls, auth)
+    department = Api(urls, approver) if approver is not None else None
     try:
-        return DemoLoad(api, demo_province(), progress).run()
+        return DemoLoad(api, demo_province(), progress, department).run()
     finally:
         api.close()
+        if department is not None:
+            department.close()

@@ -438,3 +438,119 @@ def evaluation(rng: random.Random, market_day_id: object, member_id: object, day
         "problems": problems,
         "suggestions": suggestions,
     }
+
+
+# --- the budget (the budget service): the seed's proposal, what was bought in June, what each day took
+
+BUDGET_PROPOSAL: dict[str, Any] = {
+    "name": "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)",
+    "fiscal_year": YEAR_BE,
+    "activities": [
+        {
+            "activity": "นำผลิตภัณฑ์ OTOP จำหน่ายในตลาดประชารัฐ คนไทยยิ้มได้ และแหล่งท่องเที่ยว เดือนละ ๔ ครั้ง",
+            "target_group": "๒๐ ผลิตภัณฑ์/ตลาด",
+            "period": f"ไตรมาส ๓-๔ (มิ.ย.-ก.ย.{YEAR_BE % 100})",
+            "places": "ตลาดประชารัฐและแหล่งท่องเที่ยวจังหวัดสุพรรณบุรี",
+            "budget_source": "งบบุคลากรฯ",
+        },
+        {
+            "activity": "เสนอโครงการเพื่อขออนุมัติ และออกแบบธงญี่ปุ่นและรูปแบบวัสดุอุปกรณ์",
+            "target_group": "ร้านค้า OTOP เคลื่อนที่",
+            "period": f"พ.ค.-มิ.ย. {YEAR_BE % 100}",
+            "places": "สำนักงานพัฒนาชุมชนจังหวัดสุพรรณบุรี",
+            "budget_source": "งบบุคลากรฯ",
+        },
+    ],
+    "lines": [
+        {"category": "materials", "amount_thb": "48000.00", "description": "ธง ป้าย เต็นท์ โต๊ะ ผ้าปูโต๊ะ ป้ายราคา"},
+        {"category": "publicity", "amount_thb": "12000.00", "description": "ป้ายประชาสัมพันธ์ สื่อออนไลน์"},
+        {"category": "transport", "amount_thb": "25600.00", "description": "ค่าเช่ารถขนวัสดุอุปกรณ์ ๑๖ ครั้ง"},
+        {"category": "meetings", "amount_thb": "14400.00", "description": "ค่าอาหารว่าง การประชุมกลไกขับเคลื่อน"},
+    ],
+}
+# (item, bought on, supplier, amount paid): all in June, before the first market day.
+BUDGET_PURCHASES = [
+    (
+        {
+            "category": "materials",
+            "name": "ธงญี่ปุ่น ขนาด 150 × 50 ซม.",
+            "kind": "flag",
+            "quantity": 2,
+            "unit_cost_thb": "1250.00",
+        },
+        f"{YEAR}-06-03",
+        "ร้านสุพรรณป้ายและการพิมพ์",
+        "2480.00",
+    ),
+    (
+        {
+            "category": "materials",
+            "name": "ป้ายไวนิล OTOP เคลื่อนที่",
+            "kind": "banner",
+            "quantity": 2,
+            "unit_cost_thb": "850.00",
+        },
+        f"{YEAR}-06-03",
+        "ร้านสุพรรณป้ายและการพิมพ์",
+        "1700.00",
+    ),
+    (
+        {
+            "category": "materials",
+            "name": "เต็นท์ขนาด 3 × 3 เมตร",
+            "kind": "tent",
+            "quantity": 6,
+            "unit_cost_thb": "2950.00",
+        },
+        f"{YEAR}-06-04",
+        "หจก. สุพรรณเต็นท์",
+        "17700.00",
+    ),
+    (
+        {
+            "category": "materials",
+            "name": "โต๊ะพับ",
+            "kind": "table",
+            "quantity": 10,
+            "unit_cost_thb": "1150.00",
+        },
+        f"{YEAR}-06-04",
+        "ร้านเฟอร์นิเจอร์สามชุก",
+        "11500.00",
+    ),
+    (
+        {
+            "category": "materials",
+            "name": "ผ้าปูโต๊ะ",
+            "kind": "tablecloth",
+            "quantity": 10,
+            "unit_cost_thb": "180.00",
+        },
+        f"{YEAR}-06-05",
+        "ร้านผ้าศรีประจันต์",
+        "1800.00",
+    ),
+    (
+        {
+            "category": "materials",
+            "name": "ป้ายราคา",
+            "kind": "price_tag",
+            "quantity": 400,
+            "unit_cost_thb": "2.50",
+        },
+        f"{YEAR}-06-05",
+        "ร้านเครื่องเขียนสุพรรณ",
+        "1000.00",
+    ),
+    (
+        {
+            "category": "publicity",
+            "name": "ป้ายประชาสัมพันธ์และสื่อออนไลน์",
+            "quantity": 1,
+            "unit_cost_thb": "4500.00",
+        },
+        f"{YEAR}-06-06",
+        "ร้านสุพรรณป้ายและการพิมพ์",
+        "4500.00",
+    ),
+]

@@ -38,6 +38,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from deploy.local.demo_data import (
+    BUDGET_PROPOSAL,
     DECLINE_REASONS,
     MONTHS,
     YEAR,
@@ -59,7 +60,7 @@ from shared.kafka_client import kafka_options
 from shared.settings import KafkaSettings
 
 INGRESS_TOPIC = "otop.sales.ingress"
-SERVICES = ("registry", "scheduling", "sales", "monitoring")
+SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget")
 IMPORT_ROWS = 2_500  # rows per import file (the registry takes up to 5,000)
 GENERATING = 4  # provinces whose sheets are in memory at once (the whole country's would take some 250 MB)
 TRANSIENT = {502, 503, 504}
@@ -380,7 +381,8 @@ class NationalLoad:
             self.set_up,
             lambda: (
                 f"{self.counts['venues']} venues, {self.counts['market_days']} market days, "
-                f"{self.counts['members']} committee members, {self.counts['integrations']} POS"
+                f"{self.counts['members']} committee members, {self.counts['integrations']} POS, "
+                f"{self.counts['budgets']} budgets approved"
             ),
         )
         await self.settle("every service knows the products and market days")
@@ -500,11 +502,26 @@ class NationalLoad:
             f"{base}/integrations",
             json={"name": f"POS ตลาด OTOP {province_th(province.size)}"},
         )
+        # The province's project proposal (the demo's, at the province's places), approved by the department.
+        proposal = await self.http(
+            "budget",
+            "POST",
+            f"{base}/proposals",
+            json={
+                **BUDGET_PROPOSAL,
+                "activities": [
+                    {**a, "places": f"ตลาดประชารัฐและแหล่งท่องเที่ยว{province_th(province.size)}"}
+                    for a in BUDGET_PROPOSAL["activities"]
+                ],
+            },
+        )
+        await self.http("budget", "POST", f"{base}/proposals/{proposal['id']}/versions/1/approve", json={})
         self.counts.update(
             venues=len(loaded.venue_ids),
             market_days=len(loaded.day_ids),
             members=len(loaded.members),
             integrations=1,
+            budgets=1,
         )
 
     def days(self, loaded: Loaded, month: int | None = None) -> list[MarketDay]:

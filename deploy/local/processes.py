@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ["registry", "scheduling", "sales", "monitoring"]  # local HTTP ports: the first one, +1, +2, +3
+SERVICES = [
+    "registry",
+    "scheduling",
+    "sales",
+    "monitoring",
+    "budget",
+]  # local HTTP ports: the first one, +1, ...+4
 
 
 def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:

@@ -308,6 +308,11 @@ def main() -> None:
                 keycloak.token_url(), CLI_CLIENT, "demo-officer-72", passwords["demo-officer-72"]
             )
         )
+        department = AccessToken(  # approves the demo province's budget
+            lambda: password_grant(
+                keycloak.token_url(), CLI_CLIENT, "demo-department", passwords["demo-department"]
+            )
+        )
         demo_summary = state / "demo.json"
         if args.no_demo:
             print("[5/5] no demo province (--no-demo)", flush=True)
@@ -319,7 +324,7 @@ def main() -> None:
                 flush=True,
             )
             try:
-                demo_summary.write_text(json.dumps(load_demo(urls, officer), indent=2))
+                demo_summary.write_text(json.dumps(load_demo(urls, officer, approver=department), indent=2))
             except Exception:
                 print(
                     f"the demo load failed (logs: {state / 'logs'}); delete {state} to start over", flush=True

@@ -6,10 +6,21 @@ from functools import partial
 from sqlalchemy import Table
 
 from services.monitoring import tables
+from services.monitoring.handlers import budget
 from services.monitoring.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
 from shared.consumer import Handler
+from shared.contracts.budget import (
+    PackingListChanged,
+    ProposalApproved,
+    ProposalReturned,
+    ProposalSubmitted,
+    PurchaseBought,
+    PurchaseReceiptAttached,
+    PurchaseReceived,
+    PurchaseRequested,
+)
 from shared.contracts.registry import MentoringGroupState, ProducerState, ProductState
 from shared.contracts.scheduling import (
     AttendanceRecorded,
@@ -61,6 +72,21 @@ SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
             },
             AttendanceRecorded: rm.attendance_recorded,
         },
+    ),
+    "monitoring.budget_proposals": (
+        topics.BUDGET_PROPOSALS,
+        {event: budget.proposal_changed for event in (ProposalSubmitted, ProposalApproved, ProposalReturned)},
+    ),
+    "monitoring.budget_spending": (
+        topics.BUDGET_SPENDING,
+        {
+            event: budget.purchase_changed
+            for event in (PurchaseRequested, PurchaseBought, PurchaseReceiptAttached, PurchaseReceived)
+        },
+    ),
+    "monitoring.budget_materials": (
+        topics.BUDGET_MATERIALS,
+        {PackingListChanged: budget.packing_list_changed},
     ),
 }
 SALES_GROUP = "monitoring.sales"  # sales events come in batches (rm.sales_changed): the busiest stream

@@ -23,6 +23,9 @@ spec = ServiceSpec(
         topics.SCHEDULING_PLANS,
         topics.SCHEDULING_MARKET_DAYS,
         topics.SALES_RECORDED,
+        topics.BUDGET_PROPOSALS,
+        topics.BUDGET_SPENDING,
+        topics.BUDGET_MATERIALS,
     ],
 )
 

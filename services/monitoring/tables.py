@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import add_reliability_tables
 
@@ -268,4 +269,49 @@ issues = Table(  # problems/obstacles and recommendations: an officer's entries 
     Column("created_by", String, nullable=False),
     _created_at(),
     Index("issues_by_month", "province_code", "month"),
+)
+
+# --- read models of the budget service's events (the report's budget section: report/budget.py)
+
+budget_proposals = Table(  # budget.proposal.*
+    "budget_proposals",
+    metadata,
+    *_newest_state(),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("name", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String, nullable=False),
+    Column("activities", JSONB, nullable=False),
+    Column("total_thb", Numeric(14, 2), nullable=False),
+    Column("approved_version", Integer),
+    Column("approved_lines", JSONB, nullable=False),
+    Column("approved_total_thb", Numeric(14, 2), nullable=False),
+    Column("decided_by", String),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("comment", String),
+)
+
+budget_purchases = Table(  # budget.purchase.*
+    "budget_purchases",
+    metadata,
+    *_newest_state(),
+    Column("proposal_id", Uuid, nullable=False, index=True),
+    Column("category", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("kind", String),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String, nullable=False),
+    Column("estimated_thb", Numeric(14, 2), nullable=False),
+    Column("amount_thb", Numeric(14, 2)),
+    Column("bought_on", Date),
+    Column("market_day_id", Uuid),
+)
+
+budget_packing_lists = Table(  # budget.packing_list.changed; id: the market day's
+    "budget_packing_lists",
+    metadata,
+    *_newest_state(),
+    Column("day", Date, nullable=False),
+    Column("lineup_size", Integer, nullable=False),
+    Column("items", JSONB, nullable=False),
 )

@@ -1,3 +1,3 @@
 """Versioned event payloads, one module per producing service. Importing this package registers them all."""
 
-from shared.contracts import monitoring, registry, sales, scheduling  # noqa: F401
+from shared.contracts import budget, monitoring, registry, sales, scheduling  # noqa: F401

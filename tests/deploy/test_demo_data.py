@@ -97,3 +97,23 @@ def test_a_drawn_evaluation_is_one_the_monitoring_service_accepts():
     assert (accepted.producers_attending, accepted.products_shown) == (18, 21)
     assert accepted.sales_observed_thb == Decimal("5231")
     assert body == evaluation(random.Random(3), body["market_day_id"], body["member_id"], day)
+
+
+def test_the_demo_budget_is_the_seeds_proposal_and_its_purchases_fit_their_lines():
+    from collections import defaultdict
+
+    from deploy.local.demo_data import BUDGET_PROPOSAL, BUDGET_PURCHASES
+    from services.budget.domain import check_lines
+    from services.budget.inputs import BoughtIn, ProposalIn, PurchaseIn
+
+    proposal = ProposalIn.model_validate(BUDGET_PROPOSAL)
+    assert {a.budget_source for a in proposal.activities} == {"งบบุคลากรฯ"}
+    lines = check_lines(proposal.lines)
+    spent: defaultdict = defaultdict(Decimal)
+    for item, day, supplier, amount in BUDGET_PURCHASES:
+        bought = BoughtIn(bought_on=day, supplier=supplier, amount_thb=amount)
+        spent[PurchaseIn.model_validate(item).category] += bought.amount_thb
+        assert bought.bought_on.month == 6
+    assert all(spent[category] <= lines[category] for category in spent)
+    kinds = {item.get("kind") for item, *_ in BUDGET_PURCHASES}
+    assert {"flag", "tent", "table"} <= kinds

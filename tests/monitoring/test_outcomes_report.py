@@ -1,4 +1,4 @@
-"""Section ๔ ผลลัพธ์ต่อผู้ผลิต of the report: the hand-computed season (outcome_season.py) in the
+"""Section ๕ ผลลัพธ์ต่อผู้ผลิต of the report: the hand-computed season (outcome_season.py) in the
 golden report, as JSON, XLSX, CSV, Markdown, PDF (with its charts) and DOCX (with the same charts)."""
 
 import csv
@@ -65,13 +65,13 @@ def test_the_section_with_charts_in_pdf_and_docx():
     made = charts(report.outcomes.figures, True)
     assert [len(c.groups) for c in made] == [2, 5, 2]  # months; criteria; food and textile
     reader, text = _pdf_text(to_pdf(document(report)))
-    assert "๔ ผลลัพธ์ต่อผู้ผลิต" in text
+    assert "๕ ผลลัพธ์ต่อผู้ผลิต" in text
     assert unicodedata.normalize("NFKC", "การกระจายคำเชิญในผลิตภัณฑ์กลุ่มเป้าหมาย") in text  # ำ reads back as ํา
     assert "แนวโน้ม (เดือนสุดท้าย - เดือนแรก)" not in text  # a row a producer: in the sheets only
     assert len({image.data for page in reader.pages for image in page.images}) == 3  # pages share resources
     word = docx.Document(io.BytesIO(to_docx(document(report))))
     assert len(word.inline_shapes) == 3
-    assert "๔ ผลลัพธ์ต่อผู้ผลิต" in [p.text for p in word.paragraphs]
+    assert "๕ ผลลัพธ์ต่อผู้ผลิต" in [p.text for p in word.paragraphs]
     image = Image.open(io.BytesIO(chart_png(made[0], True)))
     assert image.size == (1600, 820)
     if folder := os.environ.get("OTOP_CHART_DIR"):  # to look at them

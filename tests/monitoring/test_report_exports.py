@@ -130,7 +130,7 @@ async def test_the_seed_report_as_docx_pdf_xlsx_and_csv(database_url, kafka, mon
                 )
             )
         )
-        assert book.sheetnames == ["provinces"]
+        assert book.sheetnames == ["provinces", "budgets"]  # budgets: none approved in this test
 
         # Refusals: another province's officer, the national report to a province, bad values (before any
         # work).

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.monitoring import tables
 from services.monitoring.domain import EvaluationState, Period, evaluation_due
+from services.monitoring.handlers import budget
 from services.monitoring.handlers.outcomes import season_outcomes
 from services.monitoring.handlers.records import activities, committees, issues
 from services.monitoring.report import (
@@ -26,6 +27,7 @@ from services.monitoring.report import (
     build_national,
     build_report,
 )
+from services.monitoring.report.budget import build_budget
 from services.monitoring.report.outcomes import outcomes_section
 
 market_day, sale, evaluation, attendance = (
@@ -218,17 +220,22 @@ async def province_report(
             issues=await issues(session, province_code, period),
         )
     )
-    # section ๔: the season (the calendar year) up to the report's last day
+    # section ๔: the budget; section ๕: the season (the calendar year) up to the report's last day
+    budget_section = build_budget(
+        await budget.budget_data(session, province_code, period, facts), thai_digits
+    )
     season = await season_outcomes(
         session, province_code, date(period.last_day.year, 1, 1), min(period.last_day, as_of)
     )
-    return report.model_copy(update={"outcomes": outcomes_section(season, thai_digits)})
+    return report.model_copy(
+        update={"budget": budget_section, "outcomes": outcomes_section(season, thai_digits)}
+    )
 
 
 async def national_report(
     session: AsyncSession, period: Period, as_of: date, due_days: int, thai_digits: bool
 ) -> NationalReport:
-    return build_national(
+    report = build_national(
         period,
         as_of,
         due_days,
@@ -236,6 +243,7 @@ async def national_report(
         await market_day_facts(session, period, None),
         await plans(session, period, None),
     )
+    return report.model_copy(update={"budgets": await budget.national_budgets(session, period)})
 
 
 async def completeness(

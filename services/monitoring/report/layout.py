@@ -46,11 +46,15 @@ RESULT_TABLES = (
 )
 
 
+BUDGET_TABLES = ("budget_plan", "budget_lines", "budget_market_days")
+
+
 def document(report: ProvinceReport | NationalReport) -> Document:
     if isinstance(report, NationalReport):
-        return Document(
-            report.title, report.thai_digits, [Heading(1, report.title), report_table(report, "provinces")]
-        )
+        budgets = report_table(report, "budgets")
+        blocks: list[Block] = [Heading(1, report.title), report_table(report, "provinces")]
+        blocks += [Heading(2, budgets.title), budgets] if budgets.rows else []
+        return Document(report.title, report.thai_digits, blocks)
     return Document(report.title, report.thai_digits, _province_blocks(report))
 
 
@@ -84,11 +88,24 @@ def _province_blocks(report: ProvinceReport) -> list[Block]:
         (issues.recommendations_heading, issues.recommendations),
     ):
         blocks += [Bullets([heading]), Bullets(thai.ordinal_list([i.text for i in items], t) or ["ไม่มี"])]
-    return blocks + _outcome_blocks(report)
+    return blocks + _budget_blocks(report) + _outcome_blocks(report)
+
+
+def _budget_blocks(report: ProvinceReport) -> list[Block]:
+    """Section ๔: the proposal's plan table with amounts and approval, its lines, each market day's cost."""
+    if report.budget is None:
+        return []
+    blocks: list[Block] = [
+        Heading(2, f"{report.budget.number} {report.budget.heading}"),
+        Bullets(report.budget.text),
+    ]
+    for table in (report_table(report, name) for name in BUDGET_TABLES):
+        blocks += [Paragraph(table.title), table] if table.rows else []
+    return blocks
 
 
 def _outcome_blocks(report: ProvinceReport) -> list[Block]:
-    """Section ๔ ผลลัพธ์ต่อผู้ผลิต: its sentences, charts and tables, and the note on what they can say."""
+    """Section ๕ ผลลัพธ์ต่อผู้ผลิต: its sentences, charts and tables, and the note on what they can say."""
     section = report.outcomes
     if section is None:
         return []

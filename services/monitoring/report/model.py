@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from services.monitoring.domain.outcomes import ProvinceOutcomes
+from services.monitoring.report.budget import BudgetRow, BudgetSection
 
 REPORT_TITLE = "สรุปการดำเนินงานโครงการหนึ่งตำบล หนึ่งผลิตภัณฑ์ (OTOP)"
 PROJECT = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
@@ -225,7 +226,7 @@ class IssuesSection(Model):
 class OutcomesSection(Model):
     """ผลลัพธ์ต่อผู้ผลิต: the season up to the report's last day (report.outcomes builds it)."""
 
-    number: str  # ๔
+    number: str  # ๕
     heading: str
     season: str  # e.g. ฤดูกาล ๒๕๖๒ (๘ มิ.ย. ๖๒ - ๒๘ ก.ย. ๖๒)
     text: list[str]
@@ -246,6 +247,7 @@ class ProvinceReport(Model):
     plan: PlanSection
     results: ResultsSection
     issues: IssuesSection
+    budget: BudgetSection | None = None  # section ๔ (report/budget.py)
     outcomes: OutcomesSection | None = None
 
 
@@ -264,3 +266,6 @@ class NationalReport(Model):
     title: str
     provinces: list[ProvinceRow]
     totals: MarketSummary  # producers and products counted once per province
+    budgets: list[
+        BudgetRow
+    ] = []  # each province's budget in force: approved against spent (report/budget.py)

@@ -105,7 +105,7 @@ def outcomes_section(figures: ProvinceOutcomes, t: bool) -> OutcomesSection:
             "(แผ่นงาน outcomes_producers และ outcomes_never_invited)",
         ]
     return OutcomesSection(
-        number=thai.digits("4", t),  # after the seed's three sections
+        number=thai.digits("5", t),  # after the seed's three sections and the budget (๔)
         heading=HEADING,
         season=season,
         text=[thai.digits(each, t) for each in text],

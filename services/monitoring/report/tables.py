@@ -204,6 +204,82 @@ def _issues(report: ProvinceReport) -> Table:
     )
 
 
+# --- section ๔: the budget (report/budget.py)
+
+
+def _budget_plan(report: ProvinceReport) -> Table:
+    rows = report.budget.plan if report.budget else []
+    return Table(
+        "budget_plan",
+        "แผนการดำเนินงานและงบประมาณ",
+        ["ที่", "โครงการ/กิจกรรม", "กลุ่มเป้าหมาย", "ระยะเวลา", "สถานที่", "แหล่งงบประมาณ", "งบประมาณ (บาท)", "สถานะ"],
+        [
+            [
+                r.number,
+                r.activity,
+                r.target_group,
+                r.period,
+                r.places,
+                r.budget_source,
+                r.amount_thb,
+                r.status,
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _budget_lines(report: ProvinceReport) -> Table:
+    budget = report.budget
+    rows: list[list[Cell]] = [
+        [line.label, line.approved_thb, line.spent_thb, line.spent_in_period_thb, line.remaining_thb]
+        for line in (budget.lines if budget else [])
+    ]
+    if budget and rows:
+        left = budget.approved_thb - budget.spent_thb
+        rows.append(["รวม", budget.approved_thb, budget.spent_thb, budget.spent_in_period_thb, left])
+    return Table(
+        "budget_lines",
+        "งบประมาณที่อนุมัติและการใช้จ่ายตามรายการ",
+        ["รายการ", "อนุมัติ (บาท)", "ใช้จ่ายแล้ว (บาท)", "ใช้จ่ายในช่วงนี้ (บาท)", "คงเหลือ (บาท)"],
+        rows,
+    )
+
+
+def _ratio(value: Decimal | None) -> str | None:
+    return None if value is None else thai.number(value, False, 4)
+
+
+def _budget_market_days(report: ProvinceReport) -> Table:
+    return Table(
+        "budget_market_days",
+        "วัสดุอุปกรณ์และค่าใช้จ่ายต่อตลาด",
+        [
+            "วันที่",
+            "สถานที่",
+            "วัสดุอุปกรณ์ที่นำไป",
+            "ค่าใช้จ่ายของวันนั้น (บาท)",
+            "ส่วนเฉลี่ยค่าใช้จ่ายทั้งโครงการ (บาท)",
+            "ค่าใช้จ่ายรวม (บาท)",
+            "ยอดจำหน่าย (บาท)",
+            "ค่าใช้จ่ายต่อยอดจำหน่าย 1 บาท",
+        ],
+        [
+            [
+                d.day,
+                d.venue_name,
+                d.materials,
+                d.direct_cost_thb,
+                d.shared_cost_thb,
+                d.cost_thb,
+                d.sales_thb,
+                _ratio(d.cost_per_baht_sold),
+            ]
+            for d in (report.budget.market_days if report.budget else [])
+        ],
+    )
+
+
 PROVINCE_TABLES: dict[str, Callable[[ProvinceReport], Table]] = {
     "summary": _summary,
     "plan": _plan,
@@ -213,6 +289,9 @@ PROVINCE_TABLES: dict[str, Callable[[ProvinceReport], Table]] = {
     "best_sellers": _best_sellers,
     "non_selling_products": _non_selling,
     "issues": _issues,
+    "budget_plan": _budget_plan,
+    "budget_lines": _budget_lines,
+    "budget_market_days": _budget_market_days,
 }
 
 
@@ -252,7 +331,22 @@ def _provinces(report: NationalReport) -> Table:
     )
 
 
-NATIONAL_TABLES: dict[str, Callable[[NationalReport], Table]] = {"provinces": _provinces}
+def _budgets(report: NationalReport) -> Table:
+    rows: list[list[Cell]] = [
+        [row.province_name, Code(row.province_code), row.status_label, row.approved_thb, row.spent_thb]
+        for row in report.budgets
+    ]
+    approved = sum((row.approved_thb for row in report.budgets), Decimal("0.00"))
+    spent = sum((row.spent_thb for row in report.budgets), Decimal("0.00"))
+    return Table(
+        "budgets",
+        "งบประมาณที่อนุมัติและใช้จ่ายรายจังหวัด",
+        ["จังหวัด", "รหัสจังหวัด", "สถานะโครงการ", "อนุมัติ (บาท)", "ใช้จ่ายแล้ว (บาท)"],
+        rows + [["รวม", None, None, approved, spent]] if rows else [],
+    )
+
+
+NATIONAL_TABLES: dict[str, Callable[[NationalReport], Table]] = {"provinces": _provinces, "budgets": _budgets}
 
 
 def _province_tables() -> dict[str, Callable[[ProvinceReport], Table]]:

@@ -4,7 +4,7 @@
 import { accessToken, login } from "./auth.svelte";
 import { t } from "./i18n.svelte";
 
-export type Service = "registry" | "scheduling" | "sales" | "monitoring";
+export type Service = "registry" | "scheduling" | "sales" | "monitoring" | "budget";
 
 export interface FieldError { field: string; message: string; type?: string; row?: number }
 

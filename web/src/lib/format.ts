@@ -52,3 +52,9 @@ export function time(value: string | null | undefined): string {
 export function thaiToday(): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone: BANGKOK }).format(new Date());
 }
+
+/** A baht amount ("1234.5", "10") as whole satang, exactly (no float sums): null if it is not one. */
+export function satang(amount: string | number | null | undefined): number | null {
+  const match = /^\s*(\d{1,12})(?:\.(\d{1,2}))?\s*$/.exec(String(amount ?? ""));
+  return match ? Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0")) : null;
+}
