@@ -12,7 +12,8 @@ from shared import contracts  # noqa: F401  (registers event contracts)
 from tests import harness
 from tests.identity import bearer, forged, token_of  # noqa: F401  (tests import them from here)
 
-NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/")  # folders whose tests take no bearer() token
+# folders whose tests take no bearer() token
+NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/", "tests/publicity_media/")
 # (tests/web runs a Keycloak of its own, behind the web gateway's /auth/: tests/web/stack.py)
 
 
