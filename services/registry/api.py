@@ -280,7 +280,7 @@ async def replace_product(product_id: UUID, new: NewProduct, db: Db, province_co
     },
 )
 async def set_product_photo(product_id: UUID, request: Request, db: Db, province_code: Writer) -> dict:
-    """The product's photo: the image file as the body (JPEG, PNG or WebP, up to 15 MB, e.g. straight
+    """The product's photo: the image file as the body (JPEG, PNG or WebP, up to 10 MB, e.g. straight
     from a phone's camera). Stored re-encoded as JPEG at 320, 640 and 1280 px (longest side) without its
     metadata (EXIF, GPS included); a new photo gets a new `photo_id` and replaces the old one. Refused:
     not an image (415), too many pixels, a decompression bomb, a damaged or truncated file (422), a body

@@ -13,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.errors import Refused
 
-MAX_UPLOAD_BYTES = 15_000_000  # a phone's full-resolution JPEG is 3-8 MB
+MAX_UPLOAD_BYTES = 10_000_000  # a phone camera's JPEG is 2-8 MB; the gateway takes bodies up to 10 MiB
 MAX_PIXELS = 50_000_000  # 48-50 MP phone cameras; decoded once at most, then resized
 FORMATS = ("JPEG", "PNG", "WEBP")
 CONTENT_TYPE = "image/jpeg"

@@ -10,28 +10,10 @@ from PIL import ExifTags, Image
 from services.registry.photos import MAX_UPLOAD_BYTES
 from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
 from tests.conftest import bearer
-from tests.registry.support import OFFICER, PRODUCER, PRODUCT, count_rows, create, events
+from tests.registry.support import OFFICER, PRODUCER, PRODUCT, count_rows, create, events, phone_photo
 
 pytestmark = pytest.mark.integration
 P72 = "/provinces/72"
-
-
-def phone_photo() -> bytes:
-    """A 2000 x 1500 JPEG as a phone writes it: taken in portrait (EXIF orientation 6: turn it 90°),
-    with the place it was taken (GPS) and the camera's make."""
-    image = Image.new("RGB", (2000, 1500), "#c0392b")
-    image.paste("#f1c40f", (0, 0, 1000, 750))  # the top left quarter, as stored (before turning)
-    exif = image.getexif()
-    exif[ExifTags.Base.Orientation] = 6
-    exif[ExifTags.Base.Make] = "PhoneMaker"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (14.0, 28.0, 12.5)
-    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
-    gps[ExifTags.GPS.GPSLongitude] = (100.0, 7.0, 3.25)
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
-    return out.getvalue()
 
 
 async def _product(registry) -> dict:

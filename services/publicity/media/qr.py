@@ -2,8 +2,8 @@
 
 Error correction H (30 % of the code words recoverable) everywhere: a flag is fabric that folds, flaps
 and fades in the sun, a poster gets taped over and rained on, and at the sizes printed here the larger
-code H needs still has big modules (the flag's ~40 cm code: ~1 cm modules at a 60-character URL,
-readable from about 4 m, the rule of thumb being one tenth of the distance)."""
+code H needs still has big modules (the flag's 38 cm code of a 31-character URL: version 4, 9 mm a
+module, readable from about 4 m, the rule of thumb being one tenth of the distance)."""
 
 import segno
 
