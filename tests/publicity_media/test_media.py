@@ -16,6 +16,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from services.publicity.media import (
+    brand,
     flag_pdf,
     poster_pdf,
     press_release_docx,
@@ -147,6 +148,28 @@ def test_the_share_image_is_1200_by_630_with_the_product_photos():
     # the first photo (red, a white disc in the middle) fills the top left tile of the 2 × 2 grid
     red = image.convert("RGB").getpixel(FIRST_TILE_CORNER)
     assert red == pytest.approx((0xC0, 0x39, 0x2B), abs=12)
+
+
+LONG_VENUE = dataclasses.replace(
+    ANNOUNCEMENT.market_day,
+    venue_name="ตลาดน้ำสามชุกร้อยปีตลาดเก่าริมแม่น้ำท่าจีนเมืองสุพรรณบุรีบ้านเรือนไม้โบราณสองฝั่งคลอง" * 2,
+    address="หมู่ที่ 1 ตำบลสามชุก อำเภอสามชุก จังหวัดสุพรรณบุรี 72130 " * 4,
+)
+
+
+def test_a_venue_too_long_for_the_share_image_is_cut_short_not_drawn_over_the_photos():
+    image = Image.open(io.BytesIO(share_image(dataclasses.replace(ANNOUNCEMENT, market_day=LONG_VENUE))))
+    gap = range(share.MARGIN + share.TEXT_WIDTH + 1, share.WIDTH - share.MARGIN - 2 * share.PHOTO - share.GAP)
+    background = {
+        image.convert("RGB").getpixel((x, y)) for x in gap for y in range(share.HEIGHT - share.BAND)
+    }
+    assert background == {Image.new("RGB", (1, 1), brand.CREAM).getpixel((0, 0))}
+
+
+def test_a_venue_too_long_for_the_poster_keeps_it_one_page():
+    page = _pdf_page(poster_pdf(dataclasses.replace(ANNOUNCEMENT, market_day=LONG_VENUE, lineup=LINEUP * 4)))
+    assert _qr_codes(page, 2) == [DAY_URL]
+    assert _reads("และสินค้าอีก 8 รายการ") in _text(page)
 
 
 def test_the_share_image_leaves_out_a_photo_that_does_not_decode():

@@ -22,8 +22,9 @@ body {{ margin: 0; font-family: Text; color: {brand.INK}; background: {brand.CRE
 .when {{ padding: 5mm 14mm 0; }}
 .date {{ font-family: Headline; font-size: 27pt; color: {brand.GREEN}; line-height: 1.3; }}
 .hours {{ font-size: 19pt; font-weight: bold; }}
-.venue {{ font-size: 19pt; font-weight: bold; color: {brand.GREEN}; line-height: 1.2; margin-top: 1mm; }}
-.address {{ font-size: 14pt; line-height: 1.25; }}
+.venue {{ font-size: 19pt; font-weight: bold; color: {brand.GREEN}; line-height: 1.2; margin-top: 1mm;
+  max-height: 2.4em; overflow: hidden; }}
+.address {{ font-size: 14pt; line-height: 1.25; max-height: 2.5em; overflow: hidden; }}
 h2 {{ font-size: 17pt; margin: 3mm 14mm 2mm; color: {brand.GREEN}; }}
 .lineup {{ margin: 0 12mm; height: 129mm; overflow: hidden; }}
 .item {{ float: left; width: 40mm; height: 41mm; margin: 0 2.5mm 2mm; overflow: hidden; }}

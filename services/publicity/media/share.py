@@ -3,6 +3,7 @@ province, the date in the Buddhist Era, the venue, a few product photos and the 
 Pillow lays out Thai through libraqm, which places vowels and tone marks (Debian's libraqm0)."""
 
 import io
+import unicodedata
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -47,16 +48,25 @@ def _wrapped(text: str, face: Face, size: int, width: int, max_lines: int) -> li
     return lines
 
 
+def _shortened(text: str) -> str:
+    """`text` less its last character, and less the marks that went with it (a Thai vowel or tone mark
+    never stands alone)."""
+    text = text[:-1]
+    while text and unicodedata.category(text[-1]) == "Mn":
+        text = text[:-1]
+    return text.rstrip()
+
+
 def _fit(text: str, face: Face, sizes: range, width: int, max_lines: int) -> tuple[int, list[str]]:
     """The largest size of `sizes` at which `text` fits; at the smallest, the text cut short with '…'."""
     for size in sizes:
         if lines := _wrapped(text, face, size, width, max_lines):
             return size, lines
-    size = sizes[-1]
-    font = _font(face, size)
-    while text and font.getlength(text + "…") > width * max_lines:
-        text = text[:-1]
-    return size, _wrapped(text + "…", face, size, width, max_lines) or [text + "…"]
+    while text:
+        text = _shortened(text)
+        if lines := _wrapped(text + "…", face, sizes[-1], width, max_lines):
+            return sizes[-1], lines
+    return sizes[-1], []
 
 
 def _text_block(
