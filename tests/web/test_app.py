@@ -526,8 +526,9 @@ def test_an_officer_photographs_a_product_and_records_a_producers_consent(web, s
     # A producer's consent to show the contact on the public pages: off until ticked, kept once saved.
     s.go("#/producers")
     page.locator("tbody tr a").first.click()
+    page.get_by_role("heading", name="การเข้าร่วม").wait_for()  # the producer is loaded into the form
     consent = page.get_by_label(re.compile("ผู้ผลิตยินยอมให้แสดงชื่อผู้ติดต่อ"))
-    consent.wait_for()
+    assert not consent.is_checked()
     consent.check()
     page.get_by_role("button", name="บันทึก", exact=True).click()
     page.get_by_text(re.compile("^บันทึก .* แล้ว$")).wait_for()
