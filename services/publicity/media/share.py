@@ -4,6 +4,7 @@ Pillow lays out Thai through libraqm, which places vowels and tone marks (Debian
 
 import io
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -57,8 +58,9 @@ def _shortened(text: str) -> str:
     return text.rstrip()
 
 
-def _fit(text: str, face: Face, sizes: range, width: int, max_lines: int) -> tuple[int, list[str]]:
-    """The largest size of `sizes` at which `text` fits; at the smallest, the text cut short with '…'."""
+def _fit(text: str, face: Face, sizes: Sequence[int], width: int, max_lines: int) -> tuple[int, list[str]]:
+    """The largest of `sizes` (largest first) at which `text` fits; at the smallest, the text cut short
+    with '…'."""
     for size in sizes:
         if lines := _wrapped(text, face, size, width, max_lines):
             return size, lines
@@ -70,7 +72,7 @@ def _fit(text: str, face: Face, sizes: range, width: int, max_lines: int) -> tup
 
 
 def _text_block(
-    draw: ImageDraw.ImageDraw, y: int, text: str, face: Face, sizes: range, max_lines: int, fill: str
+    draw: ImageDraw.ImageDraw, y: int, text: str, face: Face, sizes: Sequence[int], max_lines: int, fill: str
 ) -> int:
     size, lines = _fit(text, face, sizes, TEXT_WIDTH, max_lines)
     font = _font(face, size)
@@ -113,7 +115,7 @@ def share_image(announcement: DayAnnouncement) -> bytes:
     draw = ImageDraw.Draw(canvas)
 
     y = 44
-    y = _text_block(draw, y, brand.TAGLINE, Face.TEXT_BOLD, range(34, 33, -1), 1, brand.GREEN)
+    y = _text_block(draw, y, brand.TAGLINE, Face.TEXT_BOLD, (34,), 1, brand.GREEN)
     y = _text_block(
         draw,
         y,
@@ -125,7 +127,7 @@ def share_image(announcement: DayAnnouncement) -> bytes:
     )
     y += 8
     y = _text_block(draw, y, thai.long_date(day.day), Face.TEXT_BOLD, range(48, 35, -2), 1, brand.INK)
-    y = _text_block(draw, y, thai.hours(day.starts, day.ends), Face.TEXT, range(40, 39, -1), 1, brand.INK)
+    y = _text_block(draw, y, thai.hours(day.starts, day.ends), Face.TEXT, (40,), 1, brand.INK)
     y += 10
     y = _text_block(draw, y, day.venue_name, Face.TEXT_BOLD, range(44, 31, -2), 2, brand.GREEN)
     _text_block(draw, y, day.address, Face.TEXT, range(32, 25, -2), 2, brand.INK)
