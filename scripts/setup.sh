@@ -19,6 +19,8 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 # The monitoring report's PDF: Pango for WeasyPrint, and the Thai font it embeds (services/monitoring/report/pdf.py).
 ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/arundina/ArundinaSans.ttf ] || need_apt+=(fonts-arundina)
+# The public artefacts (services/publicity/media): Pillow lays out Thai (vowels and tone marks) with libraqm.
+ls /usr/lib/*/libraqm.so.0 >/dev/null 2>&1 || need_apt+=(libraqm0)
 # The web gateway (deploy/gateway/): Debian's nginx serves the app and the APIs under one origin.
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 # Prometheus: promtool checks the alert rules (deploy/prometheus/alerts.yml) and the scrape config; the local

@@ -14,7 +14,13 @@ from tests.identity import bearer, forged, token_of  # noqa: F401  (tests import
 
 # Tests that take no bearer() token (tests/web runs a Keycloak of its own, behind the web gateway's /auth/:
 # tests/web/stack.py; the gateway's own tests put a recording stand-in behind it)
-NO_KEYCLOAK = ("tests/unit/", "tests/deploy/", "tests/web/", "tests/security/test_gateway.py")
+NO_KEYCLOAK = (
+    "tests/unit/",
+    "tests/deploy/",
+    "tests/web/",
+    "tests/security/test_gateway.py",
+    "tests/publicity_media/",
+)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -1,8 +1,10 @@
-"""Registry HTTP API: producers, products (search, import, export) and mentoring groups.
+"""Registry HTTP API: producers, products (search, import, export, photos) and mentoring groups.
 
 Roles: the department everywhere; a province officer reads and writes its province; a committee
 member reads its province; an integration (e.g. a POS) reads only its province's products (ids,
-names, prices), not producers' contacts nor mentoring groups.
+names, prices), not producers' contacts nor mentoring groups. Product photos `GET /photos/{id}/{size}.jpg`
+are public on purpose: they are published on the programme's public pages (the gateway serves them at
+/p/photos/), and their ids are random.
 """
 
 import asyncio
@@ -11,9 +13,9 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry import handlers, spreadsheets
+from services.registry import handlers, photos, spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
@@ -36,6 +38,7 @@ from shared.service import Database, database
 
 router = APIRouter(prefix="/provinces/{province_code}")
 national = APIRouter(tags=["products"])
+public_photos = APIRouter(prefix="/photos", tags=["photos"])
 Db = Annotated[Database, Depends(database)]
 WRITE = (Role.DEPARTMENT, Role.PROVINCE_OFFICER)
 READ = (*WRITE, Role.COMMITTEE_MEMBER)
@@ -78,6 +81,7 @@ class Producer(View, ProducerFields, Availability):
 class Product(View, NewProduct):
     model_config = ConfigDict(extra="ignore")
 
+    photo_id: UUID | None = Field(default=None, description="Its photo: /photos/{photo_id}/{size}.jpg")
     producer_name: str | None = None
     producer_available: bool = True
 
@@ -258,6 +262,48 @@ async def get_product(
 async def replace_product(product_id: UUID, new: NewProduct, db: Db, province_code: Writer) -> dict:
     """Replace the product (withdraw it with `"status": "withdrawn"`)."""
     return await _write(db, handlers.replace_product, province_code, product_id, new)
+
+
+@router.put(
+    "/products/{product_id}/photo",
+    response_model=Product,
+    tags=["products"],
+    max_body_size=photos.MAX_UPLOAD_BYTES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/jpeg", "image/png", "image/webp")
+            },
+        }
+    },
+)
+async def set_product_photo(product_id: UUID, request: Request, db: Db, province_code: Writer) -> dict:
+    """The product's photo: the image file as the body (JPEG, PNG or WebP, up to 10 MB, e.g. straight
+    from a phone's camera). Stored re-encoded as JPEG at 320, 640 and 1280 px (longest side) without its
+    metadata (EXIF, GPS included); a new photo gets a new `photo_id` and replaces the old one. Refused:
+    not an image (415), too many pixels, a decompression bomb, a damaged or truncated file (422), a body
+    over the limit (413)."""
+    # Decoded and resized in a worker thread: a large photo does not hold up other requests.
+    sizes = await asyncio.to_thread(photos.reencoded, await request.body())
+    return await _write(db, handlers.set_photo, province_code, product_id, sizes)
+
+
+@public_photos.get(
+    "/{photo_id}/{size}.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "the photo, re-encoded"}},
+)
+async def get_photo(photo_id: UUID, size: photos.Size, db: Db) -> Response:
+    """Public, no token: a product's photo at `thumb` (320 px), `card` (640 px) or `full` (1280 px).
+    Never changes (a new photo is a new id), so it is cached for a year."""
+    photo = await _read(db, handlers.get_photo, photo_id, size)
+    return Response(
+        photo["bytes"],
+        media_type=photo["content_type"],
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @national.get("/products", response_model=ProductPage)

@@ -5,7 +5,21 @@ from collections import Counter
 from collections.abc import Sequence
 from uuid import UUID, uuid4
 
-from sqlalchemy import Select, Table, any_, distinct, exists, func, insert, or_, select, text, true, update
+from sqlalchemy import (
+    Select,
+    Table,
+    any_,
+    delete,
+    distinct,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import tables
@@ -26,6 +40,7 @@ from services.registry.domain.search import (
     ProductFilter,
     ProductSearch,
 )
+from services.registry.photos import CONTENT_TYPE, Size
 from shared.contracts.registry import (
     MentoringGroupFormed,
     MentoringGroupStatus,
@@ -221,6 +236,44 @@ async def get_product(session: AsyncSession, province_code: str, product_id: UUI
         _product_view.where(products.c.province_code == province_code, products.c.id == product_id),
         "product",
     )
+
+
+async def set_photo(uow: UnitOfWork, province_code: str, product_id: UUID, sizes: dict[Size, bytes]) -> dict:
+    """The product's new photo (re-encoded `sizes`) under a new id, its event, and the old photo gone."""
+    current = await _locked(uow.session, products, province_code, product_id)
+    photo_id = uuid4()
+    await uow.session.execute(
+        insert(tables.photos),
+        [
+            {
+                "id": photo_id,
+                "size": size,
+                "province_code": province_code,
+                "product_id": product_id,
+                "content_type": CONTENT_TYPE,
+                "bytes": data,
+            }
+            for size, data in sizes.items()
+        ],
+    )
+    await uow.session.execute(
+        delete(tables.photos).where(tables.photos.c.product_id == product_id, tables.photos.c.id != photo_id)
+    )
+    await _change(uow, products, ProductUpdated, current, {"photo_id": photo_id})
+    return await get_product(uow.session, province_code, product_id)
+
+
+async def get_photo(session: AsyncSession, photo_id: UUID, size: Size) -> dict:
+    """Public: a photo is published with its product (photo ids are random, not guessable)."""
+    found = await session.execute(
+        select(tables.photos.c.content_type, tables.photos.c.bytes).where(
+            tables.photos.c.id == photo_id, tables.photos.c.size == size
+        )
+    )
+    row = found.mappings().first()
+    if row is None:
+        raise NotFound("no such photo")
+    return dict(row)
 
 
 def _products_where(search: ProductFilter) -> list:

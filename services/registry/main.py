@@ -11,7 +11,7 @@ spec = ServiceSpec(
     metadata=tables.metadata,
     outbox=tables.outbox,
     inbox=tables.inbox,
-    routers=[api.router, api.national],
+    routers=[api.router, api.national, api.public_photos],
     produces=[topics.REGISTRY_PRODUCERS, topics.REGISTRY_PRODUCTS, topics.REGISTRY_MENTORING],
     consumers=consumers.consumers,
 )

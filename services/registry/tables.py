@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -48,6 +49,7 @@ producers = _aggregate(
     Column("tambon_code", String(6)),
     Column("contact_name", String),
     Column("phone", String),
+    Column("public_contact_consent", Boolean, nullable=False, server_default="false"),
     Column("available", Boolean, nullable=False, server_default="true"),
     Column("unavailable_reason", String),
     Column("unavailable_from", Date),
@@ -67,6 +69,21 @@ products = _aggregate(
     Column("price_thb", Numeric(12, 2), nullable=False),
     Column("unit", String, nullable=False),
     Column("status", String, nullable=False),
+    Column("photo_id", Uuid),
+)
+
+# A product's photo, re-encoded at each size (services/registry/photos.py); immutable: a new upload is a
+# new id, so its public URL is cached for good. Only the product's current photo is kept.
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("size", String, primary_key=True),
+    Column("province_code", String(2), nullable=False),
+    Column("product_id", Uuid, ForeignKey("products.id"), nullable=False, index=True),
+    Column("content_type", String, nullable=False),
+    Column("bytes", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 mentoring_groups = _aggregate(

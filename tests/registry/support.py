@@ -1,9 +1,11 @@
 """Helpers for the registry's service tests: a running registry, callers, and the events it publishes."""
 
+import io
 import json
 
 import asyncpg
 import httpx
+from PIL import ExifTags, Image
 
 from tests.conftest import bearer
 from tests.harness import KafkaFixture
@@ -48,3 +50,21 @@ async def count_rows(database_url: str, table: str) -> int:
         return await db.fetchval(f"SELECT count(*) FROM {table}")
     finally:
         await db.close()
+
+
+def phone_photo() -> bytes:
+    """A 2000 x 1500 JPEG as a phone writes it: taken in portrait (EXIF orientation 6: turn it 90°),
+    with the place it was taken (GPS) and the camera's make."""
+    image = Image.new("RGB", (2000, 1500), "#c0392b")
+    image.paste("#f1c40f", (0, 0, 1000, 750))  # the top left quarter, as stored (before turning)
+    exif = image.getexif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (14.0, 28.0, 12.5)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (100.0, 7.0, 3.25)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()

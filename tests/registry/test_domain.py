@@ -276,6 +276,7 @@ def producer_row(name: str = "กลุ่มทอผ้าบ้านโพ�
         "tambon_code": "720101",
         "contact_name": None,
         "phone": None,
+        "public_contact_consent": False,
         **fields,
     }
 
@@ -305,6 +306,18 @@ def test_a_row_names_an_existing_producer_by_name_or_id_and_updates_it():
     )
     assert plan.producers == [(existing, False, producer_row(phone="081-234-5678"))]
     assert {f["producer_id"] for *_, f in plan.products} == {existing}
+
+
+def test_an_import_keeps_a_producers_public_contact_consent():
+    existing = uuid4()
+    plan = sheet.plan_import(
+        "72",
+        [row(2, producer_id=str(existing), phone="081-234-5678")],
+        {existing: producer_row(public_contact_consent=True)},
+        {},
+    )
+    [(_, _, fields)] = plan.producers
+    assert (fields["public_contact_consent"], fields["phone"]) == (True, "081-234-5678")
 
 
 def test_an_existing_product_keeps_what_empty_cells_leave_out():

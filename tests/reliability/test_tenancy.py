@@ -23,8 +23,8 @@ pytestmark = pytest.mark.integration
 OWN, OTHER = "72", "10"
 PROVINCE_ROLES = ("province_officer", "committee_member", "integration")
 # Routes anyone may call, on purpose (see their docstrings): health, metrics, event docs, the public calendar,
-# and a producer's invitation link (the signed link is the credential:
-# tests/scheduling/test_invitation_links.py).
+# a producer's invitation link (the signed link is the credential:
+# tests/scheduling/test_invitation_links.py), and product photos (published on the public pages).
 PUBLIC = {
     "/health/live",
     "/health/ready",
@@ -34,6 +34,7 @@ PUBLIC = {
     "/public/invitations/{token}",
     "/public/invitations/{token}/accept",
     "/public/invitations/{token}/decline",
+    "/photos/{photo_id}/{size}.jpg",
 }
 FAKE = {"year": "2019", "month": "6", "quarter": "3", "key_id": "sk_10_0000000000000000"}
 

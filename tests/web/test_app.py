@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from deploy.local.demo_data import demo_province
+from tests.registry.support import phone_photo
 from tests.web.conftest import DESKTOP, PHONE
 from tests.web.seed import P, ok, until
 from tests.web.stack import USERS
@@ -504,6 +505,64 @@ def test_the_province_officers_other_flows(web, session, shots):
             page.get_by_role("button", name=f"ดาวน์โหลด {kind}").click()
         assert download.value.suggested_filename.endswith(f".{kind.lower()}")
         assert open(download.value.path(), "rb").read(4).startswith(magic)
+    assert not [e for e in s.errors if "Failed to load resource" not in e]
+
+
+def test_an_officer_photographs_a_product_and_records_a_producers_consent(web, session, shots):
+    s = session("officer", PHONE)
+    page = s.page
+    s.go("#/products")
+    page.locator("tbody tr a").first.click()
+    page.get_by_role("heading", name="รูปผลิตภัณฑ์").wait_for()
+    camera = page.locator('input[name="photo-camera"]')
+    assert (camera.get_attribute("accept"), camera.get_attribute("capture")) == ("image/*", "environment")
+
+    # A text file named .jpg: refused with a sentence, nothing shown.
+    page.locator('input[name="photo"]').set_input_files(
+        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture at all"}
+    )
+    page.get_by_role("alert").filter(has_text="ไฟล์นี้ไม่ใช่รูปภาพ").wait_for()
+    assert page.locator("img.product-photo").count() == 0
+
+    # A phone's portrait photo with GPS: stored upright, shown from the public /p/photos/ URL.
+    page.locator('input[name="photo"]').set_input_files(
+        {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
+    )
+    page.get_by_text("บันทึกรูปแล้ว").wait_for()
+    photo = page.locator("img.product-photo")
+    photo.wait_for()
+    assert re.fullmatch(r"/p/photos/[0-9a-f-]{36}/card\.jpg", photo.get_attribute("src"))
+    page.wait_for_function("() => document.querySelector('img.product-photo').naturalWidth > 0")
+    assert photo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [480, 640]
+    served = httpx.get(f"{web.url}{photo.get_attribute('src')}")
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert b"Exif" not in served.content
+    shot(s, shots, "product-photo")
+
+    # A producer's consent to show the contact on the public pages: off until ticked, kept once saved.
+    s.go("#/producers")
+    page.locator("tbody tr a").first.click()
+    page.get_by_role("heading", name="การเข้าร่วม").wait_for()  # the producer is loaded into the form
+    consent = page.get_by_label(re.compile("ผู้ผลิตยินยอมให้แสดงชื่อผู้ติดต่อ"))
+    assert not consent.is_checked()
+    consent.check()
+    page.get_by_role("button", name="บันทึก", exact=True).click()
+    page.get_by_text(re.compile("^บันทึก .* แล้ว$")).wait_for()
+    page.reload()
+    page.get_by_role("heading", name="การเข้าร่วม").wait_for()
+    assert page.get_by_label(re.compile("ผู้ผลิตยินยอมให้แสดงชื่อผู้ติดต่อ")).is_checked()
+
+    # The printed and shared artefacts are linked from the market day and the calendar.
+    s.go(f"#/market-days/{web.seeded['days']['future']}")
+    poster = page.get_by_role("link", name="ดาวน์โหลดโปสเตอร์ A4 (PDF)")
+    assert poster.get_attribute("href") == f"/p/72/days/{web.seeded['days']['future']}/poster.pdf"
+    s.go("#/calendar")
+    publicity = page.get_by_test_id("publicity")
+    hrefs = [link.get_attribute("href") for link in publicity.get_by_role("link").all()]
+    assert "/p/72/flag.pdf" in hrefs
+    assert any(re.fullmatch(r"/p/72/press/\d{4}-\d{2}\.docx", h) for h in hrefs)
+    assert any(re.fullmatch(r"/p/72/press/\d{4}-\d{2}\.txt", h) for h in hrefs)
+    shot(s, shots, "calendar-publicity")
     assert not [e for e in s.errors if "Failed to load resource" not in e]
 
 

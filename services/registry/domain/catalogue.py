@@ -66,6 +66,9 @@ class ProducerFields(Input):
     phone: str | None = Field(
         default=None, pattern=r"^\+?[0-9][0-9 -]{5,19}$", description="e.g. 081-234-5678"
     )
+    public_contact_consent: bool = Field(
+        default=False, description="The producer agreed to show the contact name and phone on public pages"
+    )
 
     @model_validator(mode="after")
     def _amphoe_from_tambon(self) -> "ProducerFields":

@@ -128,6 +128,15 @@ function fieldMessage(error: { type?: string; msg?: string; ctx?: Record<string,
   return text;
 }
 
+// Refusals a service names by a code ({"detail": {"code", "msg"}}), said for the user.
+const CODE_MESSAGES: Record<string, [string, string]> = {
+  not_an_image: ["ไฟล์นี้ไม่ใช่รูปภาพ กรุณาเลือกรูป JPEG, PNG หรือ WebP", "This file is not a picture; choose a JPEG, PNG or WebP photo."],
+  image_too_large: ["รูปมีขนาดพิกเซลใหญ่เกินไป", "The picture has too many pixels."],
+  decompression_bomb: ["รูปมีขนาดพิกเซลใหญ่เกินไป", "The picture has too many pixels."],
+  unreadable_image: ["ไฟล์รูปเสียหายหรือไม่ครบ กรุณาถ่ายหรือเลือกรูปใหม่", "The picture is damaged or incomplete; take or choose it again."],
+  animated_image: ["รูปเคลื่อนไหวใช้ไม่ได้ กรุณาเลือกรูปนิ่ง", "An animated picture cannot be used; choose a still photo."],
+};
+
 async function refusal(response: Response): Promise<ApiError> {
   let detail: unknown = null;
   try {
@@ -137,6 +146,8 @@ async function refusal(response: Response): Promise<ApiError> {
   }
   const said = typeof detail === "string" ? detail : (detail as { msg?: string } | null)?.msg;
   const status = response.status;
+  const code = (detail as { code?: string } | null)?.code;
+  if (code && CODE_MESSAGES[code]) return new ApiError(status, t(...CODE_MESSAGES[code]));
   if (Array.isArray(detail)) {
     const fields = detail.map((e: any) => ({
       field: (e.field ?? (e.loc ?? []).filter((p: unknown) => p !== "body").join(".")) as string,

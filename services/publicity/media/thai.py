@@ -1,0 +1,49 @@
+"""Thai wording of dates, times and prices on the printed and shared artefacts: Buddhist Era years, Thai
+weekday and month names, Arabic digits (what posters and news sites print). Pure."""
+
+from datetime import date, time
+from decimal import Decimal
+
+from shared.thailand import be_year
+
+WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
+MONTHS = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+
+
+def month_year(year: int, month: int) -> str:
+    """e.g. มิถุนายน 2562 for (2019, 6)."""
+    return f"{MONTHS[month - 1]} {be_year(year)}"
+
+
+def long_date(day: date) -> str:
+    """e.g. วันเสาร์ที่ 15 มิถุนายน 2562."""
+    return f"วัน{WEEKDAYS[day.weekday()]}ที่ {day.day} {month_year(day.year, day.month)}"
+
+
+def hours(starts: time, ends: time) -> str:
+    """e.g. 09.00–15.00 น. (Thai writes times with a dot)."""
+    return f"{starts:%H.%M}–{ends:%H.%M} น."
+
+
+def price(amount: Decimal, unit: str) -> str:
+    """e.g. 120 บาท / ขวด, 35.50 บาท / ชิ้น: satang shown only when there are some."""
+    baht = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{baht} บาท / {unit}"
+
+
+def province_title(name_th: str) -> str:
+    """จังหวัดสุพรรณบุรี; Bangkok is not a จังหวัด."""
+    return name_th if name_th.startswith("กรุงเทพ") else f"จังหวัด{name_th}"
