@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from services.monitoring import thai
+from shared import thai
 from shared.contracts.scheduling import MarketDayStatus, VenueKind
 from shared.errors import Conflict
 from shared.thailand import be_year, ce_year

@@ -56,6 +56,9 @@ class ProducerState(Payload):
     unavailable_from: date | None = None
     contact_name: str | None = None
     phone: str | None = None
+    public_contact_consent: bool = Field(
+        default=False, description="The producer agreed to show their contact name and phone on public pages"
+    )
 
     def key(self) -> str:
         return str(self.producer_id)
@@ -84,6 +87,9 @@ class ProductState(Payload):
     price_thb: Decimal = Field(ge=0)
     unit: str = Field(min_length=1)
     status: ProductStatus = ProductStatus.ACTIVE
+    photo_id: UUID | None = Field(
+        default=None, description="The product's photo (registry's /photos/{photo_id}/{size}.jpg)"
+    )
 
     def key(self) -> str:
         return str(self.product_id)
