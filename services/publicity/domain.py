@@ -59,6 +59,7 @@ WEEKDAYS = (
     ("วันเสาร์", "Saturday"),
     ("วันอาทิตย์", "Sunday"),
 )
+WEEKDAYS_ABBR = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
 MONTHS_EN = (
     "January",
     "February",
@@ -96,7 +97,7 @@ def short_day(day: date, lang: str) -> str:
     """e.g. ส. 15 มิ.ย. 62, or Sat 15 Jun 2019."""
     if lang == "en":
         return f"{WEEKDAYS[day.weekday()][1][:3]} {day.day} {MONTHS_EN[day.month - 1][:3]} {day.year}"
-    return f"{WEEKDAYS[day.weekday()][0][3:4]}. {thai.short_date(day, thai=False)}"
+    return f"{WEEKDAYS_ABBR[day.weekday()]} {thai.short_date(day, thai=False)}"
 
 
 def month_title(first_of_month: date, lang: str) -> str:
