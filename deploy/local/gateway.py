@@ -37,6 +37,7 @@ class LocalGateway:
     upstreams: dict[str, str]  # registry, scheduling, sales, monitoring, keycloak -> http://127.0.0.1:port
     log_path: Path
     root: Path = WEB_ROOT
+    public_cache: bool = True  # the public pages' short cache (/p/); off to measure the service itself
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -53,6 +54,8 @@ class LocalGateway:
             "OTOP_GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
             "OTOP_GATEWAY_ROOT": str(self.root),
             "OTOP_GATEWAY_RESOLVER": "127.0.0.1",  # upstreams are addresses: nothing to resolve
+            "OTOP_GATEWAY_CACHE_DIR": str(self.state_dir / "cache"),
+            "OTOP_GATEWAY_PUBLIC_CACHE": "public" if self.public_cache else "off",
             **{f"OTOP_GATEWAY_{name.upper()}": url for name, url in self.upstreams.items()},
         }
         (self.state_dir / "otop.conf").write_text(render(values))

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ["registry", "scheduling", "sales", "monitoring"]  # local HTTP ports: the first one, +1, +2, +3
+SERVICES = [
+    "registry",
+    "scheduling",
+    "sales",
+    "monitoring",
+    "publicity",
+]  # local HTTP ports: the first one, +1, ...
 
 
 def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:
@@ -20,7 +26,7 @@ def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:
 
 @dataclass
 class ServiceProcess:
-    name: str  # registry | scheduling | sales | monitoring
+    name: str  # one of SERVICES
     port: int
     env: dict[str, str]
     log_path: Path

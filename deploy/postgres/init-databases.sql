@@ -3,3 +3,4 @@ CREATE DATABASE otop_registry;
 CREATE DATABASE otop_scheduling;
 CREATE DATABASE otop_sales;
 CREATE DATABASE otop_monitoring;
+CREATE DATABASE otop_publicity;

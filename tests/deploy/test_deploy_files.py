@@ -57,7 +57,7 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == [
         "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"
     ]  # localhost unless the operator opens it
-    baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
+    baked = {"OTOP_GATEWAY_ROOT", "OTOP_GATEWAY_CACHE_DIR", "OTOP_GATEWAY_PUBLIC_CACHE"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
         assert compose["environment"][f"OTOP_GATEWAY_{name.upper()}"] == f"http://{name}:8000"
