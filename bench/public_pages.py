@@ -292,7 +292,7 @@ def main() -> None:
     parser.add_argument("--lighthouse", type=Path, help="run Lighthouse too; its summaries go to this folder")
     parser.add_argument("--out", type=Path, help="write the figures (JSON) here too")
     args = parser.parse_args()
-    state = Path(tempfile.mkdtemp(prefix="otop-public-bench-"))
+    state = harness.scratch_dir("otop-public-bench-")  # world-traversable: nginx's workers run as nobody
     results: dict[str, Any] = {"rate": args.rate, "seconds": args.seconds, "cpus": os.cpu_count()}
     with harness.postgres() as server:
         database_url = asyncio.run(_create_database(server))

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from services.publicity import domain
+from shared.thailand import thai_today
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLE = Markup((TEMPLATES / "site.css").read_text())  # noqa: S704  (our own file, inlined: one request less)
@@ -99,6 +100,8 @@ def day_view(day: Mapping[str, Any], page: Page, province_code: str) -> dict[str
         "long_day": domain.long_day(day["day"], lang),
         "short_day": domain.short_day(day["day"], lang),
         "hours": domain.hours(day["starts_at"], day["ends_at"], lang),
+        "past": day["day"] < thai_today(),
+        "today": day["day"] == thai_today(),
         "status_label": domain.pick(domain.STATUS[day["status"]], lang),
         "kind_label": domain.pick(domain.VENUE_KIND[day["venue_kind"]], lang),
         "district": district_name(day.get("venue_amphoe_code"), lang),

@@ -76,10 +76,11 @@ def test_a_buyer_finds_the_next_market_and_what_is_sold_there(web, session, shot
     assert page.locator("html").get_attribute("lang") == "en" and page.locator(
         "h2#products"
     ).inner_text().startswith("Products")
+    assert buyer.errors == [], buyer.errors
     page.goto(f"{web.url}/p/72/days/00000000-0000-0000-0000-000000000000")
     assert page.locator("h1").inner_text() == "ไม่พบหน้าที่ต้องการ"
     shot(buyer, shots, "not-found")
-    assert buyer.errors == [], buyer.errors
+    assert buyer.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
 
     desktop = session(None, DESKTOP)
     desktop.page.goto(f"{web.url}/p/72/days/{today_id}")
