@@ -177,7 +177,12 @@ async def test_the_public_pages_from_events(kafka, database_url):
 
         async def all_days_in() -> bool:
             answer = await http.get("/p/72")
-            return answer.status_code == 200 and answer.text.count("/p/72/days/") >= 5
+            # and the venues (another topic, another consumer) with their addresses
+            return (
+                answer.status_code == 200
+                and answer.text.count("/p/72/days/") >= 5
+                and "หน้าศาลากลางจังหวัด" in answer.text
+            )
 
         await eventually(all_days_in, timeout=60)
 
