@@ -76,7 +76,14 @@ def province_rows(today: Any) -> dict[str, list[tuple]]:
         for i, v in enumerate(demo.venues)
     ]
     first_month = (today - timedelta(days=20)).replace(day=1)
-    plan = (uuid4(), 1, PROVINCE, demo.plan["name"], first_month, (today + timedelta(days=75)).replace(day=1))
+    plan = (
+        uuid4(),
+        1,
+        PROVINCE,
+        "โครงการ OTOP เคลื่อนที่",
+        first_month,
+        (today + timedelta(days=75)).replace(day=1),
+    )
     days, lineup = [], []
     for n in range(16):
         venue = venues[n % len(venues)]
