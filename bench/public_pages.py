@@ -1,6 +1,6 @@
 """The public pages' benchmark (docs/benchmarks.md, "The public pages"): the province page and a market-day
 page through the gateway (Debian's nginx with deploy/gateway/otop.conf.template) at a fixed rate, with the
-gateway's 10 s cache of /p/ and without it; their size (HTML with its inlined CSS, gzipped as the gateway
+gateway's 10 s cache of /p/, without it (the service's one-second page memo only) and with neither; their size (HTML with its inlined CSS, gzipped as the gateway
 sends it); and Lighthouse's phone audit of both pages.
 
 What runs: a PostgreSQL of its own, the publicity service (uvicorn, as deployed) and the gateway. Its read
@@ -232,8 +232,10 @@ def lighthouse(url: str, out: Path, name: str) -> dict[str, Any]:
 
 
 @contextmanager
-def running(state: Path, database_url: str) -> Iterator[tuple[ServiceProcess, LocalGateway, LocalGateway]]:
-    """The publicity service, and two gateways in front of it: with the public pages' cache, and without."""
+def running(state: Path, database_url: str) -> Iterator[dict[str, LocalGateway]]:
+    """The publicity service twice (with its one-second page memo, and without) and three gateways in front:
+    `cached` (the gateway's 10 s cache of /p/, then the service's memo), `uncached` (the memo only) and
+    `bare` (neither: every request rendered)."""
     env = {
         "OTOP_DATABASE_URL": database_url,
         "OTOP_KAFKA_BOOTSTRAP": f"127.0.0.1:{harness.free_port()}",  # no broker: the pages need none
@@ -242,43 +244,54 @@ def running(state: Path, database_url: str) -> Iterator[tuple[ServiceProcess, Lo
         "OTOP_OIDC_ISSUER": "http://127.0.0.1/unused",
         "OTOP_LOG_LEVEL": "ERROR",
     }
-    service = ServiceProcess("publicity", harness.free_port(), env, state / "publicity.log")
+    services = {
+        memo: ServiceProcess(
+            "publicity",
+            harness.free_port(),
+            {**env, "OTOP_PAGE_MEMO_S": memo},
+            state / f"publicity-{memo}.log",
+        )
+        for memo in ("1", "0")
+    }
     root = state / "web"
     root.mkdir()
     (root / "index.html").write_text("<!doctype html><title>app</title>")
     nowhere = "http://127.0.0.1:9"
     upstreams = {name: nowhere for name in ("registry", "scheduling", "sales", "monitoring", "keycloak")}
-    gateways = [
-        LocalGateway(
+    gateways = {
+        kind: LocalGateway(
             state / f"gateway-{kind}",
             harness.free_port(),
-            {**upstreams, "publicity": service.url},
+            {**upstreams, "publicity": services[memo].url},
             state / f"gateway-{kind}.log",
             root=root,
             public_cache=kind == "cached",
         )
-        for kind in ("cached", "uncached")
-    ]
-    service.start()
+        for kind, memo in (("cached", "1"), ("uncached", "1"), ("bare", "0"))
+    }
+    for service in services.values():
+        service.start()
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{service.url}/health/live").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"publicity did not start; see {state / 'publicity.log'}")
-            time.sleep(0.3)
-        for gateway in gateways:
+        for service in services.values():
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"{service.url}/health/live").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"publicity did not start; see {service.log_path}")
+                time.sleep(0.3)
+        for gateway in gateways.values():
             gateway.start()
             gateway.wait_ready()
-        yield service, gateways[0], gateways[1]
+        yield gateways
     finally:
-        for gateway in gateways:
+        for gateway in gateways.values():
             gateway.stop()
-        service.stop()
+        for service in services.values():
+            service.stop()
 
 
 async def _create_database(server: str) -> str:
@@ -303,12 +316,13 @@ def main() -> None:
     results: dict[str, Any] = {"rate": args.rate, "seconds": args.seconds, "cpus": os.cpu_count()}
     with harness.postgres() as server:
         database_url = asyncio.run(_create_database(server))
-        with running(state, database_url) as (service, cached, uncached):
+        with running(state, database_url) as gateways:
             rows = asyncio.run(fill(database_url))
             ahead = [d for d in rows["market_days"] if d[7] >= thai_today() and d[10] == "scheduled"]
             pages = {"province": f"/p/{PROVINCE}", "market_day": f"/p/{PROVINCE}/days/{ahead[0][0]}"}
-            results["sizes"] = {name: sizes(cached.url + path) for name, path in pages.items()}
-            for kind, gateway in (("cached", cached), ("uncached", uncached)):
+            results["sizes"] = {name: sizes(gateways["cached"].url + path) for name, path in pages.items()}
+            uncached = gateways["uncached"]
+            for kind, gateway in gateways.items():
                 for name, path in pages.items():
                     figures = asyncio.run(load(gateway.url + path, args.rate, args.seconds))
                     results[f"{name}_{kind}"] = figures

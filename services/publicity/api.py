@@ -4,6 +4,7 @@ producer, and any address that is none of these, gets the Thai 404 page. The onl
 `lang` (th or en); nothing a caller sends is echoed into a page."""
 
 import re
+import time
 from collections.abc import Callable, Coroutine
 from itertools import groupby
 from typing import Annotated, Any
@@ -32,17 +33,52 @@ from shared.service import Database, database
 from shared.thailand import thai_today
 
 
+class PageMemo:
+    """The pages a replica rendered in the last `seconds`, by address and language: a burst of readers of
+    one page costs one render a second (the read models change only with events; a change is seen once the
+    memo, then the gateway's cache, expire). At most `size` pages are kept; past that it starts afresh."""
+
+    def __init__(self, seconds: float, size: int = 5000) -> None:
+        self.seconds, self.size = seconds, size
+        self.pages: dict[tuple[str, str], tuple[float, Response]] = {}
+
+    def get(self, key: tuple[str, str]) -> Response | None:
+        kept = self.pages.get(key)
+        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
+
+    def keep(self, key: tuple[str, str], response: Response) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self.pages) >= self.size:
+            self.pages.clear()
+        self.pages[key] = (time.monotonic() + self.seconds, response)
+
+
+def page_memo(request: Request) -> PageMemo:
+    state = request.app.state
+    if not isinstance(getattr(state, "page_memo", None), PageMemo):
+        state.page_memo = PageMemo(publicity_settings(request).page_memo_s)
+    return state.page_memo
+
+
 class PageRoute(APIRoute):
-    """A page route: NotFound from a query is the Thai 404 page (HTML), not the APIs' JSON."""
+    """A page route: NotFound from a query is the Thai 404 page (HTML), not the APIs' JSON; a page rendered
+    in the last moment is answered again (PageMemo)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def page_or_not_found(request: Request) -> Response:
+            memo = page_memo(request)
+            key = (request.url.path, domain.language(request.query_params.get("lang")))
+            if (kept := memo.get(key)) is not None:
+                return kept
             try:
-                return await handle(request)
+                response = await handle(request)
             except NotFound:
-                return not_found(request)
+                response = not_found(request)
+            memo.keep(key, response)
+            return response
 
         return page_or_not_found
 

@@ -15,6 +15,15 @@ class PublicitySettings(ServiceSettings):
             "and the sitemap use it; unset, the request's own (the gateway passes the Host on)"
         ),
     )
+    page_memo_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description=(
+            "How long a replica reuses a page it rendered (0: never): under a burst of readers each page is "
+            "rendered at most once a second per replica, whatever the gateway caches"
+        ),
+    )
     page_max_age_s: int = Field(
         default=10, ge=0, le=60, description="How long a browser or the gateway may keep a public page"
     )

@@ -99,6 +99,7 @@ def test_a_cancelled_market_shows_as_cancelled_within_seconds(web, session, shot
                     "venue_id": venue,
                     "day": (today + timedelta(days=21)).isoformat(),
                     "starts_at": "09:00",
+                    "ends_at": "15:00",
                 },
             )
         )["id"]
