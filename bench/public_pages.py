@@ -1,7 +1,7 @@
 """The public pages' benchmark (docs/benchmarks.md, "The public pages"): the province page and a market-day
 page through the gateway (Debian's nginx with deploy/gateway/otop.conf.template) at a fixed rate, with the
-gateway's 10 s cache of /p/, without it (the service's one-second page memo only) and with neither; their size (HTML with its inlined CSS, gzipped as the gateway
-sends it); and Lighthouse's phone audit of both pages.
+gateway's 10 s cache of /p/, without it (the service's one-second page memo only) and with neither; their
+size (HTML with its inlined CSS, gzipped as the gateway sends it); and Lighthouse's phone audit of both.
 
 What runs: a PostgreSQL of its own, the publicity service (uvicorn, as deployed) and the gateway. Its read
 models are filled as its consumers would fill them, with the demo province (deploy/local/demo_data.py: 100
