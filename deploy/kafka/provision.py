@@ -6,7 +6,8 @@ start. Nothing else uses the super user.
 
     OTOP_KAFKA_BOOTSTRAP=kafka:9092 OTOP_KAFKA_USERNAME=otop-admin OTOP_KAFKA_PASSWORD=... \\
     OTOP_KAFKA_PASSWORD_REGISTRY=... OTOP_KAFKA_PASSWORD_SCHEDULING=... OTOP_KAFKA_PASSWORD_SALES=... \\
-    OTOP_KAFKA_PASSWORD_MONITORING=... OTOP_KAFKA_PASSWORD_PROVISIONER=... python -m deploy.kafka.provision
+    OTOP_KAFKA_PASSWORD_MONITORING=... OTOP_KAFKA_PASSWORD_BUDGET=... OTOP_KAFKA_PASSWORD_PUBLICITY=... \\
+    OTOP_KAFKA_PASSWORD_PROVISIONER=... python -m deploy.kafka.provision
 
 Topic sizes: OTOP_TOPIC_PARTITIONS (default 6), OTOP_TOPIC_REPLICATION_FACTOR (default 1; 3 on a
 production cluster). A service's password changes when it is run with a new one (rotation: docs/security.md).
@@ -25,7 +26,7 @@ from shared.kafka_admin import ensure_topics, logs_in
 from shared.service import ServiceSpec
 from shared.settings import KafkaSettings
 
-SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget")
+SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget", "publicity")
 PROVISIONER = "provisioner"  # the Kafka provisioner's password: OTOP_KAFKA_PASSWORD_PROVISIONER
 
 

@@ -42,6 +42,7 @@ class LocalGateway:
     log_path: Path
     root: Path = WEB_ROOT
     tls: tuple[Path, Path] | None = None  # certificate (chain) and key files: TLS with HSTS, as compose does
+    public_cache: bool = True  # the public pages' short cache (/p/); off to measure the service itself
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -63,6 +64,8 @@ class LocalGateway:
             "OTOP_GATEWAY_EDGE": str(GATEWAY / ("edge-tls.conf" if self.tls else "edge-plain.conf")),
             "OTOP_GATEWAY_ROOT": str(self.root),
             "OTOP_GATEWAY_RESOLVER": "127.0.0.1",  # upstreams are addresses: nothing to resolve
+            "OTOP_GATEWAY_CACHE_DIR": str(self.state_dir / "cache"),
+            "OTOP_GATEWAY_PUBLIC_CACHE": "public" if self.public_cache else "off",
             **{f"OTOP_GATEWAY_{name.upper()}": url for name, url in self.upstreams.items()},
         }
         (self.state_dir / "otop.conf").write_text(render(values))

@@ -16,7 +16,8 @@ SERVICES = [
     "sales",
     "monitoring",
     "budget",
-]  # local HTTP ports: the first one, +1, ...+4
+    "publicity",
+]  # local HTTP ports: the first one, +1, ...
 
 
 def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:
@@ -26,7 +27,7 @@ def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:
 
 @dataclass
 class ServiceProcess:
-    name: str  # registry | scheduling | sales | monitoring
+    name: str  # one of SERVICES
     port: int
     env: dict[str, str]
     log_path: Path

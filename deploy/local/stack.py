@@ -112,7 +112,8 @@ def service_processes(
     http_port: int, replicas: int, envs: dict[str, dict[str, str]], databases: dict[str, str], logs: Path
 ) -> list[ServiceProcess]:
     """Every service's processes: replica 1 of each on `http_port` and the next ports (the URLs printed),
-    replica r on the ports 4 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
+    replica r on the ports len(SERVICES) (r - 1) further on, logging to <service>.log and
+    <service>-<r>.log."""
     return [
         ServiceProcess(
             name,
@@ -184,7 +185,7 @@ def main() -> None:
         choices=range(1, 10),
         metavar="N",
         help="processes per service, in the same consumer groups (replica r of a service listens "
-        "on its port + 4 (r - 1))",
+        "on its port + (number of services) (r - 1))",
     )
     parser.add_argument(
         "--with-prometheus",
@@ -331,7 +332,9 @@ def main() -> None:
                 )
                 raise
         print(
-            f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n\nLog in there as (the department "
+            f"\nOTOP Mobile is running:\n  app         {gateway.url}/\n"
+            f"  public      {gateway.url}/p/{DEMO_PROVINCE}  (the public pages: no login)\n\n"
+            "Log in there as (the department "
             f"manages users in Keycloak's admin console on Keycloak's own address, {keycloak.url}/admin/"
             f"{REALM}/console/, not through the app's; docs/identity.md):\n"
         )

@@ -44,9 +44,13 @@ class VenueIn(Input):
     contact_name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{6,20}$")
     active: bool = True
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS 84 degrees, for map links")
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="WGS 84 degrees")
 
     @model_validator(mode="after")
     def _tambon_in_amphoe(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
         if self.tambon_code and self.amphoe_code and not self.tambon_code.startswith(self.amphoe_code):
             raise ValueError("tambon_code is not in amphoe_code")
         if self.tambon_code and not self.amphoe_code:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -53,6 +54,8 @@ venues = Table(
     Column("contact_name", String),
     Column("phone", String),
     Column("active", Boolean, nullable=False),
+    Column("latitude", Double),  # WGS 84, both or neither (inputs.VenueIn)
+    Column("longitude", Double),
     _updated_at(),
 )
 

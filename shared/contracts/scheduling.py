@@ -39,6 +39,8 @@ class VenueRegistered(Payload):
     )
     phone: str | None = None
     active: bool = Field(default=True, description="False once no market day may be scheduled there")
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS 84 degrees, for a map link")
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="WGS 84 degrees")
 
     def key(self) -> str:
         return str(self.venue_id)

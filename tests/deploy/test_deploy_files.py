@@ -62,7 +62,7 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     assert compose["volumes"][0].endswith(":/etc/nginx/tls:ro") and ":?" in compose["volumes"][0]
     for edge in ("edge-plain.conf", "edge-tls.conf", "edge-ingress.conf"):
         assert f"deploy/gateway/{edge}" in dockerfile
-    baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
+    baked = {"OTOP_GATEWAY_ROOT", "OTOP_GATEWAY_CACHE_DIR", "OTOP_GATEWAY_PUBLIC_CACHE"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
         assert compose["environment"][f"OTOP_GATEWAY_{name.upper()}"] == f"http://{name}:8000"

@@ -167,7 +167,7 @@ def prometheus_scrapes_every_replica(port: int, http_port: int) -> None:
     targets = api.get("/targets").json()["data"]["activeTargets"]
     up = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets if t["health"] == "up"}
     wanted = {
-        (name, f"http://127.0.0.1:{http_port + 4 * r + i}/internal/metrics")
+        (name, f"http://127.0.0.1:{http_port + len(SERVICES) * r + i}/internal/metrics")
         for r in range(2)
         for i, name in enumerate(SERVICES)
     }

@@ -11,7 +11,7 @@ from shared.migrations import service_metadata, upgrade
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("service", ["registry", "scheduling", "sales", "monitoring", "budget"])
+@pytest.mark.parametrize("service", ["registry", "scheduling", "sales", "monitoring", "budget", "publicity"])
 async def test_migrations_match_the_tables(service, database_url):
     metadata = service_metadata(service)
     engine = make_engine(database_url)

@@ -15,11 +15,11 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from services.monitoring import thai
 from services.monitoring.report import build_national, build_report, layout, pdf
 from services.monitoring.report.docx import to_docx
 from services.monitoring.report.sheets import csv_bytes, xlsx
 from services.monitoring.report.tables import report_table, report_tables, table_names
+from shared import thai
 from tests.monitoring import test_report_builder as builder
 from tests.monitoring.test_golden_report import MEETING, MEMBERS, PROBLEMS, RECOMMENDATIONS
 

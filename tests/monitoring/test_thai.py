@@ -5,8 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.monitoring import thai
-from shared import thailand
+from shared import thai, thailand
 
 
 def test_digits_both_ways():

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, Field
 
-from services.monitoring import thai
+from shared import thai
 from shared.contracts.monitoring import EvaluationSubmitted
 from shared.contracts.scheduling import MarketDayStatus, VenueKind
 from shared.errors import Conflict

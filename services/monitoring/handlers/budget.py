@@ -10,10 +10,11 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.monitoring import tables, thai
+from services.monitoring import tables
 from services.monitoring.domain import Period
 from services.monitoring.report.budget import BudgetData, BudgetRow, MarketDay, budget_row
 from services.monitoring.report.build import MarketDayFacts
+from shared import thai
 from shared.contracts.budget import PackingListChanged, ProposalState, PurchaseState
 from shared.events import Envelope
 from shared.thailand import ce_year

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from services.monitoring import thai
+from shared import thai
 from shared.contracts.budget import BudgetCategory, PurchaseStatus
 from shared.labels import BUDGET_CATEGORY_TH, MATERIAL_KIND_TH, PROPOSAL_STATUS_TH
 

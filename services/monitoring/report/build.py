@@ -8,7 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from services.monitoring import thai
 from services.monitoring.domain import (
     CATEGORY_LABELS,
     DEFAULT_COMMITTEE_NAME,
@@ -50,6 +49,7 @@ from services.monitoring.report.model import (
     SalesLine,
     Scores,
 )
+from shared import thai
 from shared.contracts.scheduling import MarketDayStatus
 from shared.labels import DECLINE_REASON_TH, PRODUCT_CATEGORY_TH
 from shared.thailand import THAILAND, be_year

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from services.monitoring import thai
+from shared import thai
 
 Bar = tuple[Decimal | None, Decimal | None, Decimal | None]  # mean, low, high (None: no interval)
 WIDTH, HEIGHT = 1600, 820

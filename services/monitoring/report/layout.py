@@ -3,11 +3,11 @@ order. Markdown, DOCX and PDF each render this one outline, so they say the same
 
 from dataclasses import dataclass
 
-from services.monitoring import thai
 from services.monitoring.report.charts import Chart
 from services.monitoring.report.model import PROJECT, NationalReport, ProvinceReport
 from services.monitoring.report.outcomes import DOCUMENT_TABLES, charts
 from services.monitoring.report.tables import Table, report_table
+from shared import thai
 
 
 @dataclass(frozen=True)

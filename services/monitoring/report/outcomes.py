@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from services.monitoring import thai
 from services.monitoring.domain.outcomes import ProvinceOutcomes
 from services.monitoring.domain.statistics import Comparison, Estimate, Share
 from services.monitoring.report.charts import Bar, Chart
 from services.monitoring.report.model import OutcomesSection, ProvinceReport
 from services.monitoring.report.tables import Cell, Table
+from shared import thai
 from shared.contracts.scheduling import VenueKind
 from shared.labels import DECLINE_REASON_TH, PRODUCT_CATEGORY_TH
 from shared.thailand import be_year

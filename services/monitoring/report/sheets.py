@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from services.monitoring import thai
 from services.monitoring.report.tables import Cell, Code, Table
+from shared import thai
 from shared.spreadsheet import as_text, csv_text
 from shared.thailand import be_year
 

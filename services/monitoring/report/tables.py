@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from services.monitoring import thai
 from services.monitoring.report.model import MarketSummary, NationalReport, ProvinceReport
+from shared import thai
 from shared.labels import MARKET_DAY_STATUS_TH, PRODUCT_CATEGORY_TH
 
 
