@@ -73,7 +73,7 @@ def service_processes(
     http_port: int, replicas: int, envs: dict[str, dict[str, str]], server: str, logs: Path
 ) -> list[ServiceProcess]:
     """Every service's processes: replica 1 of each on `http_port` and the next ports (the URLs printed),
-    replica r on the ports 4 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
+    replica r on the ports 5 (r - 1) further on, logging to <service>.log and <service>-<r>.log."""
     return [
         ServiceProcess(
             name,
@@ -145,7 +145,7 @@ def main() -> None:
         choices=range(1, 10),
         metavar="N",
         help="processes per service, in the same consumer groups (replica r of a service listens "
-        "on its port + 4 (r - 1))",
+        "on its port + 5 (r - 1))",
     )
     parser.add_argument(
         "--with-prometheus",
