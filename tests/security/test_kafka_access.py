@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
+from services.budget.main import spec as budget_spec
 from services.monitoring.main import spec as monitoring_spec
 from services.registry.main import spec as registry_spec
 from services.sales.main import spec as sales_spec
@@ -38,7 +39,7 @@ from tests.sales.support import (
 )
 
 pytestmark = pytest.mark.integration
-SPECS = [registry_spec, scheduling_spec, sales_spec, monitoring_spec]
+SPECS = [registry_spec, scheduling_spec, sales_spec, monitoring_spec, budget_spec]
 INTERNAL_TOPICS = sorted(
     {t for spec in SPECS for t in spec.produces}
     | {topics.SALES_INGRESS}
