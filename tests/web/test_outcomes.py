@@ -67,7 +67,7 @@ def test_the_report_opens_on_the_latest_month_with_market_days(web, session, sho
         ok(
             api.post(
                 "/scheduling/provinces/73/market-days",
-                json={"venue_id": venue, "day": date(2019, 7, 6).isoformat(), "starts_at": "08:00"},
+                json={"venue_id": venue, "day": date(2019, 7, 6).isoformat()},
             )
         )
         until(

@@ -585,10 +585,11 @@ def national_outcomes(
                 producers=len(facts.tallies),
                 intended=share(met["intended"], len(facts.lineup)),
                 low_seller=share(met["low_seller"], len(facts.lineup)),
-                new_vs_experienced=compare(new_values, experienced_values),
+                new_vs_experienced=compare(new_values, experienced_values, resample=False),
                 mentored_vs_not=compare(
                     province_mentoring[("sales_per_market_day", True)],
                     province_mentoring[("sales_per_market_day", False)],
+                    resample=False,
                 ),
                 eligible=count,
                 never_invited=never,
