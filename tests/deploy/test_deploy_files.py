@@ -514,4 +514,4 @@ def test_compose_publishes_prometheus_grafana_and_keycloak_on_this_host_only():
         assert compose[name]["ports"] and all(
             port.startswith("127.0.0.1:") for port in compose[name]["ports"]
         ), name
-    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]
+    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8443:8443"]  # TLS only
