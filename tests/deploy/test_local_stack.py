@@ -69,8 +69,12 @@ def processes_naming(*needles: str) -> list[str]:
 
 def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     state = harness.scratch_dir("otop-stack-")
-    # The four HTTP ports follow the first, outside the ephemeral range so no client connection takes one.
-    http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
+    # The services' HTTP ports follow the first, outside the ephemeral range (no client takes one).
+    http_port, kafka_port, pg_port = (
+        harness.free_port_run(len(SERVICES)),
+        harness.free_port(),
+        harness.free_port(),
+    )
     gateway_port, keycloak_port = harness.free_port(), harness.free_port()
     stack = subprocess.Popen(
         [

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from deploy.local.processes import REPO
+from deploy.local.processes import REPO, SERVICES
 from tests import harness
 from tests.deploy.test_local_stack import lines_of, output_until, processes_naming
 
@@ -22,7 +22,11 @@ pytestmark = pytest.mark.integration
 
 
 def stack(state: Path, *extra: str) -> tuple[subprocess.Popen, int, int]:
-    http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
+    http_port, kafka_port, pg_port = (
+        harness.free_port_run(len(SERVICES)),
+        harness.free_port(),
+        harness.free_port(),
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -58,7 +62,11 @@ def remove(state: Path) -> None:
 def test_a_failed_start_stops_what_it_started():
     """PostgreSQL cannot start (its port is taken): Kafka, started before it, is stopped too."""
     state = harness.scratch_dir("otop-stack-fail-")
-    http_port, kafka_port, pg_port = harness.free_port_run(4), harness.free_port(), harness.free_port()
+    http_port, kafka_port, pg_port = (
+        harness.free_port_run(len(SERVICES)),
+        harness.free_port(),
+        harness.free_port(),
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", pg_port))
         taken.listen()

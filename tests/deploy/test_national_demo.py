@@ -37,7 +37,11 @@ def cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
 
 def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_same_reports():
     state = harness.scratch_dir("otop-national-")
-    http_port, kafka_port, pg_port = harness.free_port_run(8), harness.free_port(), harness.free_port()
+    http_port, kafka_port, pg_port = (
+        harness.free_port_run(2 * len(SERVICES)),
+        harness.free_port(),
+        harness.free_port(),
+    )
     ports = ["--http-port", str(http_port), "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)]
     prometheus_port = harness.free_port()
     stack = subprocess.Popen(
