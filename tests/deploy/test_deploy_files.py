@@ -27,12 +27,17 @@ def test_compose_runs_every_service_against_its_own_database():
     assert {"kafka-1", "kafka-2", "kafka-3", "postgres", "keycloak", "keycloak-db", *SERVICES} <= set(
         compose["services"]
     )
-    init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text()
+    postgres = compose["services"]["postgres"]
+    databases = postgres["environment"]["OTOP_DATABASES"].split()
     for name in SERVICES:
         service = compose["services"][name]
         assert f"services.{name}.main:app" in service["command"]
-        assert service["environment"]["OTOP_DATABASE_URL"].endswith(f"/otop_{name}")
-        assert f"CREATE DATABASE otop_{name};" in init_sql
+        # Its own database, as its own role (deploy/postgres/init-databases.sh makes both at the first start).
+        url = service["environment"]["OTOP_DATABASE_URL"]
+        password = f"OTOP_DB_PASSWORD_{name.upper()}"
+        assert url == f"postgresql://otop_{name}:${{{password}}}@postgres:5432/otop_{name}"
+        assert f"otop_{name}" in databases
+        assert postgres["environment"][f"PASSWORD_OTOP_{name.upper()}"].startswith(f"${{{password}:?")
         assert {"kafka-setup", "postgres"} <= set(service["depends_on"])  # after Kafka's users and ACLs
         # Replicas settable per service; a scaled service publishes no fixed host port (replicas would clash).
         assert service["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
@@ -51,11 +56,12 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
 
     placeholders = set(re.findall(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", TEMPLATE.read_text()))
     dockerfile = (REPO / "deploy/gateway/Dockerfile").read_text()
-    assert "COPY deploy/gateway/otop.conf.template /etc/nginx/templates/" in dockerfile
-    assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
+    assert "deploy/gateway/otop.conf.template /etc/otop-gateway/" in dockerfile and "npm ci" in dockerfile
+    entrypoint = (REPO / "deploy/gateway/entrypoint.sh").read_text()
+    assert "envsubst" in entrypoint and "OTOP_GATEWAY_" in entrypoint  # only its own placeholders
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
     assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == [
-        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"
+        "${OTOP_GATEWAY_BIND:-127.0.0.1}:${OTOP_GATEWAY_PORT:-8000}:8080"
     ]  # localhost unless the operator opens it
     baked = {"OTOP_GATEWAY_ROOT"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
@@ -111,7 +117,9 @@ def test_compose_runs_keycloak_in_production_mode_with_its_database_and_realms()
     assert "KC_DB=postgres" in dockerfile and "KC_HTTP_RELATIVE_PATH=/auth" in dockerfile
     env = keycloak["environment"]
     assert env["KC_DB_URL"] == "jdbc:postgresql://keycloak-db:5432/keycloak"
-    assert compose["services"]["keycloak-db"]["environment"]["POSTGRES_DB"] == "keycloak"
+    keycloak_db = compose["services"]["keycloak-db"]["environment"]
+    assert keycloak_db["OTOP_DATABASES"] == "keycloak"  # a database and role of that name
+    assert keycloak_db["PASSWORD_KEYCLOAK"].split(":?")[0] == env["KC_DB_PASSWORD"].split(":?")[0]
     assert keycloak["depends_on"] == {"keycloak-db": {"condition": "service_healthy"}}
     public = env["KC_HOSTNAME"]
     for name in SERVICES:
@@ -132,7 +140,8 @@ def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
     demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
     script = demo["entrypoint"][-1]
     assert demo["profiles"] == ["demo"] and script.endswith(
-        "$$cli accounts --keycloak-url http://keycloak:8080/auth; $$cli demo"
+        "$$cli accounts --keycloak-url http://keycloak:8080/auth; $$cli demo >/tmp/otop/demo.json; "
+        "cat /tmp/otop/demo.json"
     )
     for name in SERVICES:
         assert f"--url-{name} http://{name}:8000" in script and name in demo["depends_on"]
@@ -303,8 +312,11 @@ CLUSTER_SETTINGS = {  # what a three-node cluster must run with: acks=all writes
 def test_compose_runs_one_kafka_cluster_of_three_with_replication_3_and_min_isr_2(tmp_path):
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     nodes = {n: compose[f"kafka-{n}"] for n in (1, 2, 3)}
+    ports = {f"OTOP_KAFKA_TLS_PORT_{n}": str(9093 + n) for n in nodes}
     properties = {
-        n: broker_properties(node["command"], tmp_path, f"kafka-{n}", OTOP_KAFKA_PUBLIC_HOST="localhost")
+        n: broker_properties(
+            node["command"], tmp_path, f"kafka-{n}", OTOP_KAFKA_PUBLIC_HOST="localhost", **ports
+        )
         for n, node in nodes.items()
     }
     voters = "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
