@@ -10,7 +10,7 @@
 #                        OTOP_DEBIAN_MIRROR (default http://deb.debian.org/debian) as otop/base:bookworm.
 #   OTOP_BUILD_EXTRA_CA  a PEM file of extra CA certificates the build stages trust (a TLS-inspecting proxy's),
 #                        given as a build secret: it is never in a final image.
-#   OTOP_IMAGES          which to build (default all, e.g. "services gateway")
+#   OTOP_IMAGES          which to build (default all, e.g. "services gateway"); OTOP_BUILD_JOBS at a time (2)
 # Builds need BuildKit (build secrets): docker buildx where installed, else Debian's docker.io CLI
 # with DOCKER_BUILDKIT=1. The layer cache is the engine's: a second build with nothing changed takes seconds.
 set -euo pipefail
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 tag=${OTOP_IMAGE_TAG:-latest}
 base=${OTOP_BASE_IMAGE:-debian:bookworm-slim}
 mirror=${OTOP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-images=${OTOP_IMAGES:-services kafka keycloak gateway postgres prometheus}
+images=${OTOP_IMAGES:-gateway keycloak services kafka postgres prometheus}  # the longest first
 say() { echo "build-images: $*" >&2; }
 
 declare -A dockerfile=([services]=deploy/Dockerfile [kafka]=deploy/kafka/Dockerfile
@@ -65,17 +65,28 @@ if [ -n "${OTOP_BUILD_EXTRA_CA:-}" ]; then
 fi
 logs=${TMPDIR:-/tmp}/otop-build-images
 mkdir -p "$logs"
-for image in $images; do
-  [ -n "${dockerfile[$image]:-}" ] || { say "no image $image (one of ${!dockerfile[*]})"; exit 2; }
-  started=$SECONDS
+build_one() {
+  local image=$1 started=$SECONDS
   if ! "${build[@]}" --progress=plain -f "${dockerfile[$image]}" --build-arg "BASE=$base" \
       --build-arg "REVISION=$revision" "${secret[@]}" -t "otop/$image:$tag" . >"$logs/$image.log" 2>&1; then
     tail -40 "$logs/$image.log" >&2
     say "otop/$image failed (whole log: $logs/$image.log)"
-    exit 1
+    return 1
   fi
   say "otop/$image:$tag built in $((SECONDS - started)) s"
+}
+# OTOP_BUILD_JOBS builds at a time (default 2): their downloads overlap, and the machine has 2 cores.
+jobs_max=${OTOP_BUILD_JOBS:-2}
+pids=()
+for image in $images; do
+  [ -n "${dockerfile[$image]:-}" ] || { say "no image $image (one of ${!dockerfile[*]})"; exit 2; }
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  build_one "$image" &
+  pids+=($!)
 done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ] || exit 1
 say "base $base, revision $revision; sizes:"
 for image in $images; do
   docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' "otop/$image:$tag" >&2

@@ -193,8 +193,12 @@ def test_the_gateway_serves_the_app_and_a_person_logs_in_through_keycloak(stack:
         action = unescape(re.search(r'<form[^>]+action="([^"]+)"', form_page.text)[1])
         assert action.startswith(f"{stack.app}/auth/"), action  # the public address, through the gateway
         user = "demo-officer-72"
+        # Keycloak's login cookies are Secure: a browser sends them to http://localhost (a secure context),
+        # httpx's cookie jar would not, so they go as the header a browser sends.
+        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies.jar)
         answer = browser.post(
             urljoin(str(form_page.url), action),
+            headers={"Cookie": cookies},
             data={"username": user, "password": demo["passwords"][user], "credentialId": ""},
         )
         assert answer.status_code == 302, answer.text[:1000]
@@ -346,7 +350,9 @@ def test_sales_scaled_to_three_with_one_killed_mid_stream_lose_and_double_nothin
         sending = asyncio.create_task(pos.send(sales, per_second=60))
         await asyncio.sleep(8)  # mid-stream
         assert not sending.done()
-        killed = await asyncio.create_subprocess_exec("docker", "kill", replicas[0])
+        killed = await asyncio.create_subprocess_exec(
+            "docker", "kill", replicas[0], stdout=asyncio.subprocess.DEVNULL
+        )
         assert await killed.wait() == 0
         await sending
 
