@@ -11,6 +11,7 @@ NOT_IN_RUNTIME = {
     "pytest-timeout",
     "testcontainers",
     "jsonschema",
+    "kubernetes-validate",
     "playwright",
     "selenium",
     "hypothesis",
