@@ -56,7 +56,8 @@ if ! docker info >/dev/null 2>&1; then
   export DOCKER_HOST=unix:///run/otop-docker.sock
   if ! docker info >/dev/null 2>&1; then
     say "starting the Docker engine on $DOCKER_HOST (log: /var/log/otop-dockerd.log)"
-    $sudo sh -c 'setsid nohup dockerd -H "$0" >/var/log/otop-dockerd.log 2>&1 </dev/null & echo $! >/run/otop-dockerd.pid' \
+    # niced: the containers inherit it, so the stack yields the CPU to other work on the machine
+    $sudo sh -c 'setsid nohup nice -n 10 dockerd -H "$0" >/var/log/otop-dockerd.log 2>&1 </dev/null & echo $! >/run/otop-dockerd.pid' \
       "$DOCKER_HOST"
     engine_started=$(cat /run/otop-dockerd.pid)
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
