@@ -26,7 +26,7 @@ cannot() {  # the machine cannot run containers: a failure, or (OTOP_CONTAINERS_
 }
 
 need=()
-[ -x /usr/bin/dockerd ] || need+=(docker.io)
+command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
