@@ -50,7 +50,10 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
 
     placeholders = set(re.findall(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", TEMPLATE.read_text()))
     dockerfile = (REPO / "deploy/gateway/Dockerfile").read_text()
-    assert "deploy/gateway/otop.conf.template /etc/otop-gateway/" in dockerfile and "npm ci" in dockerfile
+    lines = dockerfile.replace("\\\n", " ").splitlines()  # continued instructions as one line
+    copies = [line.split() for line in lines if line.startswith("COPY ")]
+    [baked_in] = [copy for copy in copies if copy[-1] == "/etc/otop-gateway/"]
+    assert "deploy/gateway/otop.conf.template" in baked_in and "npm ci" in dockerfile
     entrypoint = (REPO / "deploy/gateway/entrypoint.sh").read_text()
     assert "envsubst" in entrypoint and "OTOP_GATEWAY_" in entrypoint  # only its own placeholders
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
@@ -62,7 +65,7 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     assert compose["environment"]["OTOP_GATEWAY_EDGE"] == "/etc/otop-gateway/edge-tls.conf"
     assert compose["volumes"][0].endswith(":/etc/otop-gateway/tls:ro") and ":?" in compose["volumes"][0]
     for edge in ("edge-plain.conf", "edge-tls.conf", "edge-ingress.conf"):
-        assert f"deploy/gateway/{edge}" in dockerfile
+        assert f"deploy/gateway/{edge}" in baked_in
     baked = {"OTOP_GATEWAY_ROOT", "OTOP_GATEWAY_CACHE_DIR", "OTOP_GATEWAY_PUBLIC_CACHE"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
@@ -286,7 +289,7 @@ def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_l
         for port in published
     ), published
     # Keycloak's own port (its admin console and the master realm) is for operators on this host only.
-    assert compose["services"]["keycloak"]["ports"] == ["127.0.0.1:8180:8080"]
+    assert compose["services"]["keycloak"]["ports"] == ["127.0.0.1:${OTOP_IDENTITY_PORT:-8180}:8080"]
 
 
 KAFKA_SH = REPO / "deploy/kafka/kafka.sh"
@@ -521,4 +524,4 @@ def test_compose_publishes_prometheus_grafana_and_keycloak_on_this_host_only():
         assert compose[name]["ports"] and all(
             port.startswith("127.0.0.1:") for port in compose[name]["ports"]
         ), name
-    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8000:8080"]
+    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:${OTOP_GATEWAY_PORT:-8443}:8443"]
