@@ -1,16 +1,44 @@
 """JSON logs on stdout, one object a line, with the service name on every record."""
 
 import logging
+import re
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
 from shared.observability import CorrelationFilter
 
+_LINK_TOKEN = re.compile(r"(/public/invitations/)[A-Za-z0-9_.=-]+")
+
+
+def redact_link_tokens(text: str) -> str:
+    """A producer's invitation link carries its credential in the path: logs show `<token>` instead."""
+    return _LINK_TOKEN.sub(r"\1<token>", text)
+
+
+class RedactLinkTokens(logging.Filter):
+    """Access logs (uvicorn's), error logs and ours never show an invitation link's token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Argument by argument first: uvicorn's access formatter reads the path from its own argument.
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_link_tokens(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        if (redacted := redact_link_tokens(message)) != message:  # a token put in by a %s of its own
+            record.msg, record.args = redacted, ()
+        return True
+
 
 def configure_logging(service_name: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(CorrelationFilter())
+    handler.addFilter(RedactLinkTokens())
+    for name in ("uvicorn.access", "uvicorn.error"):  # uvicorn's own handlers: filtered at the logger
+        if not any(isinstance(f, RedactLinkTokens) for f in logging.getLogger(name).filters):
+            logging.getLogger(name).addFilter(RedactLinkTokens())
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",

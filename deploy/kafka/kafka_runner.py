@@ -7,7 +7,7 @@ cluster of three), for the test harness and the local stack. Standard library on
     bootstrap = broker.start()   # "127.0.0.1:<port>" (SASL_PLAINTEXT); fetches the jars on first use
     broker.ssl_bootstrap, broker.ca_file          # the SASL_SSL listener and the CA that signed its
     certificate
-    broker.admin_username, broker.admin_password  # the super user (SCRAM-SHA-512), for provisioning only
+    broker.admin_username, broker.admin_password  # the super user (SCRAM-SHA-256), for provisioning only
     ...
     broker.kill()                # SIGKILL, for fault tests; start() again recovers the same data
     broker.stop()
@@ -182,7 +182,7 @@ class LocalKafka:
         jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required"
         config.write_text(
             f"bootstrap.servers={self.bootstrap}\nsecurity.protocol=SASL_PLAINTEXT\n"
-            "sasl.mechanism=SCRAM-SHA-512\n"
+            "sasl.mechanism=SCRAM-SHA-256\n"
             f'sasl.jaas.config={jaas} username="{self.admin_username}" password="{self.admin_password}";\n'
         )
         config.chmod(0o600)

@@ -411,12 +411,9 @@ async def ingest_sales(
     integration's bearer token too, of the client of the integration the key belongs to (403 otherwise). All
     items are recorded (or held), or none (422 naming each)."""
     _master_key(settings)
-    integration_id = integration_of(caller)
     body = await request.body()
     async with db.unit_of_work() as uow:
-        results = await ingress.ingest_http(
-            uow, settings, province_code, integration_id, key_id, signature, body
-        )
+        results = await ingress.ingest_http(uow, settings, province_code, caller, key_id, signature, body)
     return {"results": results}
 
 

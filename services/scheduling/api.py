@@ -479,7 +479,15 @@ class Link(BaseModel):
     expires_at: datetime
 
 
-class LinkedInvitation(Invitation):
+class LinkedInvitation(BaseModel):
+    """What the producer's page needs, nothing of the officer's (no note, no internal ids or revisions)."""
+
+    id: UUID
+    market_day_id: UUID  # the market day is public (the calendar); the printed slip links back to it
+    product_name: str | None
+    producer_name: str | None
+    status: str
+    decline_reason: DeclineReason | None
     province_code: str
     venue_name: str
     day: date

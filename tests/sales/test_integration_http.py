@@ -37,7 +37,7 @@ def batch_body(*sales, province: str = "72") -> bytes:
 def post_headers(body: bytes, key: dict, token: dict | None = None) -> dict:
     """Signed with `key`, sent with `token` (default: the registered integration's own client's)."""
     return {
-        **(token or client_bearer(key)),
+        **(client_bearer(key) if token is None else token),
         "Content-Type": "application/json",
         **{name: value.decode() for name, value in signed(body, key["key_id"], key["signing_key"])},
     }

@@ -26,6 +26,21 @@ from tests.scheduling.support import (
 )
 
 KEY = "invitation-link-test-key-0123456789abcdef"
+PRODUCER_VIEW = {
+    "id",
+    "market_day_id",
+    "product_name",
+    "producer_name",
+    "status",
+    "decline_reason",
+    "province_code",
+    "venue_name",
+    "day",
+    "starts_at",
+    "ends_at",
+    "market_day_status",
+    "expires_at",
+}
 P = "/provinces/72"
 NOW = datetime(2019, 6, 1, 3, 0, tzinfo=UTC)
 
@@ -115,6 +130,8 @@ async def test_a_decline_through_the_link_is_replaced_and_the_lineup_is_back_at_
     )
     assert declined.status_code == 200, declined.text
     assert (declined.json()["status"], declined.json()["decline_reason"]) == ("declined", "no_raw_material")
+    # The public answer carries what the producer's page shows, nothing of the officer's (issue 21).
+    assert set(declined.json()) == set(seen.json()) == PRODUCER_VIEW
     assert (await http.post(f"/public/invitations/{token}/accept")).status_code == 409
 
     shown = (await http.get(f"{P}/market-days/{day['id']}/lineup", headers=COMMITTEE)).json()
@@ -164,3 +181,36 @@ async def test_without_the_key_no_link_is_issued_or_honoured(database_url, kafka
         assert refused.status_code == 503 and "OTOP_INVITATION_LINK_KEY" in refused.json()["detail"]
         token = InvitationLink(uuid4(), "72", datetime.now(UTC) + timedelta(days=1)).token(KEY)
         assert (await http.get(f"/public/invitations/{token}")).status_code == 503
+
+
+def test_access_and_error_logs_never_show_a_links_token(caplog):
+    """Issue 21: the token is the producer's credential and sits in the path; uvicorn's access log and the
+    services' own logs show `<token>` instead (shared/logging.py)."""
+    import logging
+
+    from shared.logging import configure_logging
+
+    token = InvitationLink(uuid4(), "72", NOW + timedelta(days=1)).token(KEY)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("scheduling")
+        root.addHandler(caplog.handler)
+        access = logging.getLogger("uvicorn.access")
+        access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            "10.0.0.9:5123",
+            "POST",
+            f"/public/invitations/{token}/accept",
+            "1.1",
+            200,
+        )
+        logging.getLogger("shared.failures").warning(
+            "POST /public/invitations/%s/decline: unavailable", token
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/public/invitations/<token>/accept" in logged and "/public/invitations/<token>/decline" in logged
+    assert token not in logged and token.rsplit(".", 1)[-1] not in logged

@@ -216,6 +216,9 @@ def test_every_location_sends_the_security_headers(plain):
         in answers["/api/registry/provinces/72/products"].headers["Content-Security-Policy"]
     )
     assert "script-src 'self'" in answers["/"].headers["Content-Security-Policy"]
+    with httpx.Client(base_url=plain.url, timeout=10) as http:  # framed by the admin console's origin
+        check = http.get("/auth/realms/otop/protocol/openid-connect/3p-cookies/step1.html")
+    assert check.status_code == 200 and "Content-Security-Policy" not in check.headers
 
 
 def test_x_forwarded_for_is_the_callers_address_not_what_the_caller_claims(plain):

@@ -19,7 +19,9 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AclOperation, ResourceType
 
 from deploy.kafka.kafka_runner import LocalKafka, free_port
+from services.budget.main import spec as budget_spec
 from services.monitoring.main import spec as monitoring_spec
+from services.publicity.main import spec as publicity_spec
 from services.registry.main import spec as registry_spec
 from services.sales.main import spec as sales_spec
 from services.scheduling.main import spec as scheduling_spec
@@ -47,7 +49,7 @@ from tests.sales.support import (
 )
 
 pytestmark = pytest.mark.integration
-SPECS = [registry_spec, scheduling_spec, sales_spec, monitoring_spec]
+SPECS = [registry_spec, scheduling_spec, sales_spec, monitoring_spec, budget_spec, publicity_spec]
 INTERNAL_TOPICS = sorted(
     {t for spec in SPECS for t in spec.produces}
     | {topics.SALES_INGRESS}

@@ -113,6 +113,34 @@ def test_offline_sales_are_kept_through_a_reload_and_count_once_each(web, sessio
     page.get_by_test_id("day-total").filter(has_text=f"฿{expected:,.2f}").wait_for()
 
 
+def test_a_sale_queued_by_another_officer_waits_for_its_owner(web, session):
+    """Issue 21: on a shared phone, the sales another officer queued are not sent under the name of the one
+    logged in now; they wait for their owner. The officer's own sale goes at once."""
+    day_id = web.seeded["days"]["today"]
+    s = session("officer")
+    page = s.go(f"#/sales/{day_id}")
+    page.locator(".products button").first.wait_for()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    s.context.set_offline(True)
+    page.locator(".products button").first.click()
+    page.get_by_label("จำนวน", exact=True).fill("1")
+    page.get_by_role("button", name="บันทึก", exact=True).click()
+    page.get_by_role("heading", name="รอส่ง (1)").wait_for()
+    [mine] = page.evaluate(QUEUE_JS, None)
+    assert mine["owner"]  # the subject of the officer logged in
+    theirs = {**mine, "client_sale_id": str(uuid4()), "owner": "another-officer-subject"}
+    page.evaluate(QUEUE_JS, [theirs])
+    page.reload()
+    page.get_by_role("heading", name="รอส่ง (2)").wait_for()
+
+    s.context.set_offline(False)  # back online: only the officer's own sale is sent
+    page.get_by_role("heading", name="รอส่ง (1)").wait_for(timeout=60_000)
+    time.sleep(3)  # a flush more, and it is still there
+    page.get_by_role("button", name="ส่งตอนนี้").click()
+    time.sleep(2)
+    assert [q["client_sale_id"] for q in page.evaluate(QUEUE_JS, None)] == [theirs["client_sale_id"]]
+
+
 def test_a_sale_refused_for_good_stays_on_the_device_with_its_reason(web, session):
     """Recorded offline for a market day that is cancelled meanwhile: back online, the sales service refuses
     it,

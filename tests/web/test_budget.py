@@ -76,5 +76,11 @@ def test_a_proposal_is_approved_a_purchase_warned_and_a_packing_list_checked_off
     assert market.axe() == []
     shot(market, shots, "packing-list")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    for each in (officer, department, market):
+    # The budget screen on a phone too: the approved budget, the request and the spending readable at 360 px.
+    small = session("officer", PHONE)
+    small.go("#/budget").get_by_role("heading", name="การใช้จ่ายตามรายการงบประมาณ").wait_for()
+    assert small.axe() == []
+    assert small.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(small, shots, "budget")
+    for each in (officer, department, market, small):
         assert not [e for e in each.errors if "Failed to load resource" not in e], each.errors

@@ -38,7 +38,8 @@ NOT_IN_LINEUP = "withdrawn"
 OBSERVATIONAL_NOTE = (
     "ข้อสังเกต: ตัวเลขเหล่านี้มาจากการสังเกตผลการดำเนินงานจริง ไม่ได้มีกลุ่มเปรียบเทียบที่สุ่มไว้ "
     "ความแตกต่างระหว่างกลุ่มจึงบอกได้ว่า 'ต่างกัน' แต่ยังบอกไม่ได้ว่า 'เป็นเพราะโครงการ' "
-    "ช่วงที่แสดงคือช่วงความเชื่อมั่น ๙๐% (บูตสแตรป) และกลุ่มที่มีน้อยกว่า ๕ รายจะแสดงว่า 'ข้อมูลไม่พอ'"
+    "ช่วงที่แสดงคือช่วงความเชื่อมั่น ๙๐% (บูตสแตรป หรือการประมาณแบบปกติเมื่อข้อมูลมาก) "
+    "และกลุ่มที่มีน้อยกว่า ๕ รายจะแสดงว่า 'ข้อมูลไม่พอ'"
 )
 
 
@@ -585,10 +586,11 @@ def national_outcomes(
                 producers=len(facts.tallies),
                 intended=share(met["intended"], len(facts.lineup)),
                 low_seller=share(met["low_seller"], len(facts.lineup)),
-                new_vs_experienced=compare(new_values, experienced_values),
+                new_vs_experienced=compare(new_values, experienced_values, resample=False),
                 mentored_vs_not=compare(
                     province_mentoring[("sales_per_market_day", True)],
                     province_mentoring[("sales_per_market_day", False)],
+                    resample=False,
                 ),
                 eligible=count,
                 never_invited=never,

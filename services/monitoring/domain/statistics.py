@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 MIN_SAMPLE = 5  # fewer values than this: "not enough data", no interval
 RESAMPLES = 1000
 SEED = 2562
-BOOTSTRAP_UP_TO = 5000  # larger samples: the normal approximation (the bootstrap's answer, cheaper)
+BOOTSTRAP_UP_TO = 1000  # larger samples: the normal approximation (the bootstrap's answer, cheaper)
 Z90 = Decimal("1.6449")  # two-sided 90 %
 LOW, HIGH = int(RESAMPLES * 0.05), int(RESAMPLES * 0.95) - 1  # percentile positions of sorted resamples
 CENT = Decimal("0.01")
@@ -114,12 +114,13 @@ def estimate(values: Sequence[Decimal]) -> Estimate:
     return _bootstrap(values, np.random.default_rng(SEED))[0]
 
 
-def compare(a_values: Sequence[Decimal], b_values: Sequence[Decimal]) -> Comparison:
-    """Two independent groups' means and their difference's interval (each group resampled on its own)."""
+def compare(a_values: Sequence[Decimal], b_values: Sequence[Decimal], resample: bool = True) -> Comparison:
+    """Two independent groups' means and their difference's interval (each group resampled on its own;
+    `resample=False`: the normal approximation, for the national table's 77 rows)."""
     na, nb = len(a_values), len(b_values)
     small = min(na, nb) < MIN_SAMPLE
-    if small or na > BOOTSTRAP_UP_TO or nb > BOOTSTRAP_UP_TO:
-        a, b = estimate(a_values), estimate(b_values)
+    if small or not resample or na > BOOTSTRAP_UP_TO or nb > BOOTSTRAP_UP_TO:
+        a, b = (estimate(a_values), estimate(b_values)) if small else (_normal(a_values), _normal(b_values))
         if a.mean is None or b.mean is None:
             return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=None))
         difference = a.mean - b.mean

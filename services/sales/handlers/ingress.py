@@ -28,7 +28,9 @@ from services.sales.domain import (
     verify_signature,
 )
 from services.sales.handlers.recording import Judged, judge_sales, known_references, sale_row, store_sales
+from services.sales.identity import integration_of
 from shared import faults
+from shared.auth import Principal
 from shared.batch import Rejection
 from shared.consumer import Record, count_applied
 from shared.contracts.sales import PosSale, SaleChannel
@@ -216,14 +218,14 @@ async def ingest_http(
     uow: UnitOfWork,
     settings: SalesSettings,
     province_code: str,
-    integration_id: UUID,
+    caller: Principal,
     key_id: str | None,
     given_signature: str | None,
     body: bytes,
 ) -> list[dict]:
     """The HTTP form of the ingress: a signed JSON array of the same envelopes. All items are recorded
     (or held) or, if any is refused, none (Refused for the whole batch, Invalid naming each item; Forbidden
-    for a key of another integration than `integration_id`, the caller's). Returns each item's outcome."""
+    for a key of another integration than the caller's client's). Returns each item's outcome."""
     key = (await _keys(uow.session, {key_id})).get(key_id) if key_id else None
     try:
         key = verify_signature(_master_key(settings), key_id, given_signature, key, body)
@@ -236,7 +238,7 @@ async def ingest_http(
         raise _batch_refused(Refused(Refusal.MALFORMED, f"not JSON: {exc}")) from exc
     except Refused as refused:
         raise _batch_refused(refused) from refused
-    if key["integration_id"] != integration_id:  # the token's client and the key must be one integration's
+    if key["integration_id"] != integration_of(caller):  # the token's client and the key: one integration's
         raise Forbidden("the signing key belongs to another integration than the calling client")
     incoming, errors = [], []
     for index, item in enumerate(items):

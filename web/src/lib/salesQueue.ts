@@ -1,8 +1,11 @@
 // Sales recorded at the market wait in IndexedDB until they reach the sales service: nothing is lost on a
 // reload, a closed browser or a dead network. Each carries the device's client_sale_id, so a batch sent
 // again (its answer lost) counts once. A sale the service refuses for good stays here, marked with the reason.
+// Each sale is its officer's: it is sent only while that officer is logged in, never under another's name
+// (a shared phone); it waits for its owner. (A sale queued before owners were kept is sent by whoever flushes.)
 import { openDB, type IDBPDatabase } from "idb";
 import { api, ApiError } from "./api";
+import { session } from "./auth.svelte";
 
 export interface QueuedSale {
   client_sale_id: string;
@@ -15,6 +18,7 @@ export interface QueuedSale {
   sold_at: string;
   queued_at: string;
   refused?: string;  // the service's reason, when refused for good
+  owner?: string;  // the subject of the officer who recorded it
 }
 
 const STORE = "sales";
@@ -38,8 +42,10 @@ export function onQueueChange(listener: Listener): () => void {
 }
 const changed = () => listeners.forEach((listener) => listener());
 
-export async function enqueue(sale: Omit<QueuedSale, "client_sale_id" | "queued_at">): Promise<QueuedSale> {
-  const queued = { ...sale, client_sale_id: crypto.randomUUID(), queued_at: new Date().toISOString() };
+export async function enqueue(sale: Omit<QueuedSale, "client_sale_id" | "queued_at" | "owner">): Promise<QueuedSale> {
+  const owner = session.principal?.subject;
+  if (!owner) throw new Error("no officer is logged in");
+  const queued = { ...sale, owner, client_sale_id: crypto.randomUUID(), queued_at: new Date().toISOString() };
   await (await db()).put(STORE, queued);
   changed();
   return queued;
@@ -61,7 +67,9 @@ export async function flush(): Promise<number> {
   return navigator.locks.request("otop-sales-queue", async () => {
     let sent = 0;
     for (;;) {
-      const waiting = (await queued()).filter((sale) => !sale.refused);
+      const me = session.principal?.subject;
+      if (!me) return sent;
+      const waiting = (await queued()).filter((sale) => !sale.refused && (!sale.owner || sale.owner === me));
       if (waiting.length === 0) return sent;
       const batch = waiting.slice(0, BATCH);
       const province = batch[0].province;
