@@ -35,12 +35,17 @@ from shared.kafka_client import kafka_options
 from shared.settings import KafkaSettings
 from tests import harness
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("OTOP_CONTAINER_TEST") != "1", reason="run by scripts/test-containers.sh"
-)
+UP_TIMEOUT_S = int(os.environ.get("OTOP_CONTAINER_UP_TIMEOUT_S", "900"))
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("OTOP_CONTAINER_TEST") != "1", reason="run by scripts/test-containers.sh"
+    ),
+    # compose up (the stack fixture) alone may take longer than the suite's 300 s on a busy machine; every
+    # step here has its own bound (UP_TIMEOUT_S, the subprocesses' timeouts, settles_at)
+    pytest.mark.timeout(UP_TIMEOUT_S + 900),
+]
 
 REPO = Path(__file__).resolve().parents[2]
-UP_TIMEOUT_S = int(os.environ.get("OTOP_CONTAINER_UP_TIMEOUT_S", "900"))
 SECRET_NAMES = re.findall(r"\$\{(\w+):\?", (REPO / "docker-compose.yml").read_text())
 PROVINCE = "72"
 
