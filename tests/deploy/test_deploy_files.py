@@ -524,4 +524,5 @@ def test_compose_publishes_prometheus_grafana_and_keycloak_on_this_host_only():
         assert compose[name]["ports"] and all(
             port.startswith("127.0.0.1:") for port in compose[name]["ports"]
         ), name
+    # TLS only, the host port settable (OTOP_GATEWAY_PORT, e.g. a free one in the container test)
     assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:${OTOP_GATEWAY_PORT:-8443}:8443"]
