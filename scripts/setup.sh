@@ -3,6 +3,7 @@
 # Java + Maven (Kafka jars), PostgreSQL server binaries, Pango and a Thai font (report PDFs), chromium +
 # chromedriver + Thai fonts (the browser tests), Prometheus (promtool, --with-prometheus), a Python 3.11 virtualenv with pinned
 # packages, the Apache Kafka jars and the Keycloak distribution from Maven Central.
+# kustomize from the Go module proxy (the Kubernetes manifests' offline check).
 # The web gateway: nginx, and the web application (web/) built from the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,18 @@ if [ ! -f "$stamp" ] || [ "$(sha256sum requirements.txt pyproject.toml | sha256s
 fi
 
 bash deploy/kafka/kafka.sh fetch
+
+# kustomize renders deploy/k8s for the offline schema check (tests/deploy/test_k8s_schemas.py): built once from
+# the Go module proxy with the machine's Go (1.22 or newer) into ~/.cache/otop-tools/bin.
+tools=${OTOP_TOOLS_DIR:-$HOME/.cache/otop-tools}
+kustomize_version=v5.6.0
+if [ "$(cat "$tools/kustomize.version" 2>/dev/null)" != "$kustomize_version" ] || [ ! -x "$tools/bin/kustomize" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || { echo "setup: Go is needed to build kustomize (https://go.dev/dl or the machine's image)" >&2; exit 1; }
+  echo "setup: building kustomize $kustomize_version (Go module proxy)"
+  GOBIN="$tools/bin" GOFLAGS=-buildvcs=false nice -n 10 "$go" install "sigs.k8s.io/kustomize/kustomize/v5@$kustomize_version"
+  echo "$kustomize_version" >"$tools/kustomize.version"
+fi
 
 # The web application (web/): installed from the npm registry by its lockfile and built into web/dist, again
 # only when the lockfile or a source changed.

@@ -225,7 +225,9 @@ def postgres() -> Iterator[str]:
     """Yields a postgresql:// URL of a superuser on a server where tests may create databases."""
     if url := os.environ.get("OTOP_TEST_DATABASE_URL"):
         yield url
-    elif docker_available():
+    elif not local_postgres_binaries() and docker_available():
+        # Only without the server binaries (scripts/setup.sh installs them): an engine here may reach no
+        # image registry (docs/CONTRIBUTING.md, DESIGN "Containers here"), so the local server comes first.
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:15", driver=None) as container:
@@ -245,6 +247,11 @@ def postgres() -> Iterator[str]:
         finally:
             subprocess.run([script, "stop", "--data-dir", data_dir], check=False, capture_output=True)
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def local_postgres_binaries() -> bool:
+    """PostgreSQL's server binaries on this machine, where deploy/postgres/pg.sh finds them."""
+    return any(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")) or shutil.which("pg_ctl") is not None
 
 
 @contextmanager

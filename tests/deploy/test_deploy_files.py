@@ -50,18 +50,22 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
 
     placeholders = set(re.findall(r"\$\{(OTOP_GATEWAY_[A-Z_]+)\}", TEMPLATE.read_text()))
     dockerfile = (REPO / "deploy/gateway/Dockerfile").read_text()
-    assert "COPY deploy/gateway/otop.conf.template /etc/nginx/templates/" in dockerfile
-    assert "npm ci" in dockerfile and "NGINX_ENVSUBST_FILTER=^OTOP_GATEWAY_" in dockerfile
+    lines = dockerfile.replace("\\\n", " ").splitlines()  # continued instructions as one line
+    copies = [line.split() for line in lines if line.startswith("COPY ")]
+    [baked_in] = [copy for copy in copies if copy[-1] == "/etc/otop-gateway/"]
+    assert "deploy/gateway/otop.conf.template" in baked_in and "npm ci" in dockerfile
+    entrypoint = (REPO / "deploy/gateway/entrypoint.sh").read_text()
+    assert "envsubst" in entrypoint and "OTOP_GATEWAY_" in entrypoint  # only its own placeholders
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
     assert compose["build"]["dockerfile"] == "deploy/gateway/Dockerfile" and compose["ports"] == [
-        "${OTOP_GATEWAY_BIND:-127.0.0.1}:8443:8443"
+        "${OTOP_GATEWAY_BIND:-127.0.0.1}:${OTOP_GATEWAY_PORT:-8443}:8443"
     ]  # localhost unless the operator opens it
     # TLS at the gateway with the operator's certificate (compose); behind the TLS Ingress (Kubernetes)
     assert compose["environment"]["OTOP_GATEWAY_LISTEN"] == "8443 ssl"
-    assert compose["environment"]["OTOP_GATEWAY_EDGE"] == "/etc/nginx/otop/edge-tls.conf"
-    assert compose["volumes"][0].endswith(":/etc/nginx/tls:ro") and ":?" in compose["volumes"][0]
+    assert compose["environment"]["OTOP_GATEWAY_EDGE"] == "/etc/otop-gateway/edge-tls.conf"
+    assert compose["volumes"][0].endswith(":/etc/otop-gateway/tls:ro") and ":?" in compose["volumes"][0]
     for edge in ("edge-plain.conf", "edge-tls.conf", "edge-ingress.conf"):
-        assert f"deploy/gateway/{edge}" in dockerfile
+        assert f"deploy/gateway/{edge}" in baked_in
     baked = {"OTOP_GATEWAY_ROOT", "OTOP_GATEWAY_CACHE_DIR", "OTOP_GATEWAY_PUBLIC_CACHE"}  # set in the image
     assert placeholders - baked <= set(compose["environment"])
     for name in SERVICES:
@@ -70,7 +74,7 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
     [deployment] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert placeholders - baked <= {e["name"] for e in container["env"]}
-    assert {"name": "OTOP_GATEWAY_EDGE", "value": "/etc/nginx/otop/edge-ingress.conf"} in container["env"]
+    assert {"name": "OTOP_GATEWAY_EDGE", "value": "/etc/otop-gateway/edge-ingress.conf"} in container["env"]
     [ingress] = [d for d in documents if d["kind"] == "Ingress"]
     assert ingress["spec"]["tls"] == [{"secretName": "otop-tls"}]
     assert [
@@ -118,7 +122,9 @@ def test_compose_runs_keycloak_in_production_mode_with_its_database_and_realms()
     assert "KC_DB=postgres" in dockerfile and "KC_HTTP_RELATIVE_PATH=/auth" in dockerfile
     env = keycloak["environment"]
     assert env["KC_DB_URL"] == "jdbc:postgresql://keycloak-db:5432/keycloak"
-    assert compose["services"]["keycloak-db"]["environment"]["POSTGRES_DB"] == "keycloak"
+    keycloak_db = compose["services"]["keycloak-db"]["environment"]
+    assert keycloak_db["POSTGRES_USER"] == keycloak_db["POSTGRES_DB"] == env["KC_DB_USERNAME"] == "keycloak"
+    assert keycloak_db["POSTGRES_PASSWORD"].split(":?")[0] == env["KC_DB_PASSWORD"].split(":?")[0]
     assert keycloak["depends_on"] == {"keycloak-db": {"condition": "service_healthy"}}
     public = env["KC_HOSTNAME"]
     for name in SERVICES:
@@ -139,7 +145,8 @@ def test_compose_demo_makes_the_accounts_then_loads_through_every_service_api():
     demo = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["demo"]
     script = demo["entrypoint"][-1]
     assert demo["profiles"] == ["demo"] and script.endswith(
-        "$$cli accounts --keycloak-url http://keycloak:8080/auth; $$cli demo"
+        "$$cli accounts --keycloak-url http://keycloak:8080/auth; $$cli demo >/tmp/otop/demo.json; "
+        "cat /tmp/otop/demo.json"
     )
     for name in SERVICES:
         assert f"--url-{name} http://{name}:8000" in script and name in demo["depends_on"]
@@ -282,7 +289,7 @@ def test_compose_refuses_to_start_without_real_secrets_and_binds_host_ports_to_l
         for port in published
     ), published
     # Keycloak's own port (its admin console and the master realm) is for operators on this host only.
-    assert compose["services"]["keycloak"]["ports"] == ["127.0.0.1:8180:8080"]
+    assert compose["services"]["keycloak"]["ports"] == ["127.0.0.1:${OTOP_IDENTITY_PORT:-8180}:8080"]
 
 
 KAFKA_SH = REPO / "deploy/kafka/kafka.sh"
@@ -322,8 +329,11 @@ CLUSTER_SETTINGS = {  # what a three-node cluster must run with: acks=all writes
 def test_compose_runs_one_kafka_cluster_of_three_with_replication_3_and_min_isr_2(tmp_path):
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     nodes = {n: compose[f"kafka-{n}"] for n in (1, 2, 3)}
+    ports = {f"OTOP_KAFKA_TLS_PORT_{n}": str(9093 + n) for n in nodes}
     properties = {
-        n: broker_properties(node["command"], tmp_path, f"kafka-{n}", OTOP_KAFKA_PUBLIC_HOST="localhost")
+        n: broker_properties(
+            node["command"], tmp_path, f"kafka-{n}", OTOP_KAFKA_PUBLIC_HOST="localhost", **ports
+        )
         for n, node in nodes.items()
     }
     voters = "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
@@ -410,7 +420,7 @@ def test_only_the_kafka_provisioner_holds_the_provisioners_credentials_and_sales
     assert "deploy.kafka.provisioner:app" in provisioner["command"] and "ports" not in provisioner
     assert provisioner["environment"]["OTOP_KAFKA_USERNAME"] == "kafka-provisioner"
     sales = compose["sales"]["environment"]
-    assert sales["OTOP_SALES_KAFKA_PROVISIONER_URL"] == "http://kafka-provisioner:8010"
+    assert sales["OTOP_SALES_KAFKA_PROVISIONER_URL"] == "http://kafka-provisioner:8000"  # the image's port
     assert "PROVISIONER_TOKEN" in sales["OTOP_SALES_KAFKA_PROVISIONER_TOKEN"]
     assert "PROVISIONER" not in sales["OTOP_KAFKA_PASSWORD"]
     by_name = {(d["kind"], d["metadata"]["name"]): d for d in k8s_documents()}
@@ -514,4 +524,5 @@ def test_compose_publishes_prometheus_grafana_and_keycloak_on_this_host_only():
         assert compose[name]["ports"] and all(
             port.startswith("127.0.0.1:") for port in compose[name]["ports"]
         ), name
-    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:8443:8443"]  # TLS only
+    # TLS only, the host port settable (OTOP_GATEWAY_PORT, e.g. a free one in the container test)
+    assert compose["gateway"]["ports"] == ["${OTOP_GATEWAY_BIND:-127.0.0.1}:${OTOP_GATEWAY_PORT:-8443}:8443"]

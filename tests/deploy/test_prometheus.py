@@ -54,8 +54,11 @@ def test_the_local_config_keeps_the_jobs_and_passes_promtool(tmp_path: Path):
 def test_compose_provisions_prometheus_and_grafana_with_the_dashboard():
     services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     prometheus, grafana = services["prometheus"], services["grafana"]
-    assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
-    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    # Its image (Debian's Prometheus) carries the scrape config and the rules; the data is a volume.
+    dockerfile = (REPO / prometheus["build"]["dockerfile"]).read_text()
+    assert "COPY deploy/prometheus/prometheus.yml deploy/prometheus/alerts.yml /etc/prometheus/" in dockerfile
+    assert "--config.file=/etc/prometheus/prometheus.yml" in dockerfile
+    assert prometheus["volumes"] == ["prometheus-data:/prometheus"] and grafana["profiles"] == ["grafana"]
     mounts = dict(v.split(":")[:2] for v in grafana["volumes"] if v.startswith("./"))
     provisioning = REPO / "deploy/grafana/provisioning"
     assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
