@@ -321,7 +321,7 @@ async def _announcement(
             _province(province_code),
             _uuid(market_day_id),
             page.absolute(f"/p/{province_code}/days/{market_day_id}"),
-            settings.photos_url,
+            settings.publicity_photos_url,
         )
 
 

@@ -31,7 +31,7 @@ from shared.errors import NotFound
 
 log = logging.getLogger(__name__)
 PHOTO_TIMEOUT_S = 2.0
-md, lu = tables.market_days.c, tables.lineup.c
+md, lu, p = tables.market_days.c, tables.lineup.c, tables.products.c
 
 
 def province(province_code: str) -> Province:
@@ -110,8 +110,12 @@ async def month_programme(
     after = date(year + month // 12, month % 12 + 1, 1)
     accepted = (lu.market_day_id == md.id) & (lu.status == queries.ACCEPTED)
     products = select(func.count()).where(accepted).scalar_subquery().label("products")
-    producers = (
-        select(func.count(lu.producer_id.distinct())).where(accepted).scalar_subquery().label("producers")
+    producers = (  # an invitation's producer_id is absent from early events: the product's is kept
+        select(func.count(p.producer_id.distinct()))
+        .select_from(tables.lineup.join(tables.products, p.id == lu.product_id))
+        .where(accepted)
+        .scalar_subquery()
+        .label("producers")
     )
     rows = await session.execute(
         select(*queries.DAY_COLUMNS, products, producers)
