@@ -25,6 +25,7 @@ MONTHS = (
     "พฤศจิกายน",
     "ธันวาคม",
 )
+WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")  # Monday first, as date.weekday()
 MONTHS_ABBR = (
     "ม.ค.",
     "ก.พ.",
@@ -49,6 +50,11 @@ def digits(text: str, thai: bool = True) -> str:
 
 def month_name(month: int, abbreviated: bool = False) -> str:
     return (MONTHS_ABBR if abbreviated else MONTHS)[month - 1]
+
+
+def weekday_name(day: date) -> str:
+    """e.g. เสาร์ for a Saturday (written after วัน: วันเสาร์)."""
+    return WEEKDAYS[day.weekday()]
 
 
 def month_year(year: int, month: int, thai: bool = True) -> str:

@@ -89,10 +89,15 @@ def kafka_provisioner(state: Path, principals: dict) -> ServiceProcess:
 
 
 def service_envs(
-    state: Path, keycloak, principals: dict, kafka_provisioner: ServiceProcess
+    state: Path,
+    keycloak,
+    principals: dict,
+    kafka_provisioner: ServiceProcess,
+    registry_url: str | None = None,
 ) -> dict[str, dict[str, str]]:
     """Each service's environment but its database: Keycloak, its own Kafka principal (`principals`, from
-    deploy.kafka.provision), the keys kept in the state directory, and for sales the Kafka provisioner."""
+    deploy.kafka.provision), the keys kept in the state directory, for sales the Kafka provisioner, and for
+    publicity the registry's address (`registry_url`: the lineup's photos on share images and posters)."""
     common = {
         **keycloak.service_env(),
         "OTOP_SALES_SIGNING_MASTER_KEY": kept_secret(state / "sales_master_key"),
@@ -102,10 +107,9 @@ def service_envs(
         **keycloak.sales_env(),
         **provisioner.sales_env(kafka_provisioner, kept_secret(state / "kafka_provisioner_token")),
     }
-    return {
-        name: {**common, **(sales if name == "sales" else {}), **kafka_env(principals[name])}
-        for name in SERVICES
-    }
+    publicity = {"OTOP_PUBLICITY_PHOTOS_URL": registry_url} if registry_url else {}
+    own = {"sales": sales, "publicity": publicity}
+    return {name: {**common, **own.get(name, {}), **kafka_env(principals[name])} for name in SERVICES}
 
 
 def service_processes(
@@ -283,7 +287,13 @@ def main() -> None:
             service_processes(
                 args.http_port,
                 args.replicas,
-                service_envs(state, keycloak, principals, processes[0]),
+                service_envs(
+                    state,
+                    keycloak,
+                    principals,
+                    processes[0],
+                    registry_url=f"http://127.0.0.1:{args.http_port}",
+                ),
                 databases,
                 state / "logs",
             )

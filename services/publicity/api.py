@@ -11,14 +11,15 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import geothai
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from markupsafe import Markup
 
-from services.publicity import domain
+from services.publicity import domain, media
 from services.publicity.config import PublicitySettings, publicity_settings
-from services.publicity.handlers import queries
+from services.publicity.handlers import artefacts, queries
 from services.publicity.pages import (
     Page,
     day_view,
@@ -28,7 +29,7 @@ from services.publicity.pages import (
     province_name,
     render,
 )
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.service import Database, database
 from shared.thailand import thai_today
 
@@ -89,6 +90,9 @@ Settings = Annotated[PublicitySettings, Depends(publicity_settings)]
 Lang = Annotated[str | None, Query(description="en for English; Thai otherwise")]
 PAGE_METHODS = ["GET", "HEAD"]
 PROVINCE = re.compile(r"^[0-9]{2}$")
+MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+ARTEFACT_CACHE = "public, max-age=300"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _page(request: Request, settings: PublicitySettings, lang: str | None) -> Page:
@@ -298,6 +302,109 @@ async def producer(
         ),
         settings,
     )
+
+
+def _file(body: bytes, media_type: str, filename: str | None = None) -> Response:
+    headers = {"Cache-Control": ARTEFACT_CACHE}
+    if filename is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def _announcement(
+    province_code: str, market_day_id: str, request: Request, db: Database, settings: PublicitySettings
+) -> artefacts.DayAnnouncement:
+    page = _page(request, settings, None)
+    async with db.sessions() as session:
+        return await artefacts.day_announcement(
+            session,
+            _province(province_code),
+            _uuid(market_day_id),
+            page.absolute(f"/p/{province_code}/days/{market_day_id}"),
+            settings.publicity_photos_url,
+        )
+
+
+def _month(text: str) -> tuple[int, int]:
+    matched = MONTH.match(text)
+    if matched is None:
+        raise Invalid.at(["path", "month"], "a month is written YYYY-MM, e.g. 2026-06")
+    return int(matched[1]), int(matched[2])
+
+
+async def _programme(
+    province_code: str, month: str, request: Request, db: Database, settings: PublicitySettings
+) -> artefacts.MonthProgramme:
+    year, number = _month(month)
+    page = _page(request, settings, None)
+    async with db.sessions() as session:
+        return await artefacts.month_programme(
+            session, _province(province_code), year, number, page.absolute(f"/p/{province_code}")
+        )
+
+
+# The artefacts: rendering takes a CPU for a moment (fonts, images, PDF), so it runs in a worker thread.
+@router.api_route("/p/{province_code}/share.png", methods=PAGE_METHODS, response_class=Response)
+async def province_share_image(province_code: str, request: Request, db: Db, settings: Settings) -> Response:
+    """The province page's share preview (1200 × 630): its next market day, or the latest one."""
+    async with db.sessions() as session:
+        found = await queries.province(session, _province(province_code), thai_today())
+    shown = next((day for day in found["ahead"] if day["status"] != "cancelled"), None) or found["all"][-1]
+    announcement = await _announcement(province_code, str(shown["id"]), request, db, settings)
+    return _file(await to_thread.run_sync(media.share_image, announcement), "image/png")
+
+
+@router.api_route(
+    "/p/{province_code}/days/{market_day_id}/share.png", methods=PAGE_METHODS, response_class=Response
+)
+async def day_share_image(
+    province_code: str, market_day_id: str, request: Request, db: Db, settings: Settings
+) -> Response:
+    """The market day page's share preview (1200 × 630)."""
+    announcement = await _announcement(province_code, market_day_id, request, db, settings)
+    return _file(await to_thread.run_sync(media.share_image, announcement), "image/png")
+
+
+@router.api_route(
+    "/p/{province_code}/days/{market_day_id}/poster.pdf", methods=PAGE_METHODS, response_class=Response
+)
+async def day_poster(
+    province_code: str, market_day_id: str, request: Request, db: Db, settings: Settings
+) -> Response:
+    """The market day's A4 poster, its QR code to the day's page."""
+    announcement = await _announcement(province_code, market_day_id, request, db, settings)
+    body = await to_thread.run_sync(media.poster_pdf, announcement)
+    day = announcement.market_day.day.isoformat()
+    return _file(body, "application/pdf", f"otop-mobile-{province_code}-{day}-poster.pdf")
+
+
+@router.api_route("/p/{province_code}/flag.pdf", methods=PAGE_METHODS, response_class=Response)
+async def flag(province_code: str, request: Request, settings: Settings) -> Response:
+    """The province's 50 × 150 cm flag, its QR code to the province page."""
+    page = _page(request, settings, None)
+    province = artefacts.province(_province(province_code))
+    body = await to_thread.run_sync(media.flag_pdf, province, page.absolute(f"/p/{province_code}"))
+    return _file(body, "application/pdf", f"otop-mobile-{province_code}-flag.pdf")
+
+
+@router.api_route("/p/{province_code}/press/{month}.docx", methods=PAGE_METHODS, response_class=Response)
+async def press_release_docx(
+    province_code: str, month: str, request: Request, db: Db, settings: Settings
+) -> Response:
+    """The month's press release as a Word document."""
+    programme = await _programme(province_code, month, request, db, settings)
+    body = await to_thread.run_sync(media.press_release_docx, programme)
+    return _file(body, DOCX, f"otop-mobile-{province_code}-{month}-press.docx")
+
+
+@router.api_route("/p/{province_code}/press/{month}.txt", methods=PAGE_METHODS, response_class=Response)
+async def press_release_text(
+    province_code: str, month: str, request: Request, db: Db, settings: Settings
+) -> Response:
+    """The month's press release as plain text (UTF-8), to read on air or paste."""
+    programme = await _programme(province_code, month, request, db, settings)
+    body = (await to_thread.run_sync(media.press_release_text, programme)).encode()
+    return _file(body, "text/plain; charset=utf-8", f"otop-mobile-{province_code}-{month}-press.txt")
 
 
 @router.api_route("/robots.txt", methods=PAGE_METHODS, response_class=PlainTextResponse)

@@ -27,6 +27,14 @@ class PublicitySettings(ServiceSettings):
     page_max_age_s: int = Field(
         default=10, ge=0, le=60, description="How long a browser or the gateway may keep a public page"
     )
+    publicity_photos_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^?#]+[^/?#]$",
+        description=(
+            "The registry's base URL, e.g. http://registry:8000: share images and posters show the lineup's "
+            "photos from its public route /photos/{id}/card.jpg; unset (or a photo not fetched), none"
+        ),
+    )
 
 
 def publicity_settings(request: Request) -> PublicitySettings:

@@ -29,6 +29,12 @@ def test_dates_and_times_as_thai_reports_write_them():
     assert thai.month_span(date(2019, 6, 1), date(2019, 9, 1)) == "มิถุนายน ๒๕๖๒ - กันยายน ๒๕๖๒"
 
 
+def test_weekday_names_monday_first():
+    assert thai.weekday_name(date(2019, 6, 15)) == "เสาร์"  # a Saturday
+    assert thai.weekday_name(date(2019, 6, 17)) == "จันทร์"
+    assert thai.weekday_name(date(2019, 6, 16)) == "อาทิตย์"
+
+
 def test_numbers_and_baht():
     assert thai.number(12345) == "๑๒,๓๔๕"
     assert thai.baht(Decimal("1234.5"), thai=False) == "1,234.50"

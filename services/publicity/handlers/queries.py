@@ -21,7 +21,7 @@ md, v, p, pr, lu = (
     tables.lineup.c,
 )
 ACCEPTED = "accepted"
-_DAY_COLUMNS: list[Any] = [
+DAY_COLUMNS: list[Any] = [
     tables.market_days,
     v.address.label("venue_address"),
     v.amphoe_code.label("venue_amphoe_code"),
@@ -29,7 +29,7 @@ _DAY_COLUMNS: list[Any] = [
     v.latitude,
     v.longitude,
 ]
-_WITH_VENUE = tables.market_days.outerjoin(tables.venues, v.id == md.venue_id)
+WITH_VENUE = tables.market_days.outerjoin(tables.venues, v.id == md.venue_id)
 
 
 async def provinces(session: AsyncSession, today: date) -> list[dict]:
@@ -58,8 +58,8 @@ async def province(session: AsyncSession, province_code: str, today: date) -> di
     days = [
         dict(row._mapping)
         for row in await session.execute(
-            select(*_DAY_COLUMNS, confirmed)
-            .select_from(_WITH_VENUE)
+            select(*DAY_COLUMNS, confirmed)
+            .select_from(WITH_VENUE)
             .where(md.province_code == province_code)
             .order_by(md.day, md.starts_at)
         )
@@ -82,8 +82,8 @@ async def market_day(session: AsyncSession, province_code: str, market_day_id: U
     found = (
         (
             await session.execute(
-                select(*_DAY_COLUMNS)
-                .select_from(_WITH_VENUE)
+                select(*DAY_COLUMNS)
+                .select_from(WITH_VENUE)
                 .where(md.id == market_day_id, md.province_code == province_code)
             )
         )
@@ -135,8 +135,8 @@ async def producer(session: AsyncSession, province_code: str, producer_id: UUID,
         select(tables.products).where(p.producer_id == producer_id, p.active).order_by(p.category, p.name)
     )
     markets = await session.execute(
-        select(*_DAY_COLUMNS)
-        .select_from(_WITH_VENUE)
+        select(*DAY_COLUMNS)
+        .select_from(WITH_VENUE)
         .where(
             md.id.in_(
                 select(lu.market_day_id).where(

@@ -1,36 +1,20 @@
 """Thai wording of dates, times and prices on the printed and shared artefacts: Buddhist Era years, Thai
-weekday and month names, Arabic digits (what posters and news sites print). Pure."""
+weekday and month names (shared.thai's), Arabic digits (what posters and news sites print). Pure."""
 
 from datetime import date, time
 from decimal import Decimal
 
-from shared.thailand import be_year
-
-WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
-MONTHS = (
-    "มกราคม",
-    "กุมภาพันธ์",
-    "มีนาคม",
-    "เมษายน",
-    "พฤษภาคม",
-    "มิถุนายน",
-    "กรกฎาคม",
-    "สิงหาคม",
-    "กันยายน",
-    "ตุลาคม",
-    "พฤศจิกายน",
-    "ธันวาคม",
-)
+from shared import thai
 
 
 def month_year(year: int, month: int) -> str:
     """e.g. มิถุนายน 2562 for (2019, 6)."""
-    return f"{MONTHS[month - 1]} {be_year(year)}"
+    return thai.month_year(year, month, thai=False)
 
 
 def long_date(day: date) -> str:
     """e.g. วันเสาร์ที่ 15 มิถุนายน 2562."""
-    return f"วัน{WEEKDAYS[day.weekday()]}ที่ {day.day} {month_year(day.year, day.month)}"
+    return f"วัน{thai.weekday_name(day)}ที่ {day.day} {month_year(day.year, day.month)}"
 
 
 def hours(starts: time, ends: time) -> str:
