@@ -31,12 +31,12 @@ def report_with_outcomes(thai_digits: bool = True):
 def test_the_section_in_json_and_markdown():
     report = report_with_outcomes(thai_digits=False)
     body = report.model_dump(mode="json")["outcomes"]
-    assert body["heading"] == "ผลลัพธ์ต่อผู้ผลิต" and body["number"] == "4"
+    assert body["heading"] == "ผลลัพธ์ต่อผู้ผลิต" and body["number"] == "5"
     assert body["figures"]["new_vs_experienced"]["a"]["mean"] == "137.50"
     assert body["text"][1].startswith("ผลิตภัณฑ์ในรายการที่เชิญ 12 รายการ ตรงกลุ่มเป้าหมายของโครงการร้อยละ 75.00")
     assert "ยังไม่เคยได้รับเชิญ 1 รายการ" in body["text"][-2] and "XLSX" in body["text"][-1]
     text = to_markdown(document(report))
-    assert text.index("## 3 ปัญหา") < text.index("## 4 ผลลัพธ์ต่อผู้ผลิต") < text.index("ข้อสังเกต:")
+    assert text.index("## 3 ปัญหา") < text.index("## 5 ผลลัพธ์ต่อผู้ผลิต") < text.index("ข้อสังเกต:")
     assert "*แผนภูมิ: ยอดขายต่อวันตลาด: ผู้ผลิตรายใหม่กับรายเดิม รายเดือน (ในไฟล์ PDF และ DOCX)*" in text
 
 
