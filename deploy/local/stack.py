@@ -27,7 +27,7 @@ from deploy.kafka.provision import PROVISIONER, ProvisionSettings, provision
 from deploy.keycloak.admin import AccessToken, otpauth_uri, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.keycloak.realm import CLI_CLIENT, REALM
-from deploy.local.accounts import DEMO_USERS, demo_users, one_time_secrets
+from deploy.local.accounts import DEMO_USERS, demo_users, one_time_codes, one_time_secrets
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
@@ -319,9 +319,14 @@ def main() -> None:
                 keycloak.token_url(), CLI_CLIENT, "demo-officer-72", passwords["demo-officer-72"]
             )
         )
+        department_codes = one_time_codes(state, "demo-department")  # department accounts must use TOTP
         department = AccessToken(  # approves the demo province's budget
             lambda: password_grant(
-                keycloak.token_url(), CLI_CLIENT, "demo-department", passwords["demo-department"]
+                keycloak.token_url(),
+                CLI_CLIENT,
+                "demo-department",
+                passwords["demo-department"],
+                department_codes() if department_codes else None,
             )
         )
         demo_summary = state / "demo.json"
