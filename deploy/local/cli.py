@@ -166,7 +166,12 @@ def demo(args: argparse.Namespace) -> None:
     approver = None
     if department and not args.token:
         token_url = f"{realm_url(args)}/protocol/openid-connect/token"
-        approver = AccessToken(lambda: password_grant(token_url, CLI_CLIENT, "demo-department", department))
+        codes = one_time_codes(args.state_dir, "demo-department")  # department accounts must use TOTP
+        approver = AccessToken(
+            lambda: password_grant(
+                token_url, CLI_CLIENT, "demo-department", department, codes() if codes else None
+            )
+        )
     summary = load_demo(urls_from(args), auth_from(args), progress=say, approver=approver)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
 
