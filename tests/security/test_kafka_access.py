@@ -138,8 +138,8 @@ async def test_an_integration_writes_the_ingress_and_nothing_else(database_url, 
 async def test_a_service_writes_its_own_topics_and_no_other_services(kafka: KafkaFixture):
     principals = {spec.name: kafka_options(await kafka.service(spec)) for spec in SPECS}
     for spec in SPECS:
-        own = spec.produces[0]
-        await produce(principals[spec.name], own)
+        for own in spec.produces[:1]:  # publicity writes no topic of its own
+            await produce(principals[spec.name], own)
         for other in SPECS:
             if other is not spec:
                 for topic in other.produces:
