@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from deploy.keycloak.admin import password_grant
+from deploy.local.accounts import one_time_codes
 from deploy.local.processes import REPO, SERVICES, local_urls
 from tests import harness
 
@@ -118,9 +119,15 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         assert json.loads((state / "demo-users.json").read_text()) == passwords
         assert "eyJ" not in started  # no raw token printed
         token_url = f"{keycloak}/realms/otop/protocol/openid-connect/token"
+
+        def login(user: str) -> str:  # the department account must give its one-time code (issue 21)
+            codes = one_time_codes(state, user)
+            return password_grant(token_url, "otop-cli", user, passwords[user], codes() if codes else None)[
+                "access_token"
+            ]
+
         officer, department, member = (
-            password_grant(token_url, "otop-cli", user, passwords[user])["access_token"]
-            for user in ("demo-officer-72", "demo-department", "demo-committee-72")
+            login(u) for u in ("demo-officer-72", "demo-department", "demo-committee-72")
         )
         for name in SERVICES:
             assert f"{urls[name]}/internal/docs" in started
