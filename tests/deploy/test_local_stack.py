@@ -136,7 +136,7 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
         for name in SERVICES:
             assert f"{urls[name]}/internal/docs" in started
         summary = json.loads((state / "demo.json").read_text())
-        assert f"[6/6] demo loaded in {summary['seconds']:.1f} s" in started
+        assert f"[7/7] demo loaded in {summary['seconds']:.1f} s" in started
 
         def get(service: str, path: str, token: str = officer, **params) -> dict:
             response = httpx.get(
