@@ -28,7 +28,8 @@ import httpx
 from bench import first_paint
 from bench.pipeline import peak_rss_mb
 from deploy.local.cli import auth_from
-from deploy.local.processes import REPO, SERVICES, local_urls
+from deploy.local.processes import REPO, local_urls
+from shared.service_names import SERVICES
 
 YEAR = 2019
 REPEATS = 5

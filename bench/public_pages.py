@@ -41,6 +41,7 @@ import httpx
 from deploy.local.demo_data import demo_province
 from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, ServiceProcess
+from shared.service_names import SERVICES
 from shared.thailand import thai_today
 from tests import harness
 
@@ -257,7 +258,7 @@ def running(state: Path, database_url: str) -> Iterator[dict[str, LocalGateway]]
     root.mkdir()
     (root / "index.html").write_text("<!doctype html><title>app</title>")
     nowhere = "http://127.0.0.1:9"
-    upstreams = {name: nowhere for name in ("registry", "scheduling", "sales", "monitoring", "keycloak")}
+    upstreams = {name: nowhere for name in (*SERVICES, "keycloak")}
     gateways = {
         kind: LocalGateway(
             state / f"gateway-{kind}",

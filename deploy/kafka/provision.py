@@ -24,9 +24,9 @@ from pydantic import Field, SecretStr
 from shared.kafka_access import PROVISIONER_GRANTS, PROVISIONER_USERNAME, KafkaAccess, service_username
 from shared.kafka_admin import ensure_topics, logs_in
 from shared.service import ServiceSpec
+from shared.service_names import SERVICES
 from shared.settings import KafkaSettings
 
-SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget", "publicity")
 PROVISIONER = "provisioner"  # the Kafka provisioner's password: OTOP_KAFKA_PASSWORD_PROVISIONER
 
 

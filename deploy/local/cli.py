@@ -45,7 +45,8 @@ from deploy.local.accounts import DEMO_USERS, demo_users, one_time_codes
 from deploy.local.demo import load_demo
 from deploy.local.demo_data import MONTHS, PROVINCE
 from deploy.local.national import LoadFailed, load_national
-from deploy.local.processes import REPO, SERVICES, local_urls
+from deploy.local.processes import REPO, local_urls
+from shared.service_names import SERVICES
 from shared.settings import KafkaSettings
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

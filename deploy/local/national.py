@@ -57,10 +57,10 @@ from deploy.local.national_data import (
     sales_for,
 )
 from shared.kafka_client import kafka_options
+from shared.service_names import SERVICES
 from shared.settings import KafkaSettings
 
 INGRESS_TOPIC = "otop.sales.ingress"
-SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget", "publicity")
 IMPORT_ROWS = 2_500  # rows per import file (the registry takes up to 5,000)
 GENERATING = 4  # provinces whose sheets are in memory at once (the whole country's would take some 250 MB)
 TRANSIENT = {502, 503, 504}

@@ -9,15 +9,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.service_names import SERVICES
+
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = [
-    "registry",
-    "scheduling",
-    "sales",
-    "monitoring",
-    "budget",
-    "publicity",
-]  # local HTTP ports: the first one, +1, ...
 
 
 def local_urls(first_port: int, host: str = "127.0.0.1") -> dict[str, str]:

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,11 +31,12 @@ from deploy.local.accounts import DEMO_USERS, demo_users, one_time_codes, one_ti
 from deploy.local.demo import DEMO_PROVINCE, load_demo
 from deploy.local.demo_data import YEAR_BE
 from deploy.local.gateway import LocalGateway
-from deploy.local.processes import REPO, SERVICES, ServiceProcess, local_urls
+from deploy.local.processes import REPO, ServiceProcess, local_urls
 from deploy.local.prometheus import LocalPrometheus
 from deploy.postgres.provision import provision as provision_databases
 from shared.kafka_client import kafka_env
 from shared.secrets import new_secret
+from shared.service_names import SERVICES
 
 __all__ = ["SERVICES", "main"]
 
@@ -65,7 +66,7 @@ def keycloak_administrator(state: Path) -> str:
     return kept_secret(state / "keycloak_admin", lambda: f"operator-{secrets.token_hex(3)}")
 
 
-def service_databases(state: Path, server: str, services: list[str] = SERVICES) -> dict[str, str]:
+def service_databases(state: Path, server: str, services: Sequence[str] = SERVICES) -> dict[str, str]:
     """Each service's database, owned by its own role (deploy/postgres/provision.py; passwords kept in the
     state directory): the URLs the services connect with."""
     passwords = {name: kept_secret(state / f"pg_{name}.password") for name in services}

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
-SERVICES = ("registry", "scheduling", "sales", "monitoring", "budget", "publicity")
+from shared.service_names import SERVICES
 
 # Run inside the service's database: what the superuser made there before (tables with their sequences,
 # types) becomes the role's, and so does the schema (PostgreSQL < 15 lets PUBLIC create in it).

@@ -9,7 +9,7 @@ import io
 import warnings
 from enum import StrEnum
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from shared.errors import Refused
 
@@ -43,6 +43,9 @@ def _decoded(data: bytes) -> Image.Image:
                 raise Refused("animated_image", "an animated image is not a product photo")
             if image.format == "JPEG":  # decode at the scale needed (JPEG's DCT scaling): less memory
                 image.draft("RGB", (2 * LONGEST_SIDE[Size.FULL],) * 2)
+            # WeasyPrint, once imported in the same process (the test suite imports every service), turns on
+            # Pillow's process-wide LOAD_TRUNCATED_IMAGES; a product photo is never accepted truncated.
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
             image.load()
             return _upright_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -30,8 +30,8 @@ from pydantic import SecretStr
 
 from deploy.keycloak.admin import password_grant
 from deploy.local.national import INGRESS_TOPIC, amount, pos_message
-from deploy.local.processes import SERVICES
 from shared.kafka_client import kafka_options
+from shared.service_names import SERVICES
 from shared.settings import KafkaSettings
 from tests import harness
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.local.processes import SERVICES
+from shared.service_names import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,8 @@ import pytest
 
 from deploy.keycloak.admin import TokenRefused, password_grant
 from deploy.local.accounts import one_time_codes
-from deploy.local.processes import REPO, SERVICES, local_urls
+from deploy.local.processes import REPO, local_urls
+from shared.service_names import SERVICES
 from tests import harness
 
 pytestmark = [

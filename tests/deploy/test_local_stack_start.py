@@ -14,7 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from deploy.local.processes import REPO, SERVICES
+from deploy.local.processes import REPO
+from shared.service_names import SERVICES
 from tests import harness
 from tests.deploy.test_local_stack import lines_of, output_until, processes_naming
 

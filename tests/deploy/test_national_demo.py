@@ -17,7 +17,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from deploy.local.processes import REPO, SERVICES, local_urls
+from deploy.local.processes import REPO, local_urls
+from shared.service_names import SERVICES
 from tests import harness
 from tests.deploy.test_local_stack import START_TIMEOUT_S, lines_of, output_until
 from tests.deploy.test_prometheus import dashboard_queries

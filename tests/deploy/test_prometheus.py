@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.local.processes import REPO, SERVICES
+from deploy.local.processes import REPO
 from deploy.local.prometheus import CONFIG, local_config
+from shared.service_names import SERVICES
 
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "otop-mobile.json"
 

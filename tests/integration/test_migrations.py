@@ -7,11 +7,12 @@ from sqlalchemy import text
 
 from shared.db import make_engine
 from shared.migrations import service_metadata, upgrade
+from shared.service_names import SERVICES
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("service", ["registry", "scheduling", "sales", "monitoring", "budget", "publicity"])
+@pytest.mark.parametrize("service", SERVICES)
 async def test_migrations_match_the_tables(service, database_url):
     metadata = service_metadata(service)
     engine = make_engine(database_url)

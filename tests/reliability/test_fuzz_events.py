@@ -57,6 +57,9 @@ def sample_payload(event_type: str, version: int) -> dict:
             "sale_id",
             "evaluation_id",
             "group_id",
+            "proposal_id",
+            "purchase_id",
+            "stock_id",
         )
     }
     candidates = {
@@ -92,9 +95,30 @@ def sample_payload(event_type: str, version: int) -> dict:
         "integration_sale_id": "fuzz-sample",
         "mentor_ids": [ids["producer_id"]],
         "mentee_ids": [str(uuid.uuid4())],
+        "lineup_size": 20,
+        "items": [],
+        "changed_by": "fuzz",
+        "fiscal_year": 2562,
+        "version": 1,
+        "activities": [],
+        "lines": [],
+        "total_thb": "0.00",
+        "submitted_by": "fuzz",
+        "submitted_at": datetime(2019, 5, 1, 3, 0, tzinfo=UTC).isoformat(),
+        "unit_cost_thb": "150.00",
+        "estimated_thb": "300.00",
+        "on_hand": 3,
+        "written_off": 0,
+        "change": 3,
     }
     if event_type.startswith("sales.sale"):
         candidates["reason"] = "แก้ไขจำนวน"
+    if event_type.startswith("budget.proposal"):
+        candidates["status"] = event_type.rsplit(".", 1)[1]
+    if event_type.startswith("budget.purchase"):
+        candidates |= {"category": "materials", "status": "bought"}
+    if event_type.startswith("budget.stock"):
+        candidates["kind"] = "flag"
     payload = {name: candidates[name] for name, field in contract.model_fields.items() if field.is_required()}
     contract.model_validate(payload)  # a sample that is not valid would make the test meaningless
     return payload

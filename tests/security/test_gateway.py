@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from deploy.local.gateway import LocalGateway
+from shared.service_names import SERVICES
 from tests import harness
 
 REPORT_SECONDS = 1.0  # how long the stand-in takes for a report file (a quarter's PDF takes longer)
@@ -116,7 +117,7 @@ def web_root(folder: Path) -> Path:
 
 
 def gateway(tmp: Path, upstream: Upstream, **options) -> Iterator[LocalGateway]:
-    names = ("registry", "scheduling", "sales", "monitoring", "keycloak")
+    names = (*SERVICES, "keycloak")
     running = LocalGateway(
         tmp / "gateway",
         harness.free_port(),

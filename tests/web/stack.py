@@ -17,8 +17,9 @@ from deploy.kafka.provision import ProvisionSettings, provision
 from deploy.keycloak.admin import OneTimeCodes, totp_credential
 from deploy.keycloak.keycloak_runner import LocalKeycloak
 from deploy.local.gateway import LocalGateway
-from deploy.local.processes import SERVICES, ServiceProcess
+from deploy.local.processes import ServiceProcess
 from shared.kafka_client import kafka_env
+from shared.service_names import SERVICES
 from tests import harness
 
 

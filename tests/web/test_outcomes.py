@@ -76,7 +76,7 @@ def test_the_report_opens_on_the_latest_month_with_market_days(web, session, sho
         )
     s = session("department", PHONE)
     page = s.go("#/report?province=73")
-    page.get_by_role("heading", name="เดือนกรกฎาคม 2562").wait_for()
+    page.get_by_role("heading", level=2, name="เดือนกรกฎาคม 2562").wait_for()
     period = page.locator("main form select")  # kind, year, month
     assert (period.nth(1).input_value(), period.nth(2).input_value()) == ("2562", "7")
     shot(s, shots, "report-latest-month")
