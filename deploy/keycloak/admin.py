@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -232,22 +235,41 @@ def otpauth_uri(secret: str, username: str, issuer: str = "OTOP Mobile") -> str:
 
 class OneTimeCodes:
     """The codes of one TOTP secret, each handed out once: Keycloak refuses a code used before, so the second
-    code within a period is the next period's (which it accepts a period early), and a third waits."""
+    code within a period is the next period's (which it accepts a period early), and a third waits. With
+    `used_file`, every process sharing that file (the local stack's demo, the command line, tests) counts the
+    same codes as used."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, used_file: Path | None = None) -> None:
         import pyotp
 
         # Keycloak's key is the secret's bytes; authenticator apps and pyotp take them in base 32.
         self._totp = pyotp.TOTP(base64.b32encode(secret.encode()).decode(), interval=TOTP_PERIOD_S)
+        self._used_file = used_file
         self._last_step = -1
 
     def __call__(self) -> str:
-        now_step = int(time.time()) // TOTP_PERIOD_S
-        step = max(now_step, self._last_step + 1)
-        if step > now_step + 1:  # both this period's and the next one's were used: wait for the next
-            time.sleep((now_step + 1) * TOTP_PERIOD_S - time.time() + 0.1)
-        self._last_step = step
-        return self._totp.at(step * TOTP_PERIOD_S)
+        with self._last_step_kept() as last_step:
+            now_step = int(time.time()) // TOTP_PERIOD_S
+            step = max(now_step, last_step() + 1)
+            if step > now_step + 1:  # both this period's and the next one's were used: wait for the next
+                time.sleep((now_step + 1) * TOTP_PERIOD_S - time.time() + 0.1)
+            self._last_step = step
+            return self._totp.at(step * TOTP_PERIOD_S)
+
+    @contextlib.contextmanager
+    def _last_step_kept(self) -> Iterator[Callable[[], int]]:
+        """The last period handed out, read and written under an exclusive lock when kept in a file."""
+        if self._used_file is None:
+            yield lambda: self._last_step
+            return
+        with open(self._used_file, "a+") as kept:
+            fcntl.flock(kept, fcntl.LOCK_EX)  # released when the file closes
+            kept.seek(0)
+            recorded = int(kept.read().strip() or -1)
+            yield lambda: max(recorded, self._last_step)
+            kept.seek(0)
+            kept.truncate()
+            kept.write(str(self._last_step))
 
 
 # Department accounts must use one: Keycloak's browser and direct grant flows, copied (built-in flows cannot

@@ -53,7 +53,7 @@ def one_time_secrets(state: Path) -> dict[str, str]:
 def one_time_codes(state: Path, username: str) -> OneTimeCodes | None:
     """The codes of a demo account's one-time password, or None if it has none."""
     secret = one_time_secrets(state).get(username)
-    return OneTimeCodes(secret) if secret else None
+    return OneTimeCodes(secret, state / f"{username}.last-one-time-code") if secret else None
 
 
 class RealUsersPresent(SystemExit):

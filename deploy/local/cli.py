@@ -103,19 +103,14 @@ def auth_from(args: argparse.Namespace) -> AccessToken:
         auth = AccessToken(lambda: client_credentials_grant(token_url, args.client_id, secret))
     else:
         password = os.environ.get("OTOP_PASSWORD") or stack_password(args)
-        codes = one_time_codes(args.state_dir, args.user)  # a demo department account's one-time password
-        code = (lambda: os.environ["OTOP_ONE_TIME_CODE"]) if "OTOP_ONE_TIME_CODE" in os.environ else codes
-
-        def grant() -> dict:
-            try:
-                return password_grant(token_url, CLI_CLIENT, args.user, password, code() if code else None)
-            except TokenRefused:
-                if codes is None or code is not codes:
-                    raise
-                time.sleep(31 - time.time() % 30)  # a code is good once: the demo may have just used it
-                return password_grant(token_url, CLI_CLIENT, args.user, password, codes())
-
-        auth = AccessToken(grant)
+        code = (
+            (lambda: os.environ["OTOP_ONE_TIME_CODE"])
+            if "OTOP_ONE_TIME_CODE" in os.environ
+            else one_time_codes(args.state_dir, args.user)  # a demo department account's one-time password
+        )
+        auth = AccessToken(
+            lambda: password_grant(token_url, CLI_CLIENT, args.user, password, code() if code else None)
+        )
     try:
         auth()
     except (TokenRefused, httpx.HTTPError) as exc:
