@@ -107,9 +107,9 @@ def month_title(first_of_month: date, lang: str) -> str:
 
 
 def hours(starts: time | None, ends: time | None, lang: str) -> str:
-    """e.g. 08.00–16.00 น., or 8:00–16:00; all day when unknown."""
+    """e.g. 08.00–16.00 น., or 8:00–16:00; hours not set yet are announced later (never invented)."""
     if starts is None:
-        return pick(("ทั้งวัน", "All day"), lang)
+        return pick(("เวลาแจ้งภายหลัง", "Hours to be announced"), lang)
     if lang == "en":
         clock = f"{starts.hour}:{starts.minute:02d}"
         return clock if ends is None else f"{clock}–{ends.hour}:{ends.minute:02d}"

@@ -75,7 +75,8 @@ def _embedded_fonts(data: bytes) -> set[str]:
 
 def test_thai_dates_are_buddhist_era_with_weekday():
     assert thai.long_date(date(2019, 6, 15)) == "วันเสาร์ที่ 15 มิถุนายน 2562"
-    assert thai.hours(time(9, 0), time(15, 30)) == "09.00–15.30 น."
+    assert thai.hours(time(9, 0), time(15, 30)) == "เวลา 09.00–15.30 น."
+    assert thai.hours(None, None) == "เวลาแจ้งภายหลัง"  # not set yet: never invented
     assert thai.province_title("สุพรรณบุรี") == "จังหวัดสุพรรณบุรี"
     assert thai.province_title("กรุงเทพมหานคร") == "กรุงเทพมหานคร"
 

@@ -5,7 +5,7 @@ route. A photo that cannot be had leaves its product without one: an artefact ne
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -42,11 +42,10 @@ def province(province_code: str) -> Province:
 
 
 def _market_day(row: Mapping[str, Any]) -> MarketDay:
-    # A day without hours yet (scheduling allows it) is printed as the programme's usual hours.
     return MarketDay(
         day=row["day"],
-        starts=row["starts_at"] or time(9),
-        ends=row["ends_at"] or time(16),
+        starts=row["starts_at"],  # a day without hours yet (scheduling allows it): "announced later"
+        ends=row["ends_at"],
         venue_name=row["venue_name"],
         address=row["venue_address"] or "",
     )

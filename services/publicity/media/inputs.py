@@ -16,8 +16,8 @@ class Province:
 @dataclass(frozen=True)
 class MarketDay:
     day: date
-    starts: time
-    ends: time
+    starts: time | None  # None until the officer sets the hours
+    ends: time | None
     venue_name: str
     address: str
 

@@ -77,7 +77,7 @@ def poster_pdf(announcement: DayAnnouncement) -> bytes:
         f'<div class="who"><div class="tagline">{text(brand.TAGLINE)}</div>'
         f'<div class="province">{text(thai.province_title(province.name_th))}</div></div></div>'
         f'<div class="when"><div class="date">{text(thai.long_date(day.day))}</div>'
-        f'<div class="hours">{text("เวลา " + thai.hours(day.starts, day.ends))}</div>'
+        f'<div class="hours">{text(thai.hours(day.starts, day.ends))}</div>'
         f'<div class="venue">{text(day.venue_name)}</div><div class="address">{text(day.address)}</div></div>'
         f'{heading}<div class="lineup">{"".join(_item(item) for item in lineup[:SHOWN])}</div>{more}'
         f'<div class="foot">{qr.svg(announcement.page_url, "40mm", brand.INK)}'

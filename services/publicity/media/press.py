@@ -29,7 +29,7 @@ class Release:
 def _day(number: int, entry: MonthDay) -> str:
     day = entry.market_day
     return (
-        f"{number}. {thai.long_date(day.day)} เวลา {thai.hours(day.starts, day.ends)} "
+        f"{number}. {thai.long_date(day.day)} {thai.hours(day.starts, day.ends)} "
         f"ณ {day.venue_name} {day.address} "
         f"สินค้า {entry.products} รายการ จากผู้ผลิต {entry.producers} ราย"
     )

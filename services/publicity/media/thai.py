@@ -17,9 +17,15 @@ def long_date(day: date) -> str:
     return f"วัน{thai.weekday_name(day)}ที่ {day.day} {month_year(day.year, day.month)}"
 
 
-def hours(starts: time, ends: time) -> str:
-    """e.g. 09.00–15.00 น. (Thai writes times with a dot)."""
-    return f"{starts:%H.%M}–{ends:%H.%M} น."
+UNANNOUNCED_HOURS = "เวลาแจ้งภายหลัง"
+
+
+def hours(starts: time | None, ends: time | None) -> str:
+    """e.g. เวลา 09.00–15.00 น. (Thai writes times with a dot); hours the officer has not set yet are said to
+    be announced later, never invented."""
+    if starts is None:
+        return UNANNOUNCED_HOURS
+    return f"เวลา {starts:%H.%M}{'' if ends is None else f'–{ends:%H.%M}'} น."
 
 
 def price(amount: Decimal, unit: str) -> str:
