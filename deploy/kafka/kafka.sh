@@ -294,6 +294,9 @@ group.initial.rebalance.delay.ms=0
 # one's session expires: 4 s instead of the default 9 s, so a restarted broker is back in ~5 s, not ~12 s.
 broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=4000
+# A broker waits up to 5 minutes (default 1) for the controller quorum to register it before it gives up and
+# exits: the nodes of a cluster started together on a busy machine may take minutes to come up.
+initial.broker.registration.timeout.ms=300000
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1

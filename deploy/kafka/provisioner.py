@@ -6,7 +6,7 @@ its reach, and the grants are always the integration's fixed ones (write the ing
 
     OTOP_KAFKA_BOOTSTRAP=... OTOP_KAFKA_USERNAME=kafka-provisioner OTOP_KAFKA_PASSWORD=... \\
     OTOP_KAFKA_PROVISIONER_TOKEN=<32+ characters, the sales service's too> \\
-    uvicorn --factory deploy.kafka.provisioner:app --host <internal address> --port 8010
+    uvicorn --factory deploy.kafka.provisioner:app --host <internal address> --port 8000
 
 Its callers authenticate with the bearer token `OTOP_KAFKA_PROVISIONER_TOKEN` (the sales service is the
 only one given it); its network reach is the sales service alone (deploy/k8s/network-policies.yaml).

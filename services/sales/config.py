@@ -46,7 +46,7 @@ class SalesSettings(ServiceSettings):
     sales_kafka_provisioner_url: str | None = Field(
         default=None,
         description=(
-            "The Kafka provisioner's internal address, e.g. http://kafka-provisioner:8010; with its token, "
+            "The Kafka provisioner's internal address, e.g. http://kafka-provisioner:8000; with its token, "
             "registering an integration makes its Kafka principal there (else registration answers 503)"
         ),
     )

@@ -430,6 +430,13 @@ def test_only_the_kafka_provisioner_holds_the_provisioners_credentials_and_sales
     keys = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") for e in sales_pod["env"]}
     assert keys["OTOP_SALES_KAFKA_PROVISIONER_TOKEN"] == "PROVISIONER_TOKEN"
     assert "PROVISIONER_PASSWORD" not in keys.values()
+    # One port everywhere: the image's (its health check asks 8000), in compose and Kubernetes alike
+    assert provisioner["command"][-2:] == container["command"][-2:] == ["--port", "8000"]
+    assert container["ports"] == [{"name": "http", "containerPort": 8000}]
+    [port] = by_name[("Service", "kafka-provisioner")]["spec"]["ports"]
+    assert port["port"] == 8000
+    url = {e["name"]: e.get("value") for e in sales_pod["env"]}["OTOP_SALES_KAFKA_PROVISIONER_URL"]
+    assert url == "http://kafka-provisioner.otop-mobile.svc:8000"
 
 
 def test_each_service_connects_to_its_database_as_its_own_role_never_the_superuser():
@@ -511,7 +518,7 @@ def test_kubernetes_network_policies_let_each_port_be_reached_only_by_whom_it_se
     assert reaching("kafka", 9092) == {*SERVICES, "kafka", "kafka-provision", "kafka-provisioner"}
     assert reaching("kafka", 9093) == {"kafka"}
     assert "outsider" in reaching("kafka", 9094)  # POS integrations, over TLS, integrations only
-    assert reaching("kafka-provisioner", 8010) == {"sales"}
+    assert reaching("kafka-provisioner", 8000) == {"sales"}
     assert "outsider" not in reaching("keycloak", 8080) and "gateway" in reaching("keycloak", 8080)
     assert reaching("gateway", 8080) == {source for source, _ in everyone}
 
