@@ -51,6 +51,22 @@ def run_script(
     return done.stdout
 
 
+def script_succeeds(script: Path, command: str, *args: str) -> bool:
+    """Whether `bash script command args...` exits 0 (e.g. `status`: is it running)."""
+    done = subprocess.run(
+        ["bash", str(script), command, *args], stdin=subprocess.DEVNULL, capture_output=True
+    )
+    return done.returncode == 0
+
+
+def pid_in(pid_file: Path) -> int | None:
+    """The process id a script wrote to `pid_file`, or None."""
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def wait_ready(
     url: str,
     *,

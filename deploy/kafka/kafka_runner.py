@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deploy.runners import free_port, run_script
+from deploy.runners import free_port, pid_in, run_script, script_succeeds
 
 SCRIPT = Path(__file__).resolve().with_name("kafka.sh")
 
@@ -96,10 +96,7 @@ class LocalKafka:
     @property
     def pid(self) -> int | None:
         """The broker's process id from its pid file, or None."""
-        try:
-            return int((self.data_dir / "kafka.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return pid_in(self.data_dir / "kafka.pid")
 
     def _run(self, command: str, *args: str, timeout: float) -> str:
         return run_script(SCRIPT, command, "--data-dir", str(self.data_dir), *args, timeout=timeout)
@@ -139,14 +136,7 @@ class LocalKafka:
         self._run("stop", timeout=60)
 
     def running(self) -> bool:
-        return (
-            subprocess.run(
-                ["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
+        return script_succeeds(SCRIPT, "status", "--data-dir", str(self.data_dir))
 
     def quorum_leader(self) -> int:
         """The node id of the KRaft quorum's leader (the active controller): the Admin API's

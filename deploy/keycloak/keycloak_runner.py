@@ -13,13 +13,12 @@ distribution, on a PostgreSQL database of its own), for the test harness and the
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from deploy.keycloak.admin import take_over
 from deploy.keycloak.realm import INTEGRATION_REALM, REALM
-from deploy.runners import free_port, run_script, wait_ready
+from deploy.runners import free_port, pid_in, run_script, script_succeeds, wait_ready
 
 SCRIPT = Path(__file__).resolve().with_name("keycloak.sh")
 BOOTSTRAP_ADMIN = "temporary-admin"  # Keycloak's first administrator, deleted once the named one is made
@@ -108,10 +107,7 @@ class LocalKeycloak(Keycloak):
 
     @property
     def pid(self) -> int | None:
-        try:
-            return int((self.data_dir / "keycloak.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return pid_in(self.data_dir / "keycloak.pid")
 
     def _run(self, command: str, *args: str, timeout: float, env: dict[str, str] | None = None) -> str:
         return run_script(SCRIPT, command, "--data-dir", str(self.data_dir), *args, timeout=timeout, env=env)
@@ -156,14 +152,7 @@ class LocalKeycloak(Keycloak):
         self._run("stop", timeout=60)
 
     def running(self) -> bool:
-        return (
-            subprocess.run(
-                ["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
+        return script_succeeds(SCRIPT, "status", "--data-dir", str(self.data_dir))
 
     def rss_bytes(self) -> int:
         """Resident memory of the Keycloak JVM (the java child of kc.sh), 0 when not running."""
