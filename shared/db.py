@@ -24,7 +24,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.sql import Executable
+
+from shared.errors import NotFound
 
 
 def async_url(url: str) -> str:
@@ -39,6 +42,21 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def province_column(*, index: bool = True) -> Column[str]:
+    """Every row's `province_code` (DOPA's two digits), which every query filters on; `index=False` where
+    a table was created without the index (its schema stays as its migrations built it)."""
+    return Column("province_code", String(2), nullable=False, index=index)
+
+
+async def one_row(session: AsyncSession, query: Executable, missing: str) -> dict[str, Any]:
+    """The first row `query` returns (a select filtered on the province, perhaps locking, or an update
+    returning the row), or NotFound(`missing`), e.g. "no such venue in this province"."""
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound(missing)
+    return dict(row)
 
 
 def add_reliability_tables(metadata: MetaData) -> tuple[Table, Table]:

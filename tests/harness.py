@@ -27,14 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from deploy.keycloak.keycloak_runner import Keycloak
+from deploy.runners import free_port
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def free_port_run(count: int) -> int:

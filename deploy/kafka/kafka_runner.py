@@ -1,7 +1,8 @@
 """Python handle on deploy/kafka/kafka.sh (KRaft brokers from the Maven Central jars: one node, or a
 cluster of three), for the test harness and the local stack. Standard library only.
 
-    from deploy.kafka.kafka_runner import LocalKafka, free_port
+    from deploy.kafka.kafka_runner import LocalKafka
+    from deploy.runners import free_port
 
     broker = LocalKafka(Path("/tmp/otop-kafka"), free_port())
     bootstrap = broker.start()   # "127.0.0.1:<port>" (SASL_PLAINTEXT); fetches the jars on first use
@@ -23,25 +24,14 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from deploy.runners import free_port, pid_in, run_script, script_succeeds
+
 SCRIPT = Path(__file__).resolve().with_name("kafka.sh")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (the kernel's pick for bind(0))."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _captured(output: bytes | str | None) -> str:
-    """What a timed-out command printed (TimeoutExpired holds bytes even with text=True)."""
-    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
 
 
 class LocalKafka:
@@ -106,30 +96,10 @@ class LocalKafka:
     @property
     def pid(self) -> int | None:
         """The broker's process id from its pid file, or None."""
-        try:
-            return int((self.data_dir / "kafka.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return pid_in(self.data_dir / "kafka.pid")
 
     def _run(self, command: str, *args: str, timeout: float) -> str:
-        try:
-            done = subprocess.run(
-                ["bash", str(SCRIPT), command, "--data-dir", str(self.data_dir), *args],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(
-                f"kafka.sh {command} timed out after {timeout:.0f}s:\n"
-                f"{_captured(exc.stdout)}\n{_captured(exc.stderr)}"
-            ) from exc
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"kafka.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-        return done.stdout
+        return run_script(SCRIPT, command, "--data-dir", str(self.data_dir), *args, timeout=timeout)
 
     def start(self) -> str:
         """Starts the broker, or finds it already running, and returns its bootstrap address once it
@@ -166,14 +136,7 @@ class LocalKafka:
         self._run("stop", timeout=60)
 
     def running(self) -> bool:
-        return (
-            subprocess.run(
-                ["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
+        return script_succeeds(SCRIPT, "status", "--data-dir", str(self.data_dir))
 
     def quorum_leader(self) -> int:
         """The node id of the KRaft quorum's leader (the active controller): the Admin API's

@@ -13,31 +13,15 @@ distribution, on a PostgreSQL database of its own), for the test harness and the
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlsplit
-from urllib.request import urlopen
 
 from deploy.keycloak.admin import take_over
 from deploy.keycloak.realm import INTEGRATION_REALM, REALM
+from deploy.runners import free_port, pid_in, run_script, script_succeeds, wait_ready
 
 SCRIPT = Path(__file__).resolve().with_name("keycloak.sh")
 BOOTSTRAP_ADMIN = "temporary-admin"  # Keycloak's first administrator, deleted once the named one is made
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _captured(output: bytes | str | None) -> str:
-    """What a timed-out command printed (TimeoutExpired holds bytes even with text=True)."""
-    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
 
 
 class Keycloak:
@@ -123,31 +107,10 @@ class LocalKeycloak(Keycloak):
 
     @property
     def pid(self) -> int | None:
-        try:
-            return int((self.data_dir / "keycloak.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
+        return pid_in(self.data_dir / "keycloak.pid")
 
     def _run(self, command: str, *args: str, timeout: float, env: dict[str, str] | None = None) -> str:
-        try:
-            done = subprocess.run(
-                ["bash", str(SCRIPT), command, "--data-dir", str(self.data_dir), *args],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                env={**os.environ, **(env or {})},
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(
-                f"keycloak.sh {command} timed out after {timeout:.0f}s:\n"
-                f"{_captured(exc.stdout)}\n{_captured(exc.stderr)}"
-            ) from exc
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"keycloak.sh {command} failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-        return done.stdout
+        return run_script(SCRIPT, command, "--data-dir", str(self.data_dir), *args, timeout=timeout, env=env)
 
     def start(self) -> str:
         """Starts Keycloak, or finds it running, and returns its back-channel URL once the realm answers.
@@ -177,16 +140,8 @@ class LocalKeycloak(Keycloak):
             timeout=900,
             env=env,
         )
-        deadline = time.monotonic() + 60
-        while True:  # the realm is imported during start-up; this only guards against a slow first answer
-            try:
-                with urlopen(f"{self.realm_url()}/.well-known/openid-configuration", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except (URLError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.2)
+        # The realm is imported during start-up; this only guards against a slow first answer.
+        wait_ready(f"{self.realm_url()}/.well-known/openid-configuration", name="keycloak", timeout=60)
         take_over(
             self.url, self.admin_username, self.admin_password, BOOTSTRAP_ADMIN, self.admin_password
         ).close()
@@ -197,14 +152,7 @@ class LocalKeycloak(Keycloak):
         self._run("stop", timeout=60)
 
     def running(self) -> bool:
-        return (
-            subprocess.run(
-                ["bash", str(SCRIPT), "status", "--data-dir", str(self.data_dir)],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
+        return script_succeeds(SCRIPT, "status", "--data-dir", str(self.data_dir))
 
     def rss_bytes(self) -> int:
         """Resident memory of the Keycloak JVM (the java child of kc.sh), 0 when not running."""

@@ -8,12 +8,11 @@ import shutil
 import signal
 import ssl
 import subprocess
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.local.processes import REPO
+from deploy.runners import wait_ready
 
 GATEWAY = REPO / "deploy" / "gateway"
 TEMPLATE = GATEWAY / "otop.conf.template"
@@ -113,20 +112,15 @@ class LocalGateway:
         return self.process
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        process = self.started
-        context = ssl._create_unverified_context()  # only whether it answers: the certificate may be a test's
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"nginx exited with {process.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/", timeout=2, context=context) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"the gateway did not answer within {timeout}s; see {self.log_path}")
+        wait_ready(
+            f"{self.url}/",
+            name="nginx",
+            timeout=timeout,
+            process=self.started,
+            log=self.log_path,
+            interval=0.1,
+            context=ssl._create_unverified_context(),  # whether it answers: the certificate may be a test's
+        )
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -4,11 +4,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy.runners import wait_ready
 from shared.service_names import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,19 +63,13 @@ class ServiceProcess:
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Until /health/ready answers 200 (database reachable and Kafka consumers running)."""
-        deadline = time.monotonic() + timeout
-        process = self.started
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {process.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
+        wait_ready(
+            f"{self.url}/health/ready",
+            name=self.name,
+            timeout=timeout,
+            process=self.started,
+            log=self.log_path,
+        )
 
     def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM (graceful: uvicorn runs the shutdown of consumers and relay), then SIGKILL."""

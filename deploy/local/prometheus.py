@@ -3,13 +3,12 @@
 local processes of that service (every replica) instead of compose's DNS names. Scrapes every 5 s."""
 
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import yaml
 
 from deploy.local.processes import REPO
+from deploy.runners import wait_ready
 
 CONFIG = REPO / "deploy" / "prometheus" / "prometheus.yml"
 SCRAPE_INTERVAL = "5s"
@@ -60,18 +59,9 @@ class LocalPrometheus:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {self.process.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"prometheus not ready after {timeout}s; see {log.name}")
+        wait_ready(
+            f"{self.url}/-/ready", name="prometheus", timeout=timeout, process=self.process, log=log.name
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

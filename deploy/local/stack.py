@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from deploy.kafka import provisioner
-from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster, free_port
+from deploy.kafka.kafka_runner import LocalKafka, LocalKafkaCluster
 from deploy.kafka.provision import PROVISIONER, ProvisionSettings, provision
 from deploy.keycloak.admin import AccessToken, otpauth_uri, password_grant
 from deploy.keycloak.keycloak_runner import LocalKeycloak
@@ -34,6 +34,7 @@ from deploy.local.gateway import LocalGateway
 from deploy.local.processes import REPO, ServiceProcess, local_urls
 from deploy.local.prometheus import LocalPrometheus
 from deploy.postgres.provision import provision as provision_databases
+from deploy.runners import free_port
 from shared.kafka_client import kafka_env
 from shared.secrets import new_secret
 from shared.service_names import SERVICES

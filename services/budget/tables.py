@@ -20,15 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db import add_reliability_tables
+from shared.db import add_reliability_tables, province_column
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
 MONEY = Numeric(14, 2)
-
-
-def _province() -> Column:
-    return Column("province_code", String(2), nullable=False, index=True)
 
 
 def _updated_at() -> Column:
@@ -43,7 +39,7 @@ proposals = Table(
     "proposals",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("fiscal_year", Integer, nullable=False),
     Column("name", String, nullable=False),
@@ -59,7 +55,7 @@ proposal_versions = Table(
     metadata,
     Column("proposal_id", Uuid, ForeignKey("proposals.id"), primary_key=True),
     Column("version", Integer, primary_key=True),
-    _province(),
+    province_column(),
     Column("status", String, nullable=False),
     Column("activities", JSONB, nullable=False),
     Column("lines", JSONB, nullable=False),  # [{category, amount_thb (string), description}]
@@ -75,7 +71,7 @@ purchases = Table(
     "purchases",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("proposal_id", Uuid, ForeignKey("proposals.id"), nullable=False, index=True),
     Column("category", String, nullable=False),
@@ -99,7 +95,7 @@ receipts = Table(
     "receipts",
     metadata,
     Column("purchase_id", Uuid, ForeignKey("purchases.id"), primary_key=True),
-    _province(),
+    province_column(),
     Column("content_type", String, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("sha256", String(64), nullable=False),
@@ -111,7 +107,7 @@ stock = Table(
     "stock",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("kind", String, nullable=False),
     Column("name", String, nullable=False),
@@ -127,7 +123,7 @@ stock_changes = Table(
     metadata,
     Column("stock_id", Uuid, ForeignKey("stock.id"), primary_key=True),
     Column("revision", Integer, primary_key=True),
-    _province(),
+    province_column(),
     Column("change", Integer, nullable=False),
     Column("reason", String),
     Column("purchase_id", Uuid),
@@ -139,7 +135,7 @@ packing_lists = Table(
     "packing_lists",
     metadata,
     Column("market_day_id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("checks", JSONB, nullable=False),  # {kind: {"loaded": bool, "returned": bool}}
     _updated_at(),
@@ -151,7 +147,7 @@ market_days = Table(
     "market_days",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("day", Date, nullable=False),
     Column("venue_name", String, nullable=False),
@@ -162,7 +158,7 @@ invitations = Table(
     "invitations",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("market_day_id", Uuid, nullable=False, index=True),
     Column("status", String, nullable=False),
     Column("as_of", DateTime(timezone=True), nullable=False),

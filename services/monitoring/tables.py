@@ -24,19 +24,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db import add_reliability_tables
+from shared.db import add_reliability_tables, province_column
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
 
 
-def _province() -> Column:
-    return Column("province_code", String(2), nullable=False)
-
-
 def _newest_state() -> list[Column]:
     """The key of a read-model row: the aggregate's id, the revision held, its province."""
-    return [Column("id", Uuid, primary_key=True), Column("revision", Integer, nullable=False), _province()]
+    return [
+        Column("id", Uuid, primary_key=True),
+        Column("revision", Integer, nullable=False),
+        province_column(index=False),
+    ]
 
 
 def _created_at() -> Column:
@@ -50,7 +50,7 @@ products = Table(  # registry.product.*
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("revision", Integer, nullable=False),
-    Column("province_code", String(2), nullable=False, index=True),
+    province_column(),
     Column("producer_id", Uuid),
     Column("name", String, nullable=False),
     Column("category", String, nullable=False),
@@ -91,7 +91,7 @@ venues = Table(  # scheduling.venue.registered
     "venues",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(index=False),
     Column("name", String, nullable=False),
     Column("kind", String, nullable=False),
     Column("amphoe_code", String(4)),
@@ -103,7 +103,7 @@ plans = Table(  # scheduling.plan.set
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("revision", Integer, nullable=False),
-    Column("province_code", String(2), nullable=False, index=True),
+    province_column(),
     Column("name", String, nullable=False),
     Column("first_month", Date, nullable=False),
     Column("last_month", Date, nullable=False),
@@ -135,7 +135,7 @@ attendance = Table(  # scheduling.attendance.recorded: who came with what (the n
     metadata,
     Column("market_day_id", Uuid, primary_key=True),
     Column("revision", Integer, nullable=False),
-    _province(),
+    province_column(index=False),
     Column("product_ids", ARRAY(Uuid), nullable=False),
     Column("producer_ids", ARRAY(Uuid), nullable=False),
 )
@@ -144,7 +144,7 @@ invitations = Table(  # scheduling.invitation.*: no revision, so the newest even
     "invitations",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(index=False),
     Column("market_day_id", Uuid, nullable=False, index=True),
     Column("product_id", Uuid, nullable=False),
     Column("producer_id", Uuid),
@@ -194,7 +194,7 @@ committees = Table(
     "committees",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("province_code", String(2), nullable=False, index=True),
+    province_column(),
     Column("name", String, nullable=False),
     Column("appointed_on", Date, nullable=False),
     Column("order_ref", String),
@@ -206,7 +206,7 @@ committee_members = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("committee_id", Uuid, ForeignKey("committees.id", ondelete="CASCADE"), nullable=False, index=True),
-    _province(),
+    province_column(index=False),
     Column("name", String, nullable=False),
     Column("role", String, nullable=False),
     Column("position", String),
@@ -219,7 +219,7 @@ activities = Table(
     "activities",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(index=False),
     Column("title", String, nullable=False),
     Column("held_on", Date, nullable=False),
     Column("venue", String, nullable=False),
@@ -236,7 +236,7 @@ evaluations = Table(
     "evaluations",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(index=False),
     Column("market_day_id", Uuid, nullable=False, index=True),
     Column("member_id", Uuid, ForeignKey("committee_members.id", ondelete="SET NULL")),
     Column("member_name", String, nullable=False),
@@ -260,7 +260,7 @@ issues = Table(  # problems/obstacles and recommendations: an officer's entries 
     "issues",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(index=False),
     Column("kind", String, nullable=False),  # problem, recommendation
     Column("category", String, nullable=False),
     Column("text", Text, nullable=False),

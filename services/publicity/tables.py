@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from shared.db import add_reliability_tables
+from shared.db import add_reliability_tables, province_column
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
@@ -31,7 +31,7 @@ def _newest_state() -> list[Column]:
     return [
         Column("id", Uuid, primary_key=True),
         Column("revision", Integer, nullable=False),
-        Column("province_code", String(2), nullable=False),
+        province_column(index=False),
     ]
 
 
@@ -111,7 +111,7 @@ lineup = Table(  # scheduling.invitation.*: no revision in early events, so the 
     "lineup",
     metadata,
     Column("id", Uuid, primary_key=True),  # the invitation
-    Column("province_code", String(2), nullable=False),
+    province_column(index=False),
     Column("market_day_id", Uuid, nullable=False),
     Column("product_id", Uuid, nullable=False),
     Column("producer_id", Uuid),

@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry import handlers, photos, spreadsheets
+from services.registry import photos, spreadsheets
 from services.registry.domain import sheet
 from services.registry.domain.catalogue import (
     Availability,
@@ -31,6 +31,7 @@ from services.registry.domain.search import (
     ProductFilter,
     ProductSearch,
 )
+from services.registry.handlers import commands, imports, queries
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.registry import ProductCategory
 from shared.errors import Forbidden, NotFound
@@ -52,16 +53,6 @@ def _known_province(province_code: str = province_access(*WRITE)) -> str:
 
 
 Writer = Annotated[str, Depends(_known_province)]
-
-
-async def _write(db: Database, use_case, *args):
-    async with db.unit_of_work() as uow:
-        return await use_case(uow, *args)
-
-
-async def _read(db: Database, query, *args):
-    async with db.sessions() as session:
-        return await query(session, *args)
 
 
 class View(BaseModel):
@@ -142,25 +133,29 @@ class ExportQuery(ProductFilter):
 @router.post("/producers", status_code=status.HTTP_201_CREATED, response_model=Producer, tags=["producers"])
 async def register_producer(fields: ProducerFields, db: Db, province_code: Writer) -> dict:
     """A new producer (available). A tambon's amphoe is filled in when left out."""
-    return await _write(db, handlers.register_producer, province_code, fields)
+    async with db.unit_of_work() as uow:
+        return await commands.register_producer(uow, province_code, fields)
 
 
 @router.get("/producers", response_model=ProducerPage, tags=["producers"])
 async def list_producers(
     db: Db, search: Annotated[ProducerSearch, Query()], province_code: str = province_access(*READ)
 ) -> dict:
-    return await _read(db, handlers.list_producers, province_code, search)
+    async with db.sessions() as session:
+        return await queries.list_producers(session, province_code, search)
 
 
 @router.get("/producers/{producer_id}", response_model=Producer, tags=["producers"])
 async def get_producer(producer_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    return await _read(db, handlers.get_producer, province_code, producer_id)
+    async with db.sessions() as session:
+        return await queries.get_producer(session, province_code, producer_id)
 
 
 @router.put("/producers/{producer_id}", response_model=Producer, tags=["producers"])
 async def replace_producer(producer_id: UUID, fields: ProducerFields, db: Db, province_code: Writer) -> dict:
     """Replace the producer's details (availability aside)."""
-    return await _write(db, handlers.replace_producer, province_code, producer_id, fields)
+    async with db.unit_of_work() as uow:
+        return await commands.replace_producer(uow, province_code, producer_id, fields)
 
 
 @router.put("/producers/{producer_id}/availability", response_model=Producer, tags=["producers"])
@@ -169,7 +164,8 @@ async def set_availability(
 ) -> dict:
     """Pause a producer (e.g. `{"available": false, "unavailable_reason": "ขาดวัตถุดิบ",
     "unavailable_until": "2019-08-01"}`), or make it available again."""
-    return await _write(db, handlers.set_availability, province_code, producer_id, availability)
+    async with db.unit_of_work() as uow:
+        return await commands.set_availability(uow, province_code, producer_id, availability)
 
 
 # --- products
@@ -177,7 +173,8 @@ async def set_availability(
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=Product, tags=["products"])
 async def register_product(new: NewProduct, db: Db, province_code: Writer) -> dict:
-    return await _write(db, handlers.register_product, province_code, new)
+    async with db.unit_of_work() as uow:
+        return await commands.register_product(uow, province_code, new)
 
 
 @router.get("/products", response_model=ProductPage, tags=["products"])
@@ -187,7 +184,8 @@ async def list_products(
     province_code: str = province_access(*READ, Role.INTEGRATION),
 ) -> dict:
     """Search the province's products; filters combine (all must hold), a repeated one matches any value."""
-    return await _read(db, handlers.list_products, [province_code], search)
+    async with db.sessions() as session:
+        return await queries.list_products(session, [province_code], search)
 
 
 @router.get(
@@ -201,7 +199,8 @@ async def export_products(
 ) -> Response:
     """The province's products (filtered as in the search) in the import layout: CSV or XLSX, English
     or Thai headers and labels. The file imports back unchanged."""
-    table = await _read(db, handlers.export_products, province_code, query, query.lang)
+    async with db.sessions() as session:
+        table = await queries.export_products(session, province_code, query, query.lang)
     body, media = (
         (spreadsheets.to_xlsx(table), spreadsheets.XLSX_TYPE)
         if query.format == "xlsx"
@@ -245,7 +244,7 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
         lambda body: sheet.sheet_rows(spreadsheets.read_table(body, content_type)), await request.body()
     )
     async with db.unit_of_work() as uow:
-        result = await handlers.import_products(uow, province_code, rows)
+        result = await imports.import_products(uow, province_code, rows)
         if dry_run:
             uow.discard()
     return {"dry_run": dry_run, **result}
@@ -255,13 +254,15 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
 async def get_product(
     product_id: UUID, db: Db, province_code: str = province_access(*READ, Role.INTEGRATION)
 ) -> dict:
-    return await _read(db, handlers.get_product, province_code, product_id)
+    async with db.sessions() as session:
+        return await queries.get_product(session, province_code, product_id)
 
 
 @router.put("/products/{product_id}", response_model=Product, tags=["products"])
 async def replace_product(product_id: UUID, new: NewProduct, db: Db, province_code: Writer) -> dict:
     """Replace the product (withdraw it with `"status": "withdrawn"`)."""
-    return await _write(db, handlers.replace_product, province_code, product_id, new)
+    async with db.unit_of_work() as uow:
+        return await commands.replace_product(uow, province_code, product_id, new)
 
 
 @router.put(
@@ -287,7 +288,8 @@ async def set_product_photo(product_id: UUID, request: Request, db: Db, province
     over the limit (413)."""
     # Decoded and resized in a worker thread: a large photo does not hold up other requests.
     sizes = await asyncio.to_thread(photos.reencoded, await request.body())
-    return await _write(db, handlers.set_photo, province_code, product_id, sizes)
+    async with db.unit_of_work() as uow:
+        return await commands.set_photo(uow, province_code, product_id, sizes)
 
 
 @public_photos.get(
@@ -298,7 +300,8 @@ async def set_product_photo(product_id: UUID, request: Request, db: Db, province
 async def get_photo(photo_id: UUID, size: photos.Size, db: Db) -> Response:
     """Public, no token: a product's photo at `thumb` (320 px), `card` (640 px) or `full` (1280 px).
     Never changes (a new photo is a new id), so it is cached for a year."""
-    photo = await _read(db, handlers.get_photo, photo_id, size)
+    async with db.sessions() as session:
+        photo = await queries.get_photo(session, photo_id, size)
     return Response(
         photo["bytes"],
         media_type=photo["content_type"],
@@ -315,7 +318,8 @@ async def search_all_products(
     """The department's search across provinces (`province` narrows it)."""
     if principal.role is not Role.DEPARTMENT:
         raise Forbidden("national search is for the department")
-    return await _read(db, handlers.list_products, search.province, search)
+    async with db.sessions() as session:
+        return await queries.list_products(session, search.province, search)
 
 
 # --- mentoring groups
@@ -325,29 +329,34 @@ async def search_all_products(
 async def suggest_groups(db: Db, province_code: str = province_access(*READ)) -> dict:
     """Pairings of the new producers not yet mentored with experienced producers of the same category
     (of their own amphoe first); each suggested group can be posted as it is to form it."""
-    return await _read(db, handlers.suggest, province_code)
+    async with db.sessions() as session:
+        return await queries.suggest(session, province_code)
 
 
 @router.post(
     "/mentoring-groups", status_code=status.HTTP_201_CREATED, response_model=Group, tags=["mentoring"]
 )
 async def form_group(group: MentoringGroup, db: Db, province_code: Writer) -> dict:
-    return await _write(db, handlers.form_group, province_code, group)
+    async with db.unit_of_work() as uow:
+        return await commands.form_group(uow, province_code, group)
 
 
 @router.get("/mentoring-groups", response_model=GroupPage, tags=["mentoring"])
 async def list_groups(
     db: Db, search: Annotated[MentoringSearch, Query()], province_code: str = province_access(*READ)
 ) -> dict:
-    return await _read(db, handlers.list_groups, province_code, search)
+    async with db.sessions() as session:
+        return await queries.list_groups(session, province_code, search)
 
 
 @router.get("/mentoring-groups/{group_id}", response_model=Group, tags=["mentoring"])
 async def get_group(group_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
-    return await _read(db, handlers.get_group, province_code, group_id)
+    async with db.sessions() as session:
+        return await queries.get_group(session, province_code, group_id)
 
 
 @router.put("/mentoring-groups/{group_id}", response_model=Group, tags=["mentoring"])
 async def replace_group(group_id: UUID, group: MentoringGroup, db: Db, province_code: Writer) -> dict:
     """Replace the name, members or status (close with `"status": "closed"`)."""
-    return await _write(db, handlers.replace_group, province_code, group_id, group)
+    async with db.unit_of_work() as uow:
+        return await commands.replace_group(uow, province_code, group_id, group)

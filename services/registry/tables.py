@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from shared.db import add_reliability_tables
+from shared.db import add_reliability_tables, province_column
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
@@ -30,7 +30,7 @@ def _aggregate(name: str, event_key: str, *columns: Column) -> Table:
         name,
         metadata,
         Column("id", Uuid, primary_key=True),
-        Column("province_code", String(2), nullable=False, index=True),
+        province_column(),
         Column("revision", Integer, nullable=False),
         *columns,
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -79,7 +79,7 @@ photos = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("size", String, primary_key=True),
-    Column("province_code", String(2), nullable=False),
+    province_column(index=False),
     Column("product_id", Uuid, ForeignKey("products.id"), nullable=False, index=True),
     Column("content_type", String, nullable=False),
     Column("bytes", LargeBinary, nullable=False),

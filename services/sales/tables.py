@@ -21,14 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db import add_reliability_tables
+from shared.db import add_reliability_tables, province_column
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
-
-
-def _province() -> Column:
-    return Column("province_code", String(2), nullable=False, index=True)
 
 
 def _created_at(name: str = "created_at") -> Column:
@@ -42,7 +38,7 @@ integrations = Table(
     "integrations",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("name", String, nullable=False),
     Column("created_by", String, nullable=False),
     _created_at(),
@@ -57,7 +53,7 @@ integration_keys = Table(
     metadata,
     Column("key_id", String, primary_key=True),
     Column("integration_id", Uuid, ForeignKey("integrations.id"), nullable=False, index=True),
-    _province(),
+    province_column(),
     Column("key_hash", String, nullable=False),
     Column("active", Boolean, nullable=False),
     _created_at(),
@@ -70,7 +66,7 @@ sales = Table(
     "sales",
     metadata,
     Column("sale_id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("market_day_id", Uuid, nullable=False),
     Column("product_id", Uuid, nullable=False),
@@ -95,7 +91,7 @@ sale_audit = Table(
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("sale_id", Uuid, nullable=False, index=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("action", String, nullable=False),
     Column("reason", String, nullable=False),
@@ -111,7 +107,7 @@ held_sales = Table(
     "held_sales",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    _province(),
+    province_column(),
     Column("integration_id", Uuid, nullable=False),
     Column("integration_sale_id", String, nullable=False),
     Column("key_id", String, nullable=False),
@@ -139,7 +135,7 @@ products = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("revision", Integer, nullable=False),
-    _province(),
+    province_column(),
     Column("producer_id", Uuid),
     Column("name", String, nullable=False),
     Column("category", String, nullable=False),
@@ -154,7 +150,7 @@ market_days = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("revision", Integer, nullable=False),
-    _province(),
+    province_column(),
     Column("venue_id", Uuid, nullable=False),
     Column("venue_name", String, nullable=False),
     Column("day", Date, nullable=False),

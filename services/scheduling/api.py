@@ -12,11 +12,11 @@ from typing import Annotated
 from uuid import UUID
 
 import geothai
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from services.scheduling.config import SchedulingSettings, scheduling_settings
-from services.scheduling.domain import InvitationLink, LinkRefused, Proposal, month_end
+from services.scheduling.domain import InvitationLink, Proposal, month_end
 from services.scheduling.handlers import commands, queries
 from services.scheduling.ical import market_days_ics
 from services.scheduling.inputs import (
@@ -510,12 +510,8 @@ async def invitation_link(
 
 
 def _link(token: str, settings: SchedulingSettings) -> InvitationLink:
-    try:
-        return InvitationLink.read(settings.link_key(), token, datetime.now(UTC))
-    except LinkRefused as exc:
-        raise HTTPException(
-            status.HTTP_410_GONE if exc.expired else status.HTTP_404_NOT_FOUND, str(exc)
-        ) from exc
+    """The link the token names (LinkRefused, 404 or 410, if it is not one of ours or has expired)."""
+    return InvitationLink.read(settings.link_key(), token, datetime.now(UTC))
 
 
 @public.get("/{token}", response_model=LinkedInvitation)

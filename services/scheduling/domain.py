@@ -19,7 +19,7 @@ from uuid import UUID
 
 from shared.contracts.registry import ProductStatus, Quadrant
 from shared.contracts.scheduling import MarketDayStatus
-from shared.errors import Conflict
+from shared.errors import Conflict, ServiceError
 from shared.thailand import THAILAND
 
 DEFAULT_PLAN_NAME = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
@@ -328,12 +328,13 @@ def plan_progress(
 LINK_MAX_DAYS = 14  # a link never lives longer than this, even for a market day further ahead
 
 
-class LinkRefused(Exception):
-    """A producer's link that was not issued here (or was altered), or has expired."""
+class LinkRefused(ServiceError):
+    """A producer's link that was not issued here (or was altered): 404; or has expired: 410 Gone."""
 
     def __init__(self, message: str, *, expired: bool = False) -> None:
         super().__init__(message)
         self.expired = expired
+        self.status_code = 410 if expired else 404
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,10 @@ from sqlalchemy import (
     text,
 )
 
-from shared.db import add_reliability_tables
+from shared.db import add_reliability_tables, province_column
 
 metadata = MetaData()
 outbox, inbox = add_reliability_tables(metadata)
-
-
-def _province() -> Column:
-    return Column("province_code", String(2), nullable=False, index=True)
 
 
 def _updated_at() -> Column:
@@ -44,7 +40,7 @@ venues = Table(
     "venues",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("name", String, nullable=False),
     Column("kind", String, nullable=False),
@@ -63,7 +59,7 @@ plans = Table(
     "plans",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("name", String, nullable=False),
     Column("first_month", Date, nullable=False),
@@ -79,7 +75,7 @@ market_days = Table(
     "market_days",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("province_code", String(2), nullable=False),
+    province_column(index=False),
     Column("revision", Integer, nullable=False),
     Column("venue_id", Uuid, ForeignKey("venues.id"), nullable=False),  # its plan: the one covering its month
     Column("day", Date, nullable=False),
@@ -103,7 +99,7 @@ invitations = Table(
     "invitations",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("province_code", String(2), nullable=False),
+    province_column(index=False),
     Column("market_day_id", Uuid, ForeignKey("market_days.id"), nullable=False, index=True),
     Column("product_id", Uuid, nullable=False),
     Column("producer_id", Uuid, index=True),
@@ -127,7 +123,7 @@ attendance = Table(  # who came with what; a new record replaces the earlier one
     "attendance",
     metadata,
     Column("market_day_id", Uuid, ForeignKey("market_days.id"), primary_key=True),
-    Column("province_code", String(2), nullable=False),
+    province_column(index=False),
     Column("revision", Integer, nullable=False),
     Column("product_ids", ARRAY(Uuid), nullable=False),
     Column("producer_ids", ARRAY(Uuid), nullable=False),
@@ -141,7 +137,7 @@ producers = Table(  # registry.producer.*
     "producers",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("name", String, nullable=False),
     Column("available", Boolean, nullable=False),
@@ -154,7 +150,7 @@ products = Table(  # registry.product.*
     "products",
     metadata,
     Column("id", Uuid, primary_key=True),
-    _province(),
+    province_column(),
     Column("revision", Integer, nullable=False),
     Column("producer_id", Uuid),
     Column("name", String, nullable=False),
@@ -169,7 +165,7 @@ sales = Table(  # sales.sale.*: one row per sale, its newest revision, so totals
     "sales",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("province_code", String(2), nullable=False),
+    province_column(index=False),
     Column("revision", Integer, nullable=False),
     Column("product_id", Uuid, nullable=False),
     Column("market_day_id", Uuid, nullable=False),

@@ -18,7 +18,8 @@ from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError,
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AclOperation, ResourceType
 
-from deploy.kafka.kafka_runner import LocalKafka, free_port
+from deploy.kafka.kafka_runner import LocalKafka
+from deploy.runners import free_port
 from services.budget.main import spec as budget_spec
 from services.monitoring.main import spec as monitoring_spec
 from services.publicity.main import spec as publicity_spec

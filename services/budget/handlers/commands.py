@@ -39,7 +39,8 @@ from shared.contracts.budget import (
     StockAdded,
     StockWrittenOff,
 )
-from shared.errors import Conflict, Invalid, NotFound, Refused
+from shared.db import one_row
+from shared.errors import Conflict, Invalid, Refused
 from shared.labels import MATERIAL_KIND_TH
 from shared.unit_of_work import UnitOfWork
 
@@ -271,20 +272,13 @@ async def record_received(
 
 
 async def _purchase(uow: UnitOfWork, province_code: str, purchase_id: UUID) -> dict:
-    row = (
-        (
-            await uow.session.execute(
-                select(purchases)
-                .where(purchases.c.province_code == province_code, purchases.c.id == purchase_id)
-                .with_for_update()
-            )
-        )
-        .mappings()
-        .first()
+    return await one_row(
+        uow.session,
+        select(purchases)
+        .where(purchases.c.province_code == province_code, purchases.c.id == purchase_id)
+        .with_for_update(),
+        "no such purchase in this province",
     )
-    if row is None:
-        raise NotFound("no such purchase in this province")
-    return dict(row)
 
 
 async def _change_purchase(uow: UnitOfWork, purchase: dict, by: str, **values) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.budget import domain, tables
 from services.budget.handlers.read_models import IN_LINEUP
 from shared.contracts.budget import BudgetCategory, BudgetLine, MaterialKind, PurchaseStatus
+from shared.db import one_row
 from shared.errors import NotFound
 from shared.labels import BUDGET_CATEGORY_TH, MATERIAL_KIND_TH
 
@@ -22,10 +23,9 @@ async def proposal_row(
     session: AsyncSession, province_code: str, proposal_id: UUID, lock: bool = False
 ) -> dict:
     query = select(proposals).where(proposals.c.province_code == province_code, proposals.c.id == proposal_id)
-    row = (await session.execute(query.with_for_update() if lock else query)).mappings().first()
-    if row is None:
-        raise NotFound("no such proposal in this province")
-    return dict(row)
+    return await one_row(
+        session, query.with_for_update() if lock else query, "no such proposal in this province"
+    )
 
 
 async def version_rows(session: AsyncSession, proposal_id: UUID) -> list[dict]:

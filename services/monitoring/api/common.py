@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, status
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from services.monitoring.config import MonitoringSettings, monitoring_settings
 from services.monitoring.domain import Month, Period, Year
 from shared.auth import Principal, Role, current_principal
+from shared.errors import Invalid
 from shared.service import Database, database
 
 
@@ -30,15 +31,8 @@ def month_filter(
 ) -> Period | None:
     """Optional ?year=&month= (both, or neither)."""
     if (year is None) != (month is None):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [
-                {
-                    "loc": ["query", "month" if month is None else "year"],
-                    "msg": "give year and month together",
-                    "type": "missing",
-                }
-            ],
+        raise Invalid.at(
+            ("query", "month" if month is None else "year"), "give year and month together", "missing"
         )
     return Period.month(year, month) if year and month else None
 

@@ -12,7 +12,6 @@ from services.monitoring.domain import EvaluationState, Period
 from services.monitoring.handlers import evaluations, reports
 from services.monitoring.inputs import EvaluationIn
 from shared.auth import Role, province_access
-from shared.errors import NotFound
 from shared.thailand import thai_today
 
 router = APIRouter(prefix="/provinces/{province_code}/evaluations", tags=["evaluations"])
@@ -115,7 +114,4 @@ async def list_evaluations(
 @router.get("/{evaluation_id}", response_model=Evaluation)
 async def get_evaluation(evaluation_id: UUID, db: Db, province_code: str = province_access(*READ)) -> dict:
     async with db.sessions() as session:
-        found = await evaluations.listing(session, province_code, None, None, evaluation_id)
-        if not found:
-            raise NotFound("no such evaluation in this province")
-        return found[0]
+        return await evaluations.one(session, province_code, evaluation_id)

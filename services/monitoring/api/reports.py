@@ -9,7 +9,7 @@ digits (๐-๙)."""
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -18,11 +18,11 @@ from services.monitoring.domain import Month, Period, Quarter, Year
 from services.monitoring.handlers import reports
 from services.monitoring.report import NationalReport, ProvinceReport, document, to_markdown
 from services.monitoring.report.docx import to_docx
-from services.monitoring.report.pdf import ThaiFontMissing, to_pdf
+from services.monitoring.report.pdf import to_pdf
 from services.monitoring.report.sheets import csv_bytes, xlsx
 from services.monitoring.report.tables import report_table, report_tables, table_names
 from shared.auth import Role, province_access
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Invalid
 from shared.thailand import thai_today
 
 router = APIRouter(tags=["reports"])
@@ -80,8 +80,7 @@ TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {
 def _check_table(answer_as: Format, table: str | None, national: bool) -> None:
     """Before any work: a CSV names one of the report's tables."""
     if answer_as is Format.CSV and table not in table_names(national):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        raise Invalid(
             [
                 {
                     "loc": ["query", "table"],
@@ -89,7 +88,7 @@ def _check_table(answer_as: Format, table: str | None, national: bool) -> None:
                     "type": "enum",
                     "msg": f"format=csv needs table, one of: {', '.join(table_names(national))}",
                 }
-            ],
+            ]
         )
 
 
@@ -129,10 +128,7 @@ async def _answer(
         return report
     if answer_as in (Format.TEXT, Format.MARKDOWN):
         return PlainTextResponse(to_markdown(document(report)), media_type="text/markdown; charset=utf-8")
-    try:
-        content = await run_in_threadpool(_file, report, answer_as, table)  # CPU work, off the event loop
-    except ThaiFontMissing as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    content = await run_in_threadpool(_file, report, answer_as, table)  # CPU work, off the event loop
     return Response(
         content,
         media_type=FILES[answer_as],

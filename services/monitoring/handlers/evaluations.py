@@ -12,6 +12,7 @@ from services.monitoring.domain import SCORES, Evaluator, Period, check_evaluabl
 from services.monitoring.handlers.records import fetch, member_of, rows
 from services.monitoring.inputs import EvaluationIn
 from shared.auth import Principal, Role
+from shared.db import one_row
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.thailand import thai_today
 from shared.unit_of_work import UnitOfWork
@@ -43,9 +44,14 @@ async def submit(
     new: EvaluationIn,
     due_days: int,
 ) -> dict:
-    market_day = await fetch(uow.session, tables.market_days, province_code, new.market_day_id)
-    if market_day is None:
-        raise NotFound("no such market day in this province (or not heard of yet)")
+    market_days = tables.market_days
+    market_day = await one_row(
+        uow.session,
+        select(market_days).where(
+            market_days.c.province_code == province_code, market_days.c.id == new.market_day_id
+        ),
+        "no such market day in this province (or not heard of yet)",
+    )
     now = datetime.now(UTC)
     check_evaluable(market_day["status"], market_day["day"], thai_today(now))
     member = await _evaluator(uow.session, province_code, caller, new.member_id)
@@ -113,3 +119,10 @@ async def listing(
         order=[issue.c.created_at, issue.c.id],
     )
     return [view(row, notes) for row in found]
+
+
+async def one(session: AsyncSession, province_code: str, evaluation_id: UUID) -> dict:
+    found = await listing(session, province_code, None, None, evaluation_id)
+    if not found:
+        raise NotFound("no such evaluation in this province")
+    return found[0]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.monitoring import tables
 from services.monitoring.domain import Period
 from services.monitoring.inputs import CommitteeIn, IssueIn, MemberIn
+from shared.db import one_row
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import UnitOfWork
 
@@ -38,47 +39,41 @@ async def replace(
     values: dict,
     *where: ColumnElement,
 ) -> dict:
-    changed = (
-        (
-            await uow.session.execute(
-                update(table)
-                .where(table.c.province_code == province_code, table.c.id == record_id, *where)
-                .values(values)
-                .returning(table)
-            )
-        )
-        .mappings()
-        .first()
+    return await one_row(
+        uow.session,
+        update(table)
+        .where(table.c.province_code == province_code, table.c.id == record_id, *where)
+        .values(values)
+        .returning(table),
+        _missing(table),
     )
-    if changed is None:
-        raise _not_found(table)
-    return dict(changed)
 
 
 async def remove(
     uow: UnitOfWork, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
 ) -> None:
-    deleted = await uow.session.execute(
+    await one_row(
+        uow.session,
         delete(table)
         .where(table.c.province_code == province_code, table.c.id == record_id, *where)
-        .returning(table.c.id)
+        .returning(table.c.id),
+        _missing(table),
     )
-    if deleted.first() is None:
-        raise _not_found(table)
 
 
 async def found(
     session: AsyncSession, table: Table, province_code: str, record_id: UUID, *where: ColumnElement
 ) -> dict:
-    row = await fetch(session, table, province_code, record_id, *where)
-    if row is None:
-        raise _not_found(table)
-    return row
+    return await one_row(
+        session,
+        select(table).where(table.c.province_code == province_code, table.c.id == record_id, *where),
+        _missing(table),
+    )
 
 
-def _not_found(table: Table) -> NotFound:
+def _missing(table: Table) -> str:
     name = table.name[:-3] + "y" if table.name.endswith("ies") else table.name.removesuffix("s")
-    return NotFound(f"no such {name.replace('_', ' ')} in this province")
+    return f"no such {name.replace('_', ' ')} in this province"
 
 
 async def rows(

@@ -13,6 +13,7 @@ from pathlib import Path
 from services.monitoring.report.charts import Chart, chart_png
 from services.monitoring.report.layout import Bullets, Document, Heading, Paragraph
 from services.monitoring.report.tables import Cell, Table, cell_text
+from shared.errors import ServiceError
 
 FONT_DIR = Path("/usr/share/fonts/truetype/arundina")
 FONT_FILES = {"normal": "ArundinaSans.ttf", "bold": "ArundinaSans-Bold.ttf"}
@@ -40,8 +41,10 @@ img.chart { width: 100%; margin: 0.3em 0 0.8em; }
 _one_at_a_time = threading.Lock()
 
 
-class ThaiFontMissing(RuntimeError):
-    pass
+class ThaiFontMissing(ServiceError):
+    """The machine lacks the Thai font a PDF (or a chart) is drawn with: the file cannot be made (503)."""
+
+    status_code = 503
 
 
 def font_files() -> dict[str, Path]:

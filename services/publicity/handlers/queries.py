@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.publicity import tables
 from shared.contracts.scheduling import MarketDayStatus
+from shared.db import one_row
 from shared.errors import NotFound
 
 RECENT_DAYS = 8  # past market days a province page lists
@@ -79,19 +80,13 @@ async def province(session: AsyncSession, province_code: str, today: date) -> di
 
 async def market_day(session: AsyncSession, province_code: str, market_day_id: UUID) -> dict:
     """A market day with its venue and its lineup (the products confirmed to come, with their producers)."""
-    found = (
-        (
-            await session.execute(
-                select(*DAY_COLUMNS)
-                .select_from(WITH_VENUE)
-                .where(md.id == market_day_id, md.province_code == province_code)
-            )
-        )
-        .mappings()
-        .one_or_none()
+    found = await one_row(
+        session,
+        select(*DAY_COLUMNS)
+        .select_from(WITH_VENUE)
+        .where(md.id == market_day_id, md.province_code == province_code),
+        "no such market day in this province",
     )
-    if found is None:
-        raise NotFound("no such market day in this province")
     lineup = await session.execute(
         select(
             p.id,
@@ -120,17 +115,11 @@ async def market_day(session: AsyncSession, province_code: str, market_day_id: U
 async def producer(session: AsyncSession, province_code: str, producer_id: UUID, today: date) -> dict:
     """A producer (their contact only if stored, that is agreed to), their products on sale, and the market
     days ahead where their products are confirmed."""
-    found = (
-        (
-            await session.execute(
-                select(tables.producers).where(pr.id == producer_id, pr.province_code == province_code)
-            )
-        )
-        .mappings()
-        .one_or_none()
+    found = await one_row(
+        session,
+        select(tables.producers).where(pr.id == producer_id, pr.province_code == province_code),
+        "no such producer in this province",
     )
-    if found is None:
-        raise NotFound("no such producer in this province")
     products = await session.execute(
         select(tables.products).where(p.producer_id == producer_id, p.active).order_by(p.category, p.name)
     )

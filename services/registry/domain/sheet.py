@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ValidationError
@@ -176,12 +176,29 @@ def _value(column: str, cell: str) -> str:
 # --- planning an import
 
 
+class PlannedProducer(NamedTuple):
+    """A producer an import writes: its id, whether it is new, and its fields."""
+
+    id: UUID
+    new: bool
+    fields: dict[str, Any]
+
+
+class PlannedProduct(NamedTuple):
+    """A product an import writes: the sheet's row naming it, its id, whether it is new, and its fields."""
+
+    row: int
+    id: UUID
+    new: bool
+    fields: dict[str, Any]
+
+
 @dataclass
 class ImportPlan:
-    """What an import writes: producers (id, new?, fields) and products (row, id, new?, fields)."""
+    """What an import writes."""
 
-    producers: list[tuple[UUID, bool, dict[str, Any]]] = field(default_factory=list)
-    products: list[tuple[int, UUID, bool, dict[str, Any]]] = field(default_factory=list)
+    producers: list[PlannedProducer] = field(default_factory=list)
+    products: list[PlannedProduct] = field(default_factory=list)
 
 
 def plan_import(
@@ -233,7 +250,7 @@ def plan_import(
             )
         producer_ids[key] = key if isinstance(key, UUID) and current else uuid4()
         if fields is not None:  # else a problem was found: nothing is planned
-            plan.producers.append((producer_ids[key], current is None, fields))
+            plan.producers.append(PlannedProducer(producer_ids[key], current is None, fields))
 
     seen: dict[UUID, int] = {}
     for row in rows:
@@ -246,7 +263,7 @@ def plan_import(
             continue
         if key is not None:
             fields["producer_id"] = producer_ids[key]
-        plan.products.append((row.number, product_id or uuid4(), current is None, fields))
+        plan.products.append(PlannedProduct(row.number, product_id or uuid4(), current is None, fields))
     if problems:
         raise Problems(sorted(problems, key=lambda p: p.loc[1] if p.loc[0] == "row" else 0))
     return plan

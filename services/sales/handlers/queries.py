@@ -12,7 +12,7 @@ from services.sales import tables
 from services.sales.domain import (
     TotalsBy,
 )
-from shared.errors import NotFound
+from shared.db import one_row
 
 
 async def list_integrations(session: AsyncSession, province_code: str) -> list[dict]:
@@ -39,20 +39,13 @@ async def list_integrations(session: AsyncSession, province_code: str) -> list[d
 
 
 async def get_sale(session: AsyncSession, province_code: str, sale_id: UUID) -> dict:
-    row = (
-        (
-            await session.execute(
-                select(tables.sales).where(
-                    tables.sales.c.province_code == province_code, tables.sales.c.sale_id == sale_id
-                )
-            )
-        )
-        .mappings()
-        .first()
+    return await one_row(
+        session,
+        select(tables.sales).where(
+            tables.sales.c.province_code == province_code, tables.sales.c.sale_id == sale_id
+        ),
+        "no such sale in this province",
     )
-    if row is None:
-        raise NotFound("no such sale in this province")
-    return dict(row)
 
 
 async def list_sales(

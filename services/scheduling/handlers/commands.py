@@ -52,6 +52,7 @@ from shared.contracts.scheduling import (
     VenueRegistered,
     VenueUpdated,
 )
+from shared.db import one_row
 from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.thailand import thai_today
 from shared.unit_of_work import UnitOfWork
@@ -82,22 +83,16 @@ async def register_venue(uow: UnitOfWork, province_code: str, new: VenueIn) -> d
 
 async def update_venue(uow: UnitOfWork, province_code: str, venue_id: UUID, changed: VenueIn) -> dict:
     changed.check_province(province_code)
-    row = (
-        (
-            await uow.session.execute(
-                update(tables.venues)
-                .where(tables.venues.c.province_code == province_code, tables.venues.c.id == venue_id)
-                .values(revision=tables.venues.c.revision + 1, **changed.model_dump())
-                .returning(tables.venues)
-            )
-        )
-        .mappings()
-        .first()
+    row = await one_row(
+        uow.session,
+        update(tables.venues)
+        .where(tables.venues.c.province_code == province_code, tables.venues.c.id == venue_id)
+        .values(revision=tables.venues.c.revision + 1, **changed.model_dump())
+        .returning(tables.venues),
+        "no such venue in this province",
     )
-    if row is None:
-        raise NotFound("no such venue in this province")
     uow.emit(_venue_event(row, VenueUpdated), province_code=province_code)
-    return dict(row)
+    return row
 
 
 async def _usable_venue(session: AsyncSession, province_code: str, venue_id: UUID) -> None:

@@ -26,6 +26,7 @@ from services.scheduling.domain import (
 from shared.contracts.scheduling import (
     MarketDayStatus,
 )
+from shared.db import one_row
 from shared.errors import NotFound
 
 
@@ -167,14 +168,11 @@ async def market_day(
     session: AsyncSession, province_code: str, market_day_id: UUID, *, lock: bool = False
 ) -> dict:
     query = _market_day_query(province_code).where(tables.market_days.c.id == market_day_id)
-    row = (
-        (await session.execute(query.with_for_update(of=tables.market_days) if lock else query))
-        .mappings()
-        .first()
+    return await one_row(
+        session,
+        query.with_for_update(of=tables.market_days) if lock else query,
+        "no such market day in this province",
     )
-    if row is None:
-        raise NotFound("no such market day in this province")
-    return dict(row)
 
 
 async def market_days(
