@@ -9,6 +9,7 @@ import gzip
 import io
 import re
 import time
+from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -286,11 +287,16 @@ def test_an_officer_revokes_a_link_and_answers_close_the_evening_before(web, ses
     one is refused in Thai on the producer's phone. A market day whose answers closed (today's) shows the
     invitation and no answer buttons."""
     days = web.seeded["days"]
-    with web.client(USERS["officer"]) as api:
-        api.post(f"/scheduling{P}/market-days/{days['future']}/lineup/fill")
-        future = ok(api.get(f"/scheduling{P}/market-days/{days['future']}/lineup"))["invitations"]
+    with web.client(USERS["officer"]) as api:  # a market day of its own: the others' lineups stay as they are
         [today, *_] = ok(api.get(f"/scheduling{P}/market-days/{days['today']}/lineup"))["invitations"]
-    invitation = next(i for i in future if i["status"] == "sent")
+        venue_id = ok(api.get(f"/scheduling{P}/market-days/{days['future']}"))["venue_id"]
+        own_day = (web.seeded["today"] + timedelta(days=21)).isoformat()
+        own = ok(api.post(f"/scheduling{P}/market-days", json={"venue_id": venue_id, "day": own_day}))
+        invitation = ok(
+            api.post(
+                f"/scheduling{P}/market-days/{own['id']}/lineup", json={"product_id": today["product_id"]}
+            )
+        )
     s = session("officer", DESKTOP)
     page = s.go(f"#/slip/{invitation['id']}")
     page.get_by_test_id("qr").locator("svg").wait_for()
