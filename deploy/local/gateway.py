@@ -42,6 +42,7 @@ class LocalGateway:
     root: Path = WEB_ROOT
     tls: tuple[Path, Path] | None = None  # certificate (chain) and key files: TLS with HSTS, as compose does
     public_cache: bool = True  # the public pages' short cache (/p/); off to measure the service itself
+    access_log: Path | None = None  # requests logged here (the format otop, as the image logs); else none
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -76,13 +77,14 @@ class LocalGateway:
             "warn;\n"
             "events { worker_connections 512; }\n"
             "http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-            "  access_log off;\n  sendfile on;\n  gzip on;\n"
+            "  sendfile on;\n  gzip on;\n"
             "  gzip_types application/javascript text/css application/json image/svg+xml;\n"
             + "".join(
                 f"  {kind}_temp_path {temp / kind};\n"
                 for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
             )
-            + f"  include {self.state_dir / 'otop.conf'};\n}}\n"
+            + f"  include {self.state_dir / 'otop.conf'};\n"
+            + (f"  access_log {self.access_log} otop;\n}}\n" if self.access_log else "  access_log off;\n}\n")
         )
         config = self.state_dir / "nginx.conf"
         config.write_text(main)

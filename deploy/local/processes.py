@@ -25,6 +25,7 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     factory: str = ""  # the uvicorn app factory; default services.<name>.main:app
+    access_log: bool = False  # uvicorn's access log, as compose and Kubernetes run it (off locally)
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -44,7 +45,7 @@ class ServiceProcess:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--no-access-log",
+                *([] if self.access_log else ["--no-access-log"]),
             ],
             cwd=REPO,
             env={**os.environ, **self.env},

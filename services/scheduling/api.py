@@ -477,6 +477,10 @@ class Link(BaseModel):
     invitation_id: UUID
     token: str = Field(description="Put it in the app's address: <app>/#/i/<token> (the producer's page)")
     expires_at: datetime
+    answers_until: datetime = Field(
+        description="The cut-off: answers (and changed answers) through the link until then, 18:00 Thai "
+        "time the day before the market day; after it only the officer changes them"
+    )
 
 
 class LinkedInvitation(BaseModel):
@@ -495,17 +499,40 @@ class LinkedInvitation(BaseModel):
     ends_at: time | None
     market_day_status: MarketDayStatus
     expires_at: datetime
+    answers_until: datetime
 
 
 @router.post("/invitations/{invitation_id}/link", response_model=Link)
 async def invitation_link(
-    invitation_id: UUID, db: Db, settings: Settings, province_code: str = province_access(*WRITE)
+    invitation_id: UUID,
+    db: Db,
+    settings: Settings,
+    caller: Caller,
+    province_code: str = province_access(*WRITE),
 ) -> dict:
-    """A signed link for the producer to accept or decline without a login (send it by any channel, or print
-    the slip with its QR code). It expires when the market day begins (14 days at most)."""
-    async with db.sessions() as session:
-        return await queries.invitation_link(
-            session, province_code, invitation_id, settings.link_key(), datetime.now(UTC)
+    """The signed link for the producer to accept or decline without a login (send it by any channel, or
+    print the slip with its QR code): the invitation's link in force, the same each time, or a new one. It
+    answers until `answers_until` (18:00 the day before the market day) and shows the invitation until the
+    market day is over (14 days at most)."""
+    async with db.unit_of_work() as uow:
+        return await commands.issue_link(
+            uow, province_code, invitation_id, settings.link_key(), datetime.now(UTC), caller.subject
+        )
+
+
+@router.post("/invitations/{invitation_id}/link/revoke", response_model=Link)
+async def revoke_invitation_link(
+    invitation_id: UUID,
+    db: Db,
+    settings: Settings,
+    caller: Caller,
+    province_code: str = province_access(*WRITE),
+) -> dict:
+    """Revoke the invitation's link (a lost slip, a wrong recipient): its token is refused (410) from now on;
+    answers with a new link to print a new slip. Other invitations' links are untouched."""
+    async with db.unit_of_work() as uow:
+        return await commands.revoke_link(
+            uow, province_code, invitation_id, settings.link_key(), datetime.now(UTC), caller.subject
         )
 
 
@@ -523,11 +550,10 @@ async def linked_invitation(token: str, db: Db, settings: Settings) -> dict:
 
 @public.post("/{token}/accept", response_model=LinkedInvitation)
 async def accept_by_link(token: str, db: Db, settings: Settings) -> dict:
-    """The producer's yes."""
+    """The producer's yes, until answers close (409 after; 410 for a revoked link)."""
     link = _link(token, settings)
     async with db.unit_of_work() as uow:
-        await commands.accept(uow, link.province_code, link.invitation_id)
-        return await queries.linked_invitation(uow.session, link)
+        return await commands.answer_by_link(uow, link, None, datetime.now(UTC))
 
 
 @public.post("/{token}/decline", response_model=LinkedInvitation)
@@ -535,5 +561,4 @@ async def decline_by_link(token: str, answer: DeclineIn, db: Db, settings: Setti
     """The producer's no and why; the officer's lineup shows it with the replacements to invite."""
     link = _link(token, settings)
     async with db.unit_of_work() as uow:
-        await commands.decline(uow, link.province_code, link.invitation_id, answer)
-        return await queries.linked_invitation(uow.session, link)
+        return await commands.answer_by_link(uow, link, answer, datetime.now(UTC))

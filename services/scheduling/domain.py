@@ -19,7 +19,8 @@ from uuid import UUID
 
 from shared.contracts.registry import ProductStatus, Quadrant
 from shared.contracts.scheduling import MarketDayStatus
-from shared.errors import Conflict, ServiceError
+from shared.errors import Conflict, Refused, ServiceError
+from shared.thai import clock, long_date
 from shared.thailand import THAILAND
 
 DEFAULT_PLAN_NAME = "โครงการ OTOP เคลื่อนที่ (OTOP Mobile)"
@@ -326,6 +327,7 @@ def plan_progress(
 
 
 LINK_MAX_DAYS = 14  # a link never lives longer than this, even for a market day further ahead
+ANSWERS_CLOSE_AT = time(18)  # Thai time, the day before the market day: see answers_close
 
 
 class LinkRefused(ServiceError):
@@ -339,25 +341,28 @@ class LinkRefused(ServiceError):
 
 @dataclass(frozen=True)
 class InvitationLink:
-    """What a producer's link names: an invitation of a province, until when it may be answered. The
-    token is `<invitation id>.<province>.<expiry, unix s>.<HMAC-SHA256 of those three, base64url>`, so it
-    is checked with the key alone, without a login or a lookup."""
+    """What a producer's link names: one issued link (its id; the link's row says which invitation, and
+    whether the officer revoked it) of a province, until when it may be opened. The token is
+    `<link id>.<province>.<expiry, unix s>.<HMAC-SHA256 of those three, base64url>`: an altered or expired
+    one is refused with the key alone, before any lookup."""
 
-    invitation_id: UUID
+    link_id: UUID
     province_code: str
     expires_at: datetime
 
     def _signed_part(self) -> str:
-        return f"{self.invitation_id}.{self.province_code}.{int(self.expires_at.timestamp())}"
+        return f"{self.link_id}.{self.province_code}.{int(self.expires_at.timestamp())}"
 
     def token(self, key: str) -> str:
         return f"{self._signed_part()}.{_link_signature(key, self._signed_part())}"
 
     @classmethod
-    def expiring(cls, invitation_id: UUID, province_code: str, market_day: date, now: datetime) -> Self:
-        """A link good until the market day begins (Thai time), and for LINK_MAX_DAYS at most."""
-        day_starts = datetime.combine(market_day, time(0), THAILAND)
-        return cls(invitation_id, province_code, min(day_starts, now + timedelta(days=LINK_MAX_DAYS)))
+    def expiring(cls, link_id: UUID, province_code: str, market_day: date, now: datetime) -> Self:
+        """A link good until the market day is over (midnight after it, Thai time), and for LINK_MAX_DAYS
+        at most. Answers through it close earlier (answers_close); until then it shows the invitation."""
+        day_over = datetime.combine(market_day + timedelta(days=1), time(0), THAILAND)
+        latest = now.replace(microsecond=0) + timedelta(days=LINK_MAX_DAYS)
+        return cls(link_id, province_code, min(day_over, latest))
 
     @classmethod
     def read(cls, key: str, token: str, now: datetime) -> Self:
@@ -379,3 +384,33 @@ class InvitationLink:
 def _link_signature(key: str, signed: str) -> str:
     digest = hmac.new(key.encode(), signed.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def answers_close(market_day: date) -> datetime:
+    """Until when a producer may answer, or change an answer, through the link: 18:00 Thai time the day
+    before the market day, so that the evening before the officer knows who comes and can still call
+    replacements. After it the link only shows the invitation; the officer records any change."""
+    return datetime.combine(market_day - timedelta(days=1), ANSWERS_CLOSE_AT, THAILAND)
+
+
+def check_link_answer(market_day: date, now: datetime) -> None:
+    """Refused (409, said in Thai for the producer's page) once answers through the link have closed."""
+    closes = answers_close(market_day)
+    if now >= closes:
+        raise Refused(
+            "link_answers_closed",
+            f"ตอบหรือเปลี่ยนคำตอบผ่านลิงก์ได้ถึงวันที่ {long_date(closes.date(), thai=False)} "
+            f"เวลา {clock(closes.timetz(), thai=False)} น. เท่านั้น "
+            "หากต้องการเปลี่ยนคำตอบ กรุณาติดต่อเจ้าหน้าที่สำนักงานพัฒนาชุมชนจังหวัด",
+            status_code=409,
+        )
+
+
+def check_link_in_force(revoked_at: datetime | None) -> None:
+    """Refused (410, in Thai) for a link the officer revoked: a new slip carries its new link."""
+    if revoked_at is not None:
+        raise Refused(
+            "link_revoked",
+            "ลิงก์นี้ถูกยกเลิกแล้ว กรุณาใช้ลิงก์ในใบเชิญฉบับใหม่จากเจ้าหน้าที่สำนักงานพัฒนาชุมชนจังหวัด",
+            status_code=410,
+        )

@@ -119,6 +119,19 @@ invitations = Table(
     ),
 )
 
+invitation_links = Table(  # producers' links (domain.InvitationLink): the token names the row's id
+    "invitation_links",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("province_code", String(2), nullable=False),
+    Column("invitation_id", Uuid, ForeignKey("invitations.id"), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("issued_by", String, nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),  # revoked: its token is refused
+    Column("revoked_by", String),
+)
+
 attendance = Table(  # who came with what; a new record replaces the earlier one
     "attendance",
     metadata,

@@ -1,7 +1,7 @@
 """Events published by the scheduling service. Market-day events share one topic keyed by the
 market day, so a market day's lineup, invitations and attendance arrive in order."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from uuid import UUID
 
@@ -158,3 +158,22 @@ class InvitationWithdrawn(InvitationSent):
     """An officer took the product out of the market day's lineup."""
 
     note: str | None = None
+
+
+@contract("scheduling.invitation.link_issued", 1, topics.SCHEDULING_MARKET_DAYS)
+class InvitationLinkIssued(Payload):
+    """An officer issued a producer's link to answer an invitation (the slip). The token itself, the
+    producer's credential, is never in an event."""
+
+    link_id: UUID
+    invitation_id: UUID
+    market_day_id: UUID
+    expires_at: datetime
+
+    def key(self) -> str:
+        return str(self.market_day_id)
+
+
+@contract("scheduling.invitation.link_revoked", 1, topics.SCHEDULING_MARKET_DAYS)
+class InvitationLinkRevoked(InvitationLinkIssued):
+    """An officer revoked a producer's link: its token is refused from now on."""

@@ -1,23 +1,34 @@
 """Producers answer their invitation through a signed, expiring link, without a login: the link's rules
 (no I/O), then a running scheduling service: a decline through the link shows in the officer's lineup with
 its reason, the next proposed product replaces it, and the lineup is back at 20. Altered, foreign and
-expired links are refused, and without the key no link is issued."""
+expired links are refused, and without the key no link is issued. Answers through a link close at 18:00
+the evening before the market day (the officer still changes them), and each link can be revoked on its
+own (issue 21)."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
-from services.scheduling.domain import LINK_MAX_DAYS, InvitationLink, LinkRefused
+from services.scheduling.domain import (
+    LINK_MAX_DAYS,
+    InvitationLink,
+    LinkRefused,
+    answers_close,
+    check_link_answer,
+)
 from services.scheduling.main import spec
+from shared.errors import Refused
 from shared.thailand import THAILAND, thai_today
-from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS
+from shared.topics import REGISTRY_PRODUCERS, REGISTRY_PRODUCTS, SCHEDULING_MARKET_DAYS
 from tests.conftest import consume_from_now, running_service
 from tests.scheduling.support import (
     COMMITTEE,
     OFFICER,
     OTHER_OFFICER,
+    about,
     applied,
+    events,
     market_day,
     producer,
     product,
@@ -40,6 +51,7 @@ PRODUCER_VIEW = {
     "ends_at",
     "market_day_status",
     "expires_at",
+    "answers_until",
 }
 P = "/provinces/72"
 NOW = datetime(2019, 6, 1, 3, 0, tzinfo=UTC)
@@ -48,13 +60,27 @@ NOW = datetime(2019, 6, 1, 3, 0, tzinfo=UTC)
 # --- the link's rules
 
 
-def test_a_link_reads_back_and_expires_when_the_market_day_begins():
+def test_a_link_reads_back_and_expires_when_the_market_day_is_over():
     link = InvitationLink.expiring(uuid4(), "72", NOW.date() + timedelta(days=5), NOW)
-    assert link.expires_at == datetime(2019, 6, 6, tzinfo=THAILAND)
+    assert link.expires_at == datetime(2019, 6, 7, tzinfo=THAILAND)
     assert InvitationLink.read(KEY, link.token(KEY), NOW) == link
     with pytest.raises(LinkRefused) as expired:
         InvitationLink.read(KEY, link.token(KEY), link.expires_at)
     assert expired.value.expired
+
+
+def test_answers_through_a_link_close_at_six_the_evening_before_the_market_day():
+    """Issue 21: after the cut-off a changed answer (or a first one) through the link is refused with a
+    409 said in Thai for the producer's page; the officer records any change after it."""
+    day = NOW.date() + timedelta(days=5)  # 6 June 2019
+    closes = answers_close(day)
+    assert closes == datetime(2019, 6, 5, 18, 0, tzinfo=THAILAND)
+    check_link_answer(day, closes - timedelta(seconds=1))  # still open
+    for late in (closes, closes + timedelta(hours=5)):
+        with pytest.raises(Refused) as refused:
+            check_link_answer(day, late)
+        assert (refused.value.status_code, refused.value.code) == (409, "link_answers_closed")
+        assert "5 มิถุนายน 2562 เวลา 18.00 น." in refused.value.reason and "ติดต่อเจ้าหน้าที่" in refused.value.reason
 
 
 def test_a_link_lives_two_weeks_at_most():
@@ -109,9 +135,13 @@ async def test_a_decline_through_the_link_is_replaced_and_the_lineup_is_back_at_
     issued = await http.post(f"{P}/invitations/{invitation['id']}/link", headers=OFFICER)
     assert issued.status_code == 200, issued.text
     token = issued.json()["token"]
+    market = datetime.fromisoformat(day["day"]).date()
     assert datetime.fromisoformat(issued.json()["expires_at"]) == datetime.combine(
-        datetime.fromisoformat(day["day"]).date(), datetime.min.time(), THAILAND
+        market + timedelta(days=1), datetime.min.time(), THAILAND
     )
+    assert datetime.fromisoformat(issued.json()["answers_until"]) == answers_close(
+        market
+    )  # the officer sees it
 
     seen = await http.get(f"/public/invitations/{token}")  # no token: the link is the credential
     assert seen.status_code == 200, seen.text
@@ -166,11 +196,95 @@ async def test_links_are_for_officers_and_a_bad_or_expired_one_is_refused(lineup
     forged = token.replace(".72.", ".10.")
     assert (await http.get(f"/public/invitations/{forged}")).status_code == 404
     assert "not valid" in (await http.post(f"/public/invitations/{forged}/accept")).json()["detail"]
-    expired = InvitationLink(invited[0]["id"], "72", datetime.now(UTC) - timedelta(seconds=1)).token(KEY)
+    never_issued = InvitationLink(uuid4(), "72", datetime.now(UTC) + timedelta(days=1)).token(KEY)
+    assert (await http.get(f"/public/invitations/{never_issued}")).status_code == 404
+    expired = InvitationLink(uuid4(), "72", datetime.now(UTC) - timedelta(seconds=1)).token(KEY)
     gone = await http.post(f"/public/invitations/{expired}/decline", json={"reason": "busy"})
     assert gone.status_code == 410 and "expired" in gone.json()["detail"]
     after = (await http.get(f"{P}/market-days/{invited[0]['market_day_id']}/lineup", headers=OFFICER)).json()
     assert {i["status"] for i in after["invitations"]} == {"sent"}  # nothing was answered
+
+
+@pytest.mark.integration
+async def test_after_the_cut_off_the_link_shows_the_invitation_and_only_the_officer_changes_it(lineup):
+    """A market day today: its answers through links closed at 18:00 yesterday. The link still shows the
+    invitation (until the day is over), an answer through it is refused with a Thai 409 and changes
+    nothing, and the officer records the producer's yes, then a change of mind."""
+    http, day, invited = lineup
+    today = await market_day(http, day["venue_id"], thai_today())
+    added = await http.post(
+        f"{P}/market-days/{today['id']}/lineup",
+        json={"product_id": invited[0]["product_id"]},
+        headers=OFFICER,
+    )
+    assert added.status_code == 201, added.text
+    invitation = added.json()
+    issued = (await http.post(f"{P}/invitations/{invitation['id']}/link", headers=OFFICER)).json()
+    assert datetime.fromisoformat(issued["answers_until"]) == answers_close(thai_today()) < datetime.now(UTC)
+
+    seen = await http.get(f"/public/invitations/{issued['token']}")
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["status"] == "sent" and seen.json()["answers_until"] == issued["answers_until"]
+    late = await http.post(f"/public/invitations/{issued['token']}/accept")
+    assert late.status_code == 409, late.text
+    assert late.json()["detail"]["code"] == "link_answers_closed"
+    assert "กรุณาติดต่อเจ้าหน้าที่" in late.json()["detail"]["msg"]
+    late_no = await http.post(f"/public/invitations/{issued['token']}/decline", json={"reason": "busy"})
+    assert late_no.status_code == 409
+    assert (await http.get(f"/public/invitations/{issued['token']}")).json()["status"] == "sent"
+
+    accepted = await http.post(f"{P}/invitations/{invitation['id']}/accept", headers=OFFICER)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    changed = await http.post(
+        f"{P}/invitations/{invitation['id']}/decline", json={"reason": "busy"}, headers=OFFICER
+    )
+    assert changed.status_code == 200 and changed.json()["invitation"]["status"] == "declined"
+
+
+@pytest.mark.integration
+async def test_a_revoked_link_is_refused_and_the_officer_gets_a_new_one(lineup, kafka):
+    """One invitation's link revoked (a lost slip): its token is refused with a Thai 410 and answers
+    nothing; the officer's new link works, and is the one issued again for the slip; another invitation's
+    link is untouched. Issuing and revoking are events (through the outbox)."""
+    http, _, invited = lineup
+    lost, other = invited[1], invited[2]
+    old = (await http.post(f"{P}/invitations/{lost['id']}/link", headers=OFFICER)).json()["token"]
+    again = (await http.post(f"{P}/invitations/{lost['id']}/link", headers=OFFICER)).json()["token"]
+    assert again == old  # the link in force: the slip shows the same one each time
+    kept = (await http.post(f"{P}/invitations/{other['id']}/link", headers=OFFICER)).json()["token"]
+
+    assert (
+        await http.post(f"{P}/invitations/{lost['id']}/link/revoke", headers=COMMITTEE)
+    ).status_code == 403
+    revoked = await http.post(f"{P}/invitations/{lost['id']}/link/revoke", headers=OFFICER)
+    assert revoked.status_code == 200, revoked.text
+    new = revoked.json()["token"]
+    assert new != old and revoked.json()["invitation_id"] == lost["id"]
+
+    for refused in (
+        await http.get(f"/public/invitations/{old}"),
+        await http.post(f"/public/invitations/{old}/accept"),
+        await http.post(f"/public/invitations/{old}/decline", json={"reason": "busy"}),
+    ):
+        assert refused.status_code == 410, refused.text
+        assert refused.json()["detail"]["code"] == "link_revoked"
+        assert "ลิงก์นี้ถูกยกเลิกแล้ว" in refused.json()["detail"]["msg"]
+    lineup_now = (await http.get(f"{P}/market-days/{lost['market_day_id']}/lineup", headers=OFFICER)).json()
+    assert {i["id"]: i["status"] for i in lineup_now["invitations"]}[lost["id"]] == "sent"
+
+    assert (await http.post(f"{P}/invitations/{lost['id']}/link", headers=OFFICER)).json()["token"] == new
+    accepted = await http.post(f"/public/invitations/{new}/accept")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert (await http.get(f"/public/invitations/{kept}")).status_code == 200
+
+    found = await events(kafka, SCHEDULING_MARKET_DAYS, about("invitation_id", lost["id"]), 5)
+    kinds = [e["type"] for e in found if e["type"].startswith("scheduling.invitation.link_")]
+    assert kinds == [
+        "scheduling.invitation.link_issued",
+        "scheduling.invitation.link_revoked",
+        "scheduling.invitation.link_issued",
+    ]
+    assert all(old not in str(e) and new not in str(e) for e in found)  # the token is never in an event
 
 
 @pytest.mark.integration

@@ -9,6 +9,7 @@ import gzip
 import io
 import re
 import time
+from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -113,7 +114,7 @@ def test_offline_sales_are_kept_through_a_reload_and_count_once_each(web, sessio
     page.get_by_test_id("day-total").filter(has_text=f"฿{expected:,.2f}").wait_for()
 
 
-def test_a_sale_queued_by_another_officer_waits_for_its_owner(web, session):
+def test_a_sale_queued_by_another_officer_waits_for_its_owner(web, session, shots):
     """Issue 21: on a shared phone, the sales another officer queued are not sent under the name of the one
     logged in now; they wait for their owner. The officer's own sale goes at once."""
     day_id = web.seeded["days"]["today"]
@@ -132,6 +133,9 @@ def test_a_sale_queued_by_another_officer_waits_for_its_owner(web, session):
     page.evaluate(QUEUE_JS, [theirs])
     page.reload()
     page.get_by_role("heading", name="รอส่ง (2)").wait_for()
+    waiting = page.get_by_test_id("queued-sale").filter(has_text="รอเจ้าหน้าที่ผู้บันทึกเข้าสู่ระบบ")
+    assert waiting.count() == 1  # the other officer's sale says whom it waits for
+    shot(s, shots, "sales-queue-two-officers")
 
     s.context.set_offline(False)  # back online: only the officer's own sale is sent
     page.get_by_role("heading", name="รอส่ง (1)").wait_for(timeout=60_000)
@@ -139,6 +143,9 @@ def test_a_sale_queued_by_another_officer_waits_for_its_owner(web, session):
     page.get_by_role("button", name="ส่งตอนนี้").click()
     time.sleep(2)
     assert [q["client_sale_id"] for q in page.evaluate(QUEUE_JS, None)] == [theirs["client_sale_id"]]
+    assert page.get_by_test_id("queued-sale").filter(has_text="รอเจ้าหน้าที่ผู้บันทึกเข้าสู่ระบบ").count() == 1
+    page.set_viewport_size(DESKTOP)
+    shot(s, shots, "sales-queue-two-officers")
 
 
 def test_a_sale_refused_for_good_stays_on_the_device_with_its_reason(web, session):
@@ -273,6 +280,52 @@ def test_a_producer_declines_through_the_link_and_the_lineup_is_back_at_20(web, 
     page.get_by_test_id("in-lineup").filter(has_text="20 / 20").wait_for()
     invited = page.get_by_test_id("lineup").locator("tr[data-status=sent]").filter(has_text=replacement_name)
     assert invited.count() == 1
+
+
+def test_an_officer_revokes_a_link_and_answers_close_the_evening_before(web, session, shots):
+    """Issue 21: the slip says until when the link takes answers; revoking it shows a new link, and the old
+    one is refused in Thai on the producer's phone. A market day whose answers closed (today's) shows the
+    invitation and no answer buttons."""
+    days = web.seeded["days"]
+    with web.client(USERS["officer"]) as api:  # a market day of its own: the others' lineups stay as they are
+        [today, *_] = ok(api.get(f"/scheduling{P}/market-days/{days['today']}/lineup"))["invitations"]
+        venue_id = ok(api.get(f"/scheduling{P}/market-days/{days['future']}"))["venue_id"]
+        own_day = (web.seeded["today"] + timedelta(days=21)).isoformat()
+        own = ok(api.post(f"/scheduling{P}/market-days", json={"venue_id": venue_id, "day": own_day}))
+        invitation = ok(
+            api.post(
+                f"/scheduling{P}/market-days/{own['id']}/lineup", json={"product_id": today["product_id"]}
+            )
+        )
+    s = session("officer", DESKTOP)
+    page = s.go(f"#/slip/{invitation['id']}")
+    page.get_by_test_id("qr").locator("svg").wait_for()
+    assert "18:00" in page.get_by_test_id("answers-until").inner_text()
+    old = page.get_by_test_id("link").get_attribute("href")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="ยกเลิกลิงก์เดิมและออกลิงก์ใหม่").click()
+    page.get_by_text("ยกเลิกลิงก์เดิมแล้ว").wait_for()
+    new = page.get_by_test_id("link").get_attribute("href")
+    assert new != old and new.startswith(f"{web.url}/#/i/")
+    shot(s, shots, "invitation-slip-revoked")
+
+    producer = session(None, PHONE)
+    phone = producer.page
+    phone.goto(old)
+    phone.get_by_text("ลิงก์นี้ถูกยกเลิกแล้ว").wait_for()
+    shot(producer, shots, "producer-invitation-revoked")
+    phone.goto(new)
+    phone.reload()
+    phone.get_by_role("button", name="ตอบรับเข้าร่วม").wait_for()
+
+    with web.client(USERS["officer"]) as api:
+        closed = ok(api.post(f"/scheduling{P}/invitations/{today['id']}/link"))["token"]
+    phone.goto(f"{web.url}/#/i/{closed}")
+    phone.reload()
+    phone.get_by_text("หมดเวลาตอบผ่านลิงก์แล้ว").wait_for()
+    assert phone.get_by_role("button", name="ตอบรับเข้าร่วม").count() == 0
+    assert phone.get_by_role("button", name="แจ้งไม่เข้าร่วม").count() == 0
+    shot(producer, shots, "producer-invitation-closed")
 
 
 # --- the product-sheet import

@@ -2,6 +2,7 @@
 change is written with its event in the caller's unit of work."""
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,14 +15,20 @@ from services.scheduling import tables
 from services.scheduling.domain import (
     IN_LINEUP,
     Change,
+    InvitationLink,
     InvitationStatus,
     Proposal,
+    answers_close,
     check_answer,
     check_change,
+    check_link_answer,
     month_end,
 )
 from services.scheduling.handlers.queries import (
+    invitation,
     invitations_where,
+    link_in_force,
+    linked_invitation,
     market_day,
     plans,
     proposal,
@@ -40,6 +47,8 @@ from shared.contracts.scheduling import (
     AttendanceRecorded,
     InvitationAccepted,
     InvitationDeclined,
+    InvitationLinkIssued,
+    InvitationLinkRevoked,
     InvitationSent,
     InvitationWithdrawn,
     MarketDayCancelled,
@@ -397,6 +406,113 @@ async def decline(
         note=answer.note,
     )
     return invitation, await proposal(uow.session, province_code, invitation["market_day_id"])
+
+
+# --- producers' links
+
+
+async def issue_link(
+    uow: UnitOfWork, province_code: str, invitation_id: UUID, key: str, now: datetime, actor: str
+) -> dict:
+    """The invitation's link in force, so the slip shows the same link each time; a new one (with its
+    event) when there is none: never issued, expired or revoked."""
+    found = await _locked_invitation(uow.session, province_code, invitation_id)
+    day = await market_day(uow.session, province_code, found["market_day_id"])
+    links = tables.invitation_links
+    current = (
+        (
+            await uow.session.execute(
+                select(links.c.id, links.c.expires_at)
+                .where(links.c.invitation_id == invitation_id, links.c.revoked_at.is_(None))
+                .where(links.c.expires_at > now)
+                .order_by(links.c.issued_at.desc())
+                .limit(1)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if current is not None:
+        link = InvitationLink(current["id"], province_code, current["expires_at"])
+    else:
+        link = InvitationLink.expiring(uuid4(), province_code, day["day"], now)
+        await uow.session.execute(
+            insert(links).values(
+                id=link.link_id,
+                province_code=province_code,
+                invitation_id=invitation_id,
+                expires_at=link.expires_at,
+                issued_by=actor,
+            )
+        )
+        uow.emit(
+            InvitationLinkIssued(
+                link_id=link.link_id,
+                invitation_id=invitation_id,
+                market_day_id=found["market_day_id"],
+                expires_at=link.expires_at,
+            ),
+            province_code=province_code,
+        )
+    return {
+        "invitation_id": invitation_id,
+        "token": link.token(key),
+        "expires_at": link.expires_at,
+        "answers_until": answers_close(day["day"]),
+    }
+
+
+async def revoke_link(
+    uow: UnitOfWork, province_code: str, invitation_id: UUID, key: str, now: datetime, actor: str
+) -> dict:
+    """Revoke the invitation's links (a slip lost or sent to the wrong person: their tokens are refused
+    from now on, each with its event) and issue a new one for a new slip. Other invitations' links stay."""
+    found = await _locked_invitation(uow.session, province_code, invitation_id)
+    links = tables.invitation_links
+    revoked = await uow.session.execute(
+        update(links)
+        .where(links.c.invitation_id == invitation_id, links.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_by=actor)
+        .returning(links.c.id, links.c.expires_at)
+    )
+    for link_id, expires_at in revoked:
+        uow.emit(
+            InvitationLinkRevoked(
+                link_id=link_id,
+                invitation_id=invitation_id,
+                market_day_id=found["market_day_id"],
+                expires_at=expires_at,
+            ),
+            province_code=province_code,
+        )
+    return await issue_link(uow, province_code, invitation_id, key, now, actor)
+
+
+async def _locked_invitation(session: AsyncSession, province_code: str, invitation_id: UUID) -> dict:
+    """The invitation, locked: one change of its links at a time."""
+    await session.execute(
+        select(tables.invitations.c.id)
+        .where(tables.invitations.c.province_code == province_code, tables.invitations.c.id == invitation_id)
+        .with_for_update()
+    )
+    return await invitation(session, province_code, invitation_id)
+
+
+async def answer_by_link(
+    uow: UnitOfWork, link: InvitationLink, decline_with: DeclineIn | None, now: datetime
+) -> dict:
+    """The producer's yes (`decline_with` None) or no through the link, recorded as the officer's accept
+    and decline would, while the link is in force and until answers close (domain.answers_close).
+    Answers with what the producer's page shows."""
+    issued = await link_in_force(uow.session, link, lock=True)  # a revocation meanwhile waits, or wins
+    found = await invitation(uow.session, link.province_code, issued["invitation_id"])
+    day = await market_day(uow.session, link.province_code, found["market_day_id"])
+    check_link_answer(day["day"], now)
+    if decline_with is None:
+        await accept(uow, link.province_code, found["id"])
+    else:
+        await decline(uow, link.province_code, found["id"], decline_with)
+    return await linked_invitation(uow.session, link)
 
 
 async def answer_all(

@@ -1,6 +1,6 @@
 """Reading venues, plans, market days, lineups, proposals, attendance and the public calendar."""
 
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy import Date, Select, Subquery, and_, cast, func, select
@@ -17,6 +17,8 @@ from services.scheduling.domain import (
     LineupEntry,
     MonthProgress,
     Proposal,
+    answers_close,
+    check_link_in_force,
     month_end,
     plan_progress,
     propose,
@@ -361,24 +363,30 @@ async def invitation(session: AsyncSession, province_code: str, invitation_id: U
     return found[0]
 
 
-async def invitation_link(
-    session: AsyncSession, province_code: str, invitation_id: UUID, key: str, now: datetime
-) -> dict:
-    """A signed link for the producer to answer the invitation, good until its market day begins."""
-    found = await invitation(session, province_code, invitation_id)
-    day = await market_day(session, province_code, found["market_day_id"])
-    link = InvitationLink.expiring(invitation_id, province_code, day["day"], now)
-    return {"invitation_id": invitation_id, "token": link.token(key), "expires_at": link.expires_at}
+async def link_in_force(session: AsyncSession, link: InvitationLink, *, lock: bool = False) -> dict:
+    """The issued link a token names (NotFound if it was never issued here; Refused if it was revoked)."""
+    query = select(tables.invitation_links).where(
+        tables.invitation_links.c.id == link.link_id,
+        tables.invitation_links.c.province_code == link.province_code,
+    )
+    row = (await session.execute(query.with_for_update() if lock else query)).mappings().first()
+    if row is None:
+        raise NotFound("this invitation link is not valid")
+    check_link_in_force(row["revoked_at"])
+    return dict(row)
 
 
 async def linked_invitation(session: AsyncSession, link: InvitationLink) -> dict:
-    """What the producer sees: the invitation with its market day's venue, day and hours."""
-    found = await invitation(session, link.province_code, link.invitation_id)
+    """What the producer sees: the invitation with its market day's venue, day and hours, and until when
+    the link answers."""
+    issued = await link_in_force(session, link)
+    found = await invitation(session, link.province_code, issued["invitation_id"])
     day = await market_day(session, link.province_code, found["market_day_id"])
     return {
         **found,
         "province_code": link.province_code,
         "expires_at": link.expires_at,
+        "answers_until": answers_close(day["day"]),
         **{k: day[k] for k in ("venue_name", "day", "starts_at", "ends_at")},
         "market_day_status": day["status"],
     }

@@ -135,6 +135,10 @@ const CODE_MESSAGES: Record<string, [string, string]> = {
   decompression_bomb: ["รูปมีขนาดพิกเซลใหญ่เกินไป", "The picture has too many pixels."],
   unreadable_image: ["ไฟล์รูปเสียหายหรือไม่ครบ กรุณาถ่ายหรือเลือกรูปใหม่", "The picture is damaged or incomplete; take or choose it again."],
   animated_image: ["รูปเคลื่อนไหวใช้ไม่ได้ กรุณาเลือกรูปนิ่ง", "An animated picture cannot be used; choose a still photo."],
+  link_revoked: ["ลิงก์นี้ถูกยกเลิกแล้ว กรุณาใช้ลิงก์ในใบเชิญฉบับใหม่จากเจ้าหน้าที่สำนักงานพัฒนาชุมชนจังหวัด",
+                 "This link was revoked; use the link on the new slip from the provincial officer."],
+  link_answers_closed: ["หมดเวลาตอบผ่านลิงก์แล้ว หากต้องการเปลี่ยนคำตอบ กรุณาติดต่อเจ้าหน้าที่สำนักงานพัฒนาชุมชนจังหวัด",
+                        "Answers through the link have closed; to change your answer, call the provincial officer."],
 };
 
 async function refusal(response: Response): Promise<ApiError> {
