@@ -244,6 +244,11 @@ async def fill(database_url: str, scale: float, provinces: list[str] | None) -> 
             """INSERT INTO market_day_sales (market_day_id, sales, sales_thb)
                SELECT market_day_id, count(*), sum(amount_thb) FROM sales WHERE NOT voided GROUP BY 1"""
         )
+        await db.execute(
+            """INSERT INTO product_day_sales (market_day_id, product_id, sales, sales_thb)
+               SELECT market_day_id, product_id, count(*), sum(amount_thb) FROM sales WHERE NOT voided
+               GROUP BY 1, 2"""
+        )
         await db.execute("VACUUM ANALYZE")
     finally:
         await db.close()

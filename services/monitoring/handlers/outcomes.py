@@ -16,7 +16,6 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    exists,
     func,
     or_,
     select,
@@ -45,11 +44,11 @@ from services.monitoring.domain.outcomes import (
 )
 from shared.errors import NotFound
 
-market_day, invitation, attendance, sale = (
+market_day, invitation, attendance, day_sales = (
     tables.market_days,
     tables.invitations,
     tables.attendance,
-    tables.sales,
+    tables.product_day_sales,
 )
 product, producer, group = tables.products, tables.producers, tables.mentoring_groups
 
@@ -137,13 +136,12 @@ async def _seasons(
     sold = (
         await session.execute(
             select(
-                _raw(sale.c.market_day_id),
-                _raw(sale.c.product_id),
-                func.sum(sale.c.amount_thb).label("amount"),
+                _raw(day_sales.c.market_day_id),
+                _raw(day_sales.c.product_id),
+                day_sales.c.sales_thb.label("amount"),
             )
-            .select_from(sale.join(market_day, market_day.c.id == sale.c.market_day_id))
-            .where(~sale.c.voided, *where)
-            .group_by(sale.c.market_day_id, sale.c.product_id)
+            .select_from(day_sales.join(market_day, market_day.c.id == day_sales.c.market_day_id))
+            .where(day_sales.c.sales > 0, *where)
         )
     ).all()
     if province_code:
@@ -153,10 +151,9 @@ async def _seasons(
         touched = {row.product_id for row in invitations} | {row.product_id for row in sold}
         touched |= {each for row in attended for each in row.product_ids}
         product_where = [product.c.id == _any_of(touched)]
-    columns = [
-        product.c[name] for name in ("id", "producer_id", "name", "category", "star_level", "quadrant")
-    ]
-    columns += [product.c.nawatwithi, product.c.status, product.c.province_code]
+    columns = [_raw(product.c.id), _raw(product.c.producer_id)]
+    columns += [product.c[name] for name in ("name", "category", "star_level", "quadrant", "nawatwithi")]
+    columns += [product.c.status, product.c.province_code]
     products = {
         row.id: _product(row) for row in await session.execute(select(*columns).where(*product_where))
     }
@@ -243,17 +240,18 @@ async def producer_outcomes(
 
 async def _eligible(session: AsyncSession, first_day: date, last_day: date) -> dict[str, tuple[int, int]]:
     """Each province's intended products, and how many of them no lineup of the season invited."""
-    invited = exists(
-        select(invitation.c.id)
+    invited = (
+        select(invitation.c.product_id)
+        .distinct()
         .select_from(invitation.join(market_day, market_day.c.id == invitation.c.market_day_id))
-        .where(
-            invitation.c.product_id == product.c.id,
-            invitation.c.status != NOT_IN_LINEUP,
-            *_days(first_day, last_day, None),
-        )
+        .where(invitation.c.status != NOT_IN_LINEUP, *_days(first_day, last_day, None))
+        .subquery()
     )
+    # A join, not NOT EXISTS per product: the planner's estimate of that (millions) switched on JIT
+    # compilation, which alone took seconds.
     rows = await session.execute(
-        select(product.c.province_code, func.count(), func.count().filter(~invited))
+        select(product.c.province_code, func.count(), func.count().filter(invited.c.product_id.is_(None)))
+        .select_from(product.outerjoin(invited, invited.c.product_id == product.c.id))
         .where(_intended())
         .group_by(product.c.province_code)
     )
