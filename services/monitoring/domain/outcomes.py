@@ -337,8 +337,11 @@ def _record(facts: _Facts, producer_id: UUID) -> ProducerRecord:
 
 
 def _new_and_experienced(facts: _Facts) -> tuple[list[UUID], list[UUID]]:
-    known = sorted(p for p in facts.tallies if facts.experienced(p) is not None)
-    return [p for p in known if not facts.experienced(p)], [p for p in known if facts.experienced(p)]
+    new: list[UUID] = []
+    experienced: list[UUID] = []
+    for p in sorted(p for p in facts.tallies if p in facts.season.producers):
+        (experienced if facts.season.producers[p].experienced else new).append(p)
+    return new, experienced
 
 
 def low_sellers(facts: _Facts) -> set[UUID]:
@@ -561,12 +564,11 @@ def national_outcomes(
         facts = _Facts(season)
         new, experienced = _new_and_experienced(facts)
         low = low_sellers(facts)
-        met = Counter(
-            c
-            for i in facts.lineup
-            for c, yes in _meets(facts.products.get(i.product_id), i.product_id in low).items()
-            if yes
-        )
+        met: Counter[str] = Counter()
+        for product_id, times in Counter(i.product_id for i in facts.lineup).items():
+            for criterion, yes in _meets(facts.products.get(product_id), product_id in low).items():
+                if yes:
+                    met[criterion] += times
         shares.update(met)
         shares["lineup"] += len(facts.lineup)
         new_values, experienced_values = facts.per_day_values(new), facts.per_day_values(experienced)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    literal,
     or_,
     select,
     type_coerce,
@@ -80,20 +81,6 @@ def _any_of(ids: set[UUID]) -> ColumnElement:
     return any_(bindparam("ids", value=sorted(ids), type_=ARRAY(Uuid)))
 
 
-def _product(row) -> Product:
-    return Product(
-        row.id,
-        row.producer_id,
-        row.name,
-        row.category,
-        row.star_level,
-        row.quadrant,
-        row.nawatwithi,
-        row.status == "active",
-        row.province_code,
-    )
-
-
 async def _seasons(
     session: AsyncSession, first_day: date, last_day: date, province_code: str | None
 ) -> dict[str, Season]:
@@ -151,21 +138,24 @@ async def _seasons(
         touched = {row.product_id for row in invitations} | {row.product_id for row in sold}
         touched |= {each for row in attended for each in row.product_ids}
         product_where = [product.c.id == _any_of(touched)]
-    columns = [_raw(product.c.id), _raw(product.c.producer_id)]
-    columns += [product.c[name] for name in ("name", "category", "star_level", "quadrant", "nawatwithi")]
-    columns += [product.c.status, product.c.province_code]
+    # In the order of Product's fields; the country's view shows no product or producer names.
+    name = product.c.name if province_code else literal("").label("name")
+    columns = [_raw(product.c.id), _raw(product.c.producer_id), name]
+    columns += [product.c[c] for c in ("category", "star_level", "quadrant", "nawatwithi")]
+    columns += [(product.c.status == "active").label("active"), product.c.province_code]
     products = {
-        row.id: _product(row) for row in await session.execute(select(*columns).where(*product_where))
+        row[0]: Product(*row) for row in await session.execute(select(*columns).where(*product_where))
     }
     if not province_code:
         people = {p.producer_id for p in products.values() if p.producer_id}
         people |= {each for row in attended for each in row.producer_ids}
         producer_where = [producer.c.id == _any_of(people)]
+    producer_name = producer.c.name if province_code else literal("").label("name")
     producers = {
-        row.id: (row.province_code, Producer(row.id, row.name, row.experienced))
+        row[0]: (row[3], Producer(*row[:3]))
         for row in await session.execute(
             select(
-                _raw(producer.c.id), producer.c.province_code, producer.c.name, producer.c.experienced
+                _raw(producer.c.id), producer_name, producer.c.experienced, producer.c.province_code
             ).where(*producer_where)
         )
     }
