@@ -169,18 +169,14 @@ async def _seasons(
     facts: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for row in days:
         facts[row.province_code]["days"].append(MarketDay(row.id, row.day, row.venue_kind))
-    for row in invitations:
-        facts[province_of[row.market_day_id]]["invitations"].append(
-            Invitation(row.market_day_id, row.product_id, row.producer_id, row.status, row.reason)
-        )
+    for row in invitations:  # its columns in Invitation's order
+        facts[province_of[row[0]]]["invitations"].append(Invitation(*row))
     for row in attended:
         facts[province_of[row.market_day_id]]["attendance"].append(
             Attendance(row.market_day_id, frozenset(row.producer_ids), frozenset(row.product_ids))
         )
-    for row in sold:
-        facts[province_of[row.market_day_id]]["sales"].append(
-            ProductDaySales(row.market_day_id, row.product_id, row.amount)
-        )
+    for row in sold:  # its columns in ProductDaySales' order
+        facts[province_of[row[0]]]["sales"].append(ProductDaySales(*row))
     for row in groups:
         facts[row.province_code]["groups"].append(
             MentoringGroup(row.id, row.name, frozenset(row.mentor_ids), frozenset(row.mentee_ids))
