@@ -237,9 +237,12 @@ class _Tally:
     attended: set[UUID] = field(default_factory=set)
     sales: defaultdict[UUID, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
-    def per_day(self, days: Iterable[UUID]) -> Decimal | None:
-        days = [d for d in days if d in self.attended]
-        return cents(sum((self.sales[d] for d in days), Decimal(0)) / len(days)) if days else None
+    def per_day(self, days: Iterable[UUID] | None = None) -> Decimal | None:
+        """Sales per market day attended among `days` (None: the season's, all of them)."""
+        attended = self.attended if days is None else [d for d in days if d in self.attended]
+        if not attended:
+            return None
+        return cents(sum((self.sales[d] for d in attended), Decimal(0)) / len(attended))
 
 
 class _Facts:
@@ -302,7 +305,7 @@ class _Facts:
         return [day for day, m in self.month.items() if m == month]
 
     def per_day_values(self, producers: Iterable[UUID], month: date | None = None) -> list[Decimal]:
-        days = list(self.days) if month is None else self.days_in(month)
+        days = None if month is None else self.days_in(month)
         values = (self.tallies[p].per_day(days) for p in producers)
         return [v for v in values if v is not None]
 
@@ -325,7 +328,7 @@ def _record(facts: _Facts, producer_id: UUID) -> ProducerRecord:
         declined=len(tally.declined),
         decline_reasons=dict(sorted(tally.reasons.items())),
         sales_thb=sum(tally.sales.values(), Decimal(0)),
-        sales_per_market_day=tally.per_day(facts.days),
+        sales_per_market_day=tally.per_day(),
         months=months,
         trend=months[-1].sales_per_market_day - months[0].sales_per_market_day if len(months) > 1 else None,
     )

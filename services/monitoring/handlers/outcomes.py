@@ -144,7 +144,7 @@ async def _seasons(
     columns += [product.c[c] for c in ("category", "star_level", "quadrant", "nawatwithi")]
     columns += [(product.c.status == "active").label("active"), product.c.province_code]
     products = {
-        row[0]: Product(*row) for row in await session.execute(select(*columns).where(*product_where))
+        row[0]: Product(*row) for row in (await session.execute(select(*columns).where(*product_where))).all()
     }
     if not province_code:
         people = {p.producer_id for p in products.values() if p.producer_id}
@@ -153,11 +153,13 @@ async def _seasons(
     producer_name = producer.c.name if province_code else literal("").label("name")
     producers = {
         row[0]: (row[3], Producer(*row[:3]))
-        for row in await session.execute(
-            select(
-                _raw(producer.c.id), producer_name, producer.c.experienced, producer.c.province_code
-            ).where(*producer_where)
-        )
+        for row in (
+            await session.execute(
+                select(
+                    _raw(producer.c.id), producer_name, producer.c.experienced, producer.c.province_code
+                ).where(*producer_where)
+            )
+        ).all()
     }
     groups = (
         await session.execute(
