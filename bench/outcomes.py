@@ -8,6 +8,8 @@ sent is drawn here, seeded: each market day's lineup (the province's lineup targ
 the programme's intended products), about one invitation in eight declined with a reason and replaced,
 attendance (nineteen in twenty of those who accepted), sales per product present (national_data.sales_for,
 one sale per draw), and mentoring groups (an experienced producer with three new ones of the same category).
+The totals the sales consumer keeps (market_day_sales, product_day_sales) are filled by the same
+INSERT … SELECT as their migrations' backfills, not through the consumer.
 Then the outcome queries and computations (handlers.outcomes, the routes' code without HTTP) are timed,
 answers serialised to JSON as the API would: median of 5 after a warm-up, in wall time and in this
 process's CPU time (the Python side only, PostgreSQL's excluded; it hardly moves when the machine is
