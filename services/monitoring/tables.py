@@ -187,6 +187,17 @@ market_day_sales = Table(
     Column("sales_thb", Numeric(16, 2), nullable=False),
 )
 
+# The same, per product at each market day (the outcomes view reads these instead of every sale). A row
+# whose sales were all voided since stays, with sales 0.
+product_day_sales = Table(
+    "product_day_sales",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("product_id", Uuid, primary_key=True),
+    Column("sales", Integer, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
 
 # --- the committee's own records
 

@@ -92,10 +92,9 @@ def _bootstrap(values: Sequence[Decimal], rng: np.random.Generator) -> tuple[Est
     return Estimate(n=n, mean=mean, low=low, high=high, method="bootstrap"), sums
 
 
-def _normal(values: Sequence[Decimal]) -> Estimate:
-    mean, error = _mean_and_error(values)
+def _normal(n: int, mean: Decimal, error: Decimal) -> Estimate:
     return Estimate(
-        n=len(values),
+        n=n,
         mean=cents(mean),
         low=cents(mean - Z90 * error),
         high=cents(mean + Z90 * error),
@@ -110,7 +109,7 @@ def estimate(values: Sequence[Decimal]) -> Estimate:
     if n < MIN_SAMPLE:
         return Estimate(n=n, mean=cents(sum(values, Decimal(0)) / n))
     if n > BOOTSTRAP_UP_TO:
-        return _normal(values)
+        return _normal(n, *_mean_and_error(values))
     return _bootstrap(values, np.random.default_rng(SEED))[0]
 
 
@@ -120,13 +119,15 @@ def compare(a_values: Sequence[Decimal], b_values: Sequence[Decimal], resample: 
     na, nb = len(a_values), len(b_values)
     small = min(na, nb) < MIN_SAMPLE
     if small or not resample or na > BOOTSTRAP_UP_TO or nb > BOOTSTRAP_UP_TO:
-        a, b = (estimate(a_values), estimate(b_values)) if small else (_normal(a_values), _normal(b_values))
-        if a.mean is None or b.mean is None:
-            return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=None))
-        difference = a.mean - b.mean
         if small:
-            return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=difference))
-        error = (_mean_and_error(a_values)[1] ** 2 + _mean_and_error(b_values)[1] ** 2).sqrt()
+            a, b = estimate(a_values), estimate(b_values)
+            if a.mean is None or b.mean is None:
+                return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=None))
+            return Comparison(a=a, b=b, difference=Estimate(n=na + nb, mean=a.mean - b.mean))
+        (mean_a, error_a), (mean_b, error_b) = _mean_and_error(a_values), _mean_and_error(b_values)
+        a, b = _normal(na, mean_a, error_a), _normal(nb, mean_b, error_b)
+        difference = cents(mean_a) - cents(mean_b)  # a.mean - b.mean
+        error = (error_a**2 + error_b**2).sqrt()
         return Comparison(
             a=a,
             b=b,

@@ -16,8 +16,8 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    exists,
     func,
+    literal,
     or_,
     select,
     type_coerce,
@@ -45,11 +45,11 @@ from services.monitoring.domain.outcomes import (
 )
 from shared.errors import NotFound
 
-market_day, invitation, attendance, sale = (
+market_day, invitation, attendance, day_sales = (
     tables.market_days,
     tables.invitations,
     tables.attendance,
-    tables.sales,
+    tables.product_day_sales,
 )
 product, producer, group = tables.products, tables.producers, tables.mentoring_groups
 
@@ -79,20 +79,6 @@ def _raw(column) -> ColumnElement:
 def _any_of(ids: set[UUID]) -> ColumnElement:
     """= ANY(one array parameter): the country's tens of thousands of ids, not a parameter each."""
     return any_(bindparam("ids", value=sorted(ids), type_=ARRAY(Uuid)))
-
-
-def _product(row) -> Product:
-    return Product(
-        row.id,
-        row.producer_id,
-        row.name,
-        row.category,
-        row.star_level,
-        row.quadrant,
-        row.nawatwithi,
-        row.status == "active",
-        row.province_code,
-    )
 
 
 async def _seasons(
@@ -137,13 +123,12 @@ async def _seasons(
     sold = (
         await session.execute(
             select(
-                _raw(sale.c.market_day_id),
-                _raw(sale.c.product_id),
-                func.sum(sale.c.amount_thb).label("amount"),
+                _raw(day_sales.c.market_day_id),
+                _raw(day_sales.c.product_id),
+                day_sales.c.sales_thb.label("amount"),
             )
-            .select_from(sale.join(market_day, market_day.c.id == sale.c.market_day_id))
-            .where(~sale.c.voided, *where)
-            .group_by(sale.c.market_day_id, sale.c.product_id)
+            .select_from(day_sales.join(market_day, market_day.c.id == day_sales.c.market_day_id))
+            .where(day_sales.c.sales > 0, *where)
         )
     ).all()
     if province_code:
@@ -153,24 +138,28 @@ async def _seasons(
         touched = {row.product_id for row in invitations} | {row.product_id for row in sold}
         touched |= {each for row in attended for each in row.product_ids}
         product_where = [product.c.id == _any_of(touched)]
-    columns = [
-        product.c[name] for name in ("id", "producer_id", "name", "category", "star_level", "quadrant")
-    ]
-    columns += [product.c.nawatwithi, product.c.status, product.c.province_code]
+    # In the order of Product's fields; the country's view shows no product or producer names.
+    name = product.c.name if province_code else literal("").label("name")
+    columns = [_raw(product.c.id), _raw(product.c.producer_id), name]
+    columns += [product.c[c] for c in ("category", "star_level", "quadrant", "nawatwithi")]
+    columns += [(product.c.status == "active").label("active"), product.c.province_code]
     products = {
-        row.id: _product(row) for row in await session.execute(select(*columns).where(*product_where))
+        row[0]: Product(*row) for row in (await session.execute(select(*columns).where(*product_where))).all()
     }
     if not province_code:
         people = {p.producer_id for p in products.values() if p.producer_id}
         people |= {each for row in attended for each in row.producer_ids}
         producer_where = [producer.c.id == _any_of(people)]
+    producer_name = producer.c.name if province_code else literal("").label("name")
     producers = {
-        row.id: (row.province_code, Producer(row.id, row.name, row.experienced))
-        for row in await session.execute(
-            select(
-                _raw(producer.c.id), producer.c.province_code, producer.c.name, producer.c.experienced
-            ).where(*producer_where)
-        )
+        row[0]: (row[3], Producer(*row[:3]))
+        for row in (
+            await session.execute(
+                select(
+                    _raw(producer.c.id), producer_name, producer.c.experienced, producer.c.province_code
+                ).where(*producer_where)
+            )
+        ).all()
     }
     groups = (
         await session.execute(
@@ -182,18 +171,14 @@ async def _seasons(
     facts: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for row in days:
         facts[row.province_code]["days"].append(MarketDay(row.id, row.day, row.venue_kind))
-    for row in invitations:
-        facts[province_of[row.market_day_id]]["invitations"].append(
-            Invitation(row.market_day_id, row.product_id, row.producer_id, row.status, row.reason)
-        )
+    for row in invitations:  # its columns in Invitation's order
+        facts[province_of[row[0]]]["invitations"].append(Invitation(*row))
     for row in attended:
         facts[province_of[row.market_day_id]]["attendance"].append(
             Attendance(row.market_day_id, frozenset(row.producer_ids), frozenset(row.product_ids))
         )
-    for row in sold:
-        facts[province_of[row.market_day_id]]["sales"].append(
-            ProductDaySales(row.market_day_id, row.product_id, row.amount)
-        )
+    for row in sold:  # its columns in ProductDaySales' order
+        facts[province_of[row[0]]]["sales"].append(ProductDaySales(*row))
     for row in groups:
         facts[row.province_code]["groups"].append(
             MentoringGroup(row.id, row.name, frozenset(row.mentor_ids), frozenset(row.mentee_ids))
@@ -243,17 +228,18 @@ async def producer_outcomes(
 
 async def _eligible(session: AsyncSession, first_day: date, last_day: date) -> dict[str, tuple[int, int]]:
     """Each province's intended products, and how many of them no lineup of the season invited."""
-    invited = exists(
-        select(invitation.c.id)
+    invited = (
+        select(invitation.c.product_id)
+        .distinct()
         .select_from(invitation.join(market_day, market_day.c.id == invitation.c.market_day_id))
-        .where(
-            invitation.c.product_id == product.c.id,
-            invitation.c.status != NOT_IN_LINEUP,
-            *_days(first_day, last_day, None),
-        )
+        .where(invitation.c.status != NOT_IN_LINEUP, *_days(first_day, last_day, None))
+        .subquery()
     )
+    # A join, not NOT EXISTS per product: the planner's estimate of that (millions) switched on JIT
+    # compilation, which alone took seconds.
     rows = await session.execute(
-        select(product.c.province_code, func.count(), func.count().filter(~invited))
+        select(product.c.province_code, func.count(), func.count().filter(invited.c.product_id.is_(None)))
+        .select_from(product.outerjoin(invited, invited.c.product_id == product.c.id))
         .where(_intended())
         .group_by(product.c.province_code)
     )

@@ -204,6 +204,7 @@ _LOCK_SALES = (
         tables.sales.c.id,
         tables.sales.c.revision,
         tables.sales.c.market_day_id,
+        tables.sales.c.product_id,
         tables.sales.c.amount_thb,
         tables.sales.c.voided,
     )
@@ -251,29 +252,48 @@ async def sales_changed(
 
 
 async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> None:
-    """Each market day's totals change by what each sale counted before (nothing if new or voided)
-    and what it counts now."""
-    sales: dict = defaultdict(int)
-    amounts: dict = defaultdict(Decimal)
+    """Each market day's totals, and each product's at each market day, change by what each sale counted
+    before (nothing if new or voided) and what it counts now."""
+    days: dict = defaultdict(lambda: [0, Decimal(0)])
+    products: dict = defaultdict(lambda: [0, Decimal(0)])
+
+    def count(day, product, amount: Decimal, sign: int) -> None:
+        for total in (days[day], products[(day, product)]):
+            total[0] += sign
+            total[1] += sign * amount
+
     for before, after in changes:
         if before is not None and not before.voided:
-            sales[before.market_day_id] -= 1
-            amounts[before.market_day_id] -= before.amount_thb
+            count(before.market_day_id, before.product_id, before.amount_thb, -1)
         if not after["voided"]:
-            sales[after["market_day_id"]] += 1
-            amounts[after["market_day_id"]] += Decimal(after["amount_thb"])
-    # In id order, so transactions that touch the same market days lock them in the same order.
-    rows = [
-        {"market_day_id": day, "sales": sales[day], "sales_thb": amounts[day]}
-        for day in sorted(sales)
-        if sales[day] or amounts[day]
-    ]
+            count(after["market_day_id"], after["product_id"], Decimal(after["amount_thb"]), 1)
+    # In key order, so transactions that touch the same rows lock them in the same order.
+    await _add(
+        session,
+        tables.market_day_sales,
+        [
+            {"market_day_id": day, "sales": n, "sales_thb": thb}
+            for day, (n, thb) in sorted(days.items())
+            if n or thb
+        ],
+    )
+    await _add(
+        session,
+        tables.product_day_sales,
+        [
+            {"market_day_id": day, "product_id": product, "sales": n, "sales_thb": thb}
+            for (day, product), (n, thb) in sorted(products.items())
+            if n or thb
+        ],
+    )
+
+
+async def _add(session: AsyncSession, totals: Table, rows: list[dict]) -> None:
     if rows:
-        totals = tables.market_day_sales
         stmt = insert(totals)
         await session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["market_day_id"],
+                index_elements=[c.name for c in totals.primary_key],
                 set_={
                     "sales": totals.c.sales + stmt.excluded.sales,
                     "sales_thb": totals.c.sales_thb + stmt.excluded.sales_thb,
