@@ -116,21 +116,16 @@ class DeadLetterDepth:
             return
         try:
             if self._admin is None:
-                admin = AIOKafkaAdminClient(**kafka_options(self._settings), request_timeout_ms=10000)
-                try:
-                    await admin.start()
-                except BaseException:
-                    await admin.close()
-                    raise
-                self._admin = admin
+                self._admin = AIOKafkaAdminClient(**kafka_options(self._settings), request_timeout_ms=10000)
+                await self._admin.start()
             partitions = await partitions_of(self._admin, self._topics)
             if self._reader is None:
-                reader = offsets_reader(self._settings)
-                await reader.start()
-                self._reader = reader
+                self._reader = offsets_reader(self._settings)
+                await self._reader.start()
             start = await self._reader.beginning_offsets(partitions)
             end = await self._reader.end_offsets(partitions)
         except Exception as error:  # Kafka away: the gauges keep their last values
+            await self.close()  # connected (again) at the next scrape
             if not is_transient(error):
                 raise
             log.warning("dead-letter depth not measured: %s: %s", type(error).__name__, error)
