@@ -192,7 +192,6 @@ class Bench:
         await send_all(self.kafka, messages)
         baseline_s, baseline_cpu_s = await raw_baseline(self.kafka, starts, len(messages), self.urls["raw"])
 
-        monitoring_before = sum(cpu_seconds(p.started.pid) for p in self.processes("monitoring"))
         for service in self.processes("sales"):
             service.start()
         # The clock starts with the first message a sales process takes (its otop_records_received_total),
@@ -200,12 +199,20 @@ class Bench:
         # the processes start: with replicas, the first one ready may take every record before the next is.
         first_received = asyncio.create_task(self._first_received())
 
+        monitoring_before: float | None = None
+
         async def ready(service: ServiceProcess) -> float:
-            """The process's CPU seconds once it is ready (its start-up is not the pipeline's work)."""
+            """The process's CPU seconds once it is ready (its start-up is not the pipeline's work).
+            Monitoring's are taken when the first sales process is ready: before that no sale can reach
+            it, and what it spends idling while the sales processes start is not the pipeline's work."""
+            nonlocal monitoring_before
             await asyncio.to_thread(service.wait_ready)
+            if monitoring_before is None:
+                monitoring_before = sum(cpu_seconds(p.started.pid) for p in self.processes("monitoring"))
             return cpu_seconds(service.started.pid)
 
         sales_before = sum(await asyncio.gather(*map(ready, self.processes("sales"))))
+        assert monitoring_before is not None
         pids = {name: [p.started.pid for p in processes] for name, processes in self.replicas.items()}
         cpu_before = {"sales": sales_before, "monitoring": monitoring_before}
         day = self.day.market_day_id

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 # Only one relay per database publishes at a time (transaction-scoped advisory lock): replicas
 # stand by instead of racing, and each aggregate's events reach Kafka in commit order.
 RELAY_LOCK_ID = 7202
+# How soon a relay looks again when another one held the lock: that one may have found the outbox empty
+# just before this process's events committed. (Nothing waiting: the idle poll, `idle_poll_s`.)
+TURN_MISSED_POLL_S = 0.1
 
 
 async def stage(
@@ -71,7 +74,7 @@ class OutboxRelay:
         new_producer: Callable[[], AIOKafkaProducer],
         *,
         batch_size: int = 500,
-        idle_poll_s: float = 0.1,
+        idle_poll_s: float = 1.0,
         max_backoff_s: float = 5.0,
     ) -> None:
         self._engine = engine
@@ -79,9 +82,13 @@ class OutboxRelay:
         self._new_producer = new_producer
         self._producer: AIOKafkaProducer | None = None
         self._batch_size = batch_size
+        # Every unit of work that stages events wakes its relay (`wake`): the idle poll only finds events
+        # another process staged and did not publish, so it can be slow (each poll is a transaction).
         self._idle_poll_s = idle_poll_s
-        self._backoff = Backoff(idle_poll_s, max_backoff_s)
+        self._turn_missed_poll_s = min(idle_poll_s, TURN_MISSED_POLL_S)
+        self._backoff = Backoff(self._turn_missed_poll_s, max_backoff_s)
         self._wake = asyncio.Event()
+        self._turn_missed = False  # the last publish_batch found another relay holding the lock
         # Reported (otop_ready, /health/ready's body) but not failing readiness: HTTP writes are taken while
         # Kafka is away, their events wait here (a service made unready would be taken out of its load
         # balancer).
@@ -100,7 +107,8 @@ class OutboxRelay:
         turn)."""
         producer = await self._connected_producer()
         async with self._engine.begin() as conn:
-            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID))):
+            self._turn_missed = not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)))
+            if self._turn_missed:
                 return 0
             # Taken off the outbox and published in one transaction: if publishing fails, the rollback
             # puts them back. One statement (no list of ids sent back), the same SQL for every batch.
@@ -144,6 +152,7 @@ class OutboxRelay:
         database away) is retried with backoff (until_done, not ready meanwhile); any other one is logged,
         and retried after the same backoff (an outbox event is never dropped)."""
         while True:
+            self._wake.clear()  # cleared before looking: a commit while it looks wakes it again
             try:
                 published = await until_done(
                     self.publish_batch, status=self.status, backoff=self._backoff, label="outbox relay"
@@ -153,8 +162,8 @@ class OutboxRelay:
                 await asyncio.sleep(self._backoff.next_delay())
                 continue
             if published == 0:
-                self._wake.clear()
+                poll_s = self._turn_missed_poll_s if self._turn_missed else self._idle_poll_s
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+                    await asyncio.wait_for(self._wake.wait(), poll_s)
                 except TimeoutError:
                     pass

@@ -97,7 +97,14 @@ class ServiceSettings(KafkaSettings):
         ),
     )
     outbox_batch_size: int = Field(default=500, ge=1)
-    outbox_idle_poll_s: float = Field(default=0.1, gt=0)
+    outbox_idle_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "How often the outbox relay looks for events it was not woken for (a unit of work that staged "
+            "events wakes its relay at once; another relay holding the turn is looked at again after 0.1 s)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _inbox_outlives_the_topics(self) -> "ServiceSettings":

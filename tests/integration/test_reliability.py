@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Identity, Integer, MetaData, Table, Uuid, func, insert, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.consumer import EventConsumer
 from shared.contracts.registry import ProductRegistered
@@ -18,7 +19,7 @@ from shared.db import add_reliability_tables, create_schema, make_engine
 from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
 from shared.kafka_client import kafka_security
-from shared.outbox import OutboxRelay, kafka_producer
+from shared.outbox import RELAY_LOCK_ID, OutboxRelay, kafka_producer
 from shared.topics import dead_letter_topic
 from shared.unit_of_work import UnitsOfWork
 from tests import harness
@@ -149,9 +150,31 @@ async def test_relay_publishes_in_commit_order_and_empties_the_outbox(engine, ka
     assert names == [f"สินค้า {i}" for i in range(20)]
 
 
-def units_of_work(engine) -> UnitsOfWork:
-    from sqlalchemy.ext.asyncio import async_sessionmaker
+async def test_a_relay_that_found_another_holding_the_turn_looks_again_soon(engine, kafka):
+    """A woken relay that finds another relay holding the turn (the advisory lock: another replica's
+    relay, whose last look may have come just before this commit) looks again after 0.1 s, not after its
+    idle poll (here 10 minutes), so the events go out as soon as the turn is free."""
+    relay = OutboxRelay(engine, outbox, lambda: kafka_producer(kafka.admin, "test-relay"), idle_poll_s=600)
+    units = UnitsOfWork(async_sessionmaker(engine), outbox, "test", committed=relay.wake)
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        async with engine.connect() as other, other.begin():  # the other relay's turn
+            await other.scalar(select(func.pg_advisory_xact_lock(RELAY_LOCK_ID)))
+            payload = product()
+            async with units() as uow:
+                envelope = uow.emit(payload, province_code="72")
+            await asyncio.sleep(1)
+            assert await relay.backlog() == 1  # not its turn: the event waits in the outbox
+        await eventually(lambda: _backlog_is_zero(relay), timeout=10)
+        records = await read_topic(kafka, ProductRegistered.topic, 1, key=str(payload.product_id).encode())
+        assert json.loads(records[0].value)["event_id"] == str(envelope.event_id)
+    finally:
+        relay_task.cancel()
+        await asyncio.gather(relay_task, return_exceptions=True)
+        await relay.close()
 
+
+def units_of_work(engine) -> UnitsOfWork:
     return UnitsOfWork(async_sessionmaker(engine), outbox, "test")
 
 
