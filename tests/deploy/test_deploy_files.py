@@ -81,9 +81,9 @@ def test_one_gateway_template_serves_compose_kubernetes_and_the_local_stack():
         p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]
     ] == ["gateway"]
     rendered = render({name: "x" for name in placeholders})
-    assert "${" not in rendered
+    assert "${OTOP_GATEWAY_" not in rendered  # nginx's own ${captures} (the log redaction's) stay
     for internal in ("metrics", "docs", "openapi"):  # the services' business routes only
-        assert not re.search(rf"location[^{{]*{internal}", rendered)
+        assert not re.search(rf"^\s*location[^{{\n]*{internal}", rendered, re.M)
 
 
 SECRET_REFERENCE = re.compile(r"\$\{(\w*(?:PASSWORD|SECRET|MASTER_KEY)\w*)(:?[-?][^}]*)?\}")
