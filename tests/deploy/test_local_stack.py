@@ -74,7 +74,7 @@ def test_local_stack_loads_the_demo_province_and_ctrl_c_stops_everything():
     # The services' HTTP ports follow the first, outside the ephemeral range (no client takes one).
     http_port, kafka_port, pg_port = (
         harness.free_port_run(len(SERVICES)),
-        harness.free_port(),
+        harness.free_port_run(3),  # Kafka: P, its controller P+1, TLS P+2
         harness.free_port(),
     )
     gateway_port, keycloak_port = harness.free_port(), harness.free_port()

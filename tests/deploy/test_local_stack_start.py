@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 def stack(state: Path, *extra: str) -> tuple[subprocess.Popen, int, int]:
     http_port, kafka_port, pg_port = (
         harness.free_port_run(len(SERVICES)),
-        harness.free_port(),
+        harness.free_port_run(3),  # Kafka: P, its controller P+1, TLS P+2
         harness.free_port(),
     )
     process = subprocess.Popen(
@@ -65,7 +65,7 @@ def test_a_failed_start_stops_what_it_started():
     state = harness.scratch_dir("otop-stack-fail-")
     http_port, kafka_port, pg_port = (
         harness.free_port_run(len(SERVICES)),
-        harness.free_port(),
+        harness.free_port_run(3),  # Kafka: P, its controller P+1, TLS P+2
         harness.free_port(),
     )
     with socket.socket() as taken:

@@ -40,7 +40,7 @@ def test_national_demo_loads_through_the_apis_and_the_restore_drill_gets_the_sam
     state = harness.scratch_dir("otop-national-")
     http_port, kafka_port, pg_port = (
         harness.free_port_run(2 * len(SERVICES)),
-        harness.free_port(),
+        harness.free_port_run(3),  # Kafka: P, its controller P+1, TLS P+2
         harness.free_port(),
     )
     ports = ["--http-port", str(http_port), "--kafka-port", str(kafka_port), "--pg-port", str(pg_port)]
