@@ -287,10 +287,11 @@ def test_an_officer_revokes_a_link_and_answers_close_the_evening_before(web, ses
     one is refused in Thai on the producer's phone. A market day whose answers closed (today's) shows the
     invitation and no answer buttons."""
     days = web.seeded["days"]
-    with web.client(USERS["officer"]) as api:  # a market day of its own: the others' lineups stay as they are
+    # A market day of its own (+22 days; test_public's is +21): the others' lineups stay as they are.
+    with web.client(USERS["officer"]) as api:
         [today, *_] = ok(api.get(f"/scheduling{P}/market-days/{days['today']}/lineup"))["invitations"]
         venue_id = ok(api.get(f"/scheduling{P}/market-days/{days['future']}"))["venue_id"]
-        own_day = (web.seeded["today"] + timedelta(days=21)).isoformat()
+        own_day = (web.seeded["today"] + timedelta(days=22)).isoformat()
         own = ok(api.post(f"/scheduling{P}/market-days", json={"venue_id": venue_id, "day": own_day}))
         invitation = ok(
             api.post(
