@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from services.publicity.media.thai import UNANNOUNCED_HOURS
 from shared import thai
 from shared.contracts.registry import ProducerType, ProductCategory
 from shared.contracts.scheduling import MarketDayStatus, VenueKind
@@ -109,7 +110,7 @@ def month_title(first_of_month: date, lang: str) -> str:
 def hours(starts: time | None, ends: time | None, lang: str) -> str:
     """e.g. 08.00–16.00 น., or 8:00–16:00; hours not set yet are announced later (never invented)."""
     if starts is None:
-        return pick(("เวลาแจ้งภายหลัง", "Hours to be announced"), lang)
+        return pick((UNANNOUNCED_HOURS, "Hours to be announced"), lang)
     if lang == "en":
         clock = f"{starts.hour}:{starts.minute:02d}"
         return clock if ends is None else f"{clock}–{ends.hour}:{ends.minute:02d}"
