@@ -29,6 +29,13 @@ class RedactLinkTokens(logging.Filter):
             return True
         if (redacted := redact_link_tokens(message)) != message:  # a token put in by a %s of its own
             record.msg, record.args = redacted, ()
+        if record.exc_info:
+            # An exception's text can quote the path. Formatted here once and the original dropped: every
+            # formatter (the JSON one included) then prints the redacted text.
+            record.exc_text = redact_link_tokens(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact_link_tokens(record.stack_info)
         return True
 
 

@@ -322,9 +322,19 @@ def test_access_and_error_logs_never_show_a_links_token(caplog):
         logging.getLogger("shared.failures").warning(
             "POST /public/invitations/%s/decline: unavailable", token
         )
+        try:
+            raise ValueError(f"no route for /public/invitations/{token}/maybe")
+        except ValueError:
+            logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        try:
+            raise ValueError(f"bad /public/invitations/{token}/accept")
+        except ValueError:
+            logging.getLogger("shared.failures").exception("request failed")
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-    logged = "\n".join(record.getMessage() for record in caplog.records)
+    logged = "\n".join(caplog.handler.format(record) for record in caplog.records)
     assert "/public/invitations/<token>/accept" in logged and "/public/invitations/<token>/decline" in logged
+    assert "/public/invitations/<token>/maybe" in logged  # the traceback is there, redacted
+    assert logged.count("Traceback (most recent call last)") == 2
     assert token not in logged and token.rsplit(".", 1)[-1] not in logged
