@@ -289,6 +289,7 @@ class Pos:
             kafka_username=self.integration["kafka_username"],
             kafka_password=SecretStr(self.integration["kafka_password"]),
             kafka_security_protocol="SASL_SSL",
+            kafka_sasl_mechanism="SCRAM-SHA-512",  # README: the only one the TLS listener takes
             kafka_ca_file=ca,
         )
         days = api(
