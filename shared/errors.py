@@ -47,6 +47,12 @@ class Forbidden(ServiceError):
     status_code = 403
 
 
+class UnsupportedMediaType(ServiceError):
+    """An upload in a format the route does not take (its Content-Type): 415."""
+
+    status_code = 415
+
+
 class Unavailable(ServiceError):
     """A system this request needs (the identity provider, Kafka) is away; nothing was changed: 503 with
     Retry-After. `why` (the other system's own words: its answer, its exception) goes to the log only, never

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry import photos, spreadsheets
@@ -34,7 +34,7 @@ from services.registry.domain.search import (
 from services.registry.handlers import commands, imports, queries
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.registry import ProductCategory
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, UnsupportedMediaType
 from shared.service import Database, database
 
 router = APIRouter(prefix="/provinces/{province_code}")
@@ -236,9 +236,7 @@ async def import_products(request: Request, db: Db, province_code: Writer, dry_r
     `dry_run=true` checks the file and reports what it would do, writing nothing."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("text/csv", spreadsheets.XLSX_TYPE):
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send text/csv or {spreadsheets.XLSX_TYPE}"
-        )
+        raise UnsupportedMediaType(f"send text/csv or {spreadsheets.XLSX_TYPE}")
     # Parsed in a worker thread: a large sheet does not hold up other requests, consumers or heartbeats.
     rows = await asyncio.to_thread(
         lambda body: sheet.sheet_rows(spreadsheets.read_table(body, content_type)), await request.body()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from pydantic import BaseModel, Field
 
 from services.sales.config import SalesSettings, sales_settings
@@ -19,6 +19,7 @@ from services.sales.inputs import Correction, NewSale, SaleBatch, Void, parse_cs
 from services.sales.kafka_principals import IntegrationPrincipals, integration_principals
 from shared.auth import Principal, Role, current_principal, province_access
 from shared.contracts.sales import SaleChannel
+from shared.errors import Unavailable, UnsupportedMediaType
 from shared.service import Database, database
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ async def upload_sales_csv(
     `product_id,market_day_id,quantity,unit_price_thb,sold_at` (the last two may be empty): every row is
     recorded, or none (422 naming each bad row by its line)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the file as text/csv")
+        raise UnsupportedMediaType("send the file as text/csv")
     sales, lines = parse_csv(await request.body())
     return {"sales": await _record(db, province_code, caller, sales, lambda i: ["csv", lines[i]])}
 
@@ -254,7 +255,7 @@ class IntegrationView(BaseModel):
 def _master_key(settings: SalesSettings) -> str:
     master_key = settings.master_key()
     if master_key is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "integration signing is not configured")
+        raise Unavailable("integration signing is not configured")
     return master_key
 
 
@@ -263,8 +264,7 @@ def integration_clients(request: Request) -> IntegrationClients:
     configured)."""
     clients = getattr(request.app.state, "integration_clients", None)
     if clients is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
+        raise Unavailable(
             "integration clients are not configured "
             "(OTOP_SALES_KEYCLOAK_REALM_URL, OTOP_SALES_KEYCLOAK_CLIENT_SECRET)",
         )

@@ -1,8 +1,9 @@
 """The scheduling service's own settings, from the environment like the shared ones (prefix OTOP_)."""
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 from pydantic import Field, SecretStr
 
+from shared.errors import Unavailable
 from shared.settings import ServiceSettings
 
 
@@ -19,8 +20,7 @@ class SchedulingSettings(ServiceSettings):
     def link_key(self) -> str:
         """The key, or a 503 that says which setting is missing."""
         if self.invitation_link_key is None:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
+            raise Unavailable(
                 "invitation links are not configured: set OTOP_INVITATION_LINK_KEY (32 characters "
                 "or more) on the scheduling service",
             )
