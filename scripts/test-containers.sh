@@ -37,7 +37,7 @@ fi
 compose_version=v5.6.0
 if [ "$(docker compose version --short 2>/dev/null)" != "${compose_version#v}" ]; then
   go=$(command -v go || echo /usr/local/go/bin/go)
-  [ -x "$go" ] || { say "Go (1.26 or newer) is needed to build Docker Compose $compose_version"; exit 1; }
+  [ -x "$go" ] || cannot "Go (1.26 or newer) is needed to build Docker Compose $compose_version"
   say "building Docker Compose $compose_version (Go module proxy)"
   # `go install module@version` refuses this module (its go.mod has exclude directives): build in its own tree.
   dir=$("$go" mod download -json "github.com/docker/compose/v5@$compose_version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
