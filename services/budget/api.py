@@ -317,10 +317,14 @@ async def attach_receipt(
 @router.get("/purchases/{purchase_id}/receipt", tags=["spending"], response_class=Response)
 async def get_receipt(purchase_id: UUID, db: Db, province_code: Reader) -> Response:
     receipt = await _read(db, queries.receipt, province_code, purchase_id)
+    extension = receipt["content_type"].rsplit("/", 1)[-1]  # jpeg, png, webp, pdf
     return Response(
         receipt["content"],
         media_type=receipt["content_type"],
-        headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"},
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="receipt-{purchase_id}.{extension}"',
+        },
     )
 
 

@@ -90,17 +90,19 @@ def read_receipt(body: bytes) -> Receipt:
     if not body:
         raise Invalid.at(("body",), "the receipt is empty")
     if len(body) > RECEIPT_MAX_BYTES:
-        raise Refused("too_large", f"a receipt is at most {RECEIPT_MAX_BYTES} bytes", 413)
+        raise Refused("receipt_too_large", f"a receipt is at most {RECEIPT_MAX_BYTES} bytes", 413)
     if body.startswith(b"%PDF-"):
         if b"%%EOF" not in body[-1024:]:
-            raise Refused("unreadable", "the PDF is incomplete (no %%EOF at its end)", 415)
+            raise Refused("receipt_incomplete", "the PDF is incomplete (no %%EOF at its end)", 415)
         return Receipt("application/pdf", body)
     try:
         with Image.open(io.BytesIO(body)) as image:
             found = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise Refused("unsupported", "send a JPEG, PNG or WebP image or a PDF", 415) from error
+        raise Refused("receipt_not_accepted", "send a JPEG, PNG or WebP image or a PDF", 415) from error
     if found not in IMAGE_TYPES:
-        raise Refused("unsupported", f"{found} images are not accepted: send JPEG, PNG, WebP or PDF", 415)
+        raise Refused(
+            "receipt_not_accepted", f"{found} images are not accepted: send JPEG, PNG, WebP or PDF", 415
+        )
     return Receipt(IMAGE_TYPES[found], body)

@@ -26,17 +26,19 @@ async def test_flags_are_requested_bought_with_a_receipt_and_received_into_the_s
     assert (await budget.put(f"{url}/receipt", content=png(), headers=OFFICER)).status_code == 409
     bought = {"bought_on": "2019-06-03", "supplier": "ร้านสุพรรณป้าย", "amount_thb": "2480.10"}
     assert (await ok(await budget.post(f"{url}/bought", json=bought, headers=OFFICER)))["status"] == "bought"
-    for body, status in (
-        (b"MZ\x90\x00 not a receipt", 415),
-        (png()[:40], 415),  # a truncated image
-        (b"%PDF-1.4 no end", 415),
-        (b"\x89PNG" + b"0" * RECEIPT_MAX_BYTES, 413),
-        (b"", 422),
+    for body, status, code in (
+        (b"MZ\x90\x00 not a receipt", 415, "receipt_not_accepted"),
+        (png()[:40], 415, "receipt_not_accepted"),  # a truncated image
+        (b"%PDF-1.4 no end", 415, "receipt_incomplete"),
+        (b"\x89PNG" + b"0" * RECEIPT_MAX_BYTES, 413, None),  # refused before it is read
+        (b"", 422, None),
     ):
         refused = await budget.put(
             f"{url}/receipt", content=body, headers={**OFFICER, "content-type": "image/png"}
         )
         assert refused.status_code == status, (body[:10], refused.text)
+        if code:  # the code the web app says in Thai (web/src/lib/api.ts CODE_MESSAGES)
+            assert refused.json()["detail"]["code"] == code
     attached = await budget.put(
         f"{url}/receipt", content=png(), headers={**OFFICER, "content-type": "application/pdf"}
     )
