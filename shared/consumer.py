@@ -12,8 +12,8 @@
 - Poison messages (unreadable, failing the schema, refused, or failing on their own after a few attempts)
   go to `<topic>.dlq` with the reason in headers, and the consumer goes on with the next message.
 
-`EventConsumer` handles one event at a time; `shared.batch.BatchConsumer` takes many records at a
-time for throughput. Both dead-letter through `dead_letter` and retry through `ReliableConsumer._retrying`.
+Every service consumes with `shared.batch.BatchConsumer` (many records a transaction, for throughput), built
+on `ReliableConsumer` here: it dead-letters through `dead_letter` and retries through `_retrying`.
 
 Words: a consumer's `receive` is the FastStream subscriber; a handler is a use case of the service layer
 (services/<name>/handlers), which the consumer calls with the unit of work it opened for the event or batch
@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import APPLIED_EVENTS, DEAD_LETTER_ORIGINALS, unnested
-from shared.events import Envelope, InvalidEvent, Payload, parse_event
+from shared.events import Envelope
 from shared.failures import Backoff, Status, StillFailing, until_done
 from shared.observability import DEAD_LETTERED, EVENTS_CONSUMED, GIVEN_BACK, RECEIVED
 from shared.topics import dead_letter_topic
@@ -209,21 +209,10 @@ async def count_applied(session: AsyncSession, consumer: str, partitions: Iterab
         )
 
 
-async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: UUID) -> bool:
-    """Record the event as processed by `consumer`; False if it already was."""
-    claimed = await session.execute(
-        insert(inbox)
-        .values(consumer=consumer, event_id=event_id)
-        .on_conflict_do_nothing()
-        .returning(inbox.c.event_id)
-    )
-    return claimed.first() is not None
-
-
 async def claim_all(
     session: AsyncSession, inbox: Table, consumer: str, event_ids: Sequence[UUID]
 ) -> set[UUID]:
-    """The bulk form of `claim`: the ids of the events not processed by `consumer` before, now claimed."""
+    """The ids of the events not processed by `consumer` before, now claimed (in the caller's transaction)."""
     if not event_ids:
         return set()
     ids = set(event_ids)  # one statement for any number of ids (shared.db.unnested)
@@ -385,55 +374,6 @@ class ReliableConsumer:
 
     def _count(self, record: Record, outcome: str, records: int = 1) -> None:
         EVENTS_CONSUMED.labels(self.group_id, record.topic, outcome).inc(records)
-
-
-class EventConsumer(ReliableConsumer):
-    def __init__(
-        self,
-        *,
-        group_id: str,
-        topic: str,
-        handlers: dict[type[Payload], Handler],
-        unit_of_work: UnitsOfWork,
-        inbox: Table,
-        **retry_options: Any,
-    ) -> None:
-        super().__init__(group_id=group_id, topic=topic, unit_of_work=unit_of_work, **retry_options)
-        self._handlers = {
-            (model.event_type, model.event_version): handler for model, handler in handlers.items()
-        }
-        self._inbox = inbox
-
-    async def receive(self, message: KafkaMessage) -> None:
-        record = cast(Record, message.raw_message)  # one record: not a batch subscriber
-        give_back_at = self._give_back_at()
-        try:
-            envelope, payload = parse_event(message.body)
-        except InvalidEvent as exc:
-            await self._dead_letter(record, str(exc), code="malformed", attempts=0, give_back_at=give_back_at)
-            return
-        handler = self._handlers.get((envelope.type, envelope.version))
-        if handler is None or payload is None:
-            self._count(record, "skipped")  # an event type this consumer does not need
-            return
-        outcome = "applied"
-
-        async def apply() -> None:
-            nonlocal outcome
-            outcome = "applied"
-            async with self._unit_of_work() as uow:
-                if await claim(uow.session, self._inbox, self.group_id, envelope.event_id):
-                    await handler(uow, envelope, payload)
-                    await count_applied(uow.session, self.group_id, [record.partition])
-                else:
-                    outcome = "duplicate"
-
-        attempts, error = await self._retrying(apply, f"{self.group_id} on {envelope.event_id}", give_back_at)
-        if error is not None:
-            reason, code = failure_reason(error)
-            await self._dead_letter(record, reason, code=code, attempts=attempts, give_back_at=give_back_at)
-        else:
-            self._count(record, outcome)
 
 
 class InboxPruner:

@@ -1,7 +1,7 @@
 """Read models of other services' events, kept a batch of events at a time.
 
 A registry import of a large province publishes thousands of ProductRegistered events in a moment, and
-the whole country's some 320,000; applied one event per transaction (`shared.consumer.EventConsumer`) the
+the whole country's some 320,000; applied one event per transaction (as the services once did) the
 three services that keep products took hours to catch up (docs/benchmarks.md, the national load).
 `newest_state` makes a `shared.batch.BatchConsumer` handler instead: the batch's events are claimed in
 the inbox (as one at a time would be), the newest state of each aggregate in the batch is upserted in

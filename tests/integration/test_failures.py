@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.registry.main import spec as registry_spec
 from shared.batch import BatchConsumer, claimed_events
-from shared.consumer import EventConsumer, InboxPruner
+from shared.consumer import InboxPruner
 from shared.contracts.registry import ProductRegistered
 from shared.db import (
     APPLIED_EVENTS,
@@ -33,6 +33,7 @@ from shared.events import envelope_for
 from shared.failures import is_transient
 from shared.kafka_admin import ensure_topics
 from shared.kafka_client import kafka_security
+from shared.read_models import in_order
 from shared.settings import ServiceSettings
 from shared.topics import dead_letter_topic
 from shared.unit_of_work import UnitsOfWork
@@ -121,14 +122,13 @@ async def committed_up_to_end(kafka: KafkaFixture, group_id: str, topic: str) ->
 def consumers(engine, topic: str, **options) -> list:
     unit_of_work = UnitsOfWork(async_sessionmaker(engine), outbox, "test")
     return [
-        EventConsumer(
-            group_id=f"one-{topic}",
+        BatchConsumer(  # as the services' read models are wired (shared.read_models.in_order)
+            group_id=f"in-order-{topic}",
             topic=topic,
-            handlers={ProductRegistered: record_effect},
             unit_of_work=unit_of_work,
-            inbox=inbox,
             retry_backoff_s=0.05,
             max_backoff_s=0.5,
+            handler=in_order(inbox, f"in-order-{topic}", {ProductRegistered: record_effect}),
             **options,
         ),
         BatchConsumer(

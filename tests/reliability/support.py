@@ -519,7 +519,6 @@ def subscriptions() -> list[Subscription]:
     from types import SimpleNamespace
 
     from services.sales.config import SalesSettings
-    from shared.consumer import EventConsumer
 
     found = []
     for name in SERVICES:
@@ -534,11 +533,7 @@ def subscriptions() -> list[Subscription]:
         )
         database = SimpleNamespace(unit_of_work=None, inbox=None, relay=SimpleNamespace(wake=lambda: None))
         for consumer in module.consumers(database, settings):
-            handles = (
-                frozenset(consumer._handlers)
-                if isinstance(consumer, EventConsumer)
-                else getattr(consumer._handler, "handles", frozenset())
-            )  # shared.read_models' batch handlers say
+            handles = getattr(consumer._handler, "handles", frozenset())  # shared.read_models' handlers say
             found.append(Subscription(name, consumer.group_id, consumer.topic, handles))
     return found
 

@@ -1,7 +1,7 @@
 """The shared consumers under the sales service, against real Kafka and PostgreSQL.
 shared.batch.BatchConsumer (the ingress): bulk and idempotent, refused records dead-lettered, a poison
-record isolated, offsets committed only after the writes. Both it and shared.consumer.EventConsumer
-(the read models): a header that is not UTF-8 does not stop a partition."""
+record isolated, offsets committed only after the writes. With a handler of its own and with the read models'
+(shared.read_models.in_order): a header that is not UTF-8 does not stop a partition."""
 
 import asyncio
 from decimal import Decimal
@@ -15,12 +15,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.batch import BatchConsumer, Rejection
-from shared.consumer import EventConsumer
 from shared.contracts.registry import ProductRegistered
 from shared.db import add_reliability_tables, create_schema, make_engine
 from shared.events import envelope_for
 from shared.kafka_admin import ensure_topics
 from shared.kafka_client import kafka_security
+from shared.read_models import in_order
 from shared.topics import dead_letter_topic
 from shared.unit_of_work import UnitsOfWork
 from tests.conftest import eventually, unique_topic
@@ -137,12 +137,11 @@ async def test_a_header_that_is_not_utf8_does_not_stop_a_partition(engine, kafka
     broker = await started(kafka, batch_topic, engine)
     await ensure_topics(kafka.admin, [event_topic], partitions=1)
     events = KafkaBroker(kafka.bootstrap, security=kafka_security(kafka.admin))
-    EventConsumer(
+    BatchConsumer(
         group_id=f"test-{event_topic}",
         topic=event_topic,
-        handlers={ProductRegistered: apply_event},
         unit_of_work=UnitsOfWork(async_sessionmaker(engine), outbox, "test"),
-        inbox=inbox,
+        handler=in_order(inbox, f"test-{event_topic}", {ProductRegistered: apply_event}),
     ).subscribe(events)
     await events.start()
     producer = AIOKafkaProducer(**kafka.options())
