@@ -175,34 +175,27 @@ class NationalBudget(View):
     spent_thb: Decimal
 
 
-async def _write(db: Database, use_case, *args):
-    async with db.unit_of_work() as uow:
-        return await use_case(uow, *args)
-
-
-async def _read(db: Database, query, *args):
-    async with db.sessions() as session:
-        return await query(session, *args)
-
-
 # --- proposals
 
 
 @router.get("/proposals", response_model=list[ProposalSummary], tags=["proposals"])
 async def list_proposals(db: Db, province_code: Reader) -> list[dict]:
-    return await _read(db, queries.list_proposals, province_code)
+    async with db.sessions() as session:
+        return await queries.list_proposals(session, province_code)
 
 
 @router.post("/proposals", response_model=Proposal, status_code=201, tags=["proposals"])
 async def submit_proposal(new: inputs.ProposalIn, db: Db, province_code: Writer, caller: Caller) -> dict:
     """The season's proposal (plan table and budget lines), submitted to the department as version 1."""
-    return await _write(db, commands.submit_proposal, province_code, caller.subject, new)
+    async with db.unit_of_work() as uow:
+        return await commands.submit_proposal(uow, province_code, caller.subject, new)
 
 
 @router.get("/proposals/{proposal_id}", response_model=Proposal, tags=["proposals"])
 async def get_proposal(proposal_id: UUID, db: Db, province_code: Reader) -> dict:
     """The proposal with every version (newest last) and the spending against the version in force."""
-    return await _read(db, queries.get_proposal, province_code, proposal_id)
+    async with db.sessions() as session:
+        return await queries.get_proposal(session, province_code, proposal_id)
 
 
 @router.post(
@@ -213,7 +206,8 @@ async def resubmit_proposal(
 ) -> dict:
     """The next version: after the department returned the last one, or to amend the approved budget (which
     stays in force until this one is approved). Not while a version waits for a decision (409)."""
-    return await _write(db, commands.submit_proposal, province_code, caller.subject, new, proposal_id)
+    async with db.unit_of_work() as uow:
+        return await commands.submit_proposal(uow, province_code, caller.subject, new, proposal_id)
 
 
 @router.post(
@@ -228,9 +222,10 @@ async def approve(
     caller: Caller,
 ) -> dict:
     """The department only: the version's budget comes into force."""
-    return await _write(
-        db, commands.decide, province_code, caller.subject, proposal_id, version, True, decision.comment
-    )
+    async with db.unit_of_work() as uow:
+        return await commands.decide(
+            uow, province_code, caller.subject, proposal_id, version, True, decision.comment
+        )
 
 
 @router.post(
@@ -245,15 +240,17 @@ async def return_proposal(
     caller: Caller,
 ) -> dict:
     """The department only: back to the province with what to change."""
-    return await _write(
-        db, commands.decide, province_code, caller.subject, proposal_id, version, False, decision.comment
-    )
+    async with db.unit_of_work() as uow:
+        return await commands.decide(
+            uow, province_code, caller.subject, proposal_id, version, False, decision.comment
+        )
 
 
 @router.get("/proposals/{proposal_id}/spending", response_model=Spending, tags=["spending"])
 async def spending(proposal_id: UUID, db: Db, province_code: Reader) -> dict:
     """Each line of the budget in force: approved, requested (not yet bought), spent and left."""
-    return await _read(db, queries.spending, province_code, proposal_id)
+    async with db.sessions() as session:
+        return await queries.spending(session, province_code, proposal_id)
 
 
 # --- purchases
@@ -261,7 +258,8 @@ async def spending(proposal_id: UUID, db: Db, province_code: Reader) -> dict:
 
 @router.get("/purchases", response_model=list[Purchase], tags=["spending"])
 async def list_purchases(db: Db, province_code: Reader, proposal_id: UUID | None = None) -> list[dict]:
-    return await _read(db, queries.list_purchases, province_code, proposal_id)
+    async with db.sessions() as session:
+        return await queries.list_purchases(session, province_code, proposal_id)
 
 
 @router.post(
@@ -272,7 +270,8 @@ async def request_purchase(
 ) -> dict:
     """Items requested under a line of the approved budget (409 `exceeds_line` if their estimate is more than
     the line has left)."""
-    return await _write(db, commands.request_purchase, province_code, caller.subject, proposal_id, new)
+    async with db.unit_of_work() as uow:
+        return await commands.request_purchase(uow, province_code, caller.subject, proposal_id, new)
 
 
 @router.post("/purchases/{purchase_id}/bought", response_model=Purchase, tags=["spending"])
@@ -280,7 +279,8 @@ async def record_bought(
     purchase_id: UUID, bought: inputs.BoughtIn, db: Db, province_code: Writer, caller: Caller
 ) -> dict:
     """What was paid, when and to whom (409 `exceeds_line` if more than the line has left)."""
-    return await _write(db, commands.record_bought, province_code, caller.subject, purchase_id, bought)
+    async with db.unit_of_work() as uow:
+        return await commands.record_bought(uow, province_code, caller.subject, purchase_id, bought)
 
 
 @router.post("/purchases/{purchase_id}/received", response_model=Purchase, tags=["spending"])
@@ -288,7 +288,8 @@ async def record_received(
     purchase_id: UUID, received: inputs.ReceivedIn, db: Db, province_code: Writer, caller: Caller
 ) -> dict:
     """The items arrived; reusable materials join the province's stock."""
-    return await _write(db, commands.record_received, province_code, caller.subject, purchase_id, received)
+    async with db.unit_of_work() as uow:
+        return await commands.record_received(uow, province_code, caller.subject, purchase_id, received)
 
 
 @router.put(
@@ -311,12 +312,14 @@ async def attach_receipt(
 ) -> dict:
     """A scan of the receipt: a JPEG, PNG or WebP image or a PDF, up to 5 MB (checked by its bytes)."""
     receipt = inputs.read_receipt(await request.body())
-    return await _write(db, commands.attach_receipt, province_code, caller.subject, purchase_id, receipt)
+    async with db.unit_of_work() as uow:
+        return await commands.attach_receipt(uow, province_code, caller.subject, purchase_id, receipt)
 
 
 @router.get("/purchases/{purchase_id}/receipt", tags=["spending"], response_class=Response)
 async def get_receipt(purchase_id: UUID, db: Db, province_code: Reader) -> Response:
-    receipt = await _read(db, queries.receipt, province_code, purchase_id)
+    async with db.sessions() as session:
+        receipt = await queries.receipt(session, province_code, purchase_id)
     extension = receipt["content_type"].rsplit("/", 1)[-1]  # jpeg, png, webp, pdf
     return Response(
         receipt["content"],
@@ -334,13 +337,15 @@ async def get_receipt(purchase_id: UUID, db: Db, province_code: Reader) -> Respo
 @router.get("/stock", response_model=list[StockItem], tags=["materials"])
 async def list_stock(db: Db, province_code: Reader) -> list[dict]:
     """The province's reusable materials, with each change (who, how many, why)."""
-    return await _read(db, queries.list_stock, province_code)
+    async with db.sessions() as session:
+        return await queries.list_stock(session, province_code)
 
 
 @router.post("/stock", response_model=StockItem, status_code=201, tags=["materials"])
 async def add_stock(new: inputs.StockIn, db: Db, province_code: Writer, caller: Caller) -> dict:
     """Reusable materials the province already owns."""
-    await _write(db, commands.add_stock, province_code, caller.subject, new)
+    async with db.unit_of_work() as uow:
+        await commands.add_stock(uow, province_code, caller.subject, new)
     return await _stock_item(db, province_code, new.kind)
 
 
@@ -349,12 +354,15 @@ async def write_off(
     kind: MaterialKind, lost: inputs.WriteOffIn, db: Db, province_code: Writer, caller: Caller
 ) -> dict:
     """Lost or broken, with the reason (409 for more than the province has)."""
-    await _write(db, commands.write_off, province_code, caller.subject, kind, lost)
+    async with db.unit_of_work() as uow:
+        await commands.write_off(uow, province_code, caller.subject, kind, lost)
     return await _stock_item(db, province_code, kind)
 
 
 async def _stock_item(db: Database, province_code: str, kind: MaterialKind) -> dict:
-    return next(item for item in await _read(db, queries.list_stock, province_code) if item["kind"] == kind)
+    async with db.sessions() as session:
+        stock = await queries.list_stock(session, province_code)
+    return next(item for item in stock if item["kind"] == kind)
 
 
 # --- packing lists
@@ -365,12 +373,14 @@ async def packing_lists(
     db: Db, province_code: Reader, start: Annotated[date | None, "from"] = None, end: date | None = None
 ) -> list[dict]:
     """Every market day's packing list, day by day, each with its shortfall (more needed than owned)."""
-    return await _read(db, queries.packing_lists, province_code, start, end)
+    async with db.sessions() as session:
+        return await queries.packing_lists(session, province_code, start, end)
 
 
 @router.get("/market-days/{market_day_id}/packing-list", response_model=PackingList, tags=["materials"])
 async def packing_list(market_day_id: UUID, db: Db, province_code: Reader) -> dict:
-    return await _read(db, queries.packing_list, province_code, market_day_id)
+    async with db.sessions() as session:
+        return await queries.packing_list(session, province_code, market_day_id)
 
 
 @router.post("/market-days/{market_day_id}/packing-list", response_model=PackingList, tags=["materials"])
@@ -378,7 +388,8 @@ async def check_packing(
     market_day_id: UUID, check: inputs.PackingCheckIn, db: Db, province_code: Writer, caller: Caller
 ) -> dict:
     """Check an item off as loaded (`loaded`) or back (`returned`), or undo it (false)."""
-    return await _write(db, commands.check_packing, province_code, caller.subject, market_day_id, check)
+    async with db.unit_of_work() as uow:
+        return await commands.check_packing(uow, province_code, caller.subject, market_day_id, check)
 
 
 # --- the department
@@ -398,10 +409,12 @@ async def proposal_queue(
     db: Db, caller: DepartmentCaller, status: ProposalStatus | None = None
 ) -> list[dict]:
     """Every province's proposals, oldest submission first (`status=submitted`: waiting for a decision)."""
-    return await _read(db, queries.proposal_queue, status)
+    async with db.sessions() as session:
+        return await queries.proposal_queue(session, status)
 
 
 @national.get("/budgets", response_model=list[NationalBudget])
 async def national_budgets(db: Db, caller: DepartmentCaller) -> list[dict]:
     """Every province's budget in force: approved against requested and spent."""
-    return await _read(db, queries.national_budgets)
+    async with db.sessions() as session:
+        return await queries.national_budgets(session)
