@@ -11,7 +11,8 @@ handlers already keep a model (shared.consumer.Handler): the same handlers, appl
 order, but one transaction, one inbox statement and one offset commit for the whole batch.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -19,11 +20,11 @@ from sqlalchemy import ARRAY, Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.batch import BatchHandler, Rejection, claimed_events
+from shared.batch import BatchConsumer, BatchHandler, Rejection, claimed_events
 from shared.consumer import Handler
 from shared.db import arrays, unnested
 from shared.events import Envelope, Payload, registered_contracts
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 Row = dict[str, Any]  # "id", "revision" and the model's columns
 RowOf = Callable[[Envelope, Any], Row]  # an event's row (each model takes its own state's events)
@@ -113,3 +114,60 @@ def handled(types: tuple[type[Payload], ...]) -> frozenset[tuple[str, int]]:
     """The (event type, version) of every registered contract a handler of `types` applies: what a
     consumer handles (tests/reliability fuzz every one of them)."""
     return frozenset(key for key, model in registered_contracts().items() if issubclass(model, types))
+
+
+# --- a service's read-model consumers, declared: group id -> what the group keeps
+
+
+@dataclass(frozen=True)
+class States:
+    """A topic of an aggregate's full states, kept in `table` at the newest (`newest_state`)."""
+
+    topic: str
+    table: Table
+    state: type[Payload]
+    row_of: RowOf
+    insert_only: tuple[str, ...] = ()
+    after: AfterWrite | None = None
+
+
+@dataclass(frozen=True)
+class Events:
+    """A topic of several event types, each applied by its handler in the records' order (`in_order`)."""
+
+    topic: str
+    handlers: dict[type[Payload], Handler]
+
+
+def read_model_consumers(
+    unit_of_work: UnitsOfWork,
+    inbox: Table,
+    retry_options: dict[str, Any],
+    models: Mapping[str, States | Events],
+) -> list[BatchConsumer]:
+    """One BatchConsumer a group, a batch of records a transaction (an import or a national season sends
+    thousands of events at once)."""
+
+    def handler(group_id: str, model: States | Events) -> BatchHandler:
+        if isinstance(model, Events):
+            return in_order(inbox, group_id, model.handlers)
+        return newest_state(
+            inbox,
+            group_id,
+            model.table,
+            model.state,
+            model.row_of,
+            insert_only=model.insert_only,
+            after=model.after,
+        )
+
+    return [
+        BatchConsumer(
+            group_id=group_id,
+            topic=model.topic,
+            unit_of_work=unit_of_work,
+            handler=handler(group_id, model),
+            **retry_options,
+        )
+        for group_id, model in models.items()
+    ]

@@ -4,7 +4,6 @@ lineup size), a batch at a time."""
 from services.budget.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import Handler
 from shared.contracts.scheduling import (
     InvitationAccepted,
     InvitationDeclined,
@@ -15,31 +14,26 @@ from shared.contracts.scheduling import (
     MarketDayRescheduled,
     MarketDayScheduled,
 )
-from shared.events import Payload
-from shared.read_models import in_order
+from shared.read_models import Events, read_model_consumers
 from shared.service import Database
 from shared.settings import ServiceSettings
 
-MARKET_DAYS = "budget.market_days"
+READ_MODELS = {
+    "budget.market_days": Events(
+        topics.SCHEDULING_MARKET_DAYS,
+        {
+            **{
+                event: rm.market_day_changed
+                for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)
+            },
+            **{
+                event: rm.invitation_changed
+                for event in (InvitationSent, InvitationAccepted, InvitationDeclined, InvitationWithdrawn)
+            },
+        },
+    ),
+}
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
-    handlers: dict[type[Payload], Handler] = {
-        **{
-            event: rm.market_day_changed
-            for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)
-        },
-        **{
-            event: rm.invitation_changed
-            for event in (InvitationSent, InvitationAccepted, InvitationDeclined, InvitationWithdrawn)
-        },
-    }
-    return [
-        BatchConsumer(
-            group_id=MARKET_DAYS,
-            topic=topics.SCHEDULING_MARKET_DAYS,
-            unit_of_work=db.unit_of_work,
-            handler=in_order(db.inbox, MARKET_DAYS, handlers),
-            **settings.retry_options(),
-        )
-    ]
+    return read_model_consumers(db.unit_of_work, db.inbox, settings.retry_options(), READ_MODELS)

@@ -1,13 +1,10 @@
 """Publicity's Kafka subscribers: thin, each keeps a public read model a batch of records at a time
 (shared.batch.BatchConsumer, shared.read_models)."""
 
-from sqlalchemy import Table
-
 from services.publicity import tables
 from services.publicity.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import Handler
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.scheduling import (
     InvitationAccepted,
@@ -22,23 +19,23 @@ from shared.contracts.scheduling import (
     VenueRegistered,
     VenueUpdated,
 )
-from shared.events import Payload
-from shared.read_models import RowOf, in_order, newest_state
+from shared.read_models import Events, States, read_model_consumers
 from shared.service import Database
 from shared.settings import ServiceSettings
 
-# group id -> (topic, read-model table, state, row of an event): an import publishes thousands at once.
-REGISTRY: dict[str, tuple[str, Table, type[Payload], RowOf]] = {
-    "publicity.products": (topics.REGISTRY_PRODUCTS, tables.products, ProductState, rm.product_row),
-    "publicity.producers": (topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, rm.producer_row),
-}
-SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
-    "publicity.venues": (
+# group id -> what it keeps: an import publishes thousands of products at once, a season thousands of
+# invitations; every group a batch at a time.
+READ_MODELS: dict[str, States | Events] = {
+    "publicity.products": States(topics.REGISTRY_PRODUCTS, tables.products, ProductState, rm.product_row),
+    "publicity.producers": States(
+        topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, rm.producer_row
+    ),
+    "publicity.venues": Events(
         topics.SCHEDULING_VENUES,
         {VenueRegistered: rm.venue_changed, VenueUpdated: rm.venue_changed},
     ),
-    "publicity.plans": (topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
-    "publicity.market_days": (
+    "publicity.plans": Events(topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
+    "publicity.market_days": Events(
         topics.SCHEDULING_MARKET_DAYS,
         {
             **{
@@ -52,33 +49,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
         },
     ),
 }
-GROUPS: dict[str, str] = {
-    **{group_id: topic for group_id, (topic, *_) in REGISTRY.items()},
-    **{group_id: topic for group_id, (topic, _) in SUBSCRIPTIONS.items()},
-}
+GROUPS: dict[str, str] = {group_id: model.topic for group_id, model in READ_MODELS.items()}
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
-    retries = settings.retry_options()
-    return [
-        *(
-            BatchConsumer(
-                group_id=group_id,
-                topic=topic,
-                unit_of_work=db.unit_of_work,
-                handler=in_order(db.inbox, group_id, handlers),
-                **retries,
-            )
-            for group_id, (topic, handlers) in SUBSCRIPTIONS.items()
-        ),
-        *(
-            BatchConsumer(
-                group_id=group_id,
-                topic=topic,
-                unit_of_work=db.unit_of_work,
-                handler=newest_state(db.inbox, group_id, table, state, row_of),
-                **retries,
-            )
-            for group_id, (topic, table, state, row_of) in REGISTRY.items()
-        ),
-    ]
+    return read_model_consumers(db.unit_of_work, db.inbox, settings.retry_options(), READ_MODELS)

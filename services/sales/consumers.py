@@ -16,54 +16,42 @@ from shared.consumer import dead_letter
 from shared.contracts.registry import ProductState
 from shared.contracts.scheduling import MarketDayState
 from shared.failures import Backoff, Status, until_done
-from shared.read_models import newest_state
+from shared.read_models import States, read_model_consumers
 from shared.service import Database
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 
+# A registry import publishes thousands of products at once; the market days' topic carries every invitation
+# too (those pass by). Held sales waiting on a product or a market day are retried as soon as it arrives.
+READ_MODELS = {
+    "sales.products": States(
+        topics.REGISTRY_PRODUCTS,
+        tables.products,
+        ProductState,
+        read_models.product_row,
+        after=read_models.products_arrived,
+    ),
+    "sales.market_days": States(
+        topics.SCHEDULING_MARKET_DAYS,
+        tables.market_days,
+        MarketDayState,
+        read_models.market_day_row,
+        after=read_models.market_days_arrived,
+    ),
+}
+
+
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     settings = SalesSettings.of(settings)
     retries = settings.retry_options()
-    read_model_consumers = [
-        # A registry import publishes thousands of products at once: a batch at a time; held sales waiting on
-        # one of them are retried now.
-        BatchConsumer(
-            group_id="sales.products",
-            topic=topics.REGISTRY_PRODUCTS,
-            unit_of_work=db.unit_of_work,
-            handler=newest_state(
-                db.inbox,
-                "sales.products",
-                tables.products,
-                ProductState,
-                read_models.product_row,
-                after=read_models.products_arrived,
-            ),
-            **retries,
-        ),
-        # The market days' topic carries every invitation too: a batch at a time, those pass by.
-        BatchConsumer(
-            group_id="sales.market_days",
-            topic=topics.SCHEDULING_MARKET_DAYS,
-            unit_of_work=db.unit_of_work,
-            handler=newest_state(
-                db.inbox,
-                "sales.market_days",
-                tables.market_days,
-                MarketDayState,
-                read_models.market_day_row,
-                after=read_models.market_days_arrived,
-            ),
-            **retries,
-        ),
-    ]
+    for_read_models = read_model_consumers(db.unit_of_work, db.inbox, retries, READ_MODELS)
     if settings.master_key() is None:
         log.warning("OTOP_SALES_SIGNING_MASTER_KEY is not set: the POS ingress topic is not consumed")
-        return read_model_consumers
+        return for_read_models
     return [
-        *read_model_consumers,
+        *for_read_models,
         BatchConsumer(
             group_id="sales.ingress",
             topic=topics.SALES_INGRESS,

@@ -12,8 +12,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from PIL import Image
 
-from services.budget.consumers import MARKET_DAYS
-from shared import topics
+from services.budget.consumers import READ_MODELS
 from shared.contracts.scheduling import InvitationAccepted, InvitationSent, MarketDayScheduled, VenueKind
 from shared.events import Payload, envelope_for
 from tests.conftest import bearer, consume_from_now
@@ -48,7 +47,7 @@ PROPOSAL = {
 
 async def skip_earlier_events(kafka: KafkaFixture) -> None:
     """The budget's consumer group starts from now: a test's service reads only the events it publishes."""
-    await consume_from_now(kafka, {MARKET_DAYS: topics.SCHEDULING_MARKET_DAYS})
+    await consume_from_now(kafka, {group_id: model.topic for group_id, model in READ_MODELS.items()})
 
 
 async def ok(answer: httpx.Response, status: int = 200) -> dict:
