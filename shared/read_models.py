@@ -97,13 +97,17 @@ def newest_state(
 def in_order(inbox: Table, consumer: str, handlers: dict[type[Payload], Handler]) -> BatchHandler:
     """A BatchConsumer handler applying each event of the batch not applied before with its type's handler,
     in order, in the batch's transaction (a handler's RejectEvent fails the batch, which BatchConsumer then
-    applies record by record, so only that event is dead-lettered)."""
+    applies record by record, so only that event is dead-lettered). A handler given for a class applies to
+    its subclasses too (`MarketDayState`: every market-day event), the nearest class's first."""
     types: Any = tuple(handlers)  # claimed_events' isinstance check takes a tuple of types as well
+
+    def handler_of(event: Payload) -> Handler:
+        return next(handlers[cls] for cls in type(event).__mro__ if cls in handlers)
 
     async def apply(uow: UnitOfWork, records: Sequence[ConsumerRecord]) -> list[Rejection]:
         events, rejections = await claimed_events(uow.session, inbox, consumer, records, types)
         for envelope, event in events:
-            await handlers[type(event)](uow, envelope, event)
+            await handler_of(event)(uow, envelope, event)
         return rejections
 
     apply.handles = handled(types)  # type: ignore[attr-defined]  # read by the tests' fuzzing

@@ -4,16 +4,7 @@ lineup size), a batch at a time."""
 from services.budget.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.contracts.scheduling import (
-    InvitationAccepted,
-    InvitationDeclined,
-    InvitationSent,
-    InvitationWithdrawn,
-    MarketDayCancelled,
-    MarketDayHeld,
-    MarketDayRescheduled,
-    MarketDayScheduled,
-)
+from shared.contracts.scheduling import InvitationSent, MarketDayState
 from shared.read_models import Events, read_model_consumers
 from shared.service import Database
 from shared.settings import ServiceSettings
@@ -21,16 +12,8 @@ from shared.settings import ServiceSettings
 READ_MODELS = {
     "budget.market_days": Events(
         topics.SCHEDULING_MARKET_DAYS,
-        {
-            **{
-                event: rm.market_day_changed
-                for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)
-            },
-            **{
-                event: rm.invitation_changed
-                for event in (InvitationSent, InvitationAccepted, InvitationDeclined, InvitationWithdrawn)
-            },
-        },
+        # every market-day event (scheduled, rescheduled, cancelled, held), every invitation event
+        {MarketDayState: rm.market_day_changed, InvitationSent: rm.invitation_changed},
     ),
 }
 

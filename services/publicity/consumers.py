@@ -7,14 +7,8 @@ from shared import topics
 from shared.batch import BatchConsumer
 from shared.contracts.registry import ProducerState, ProductState
 from shared.contracts.scheduling import (
-    InvitationAccepted,
-    InvitationDeclined,
     InvitationSent,
-    InvitationWithdrawn,
-    MarketDayCancelled,
-    MarketDayHeld,
-    MarketDayRescheduled,
-    MarketDayScheduled,
+    MarketDayState,
     PlanSet,
     VenueRegistered,
     VenueUpdated,
@@ -37,16 +31,8 @@ READ_MODELS: dict[str, States | Events] = {
     "publicity.plans": Events(topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
     "publicity.market_days": Events(
         topics.SCHEDULING_MARKET_DAYS,
-        {
-            **{
-                event: rm.market_day_changed
-                for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)
-            },
-            **{
-                event: rm.invitation_changed
-                for event in (InvitationSent, InvitationAccepted, InvitationDeclined, InvitationWithdrawn)
-            },
-        },
+        # every market-day event (scheduled, rescheduled, cancelled, held), every invitation event
+        {MarketDayState: rm.market_day_changed, InvitationSent: rm.invitation_changed},
     ),
 }
 GROUPS: dict[str, str] = {group_id: model.topic for group_id, model in READ_MODELS.items()}
