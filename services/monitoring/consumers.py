@@ -53,6 +53,7 @@ REGISTRY: dict[str, tuple[str, Table, type[Payload], RowOf]] = {
         rm.mentoring_group_row,
     ),
 }
+AFTER = {"monitoring.products": rm.products_changed}  # a product's producer moves its figures
 SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
     "monitoring.venues": (
         topics.SCHEDULING_VENUES,
@@ -117,7 +118,13 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
                 topic=topic,
                 unit_of_work=db.unit_of_work,
                 handler=newest_state(
-                    db.inbox, group_id, table, state, row_of, insert_only=("registered_at",)
+                    db.inbox,
+                    group_id,
+                    table,
+                    state,
+                    row_of,
+                    insert_only=("registered_at",),
+                    after=AFTER.get(group_id),
                 ),
                 **retries,
             )

@@ -61,6 +61,13 @@ products = Table(  # registry.product.*
     Column("unit", String, nullable=False),
     Column("status", String, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    # The programme's intended products (domain.outcomes.Product.intended): the outcomes view counts a
+    # province's (or every province's) from this index alone.
+    Index(
+        "products_intended",
+        "province_code",
+        postgresql_where=text("status = 'active' AND (quadrant = 'D' OR star_level <= 3 OR nawatwithi)"),
+    ),
 )
 
 producers = Table(  # registry.producer.*
@@ -195,6 +202,25 @@ product_day_sales = Table(
     Column("market_day_id", Uuid, primary_key=True),
     Column("product_id", Uuid, primary_key=True),
     Column("sales", Integer, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+# What each producer did at each market day, as the outcomes view counts it (domain.outcomes): invited
+# (one of their products in the lineup), declined (with each declined invitation's reason), attended
+# (named by the attendance record or one of their products sold) and their products' counted sales.
+# A function of the read models above, recomputed for the market days an event touches in the same
+# transaction (handlers.read_models.refresh_producer_days), so replays and reordered events leave it
+# exact; the national view reads it instead of every invitation, attendance and sale.
+producer_days = Table(
+    "producer_days",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("producer_id", Uuid, primary_key=True),
+    province_column(index=False),
+    Column("invited", Boolean, nullable=False),
+    Column("declined", Boolean, nullable=False),
+    Column("decline_reasons", ARRAY(String), nullable=False),
+    Column("attended", Boolean, nullable=False),
     Column("sales_thb", Numeric(16, 2), nullable=False),
 )
 

@@ -7,11 +7,12 @@ claim, and so are the registry's products and producers (`product_row`, `produce
 shared.read_models)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from uuid import UUID
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import Table, Uuid, any_, bindparam, func, select
+from sqlalchemy import Table, Uuid, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,6 +141,7 @@ async def attendance_recorded(uow: UnitOfWork, envelope: Envelope, event: Attend
         "producer_ids": list(dict.fromkeys(event.producer_ids)),
     }
     await keep_newest(uow.session, tables.attendance, [row], key="market_day_id")
+    await refresh_producer_days(uow.session, [event.market_day_id])
 
 
 INVITATION_STATUS = {
@@ -163,6 +165,7 @@ async def invitation_changed(uow: UnitOfWork, envelope: Envelope, event: Invitat
         "note": getattr(event, "note", None),
     }
     await keep_newest(uow.session, tables.invitations, [row], version="as_of")
+    await refresh_producer_days(uow.session, [event.market_day_id])
 
 
 def _sale_row(envelope: Envelope, event: SaleState) -> dict:
@@ -245,8 +248,12 @@ async def sales_changed(
     if not changed:
         return rejections
     written = set((await uow.session.execute(_UPSERT_SALES, arrays(changed, _SALE_COLUMNS))).scalars())
-    await _add_to_totals(
-        uow.session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written]
+    applied = [(stored.get(row["id"]), row) for row in changed if row["id"] in written]
+    await _add_to_totals(uow.session, applied)
+    await refresh_producer_days(
+        uow.session,
+        {after["market_day_id"] for _, after in applied}
+        | {before.market_day_id for before, _ in applied if before is not None},
     )
     return rejections
 
@@ -286,6 +293,74 @@ async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> Non
             if n or thb
         ],
     )
+
+
+# Each producer's figures at the given market days (tables.producer_days), from the read models as they
+# stand: the same definitions as domain.outcomes._Facts (a product's producer from the registry, else the
+# invitation's; withdrawn invitations are not in the lineup; a product with counted sales was at market).
+_PRODUCER_DAYS = """
+    SELECT market_day_id, producer_id, min(province_code) AS province_code,
+           bool_or(invited) AS invited, bool_or(declined) AS declined,
+           coalesce(array_agg(reason ORDER BY reason) FILTER (WHERE declined), '{}') AS decline_reasons,
+           bool_or(attended) AS attended, sum(sales_thb) AS sales_thb
+    FROM (
+        SELECT i.market_day_id, coalesce(p.producer_id, i.producer_id) AS producer_id, i.province_code,
+               true AS invited, i.status = 'declined' AS declined, coalesce(i.reason, 'other') AS reason,
+               false AS attended, 0 AS sales_thb
+        FROM invitations i LEFT JOIN products p ON p.id = i.product_id
+        WHERE i.status <> 'withdrawn' AND {days:i}
+        UNION ALL
+        SELECT a.market_day_id, unnest(a.producer_ids), a.province_code, false, false, NULL, true, 0
+        FROM attendance a WHERE {days:a}
+        UNION ALL
+        SELECT s.market_day_id, p.producer_id, p.province_code, false, false, NULL, true, s.sales_thb
+        FROM product_day_sales s JOIN products p ON p.id = s.product_id
+        WHERE s.sales > 0 AND {days:s}
+    ) facts
+    WHERE producer_id IS NOT NULL
+    GROUP BY market_day_id, producer_id"""
+_COLUMNS = (
+    "market_day_id, producer_id, province_code, invited, declined, decline_reasons, attended, sales_thb"
+)
+
+
+def producer_days_sql(days: str) -> str:
+    """`INSERT … SELECT` of the producer_days rows of the market days `days` picks (an SQL condition on
+    a table alias's market_day_id, e.g. "= ANY(:days)"; the migration's backfill uses "IS NOT NULL")."""
+    query = _PRODUCER_DAYS.replace("{days:i}", f"i.market_day_id {days}")
+    query = query.replace("{days:a}", f"a.market_day_id {days}").replace(
+        "{days:s}", f"s.market_day_id {days}"
+    )
+    return f"INSERT INTO producer_days ({_COLUMNS}){query}"
+
+
+_DELETE_PRODUCER_DAYS = text("DELETE FROM producer_days WHERE market_day_id = ANY(:days)").bindparams(
+    bindparam("days", type_=ARRAY(Uuid))
+)
+_INSERT_PRODUCER_DAYS = text(producer_days_sql("= ANY(:days)")).bindparams(
+    bindparam("days", type_=ARRAY(Uuid))
+)
+_DAYS_OF_PRODUCTS = text(
+    """SELECT market_day_id FROM invitations WHERE product_id = ANY(:ids)
+       UNION SELECT market_day_id FROM product_day_sales WHERE product_id = ANY(:ids)"""
+).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
+
+
+async def refresh_producer_days(session: AsyncSession, market_day_ids: Iterable[UUID]) -> None:
+    """Recompute tables.producer_days for these market days (in the caller's transaction), in key order
+    so that transactions touching the same days lock them in the same order."""
+    days = sorted(set(market_day_ids))
+    if days:
+        await session.execute(_DELETE_PRODUCER_DAYS, {"days": days})
+        await session.execute(_INSERT_PRODUCER_DAYS, {"days": days})
+
+
+async def products_changed(uow: UnitOfWork, rows: Sequence[dict]) -> None:
+    """A product's producer decides whose figures its invitations and sales are: the market days where
+    the changed products were invited or sold are recomputed."""
+    ids = sorted({row["id"] for row in rows})
+    days = (await uow.session.execute(_DAYS_OF_PRODUCTS, {"ids": ids})).scalars()
+    await refresh_producer_days(uow.session, days)
 
 
 async def _add(session: AsyncSession, totals: Table, rows: list[dict]) -> None:
