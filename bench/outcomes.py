@@ -8,12 +8,14 @@ sent is drawn here, seeded: each market day's lineup (the province's lineup targ
 the programme's intended products), about one invitation in eight declined with a reason and replaced,
 attendance (nineteen in twenty of those who accepted), sales per product present (national_data.sales_for,
 one sale per draw), and mentoring groups (an experienced producer with three new ones of the same category).
-The totals the consumers keep (market_day_sales, product_day_sales, producer_days) are filled by the
+The totals the consumers keep (market_day_sales, product_day_sales, and the outcomes view's
+producer_days, product_days, intended_products) are filled by the
 same INSERT … SELECT as their migrations' backfills, not through the consumers. `--time-only` times a
 database filled before (upgraded by the service's migrations first: a database filled by an older
 revision gets the newer tables' backfills).
 Then the outcome queries and computations (handlers.outcomes, the routes' code without HTTP) are timed,
-answers serialised to JSON as the API would: median of 5 after a warm-up, in wall time and in this
+answers serialised to JSON as the API would (a province's with the first page of its never-invited
+products, as the route answers by default): median of 5 after a warm-up, in wall time and in this
 process's CPU time (the Python side only, PostgreSQL's excluded; it hardly moves when the machine is
 shared, unlike wall time)."""
 
@@ -34,7 +36,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from deploy.local.national_data import lineup_target, national_season, sales_for
 from services.monitoring import tables
 from services.monitoring.handlers import outcomes
-from services.monitoring.handlers.read_models import producer_days_sql
+from services.monitoring.handlers.read_models import outcome_totals_sql
 from shared.contracts.scheduling import DeclineReason
 from shared.migrations import upgrade
 
@@ -254,7 +256,8 @@ async def fill(database_url: str, scale: float, provinces: list[str] | None) -> 
                SELECT market_day_id, product_id, count(*), sum(amount_thb) FROM sales WHERE NOT voided
                GROUP BY 1, 2"""
         )
-        await db.execute(producer_days_sql("IS NOT NULL"))  # as the migration's backfill: every day
+        for statement in outcome_totals_sql("IS NOT NULL"):  # as the migration's backfill: every day
+            await db.execute(statement)
         await db.execute("VACUUM ANALYZE")
     finally:
         await db.close()
@@ -273,7 +276,8 @@ async def time_outcomes(database_url: str, province_codes: list[str], repeats: i
     def province(code: str):
         async def run() -> str:
             async with sessions() as session:
-                return (await outcomes.season_outcomes(session, code, *SEASON)).model_dump_json()
+                season = await outcomes.season_outcomes(session, code, *SEASON, outcomes.FIRST_PAGE)
+                return season.model_dump_json()
 
         return run
 

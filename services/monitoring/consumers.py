@@ -53,7 +53,12 @@ REGISTRY: dict[str, tuple[str, Table, type[Payload], RowOf]] = {
         rm.mentoring_group_row,
     ),
 }
-AFTER = {"monitoring.products": rm.products_changed}  # a product's producer moves its figures
+# What the products, producers and mentoring groups change in the outcomes view's totals.
+AFTER = {
+    "monitoring.products": rm.products_changed,
+    "monitoring.producers": rm.producers_changed,
+    "monitoring.mentoring": rm.mentoring_changed,
+}
 SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
     "monitoring.venues": (
         topics.SCHEDULING_VENUES,

@@ -205,23 +205,51 @@ product_day_sales = Table(
     Column("sales_thb", Numeric(16, 2), nullable=False),
 )
 
-# What each producer did at each market day, as the outcomes view counts it (domain.outcomes): invited
-# (one of their products in the lineup), declined (with each declined invitation's reason), attended
-# (named by the attendance record or one of their products sold) and their products' counted sales.
-# A function of the read models above, recomputed for the market days an event touches in the same
-# transaction (handlers.read_models.refresh_producer_days), so replays and reordered events leave it
-# exact; the national view reads it instead of every invitation, attendance and sale.
+# The outcomes view's totals (domain.outcomes says how each is counted): functions of the read models
+# above, recomputed in the same transaction for the market days (or provinces) an event touches
+# (handlers.read_models.refresh_outcome_totals), so replays and reordered events leave them exact. The
+# national view reads these instead of every invitation, attendance, sale, product and producer.
+# What each producer did at each market day: invited (one of their products in the lineup), declined
+# (each declined invitation's reason), attended (named by the attendance record, or one of their
+# products sold), their products' counted sales; and who they are (experienced: None if not among the
+# province's producers; mentored: a mentee of one of the province's mentoring groups).
 producer_days = Table(
     "producer_days",
     metadata,
     Column("market_day_id", Uuid, primary_key=True),
     Column("producer_id", Uuid, primary_key=True),
     province_column(index=False),
+    Column("experienced", Boolean),
+    Column("mentored", Boolean, nullable=False),
     Column("invited", Boolean, nullable=False),
     Column("declined", Boolean, nullable=False),
     Column("decline_reasons", ARRAY(String), nullable=False),
     Column("attended", Boolean, nullable=False),
     Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+# Each product invited or at market on a market day: its invitations in the lineup, whether it was at
+# market, its counted sales, and (None/false if not among the province's products) its category and
+# whether it is one the programme intends.
+product_days = Table(
+    "product_days",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("product_id", Uuid, primary_key=True),
+    province_column(index=False),
+    Column("category", String),
+    Column("intended", Boolean, nullable=False),
+    Column("lineup", Integer, nullable=False),
+    Column("at_market", Boolean, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+# Each province's intended products (active; Quadrant D, 1-3 stars or Nawatwithi).
+intended_products = Table(
+    "intended_products",
+    metadata,
+    Column("province_code", String(2), primary_key=True),
+    Column("products", Integer, nullable=False),
 )
 
 

@@ -42,7 +42,7 @@ async def province_season(
     never_invited_offset: Annotated[int, Query(ge=0, description="The never-invited list from here")] = 0,
     never_invited_limit: Annotated[
         int, Query(ge=0, le=1000, description="At most this many never-invited products")
-    ] = 100,
+    ] = outcomes.FIRST_PAGE.limit or 0,
     province_code: str = province_access(*READ),
 ) -> ProvinceOutcomes:
     """ผลลัพธ์ต่อผู้ผลิต: the province's season, producer by producer, and the programme's questions; the

@@ -578,18 +578,13 @@ class NationalOutcomes(Figure):
 
 
 class ProducerSeason(NamedTuple):
-    """One producer's season in a province, counted as _Tally counts it (market days)."""
+    """One producer's season in a province, as _Tally and _rate count it (read totalled)."""
 
     experienced: bool | None  # None: not among the province's producers
     mentored: bool  # a mentee of one of the province's mentoring groups
-    invited: int
-    declined: int
-    attended_invited: int  # days both invited and attended
-    attended: int
-    sales_thb: Decimal  # on the days attended
-
-    def per_day(self) -> Decimal | None:
-        return cents(self.sales_thb / self.attended) if self.attended else None
+    sales_per_market_day: Decimal | None  # None: never attended
+    attendance_percent: Decimal | None  # of the days invited, those attended; None: never invited
+    decline_percent: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -612,10 +607,8 @@ def _province_mentoring(producers: Sequence[ProducerSeason]) -> dict[tuple[str, 
     new = [p for p in producers if p.experienced is False]
     for mentored in (True, False):
         group = [p for p in new if p.mentored is mentored]
-        invited = [p for p in group if p.invited]
-        values[("sales_per_market_day", mentored)] = [v for p in group if (v := p.per_day()) is not None]
-        values[("attendance_percent", mentored)] = [_rate(p.attended_invited, p.invited) for p in invited]
-        values[("decline_percent", mentored)] = [_rate(p.declined, p.invited) for p in invited]
+        for measure in MENTORING_MEASURES:
+            values[(measure, mentored)] = [v for p in group if (v := getattr(p, measure)) is not None]
     return values
 
 
@@ -645,10 +638,11 @@ def national_outcomes(
     for season in sorted(provinces, key=lambda s: s.province_code):
         low = _low_seller_lineup(season.first_month)
         shares.update(intended=season.intended, low_seller=low, lineup=season.lineup)
-        new_values = [
-            v for p in season.producers if p.experienced is False and (v := p.per_day()) is not None
-        ]
-        experienced_values = [v for p in season.producers if p.experienced and (v := p.per_day()) is not None]
+        new_values: list[Decimal] = []
+        experienced_values: list[Decimal] = []
+        for p in season.producers:
+            if p.experienced is not None and p.sales_per_market_day is not None:
+                (experienced_values if p.experienced else new_values).append(p.sales_per_market_day)
         people["new"] += new_values
         people["experienced"] += experienced_values
         province_mentoring = _province_mentoring(season.producers)

@@ -61,6 +61,7 @@ class Page(NamedTuple):
 
 
 EVERY = Page()
+FIRST_PAGE = Page(limit=100)  # what the screen asks for first
 
 
 def _days(first_day: date, last_day: date, province_code: str | None) -> list[ColumnElement]:
@@ -248,96 +249,76 @@ async def producer_outcomes(
     return producer_record(season, producer_id)
 
 
-# The national view reads totals, not facts: each producer's season from producer_days, and per province
-# the lineup's counts and the first month's products (low sellers), as domain.outcomes._Facts counts them.
+# The national view reads the totals the consumers keep (producer_days, product_days, intended_products:
+# handlers.read_models), never the products, producers or facts themselves.
 _SEASON_DAYS = """
     days AS (
         SELECT id, province_code, venue_kind, date_trunc('month', day) AS month FROM market_days
         WHERE day BETWEEN :first_day AND :last_day AND status <> 'cancelled'
     )"""
-_PRODUCT_DAYS = """
-    SELECT market_day_id, product_id, sum(amount) AS amount FROM (
-        SELECT a.market_day_id, unnest(a.product_ids) AS product_id, 0 AS amount
-        FROM attendance a JOIN {days} d ON d.id = a.market_day_id
-        UNION ALL
-        SELECT s.market_day_id, s.product_id, s.sales_thb
-        FROM product_day_sales s JOIN {days} d ON d.id = s.market_day_id WHERE s.sales > 0
-    ) facts GROUP BY market_day_id, product_id"""
+# Per producer: _Tally.per_day and _rate, rounded as cents() rounds (half up; the figures are >= 0).
 _NATIONAL_PRODUCERS = text(f"""
-    WITH {_SEASON_DAYS},
-    mentees AS (SELECT DISTINCT province_code, unnest(mentee_ids) AS producer_id FROM mentoring_groups)
-    SELECT d.province_code, pr.experienced, bool_or(m.producer_id IS NOT NULL) AS mentored,
-           count(*) FILTER (WHERE pd.invited) AS invited, count(*) FILTER (WHERE pd.declined) AS declined,
-           count(*) FILTER (WHERE pd.invited AND pd.attended) AS attended_invited,
-           count(*) FILTER (WHERE pd.attended) AS attended,
-           coalesce(sum(pd.sales_thb) FILTER (WHERE pd.attended), 0) AS sales_thb
+    WITH {_SEASON_DAYS}
+    SELECT d.province_code, bool_and(pd.experienced) AS experienced, bool_or(pd.mentored) AS mentored,
+           round(sum(pd.sales_thb) FILTER (WHERE pd.attended)
+                 / nullif(count(*) FILTER (WHERE pd.attended), 0), 2) AS sales_per_market_day,
+           round(100.0 * count(*) FILTER (WHERE pd.invited AND pd.attended)
+                 / nullif(count(*) FILTER (WHERE pd.invited), 0), 2) AS attendance_percent,
+           round(100.0 * count(*) FILTER (WHERE pd.declined)
+                 / nullif(count(*) FILTER (WHERE pd.invited), 0), 2) AS decline_percent
     FROM producer_days pd JOIN days d ON d.id = pd.market_day_id
-    LEFT JOIN producers pr ON pr.id = pd.producer_id AND pr.province_code = d.province_code
-    LEFT JOIN mentees m ON m.producer_id = pd.producer_id AND m.province_code = d.province_code
-    GROUP BY d.province_code, pd.producer_id, pr.experienced
+    GROUP BY d.province_code, pd.producer_id
     ORDER BY d.province_code, pd.producer_id""")
 _NATIONAL_LINEUP = text(f"""
     WITH {_SEASON_DAYS}
-    SELECT d.province_code, count(*) AS lineup, count(*) FILTER (WHERE {_INTENDED}) AS intended
-    FROM invitations i JOIN days d ON d.id = i.market_day_id
-    LEFT JOIN products p ON p.id = i.product_id AND p.province_code = d.province_code
-    WHERE i.status <> 'withdrawn'
-    GROUP BY d.province_code""")
-# Each province's intended products (an index-only count over the partial index products_intended), and
-# how many of them a lineup of the season invited.
-_NATIONAL_ELIGIBLE = text(f"""
-    WITH {_SEASON_DAYS},
-    invited AS (
-        SELECT p.province_code, count(DISTINCT p.id) AS n
-        FROM invitations i JOIN days d ON d.id = i.market_day_id JOIN products p ON p.id = i.product_id
-        WHERE i.status <> 'withdrawn' AND {_INTENDED}
-        GROUP BY p.province_code
-    ),
-    eligible AS (SELECT province_code, count(*) AS n FROM products p WHERE {_INTENDED} GROUP BY 1)
-    SELECT e.province_code, e.n AS eligible, e.n - coalesce(i.n, 0) AS never
-    FROM eligible e LEFT JOIN invited i ON i.province_code = e.province_code""")
+    SELECT d.province_code, d.market_days, coalesce(sum(pd.lineup), 0) AS lineup,
+           coalesce(sum(pd.lineup) FILTER (WHERE pd.intended), 0) AS intended,
+           count(DISTINCT pd.product_id) FILTER (WHERE pd.intended AND pd.lineup > 0) AS intended_invited
+    FROM (SELECT province_code, count(*) AS market_days FROM days GROUP BY province_code) d
+    LEFT JOIN (product_days pd JOIN days x ON x.id = pd.market_day_id) ON x.province_code = d.province_code
+    GROUP BY d.province_code, d.market_days""")
+# The products at market in each province's first month of the season (low sellers: domain.low_sellers),
+# with their lineup invitations over the season (counted only for the province's own products).
 _NATIONAL_FIRST_MONTH = text(f"""
     WITH {_SEASON_DAYS},
     first_days AS (
-        SELECT id, province_code FROM days d
-        WHERE month = (SELECT min(month) FROM days f WHERE f.province_code = d.province_code)
+        SELECT id, province_code FROM days
+        WHERE (province_code, month) IN (SELECT province_code, min(month) FROM days GROUP BY province_code)
     ),
-    product_days AS ({_PRODUCT_DAYS.format(days="first_days")}),
     lineup AS (
-        SELECT i.product_id, d.province_code, count(*) AS n
-        FROM invitations i JOIN days d ON d.id = i.market_day_id
-        WHERE i.status <> 'withdrawn'
-        GROUP BY i.product_id, d.province_code
+        SELECT pd.product_id, d.province_code, sum(pd.lineup) AS n
+        FROM product_days pd JOIN days d ON d.id = pd.market_day_id
+        WHERE pd.lineup > 0 AND pd.category IS NOT NULL
+        GROUP BY pd.product_id, d.province_code
     )
-    SELECT f.province_code, pd.product_id, sum(pd.amount) AS sales, count(*) AS days,
-           coalesce(max(l.n) FILTER (WHERE p.id IS NOT NULL), 0) AS lineup
+    SELECT f.province_code, pd.product_id, sum(pd.sales_thb) AS sales, count(*) AS days,
+           coalesce(max(l.n), 0) AS lineup
     FROM product_days pd JOIN first_days f ON f.id = pd.market_day_id
-    LEFT JOIN products p ON p.id = pd.product_id AND p.province_code = f.province_code
     LEFT JOIN lineup l ON l.product_id = pd.product_id AND l.province_code = f.province_code
+    WHERE pd.at_market
     GROUP BY f.province_code, pd.product_id""")
 _NATIONAL_VENUES = text(f"""
-    WITH {_SEASON_DAYS},
-    product_days AS ({_PRODUCT_DAYS.format(days="days")})
-    SELECT p.category, d.venue_kind,
-           array_agg(pd.amount ORDER BY d.province_code, pd.product_id, pd.market_day_id) AS amounts
+    WITH {_SEASON_DAYS}
+    SELECT pd.category, d.venue_kind,
+           array_agg(pd.sales_thb ORDER BY d.province_code, pd.product_id, pd.market_day_id) AS amounts
     FROM product_days pd JOIN days d ON d.id = pd.market_day_id
-    JOIN products p ON p.id = pd.product_id AND p.province_code = d.province_code
-    GROUP BY p.category, d.venue_kind""")
-_NATIONAL_DAYS = text(f"WITH {_SEASON_DAYS} SELECT province_code, count(*) FROM days GROUP BY 1")
+    WHERE pd.at_market AND pd.category IS NOT NULL
+    GROUP BY pd.category, d.venue_kind""")
 
 
 async def country_outcomes(session: AsyncSession, first_day: date, last_day: date) -> NationalOutcomes:
     season = {"first_day": first_day, "last_day": last_day}
 
-    async def rows(query, params=season):
-        return (await session.execute(query, params)).all()
+    async def rows(query):
+        return (await session.execute(query, season)).all()
 
-    days = dict(await rows(_NATIONAL_DAYS))
     producers: defaultdict[str, list[ProducerSeason]] = defaultdict(list)
     for row in await rows(_NATIONAL_PRODUCERS):
         producers[row[0]].append(ProducerSeason(*row[1:]))
-    lineup = {row.province_code: (row.lineup, row.intended) for row in await rows(_NATIONAL_LINEUP)}
-    eligible = {row.province_code: (row.eligible, row.never) for row in await rows(_NATIONAL_ELIGIBLE)}
+    lineup = {row.province_code: row for row in await rows(_NATIONAL_LINEUP)}
+    eligible: dict[str, int] = {
+        row.province_code: row.products for row in await session.execute(select(tables.intended_products))
+    }
     first_month: defaultdict[str, dict] = defaultdict(dict)
     for row in await rows(_NATIONAL_FIRST_MONTH):
         first_month[row.province_code][row.product_id] = (row.sales, row.days, row.lineup)
@@ -345,26 +326,22 @@ async def country_outcomes(session: AsyncSession, first_day: date, last_day: dat
     columns = [_raw(group.c.id), group.c.name, _raw(group.c.mentor_ids), _raw(group.c.mentee_ids)]
     group_rows = (await session.execute(select(group.c.province_code, *columns))).all()
     groups = [MentoringGroup(row[1], row[2], frozenset(row[3]), frozenset(row[4])) for row in group_rows]
-    provinces = set(days) | {row.province_code for row in group_rows}
-    return national_outcomes(
-        first_day,
-        last_day,
-        [
-            ProvinceSeason(
-                province_code=code,
-                market_days=days.get(code, 0),
-                producers=producers[code],
-                lineup=lineup.get(code, (0, 0))[0],
-                intended=lineup.get(code, (0, 0))[1],
-                first_month=first_month[code],
-                eligible=eligible.get(code, (0, 0))[0],
-                never_invited=eligible.get(code, (0, 0))[1],
-            )
-            for code in provinces
-        ],
-        venues,
-        groups,
-    )
+    provinces = set(lineup) | {row.province_code for row in group_rows}
+
+    def season_of(code: str) -> ProvinceSeason:
+        found = lineup.get(code)
+        return ProvinceSeason(
+            province_code=code,
+            market_days=found.market_days if found else 0,
+            producers=producers[code],
+            lineup=found.lineup if found else 0,
+            intended=found.intended if found else 0,
+            first_month=first_month[code],
+            eligible=eligible.get(code, 0),
+            never_invited=eligible.get(code, 0) - (found.intended_invited if found else 0),
+        )
+
+    return national_outcomes(first_day, last_day, [season_of(code) for code in provinces], venues, groups)
 
 
 async def latest_month(session: AsyncSession, province_code: str | None, today: date) -> date | None:
