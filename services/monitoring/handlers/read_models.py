@@ -390,10 +390,19 @@ def _days_statements() -> list:
     ]
 
 
-_REFRESH_DAYS = _days_statements()
+# Two transactions recomputing the same day (say, an invitation's and a product's) would each miss the
+# other's uncommitted change, and collide inserting: the day is locked first (until commit), so the later
+# one waits and recomputes from what the first committed. In key order, as everywhere here.
+_LOCK = """SELECT pg_advisory_xact_lock(hashtextextended('outcomes ' || key::text, 0))
+           FROM (SELECT key FROM unnest(CAST(:keys AS {type}[])) AS key ORDER BY key) AS keys"""
+_REFRESH_DAYS = [
+    text(_LOCK.format(type="uuid")).bindparams(bindparam("keys", type_=ARRAY(Uuid))),
+    *_days_statements(),
+]
 _REFRESH_PROVINCES = [
-    text("DELETE FROM intended_products WHERE province_code = ANY(:provinces)"),
-    text(_INTENDED_PRODUCTS.replace("{provinces}", "= ANY(:provinces)")),
+    text(_LOCK.format(type="text")),
+    text("DELETE FROM intended_products WHERE province_code = ANY(:keys)"),
+    text(_INTENDED_PRODUCTS.replace("{provinces}", "= ANY(:keys)")),
 ]
 _DAYS_OF_PRODUCTS = text("SELECT DISTINCT market_day_id FROM product_days WHERE product_id = ANY(:ids)")
 _DAYS_OF_PRODUCERS = text("SELECT DISTINCT market_day_id FROM producer_days WHERE producer_id = ANY(:ids)")
@@ -408,7 +417,7 @@ async def refresh_outcome_totals(session: AsyncSession, market_day_ids: Iterable
     days = sorted(set(market_day_ids))
     if days:
         for statement in _REFRESH_DAYS:
-            await session.execute(statement, {"days": days})
+            await session.execute(statement, {"keys": days, "days": days})
 
 
 async def _days_of(session: AsyncSession, query, **params) -> list[UUID]:
@@ -422,7 +431,7 @@ async def products_changed(uow: UnitOfWork, rows: Sequence[dict]) -> None:
     await refresh_outcome_totals(uow.session, await _days_of(uow.session, _DAYS_OF_PRODUCTS, ids=ids))
     provinces = sorted({row["province_code"] for row in rows})
     for statement in _REFRESH_PROVINCES:
-        await uow.session.execute(statement, {"provinces": provinces})
+        await uow.session.execute(statement, {"keys": provinces})
 
 
 async def producers_changed(uow: UnitOfWork, rows: Sequence[dict]) -> None:
