@@ -129,6 +129,8 @@ SELECT province_code, count(*) FROM products p
 WHERE p.status = 'active' AND (p.quadrant = 'D' OR p.star_level <= 3 OR p.nawatwithi)
     AND province_code IS NOT NULL
 GROUP BY province_code""")
+    # The national view's plans need the new tables' statistics at once, not at autovacuum's next round.
+    op.execute("ANALYZE producer_days, product_days, intended_products")
 
 
 def downgrade() -> None:
