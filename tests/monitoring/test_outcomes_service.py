@@ -355,6 +355,15 @@ async def test_season_outcomes_from_reordered_then_replayed_events_by_province(d
             (3, 2, 1, money(600)),
         ]
         assert kept["E"][3] == {"no_raw_material": 1} and kept["C"][3] == {}
+        # the never-invited come a page at a time, with their count
+        assert (first["fairness"]["never_invited_count"], first["fairness"]["never_invited_offset"]) == (1, 0)
+        paged = (await http.get(f"{path}?never_invited_offset=1", headers=OFFICER)).json()["fairness"]
+        assert (paged["never_invited"], paged["never_invited_count"], paged["never_invited_offset"]) == (
+            [],
+            1,
+            1,
+        )
+        assert (await http.get(f"{path}?never_invited_limit=1001", headers=OFFICER)).status_code == 422
 
         await publish(kafka, *events)  # the whole season again, in order: nothing changes
         await publish(kafka, *markers())

@@ -83,7 +83,7 @@ def _any_of(ids: set[UUID]) -> ColumnElement:
     return any_(bindparam("ids", value=sorted(ids), type_=ARRAY(Uuid)))
 
 
-_NEVER_INVITED = text(f"""
+_NEVER_INVITED = f"""
     WITH invited AS (
         SELECT DISTINCT i.product_id FROM invitations i JOIN market_days d ON d.id = i.market_day_id
         WHERE d.province_code = :province_code AND d.day BETWEEN :first_day AND :last_day
@@ -92,16 +92,16 @@ _NEVER_INVITED = text(f"""
     never AS (
         SELECT p.* FROM products p LEFT JOIN invited ON invited.product_id = p.id
         WHERE p.province_code = :province_code AND {_INTENDED} AND invited.product_id IS NULL
-    )
+    )"""
+_NEVER_INVITED_COUNTS = text(f"""{_NEVER_INVITED}
     SELECT (SELECT count(*) FROM products p WHERE p.province_code = :province_code AND {_INTENDED}),
-           (SELECT count(*) FROM never), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-    UNION ALL (
-        SELECT NULL, NULL, never.id, never.name, never.producer_id, pr.name, never.category,
-               never.star_level, never.quadrant, never.nawatwithi
-        FROM never LEFT JOIN producers pr ON pr.id = never.producer_id AND pr.province_code = :province_code
-        ORDER BY never.category COLLATE "C", never.name COLLATE "C", never.id
-        LIMIT :limit OFFSET :offset
-    )""")
+           (SELECT count(*) FROM never)""")
+_NEVER_INVITED_PAGE = text(f"""{_NEVER_INVITED}
+    SELECT never.id, never.name, never.producer_id, pr.name, never.category, never.star_level,
+           never.quadrant, never.nawatwithi
+    FROM never LEFT JOIN producers pr ON pr.id = never.producer_id AND pr.province_code = :province_code
+    ORDER BY never.category COLLATE "C", never.name COLLATE "C", never.id
+    LIMIT :limit OFFSET :offset""")
 
 
 async def _never_invited(
@@ -109,23 +109,14 @@ async def _never_invited(
 ) -> NeverInvitedPage:
     """A page of the province's intended products no lineup of the season invited (in the order of
     category, name, id, as Python orders strings), with the counts."""
-    counts, *rows = (
-        await session.execute(
-            _NEVER_INVITED,
-            {
-                "province_code": province_code,
-                "first_day": first_day,
-                "last_day": last_day,
-                "limit": page.limit,
-                "offset": page.offset,
-            },
-        )
-    ).all()
+    season = {"province_code": province_code, "first_day": first_day, "last_day": last_day}
+    eligible, never = (await session.execute(_NEVER_INVITED_COUNTS, season)).one()
+    rows = await session.execute(_NEVER_INVITED_PAGE, {**season, "limit": page.limit, "offset": page.offset})
     return NeverInvitedPage(
-        eligible=counts[0],
-        count=counts[1],
+        eligible=eligible,
+        count=never,
         offset=page.offset,
-        products=[NeverInvited(**dict(zip(NEVER_INVITED_FIELDS, row[2:], strict=True))) for row in rows],
+        products=[NeverInvited(**dict(zip(NEVER_INVITED_FIELDS, row, strict=True))) for row in rows],
     )
 
 
