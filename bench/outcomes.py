@@ -8,10 +8,14 @@ sent is drawn here, seeded: each market day's lineup (the province's lineup targ
 the programme's intended products), about one invitation in eight declined with a reason and replaced,
 attendance (nineteen in twenty of those who accepted), sales per product present (national_data.sales_for,
 one sale per draw), and mentoring groups (an experienced producer with three new ones of the same category).
-The totals the sales consumer keeps (market_day_sales, product_day_sales) are filled by the same
-INSERT … SELECT as their migrations' backfills, not through the consumer.
+The totals the consumers keep (market_day_sales, product_day_sales, and the outcomes view's
+producer_days, product_days, intended_products) are filled by the
+same INSERT … SELECT as their migrations' backfills, not through the consumers. `--time-only` times a
+database filled before (upgraded by the service's migrations first: a database filled by an older
+revision gets the newer tables' backfills).
 Then the outcome queries and computations (handlers.outcomes, the routes' code without HTTP) are timed,
-answers serialised to JSON as the API would: median of 5 after a warm-up, in wall time and in this
+answers serialised to JSON as the API would (a province's with the first page of its never-invited
+products, as the route answers by default): median of 5 after a warm-up, in wall time and in this
 process's CPU time (the Python side only, PostgreSQL's excluded; it hardly moves when the machine is
 shared, unlike wall time)."""
 
@@ -32,6 +36,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from deploy.local.national_data import lineup_target, national_season, sales_for
 from services.monitoring import tables
 from services.monitoring.handlers import outcomes
+from services.monitoring.handlers.read_models import outcome_totals_sql
 from shared.contracts.scheduling import DeclineReason
 from shared.migrations import upgrade
 
@@ -234,9 +239,7 @@ COLUMNS = {
 
 
 async def fill(database_url: str, scale: float, provinces: list[str] | None) -> dict[str, int]:
-    engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
-    await upgrade(engine, "monitoring", tables.metadata)
-    await engine.dispose()
+    await migrate(database_url)
     counts: dict[str, int] = defaultdict(int)
     db = await asyncpg.connect(database_url)
     try:
@@ -253,6 +256,8 @@ async def fill(database_url: str, scale: float, provinces: list[str] | None) -> 
                SELECT market_day_id, product_id, count(*), sum(amount_thb) FROM sales WHERE NOT voided
                GROUP BY 1, 2"""
         )
+        for statement in outcome_totals_sql("IS NOT NULL"):  # as the migration's backfill: every day
+            await db.execute(statement)
         await db.execute("VACUUM ANALYZE")
     finally:
         await db.close()
@@ -271,7 +276,8 @@ async def time_outcomes(database_url: str, province_codes: list[str], repeats: i
     def province(code: str):
         async def run() -> str:
             async with sessions() as session:
-                return (await outcomes.season_outcomes(session, code, *SEASON)).model_dump_json()
+                season = await outcomes.season_outcomes(session, code, *SEASON, outcomes.FIRST_PAGE)
+                return season.model_dump_json()
 
         return run
 
@@ -295,9 +301,19 @@ async def time_outcomes(database_url: str, province_codes: list[str], repeats: i
     return results
 
 
+async def migrate(database_url: str) -> None:
+    engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    await upgrade(engine, "monitoring", tables.metadata)
+    await engine.dispose()
+
+
 async def main(args: argparse.Namespace) -> None:
     started = time.perf_counter()
-    counts = await fill(args.database_url, args.scale, args.provinces)
+    if args.time_only:
+        await migrate(args.database_url)
+        counts: dict[str, int] = {}
+    else:
+        counts = await fill(args.database_url, args.scale, args.provinces)
     load_s = time.perf_counter() - started
     sizes = {}
     db = await asyncpg.connect(args.database_url)
@@ -318,5 +334,6 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", required=True, help="an empty scratch database (postgresql://...)")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: the whole country")
     parser.add_argument("--provinces", nargs="*", default=None, help="only these provinces (default: all 77)")
+    parser.add_argument("--time-only", action="store_true", help="a database filled before: time only")
     parser.add_argument("--time-provinces", nargs="*", default=["72"], help="timed besides the largest")
     asyncio.run(main(parser.parse_args()))

@@ -53,6 +53,12 @@ REGISTRY: dict[str, tuple[str, Table, type[Payload], RowOf]] = {
         rm.mentoring_group_row,
     ),
 }
+# What the products, producers and mentoring groups change in the outcomes view's totals.
+AFTER = {
+    "monitoring.products": rm.products_changed,
+    "monitoring.producers": rm.producers_changed,
+    "monitoring.mentoring": rm.mentoring_changed,
+}
 SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
     "monitoring.venues": (
         topics.SCHEDULING_VENUES,
@@ -117,7 +123,13 @@ def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
                 topic=topic,
                 unit_of_work=db.unit_of_work,
                 handler=newest_state(
-                    db.inbox, group_id, table, state, row_of, insert_only=("registered_at",)
+                    db.inbox,
+                    group_id,
+                    table,
+                    state,
+                    row_of,
+                    insert_only=("registered_at",),
+                    after=AFTER.get(group_id),
                 ),
                 **retries,
             )

@@ -61,6 +61,13 @@ products = Table(  # registry.product.*
     Column("unit", String, nullable=False),
     Column("status", String, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    # The programme's intended products (domain.outcomes.Product.intended): the outcomes view counts a
+    # province's (or every province's) from this index alone.
+    Index(
+        "products_intended",
+        "province_code",
+        postgresql_where=text("status = 'active' AND (quadrant = 'D' OR star_level <= 3 OR nawatwithi)"),
+    ),
 )
 
 producers = Table(  # registry.producer.*
@@ -196,6 +203,53 @@ product_day_sales = Table(
     Column("product_id", Uuid, primary_key=True),
     Column("sales", Integer, nullable=False),
     Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+# The outcomes view's totals (domain.outcomes says how each is counted): functions of the read models
+# above, recomputed in the same transaction for the market days (or provinces) an event touches
+# (handlers.read_models.refresh_outcome_totals), so replays and reordered events leave them exact. The
+# national view reads these instead of every invitation, attendance, sale, product and producer.
+# What each producer did at each market day: invited (one of their products in the lineup), declined
+# (each declined invitation's reason), attended (named by the attendance record, or one of their
+# products sold), their products' counted sales; and who they are (experienced: None if not among the
+# province's producers; mentored: a mentee of one of the province's mentoring groups).
+producer_days = Table(
+    "producer_days",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("producer_id", Uuid, primary_key=True),
+    province_column(index=False),
+    Column("experienced", Boolean),
+    Column("mentored", Boolean, nullable=False),
+    Column("invited", Boolean, nullable=False),
+    Column("declined", Boolean, nullable=False),
+    Column("decline_reasons", ARRAY(String), nullable=False),
+    Column("attended", Boolean, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+# Each product invited or at market on a market day: its invitations in the lineup, whether it was at
+# market, its counted sales, and (None/false if not among the province's products) its category and
+# whether it is one the programme intends.
+product_days = Table(
+    "product_days",
+    metadata,
+    Column("market_day_id", Uuid, primary_key=True),
+    Column("product_id", Uuid, primary_key=True),
+    province_column(index=False),
+    Column("category", String),
+    Column("intended", Boolean, nullable=False),
+    Column("lineup", Integer, nullable=False),
+    Column("at_market", Boolean, nullable=False),
+    Column("sales_thb", Numeric(16, 2), nullable=False),
+)
+
+# Each province's intended products (active; Quadrant D, 1-3 stars or Nawatwithi).
+intended_products = Table(
+    "intended_products",
+    metadata,
+    Column("province_code", String(2), primary_key=True),
+    Column("products", Integer, nullable=False),
 )
 
 

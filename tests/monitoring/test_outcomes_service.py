@@ -4,9 +4,11 @@ through the API with real tokens; a province sees only its own producers, the na
 department's."""
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import asyncpg
 import pytest
 
 from services.monitoring.main import spec
@@ -309,6 +311,31 @@ def hand_computed(body: dict) -> None:
     assert [p["name"] for p in fairness["never_invited"]] == ["x1"]
 
 
+async def maintained(database_url: str) -> dict[str, tuple]:
+    """What the consumers keep per producer and market day (producer_days) over 72's season, per
+    producer: (days invited, attended, declined, the declines' reasons, sales on the days attended)."""
+    db = await asyncpg.connect(database_url)
+    try:
+        rows = await db.fetch(
+            """SELECT pd.* FROM producer_days pd JOIN market_days d ON d.id = pd.market_day_id
+               WHERE d.province_code = '72' AND d.status <> 'cancelled'"""
+        )
+    finally:
+        await db.close()
+    names = {uid(name): name for name in "ABCE"}
+    found: dict[str, tuple] = {}
+    for name in sorted({names.get(row["producer_id"], "?") for row in rows}):
+        mine = [row for row in rows if names.get(row["producer_id"], "?") == name]
+        found[name] = (
+            sum(row["invited"] for row in mine),
+            sum(row["attended"] for row in mine),
+            sum(row["declined"] for row in mine),
+            Counter(reason for row in mine for reason in row["decline_reasons"]),
+            sum((row["sales_thb"] for row in mine if row["attended"]), Decimal(0)),
+        )
+    return found
+
+
 async def test_season_outcomes_from_reordered_then_replayed_events_by_province(database_url, kafka):
     await skip_earlier_events(kafka)
     events = season_events()
@@ -319,12 +346,31 @@ async def test_season_outcomes_from_reordered_then_replayed_events_by_province(d
         await publish(kafka, *reordered)
         first = await shows(http, path, settled)
         hand_computed(first)
+        kept = await maintained(database_url)  # the same figures, as the consumers keep them
+        assert sorted(kept) == ["A", "B", "C", "E"]
+        assert [kept[n][:3] + (kept[n][4],) for n in "ABCE"] == [
+            (3, 2, 1, money(400)),
+            (3, 2, 1, money(150)),
+            (3, 3, 0, money(1800)),
+            (3, 2, 1, money(600)),
+        ]
+        assert kept["E"][3] == {"no_raw_material": 1} and kept["C"][3] == {}
+        # the never-invited come a page at a time, with their count
+        assert (first["fairness"]["never_invited_count"], first["fairness"]["never_invited_offset"]) == (1, 0)
+        paged = (await http.get(f"{path}?never_invited_offset=1", headers=OFFICER)).json()["fairness"]
+        assert (paged["never_invited"], paged["never_invited_count"], paged["never_invited_offset"]) == (
+            [],
+            1,
+            1,
+        )
+        assert (await http.get(f"{path}?never_invited_limit=1001", headers=OFFICER)).status_code == 422
 
         await publish(kafka, *events)  # the whole season again, in order: nothing changes
         await publish(kafka, *markers())
         await shows(http, "/national/outcomes/2562", markers_read, DEPARTMENT)
         again = (await http.get(path, headers=OFFICER)).json()
         assert again == first
+        assert await maintained(database_url) == kept  # replayed in order after the reordered run
 
         # the producer's own record; another province's producer is not found from 72
         record = (await http.get(f"{path}/producers/{uid('B')}", headers=OFFICER)).json()

@@ -36,11 +36,20 @@ class LatestMonth(BaseModel):
 
 @router.get("/provinces/{province_code}/outcomes/{year}", response_model=ProvinceOutcomes)
 async def province_season(
-    year: SeasonYear, db: Db, until: Until = None, province_code: str = province_access(*READ)
+    year: SeasonYear,
+    db: Db,
+    until: Until = None,
+    never_invited_offset: Annotated[int, Query(ge=0, description="The never-invited list from here")] = 0,
+    never_invited_limit: Annotated[
+        int, Query(ge=0, le=1000, description="At most this many never-invited products")
+    ] = outcomes.FIRST_PAGE.limit or 0,
+    province_code: str = province_access(*READ),
 ) -> ProvinceOutcomes:
-    """ผลลัพธ์ต่อผู้ผลิต: the province's season, producer by producer, and the programme's questions."""
+    """ผลลัพธ์ต่อผู้ผลิต: the province's season, producer by producer, and the programme's questions; the
+    intended products never invited a page at a time (fairness.never_invited_count says how many)."""
+    page = outcomes.Page(limit=never_invited_limit, offset=never_invited_offset)
     async with db.sessions() as session:
-        return await outcomes.season_outcomes(session, province_code, *season_days(year, until))
+        return await outcomes.season_outcomes(session, province_code, *season_days(year, until), page)
 
 
 @router.get(

@@ -107,6 +107,17 @@ class MentoringGroup(NamedTuple):
 
 
 @dataclass(frozen=True)
+class NeverInvitedPage:
+    """The province's intended products never invited, read a page at a time (a large province has
+    thousands): how many are eligible, how many were never invited, and the page from `offset`."""
+
+    eligible: int
+    count: int
+    offset: int
+    products: Sequence["NeverInvited"]
+
+
+@dataclass(frozen=True)
 class Season:
     province_code: str
     market_days: Sequence[MarketDay]
@@ -116,6 +127,9 @@ class Season:
     attendance: Sequence[Attendance]
     sales: Sequence[ProductDaySales]
     groups: Sequence[MentoringGroup] = ()
+    # None: `products` holds every product of the province, and the never-invited are found among them;
+    # else `products` holds those the season touched, and the never-invited are this page.
+    never_invited: NeverInvitedPage | None = None
 
 
 # --- what is shown
@@ -200,7 +214,9 @@ class Fairness(Figure):
     eligible: int
     invited: Share  # of the eligible products, how many were invited at least once
     distribution: dict[int, int]  # invitations in the season -> eligible products
-    never_invited: list[NeverInvited]
+    never_invited: list[NeverInvited]  # a page of never_invited_count, from never_invited_offset
+    never_invited_count: int
+    never_invited_offset: int = 0
 
 
 class ProvinceOutcomes(Figure):
@@ -463,27 +479,40 @@ def _fairness(facts: _Facts) -> Fairness:
         for p in facts.products.values()
         if p.intended and p.province_code == facts.season.province_code
     }
-    never = sorted(
-        (facts.products[p] for p, n in counts.items() if n == 0 and p in facts.products),
-        key=lambda p: (p.category, p.name, p.id),
-    )
+    page = facts.season.never_invited
+    if page is None:
+        never = sorted(
+            (facts.products[p] for p, n in counts.items() if n == 0 and p in facts.products),
+            key=lambda p: (p.category, p.name, p.id),
+        )
+        page = NeverInvitedPage(
+            eligible=len(counts),
+            count=len(never),
+            offset=0,
+            products=[
+                NeverInvited(
+                    product_id=p.id,
+                    name=p.name,
+                    producer_id=p.producer_id,
+                    producer_name=facts.producer_name(p.producer_id),
+                    category=p.category,
+                    star_level=p.star_level,
+                    quadrant=p.quadrant,
+                    nawatwithi=p.nawatwithi,
+                )
+                for p in never
+            ],
+        )
+    distribution = Counter(n for n in counts.values() if n)
+    if page.count:
+        distribution[0] = page.count
     return Fairness(
-        eligible=len(counts),
-        invited=share(sum(1 for n in counts.values() if n), len(counts)),
-        distribution=dict(sorted(Counter(counts.values()).items())),
-        never_invited=[
-            NeverInvited(
-                product_id=p.id,
-                name=p.name,
-                producer_id=p.producer_id,
-                producer_name=facts.producer_name(p.producer_id),
-                category=p.category,
-                star_level=p.star_level,
-                quadrant=p.quadrant,
-                nawatwithi=p.nawatwithi,
-            )
-            for p in never
-        ],
+        eligible=page.eligible,
+        invited=share(page.eligible - page.count, page.eligible),
+        distribution=dict(sorted(distribution.items())),
+        never_invited=list(page.products),
+        never_invited_count=page.count,
+        never_invited_offset=page.offset,
     )
 
 
@@ -548,52 +577,92 @@ class NationalOutcomes(Figure):
     note: str = OBSERVATIONAL_NOTE
 
 
+class ProducerSeason(NamedTuple):
+    """One producer's season in a province, as _Tally and _rate count it (read totalled)."""
+
+    experienced: bool | None  # None: not among the province's producers
+    mentored: bool  # a mentee of one of the province's mentoring groups
+    sales_per_market_day: Decimal | None  # None: never attended
+    attendance_percent: Decimal | None  # of the days invited, those attended; None: never invited
+    decline_percent: Decimal | None
+
+
+@dataclass(frozen=True)
+class ProvinceSeason:
+    """A province's season as the national view needs it, read totalled from the read models."""
+
+    province_code: str
+    market_days: int
+    producers: Sequence[ProducerSeason]
+    lineup: int
+    intended: int  # lineup invitations of intended products
+    first_month: Mapping[UUID, tuple[Decimal, int, int]]  # product -> (sales, days, lineup invitations)
+    eligible: int
+    never_invited: int
+
+
+def _province_mentoring(producers: Sequence[ProducerSeason]) -> dict[tuple[str, bool], list[Decimal]]:
+    """_mentoring_values, from the producers' season figures."""
+    values: dict[tuple[str, bool], list[Decimal]] = {}
+    new = [p for p in producers if p.experienced is False]
+    for mentored in (True, False):
+        group = [p for p in new if p.mentored is mentored]
+        for measure in MENTORING_MEASURES:
+            values[(measure, mentored)] = [v for p in group if (v := getattr(p, measure)) is not None]
+    return values
+
+
+def _low_seller_lineup(first_month: Mapping[UUID, tuple[Decimal, int, int]]) -> int:
+    """Lineup invitations of low sellers (low_sellers: against half the median of the first month)."""
+    per_day = {product: sales / days for product, (sales, days, _) in first_month.items()}
+    if not per_day:
+        return 0
+    half_median = Decimal(median(per_day.values())) / 2
+    return sum(
+        first_month[product][2] for product, value in per_day.items() if value == 0 or value < half_median
+    )
+
+
 def national_outcomes(
-    first_day: date, last_day: date, seasons: Sequence[Season], eligible: Mapping[str, tuple[int, int]]
+    first_day: date,
+    last_day: date,
+    provinces: Sequence[ProvinceSeason],
+    venues: Mapping[tuple[str, str], list[Decimal]],
+    groups: Sequence[MentoringGroup],
 ) -> NationalOutcomes:
-    """`eligible`: each province's intended products and how many of them were never invited."""
+    """`venues`: (category, venue kind) -> a product's sales on a market day it was at, the country's."""
     lines: list[ProvinceLine] = []
     shares: Counter[str] = Counter()
     people: defaultdict[str, list[Decimal]] = defaultdict(list)
     mentoring: defaultdict[tuple[str, bool], list[Decimal]] = defaultdict(list)
-    venues: defaultdict[tuple[str, str], list[Decimal]] = defaultdict(list)
-    groups: list[MentoringGroup] = []
-    for season in sorted(seasons, key=lambda s: s.province_code):
-        facts = _Facts(season)
-        new, experienced = _new_and_experienced(facts)
-        low = low_sellers(facts)
-        met: Counter[str] = Counter()
-        for product_id, times in Counter(i.product_id for i in facts.lineup).items():
-            for criterion, yes in _meets(facts.products.get(product_id), product_id in low).items():
-                if yes:
-                    met[criterion] += times
-        shares.update(met)
-        shares["lineup"] += len(facts.lineup)
-        new_values, experienced_values = facts.per_day_values(new), facts.per_day_values(experienced)
+    for season in sorted(provinces, key=lambda s: s.province_code):
+        low = _low_seller_lineup(season.first_month)
+        shares.update(intended=season.intended, low_seller=low, lineup=season.lineup)
+        new_values: list[Decimal] = []
+        experienced_values: list[Decimal] = []
+        for p in season.producers:
+            if p.experienced is not None and p.sales_per_market_day is not None:
+                (experienced_values if p.experienced else new_values).append(p.sales_per_market_day)
         people["new"] += new_values
         people["experienced"] += experienced_values
-        province_mentoring = _mentoring_values(facts, new)
+        province_mentoring = _province_mentoring(season.producers)
         for measure, found in province_mentoring.items():
             mentoring[measure] += found
-        for place, found in _venue_values(facts).items():
-            venues[place] += found
-        groups += season.groups
-        count, never = eligible.get(season.province_code, (0, 0))
         lines.append(
             ProvinceLine(
                 province_code=season.province_code,
-                market_days=len(season.market_days),
-                producers=len(facts.tallies),
-                intended=share(met["intended"], len(facts.lineup)),
-                low_seller=share(met["low_seller"], len(facts.lineup)),
+                market_days=season.market_days,
+                producers=len(season.producers),
+                intended=share(season.intended, season.lineup),
+                low_seller=share(low, season.lineup),
                 new_vs_experienced=compare(new_values, experienced_values, resample=False),
                 mentored_vs_not=compare(
                     province_mentoring[("sales_per_market_day", True)],
                     province_mentoring[("sales_per_market_day", False)],
                     resample=False,
                 ),
-                eligible=count,
-                never_invited=never,
+                eligible=season.eligible,
+                never_invited=season.never_invited,
             )
         )
     return NationalOutcomes(

@@ -7,7 +7,7 @@ Money stays exact: amounts are resampled as whole satang (int64 sums), and every
 rounded to two places."""
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -75,10 +75,15 @@ def _baht(satang: int, divisor: int) -> Decimal:
 
 
 def _mean_and_error(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
+    """The mean and its standard error. The variance from the sums of the values and of their squares
+    (exact: the values are amounts and rates to two places; a national sample has tens of thousands),
+    with the precision to spare that the subtraction needs."""
     n = len(values)
-    mean = sum(values, Decimal(0)) / n
-    variance = sum(((v - mean) ** 2 for v in values), Decimal(0)) / (n - 1)
-    return mean, (variance / n).sqrt()
+    total = sum(values, Decimal(0))
+    with localcontext(prec=60):
+        squares = sum((v * v for v in values), Decimal(0))
+        variance = max(squares - total * total / n, Decimal(0)) / (n - 1)
+    return total / n, (variance / n).sqrt()
 
 
 def _bootstrap(values: Sequence[Decimal], rng: np.random.Generator) -> tuple[Estimate, np.ndarray]:

@@ -7,11 +7,12 @@ claim, and so are the registry's products and producers (`product_row`, `produce
 shared.read_models)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from uuid import UUID
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import Table, Uuid, any_, bindparam, func, select
+from sqlalchemy import Table, Uuid, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,6 +141,7 @@ async def attendance_recorded(uow: UnitOfWork, envelope: Envelope, event: Attend
         "producer_ids": list(dict.fromkeys(event.producer_ids)),
     }
     await keep_newest(uow.session, tables.attendance, [row], key="market_day_id")
+    await refresh_outcome_totals(uow.session, [event.market_day_id])
 
 
 INVITATION_STATUS = {
@@ -163,6 +165,7 @@ async def invitation_changed(uow: UnitOfWork, envelope: Envelope, event: Invitat
         "note": getattr(event, "note", None),
     }
     await keep_newest(uow.session, tables.invitations, [row], version="as_of")
+    await refresh_outcome_totals(uow.session, [event.market_day_id])
 
 
 def _sale_row(envelope: Envelope, event: SaleState) -> dict:
@@ -245,8 +248,12 @@ async def sales_changed(
     if not changed:
         return rejections
     written = set((await uow.session.execute(_UPSERT_SALES, arrays(changed, _SALE_COLUMNS))).scalars())
-    await _add_to_totals(
-        uow.session, [(stored.get(row["id"]), row) for row in changed if row["id"] in written]
+    applied = [(stored.get(row["id"]), row) for row in changed if row["id"] in written]
+    await _add_to_totals(uow.session, applied)
+    await refresh_outcome_totals(
+        uow.session,
+        {after["market_day_id"] for _, after in applied}
+        | {before.market_day_id for before, _ in applied if before is not None},
     )
     return rejections
 
@@ -286,6 +293,158 @@ async def _add_to_totals(session: AsyncSession, changes: Sequence[tuple]) -> Non
             if n or thb
         ],
     )
+
+
+# The outcomes view's totals (tables.producer_days, product_days, intended_products): functions of the
+# read models above, recomputed in the same transaction for the market days (or provinces) an event
+# touches, from the rows as they stand, so replays and reordered events leave them exact. The same
+# definitions as domain.outcomes._Facts: a product's producer from the registry (the province's products),
+# else the invitation's; withdrawn invitations are not in the lineup; a product named by the attendance
+# record or with counted sales was at market, and so was its producer.
+_INTENDED = "p.status = 'active' AND (p.quadrant = 'D' OR p.star_level <= 3 OR p.nawatwithi)"
+_PRODUCER_DAYS = """
+    INSERT INTO producer_days (market_day_id, producer_id, province_code, experienced, mentored, invited,
+                               declined, decline_reasons, attended, sales_thb)
+    SELECT f.market_day_id, f.producer_id, f.province_code,
+           (SELECT experienced FROM producers pr WHERE pr.id = f.producer_id
+                AND pr.province_code = f.province_code),
+           EXISTS (SELECT FROM mentoring_groups g WHERE g.province_code = f.province_code
+                AND f.producer_id = ANY(g.mentee_ids)),
+           f.invited, f.declined, f.decline_reasons, f.attended, f.sales_thb
+    FROM (
+        SELECT market_day_id, producer_id, min(province_code) AS province_code,
+               bool_or(invited) AS invited, bool_or(declined) AS declined,
+               coalesce(array_agg(reason ORDER BY reason) FILTER (WHERE declined), '{}') AS decline_reasons,
+               bool_or(attended) AS attended, sum(sales_thb) AS sales_thb
+        FROM (
+            SELECT i.market_day_id, coalesce(p.producer_id, i.producer_id) AS producer_id, i.province_code,
+                   true AS invited, i.status = 'declined' AS declined, coalesce(i.reason, 'other') AS reason,
+                   false AS attended, 0 AS sales_thb
+            FROM invitations i
+            LEFT JOIN products p ON p.id = i.product_id AND p.province_code = i.province_code
+            WHERE i.status <> 'withdrawn' AND i.market_day_id {days}
+            UNION ALL
+            SELECT a.market_day_id, unnest(a.producer_ids), a.province_code, false, false, NULL, true, 0
+            FROM attendance a WHERE a.market_day_id {days}
+            UNION ALL
+            SELECT s.market_day_id, p.producer_id, p.province_code, false, false, NULL, true, s.sales_thb
+            FROM product_day_sales s JOIN products p ON p.id = s.product_id
+            WHERE s.sales > 0 AND s.market_day_id {days}
+        ) facts
+        WHERE producer_id IS NOT NULL
+        GROUP BY market_day_id, producer_id
+    ) f"""
+# A product's province where only its sales name it: that of its sales (the market day's).
+_PRODUCT_DAYS = f"""
+    INSERT INTO product_days (market_day_id, product_id, province_code, category, intended, lineup,
+                              at_market, sales_thb)
+    SELECT f.market_day_id, f.product_id, f.province_code, p.category, coalesce({_INTENDED}, false),
+           f.lineup, f.at_market, f.sales_thb
+    FROM (
+        SELECT market_day_id, product_id,
+               coalesce(min(province_code), (SELECT min(province_code) FROM sales x
+                   WHERE x.market_day_id = facts.market_day_id AND x.product_id = facts.product_id)
+               ) AS province_code,
+               sum(lineup) AS lineup, bool_or(at_market) AS at_market, sum(sales_thb) AS sales_thb
+        FROM (
+            SELECT i.market_day_id, i.product_id, i.province_code, 1 AS lineup, false AS at_market,
+                   0 AS sales_thb
+            FROM invitations i WHERE i.status <> 'withdrawn' AND i.market_day_id {{days}}
+            UNION ALL
+            SELECT a.market_day_id, unnest(a.product_ids), a.province_code, 0, true, 0
+            FROM attendance a WHERE a.market_day_id {{days}}
+            UNION ALL
+            SELECT s.market_day_id, s.product_id, NULL, 0, true, s.sales_thb
+            FROM product_day_sales s WHERE s.sales > 0 AND s.market_day_id {{days}}
+        ) facts
+        GROUP BY market_day_id, product_id
+    ) f
+    LEFT JOIN products p ON p.id = f.product_id AND p.province_code = f.province_code"""
+_INTENDED_PRODUCTS = f"""
+    INSERT INTO intended_products (province_code, products)
+    SELECT province_code, count(*) FROM products p WHERE {_INTENDED} AND province_code {{provinces}}
+    GROUP BY province_code"""
+
+
+def outcome_totals_sql(days: str) -> list[str]:
+    """The `INSERT … SELECT`s of the producer_days and product_days rows of the market days `days` picks
+    (an SQL condition on market_day_id: "= ANY(:days)"; the migration's backfill, "IS NOT NULL"), and of
+    the intended products' counts of the provinces `days` picks."""
+    return [
+        _PRODUCER_DAYS.replace("{days}", days),
+        _PRODUCT_DAYS.replace("{days}", days),
+        _INTENDED_PRODUCTS.replace("{provinces}", days),
+    ]
+
+
+def _days_statements() -> list:
+    producer_days, product_days, _ = outcome_totals_sql("= ANY(:days)")
+    return [
+        text(statement).bindparams(bindparam("days", type_=ARRAY(Uuid)))
+        for statement in (
+            "DELETE FROM producer_days WHERE market_day_id = ANY(:days)",
+            "DELETE FROM product_days WHERE market_day_id = ANY(:days)",
+            producer_days,
+            product_days,
+        )
+    ]
+
+
+# Two transactions recomputing the same day (say, an invitation's and a product's) would each miss the
+# other's uncommitted change, and collide inserting: the day is locked first (until commit), so the later
+# one waits and recomputes from what the first committed. In key order, as everywhere here.
+_LOCK = """SELECT pg_advisory_xact_lock(hashtextextended('outcomes ' || key::text, 0))
+           FROM (SELECT key FROM unnest(CAST(:keys AS {type}[])) AS key ORDER BY key) AS keys"""
+_REFRESH_DAYS = [
+    text(_LOCK.format(type="uuid")).bindparams(bindparam("keys", type_=ARRAY(Uuid))),
+    *_days_statements(),
+]
+_REFRESH_PROVINCES = [
+    text(_LOCK.format(type="text")),
+    text("DELETE FROM intended_products WHERE province_code = ANY(:keys)"),
+    text(_INTENDED_PRODUCTS.replace("{provinces}", "= ANY(:keys)")),
+]
+_DAYS_OF_PRODUCTS = text("SELECT DISTINCT market_day_id FROM product_days WHERE product_id = ANY(:ids)")
+_DAYS_OF_PRODUCERS = text("SELECT DISTINCT market_day_id FROM producer_days WHERE producer_id = ANY(:ids)")
+_DAYS_OF_PROVINCES = text(
+    "SELECT DISTINCT market_day_id FROM producer_days WHERE province_code = ANY(:provinces)"
+)
+
+
+async def refresh_outcome_totals(session: AsyncSession, market_day_ids: Iterable[UUID]) -> None:
+    """Recompute producer_days and product_days for these market days (in the caller's transaction), in
+    key order so that transactions touching the same days lock them in the same order."""
+    days = sorted(set(market_day_ids))
+    if days:
+        for statement in _REFRESH_DAYS:
+            await session.execute(statement, {"keys": days, "days": days})
+
+
+async def _days_of(session: AsyncSession, query, **params) -> list[UUID]:
+    return list((await session.execute(query, params)).scalars())
+
+
+async def products_changed(uow: UnitOfWork, rows: Sequence[dict]) -> None:
+    """A product's producer, category and criteria are in the totals of the days it was invited or at
+    market; its province's count of intended products changes with it."""
+    ids = sorted({row["id"] for row in rows})
+    await refresh_outcome_totals(uow.session, await _days_of(uow.session, _DAYS_OF_PRODUCTS, ids=ids))
+    provinces = sorted({row["province_code"] for row in rows})
+    for statement in _REFRESH_PROVINCES:
+        await uow.session.execute(statement, {"keys": provinces})
+
+
+async def producers_changed(uow: UnitOfWork, rows: Sequence[dict]) -> None:
+    """Whether a producer is new or experienced is in their days' totals."""
+    ids = sorted({row["id"] for row in rows})
+    await refresh_outcome_totals(uow.session, await _days_of(uow.session, _DAYS_OF_PRODUCERS, ids=ids))
+
+
+async def mentoring_changed(uow: UnitOfWork, rows: Sequence[dict]) -> None:
+    """Who is mentored is in the totals of their province's days (a group's former mentees too)."""
+    provinces = sorted({row["province_code"] for row in rows})
+    days = await _days_of(uow.session, _DAYS_OF_PROVINCES, provinces=provinces)
+    await refresh_outcome_totals(uow.session, days)
 
 
 async def _add(session: AsyncSession, totals: Table, rows: list[dict]) -> None:

@@ -99,7 +99,7 @@ def outcomes_section(figures: ProvinceOutcomes, t: bool) -> OutcomesSection:
             + _compared(figures.mentoring.sales_per_market_day, "ในกลุ่ม", "ไม่มีกลุ่ม", t),
             f"ผลิตภัณฑ์กลุ่มเป้าหมาย {thai.number(fairness.eligible, t)} รายการ "
             f"ได้รับเชิญอย่างน้อยหนึ่งครั้ง {thai.number(fairness.invited.count, t)} รายการ "
-            f"ยังไม่เคยได้รับเชิญ {thai.number(len(fairness.never_invited), t)} รายการ "
+            f"ยังไม่เคยได้รับเชิญ {thai.number(fairness.never_invited_count, t)} รายการ "
             "(ควรพิจารณาในแผนครั้งต่อไป)",
             "รายชื่อผลลัพธ์รายผู้ผลิตและผลิตภัณฑ์ที่ยังไม่เคยได้รับเชิญ อยู่ในไฟล์ XLSX "
             "(แผ่นงาน outcomes_producers และ outcomes_never_invited)",
