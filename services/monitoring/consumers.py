@@ -3,138 +3,90 @@ of records at a time (shared.batch.BatchConsumer, shared.read_models)."""
 
 from functools import partial
 
-from sqlalchemy import Table
-
 from services.monitoring import tables
 from services.monitoring.handlers import budget
 from services.monitoring.handlers import read_models as rm
 from shared import topics
 from shared.batch import BatchConsumer
-from shared.consumer import Handler
-from shared.contracts.budget import (
-    PackingListChanged,
-    ProposalApproved,
-    ProposalReturned,
-    ProposalSubmitted,
-    PurchaseBought,
-    PurchaseReceiptAttached,
-    PurchaseReceived,
-    PurchaseRequested,
-)
+from shared.contracts.budget import PackingListChanged, ProposalState, PurchaseState
 from shared.contracts.registry import MentoringGroupState, ProducerState, ProductState
 from shared.contracts.scheduling import (
     AttendanceRecorded,
-    InvitationAccepted,
-    InvitationDeclined,
     InvitationSent,
-    InvitationWithdrawn,
-    MarketDayCancelled,
-    MarketDayHeld,
-    MarketDayRescheduled,
-    MarketDayScheduled,
+    MarketDayState,
     PlanSet,
     VenueRegistered,
     VenueUpdated,
 )
-from shared.events import Payload
-from shared.read_models import RowOf, in_order, newest_state
+from shared.read_models import Events, States, read_model_consumers
 from shared.service import Database
 from shared.settings import ServiceSettings
 
-# The registry's products and producers, a batch at a time (an import publishes thousands at once):
-# group id -> (topic, read-model table, state, row of an event).
-REGISTRY: dict[str, tuple[str, Table, type[Payload], RowOf]] = {
-    "monitoring.products": (topics.REGISTRY_PRODUCTS, tables.products, ProductState, rm.product_row),
-    "monitoring.producers": (topics.REGISTRY_PRODUCERS, tables.producers, ProducerState, rm.producer_row),
-    "monitoring.mentoring": (
+# group id -> what it keeps, every group a batch at a time (an import publishes thousands of products at once,
+# a national season tens of thousands of invitations). The registry's states keep their first registered_at;
+# what they change in the outcomes view's totals runs after them in the same transaction.
+READ_MODELS: dict[str, States | Events] = {
+    "monitoring.products": States(
+        topics.REGISTRY_PRODUCTS,
+        tables.products,
+        ProductState,
+        rm.product_row,
+        insert_only=("registered_at",),
+        after=rm.products_changed,
+    ),
+    "monitoring.producers": States(
+        topics.REGISTRY_PRODUCERS,
+        tables.producers,
+        ProducerState,
+        rm.producer_row,
+        insert_only=("registered_at",),
+        after=rm.producers_changed,
+    ),
+    "monitoring.mentoring": States(
         topics.REGISTRY_MENTORING,
         tables.mentoring_groups,
         MentoringGroupState,
         rm.mentoring_group_row,
+        insert_only=("registered_at",),
+        after=rm.mentoring_changed,
     ),
-}
-# What the products, producers and mentoring groups change in the outcomes view's totals.
-AFTER = {
-    "monitoring.products": rm.products_changed,
-    "monitoring.producers": rm.producers_changed,
-    "monitoring.mentoring": rm.mentoring_changed,
-}
-SUBSCRIPTIONS: dict[str, tuple[str, dict[type[Payload], Handler]]] = {
-    "monitoring.venues": (
+    "monitoring.venues": Events(
         topics.SCHEDULING_VENUES,
         {VenueRegistered: rm.venue_changed, VenueUpdated: rm.venue_changed},
     ),
-    "monitoring.plans": (topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
-    "monitoring.market_days": (
+    "monitoring.plans": Events(topics.SCHEDULING_PLANS, {PlanSet: rm.plan_set}),
+    "monitoring.market_days": Events(
         topics.SCHEDULING_MARKET_DAYS,
         {
-            **{
-                event: rm.market_day_changed
-                for event in (MarketDayScheduled, MarketDayRescheduled, MarketDayCancelled, MarketDayHeld)
-            },
-            **{
-                event: rm.invitation_changed
-                for event in (InvitationSent, InvitationAccepted, InvitationDeclined, InvitationWithdrawn)
-            },
+            MarketDayState: rm.market_day_changed,  # and its subclasses: (re)scheduled, cancelled, held
+            InvitationSent: rm.invitation_changed,  # and accepted, declined, withdrawn
             AttendanceRecorded: rm.attendance_recorded,
         },
     ),
-    "monitoring.budget_proposals": (
+    "monitoring.budget_proposals": Events(
         topics.BUDGET_PROPOSALS,
-        {event: budget.proposal_changed for event in (ProposalSubmitted, ProposalApproved, ProposalReturned)},
+        {ProposalState: budget.proposal_changed},  # submitted, approved, returned
     ),
-    "monitoring.budget_spending": (
+    "monitoring.budget_spending": Events(
         topics.BUDGET_SPENDING,
-        {
-            event: budget.purchase_changed
-            for event in (PurchaseRequested, PurchaseBought, PurchaseReceiptAttached, PurchaseReceived)
-        },
+        {PurchaseState: budget.purchase_changed},  # requested, bought, receipt attached, received
     ),
-    "monitoring.budget_materials": (
+    "monitoring.budget_materials": Events(
         topics.BUDGET_MATERIALS,
         {PackingListChanged: budget.packing_list_changed},
     ),
 }
 SALES_GROUP = "monitoring.sales"  # sales events come in batches (rm.sales_changed): the busiest stream
 GROUPS: dict[str, str] = {
-    **{group_id: topic for group_id, (topic, *_) in REGISTRY.items()},
-    **{group_id: topic for group_id, (topic, _) in SUBSCRIPTIONS.items()},
+    **{group_id: model.topic for group_id, model in READ_MODELS.items()},
     SALES_GROUP: topics.SALES_RECORDED,
 }
 
 
 def consumers(db: Database, settings: ServiceSettings) -> list[BatchConsumer]:
     retries = settings.retry_options()
-    # Every subscription a batch at a time: a national season sends tens of thousands of invitation events.
     return [
-        *(
-            BatchConsumer(
-                group_id=group_id,
-                topic=topic,
-                unit_of_work=db.unit_of_work,
-                handler=in_order(db.inbox, group_id, handlers),
-                **retries,
-            )
-            for group_id, (topic, handlers) in SUBSCRIPTIONS.items()
-        ),
-        *(
-            BatchConsumer(
-                group_id=group_id,
-                topic=topic,
-                unit_of_work=db.unit_of_work,
-                handler=newest_state(
-                    db.inbox,
-                    group_id,
-                    table,
-                    state,
-                    row_of,
-                    insert_only=("registered_at",),
-                    after=AFTER.get(group_id),
-                ),
-                **retries,
-            )
-            for group_id, (topic, table, state, row_of) in REGISTRY.items()
-        ),
+        *read_model_consumers(db.unit_of_work, db.inbox, retries, READ_MODELS),
         # Up to 2000 sales events a transaction, like the sales ingress: its fixed costs spread further.
         BatchConsumer(
             group_id=SALES_GROUP,
