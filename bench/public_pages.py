@@ -14,7 +14,8 @@ fixed schedule, each timed from the moment it was due, so a slow answer cannot h
 and hide its own delay (coordinated omission, which closed-loop tools such as Debian's wrk have). It runs on
 the same two cores as nginx, the service and PostgreSQL, so its own CPU counts against the figures.
 
-    python -m bench.public_pages [--rate 200] [--seconds 30] [--lighthouse docs/lighthouse]
+    python -m bench.public_pages [--rate 200] [--seconds 30] [--modes cached uncached bare]
+                                 [--lighthouse docs/lighthouse]
 """
 
 import argparse
@@ -47,6 +48,7 @@ from tests import harness
 
 PROVINCE = "72"
 LINEUP = 24
+MODES = ("cached", "uncached", "bare")
 LIGHTHOUSE = REPO / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 
 
@@ -310,6 +312,14 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=200, help="requests a second")
     parser.add_argument("--seconds", type=float, default=30, help="per page and gateway")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=MODES,
+        default=list(MODES),
+        help="which gateways to load: cached (the gateway's cache and the memo), uncached (the memo only), "
+        "bare (neither)",
+    )
     parser.add_argument("--lighthouse", type=Path, help="run Lighthouse too; its summaries go to this folder")
     parser.add_argument("--out", type=Path, help="write the figures (JSON) here too")
     args = parser.parse_args()
@@ -323,7 +333,8 @@ def main() -> None:
             pages = {"province": f"/p/{PROVINCE}", "market_day": f"/p/{PROVINCE}/days/{ahead[0][0]}"}
             results["sizes"] = {name: sizes(gateways["cached"].url + path) for name, path in pages.items()}
             uncached = gateways["uncached"]
-            for kind, gateway in gateways.items():
+            for kind in args.modes:
+                gateway = gateways[kind]
                 for name, path in pages.items():
                     figures = asyncio.run(load(gateway.url + path, args.rate, args.seconds))
                     results[f"{name}_{kind}"] = figures
