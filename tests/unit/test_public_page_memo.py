@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 
 from services.publicity.api import PageMemo, PageRoute
+from shared.observability import RequestObservability
 
 READERS = 20
 
@@ -25,6 +26,7 @@ def app_counting_renders(memo: PageMemo) -> tuple[FastAPI, list[str]]:
 
     app = FastAPI()
     app.include_router(router)
+    app.add_middleware(RequestObservability, service="publicity")  # as every service's app has it
     app.state.page_memo = memo
     return app, renders
 
@@ -75,3 +77,15 @@ async def test_without_a_memo_every_request_renders():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         await asyncio.gather(*(http.get("/p/72") for _ in range(3)))
     assert renders == ["72"] * 3
+
+
+async def test_a_kept_page_is_sent_as_it_was_kept():
+    """Each answer carries its own request's correlation id, once: the kept page's headers do not grow
+    with every reader (they did: 1,000 readers, 1,000 x-correlation-id headers on the last answer)."""
+    app, renders = app_counting_renders(PageMemo(seconds=10))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        answers = [await http.get("/p/72") for _ in range(5)]
+    assert renders == ["72"]
+    assert [len(answer.headers.get_list("x-correlation-id")) for answer in answers] == [1] * 5
+    assert len({answer.headers["x-correlation-id"] for answer in answers}) == 5
+    assert [len(answer.headers.raw) for answer in answers] == [len(answers[0].headers.raw)] * 5
