@@ -14,7 +14,8 @@ fixed schedule, each timed from the moment it was due, so a slow answer cannot h
 and hide its own delay (coordinated omission, which closed-loop tools such as Debian's wrk have). It runs on
 the same two cores as nginx, the service and PostgreSQL, so its own CPU counts against the figures.
 
-    python -m bench.public_pages [--rate 200] [--seconds 30] [--lighthouse docs/lighthouse]
+    python -m bench.public_pages [--rate 200] [--seconds 30] [--modes cached uncached bare]
+                                 [--lighthouse docs/lighthouse]
 """
 
 import argparse
@@ -47,6 +48,7 @@ from tests import harness
 
 PROVINCE = "72"
 LINEUP = 24
+MODES = ("cached", "uncached", "bare")
 LIGHTHOUSE = REPO / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 
 
@@ -232,11 +234,17 @@ def lighthouse(url: str, out: Path, name: str) -> dict[str, Any]:
     return summary
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running(state: Path, database_url: str) -> Iterator[dict[str, LocalGateway]]:
+def running(state: Path, database_url: str) -> Iterator[dict[str, tuple[LocalGateway, ServiceProcess]]]:
     """The publicity service twice (with its one-second page memo, and without) and three gateways in front:
     `cached` (the gateway's 10 s cache of /p/, then the service's memo), `uncached` (the memo only) and
-    `bare` (neither: every request rendered)."""
+    `bare` (neither: every request rendered); each with the service behind it."""
     env = {
         "OTOP_DATABASE_URL": database_url,
         "OTOP_KAFKA_BOOTSTRAP": f"127.0.0.1:{harness.free_port()}",  # no broker: the pages need none
@@ -287,7 +295,9 @@ def running(state: Path, database_url: str) -> Iterator[dict[str, LocalGateway]]
         for gateway in gateways.values():
             gateway.start()
             gateway.wait_ready()
-        yield gateways
+        yield {
+            kind: (gateway, services["0" if kind == "bare" else "1"]) for kind, gateway in gateways.items()
+        }
     finally:
         for gateway in gateways.values():
             gateway.stop()
@@ -310,6 +320,14 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=200, help="requests a second")
     parser.add_argument("--seconds", type=float, default=30, help="per page and gateway")
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        choices=MODES,
+        default=list(MODES),
+        help="which gateways to load: cached (the gateway's cache and the memo), uncached (the memo only), "
+        "bare (neither); none with --lighthouse: Lighthouse only",
+    )
     parser.add_argument("--lighthouse", type=Path, help="run Lighthouse too; its summaries go to this folder")
     parser.add_argument("--out", type=Path, help="write the figures (JSON) here too")
     args = parser.parse_args()
@@ -321,11 +339,16 @@ def main() -> None:
             rows = asyncio.run(fill(database_url))
             ahead = [d for d in rows["market_days"] if d[7] >= thai_today() and d[10] == "scheduled"]
             pages = {"province": f"/p/{PROVINCE}", "market_day": f"/p/{PROVINCE}/days/{ahead[0][0]}"}
-            results["sizes"] = {name: sizes(gateways["cached"].url + path) for name, path in pages.items()}
-            uncached = gateways["uncached"]
-            for kind, gateway in gateways.items():
+            results["sizes"] = {name: sizes(gateways["cached"][0].url + path) for name, path in pages.items()}
+            uncached = gateways["uncached"][0]
+            for kind in args.modes:
+                gateway, service = gateways[kind]
                 for name, path in pages.items():
+                    before = cpu_seconds(service.started.pid)
                     figures = asyncio.run(load(gateway.url + path, args.rate, args.seconds))
+                    # the service's own CPU for the row (its warm-up second included): contention on a
+                    # shared machine moves the latencies far more than this
+                    figures["service_cpu_s"] = round(cpu_seconds(service.started.pid) - before, 2)
                     results[f"{name}_{kind}"] = figures
                     print(f"{name:<11} {kind:<9} {json.dumps(figures)}", flush=True)
             if args.lighthouse:

@@ -97,7 +97,9 @@ class RequestObservability:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-correlation-id", str(cid).encode()))
+                # a new list: the response's own may be sent again (a memoized page), and would grow
+                headers = [*message.get("headers", []), (b"x-correlation-id", str(cid).encode())]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:

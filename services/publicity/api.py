@@ -3,9 +3,10 @@ HTML with share previews and schema.org data in the first response. An unknown p
 producer, and any address that is none of these, gets the Thai 404 page. The only query parameter read is
 `lang` (th or en); nothing a caller sends is echoed into a page."""
 
+import asyncio
 import re
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from itertools import groupby
 from typing import Annotated, Any
 from uuid import UUID
@@ -33,26 +34,43 @@ from shared.errors import Invalid, NotFound
 from shared.service import Database, database
 from shared.thailand import thai_today
 
+PageKey = tuple[str, str]  # the page's path and language
+
 
 class PageMemo:
     """The pages a replica rendered in the last `seconds`, by address and language: a burst of readers of
     one page costs one render a second (the read models change only with events; a change is seen once the
-    memo, then the gateway's cache, expire). At most `size` pages are kept; past that it starts afresh."""
+    memo, then the gateway's cache, expire). A page is rendered once however many ask for it meanwhile:
+    they all wait for that render (without it, each request arriving while the page renders renders it
+    again, and under a burst the renders pile up). At most `size` pages are kept; past that it starts
+    afresh."""
 
     def __init__(self, seconds: float, size: int = 5000) -> None:
         self.seconds, self.size = seconds, size
-        self.pages: dict[tuple[str, str], tuple[float, Response]] = {}
+        self.pages: dict[PageKey, tuple[float, Response]] = {}
+        self.rendering: dict[PageKey, asyncio.Task[Response]] = {}
 
-    def get(self, key: tuple[str, str]) -> Response | None:
-        kept = self.pages.get(key)
-        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
-
-    def keep(self, key: tuple[str, str], response: Response) -> None:
+    async def page(self, key: PageKey, render: Callable[[], Awaitable[Response]]) -> Response:
         if self.seconds <= 0:
-            return
-        if len(self.pages) >= self.size:
-            self.pages.clear()
-        self.pages[key] = (time.monotonic() + self.seconds, response)
+            return await render()
+        kept = self.pages.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        rendering = self.rendering.get(key)
+        if rendering is None:
+            rendering = self.rendering[key] = asyncio.create_task(self._render(key, render))
+        # shielded: a reader who leaves does not cancel the render the others wait for
+        return await asyncio.shield(rendering)
+
+    async def _render(self, key: PageKey, render: Callable[[], Awaitable[Response]]) -> Response:
+        try:
+            response = await render()
+            if len(self.pages) >= self.size:
+                self.pages.clear()
+            self.pages[key] = (time.monotonic() + self.seconds, response)
+            return response
+        finally:
+            del self.rendering[key]
 
 
 def page_memo(request: Request) -> PageMemo:
@@ -70,16 +88,14 @@ class PageRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def page_or_not_found(request: Request) -> Response:
-            memo = page_memo(request)
+            async def render() -> Response:
+                try:
+                    return await handle(request)
+                except NotFound:
+                    return not_found(request)
+
             key = (request.url.path, domain.language(request.query_params.get("lang")))
-            if (kept := memo.get(key)) is not None:
-                return kept
-            try:
-                response = await handle(request)
-            except NotFound:
-                response = not_found(request)
-            memo.keep(key, response)
-            return response
+            return await page_memo(request).page(key, render)
 
         return page_or_not_found
 

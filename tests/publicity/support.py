@@ -64,5 +64,9 @@ class Crawled(HTMLParser):
             self.text.append(data.strip())
 
     @property
+    def canonical(self) -> str | None:
+        return next((link["href"] for link in self.links if link.get("rel") == "canonical"), None)
+
+    @property
     def visible(self) -> str:
         return " ".join(self.text)

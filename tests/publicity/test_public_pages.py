@@ -199,7 +199,10 @@ async def test_the_public_pages_from_events(kafka, database_url):
         assert "/api/scheduling/provinces/72/calendar.ics" in province.anchors
         assert "ยกเลิก" in province.visible and "เลื่อนวัน" in province.visible
         assert province.meta["og:image"] == "http://service/p/72/share.png"
-        assert province.meta["og:url"] == "http://service/p/72"
+        assert province.meta["og:url"] == "http://service/p/72" == province.canonical
+        assert (
+            province.meta["description"] and province.meta["og:description"] == province.meta["description"]
+        )
         assert any(a.startswith("https://social-plugins.line.me/lineit/share?url=") for a in province.anchors)
         assert any(a.startswith("https://www.facebook.com/sharer/sharer.php?u=") for a in province.anchors)
 
@@ -215,6 +218,11 @@ async def test_the_public_pages_from_events(kafka, database_url):
         assert market.meta["twitter:card"] == "summary_large_image"
         assert market.meta["twitter:image"] == market.meta["og:image"]
         assert market.meta["og:title"] == market.title
+        assert market.meta["og:url"] == f"http://service/p/72/days/{NEXT}" == market.canonical
+        assert VENUE.name in market.meta["description"] and "สินค้าชุมชน 2 รายการ" in market.meta["description"]
+        for preview in (market.meta["og:image"], province.meta["og:image"]):  # what a share preview fetches
+            image = await http.get(preview)
+            assert image.status_code == 200 and image.headers["content-type"] == "image/png", preview
         [event] = market.json_ld
         assert event["@type"] == "Event" and event["eventStatus"] == "https://schema.org/EventScheduled"
         assert event["startDate"] == f"{next_day.isoformat()}T08:00:00+07:00"

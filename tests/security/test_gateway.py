@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -220,6 +221,21 @@ def test_every_location_sends_the_security_headers(plain):
     with httpx.Client(base_url=plain.url, timeout=10) as http:  # framed by the admin console's origin
         check = http.get("/auth/realms/otop/protocol/openid-connect/3p-cookies/step1.html")
     assert check.status_code == 200 and "Content-Security-Policy" not in check.headers
+
+
+def test_the_public_pages_and_robots_txt_are_publicitys_and_a_page_may_read_robots_txt(plain, upstream):
+    """/p/ and the site's /robots.txt go to the publicity service. The public pages' policy lets a page
+    fetch its own origin (connect-src 'self'): Lighthouse's robots-txt audit reads /robots.txt through the
+    page and failed with "CSP violation" without it (docs/benchmarks.md); no script may run there."""
+    with httpx.Client(base_url=plain.url, timeout=10) as http:
+        for path in (f"/p/72/days/{uuid4()}", "/robots.txt"):  # a new address: not in the gateway's cache
+            before = len(upstream.seen)
+            answer = http.get(path)
+            assert answer.status_code == 200 and upstream.seen[before]["path"] == path, path
+        policy = http.get("/p/72").headers["Content-Security-Policy"]
+    directives = dict(directive.strip().split(" ", 1) for directive in policy.split(";"))
+    assert directives["connect-src"] == "'self'"
+    assert directives["default-src"] == "'none'" and "script-src" not in directives
 
 
 def test_x_forwarded_for_is_the_callers_address_not_what_the_caller_claims(plain):

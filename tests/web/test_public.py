@@ -10,12 +10,17 @@ import httpx
 import pytest
 
 from deploy.local.demo_data import demo_province
+from tests.publicity.support import Crawled
 from tests.web.conftest import DESKTOP
 from tests.web.seed import P, ok, until
 from tests.web.stack import USERS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]  # the first test waits for the stack
 BUYER = {"width": 390, "height": 844}
+CRAWLERS = (
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+)
 
 
 def shot(session, shots, name: str) -> None:
@@ -37,6 +42,24 @@ def test_a_buyer_finds_the_next_market_and_what_is_sold_there(web, session, shot
         "the lineup on the public page",
         lambda: public.get(f"/p/72/days/{today_id}").text.count('class="product"') >= 20,
     )
+
+    # A search engine's and a share preview's first response through the gateway (they run no script).
+    for agent in CRAWLERS:
+        for path in ("/p/72", f"/p/72/days/{today_id}"):
+            first = public.get(path, headers={"User-Agent": agent})
+            assert first.status_code == 200, (agent, path)
+            crawled = Crawled(first.text)
+            assert crawled.canonical == crawled.meta["og:url"] == web.url + path
+            assert crawled.title and crawled.meta["og:title"] == crawled.title
+            assert (
+                crawled.meta["description"] and crawled.meta["og:description"] == crawled.meta["description"]
+            )
+            image = public.get(crawled.meta["og:image"], headers={"User-Agent": agent})  # absolute
+            assert image.status_code == 200 and image.headers["content-type"] == "image/png", path
+    [event] = crawled.json_ld
+    assert event["@type"] == "Event" and event["eventStatus"] == "https://schema.org/EventScheduled"
+    assert event["startDate"].startswith(web.seeded["today"].isoformat())
+    assert event["location"]["@type"] == "Place" and event["location"]["address"]["addressRegion"]
 
     buyer = session(None, BUYER)
     page = buyer.page
@@ -114,6 +137,8 @@ def test_a_cancelled_market_shows_as_cancelled_within_seconds(web, session, shot
     )
     seconds = time.monotonic() - cancelled_at
     assert seconds < 20, seconds  # the gateway keeps a page 10 s at most; the event arrives in about a second
+    [event] = Crawled(public.get(f"/p/72/days/{day_id}", headers={"User-Agent": CRAWLERS[0]}).text).json_ld
+    assert event["eventStatus"] == "https://schema.org/EventCancelled"
     buyer = session(None, BUYER)
     buyer.page.goto(f"{web.url}/p/72/days/{day_id}")
     assert buyer.page.locator(".notice.cancelled").inner_text() == "ยกเลิกการจัดตลาดครั้งนี้"
